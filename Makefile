@@ -1,0 +1,44 @@
+# Convenience targets; each installs what it needs first (scripts/install-deps is fast when all
+# is present). Plain CMake works too: cmake -S . -B build -G Ninja && cmake --build build
+PRESET ?= release
+BUILD := build/$(PRESET)
+JOBS ?= $(shell nproc)
+SEEDS ?= 2000
+
+.PHONY: deps configure build run test test-asan bench format lint sim clean
+
+deps:
+	./scripts/install-deps
+
+configure: deps
+	cmake --preset $(PRESET) >/dev/null
+
+build: configure
+	cmake --build $(BUILD) -j $(JOBS)
+
+# A local node on the embedded engine (RocksDB), data in ./nds-data, API on 127.0.0.1:7777.
+run: build
+	$(BUILD)/src/cli/nds start --name node1 --api 127.0.0.1:7777 --peer 127.0.0.1:7778 --data ./nds-data
+
+# Every test: unit, simulator and process tests.
+test: build
+	ctest --test-dir $(BUILD) --output-on-failure -j $(JOBS)
+
+# The same tests under AddressSanitizer and UndefinedBehaviorSanitizer.
+test-asan:
+	$(MAKE) test PRESET=asan
+
+bench: build
+	./scripts/run-benchmarks $(BUILD)
+
+format:
+	git ls-files '*.h' '*.cc' | xargs clang-format -i
+
+lint:
+	git ls-files '*.h' '*.cc' | xargs clang-format --dry-run -Werror
+
+sim: build
+	$(BUILD)/src/sim/nds-sim --seeds $(SEEDS)
+
+clean:
+	rm -rf build

@@ -1,0 +1,62 @@
+// Cross-checks of the runtime limits.
+#include "util/limits.h"
+
+#include <string>
+
+namespace nds {
+namespace {
+
+// Framing, command header and key bytes that travel with a value inside one Raft message.
+constexpr size_t kMessageOverheadBytes = 4096 + kKeyBytesMax;
+
+}  // namespace
+
+Status Limits::Validate() const {
+  struct NonZero {
+    const char* flag;
+    uint64_t value;
+  };
+  const NonZero nonzero[] = {
+      {"--max-value-bytes", value_bytes_max},
+      {"--max-header-bytes", header_bytes_max},
+      {"--header-read-timeout-ms", static_cast<uint64_t>(header_read_timeout.count())},
+      {"--idle-timeout-ms", static_cast<uint64_t>(idle_timeout.count())},
+      {"--max-connections", connections_max},
+      {"--max-pipelined-requests", pipelined_requests_max},
+      {"--request-timeout-ms", static_cast<uint64_t>(request_timeout.count())},
+      {"--max-proposals-in-flight", proposals_in_flight_max},
+      {"--max-proposal-bytes-in-flight", proposal_bytes_in_flight_max},
+      {"--max-pending-reads", pending_reads_max},
+      {"--stream-chunk-bytes", stream_chunk_bytes},
+      {"--heartbeat-ms", static_cast<uint64_t>(heartbeat_interval.count())},
+      {"--election-timeout-ms", static_cast<uint64_t>(election_timeout.count())},
+      {"--lease-ms", static_cast<uint64_t>(lease_duration.count())},
+      {"--max-append-entries", append_entries_max},
+      {"--max-message-bytes", message_bytes_max},
+      {"--max-append-messages-in-flight", append_messages_in_flight_max},
+      {"--snapshot-chunk-bytes", snapshot_chunk_bytes},
+      {"--wal-segment-bytes", wal_segment_bytes},
+  };
+  for (const auto& n : nonzero) {
+    if (n.value == 0) return InvalidArgument(std::string(n.flag) + " must be greater than 0");
+  }
+  if (value_bytes_max + kMessageOverheadBytes > message_bytes_max) {
+    return InvalidArgument("--max-value-bytes plus " + std::to_string(kMessageOverheadBytes) +
+                           " bytes of overhead exceeds --max-message-bytes");
+  }
+  if (value_bytes_max + kMessageOverheadBytes > wal_segment_bytes) {
+    return InvalidArgument("--max-value-bytes plus overhead exceeds --wal-segment-bytes");
+  }
+  if (proposal_bytes_in_flight_max < value_bytes_max) {
+    return InvalidArgument("--max-proposal-bytes-in-flight is below --max-value-bytes");
+  }
+  if (lease_duration >= election_timeout) {
+    return InvalidArgument("--lease-ms must be shorter than --election-timeout-ms");
+  }
+  if (heartbeat_interval * 3 > election_timeout) {
+    return InvalidArgument("--heartbeat-ms must be at most a third of --election-timeout-ms");
+  }
+  return Status::Ok();
+}
+
+}  // namespace nds

@@ -1,0 +1,61 @@
+// Every runtime limit of a node, in one place (STYLE.md §6). Each field is a command-line flag of
+// `nds start` with the default written here (cli/ registers them); Validate() runs at start-up
+// and rejects settings that contradict each other. Plain value type: copy it freely.
+#pragma once
+
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+
+#include "util/status.h"
+
+namespace nds {
+
+// Fixed by the contract (shared/API.md), not tunable.
+inline constexpr size_t kKeyBytesMax = 1024;
+inline constexpr size_t kKvKeyCodePointsMax = 64;     // /set k
+inline constexpr size_t kKvValueCodePointsMax = 256;  // /set v
+inline constexpr size_t kListLimitDefault = 1000;
+inline constexpr size_t kListLimitMax = 10000;
+
+struct Limits {
+  // Largest value (blob) accepted; larger bodies get 413 before they are read.
+  size_t value_bytes_max = 16 << 20;
+  // Request line plus headers.
+  size_t header_bytes_max = 64 << 10;
+  // A client must send its whole header within this time, and finish its body at no less than
+  // body_bytes_per_second_min after that, or the connection is closed.
+  std::chrono::milliseconds header_read_timeout{10'000};
+  std::chrono::milliseconds idle_timeout{60'000};
+  size_t body_bytes_per_second_min = 64 << 10;
+  // Open client connections per node; further connections are accepted and closed at once.
+  size_t connections_max = 4096;
+  // Pipelined requests parsed ahead of the one being answered, per connection.
+  size_t pipelined_requests_max = 64;
+  // A write or linearizable read that cannot complete in time gets 503 with Retry-After.
+  std::chrono::milliseconds request_timeout{5'000};
+  // Client commands submitted to the node and not yet answered; more get 503 at once.
+  size_t proposals_in_flight_max = 8192;
+  // Bytes of client commands submitted and not yet applied; more get 503 at once.
+  size_t proposal_bytes_in_flight_max = 256 << 20;
+  // Linearizable reads waiting for their read point.
+  size_t pending_reads_max = 16384;
+  // Bytes a streamed listing (/getAll, ...) buffers before it writes a chunk.
+  size_t stream_chunk_bytes = 64 << 10;
+  // Raft timing.
+  std::chrono::milliseconds heartbeat_interval{100};
+  std::chrono::milliseconds election_timeout{1'000};
+  std::chrono::milliseconds lease_duration{800};
+  // Replication.
+  size_t append_entries_max = 1024;
+  size_t message_bytes_max = 64 << 20;
+  size_t append_messages_in_flight_max = 64;
+  size_t snapshot_chunk_bytes = 1 << 20;
+  size_t wal_segment_bytes = 64 << 20;
+
+  // Rejects zero limits and contradictions: a value limit the message limit cannot carry, a
+  // lease not shorter than the election timeout, a heartbeat not well under the election timeout.
+  Status Validate() const;
+};
+
+}  // namespace nds

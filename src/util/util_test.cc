@@ -1,0 +1,147 @@
+// Goal: the util/ building blocks behave exactly as their contracts say, including on hostile
+// input. Method: direct unit tests; CRC32C against published check values and the portable path;
+// varint decoding of truncated and overlong input; Limits::Validate on contradicting settings.
+#include <random>
+#include <string>
+
+#include <gtest/gtest.h>
+
+#include "util/coding.h"
+#include "util/crc32c.h"
+#include "util/limits.h"
+#include "util/status.h"
+#include "util/strong_id.h"
+
+namespace nds {
+namespace {
+
+TEST(Status, OkHasNoMessageAndErrorsKeepTheirs) {
+  EXPECT_TRUE(Status::Ok().ok());
+  Status s = NotFound("key of 12 bytes");
+  EXPECT_FALSE(s.ok());
+  EXPECT_EQ(s.code(), StatusCode::kNotFound);
+  EXPECT_EQ(s.ToString(), "not_found: key of 12 bytes");
+}
+
+Result<int> Half(int x) {
+  if (x % 2 != 0) return InvalidArgument("odd");
+  return x / 2;
+}
+
+Result<int> Quarter(int x) {
+  NDS_ASSIGN_OR_RETURN(int h, Half(x));
+  NDS_ASSIGN_OR_RETURN(int q, Half(h));
+  return q;
+}
+
+Status CheckEven(int x) {
+  NDS_RETURN_IF_ERROR(Half(x).status());
+  return Status::Ok();
+}
+
+TEST(Result, MacrosPropagateTheFirstError) {
+  EXPECT_EQ(*Quarter(8), 2);
+  EXPECT_EQ(Quarter(6).status().code(), StatusCode::kInvalidArgument);
+  EXPECT_TRUE(CheckEven(4).ok());
+  EXPECT_FALSE(CheckEven(3).ok());
+}
+
+TEST(ResultDeathTest, ValueOfAnErrorCrashes) {
+  EXPECT_DEATH({ (void)Half(3).value(); }, "check failed");
+}
+
+TEST(StrongId, OrdersAndSteps) {
+  LogIndex a(5);
+  EXPECT_LT(a, a.Next());
+  EXPECT_EQ(a.Next().Prev(), a);
+  EXPECT_EQ(fmt::format("{}", Term(7)), "7");
+}
+
+TEST(Coding, FixedRoundTrip) {
+  std::string buf;
+  PutFixed32(&buf, 0xdeadbeef);
+  PutFixed64(&buf, 0x0123456789abcdefULL);
+  ASSERT_EQ(buf.size(), 12u);
+  EXPECT_EQ(static_cast<uint8_t>(buf[0]), 0xef);  // little-endian
+  Decoder d(buf);
+  EXPECT_EQ(*d.Fixed32(), 0xdeadbeefu);
+  EXPECT_EQ(*d.Fixed64(), 0x0123456789abcdefULL);
+  EXPECT_TRUE(d.done());
+  EXPECT_EQ(d.Fixed32().status().code(), StatusCode::kCorruption);
+}
+
+TEST(Coding, VarintRoundTripAtEveryBoundary) {
+  for (int shift = 0; shift < 64; ++shift) {
+    for (uint64_t v : {(uint64_t{1} << shift) - 1, uint64_t{1} << shift}) {
+      std::string buf;
+      PutVarint64(&buf, v);
+      Decoder d(buf);
+      auto got = d.Varint64();
+      ASSERT_TRUE(got.ok()) << v;
+      EXPECT_EQ(*got, v);
+      EXPECT_TRUE(d.done());
+    }
+  }
+  std::string max;
+  PutVarint64(&max, UINT64_MAX);
+  EXPECT_EQ(max.size(), kVarint64BytesMax);
+}
+
+TEST(Coding, MalformedVarintsAreErrorsNotCrashes) {
+  EXPECT_FALSE(Decoder(std::string("\x80\x80", 2)).Varint64().ok());  // truncated
+  std::string overlong(11, '\x80');
+  EXPECT_FALSE(Decoder(overlong).Varint64().ok());
+  std::string overflow(9, '\xff');
+  overflow.push_back('\x02');  // the tenth byte may only be 0 or 1
+  EXPECT_FALSE(Decoder(overflow).Varint64().ok());
+}
+
+TEST(Coding, LengthPrefixedRejectsLengthsBeyondTheInput) {
+  std::string buf;
+  PutLengthPrefixed(&buf, "hello");
+  Decoder d(buf);
+  EXPECT_EQ(*d.LengthPrefixed(), "hello");
+  std::string lying;
+  PutVarint64(&lying, 1000);
+  lying += "abc";
+  EXPECT_EQ(Decoder(lying).LengthPrefixed().status().code(), StatusCode::kCorruption);
+}
+
+TEST(Crc32c, MatchesPublishedCheckValues) {
+  // RFC 3720 B.4 test vectors and the standard "123456789" check value.
+  EXPECT_EQ(crc32c::Value("123456789"), 0xE3069283u);
+  EXPECT_EQ(crc32c::Value(std::string(32, '\0')), 0x8A9136AAu);
+  EXPECT_EQ(crc32c::Value(std::string(32, '\xff')), 0x62A8AB43u);
+  EXPECT_EQ(crc32c::Value(""), 0u);
+}
+
+TEST(Crc32c, ExtendEqualsOneShotAtEverySplit) {
+  std::mt19937 rng(42);
+  std::string data(300, '\0');
+  for (auto& c : data) c = static_cast<char>(rng());
+  uint32_t whole = crc32c::Value(data);
+  for (size_t split = 0; split <= data.size(); ++split) {
+    uint32_t part = crc32c::Extend(0, data.data(), split);
+    EXPECT_EQ(crc32c::Extend(part, data.data() + split, data.size() - split), whole) << split;
+  }
+}
+
+TEST(Limits, DefaultsAreValid) { EXPECT_TRUE(Limits{}.Validate().ok()); }
+
+TEST(Limits, ContradictionsAreRejectedWithTheFlagName) {
+  Limits l;
+  l.lease_duration = l.election_timeout;
+  EXPECT_NE(l.Validate().message().find("--lease-ms"), std::string::npos);
+  l = Limits{};
+  l.value_bytes_max = l.message_bytes_max;
+  EXPECT_FALSE(l.Validate().ok());
+  l = Limits{};
+  l.connections_max = 0;
+  EXPECT_NE(l.Validate().message().find("--max-connections"), std::string::npos);
+  l = Limits{};
+  l.heartbeat_interval = l.election_timeout;
+  EXPECT_FALSE(l.Validate().ok());
+}
+
+}  // namespace
+}  // namespace nds
