@@ -1,0 +1,156 @@
+// RawNode: the Ready/Advance API over the Raft state machine (after etcd-io/raft's RawNode).
+//
+// The driver (node/ in production, sim/ in simulation) feeds the core with Tick(), Step(),
+// Propose(), ProposeConfChange(), ReadIndex() and TransferLeadership(), then drains its output:
+//
+//   while (raw->HasReady()) {
+//     Ready rd = raw->GetReady();
+//     // 1. Leader only, optional: send messages for which !MessageNeedsDurableState(type).
+//     // 2. If rd.snapshot: the engine checkpoint of that snapshot is already installed (see
+//     //    docs/raft.md "Snapshots"); record the metadata in storage.
+//     // 3. Append rd.entries to storage (truncating any conflicting suffix), save rd.hard_state;
+//     //    fsync if rd.must_sync.
+//     // 4. Send the (remaining) rd.messages.
+//     // 5. Apply rd.committed_entries in order; hand rd.read_states to waiting readers.
+//     raw->Advance(rd);
+//   }
+//
+// The full contract is in docs/raft.md. Owner: the driver. Threading: not thread-safe; every call
+// must come from the one thread or strand that owns the RawNode. Pure and deterministic: no I/O, no
+// clock (time is Tick()), randomness only from Config::seed.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "raft/confchange.h"
+#include "raft/config.h"
+#include "raft/messages.h"
+#include "raft/types.h"
+#include "util/status.h"
+
+namespace nds::raft {
+
+class Raft;
+
+// One batch of work for the driver. Every field may be empty.
+struct Ready {
+  std::optional<SoftState> soft_state;       // set when leader or role changed
+  std::optional<HardState> hard_state;       // set when term, vote or commit changed
+  std::vector<Entry> entries;                // to append to stable storage before sending messages
+  std::optional<SnapshotMetadata> snapshot;  // a snapshot the core restored from; persist its meta
+  std::vector<Entry> committed_entries;      // to apply, in order (after entries are persisted)
+  std::vector<Message> messages;             // to send; see MessageNeedsDurableState()
+  std::vector<ReadState> read_states;        // confirmed read points
+  // True when entries or the term/vote changed: the write must be fsync'd before messages that
+  // need durable state are sent.
+  bool must_sync = false;
+};
+
+// Per-peer replication state as the leader sees it (empty on a non-leader).
+struct PeerProgress {
+  NodeId id;
+  LogIndex match;
+  LogIndex next;
+  std::string state;  // "probe", "replicate" or "snapshot"
+  bool is_learner = false;
+  bool recent_active = false;
+  size_t inflight_msgs = 0;
+};
+
+struct BasicStatus {
+  NodeId id;
+  Term term;
+  NodeId vote;
+  Role role = Role::kFollower;
+  NodeId leader;
+  LogIndex commit;
+  LogIndex applied;
+  LogIndex first_index;  // first index still in the log (after the snapshot)
+  LogIndex last_index;
+  ConfState conf_state;                // the applied configuration
+  NodeId lead_transferee;              // kNoNode unless a leadership transfer is in progress
+  std::vector<PeerProgress> progress;  // sorted by id; leader only
+};
+
+class RawNode {
+ public:
+  // Validates `config` (kInvalidArgument) and restores the state from config.storage: hard state,
+  // configuration (the snapshot's, then every kConfChange entry in (snapshot, applied] replayed),
+  // log. Errors from storage are returned as they are.
+  static Result<std::unique_ptr<RawNode>> Create(const Config& config);
+  ~RawNode();
+  RawNode(const RawNode&) = delete;
+  RawNode& operator=(const RawNode&) = delete;
+
+  // Starts a brand-new cluster whose first configuration is `voters` (which must include this
+  // node): appends one committed kConfChange entry per voter at term 1, as etcd's Bootstrap does.
+  // Every founding member must call it with the same list, before any other call.
+  // kFailedPrecondition when storage is not empty or the node already has state;
+  // kInvalidArgument when `voters` is empty, has duplicates or lacks this node.
+  Status Bootstrap(const std::vector<NodeId>& voters);
+
+  // Advances the logical clock by one tick (election and heartbeat timers).
+  void Tick();
+
+  // Feeds a message from a peer. kInvalidArgument for a local-only or malformed message (e.g. a
+  // message to another node); such messages are dropped, never a crash. A message from an
+  // older term is ignored (ok).
+  Status Step(const Message& m);
+
+  // Proposes a command. kNotLeader (message "leader=<id>", id 0 when unknown) on a non-leader;
+  // kResourceExhausted over max_uncommitted_bytes; kUnavailable during a leadership transfer.
+  Status Propose(std::string data);
+
+  // Proposes a membership change. As Propose, plus: kFailedPrecondition while another change is
+  // pending (proposed but not yet applied), or the validation error of ValidateConfChange.
+  Status ProposeConfChange(const ConfChange& cc);
+
+  // Asks for a linearizable read point for `context` (batched: one heartbeat round confirms all
+  // reads asked between two Readies). The answer arrives as a ReadState in a later Ready.
+  // kUnavailable when there is no known leader or the leader has not yet committed an entry of
+  // its term; kResourceExhausted when too many reads are pending.
+  Status ReadIndex(std::string context);
+
+  // Asks the leader to transfer leadership to `to` (forwarded when this node is a follower).
+  // kNotLeader when no leader is known; kInvalidArgument when `to` is not a voter.
+  Status TransferLeadership(NodeId to);
+
+  // The driver could not reach `id`: the leader goes back to probing it.
+  void ReportUnreachable(NodeId id);
+  // The snapshot stream to `id` finished (ok) or failed; the leader resumes probing it.
+  void ReportSnapshot(NodeId id, bool ok);
+
+  bool HasReady() const;
+  // Precondition: none (an empty Ready is legal). The Ready stays valid until Advance.
+  Ready GetReady();
+  // Precondition: `rd` is the last Ready returned by GetReady and the driver has done all it asks.
+  void Advance(const Ready& rd);
+
+  BasicStatus GetStatus() const;
+  // True only on a leader that heard from a majority within lease_ticks of sending the heartbeat
+  // round they acknowledged (docs/raft.md "Leader lease"). Decides /role "goose".
+  bool HasLeaderLease() const;
+  // The applied configuration.
+  const ConfState& GetConfState() const;
+
+  // For tests and the simulator: the state machine inside.
+  const Raft& raft() const { return *raft_; }
+
+ private:
+  explicit RawNode(std::unique_ptr<Raft> raft);
+
+  std::unique_ptr<Raft> raft_;
+  SoftState prev_soft_;
+  HardState prev_hard_;
+};
+
+// Checks the internal invariants of the core (commit <= last index, applied <= commit, at most
+// one role, leader's own progress, inflights within limits, ...). Ok or kCorruption naming the
+// first broken one. Cheap enough to run after every simulator step.
+Status CheckInvariants(const RawNode& node);
+
+}  // namespace nds::raft
