@@ -1,0 +1,67 @@
+// Request counters and latency histograms per route, rendered in the Prometheus text format
+// (GET /metrics) together with gauges the caller supplies (keys and bytes stored, indexes).
+// Thread-safe: lock-free counters updated from every io thread.
+#pragma once
+
+#include <array>
+#include <atomic>
+#include <chrono>
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+namespace nds::api {
+
+// Every route the API serves, for metric labels.
+enum class Route : uint8_t {
+  kStoreGet,
+  kStoreHead,
+  kStorePut,
+  kStorePost,
+  kStoreDelete,
+  kKeys,
+  kSet,
+  kGet,
+  kRm,
+  kIs,
+  kClear,
+  kGetKeys,
+  kGetValues,
+  kGetAll,
+  kSecretStore,
+  kSecretRetrieve,
+  kRole,
+  kStatus,
+  kMembers,
+  kMembersChange,
+  kLeader,
+  kHealthz,
+  kReadyz,
+  kMetrics,
+  kOther,
+  kCount,
+};
+
+std::string_view RouteName(Route r);
+
+class Metrics {
+ public:
+  // Upper bounds of the latency buckets, seconds.
+  static constexpr std::array<double, 14> kBucketBoundsSeconds = {
+      0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 5};
+
+  void Observe(Route route, int http_status, std::chrono::nanoseconds latency);
+
+  // The counters and histograms; `extra` (already in the text format) is appended.
+  std::string Render(std::string_view extra) const;
+
+ private:
+  struct PerRoute {
+    std::array<std::atomic<uint64_t>, 6> by_class{};  // index = http_status / 100 (1..5); 0 other
+    std::array<std::atomic<uint64_t>, kBucketBoundsSeconds.size() + 1> buckets{};
+    std::atomic<uint64_t> latency_sum_ns{0};
+  };
+  std::array<PerRoute, static_cast<size_t>(Route::kCount)> routes_;
+};
+
+}  // namespace nds::api

@@ -1,0 +1,92 @@
+// Request dispatch, metrics, and the helpers shared by every route.
+#include "api/service.h"
+
+#include "api/http_errors.h"
+
+namespace nds::api {
+
+Status ValidateKey(std::string_view key, std::string_view what) {
+  if (key.empty()) return InvalidArgument(std::string(what) + " is empty");
+  if (key.size() > kKeyBytesMax) {
+    return InvalidArgument(std::string(what) + " of " + std::to_string(key.size()) +
+                           " bytes is longer than " + std::to_string(kKeyBytesMax) + " bytes");
+  }
+  return Status::Ok();
+}
+
+ApiService::ApiService(node::Node* node, ApiOptions options)
+    : node_(node), options_(std::move(options)) {}
+
+void ApiService::Handle(net::HttpRequest request, net::Responder respond) {
+  auto call = std::make_shared<Call>();
+  call->started = std::chrono::steady_clock::now();
+  call->request = std::move(request);
+  call->respond = std::move(respond);
+  auto target = ParseTarget(call->request.target);
+  if (!target.ok()) {
+    Finish(call, ErrorResponse(target.status()));
+    return;
+  }
+  call->target = std::move(target).value();
+  Dispatch(call);
+}
+
+void ApiService::Finish(const CallPtr& call, net::HttpResponse response) {
+  metrics_.Observe(call->route, response.status, std::chrono::steady_clock::now() - call->started);
+  call->respond(std::move(response));
+}
+
+void ApiService::Dispatch(const CallPtr& call) {
+  std::string_view path = call->target.path;
+  constexpr std::string_view kStore = "/store/";
+  constexpr std::string_view kSecrets = "/secrets/";
+  if (path.starts_with(kStore)) return HandleStore(call, path.substr(kStore.size()));
+  if (path == "/keys") return HandleKeys(call);
+  if (path.starts_with(kSecrets)) return HandleSecret(call, path.substr(kSecrets.size()));
+  if (path == "/set" || path == "/get" || path == "/rm" || path == "/is" || path == "/clear") {
+    return HandleKv(call, path.substr(1));
+  }
+  if (path == "/getKeys" || path == "/getValues" || path == "/getAll") {
+    return HandleBulk(call, path.substr(1));
+  }
+  if (HandleCluster(call, path)) return;
+  Finish(call, ErrorResponse(404, "not_found",
+                             "no route " + std::string(path) + "; see the API reference in docs/"));
+}
+
+void ApiService::AfterReadPoint(const CallPtr& call, std::function<void()> then) {
+  auto consistency = call->target.Param("consistency");
+  if (consistency && *consistency == "stale") {
+    then();
+    return;
+  }
+  if (consistency && *consistency != "linearizable") {
+    Finish(call, ErrorResponse(400, "invalid_argument",
+                               "consistency must be 'linearizable' (the default) or 'stale'"));
+    return;
+  }
+  node_->WaitForReadPoint([this, call, then = std::move(then)](Status s) {
+    if (!s.ok()) {
+      Finish(call, ErrorResponse(s));
+      return;
+    }
+    then();
+  });
+}
+
+void ApiService::SubmitThen(const CallPtr& call, store::Command cmd,
+                            std::function<net::HttpResponse(const store::ApplyResult&)> on_ok,
+                            std::function<net::HttpResponse(const Status&)> on_error) {
+  node_->Submit(std::move(cmd), [this, call, on_ok = std::move(on_ok),
+                                 on_error = std::move(on_error)](store::ApplyResult r) {
+    if (r.status.ok()) {
+      net::HttpResponse resp = on_ok(r);
+      resp.SetHeader("X-Revision", std::to_string(r.revision));
+      Finish(call, std::move(resp));
+    } else {
+      Finish(call, on_error ? on_error(r.status) : ErrorResponse(r.status));
+    }
+  });
+}
+
+}  // namespace nds::api

@@ -1,0 +1,76 @@
+// ApiService: the HTTP routes of shared/API.md on top of node::Node (and nothing below it).
+// It validates each request, builds store commands or reads, and answers through the Responder.
+//
+// Thread-safe: Handle() runs on any io thread; completions from the node run on its threads and
+// only touch the request's own state. Owns nothing but its metrics; the node outlives it.
+#pragma once
+
+#include <chrono>
+#include <string>
+
+#include "api/metrics.h"
+#include "api/uri.h"
+#include "net/http.h"
+#include "node/node.h"
+#include "util/limits.h"
+
+namespace nds::api {
+
+struct ApiOptions {
+  Limits limits;
+  std::string version = NDS_VERSION;
+};
+
+class ApiService final : public net::Handler {
+ public:
+  // `node` must outlive the service.
+  ApiService(node::Node* node, ApiOptions options);
+
+  void Handle(net::HttpRequest request, net::Responder respond) override;
+
+ private:
+  // One request in flight: what every route handler gets.
+  struct Call {
+    net::HttpRequest request;
+    Target target;
+    Route route = Route::kOther;
+    std::chrono::steady_clock::time_point started;
+    net::Responder respond;
+  };
+  using CallPtr = std::shared_ptr<Call>;
+
+  void Dispatch(const CallPtr& call);
+  void Finish(const CallPtr& call, net::HttpResponse response);
+  // Runs `then` once a read may be served: at once for ?consistency=stale, else after the node's
+  // linearizable read point; answers the error itself otherwise.
+  void AfterReadPoint(const CallPtr& call, std::function<void()> then);
+  // Submits `cmd` and answers with `on_ok` (given the result) or the error.
+  void SubmitThen(const CallPtr& call, store::Command cmd,
+                  std::function<net::HttpResponse(const store::ApplyResult&)> on_ok,
+                  std::function<net::HttpResponse(const Status&)> on_error = nullptr);
+
+  // store_routes.cc
+  void HandleStore(const CallPtr& call, std::string_view encoded_key);
+  void StoreRead(const CallPtr& call, std::string key, bool head);
+  void StoreWrite(const CallPtr& call, std::string key);
+  void StoreDelete(const CallPtr& call, std::string key);
+  void HandleKeys(const CallPtr& call);
+  // kv_routes.cc
+  void HandleKv(const CallPtr& call, std::string_view name);
+  void HandleBulk(const CallPtr& call, std::string_view name);
+  // secret_routes.cc
+  void HandleSecret(const CallPtr& call, std::string_view encoded_id);
+  // cluster_routes.cc
+  bool HandleCluster(const CallPtr& call, std::string_view path);
+  std::string StatusJson() const;
+  std::string MembersJson() const;
+
+  node::Node* node_;
+  const ApiOptions options_;
+  Metrics metrics_;
+};
+
+// Validates a decoded key: 1 to 1024 bytes (API.md). kInvalidArgument naming its length.
+Status ValidateKey(std::string_view key, std::string_view what);
+
+}  // namespace nds::api

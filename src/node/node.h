@@ -1,0 +1,76 @@
+// The replica as api/ sees it: submit a write and learn its outcome and revision, wait for a
+// linearizable read point, read the engine, ask for status and membership. api/ knows nothing of
+// Raft; today's implementation is LocalNode (one node applying directly and durably), and the
+// Raft-backed node replaces it behind this same interface.
+//
+// Threading: every method is thread-safe and none blocks on I/O; completions run on an internal
+// thread and must not block either.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "engine/engine.h"
+#include "store/applier.h"
+#include "store/command.h"
+#include "util/status.h"
+
+namespace nds::node {
+
+enum class Role { kLeader, kFollower, kCandidate, kLearner };
+std::string_view RoleName(Role role);  // "leader", "follower", ...
+
+struct NodeStatus {
+  uint64_t id = 0;
+  std::string name;
+  std::string cluster_id;
+  Role role = Role::kFollower;
+  // True only on the leader while it holds a valid leader lease: /role answers "goose".
+  bool has_lease = false;
+  uint64_t term = 0;
+  uint64_t leader_id = 0;
+  uint64_t commit_index = 0;
+  uint64_t applied_index = 0;
+  // Knows a leader and has applied what it knows to be committed (/readyz).
+  bool ready = false;
+  std::string engine;  // "rocksdb" or "memory"
+};
+
+struct MemberInfo {
+  uint64_t id = 0;
+  std::string name;
+  std::string peer_address;
+  std::string api_address;
+  bool voter = true;
+  bool reachable = true;  // as seen from the leader
+  uint64_t behind = 0;    // entries behind the leader's last index
+};
+
+using SubmitCallback = std::function<void(store::ApplyResult)>;
+using ReadCallback = std::function<void(Status)>;
+
+class Node {
+ public:
+  virtual ~Node() = default;
+
+  // Orders `cmd` after every write submitted before it and applies it. `done` runs exactly once
+  // with the outcome: ok with the revision; a failed precondition (kNotFound, kAlreadyExists,
+  // kFailedPrecondition); kUnavailable when too many writes are in flight (nothing done);
+  // kNoSpace when it could not be made durable (nothing done); kUnavailable when it could not
+  // commit within the request timeout (it may still take effect later).
+  virtual void Submit(store::Command cmd, SubmitCallback done) = 0;
+
+  // Runs `done` once every write acknowledged before this call is visible in engine(): ok, or
+  // kUnavailable (no quorum within the request timeout), kResourceExhausted (too many reads wait).
+  virtual void WaitForReadPoint(ReadCallback done) = 0;
+
+  // The state machine. Read-only for api/; valid for the node's lifetime.
+  virtual const engine::Engine& engine() const = 0;
+
+  virtual NodeStatus GetStatus() const = 0;
+  virtual std::vector<MemberInfo> Members() const = 0;
+};
+
+}  // namespace nds::node

@@ -1,0 +1,101 @@
+// Group application of store commands with in-batch preconditions.
+#include "store/applier.h"
+
+#include "store/keyspace.h"
+#include "util/check.h"
+
+namespace nds::store {
+
+void BatchApplier::AdvanceTo(LogIndex index) {
+  NDS_CHECK(index > engine_->AppliedIndex(), "index {} not above applied {}", index,
+            engine_->AppliedIndex());
+  NDS_CHECK(!last_index_ || index > *last_index_, "index {} not above {}", index, *last_index_);
+  last_index_ = index;
+}
+
+void BatchApplier::Skip(LogIndex index) { AdvanceTo(index); }
+
+Result<std::optional<uint64_t>> BatchApplier::CurrentRevision(const std::string& data_key) const {
+  if (auto it = overlay_.find(data_key); it != overlay_.end()) return it->second;
+  if (cleared_) return std::optional<uint64_t>();
+  NDS_ASSIGN_OR_RETURN(std::optional<std::string> bytes, engine_->Get(data_key));
+  if (!bytes) return std::optional<uint64_t>();
+  NDS_ASSIGN_OR_RETURN(RecordView rec, DecodeRecord(*bytes));
+  return std::optional<uint64_t>(rec.revision);
+}
+
+Status BatchApplier::CheckPrecondition(const Command& cmd,
+                                       const std::optional<uint64_t>& revision) const {
+  switch (cmd.precondition) {
+    case Precondition::kNone:
+      return Status::Ok();
+    case Precondition::kMustNotExist:
+      if (revision)
+        return AlreadyExists("the key exists, at revision " + std::to_string(*revision));
+      return Status::Ok();
+    case Precondition::kMustExist:
+      if (!revision) return NotFound("no such key");
+      return Status::Ok();
+    case Precondition::kRevisionEquals:
+      if (!revision) return FailedPrecondition("the key does not exist");
+      if (*revision != cmd.expected_revision) {
+        return FailedPrecondition("the key is at revision " + std::to_string(*revision) + ", not " +
+                                  std::to_string(cmd.expected_revision));
+      }
+      return Status::Ok();
+  }
+  return InvalidArgument("unknown precondition");
+}
+
+ApplyResult BatchApplier::Apply(const Command& cmd, LogIndex index) {
+  AdvanceTo(index);
+  ApplyResult result;
+  result.revision = index.value;
+  switch (cmd.type) {
+    case CommandType::kClear:
+      batch_.DeleteRange(kDataBegin, kDataEnd);
+      overlay_.clear();
+      cleared_ = true;
+      return result;
+    case CommandType::kPutSecret:
+      batch_.Put(SecretKey(cmd.key), cmd.value);
+      return result;
+    case CommandType::kPut:
+    case CommandType::kDelete:
+      break;
+  }
+  std::string key = DataKey(cmd.key);
+  auto current = CurrentRevision(key);
+  if (!current.ok()) {
+    result.status = current.status();
+    return result;
+  }
+  result.status = CheckPrecondition(cmd, *current);
+  if (!result.status.ok()) return result;
+  if (cmd.type == CommandType::kPut) {
+    result.created = !current->has_value();
+    batch_.Put(key, EncodeRecord(index.value, cmd.content_type, cmd.value));
+    overlay_[key] = index.value;
+  } else {
+    if (!current->has_value()) {
+      // A delete without the kMustExist precondition of a missing key changes nothing.
+      return result;
+    }
+    batch_.Delete(key);
+    overlay_[key] = std::nullopt;
+  }
+  return result;
+}
+
+Status BatchApplier::Commit(engine::Engine* engine, bool sync) {
+  NDS_CHECK(engine == engine_);
+  if (!last_index_) return Status::Ok();
+  Status s = engine->Write(batch_, *last_index_, sync);
+  batch_ = engine::WriteBatch();
+  overlay_.clear();
+  cleared_ = false;
+  last_index_.reset();
+  return s;
+}
+
+}  // namespace nds::store

@@ -1,0 +1,83 @@
+// Command constructors and the versioned command encoding (docs/formats/store.md).
+#include "store/command.h"
+
+#include "util/coding.h"
+
+namespace nds::store {
+namespace {
+
+constexpr uint8_t kCommandFormatVersion = 1;
+
+}  // namespace
+
+Command PutCommand(std::string key, std::string value, std::string content_type, Precondition pre,
+                   uint64_t expected_revision) {
+  Command c;
+  c.type = CommandType::kPut;
+  c.precondition = pre;
+  c.expected_revision = expected_revision;
+  c.key = std::move(key);
+  c.value = std::move(value);
+  c.content_type = std::move(content_type);
+  return c;
+}
+
+Command DeleteCommand(std::string key, Precondition pre, uint64_t expected_revision) {
+  Command c;
+  c.type = CommandType::kDelete;
+  c.precondition = pre;
+  c.expected_revision = expected_revision;
+  c.key = std::move(key);
+  return c;
+}
+
+Command ClearCommand() {
+  Command c;
+  c.type = CommandType::kClear;
+  return c;
+}
+
+Command PutSecretCommand(std::string location, std::string blob) {
+  Command c;
+  c.type = CommandType::kPutSecret;
+  c.key = std::move(location);
+  c.value = std::move(blob);
+  return c;
+}
+
+void EncodeCommand(const Command& cmd, std::string* out) {
+  out->push_back(static_cast<char>(kCommandFormatVersion));
+  out->push_back(static_cast<char>(cmd.type));
+  out->push_back(static_cast<char>(cmd.precondition));
+  PutVarint64(out, cmd.expected_revision);
+  PutLengthPrefixed(out, cmd.key);
+  PutLengthPrefixed(out, cmd.content_type);
+  PutLengthPrefixed(out, cmd.value);
+}
+
+Result<Command> DecodeCommand(std::string_view bytes) {
+  Decoder d(bytes);
+  NDS_ASSIGN_OR_RETURN(std::string_view head, d.Bytes(3));
+  if (static_cast<uint8_t>(head[0]) != kCommandFormatVersion) {
+    return Corruption("command format version " + std::to_string(static_cast<uint8_t>(head[0])) +
+                      " is not supported");
+  }
+  auto type = static_cast<uint8_t>(head[1]);
+  auto pre = static_cast<uint8_t>(head[2]);
+  if (type < 1 || type > 4) return Corruption("unknown command type " + std::to_string(type));
+  if (pre > 3) return Corruption("unknown precondition " + std::to_string(pre));
+  Command c;
+  c.type = static_cast<CommandType>(type);
+  c.precondition = static_cast<Precondition>(pre);
+  NDS_ASSIGN_OR_RETURN(c.expected_revision, d.Varint64());
+  NDS_ASSIGN_OR_RETURN(std::string_view key, d.LengthPrefixed());
+  NDS_ASSIGN_OR_RETURN(std::string_view content_type, d.LengthPrefixed());
+  NDS_ASSIGN_OR_RETURN(std::string_view value, d.LengthPrefixed());
+  if (!d.done()) return Corruption("trailing bytes after a command");
+  c.key = key;
+  c.content_type = content_type;
+  c.value = value;
+  return c;
+}
+
+}  // namespace nds::store

@@ -1,0 +1,53 @@
+// Store commands: the writes a client can ask for, as they travel through the Raft log and are
+// applied to the engine. The encoding is versioned and described in docs/formats/store.md;
+// decoding validates every field (a log entry is input from disk or a peer).
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+#include "util/status.h"
+
+namespace nds::store {
+
+enum class CommandType : uint8_t {
+  kPut = 1,        // write a value under a key (blobs and /set)
+  kDelete = 2,     // remove a key
+  kClear = 3,      // remove every key of the user key space, atomically (/clear)
+  kPutSecret = 4,  // store an encrypted secret under a derived location
+};
+
+// What must hold about the key's current state for the command to take effect. Checked when the
+// command is applied, so that concurrent writers are ordered by the log (compare-and-swap).
+enum class Precondition : uint8_t {
+  kNone = 0,
+  kMustNotExist = 1,    // POST, PUT with If-None-Match: *
+  kMustExist = 2,       // DELETE and /rm: 404 when missing
+  kRevisionEquals = 3,  // If-Match: "<revision>"
+};
+
+struct Command {
+  CommandType type = CommandType::kPut;
+  Precondition precondition = Precondition::kNone;
+  uint64_t expected_revision = 0;  // with kRevisionEquals
+  std::string key;                 // user key, or the secret location for kPutSecret
+  std::string value;
+  std::string content_type;  // kPut only; empty means application/octet-stream
+
+  bool operator==(const Command&) const = default;
+};
+
+Command PutCommand(std::string key, std::string value, std::string content_type = {},
+                   Precondition pre = Precondition::kNone, uint64_t expected_revision = 0);
+Command DeleteCommand(std::string key, Precondition pre = Precondition::kMustExist,
+                      uint64_t expected_revision = 0);
+Command ClearCommand();
+Command PutSecretCommand(std::string location, std::string blob);
+
+// Appends the encoding of `cmd` to `out`.
+void EncodeCommand(const Command& cmd, std::string* out);
+// kCorruption for any malformed, truncated, unknown-version or trailing-garbage input.
+Result<Command> DecodeCommand(std::string_view bytes);
+
+}  // namespace nds::store

@@ -1,0 +1,59 @@
+// Engine key namespaces and the value record encoding.
+#include "store/keyspace.h"
+
+#include "util/check.h"
+#include "util/coding.h"
+
+namespace nds::store {
+namespace {
+
+constexpr uint8_t kRecordFormatVersion = 1;
+
+}  // namespace
+
+std::string DataKey(std::string_view user_key) {
+  std::string k;
+  k.reserve(user_key.size() + 1);
+  k.push_back(kDataPrefix);
+  k.append(user_key);
+  return k;
+}
+
+std::string SecretKey(std::string_view location) {
+  std::string k;
+  k.reserve(location.size() + 1);
+  k.push_back(kSecretPrefix);
+  k.append(location);
+  return k;
+}
+
+std::string_view UserKey(std::string_view engine_key) {
+  NDS_CHECK(!engine_key.empty() && engine_key[0] == kDataPrefix);
+  return engine_key.substr(1);
+}
+
+std::string EncodeRecord(uint64_t revision, std::string_view content_type, std::string_view value) {
+  std::string out;
+  out.reserve(1 + kVarint64BytesMax * 2 + content_type.size() + value.size());
+  out.push_back(static_cast<char>(kRecordFormatVersion));
+  PutVarint64(&out, revision);
+  PutLengthPrefixed(&out, content_type);
+  out.append(value);
+  return out;
+}
+
+Result<RecordView> DecodeRecord(std::string_view bytes) {
+  Decoder d(bytes);
+  NDS_ASSIGN_OR_RETURN(std::string_view version, d.Bytes(1));
+  if (static_cast<uint8_t>(version[0]) != kRecordFormatVersion) {
+    return Corruption("value record of unknown version " +
+                      std::to_string(static_cast<uint8_t>(version[0])));
+  }
+  RecordView r;
+  NDS_ASSIGN_OR_RETURN(r.revision, d.Varint64());
+  NDS_ASSIGN_OR_RETURN(r.content_type, d.LengthPrefixed());
+  NDS_ASSIGN_OR_RETURN(r.value, d.Bytes(d.remaining()));
+  return r;
+}
+
+}  // namespace nds::store

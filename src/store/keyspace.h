@@ -1,0 +1,43 @@
+// How store/ lays its namespaces and values out in the engine (docs/formats/store.md).
+//
+// Engine key = one namespace byte + the rest: 'd' + user key for the shared blob/key-value space,
+// 's' + 32-byte location for secrets. /clear removes exactly the range ['d', 'e'). A value record
+// holds the revision that wrote it, the uploaded content type and the bytes.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+#include "util/status.h"
+
+namespace nds::store {
+
+inline constexpr char kDataPrefix = 'd';
+inline constexpr char kSecretPrefix = 's';
+inline constexpr std::string_view kDataBegin = "d";
+inline constexpr std::string_view kDataEnd = "e";
+
+std::string DataKey(std::string_view user_key);
+std::string SecretKey(std::string_view location);
+// The user key of a data engine key. Precondition: engine_key starts with kDataPrefix.
+std::string_view UserKey(std::string_view engine_key);
+
+struct Record {
+  uint64_t revision = 0;
+  std::string content_type;
+  std::string value;
+};
+
+// A view into an encoded record; valid while the bytes it was decoded from live.
+struct RecordView {
+  uint64_t revision = 0;
+  std::string_view content_type;
+  std::string_view value;
+};
+
+std::string EncodeRecord(uint64_t revision, std::string_view content_type, std::string_view value);
+// kCorruption when the bytes are not a record of a known version.
+Result<RecordView> DecodeRecord(std::string_view bytes);
+
+}  // namespace nds::store
