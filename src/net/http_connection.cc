@@ -1,0 +1,679 @@
+// The HTTP/1.1 connection state machine: see http_connection.h for the flow and the timeouts.
+#include "net/http_connection.h"
+
+#include <algorithm>
+#include <array>
+#include <limits>
+#include <string_view>
+#include <utility>
+
+#include <boost/asio/post.hpp>
+#include <boost/asio/write.hpp>
+#include <boost/beast/http/error.hpp>
+#include <boost/beast/http/read.hpp>
+#include <fmt/core.h>
+
+#include "net/http_wire.h"
+
+namespace nds::net {
+namespace {
+
+namespace asio = boost::asio;
+namespace http = boost::beast::http;
+using boost::system::error_code;
+using Clock = std::chrono::steady_clock;
+using std::chrono::milliseconds;
+
+// Bytes asked of the socket when waiting for the first byte of a request or lingering.
+constexpr size_t kReadChunkBytes = 16 << 10;
+// Extra room in the read buffer beyond the header limit, so one read can complete a header.
+constexpr size_t kReadBufferSlackBytes = 64 << 10;
+// After a server error, how much of the client's remaining upload is read and dropped (and for
+// how long) before closing, so that the close does not reset the connection under our answer.
+constexpr uint64_t kLingerBytesMax = 1 << 20;
+constexpr milliseconds kLingerTime{1000};
+// How many ready answers go out in one gather write.
+constexpr size_t kWriteBatchSlotsMax = 64;
+// Bytes of progress each body read is granted time for, at body_bytes_per_second_min.
+constexpr uint64_t kBodyStepBytes = 64 << 10;
+// A stream that keeps returning no bytes while saying more follows is broken after this many.
+constexpr size_t kStreamEmptyPullsMax = 1000;
+
+std::string FormatEndpoint(const asio::ip::tcp::endpoint& endpoint) {
+  const asio::ip::address address = endpoint.address();
+  if (address.is_v6()) return fmt::format("[{}]:{}", address.to_string(), endpoint.port());
+  return fmt::format("{}:{}", address.to_string(), endpoint.port());
+}
+
+std::string ToLower(std::string_view s) {
+  std::string out(s);
+  for (char& c : out) {
+    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+  }
+  return out;
+}
+
+bool EqualsIgnoreCase(std::string_view a, std::string_view b) {
+  return a.size() == b.size() && ToLower(a) == ToLower(b);
+}
+
+bool IsHttpParseError(const error_code& ec) {
+  return ec.category() == http::make_error_code(http::error::bad_target).category();
+}
+
+// The time allowed to move `bytes` at `bytes_per_second` (at least 1 byte/s).
+milliseconds TimeForBytes(uint64_t bytes, size_t bytes_per_second) {
+  const uint64_t rate = std::max<uint64_t>(1, bytes_per_second);
+  return milliseconds(bytes / rate * 1000 + (bytes % rate) * 1000 / rate);
+}
+
+// True when the answer in `slot`-like terms carries a streamed body.
+bool StreamsBody(const HttpResponse& response, bool is_head) {
+  return response.stream && !is_head && !StatusHasNoBody(response.status);
+}
+
+}  // namespace
+
+HttpConnection::HttpConnection(ServerContext* context, asio::ip::tcp::socket socket)
+    : context_(context),
+      options_(context->options),
+      socket_(std::move(socket)),
+      read_timer_(socket_.get_executor()),
+      write_timer_(socket_.get_executor()),
+      buffer_(std::max<size_t>(context->options.header_bytes_max, kReadChunkBytes) +
+              kReadBufferSlackBytes) {}
+
+void HttpConnection::Start(bool overloaded) {
+  registry_id_ = context_->registry.Add(shared_from_this());
+  asio::post(socket_.get_executor(), [self = shared_from_this(), overloaded] {
+    error_code ec;
+    const auto endpoint = self->socket_.remote_endpoint(ec);
+    if (!ec) self->remote_ = FormatEndpoint(endpoint);
+    self->accepted_at_ = Clock::now();
+    if (overloaded) {
+      self->QueueError(503, "overloaded",
+                       fmt::format("the server has {} connections open, its limit; retry later",
+                                   self->options_.connections_max));
+      return;
+    }
+    self->StartRead();
+  });
+}
+
+void HttpConnection::BeginDrain() {
+  asio::post(socket_.get_executor(), [self = shared_from_this()] {
+    if (self->closed_) return;
+    self->draining_ = true;
+    if (self->read_state_ == ReadState::kIdle && !self->awaiting_continue_) {
+      self->read_stopped_ = true;
+    }
+    self->MaybeFinish();
+  });
+}
+
+void HttpConnection::ForceClose() {
+  asio::post(socket_.get_executor(), [self = shared_from_this()] { self->Close(); });
+}
+
+// ---- Read side ----
+
+void HttpConnection::StartRead() {
+  if (closed_ || read_stopped_ || read_state_ != ReadState::kIdle || awaiting_continue_) return;
+  if (draining_) {
+    read_stopped_ = true;
+    MaybeFinish();
+    return;
+  }
+  // Read ahead only while the answers owed and the bodies held stay bounded; FinishFrontSlots
+  // calls back here as answers go out.
+  if (slots_.size() >= options_.pipelined_requests_max ||
+      pending_body_bytes_ > options_.body_bytes_max) {
+    return;
+  }
+  if (first_request_) {
+    ReadHeader(accepted_at_ + options_.header_read_timeout);
+    return;
+  }
+  if (buffer_.size() > 0) {
+    ReadHeader(Clock::now() + options_.header_read_timeout);
+    return;
+  }
+  read_state_ = ReadState::kFirstByte;
+  SetReadDeadline(Clock::now() + options_.idle_timeout, /*idle=*/true);
+  socket_.async_read_some(
+      buffer_.prepare(kReadChunkBytes),
+      [self = shared_from_this()](error_code ec, size_t bytes) { self->OnFirstByte(ec, bytes); });
+}
+
+void HttpConnection::OnFirstByte(error_code ec, size_t bytes) {
+  read_state_ = ReadState::kIdle;
+  ClearReadDeadline();
+  if (closed_) return;
+  if (ec) {
+    OnReadError(ec);
+    return;
+  }
+  buffer_.commit(bytes);
+  if (draining_) {
+    read_stopped_ = true;
+    MaybeFinish();
+    return;
+  }
+  ReadHeader(Clock::now() + options_.header_read_timeout);
+}
+
+void HttpConnection::ReadHeader(Clock::time_point deadline) {
+  first_request_ = false;
+  parser_.emplace();
+  parser_->header_limit(static_cast<uint32_t>(
+      std::min<size_t>(options_.header_bytes_max, std::numeric_limits<uint32_t>::max())));
+  parser_->body_limit(options_.body_bytes_max);
+  read_state_ = ReadState::kHeader;
+  SetReadDeadline(deadline, /*idle=*/false);
+  http::async_read_header(
+      socket_, buffer_, *parser_,
+      [self = shared_from_this()](error_code ec, size_t /*bytes*/) { self->OnHeader(ec); });
+}
+
+void HttpConnection::OnHeader(error_code ec) {
+  read_state_ = ReadState::kIdle;
+  ClearReadDeadline();
+  if (closed_) return;
+  if (ec) {
+    OnReadError(ec);
+    return;
+  }
+  if (parser_->is_done()) {
+    DispatchRequest();
+    return;
+  }
+  const auto& message = parser_->get();
+  if (message.version() >= 11 && EqualsIgnoreCase(message[http::field::expect], "100-continue")) {
+    // The size check already passed (a Content-Length over the limit failed the header read).
+    // The interim answer takes its place in the answer order; the body is read once it is out.
+    Slot slot;
+    slot.id = next_slot_id_++;
+    slot.ready = true;
+    slot.is_continue = true;
+    slots_.push_back(std::move(slot));
+    awaiting_continue_ = true;
+    StartWrite();
+    return;
+  }
+  StartBody();
+}
+
+void HttpConnection::StartBody() {
+  body_started_at_ = Clock::now();
+  body_bytes_read_ = 0;
+  parser_->eager(true);
+  ReadBodySome();
+}
+
+void HttpConnection::ReadBodySome() {
+  read_state_ = ReadState::kBody;
+  // The body must keep coming at body_bytes_per_second_min, after a header_read_timeout allowance.
+  SetReadDeadline(
+      body_started_at_ + options_.header_read_timeout +
+          TimeForBytes(body_bytes_read_ + kBodyStepBytes, options_.body_bytes_per_second_min),
+      /*idle=*/false);
+  http::async_read_some(
+      socket_, buffer_, *parser_,
+      [self = shared_from_this()](error_code ec, size_t bytes) { self->OnBodySome(ec, bytes); });
+}
+
+void HttpConnection::OnBodySome(error_code ec, size_t bytes) {
+  read_state_ = ReadState::kIdle;
+  ClearReadDeadline();
+  if (closed_) return;
+  if (ec) {
+    OnReadError(ec);
+    return;
+  }
+  body_bytes_read_ += bytes;
+  if (parser_->is_done()) {
+    DispatchRequest();
+  } else {
+    ReadBodySome();
+  }
+}
+
+void HttpConnection::DispatchRequest() {
+  auto& message = parser_->get();
+  HttpRequest request;
+  request.method = std::string(message.method_string());
+  request.target = std::string(message.target());
+  for (const auto& field : message) {
+    request.headers.emplace_back(ToLower(field.name_string()), std::string(field.value()));
+  }
+  request.body = std::move(message.body());
+  request.remote = remote_;
+
+  Slot slot;
+  slot.id = next_slot_id_++;
+  slot.is_head = message.method() == http::verb::head;
+  slot.http10 = message.version() < 11;
+  slot.close_after = !message.keep_alive();
+  slot.request_bytes = request.body.size();
+  pending_body_bytes_ += slot.request_bytes;
+  if (slot.close_after) read_stopped_ = true;
+  const uint64_t slot_id = slot.id;
+  slots_.push_back(std::move(slot));
+  parser_.reset();
+
+  context_->handler->Handle(std::move(request), MakeResponder(slot_id));
+  StartRead();
+}
+
+void HttpConnection::OnReadError(error_code ec) {
+  if (ec == http::error::header_limit || ec == http::error::buffer_overflow) {
+    QueueError(431, "header_too_large",
+               fmt::format("the request header exceeds {} bytes", options_.header_bytes_max));
+  } else if (ec == http::error::body_limit) {
+    QueueError(413, "body_too_large",
+               fmt::format("the request body exceeds {} bytes", options_.body_bytes_max));
+  } else if (ec == http::error::end_of_stream || ec == http::error::partial_message ||
+             ec == asio::error::eof) {
+    // The client finished sending (or was cut off mid-request, which is then dropped): the
+    // answers already owed still go out, then the connection closes.
+    read_stopped_ = true;
+    parser_.reset();
+    MaybeFinish();
+  } else if (IsHttpParseError(ec)) {
+    QueueError(400, "bad_request", fmt::format("malformed HTTP request: {}", ec.message()));
+  } else {
+    Close();  // reset, aborted by a timeout, or another socket error
+  }
+}
+
+void HttpConnection::QueueError(int status, std::string_view code, std::string_view message) {
+  read_stopped_ = true;
+  parser_.reset();
+  Slot slot;
+  slot.id = next_slot_id_++;
+  slot.ready = true;
+  slot.close_after = true;
+  slot.response = MakeErrorResponse(status, code, message);
+  if (status == 503) slot.response.SetHeader("Retry-After", "1");
+  slots_.push_back(std::move(slot));
+  StartWrite();
+}
+
+Responder HttpConnection::MakeResponder(uint64_t slot_id) {
+  return [weak = weak_from_this(), gate = context_->gate, slot_id](HttpResponse response) {
+    // Under the gate's lock the io_context is alive; the local `self` is dropped before the
+    // lock is released, so a connection is never destroyed after its io_context.
+    gate->RunIfOpen([&] {
+      std::shared_ptr<HttpConnection> self = weak.lock();
+      if (!self) return;
+      asio::post(self->socket_.get_executor(),
+                 [self, slot_id, response = std::move(response)]() mutable {
+                   self->OnResponse(slot_id, std::move(response));
+                 });
+    });
+  };
+}
+
+void HttpConnection::OnResponse(uint64_t slot_id, HttpResponse response) {
+  if (closed_ || slots_.empty() || slot_id < slots_.front().id) return;
+  const uint64_t index = slot_id - slots_.front().id;
+  if (index >= slots_.size()) return;
+  Slot& slot = slots_[index];
+  if (slot.ready) return;  // a second call for the same request is ignored
+  slot.response = std::move(response);
+  slot.ready = true;
+  if (index == 0) StartWrite();
+}
+
+// ---- Write side ----
+
+void HttpConnection::PrepareHead(Slot& slot) {
+  const HttpResponse& response = slot.response;
+  if (ResponseAsksClose(response)) slot.close_after = true;
+  ResponseHeadOptions head;
+  if (StatusHasNoBody(response.status)) {
+    head.framing = BodyFraming::kNone;
+  } else if (slot.is_head) {
+    head.framing = (response.stream && !response.head_content_length) ? BodyFraming::kNone
+                                                                      : BodyFraming::kContentLength;
+    head.content_length = response.head_content_length.value_or(response.body.size());
+  } else if (response.stream) {
+    // HTTP/1.0 has no chunked encoding: the body then ends with the connection.
+    head.framing = slot.http10 ? BodyFraming::kUntilClose : BodyFraming::kChunked;
+    if (slot.http10) slot.close_after = true;
+  } else {
+    head.content_length = response.body.size();
+  }
+  head.connection_close = slot.close_after;
+  head.connection_keep_alive = slot.http10 && !slot.close_after;
+  slot.head.clear();
+  AppendResponseHead(response, head, &slot.head);
+}
+
+void HttpConnection::StartWrite() {
+  if (closed_ || writing_) return;
+  if (slots_.empty() || !slots_.front().ready) {
+    MaybeFinish();
+    return;
+  }
+  Slot& front = slots_.front();
+  if (front.is_continue) {
+    writing_ = true;
+    SetWriteDeadline(kContinueResponse.size());
+    asio::async_write(socket_, asio::buffer(kContinueResponse),
+                      [self = shared_from_this()](error_code ec, size_t /*bytes*/) {
+                        self->OnWritten(ec, 1, false);
+                      });
+    return;
+  }
+  if (StreamsBody(front.response, front.is_head)) {
+    writing_ = true;
+    streaming_ = true;
+    stream_empty_pulls_ = 0;
+    PrepareHead(front);
+    stream_prefix_ = std::move(front.head);
+    PullAndWriteChunk();
+    return;
+  }
+  // Every consecutive ready answer goes out in one gather write.
+  write_buffers_.clear();
+  size_t count = 0;
+  size_t bytes = 0;
+  bool close_after = false;
+  for (Slot& slot : slots_) {
+    if (!slot.ready || slot.is_continue || count == kWriteBatchSlotsMax ||
+        StreamsBody(slot.response, slot.is_head)) {
+      break;
+    }
+    PrepareHead(slot);
+    write_buffers_.push_back(asio::buffer(slot.head));
+    bytes += slot.head.size();
+    if (!slot.is_head && !StatusHasNoBody(slot.response.status) && !slot.response.body.empty()) {
+      write_buffers_.push_back(asio::buffer(slot.response.body));
+      bytes += slot.response.body.size();
+    }
+    ++count;
+    if (slot.close_after) {
+      close_after = true;
+      break;
+    }
+  }
+  writing_ = true;
+  SetWriteDeadline(bytes);
+  asio::async_write(socket_, write_buffers_,
+                    [self = shared_from_this(), count, close_after](error_code ec, size_t) {
+                      self->OnWritten(ec, count, close_after);
+                    });
+}
+
+void HttpConnection::OnWritten(error_code ec, size_t slots_done, bool close_after) {
+  writing_ = false;
+  ClearWriteDeadline();
+  if (closed_) return;
+  if (ec) {
+    Close();
+    return;
+  }
+  const bool was_continue = slots_.front().is_continue;
+  FinishFrontSlots(slots_done);
+  if (close_after) {
+    LingerThenClose();
+    return;
+  }
+  if (was_continue && awaiting_continue_) {
+    awaiting_continue_ = false;
+    StartBody();
+  }
+  StartWrite();
+  StartRead();
+}
+
+void HttpConnection::PullAndWriteChunk() {
+  Slot& slot = slots_.front();
+  stream_data_.clear();
+  Result<bool> more = slot.response.stream(&stream_data_);
+  if (!more.ok()) {
+    Close();  // the client sees a cut-off answer: no terminating chunk
+    return;
+  }
+  const bool last = !*more;
+  if (stream_data_.empty() && !last) {
+    if (++stream_empty_pulls_ > kStreamEmptyPullsMax) {
+      Close();
+      return;
+    }
+    asio::post(socket_.get_executor(), [self = shared_from_this()] {
+      if (!self->closed_) self->PullAndWriteChunk();
+    });
+    return;
+  }
+  stream_empty_pulls_ = 0;
+  std::string_view suffix;
+  if (!slot.http10) {
+    if (!stream_data_.empty()) AppendChunkSizeLine(stream_data_.size(), &stream_prefix_);
+    if (stream_data_.empty()) {
+      suffix = kLastChunk;
+    } else if (last) {
+      suffix = "\r\n0\r\n\r\n";
+    } else {
+      suffix = kChunkEnd;
+    }
+  }
+  std::array<asio::const_buffer, 3> buffers = {asio::buffer(stream_prefix_),
+                                               asio::buffer(stream_data_), asio::buffer(suffix)};
+  SetWriteDeadline(stream_prefix_.size() + stream_data_.size() + suffix.size());
+  asio::async_write(socket_, buffers, [self = shared_from_this(), last](error_code ec, size_t) {
+    self->OnChunkWritten(ec, last);
+  });
+}
+
+void HttpConnection::OnChunkWritten(error_code ec, bool last) {
+  ClearWriteDeadline();
+  if (closed_) {
+    writing_ = false;
+    return;
+  }
+  if (ec) {
+    writing_ = false;
+    Close();
+    return;
+  }
+  stream_prefix_.clear();
+  if (!last) {
+    PullAndWriteChunk();
+    return;
+  }
+  writing_ = false;
+  streaming_ = false;
+  stream_data_ = std::string();
+  const bool close_after = slots_.front().close_after;
+  FinishFrontSlots(1);
+  if (close_after) {
+    LingerThenClose();
+    return;
+  }
+  StartWrite();
+  StartRead();
+}
+
+void HttpConnection::FinishFrontSlots(size_t count) {
+  for (size_t i = 0; i < count && !slots_.empty(); ++i) {
+    pending_body_bytes_ -= slots_.front().request_bytes;
+    slots_.pop_front();
+  }
+}
+
+void HttpConnection::MaybeFinish() {
+  if (closed_ || owes_answers()) return;
+  if (read_state_ == ReadState::kIdle && read_stopped_ && !awaiting_continue_) {
+    Close();
+  } else if (read_state_ == ReadState::kFirstByte && draining_) {
+    Close();  // idle between requests while the server stops
+  }
+}
+
+// ---- Timers ----
+
+void HttpConnection::SetReadDeadline(Clock::time_point deadline, bool idle) {
+  read_deadline_ = deadline;
+  read_deadline_idle_ = idle;
+  if (!read_timer_waiting_ || deadline < read_timer_expiry_) WaitReadTimer(deadline);
+}
+
+void HttpConnection::WaitReadTimer(Clock::time_point expiry) {
+  read_timer_waiting_ = true;
+  read_timer_expiry_ = expiry;
+  const uint64_t generation = ++read_timer_generation_;
+  read_timer_.expires_at(expiry);
+  read_timer_.async_wait([self = shared_from_this(), generation](error_code ec) {
+    self->OnReadTimer(generation, ec);
+  });
+}
+
+void HttpConnection::OnReadTimer(uint64_t generation, error_code ec) {
+  if (ec == asio::error::operation_aborted || generation != read_timer_generation_) return;
+  read_timer_waiting_ = false;
+  if (closed_ || read_deadline_ == Clock::time_point::max()) return;
+  const Clock::time_point now = Clock::now();
+  if (now < read_deadline_) {
+    WaitReadTimer(read_deadline_);  // the deadline moved later since this wait was armed
+    return;
+  }
+  if (read_deadline_idle_ && owes_answers()) {
+    // Idle only counts once nothing is owed to the client: a slow Handler is not idleness.
+    read_deadline_ = now + options_.idle_timeout;
+    WaitReadTimer(read_deadline_);
+    return;
+  }
+  Close();
+}
+
+void HttpConnection::SetWriteDeadline(size_t bytes) {
+  const Clock::time_point deadline = Clock::now() + options_.idle_timeout +
+                                     TimeForBytes(bytes, options_.body_bytes_per_second_min);
+  write_deadline_ = deadline;
+  if (!write_timer_waiting_ || deadline < write_timer_expiry_) WaitWriteTimer(deadline);
+}
+
+void HttpConnection::WaitWriteTimer(Clock::time_point expiry) {
+  write_timer_waiting_ = true;
+  write_timer_expiry_ = expiry;
+  const uint64_t generation = ++write_timer_generation_;
+  write_timer_.expires_at(expiry);
+  write_timer_.async_wait([self = shared_from_this(), generation](error_code ec) {
+    self->OnWriteTimer(generation, ec);
+  });
+}
+
+void HttpConnection::OnWriteTimer(uint64_t generation, error_code ec) {
+  if (ec == asio::error::operation_aborted || generation != write_timer_generation_) return;
+  write_timer_waiting_ = false;
+  if (closed_ || write_deadline_ == Clock::time_point::max()) return;
+  if (Clock::now() < write_deadline_) {
+    WaitWriteTimer(write_deadline_);
+    return;
+  }
+  Close();  // the client stopped reading
+}
+
+// ---- Closing ----
+
+void HttpConnection::LingerThenClose() {
+  if (closed_) return;
+  read_stopped_ = true;
+  if (read_state_ != ReadState::kIdle) {
+    Close();
+    return;
+  }
+  error_code ec;
+  socket_.shutdown(asio::ip::tcp::socket::shutdown_send, ec);
+  if (ec) {
+    Close();
+    return;
+  }
+  read_state_ = ReadState::kLinger;
+  linger_bytes_ = 0;
+  buffer_.consume(buffer_.size());
+  SetReadDeadline(Clock::now() + kLingerTime, /*idle=*/false);
+  ReadLinger();
+}
+
+void HttpConnection::ReadLinger() {
+  socket_.async_read_some(
+      buffer_.prepare(kReadChunkBytes),
+      [self = shared_from_this()](error_code ec, size_t bytes) { self->OnLingerRead(ec, bytes); });
+}
+
+void HttpConnection::OnLingerRead(error_code ec, size_t bytes) {
+  if (closed_) return;
+  linger_bytes_ += bytes;
+  if (ec || linger_bytes_ > kLingerBytesMax) {
+    read_state_ = ReadState::kIdle;
+    Close();
+    return;
+  }
+  ReadLinger();
+}
+
+void HttpConnection::Close() {
+  if (closed_) return;
+  closed_ = true;
+  error_code ec;
+  read_timer_.cancel();
+  write_timer_.cancel();
+  socket_.shutdown(asio::ip::tcp::socket::shutdown_both, ec);
+  socket_.close(ec);
+  // Slots, buffers and the parser stay until the object dies: operations still completing
+  // (cancelled by the close) may reference them.
+  context_->registry.Remove(registry_id_);
+}
+
+// ---- Registry ----
+
+uint64_t ConnectionRegistry::Add(std::shared_ptr<HttpConnection> connection) {
+  std::lock_guard<std::mutex> lock(mu_);
+  const uint64_t id = next_id_++;
+  connections_.emplace(id, std::move(connection));
+  return id;
+}
+
+void ConnectionRegistry::Remove(uint64_t id) {
+  std::shared_ptr<HttpConnection> removed;  // destroyed after the lock is released
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    auto it = connections_.find(id);
+    if (it == connections_.end()) return;
+    removed = std::move(it->second);
+    connections_.erase(it);
+    if (connections_.empty()) empty_cv_.notify_all();
+  }
+}
+
+size_t ConnectionRegistry::Size() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return connections_.size();
+}
+
+bool ConnectionRegistry::WaitEmptyUntil(Clock::time_point deadline) {
+  std::unique_lock<std::mutex> lock(mu_);
+  return empty_cv_.wait_until(lock, deadline, [this] { return connections_.empty(); });
+}
+
+std::vector<std::shared_ptr<HttpConnection>> ConnectionRegistry::Snapshot() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  std::vector<std::shared_ptr<HttpConnection>> out;
+  out.reserve(connections_.size());
+  for (const auto& [id, connection] : connections_) out.push_back(connection);
+  return out;
+}
+
+void ConnectionRegistry::Clear() {
+  std::unordered_map<uint64_t, std::shared_ptr<HttpConnection>> dropped;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    dropped.swap(connections_);
+    empty_cv_.notify_all();
+  }
+}
+
+}  // namespace nds::net

@@ -1,0 +1,222 @@
+// One accepted HTTP/1.1 connection: reads and parses requests (Beast's parser), hands each to the
+// Handler, and writes the answers back in arrival order. Internal to net/: http.h is the API.
+//
+// Flow. A read loop parses requests ahead of the answers (up to pipelined_requests_max waiting
+// answers, and while the bodies waiting stay under body_bytes_max), pushing one Slot per request
+// onto `slots_`, in order. A write loop sends the front slots once their answers are ready,
+// several ready answers in one gather write. Streamed answers are pulled one chunk per write, so
+// a stream's memory is one chunk however long it runs. Server-made errors (400, 413, 431, 503)
+// are queued as ready slots that close the connection once written.
+//
+// Timeouts, all through two timers: the read timer bounds the idle wait between requests
+// (idle_timeout, re-armed while answers are still owed), the header (header_read_timeout from
+// its first byte, or from accept for the first request) and the body (it must keep arriving at
+// body_bytes_per_second_min after a header_read_timeout allowance); the write timer bounds each
+// write the same way (idle_timeout plus bytes at that rate).
+#pragma once
+
+#include <chrono>
+#include <condition_variable>
+#include <cstdint>
+#include <deque>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/strand.hpp>
+#include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/http/parser.hpp>
+#include <boost/beast/http/string_body.hpp>
+
+#include "net/http.h"
+#include "util/thread_annotations.h"
+
+namespace nds::net {
+
+class HttpConnection;
+
+// Lets responders post to connections only while the io_context exists. Shared by the server
+// and every Responder it made; thread-safe. The server closes it after joining its threads and
+// before destroying the io_context, so a Responder called later does nothing.
+class ResponseGate {
+ public:
+  // Runs `post` under the gate's lock when still open; returns whether it ran.
+  template <typename F>
+  bool RunIfOpen(F&& post) {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (!open_) return false;
+    post();
+    return true;
+  }
+  void Close() {
+    std::lock_guard<std::mutex> lock(mu_);
+    open_ = false;
+  }
+
+ private:
+  std::mutex mu_;
+  bool open_ NDS_GUARDED_BY(mu_) = true;
+};
+
+// The open connections. Owned by the server's context; thread-safe. Holds each connection
+// strongly until it closes, so that a connection waiting only for Handler answers stays alive.
+class ConnectionRegistry {
+ public:
+  // Adds `connection` and returns its id, used by Remove.
+  uint64_t Add(std::shared_ptr<HttpConnection> connection);
+  // Removes the connection `id` (no-op when absent) and wakes WaitEmptyUntil.
+  void Remove(uint64_t id);
+  size_t Size() const;
+  // Waits until no connection is registered or `deadline` passes; returns whether empty.
+  bool WaitEmptyUntil(std::chrono::steady_clock::time_point deadline);
+  // A copy of the registered connections, to post to each.
+  std::vector<std::shared_ptr<HttpConnection>> Snapshot() const;
+  // Drops every connection (after the io threads are joined).
+  void Clear();
+
+ private:
+  mutable std::mutex mu_;
+  std::condition_variable empty_cv_;
+  uint64_t next_id_ NDS_GUARDED_BY(mu_) = 1;
+  std::unordered_map<uint64_t, std::shared_ptr<HttpConnection>> connections_ NDS_GUARDED_BY(mu_);
+};
+
+// What all connections of one server share. Owned by the server, outlives every io thread;
+// fields are immutable after Start except the thread-safe registry and gate.
+struct ServerContext {
+  HttpServerOptions options;
+  Handler* handler = nullptr;
+  ConnectionRegistry registry;
+  std::shared_ptr<ResponseGate> gate = std::make_shared<ResponseGate>();
+};
+
+// Owned by shared_ptr: the registry while open, plus every pending asynchronous operation.
+// Runs on its own strand only: every member below is touched on `strand_` alone, except through
+// Start/BeginDrain/ForceClose (which post to the strand) and Responders (which post too).
+class HttpConnection : public std::enable_shared_from_this<HttpConnection> {
+ public:
+  using Strand = boost::asio::strand<boost::asio::io_context::executor_type>;
+
+  // `socket` must be bound to `strand`. `context` must outlive the io threads.
+  HttpConnection(ServerContext* context, boost::asio::ip::tcp::socket socket);
+
+  // Registers the connection and starts reading. With `overloaded`, answers 503 and closes
+  // instead. Call once, from any thread.
+  void Start(bool overloaded);
+  // Stop reading new requests; close once the answers owed are written. Any thread.
+  void BeginDrain();
+  // Close now. Any thread.
+  void ForceClose();
+
+ private:
+  // One request in arrival order and, once known, its answer.
+  struct Slot {
+    uint64_t id = 0;
+    bool ready = false;        // the answer is in `response`
+    bool is_head = false;      // the request was HEAD: no body goes out
+    bool is_continue = false;  // an interim "100 Continue", not an answer
+    bool http10 = false;       // the request was HTTP/1.0
+    bool close_after = false;  // close the connection once this answer is written
+    size_t request_bytes = 0;  // the request body's size, counted in pending_body_bytes_
+    HttpResponse response;
+    std::string head;  // serialised status line and headers, built when written
+  };
+  enum class ReadState { kIdle, kFirstByte, kHeader, kBody, kLinger };
+
+  // Read side.
+  void StartRead();
+  void OnFirstByte(boost::system::error_code ec, size_t bytes);
+  void ReadHeader(std::chrono::steady_clock::time_point deadline);
+  void OnHeader(boost::system::error_code ec);
+  void StartBody();
+  void ReadBodySome();
+  void OnBodySome(boost::system::error_code ec, size_t bytes);
+  void DispatchRequest();
+  void OnReadError(boost::system::error_code ec);
+  void QueueError(int status, std::string_view code, std::string_view message);
+  Responder MakeResponder(uint64_t slot_id);
+  void OnResponse(uint64_t slot_id, HttpResponse response);
+
+  // Write side.
+  void StartWrite();
+  void PullAndWriteChunk();
+  void OnWritten(boost::system::error_code ec, size_t slots_done, bool close_after);
+  void OnChunkWritten(boost::system::error_code ec, bool last);
+  void FinishFrontSlots(size_t count);
+  void MaybeFinish();
+  void PrepareHead(Slot& slot);
+
+  // Timers and closing. Deadlines are plain members; the asio timers are armed only when a
+  // deadline comes earlier than the pending wait, so most requests cost no timer syscall.
+  void SetReadDeadline(std::chrono::steady_clock::time_point deadline, bool idle);
+  void ClearReadDeadline() { read_deadline_ = std::chrono::steady_clock::time_point::max(); }
+  void WaitReadTimer(std::chrono::steady_clock::time_point expiry);
+  void OnReadTimer(uint64_t generation, boost::system::error_code ec);
+  void SetWriteDeadline(size_t bytes);
+  void ClearWriteDeadline() { write_deadline_ = std::chrono::steady_clock::time_point::max(); }
+  void WaitWriteTimer(std::chrono::steady_clock::time_point expiry);
+  void OnWriteTimer(uint64_t generation, boost::system::error_code ec);
+  void LingerThenClose();
+  void ReadLinger();
+  void OnLingerRead(boost::system::error_code ec, size_t bytes);
+  void Close();
+  bool owes_answers() const { return !slots_.empty() || writing_; }
+
+  ServerContext* const context_;
+  const HttpServerOptions& options_;
+  boost::asio::ip::tcp::socket socket_;
+  boost::asio::steady_timer read_timer_;
+  boost::asio::steady_timer write_timer_;
+  std::string remote_;
+  uint64_t registry_id_ = 0;  // 0 until registered
+
+  // Read side: `parser_` holds the request being read; `buffer_` bytes read but not parsed yet
+  // (bounded by header_bytes_max plus one read); `pending_body_bytes_` sums the bodies of the
+  // slots not yet answered, and pauses reading ahead when over body_bytes_max.
+  ReadState read_state_ = ReadState::kIdle;
+  bool read_stopped_ = false;  // no further request is read (close, EOF, error, drain)
+  bool first_request_ = true;
+  bool awaiting_continue_ = false;  // the body waits until "100 Continue" is written
+  std::chrono::steady_clock::time_point accepted_at_;
+  std::chrono::steady_clock::time_point body_started_at_;
+  uint64_t body_bytes_read_ = 0;
+  boost::beast::flat_buffer buffer_;
+  std::optional<boost::beast::http::request_parser<boost::beast::http::string_body>> parser_;
+  size_t pending_body_bytes_ = 0;
+  uint64_t linger_bytes_ = 0;
+
+  // Write side: `slots_` in arrival order; ids are consecutive, front first.
+  std::deque<Slot> slots_;
+  uint64_t next_slot_id_ = 1;
+  bool writing_ = false;
+  bool streaming_ = false;         // the front slot's body is being streamed
+  std::string stream_prefix_;      // the head (first chunk only) and the chunk-size line
+  std::string stream_data_;        // the chunk pulled from the stream, being written
+  size_t stream_empty_pulls_ = 0;  // consecutive pulls that gave no bytes
+  std::vector<boost::asio::const_buffer> write_buffers_;
+
+  // Timers: `*_deadline_` is when the operation in progress must be over (max() when none);
+  // `*_timer_expiry_` is when the pending wait fires (valid while `*_timer_waiting_`); a timer
+  // handler acts only when its generation is still the current one.
+  std::chrono::steady_clock::time_point read_deadline_ =
+      std::chrono::steady_clock::time_point::max();
+  bool read_deadline_idle_ = false;  // an idle wait: extended while answers are still owed
+  std::chrono::steady_clock::time_point read_timer_expiry_;
+  bool read_timer_waiting_ = false;
+  uint64_t read_timer_generation_ = 0;
+  std::chrono::steady_clock::time_point write_deadline_ =
+      std::chrono::steady_clock::time_point::max();
+  std::chrono::steady_clock::time_point write_timer_expiry_;
+  bool write_timer_waiting_ = false;
+  uint64_t write_timer_generation_ = 0;
+  bool draining_ = false;
+  bool closed_ = false;
+};
+
+}  // namespace nds::net

@@ -1,0 +1,217 @@
+// HttpServer::Start and the server object: the acceptor, the io threads, the connection limit
+// and the graceful stop. The per-connection work is in http_connection.cc.
+#include <algorithm>
+#include <atomic>
+#include <future>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <thread>
+#include <utility>
+#include <vector>
+
+#include <boost/asio/executor_work_guard.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/strand.hpp>
+#include <fmt/core.h>
+
+#include "net/http.h"
+#include "net/http_connection.h"
+#include "util/thread_annotations.h"
+
+namespace nds::net {
+namespace {
+
+namespace asio = boost::asio;
+using asio::ip::tcp;
+using boost::system::error_code;
+using Clock = std::chrono::steady_clock;
+
+// Beyond connections_max, this many more connections are answered 503; past that, closed at once.
+constexpr size_t kOverloadAnswersMax = 64;
+// After a failed accept (say, out of file descriptors), wait this long before the next.
+constexpr std::chrono::milliseconds kAcceptRetryDelay{50};
+// After the grace period, how long Stop waits for forced closes to run before stopping the
+// io_context anyway.
+constexpr std::chrono::milliseconds kForceCloseWait{1000};
+constexpr size_t kThreadsMax = 256;
+
+Status ValidateOptions(const HttpServerOptions& o) {
+  if (o.threads == 0 || o.threads > kThreadsMax) {
+    return InvalidArgument(fmt::format("threads must be 1..{}, got {}", kThreadsMax, o.threads));
+  }
+  if (o.header_bytes_max < 256 || o.header_bytes_max > (1u << 30)) {
+    return InvalidArgument(
+        fmt::format("header_bytes_max must be 256..2^30, got {}", o.header_bytes_max));
+  }
+  if (o.pipelined_requests_max == 0) return InvalidArgument("pipelined_requests_max must be >= 1");
+  if (o.connections_max == 0) return InvalidArgument("connections_max must be >= 1");
+  if (o.body_bytes_per_second_min == 0) {
+    return InvalidArgument("body_bytes_per_second_min must be >= 1");
+  }
+  if (o.listen_backlog <= 0) return InvalidArgument("listen_backlog must be >= 1");
+  if (o.header_read_timeout.count() <= 0 || o.idle_timeout.count() <= 0) {
+    return InvalidArgument("header_read_timeout and idle_timeout must be positive");
+  }
+  return Status::Ok();
+}
+
+// The server. Owned by the caller through unique_ptr<HttpServer>. Thread-safe: port() reads an
+// immutable value; Stop serialises on stop_mu_. The acceptor lives on its own strand.
+class HttpServerImpl final : public HttpServer {
+ public:
+  HttpServerImpl(const HttpServerOptions& options, Handler* handler)
+      : ioc_(static_cast<int>(options.threads)),
+        work_(asio::make_work_guard(ioc_)),
+        acceptor_(asio::make_strand(ioc_)),
+        accept_retry_timer_(acceptor_.get_executor()) {
+    context_.options = options;
+    context_.handler = handler;
+  }
+
+  ~HttpServerImpl() override { Stop(std::chrono::milliseconds(0)); }
+
+  Status Listen();
+  void Run();
+
+  uint16_t port() const override { return port_; }
+  void Stop(std::chrono::milliseconds grace) override;
+
+ private:
+  void StartAccept();
+  void OnAccept(error_code ec, tcp::socket socket);
+
+  // Declared first so that it is destroyed last: connections destroyed with the io_context's
+  // pending handlers do not touch it, but it must outlive every io thread.
+  ServerContext context_;
+  asio::io_context ioc_;
+  std::optional<asio::executor_work_guard<asio::io_context::executor_type>> work_;
+  tcp::acceptor acceptor_;                 // acceptor strand only
+  asio::steady_timer accept_retry_timer_;  // acceptor strand only
+  uint16_t port_ = 0;
+  std::atomic<bool> accepting_{false};
+
+  std::mutex stop_mu_;
+  bool running_ NDS_GUARDED_BY(stop_mu_) = false;  // threads started and Stop not yet called
+  std::vector<std::thread> threads_ NDS_GUARDED_BY(stop_mu_);
+};
+
+Status HttpServerImpl::Listen() {
+  const HttpServerOptions& o = context_.options;
+  error_code ec;
+  const asio::ip::address address = asio::ip::make_address(o.address, ec);
+  if (ec)
+    return InvalidArgument(fmt::format("bad listen address '{}': {}", o.address, ec.message()));
+  const tcp::endpoint endpoint(address, o.port);
+  const std::string where = fmt::format("{}:{}", o.address, o.port);
+  if (acceptor_.open(endpoint.protocol(), ec)) {
+    return Unavailable(fmt::format("cannot open a socket for {}: {}", where, ec.message()));
+  }
+  if (acceptor_.set_option(tcp::acceptor::reuse_address(true), ec)) {
+    return Unavailable(fmt::format("cannot set SO_REUSEADDR for {}: {}", where, ec.message()));
+  }
+  if (acceptor_.bind(endpoint, ec)) {
+    if (ec == boost::system::errc::address_not_available) {
+      return InvalidArgument(fmt::format("cannot bind {}: {}", where, ec.message()));
+    }
+    return Unavailable(fmt::format("cannot bind {}: {}", where, ec.message()));
+  }
+  if (acceptor_.listen(o.listen_backlog, ec)) {
+    return Unavailable(fmt::format("cannot listen on {}: {}", where, ec.message()));
+  }
+  const tcp::endpoint local = acceptor_.local_endpoint(ec);
+  if (ec) return Unavailable(fmt::format("cannot read the port of {}: {}", where, ec.message()));
+  port_ = local.port();
+  return Status::Ok();
+}
+
+void HttpServerImpl::Run() {
+  accepting_ = true;
+  asio::post(acceptor_.get_executor(), [this] { StartAccept(); });
+  std::lock_guard<std::mutex> lock(stop_mu_);
+  running_ = true;
+  for (size_t i = 0; i < context_.options.threads; ++i) {
+    threads_.emplace_back([this] { ioc_.run(); });
+  }
+}
+
+void HttpServerImpl::StartAccept() {
+  if (!accepting_) return;
+  acceptor_.async_accept(asio::make_strand(ioc_), [this](error_code ec, tcp::socket socket) {
+    OnAccept(ec, std::move(socket));
+  });
+}
+
+void HttpServerImpl::OnAccept(error_code ec, tcp::socket socket) {
+  if (!accepting_ || ec == asio::error::operation_aborted) return;
+  if (ec) {
+    accept_retry_timer_.expires_after(kAcceptRetryDelay);
+    accept_retry_timer_.async_wait([this](error_code wait_ec) {
+      if (!wait_ec) StartAccept();
+    });
+    return;
+  }
+  error_code option_ec;
+  socket.set_option(tcp::no_delay(true), option_ec);
+  const size_t open = context_.registry.Size();
+  const size_t limit = context_.options.connections_max;
+  if (open >= limit + kOverloadAnswersMax) {
+    socket.close(option_ec);  // far over the limit: not even a 503
+  } else {
+    std::make_shared<HttpConnection>(&context_, std::move(socket))->Start(open >= limit);
+  }
+  StartAccept();
+}
+
+void HttpServerImpl::Stop(std::chrono::milliseconds grace) {
+  std::lock_guard<std::mutex> lock(stop_mu_);
+  if (!running_) return;
+  running_ = false;
+  for (const std::thread& t : threads_) {
+    NDS_CHECK(t.get_id() != std::this_thread::get_id(), "HttpServer::Stop called on an io thread");
+  }
+  const Clock::time_point grace_end = Clock::now() + grace;
+
+  // Close the acceptor on its strand and wait for it, so no connection arrives after the drain
+  // starts.
+  std::promise<void> acceptor_closed;
+  asio::post(acceptor_.get_executor(), [this, &acceptor_closed] {
+    accepting_ = false;
+    error_code ec;
+    acceptor_.close(ec);
+    accept_retry_timer_.cancel();
+    acceptor_closed.set_value();
+  });
+  acceptor_closed.get_future().wait();
+
+  for (const auto& connection : context_.registry.Snapshot()) connection->BeginDrain();
+  if (!context_.registry.WaitEmptyUntil(grace_end)) {
+    for (const auto& connection : context_.registry.Snapshot()) connection->ForceClose();
+    const bool closed = context_.registry.WaitEmptyUntil(Clock::now() + kForceCloseWait);
+    (void)closed;  // whatever is left is closed when the io_context is destroyed
+  }
+  work_.reset();
+  ioc_.stop();
+  for (std::thread& t : threads_) t.join();
+  threads_.clear();
+  // From here on, Responders do nothing; then drop the connections the registry still holds.
+  context_.gate->Close();
+  context_.registry.Clear();
+}
+
+}  // namespace
+
+Result<std::unique_ptr<HttpServer>> HttpServer::Start(const HttpServerOptions& options,
+                                                      Handler* handler) {
+  NDS_CHECK(handler != nullptr);
+  NDS_RETURN_IF_ERROR(ValidateOptions(options));
+  auto server = std::make_unique<HttpServerImpl>(options, handler);
+  NDS_RETURN_IF_ERROR(server->Listen());
+  server->Run();
+  return std::unique_ptr<HttpServer>(std::move(server));
+}
+
+}  // namespace nds::net
