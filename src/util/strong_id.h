@@ -5,6 +5,7 @@
 #include <compare>
 #include <cstdint>
 #include <functional>
+#include <ostream>
 
 #include <fmt/format.h>
 
@@ -31,6 +32,12 @@ using LogIndex = StrongId<LogIndexTag>;
 using NodeId = StrongId<NodeIdTag>;
 
 inline constexpr NodeId kNoNode{0};
+
+// For GoogleTest failure messages.
+template <typename Tag>
+std::ostream& operator<<(std::ostream& os, const StrongId<Tag>& id) {
+  return os << id.value;
+}
 
 }  // namespace nds
 
