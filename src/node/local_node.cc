@@ -52,7 +52,8 @@ void LocalNode::Submit(store::Command cmd, SubmitCallback done) {
       refused = Unavailable("too many bytes of writes in flight");
     }
     if (refused.ok()) {
-      queue_.push_back(Pending{std::move(cmd), std::move(done)});
+      queue_.push_back(Pending{std::move(cmd), std::move(done),
+                               std::chrono::steady_clock::now() + options_.limits.request_timeout});
       queued_bytes_ += bytes;
     } else {
       store::ApplyResult r;
@@ -93,6 +94,16 @@ void LocalNode::ApplyLoop() {
 }
 
 void LocalNode::ApplyBatch(std::deque<Pending>& batch) {
+  // Writes that waited past their deadline are answered and dropped: their client has been told
+  // (or will be) that the outcome is unknown, and a write answered 503 may be retried.
+  auto now = std::chrono::steady_clock::now();
+  std::erase_if(batch, [&](Pending& p) {
+    if (now < p.deadline) return false;
+    store::ApplyResult r;
+    r.status = Unavailable("the write was not applied within --request-timeout-ms");
+    p.done(std::move(r));
+    return true;
+  });
   store::BatchApplier applier(engine_.get());
   std::vector<store::ApplyResult> results;
   results.reserve(batch.size());

@@ -5,6 +5,7 @@
 // Owns its apply thread; thread-safe. Stop() (or the destructor) finishes queued writes first.
 #pragma once
 
+#include <chrono>
 #include <condition_variable>
 #include <deque>
 #include <memory>
@@ -48,6 +49,8 @@ class LocalNode final : public Node {
   struct Pending {
     store::Command cmd;
     SubmitCallback done;
+    // A write still queued at this time is answered kUnavailable and never applied.
+    std::chrono::steady_clock::time_point deadline;
   };
 
   void ApplyLoop();
