@@ -34,6 +34,7 @@ class Raft {
 
   Status Bootstrap(const std::vector<NodeId>& voters);
   void Tick();
+  void Campaign() { Hup(false); }
   Status Step(const Message& m);
   Status Propose(std::string data, EntryType type);
   Status ProposeConfChange(const ConfChange& cc);

@@ -22,6 +22,7 @@ Result<std::unique_ptr<RawNode>> RawNode::Create(const Config& config) {
 
 Status RawNode::Bootstrap(const std::vector<NodeId>& voters) { return raft_->Bootstrap(voters); }
 void RawNode::Tick() { raft_->Tick(); }
+void RawNode::Campaign() { raft_->Campaign(); }
 Status RawNode::Step(const Message& m) { return raft_->Step(m); }
 Status RawNode::Propose(std::string data) {
   return raft_->Propose(std::move(data), EntryType::kNormal);

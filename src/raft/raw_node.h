@@ -96,6 +96,10 @@ class RawNode {
   // Advances the logical clock by one tick (election and heartbeat timers).
   void Tick();
 
+  // Starts an election now, as if the election timeout had fired (pre-vote first when enabled).
+  // Ignored on a leader, a non-voter, or a node with committed but unapplied conf changes.
+  void Campaign();
+
   // Feeds a message from a peer. kInvalidArgument for a local-only or malformed message (e.g. a
   // message to another node); such messages are dropped, never a crash. A message from an
   // older term is ignored (ok).
