@@ -28,6 +28,7 @@ void Raft::BecomeLeader() {
   pending_conf_index_ = log_.LastIndex();
   // §5.4.2 / §8: an empty entry of the new term, so that earlier entries can commit.
   AppendEntries({Entry{Term(0), LogIndex(0), EntryType::kNormal, {}}});
+  BcastAppend();
 }
 
 void Raft::TickHeartbeat() {
