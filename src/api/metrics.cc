@@ -1,6 +1,8 @@
 // Prometheus text rendering of the request metrics.
 #include "api/metrics.h"
 
+#include <iterator>
+
 #include <fmt/format.h>
 
 namespace nds::api {
@@ -35,7 +37,7 @@ std::string Metrics::Render(std::string_view extra) const {
   out += "# TYPE nds_http_requests_total counter\n";
   static constexpr std::string_view kClass[] = {"other", "1xx", "2xx", "3xx", "4xx", "5xx"};
   for (size_t r = 0; r < routes_.size(); ++r) {
-    for (size_t c = 0; c < kClass.size(); ++c) {
+    for (size_t c = 0; c < std::size(kClass); ++c) {
       uint64_t n = routes_[r].by_class[c].load(std::memory_order_relaxed);
       if (n == 0) continue;
       out += fmt::format("nds_http_requests_total{{route=\"{}\",code=\"{}\"}} {}\n",

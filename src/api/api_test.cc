@@ -1,0 +1,183 @@
+// Goal: the API layer's pure pieces and its routes behave as shared/API.md says, without sockets.
+// Method: table tests of the Status→HTTP mapping, URI decoding, JSON text and listing parameters;
+// ApiService driven directly (Handle → captured response) over a LocalNode on the memory engine.
+#include <future>
+
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+
+#include "api/http_errors.h"
+#include "api/json_text.h"
+#include "api/listing.h"
+#include "api/service.h"
+#include "api/uri.h"
+#include "engine/memory_engine.h"
+#include "node/local_node.h"
+
+namespace nds::api {
+namespace {
+
+TEST(HttpErrors, EveryStatusCodeMapsToItsHttpStatus) {
+  const std::pair<StatusCode, int> table[] = {
+      {StatusCode::kOk, 200},
+      {StatusCode::kInvalidArgument, 400},
+      {StatusCode::kNotFound, 404},
+      {StatusCode::kAlreadyExists, 409},
+      {StatusCode::kFailedPrecondition, 412},
+      {StatusCode::kResourceExhausted, 413},
+      {StatusCode::kNoSpace, 507},
+      {StatusCode::kIoError, 500},
+      {StatusCode::kCorruption, 500},
+      {StatusCode::kNotLeader, 503},
+      {StatusCode::kUnavailable, 503},
+      {StatusCode::kTimeout, 503},
+      {StatusCode::kCancelled, 503},
+  };
+  for (const auto& [code, http] : table)
+    EXPECT_EQ(HttpStatusFor(code), http) << StatusCodeName(code);
+}
+
+TEST(HttpErrors, BodiesAreJsonAnd503CarriesRetryAfter) {
+  net::HttpResponse r = ErrorResponse(Unavailable("no \"quorum\""));
+  EXPECT_EQ(r.status, 503);
+  auto j = nlohmann::json::parse(r.body);
+  EXPECT_EQ(j["error"], "unavailable");
+  EXPECT_EQ(j["message"], "no \"quorum\"");
+  bool retry_after = false;
+  for (const auto& [k, v] : r.headers) retry_after |= k == "Retry-After";
+  EXPECT_TRUE(retry_after);
+}
+
+TEST(Uri, PercentDecodingIsExactAndRejectsBadEscapes) {
+  EXPECT_EQ(*PercentDecode("a%2Fb%00%ff", false), std::string("a/b\0\xff", 5));
+  EXPECT_EQ(*PercentDecode("a+b", false), "a+b");
+  EXPECT_EQ(*PercentDecode("a+b", true), "a b");
+  EXPECT_FALSE(PercentDecode("%", false).ok());
+  EXPECT_FALSE(PercentDecode("%4", false).ok());
+  EXPECT_FALSE(PercentDecode("%zz", false).ok());
+  EXPECT_EQ(PercentEncodePath(std::string("a/b c\0", 6)), "a/b%20c%00");
+}
+
+TEST(Uri, TargetsSplitIntoPathAndDecodedQuery) {
+  auto t = ParseTarget("/set?k=a%26b&v=x+y&flag&=empty");
+  ASSERT_TRUE(t.ok());
+  EXPECT_EQ(t->path, "/set");
+  EXPECT_EQ(*t->Param("k"), "a&b");
+  EXPECT_EQ(*t->Param("v"), "x y");
+  EXPECT_EQ(*t->Param("flag"), "");
+  EXPECT_FALSE(t->Param("missing").has_value());
+  EXPECT_FALSE(ParseTarget("http://host/x").ok());
+  EXPECT_FALSE(ParseTarget("/x?k=%G1").ok());
+}
+
+TEST(JsonText, EscapesControlsAndReplacesInvalidUtf8PerByte) {
+  std::string out;
+  AppendJsonString(&out, std::string("a\"\\\n\x01\xe2\x9c\x93\xff\xc0\xaf", 11),
+                   StringEncoding::kLossyUtf8);
+  EXPECT_EQ(out, "\"a\\\"\\\\\\n\\u0001\xe2\x9c\x93\xEF\xBF\xBD\xEF\xBF\xBD\xEF\xBF\xBD\"");
+  EXPECT_FALSE(nlohmann::json::parse(out, nullptr, false).is_discarded());
+  std::string surrogate;
+  AppendJsonString(&surrogate, "\xed\xa0\x80", StringEncoding::kLossyUtf8);
+  EXPECT_EQ(surrogate, "\"\xEF\xBF\xBD\xEF\xBF\xBD\xEF\xBF\xBD\"");
+}
+
+TEST(JsonText, Base64MatchesRfc4648Vectors) {
+  const std::pair<const char*, const char*> v[] = {
+      {"", ""},        {"f", "Zg=="},        {"fo", "Zm8="},
+      {"foo", "Zm9v"}, {"foob", "Zm9vYg=="}, {"foobar", "Zm9vYmFy"}};
+  for (const auto& [in, want] : v) EXPECT_EQ(Base64Encode(in), want);
+}
+
+TEST(JsonText, CodePointsCountCharactersNotBytes) {
+  EXPECT_EQ(CodePointCount("abc"), 3u);
+  EXPECT_EQ(CodePointCount("\xe2\x9c\x93\xf0\x9f\xa6\xa2"), 2u);
+  EXPECT_EQ(CodePointCount("\xff\xfe"), 2u);
+}
+
+TEST(Listing, LimitsAreCheckedAndEncodingsKnown) {
+  EXPECT_EQ(ParseListing(*ParseTarget("/keys?limit=10000"))->scan.limit, 10000u);
+  for (const char* bad : {"/keys?limit=0", "/keys?limit=10001", "/keys?limit=-1", "/keys?limit=1x",
+                          "/keys?encoding=hex"}) {
+    EXPECT_FALSE(ParseListing(*ParseTarget(bad)).ok()) << bad;
+  }
+  auto o = ParseListing(*ParseTarget("/keys?prefix=a&after=ab&encoding=base64"));
+  EXPECT_EQ(o->scan.prefix, "a");
+  EXPECT_EQ(*o->scan.after, "ab");
+  EXPECT_EQ(o->encoding, StringEncoding::kBase64);
+}
+
+// Drives ApiService directly and waits for each answer (bounded).
+class ServiceTest : public ::testing::Test {
+ protected:
+  ServiceTest() : node_(engine::NewMemoryEngine(), node::LocalNodeOptions{}), api_(&node_, {}) {}
+
+  net::HttpResponse Call(std::string method, std::string target, std::string body = {},
+                         std::vector<std::pair<std::string, std::string>> headers = {}) {
+    net::HttpRequest req;
+    req.method = std::move(method);
+    req.target = std::move(target);
+    req.body = std::move(body);
+    req.headers = std::move(headers);
+    auto promise = std::make_shared<std::promise<net::HttpResponse>>();
+    auto future = promise->get_future();
+    api_.Handle(std::move(req),
+                [promise](net::HttpResponse r) { promise->set_value(std::move(r)); });
+    EXPECT_EQ(future.wait_for(std::chrono::seconds(10)), std::future_status::ready);
+    net::HttpResponse r = future.get();
+    if (r.stream) {  // drain a streamed body
+      for (;;) {
+        auto more = r.stream(&r.body);
+        EXPECT_TRUE(more.ok());
+        if (!more.ok() || !*more) break;
+      }
+    }
+    return r;
+  }
+  static std::string Header(const net::HttpResponse& r, std::string_view name) {
+    for (const auto& [k, v] : r.headers) {
+      if (k == name) return v;
+    }
+    return {};
+  }
+
+  node::LocalNode node_;
+  ApiService api_;
+};
+
+TEST_F(ServiceTest, BlobLifecycleWithRevisions) {
+  auto put = Call("PUT", "/store/a%2Fb", "v1", {{"content-type", "text/plain"}});
+  EXPECT_EQ(put.status, 201);
+  EXPECT_EQ(Header(put, "X-Revision"), "1");
+  EXPECT_EQ(Call("GET", "/store/a/b").body, "v1");
+  EXPECT_EQ(Call("PUT", "/store/a/b", "v2", {{"if-match", "\"1\""}}).status, 204);
+  EXPECT_EQ(Call("PUT", "/store/a/b", "v3", {{"if-match", "\"1\""}}).status, 412);
+  auto head = Call("HEAD", "/store/a/b");
+  EXPECT_EQ(head.head_content_length, 2u);
+  EXPECT_TRUE(head.body.empty());
+  EXPECT_EQ(Call("DELETE", "/store/a/b").status, 204);
+  EXPECT_EQ(Call("DELETE", "/store/a/b").status, 404);
+}
+
+TEST_F(ServiceTest, StreamedBulkAnswersAreValidJsonAcrossChunks) {
+  for (int i = 0; i < 50; ++i)
+    Call("GET", "/set?k=k" + std::to_string(100 + i) + "&v=" + std::string(200, 'x'));
+  auto all = Call("GET", "/getAll");
+  ASSERT_TRUE(all.stream != nullptr);
+  auto j = nlohmann::json::parse(all.body);
+  EXPECT_EQ(j.size(), 50u);
+  EXPECT_EQ(j["k149"], std::string(200, 'x'));
+}
+
+TEST_F(ServiceTest, RoleStatusAndUnknownRoutes) {
+  EXPECT_EQ(Call("GET", "/role").body, "goose");
+  EXPECT_EQ(nlohmann::json::parse(Call("GET", "/status").body)["role"], "leader");
+  EXPECT_EQ(Call("GET", "/unknown").status, 404);
+  EXPECT_EQ(Call("DELETE", "/keys").status, 405);
+  EXPECT_EQ(Call("POST", "/cluster/leader", "{\"to\": 1}").status, 200);
+  EXPECT_EQ(Call("POST", "/cluster/leader", "{\"to\": 7}").status, 404);
+  EXPECT_EQ(Call("POST", "/cluster/leader", "not json").status, 400);
+  EXPECT_EQ(Call("DELETE", "/cluster/members/99").status, 404);
+}
+
+}  // namespace
+}  // namespace nds::api
