@@ -1,0 +1,739 @@
+// The durable Raft log: recovery (replay and reconciliation with the newest snapshot), the group-
+// commit write path with segment rolls, and the raft::Storage reads. See wal.h for the crash cases
+// and docs/formats/wal.md for the format.
+#include "wal/wal.h"
+
+#include <algorithm>
+#include <optional>
+
+#include <fmt/format.h>
+#include <spdlog/spdlog.h>
+
+#include "wal/record.h"
+#include "wal/snapshot_store.h"
+
+namespace nds::wal {
+
+struct Wal::Segment {
+  uint64_t seq = 0;
+  std::string path;
+  std::shared_ptr<File> file;
+  // The highest entry or snapshot-mark index recorded in this segment (0 when none). Writer
+  // thread only; may overstate after a failed Save, which only delays Compact.
+  LogIndex max_index;
+  // Bytes of the header and hard state records a new segment starts with.
+  uint64_t head_bytes = 0;
+};
+
+struct Wal::EntryLoc {
+  Term term;
+  uint64_t seq = 0;
+  uint64_t offset = 0;
+  uint32_t framed_bytes = 0;
+};
+
+// What replay has rebuilt so far. locs[k] is entry base_index + 1 + k.
+struct Wal::ReplayState {
+  bool anchored = false;  // a first entry or a clearing mark fixed base_index
+  LogIndex base_index;
+  Term base_term;
+  bool base_term_known = false;
+  std::deque<EntryLoc> locs;
+  raft::HardState hs;
+};
+
+namespace {
+
+constexpr std::string_view kTmpSuffix = ".tmp";
+
+std::string SegmentName(uint64_t seq) { return fmt::format("{:016x}{}", seq, kSegmentSuffix); }
+
+std::optional<uint64_t> ParseSegmentName(std::string_view name) {
+  if (name.size() != kSegmentNameDigits + kSegmentSuffix.size()) return std::nullopt;
+  if (name.substr(kSegmentNameDigits) != kSegmentSuffix) return std::nullopt;
+  uint64_t seq = 0;
+  for (char c : name.substr(0, kSegmentNameDigits)) {
+    int digit;
+    if (c >= '0' && c <= '9') {
+      digit = c - '0';
+    } else if (c >= 'a' && c <= 'f') {
+      digit = c - 'a' + 10;
+    } else {
+      return std::nullopt;
+    }
+    seq = seq * 16 + static_cast<uint64_t>(digit);
+  }
+  return seq;
+}
+
+// The offset of the first non-zero byte of `buf` at or after `from`, or npos.
+size_t FindNonZero(std::string_view buf, size_t from) {
+  if (from >= buf.size()) return std::string_view::npos;
+  return buf.find_first_not_of('\0', from);
+}
+
+// Bytes of entry data in a record of `framed_bytes` holding entry (index, term).
+uint64_t DataBytes(uint32_t framed_bytes, LogIndex index, Term term) {
+  raft::Entry shell{term, index, raft::EntryType::kNormal, {}};
+  return framed_bytes - FramedBytes(EncodedEntryBytes(shell));
+}
+
+std::string_view CheckName(RecordCheck c) {
+  switch (c) {
+    case RecordCheck::kOk:
+      return "ok";
+    case RecordCheck::kEndOfData:
+      return "end of data";
+    case RecordCheck::kTruncated:
+      return "truncated record";
+    case RecordCheck::kBadHeader:
+      return "bad record header";
+    case RecordCheck::kBadPayload:
+      return "record payload CRC mismatch";
+  }
+  return "unknown";
+}
+
+}  // namespace
+
+Wal::Wal(FileSystem* fs, std::string dir, const WalOptions& options)
+    : fs_(fs), dir_(std::move(dir)), wal_dir_(JoinPath(dir_, "wal")), options_(options) {}
+
+Wal::~Wal() = default;
+
+Result<std::unique_ptr<Wal>> Wal::Open(FileSystem* fs, const std::string& dir,
+                                       const WalOptions& options) {
+  if (options.segment_bytes < kSegmentBytesMin || options.segment_bytes > (uint64_t{1} << 40)) {
+    return InvalidArgument(fmt::format("WAL segment size {} is outside [{}, 2^40]",
+                                       options.segment_bytes, kSegmentBytesMin));
+  }
+  NDS_RETURN_IF_ERROR(EnsureDir(fs, dir));
+  std::unique_ptr<Wal> wal(new Wal(fs, dir, options));
+  NDS_RETURN_IF_ERROR(EnsureDir(fs, wal->wal_dir_));
+  NDS_RETURN_IF_ERROR(fs->SyncDir(dir));
+  NDS_ASSIGN_OR_RETURN(raft::SnapshotMetadata snapshot,
+                       NewestSnapshotMetadata(fs, JoinPath(dir, kSnapshotDirName)));
+  NDS_RETURN_IF_ERROR(wal->Recover(snapshot));
+  wal->CheckInvariants();
+  return wal;
+}
+
+Status Wal::Recover(const raft::SnapshotMetadata& snapshot) {
+  NDS_ASSIGN_OR_RETURN(std::vector<DirEntry> names, fs_->ListDir(wal_dir_));
+  std::vector<uint64_t> seqs;
+  bool removed_tmp = false;
+  for (const DirEntry& e : names) {
+    if (e.name.ends_with(kTmpSuffix)) {
+      // A segment whose roll did not finish: it never held a record anyone was told about.
+      NDS_RETURN_IF_ERROR(fs_->Remove(JoinPath(wal_dir_, e.name)));
+      removed_tmp = true;
+      continue;
+    }
+    std::optional<uint64_t> seq = ParseSegmentName(e.name);
+    if (!seq.has_value() || e.is_dir) {
+      spdlog::warn("{}: ignoring {}, not a WAL segment", wal_dir_, e.name);
+      continue;
+    }
+    seqs.push_back(*seq);
+  }
+  if (removed_tmp) NDS_RETURN_IF_ERROR(fs_->SyncDir(wal_dir_));
+  std::sort(seqs.begin(), seqs.end());
+  for (size_t i = 1; i < seqs.size(); ++i) {
+    if (seqs[i] != seqs[i - 1] + 1) {
+      return Corruption(fmt::format("{}: segment {} is missing (found {} then {})", wal_dir_,
+                                    SegmentName(seqs[i - 1] + 1), SegmentName(seqs[i - 1]),
+                                    SegmentName(seqs[i])));
+    }
+  }
+  ReplayState st;
+  for (size_t i = 0; i < seqs.size(); ++i) {
+    NDS_RETURN_IF_ERROR(ReplaySegment(seqs[i], i + 1 == seqs.size(), &st));
+  }
+  report_.segments = seqs.size();
+  NDS_RETURN_IF_ERROR(Reconcile(snapshot, &st));
+  {
+    std::lock_guard lock(mu_);
+    locs_ = std::move(st.locs);
+    compacted_index_ = st.base_index;
+    compacted_term_ = st.base_term;
+    snapshot_ = snapshot;
+    hard_state_ = st.hs;
+  }
+  if (seqs.empty()) {
+    NDS_ASSIGN_OR_RETURN(auto seg, PrepareSegment(1));
+    NDS_RETURN_IF_ERROR(PublishSegment(std::move(seg)));
+  }
+  if (report_.torn_tail_cut) {
+    spdlog::warn("{}: cut a torn record off the log tail at offset {} (a crash mid-write)",
+                 report_.torn_tail_file, report_.torn_tail_offset);
+  }
+  if (report_.cleared_onto_snapshot) {
+    // Finish the snapshot install a crash interrupted: later appends must replay after it.
+    buffer_.clear();
+    SnapshotMark mark{snapshot.index, snapshot.term, true};
+    AppendRecord(&buffer_, RecordType::kSnapshotMark, EncodeSnapshotMark(mark));
+    NDS_RETURN_IF_ERROR(FlushActive());
+    active_->max_index = std::max(active_->max_index, snapshot.index);
+  }
+  return Status::Ok();
+}
+
+Status Wal::ReplaySegment(uint64_t seq, bool last, ReplayState* st) {
+  auto seg = std::make_shared<Segment>();
+  seg->seq = seq;
+  seg->path = JoinPath(wal_dir_, SegmentName(seq));
+  NDS_ASSIGN_OR_RETURN(std::unique_ptr<File> file, fs_->Open(seg->path, OpenMode::kReadWrite));
+  seg->file = std::move(file);
+  NDS_ASSIGN_OR_RETURN(uint64_t size, seg->file->Size());
+  std::string buf(size, '\0');
+  NDS_ASSIGN_OR_RETURN(size_t got, seg->file->ReadAt(0, size, buf.data()));
+  if (got != size) return IoError(fmt::format("{}: short read of {} bytes", seg->path, size));
+  report_.bytes_scanned += size;
+  std::string_view all(buf);
+  uint64_t offset = 0;
+  while (true) {
+    ParsedRecord r = ParseRecord(all.substr(offset));
+    if (r.check == RecordCheck::kOk) {
+      if (offset == 0) {
+        auto header_seq = DecodeSegmentHeader(r.payload);
+        if (r.type != RecordType::kSegmentHeader || !header_seq.ok() || *header_seq != seq) {
+          return Corruption(
+              fmt::format("{}: offset 0: no valid segment header{}", seg->path,
+                          header_seq.ok() ? "" : " (" + header_seq.status().message() + ")"));
+        }
+      } else {
+        NDS_RETURN_IF_ERROR(ApplyRecord(seg.get(), offset, r.type, r.payload, r.framed_bytes, st));
+      }
+      ++report_.records;
+      offset += r.framed_bytes;
+      continue;
+    }
+    if (offset == 0) {
+      return Corruption(
+          fmt::format("{}: offset 0: no valid segment header ({})", seg->path, CheckName(r.check)));
+    }
+    if (r.check == RecordCheck::kEndOfData) {
+      size_t junk = FindNonZero(all, offset);
+      if (junk != std::string_view::npos) {
+        return Corruption(
+            fmt::format("{}: offset {}: non-zero bytes after the end of the log at {}", seg->path,
+                        junk, offset));
+      }
+      break;
+    }
+    // A damaged record. Only a torn write at the very tail of the last segment is expected: its
+    // damage ends where the record ends (or at its header when the length cannot be trusted), and
+    // nothing but never-written zeros may follow.
+    uint64_t damage_end = r.framed_bytes != 0 ? std::min(size, offset + r.framed_bytes)
+                                              : std::min(size, offset + kRecordHeaderBytes);
+    if (r.check == RecordCheck::kTruncated) damage_end = size;
+    if (!last || FindNonZero(all, damage_end) != std::string_view::npos) {
+      return Corruption(fmt::format("{}: offset {}: {}{}", seg->path, offset, CheckName(r.check),
+                                    last ? " followed by more data" : " in a sealed segment"));
+    }
+    report_.torn_tail_cut = true;
+    report_.torn_tail_file = seg->path;
+    report_.torn_tail_offset = offset;
+    dirty_end_ = damage_end;
+    break;
+  }
+  if (last) {
+    active_ = seg;
+    write_offset_ = offset;
+    dirty_end_ = std::max(dirty_end_, offset);
+  }
+  std::lock_guard lock(mu_);
+  segments_[seq] = std::move(seg);
+  return Status::Ok();
+}
+
+Status Wal::ApplyRecord(Segment* seg, uint64_t offset, RecordType type, std::string_view payload,
+                        uint64_t framed_bytes, ReplayState* st) {
+  auto where = [&](std::string_view what) {
+    return Corruption(fmt::format("{}: offset {}: {}", seg->path, offset, what));
+  };
+  switch (type) {
+    case RecordType::kSegmentHeader:
+      return where("a segment header after the start of the segment");
+    case RecordType::kHardState: {
+      auto hs = DecodeHardState(payload);
+      if (!hs.ok()) return where(hs.status().message());
+      st->hs = *hs;
+      return Status::Ok();
+    }
+    case RecordType::kSnapshotMark: {
+      auto mark = DecodeSnapshotMark(payload);
+      if (!mark.ok()) return where(mark.status().message());
+      seg->max_index = std::max(seg->max_index, mark->index);
+      if (mark->cleared) {
+        st->locs.clear();
+        st->anchored = true;
+        st->base_index = mark->index;
+        st->base_term = mark->term;
+        st->base_term_known = true;
+        return Status::Ok();
+      }
+      LogIndex last(st->base_index.value + st->locs.size());
+      if (st->anchored && mark->index > st->base_index && mark->index <= last &&
+          st->locs[mark->index.value - st->base_index.value - 1].term != mark->term) {
+        return where(fmt::format("snapshot mark ({}, {}) disagrees with the log's term there",
+                                 mark->index, mark->term));
+      }
+      return Status::Ok();
+    }
+    case RecordType::kEntry:
+      break;
+  }
+  auto e = DecodeEntryHeader(payload);
+  if (!e.ok()) return where(e.status().message());
+  if (!st->anchored) {
+    st->anchored = true;
+    st->base_index = e->index.Prev();
+    st->base_term_known = false;
+    if (e->index.value == 0) return where("entry index 0");
+  }
+  LogIndex last(st->base_index.value + st->locs.size());
+  if (e->index > last.Next()) {
+    return where(fmt::format("entry {} leaves a gap after entry {}", e->index, last));
+  }
+  if (e->index <= st->base_index) {
+    return where(fmt::format("entry {} rewrites the log at or below its start {}", e->index,
+                             st->base_index.Next()));
+  }
+  st->locs.resize(e->index.value - st->base_index.value - 1);
+  Term prev = !st->locs.empty()     ? st->locs.back().term
+              : st->base_term_known ? st->base_term
+                                    : Term(0);
+  if (e->term < prev) {
+    return where(
+        fmt::format("entry {} has term {}, below the term {} before it", e->index, e->term, prev));
+  }
+  st->locs.push_back({e->term, seg->seq, offset, static_cast<uint32_t>(framed_bytes)});
+  seg->max_index = std::max(seg->max_index, e->index);
+  return Status::Ok();
+}
+
+Status Wal::Reconcile(const raft::SnapshotMetadata& snap, ReplayState* st) {
+  if (!st->anchored) {
+    st->base_index = LogIndex(0);
+    st->base_term = Term(0);
+    st->base_term_known = true;
+  }
+  auto gap = [&] {
+    return Corruption(fmt::format(
+        "{}: the log starts after index {} but the newest valid snapshot in {} covers only up "
+        "to {}",
+        wal_dir_, st->base_index, JoinPath(dir_, kSnapshotDirName), snap.index));
+  };
+  if (!st->base_term_known) {
+    if (st->base_index == snap.index) {
+      st->base_term = snap.term;
+    } else if (st->base_index < snap.index) {
+      // The term of the entry before the first one on disk is unknown: start one entry later.
+      st->base_index = st->base_index.Next();
+      st->base_term = st->locs.front().term;
+      st->locs.pop_front();
+    } else {
+      return gap();
+    }
+    st->base_term_known = true;
+  } else if (st->base_index > snap.index) {
+    return gap();
+  } else if (st->base_index == snap.index && st->base_term != snap.term) {
+    return Corruption(
+        fmt::format("{}: the log is based on entry {} of term {}, the snapshot on "
+                    "term {}",
+                    wal_dir_, snap.index, st->base_term, snap.term));
+  }
+  LogIndex last(st->base_index.value + st->locs.size());
+  if (snap.index > st->base_index) {
+    bool holds = snap.index <= last &&
+                 st->locs[snap.index.value - st->base_index.value - 1].term == snap.term;
+    if (!holds) {
+      st->locs.clear();
+      st->base_index = snap.index;
+      st->base_term = snap.term;
+      last = snap.index;
+      report_.cleared_onto_snapshot = true;
+    }
+  }
+  if (st->hs.commit > std::max(last, snap.index)) {
+    return Corruption(
+        fmt::format("{}: the hard state's commit index {} is beyond the last entry "
+                    "{} of the log",
+                    wal_dir_, st->hs.commit, last));
+  }
+  return Status::Ok();
+}
+
+Result<std::shared_ptr<Wal::Segment>> Wal::PrepareSegment(uint64_t seq) {
+  auto seg = std::make_shared<Segment>();
+  seg->seq = seq;
+  seg->path = JoinPath(wal_dir_, SegmentName(seq));
+  const std::string tmp = seg->path + std::string(kTmpSuffix);
+  std::string head;
+  AppendRecord(&head, RecordType::kSegmentHeader, EncodeSegmentHeader(seq));
+  {
+    std::lock_guard lock(mu_);
+    AppendRecord(&head, RecordType::kHardState, EncodeHardState(hard_state_));
+  }
+  auto file = fs_->Open(tmp, OpenMode::kCreateTruncate);
+  if (!file.ok()) return Fail(file.status());
+  Status s = (*file)->Preallocate(options_.segment_bytes);
+  if (s.ok()) s = (*file)->WriteAt(0, head);
+  if (!s.ok()) {
+    file->reset();
+    IgnoreError(fs_->Remove(tmp), "best effort: Open() removes leftover .tmp segments");
+    return Fail(s);
+  }
+  if (Status sync = (*file)->Sync(); !sync.ok()) return FailHard(sync);
+  seg->max_index = LogIndex(0);
+  seg->head_bytes = head.size();
+  seg->file = std::move(*file);
+  return seg;
+}
+
+Status Wal::PublishSegment(std::shared_ptr<Segment> seg) {
+  const std::string tmp = seg->path + std::string(kTmpSuffix);
+  if (Status s = fs_->Rename(tmp, seg->path); !s.ok()) return FailHard(s);
+  if (Status s = fs_->SyncDir(wal_dir_); !s.ok()) return FailHard(s);
+  // Reopen under the final name so that messages name the real file.
+  auto file = fs_->Open(seg->path, OpenMode::kReadWrite);
+  if (!file.ok()) return FailHard(file.status());
+  seg->file = std::move(*file);
+  uint64_t head_bytes = seg->head_bytes;
+  {
+    std::lock_guard lock(mu_);
+    segments_[seg->seq] = seg;
+  }
+  active_ = std::move(seg);
+  write_offset_ = head_bytes;
+  dirty_end_ = head_bytes;
+  return Status::Ok();
+}
+
+Status Wal::MakeRoom(uint64_t framed_bytes) {
+  if (write_offset_ + buffer_.size() + framed_bytes <= options_.segment_bytes) return Status::Ok();
+  NDS_ASSIGN_OR_RETURN(auto next, PrepareSegment(active_->seq + 1));
+  NDS_RETURN_IF_ERROR(FlushActive());
+  NDS_RETURN_IF_ERROR(PublishSegment(std::move(next)));
+  NDS_CHECK(write_offset_ + framed_bytes <= options_.segment_bytes, "record of {} bytes",
+            framed_bytes);
+  return Status::Ok();
+}
+
+Status Wal::FlushActive() {
+  uint64_t end = write_offset_ + buffer_.size();
+  if (buffer_.empty() && dirty_end_ <= write_offset_) return Status::Ok();
+  size_t pad = dirty_end_ > end ? dirty_end_ - end : 0;
+  buffer_.append(pad, '\0');
+  Status s = active_->file->WriteAt(write_offset_, buffer_);
+  if (!s.ok()) {
+    dirty_end_ = std::max(dirty_end_, write_offset_ + buffer_.size());
+    buffer_.clear();
+    return Fail(s);
+  }
+  if (Status sync = active_->file->Sync(); !sync.ok()) return FailHard(sync);
+  write_offset_ = end;
+  dirty_end_ = end;
+  buffer_.clear();
+  return Status::Ok();
+}
+
+Status Wal::Fail(Status s) {
+  if (s.code() == StatusCode::kNoSpace) return s;
+  return FailHard(s);
+}
+
+Status Wal::FailHard(const Status& s) {
+  std::lock_guard lock(mu_);
+  if (failed_.ok()) {
+    failed_ = IoError(fmt::format("WAL unusable after: {}", s.ToString()));
+    spdlog::error("{}: {}", wal_dir_, failed_.message());
+  }
+  return failed_;
+}
+
+Status Wal::CheckUsable() const {
+  std::lock_guard lock(mu_);
+  return failed_;
+}
+
+Status Wal::ValidateEntries(const std::vector<raft::Entry>& entries) const {
+  if (entries.empty()) return Status::Ok();
+  std::lock_guard lock(mu_);
+  LogIndex first = entries.front().index;
+  LogIndex last(compacted_index_.value + locs_.size());
+  if (first <= compacted_index_ || first > last.Next()) {
+    return InvalidArgument(fmt::format("entries start at {}, outside [{}, {}]", first,
+                                       compacted_index_.Next(), last.Next()));
+  }
+  Term prev = first.Prev() == compacted_index_
+                  ? compacted_term_
+                  : locs_[first.value - compacted_index_.value - 2].term;
+  uint64_t head = 0;
+  {
+    std::string h;
+    AppendRecord(&h, RecordType::kSegmentHeader, EncodeSegmentHeader(0));
+    AppendRecord(
+        &h, RecordType::kHardState,
+        EncodeHardState({Term(UINT64_MAX / 2), NodeId(UINT64_MAX / 2), LogIndex(UINT64_MAX / 2)}));
+    head = h.size();
+  }
+  for (size_t i = 0; i < entries.size(); ++i) {
+    const raft::Entry& e = entries[i];
+    if (e.index.value != first.value + i) {
+      return InvalidArgument(fmt::format("entry {} of the batch has index {}, expected {}", i,
+                                         e.index, first.value + i));
+    }
+    if (e.term < prev) {
+      return InvalidArgument(
+          fmt::format("entry {} has term {}, below the term {} before it", e.index, e.term, prev));
+    }
+    prev = e.term;
+    uint64_t framed = FramedBytes(EncodedEntryBytes(e));
+    if (head + framed > options_.segment_bytes || framed > kRecordPayloadBytesMax) {
+      return InvalidArgument(fmt::format("entry {} of {} bytes does not fit in a WAL segment of {}",
+                                         e.index, e.data.size(), options_.segment_bytes));
+    }
+  }
+  return Status::Ok();
+}
+
+Status Wal::Save(const raft::HardState& hs, const std::vector<raft::Entry>& entries) {
+  NDS_RETURN_IF_ERROR(CheckUsable());
+  NDS_RETURN_IF_ERROR(ValidateEntries(entries));
+  bool write_hs;
+  {
+    std::lock_guard lock(mu_);
+    write_hs = !hs.IsEmpty() && hs != hard_state_;
+  }
+  if (entries.empty() && !write_hs) return Status::Ok();
+  buffer_.clear();
+  std::vector<EntryLoc> new_locs;
+  new_locs.reserve(entries.size());
+  for (const raft::Entry& e : entries) {
+    uint64_t framed = FramedBytes(EncodedEntryBytes(e));
+    NDS_RETURN_IF_ERROR(MakeRoom(framed));
+    new_locs.push_back(
+        {e.term, active_->seq, write_offset_ + buffer_.size(), static_cast<uint32_t>(framed)});
+    AppendEntryRecord(&buffer_, e);
+    active_->max_index = std::max(active_->max_index, e.index);
+  }
+  if (write_hs) {
+    std::string payload = EncodeHardState(hs);
+    NDS_RETURN_IF_ERROR(MakeRoom(FramedBytes(payload.size())));
+    AppendRecord(&buffer_, RecordType::kHardState, payload);
+  }
+  NDS_RETURN_IF_ERROR(FlushActive());
+  std::lock_guard lock(mu_);
+  if (!entries.empty()) {
+    locs_.resize(entries.front().index.value - compacted_index_.value - 1);
+    locs_.insert(locs_.end(), new_locs.begin(), new_locs.end());
+  }
+  if (write_hs) hard_state_ = hs;
+  return Status::Ok();
+}
+
+Status Wal::ApplySnapshot(const raft::SnapshotMetadata& meta) {
+  NDS_RETURN_IF_ERROR(CheckUsable());
+  bool keep;
+  {
+    std::lock_guard lock(mu_);
+    if (meta.index < snapshot_.index) {
+      return InvalidArgument(fmt::format("snapshot at {} is older than the current one at {}",
+                                         meta.index, snapshot_.index));
+    }
+    LogIndex last(compacted_index_.value + locs_.size());
+    if (meta.index == compacted_index_) {
+      keep = meta.term == compacted_term_;
+    } else {
+      keep = meta.index > compacted_index_ && meta.index <= last &&
+             locs_[meta.index.value - compacted_index_.value - 1].term == meta.term;
+    }
+  }
+  buffer_.clear();
+  std::string payload = EncodeSnapshotMark({meta.index, meta.term, !keep});
+  NDS_RETURN_IF_ERROR(MakeRoom(FramedBytes(payload.size())));
+  AppendRecord(&buffer_, RecordType::kSnapshotMark, payload);
+  active_->max_index = std::max(active_->max_index, meta.index);
+  NDS_RETURN_IF_ERROR(FlushActive());
+  std::lock_guard lock(mu_);
+  snapshot_ = meta;
+  if (!keep) {
+    locs_.clear();
+    compacted_index_ = meta.index;
+    compacted_term_ = meta.term;
+  }
+  return Status::Ok();
+}
+
+Status Wal::Compact(LogIndex index) {
+  NDS_RETURN_IF_ERROR(CheckUsable());
+  std::vector<std::shared_ptr<Segment>> doomed;
+  {
+    std::lock_guard lock(mu_);
+    LogIndex last(compacted_index_.value + locs_.size());
+    if (index < compacted_index_ || index > snapshot_.index || index > last) {
+      return InvalidArgument(fmt::format("compact to {}: outside [{}, min(snapshot {}, last {})]",
+                                         index, compacted_index_, snapshot_.index, last));
+    }
+    if (index > compacted_index_) {
+      uint64_t drop = index.value - compacted_index_.value;
+      compacted_term_ = locs_[drop - 1].term;
+      locs_.erase(locs_.begin(), locs_.begin() + static_cast<ptrdiff_t>(drop));
+      compacted_index_ = index;
+    }
+    for (const auto& [seq, seg] : segments_) {
+      if (seg == active_ || seg->max_index > index) break;
+      doomed.push_back(seg);
+    }
+  }
+  // Oldest first, each removal made durable before the next, so a crash never leaves a hole in
+  // the sequence of segments.
+  for (const auto& seg : doomed) {
+    NDS_RETURN_IF_ERROR(fs_->Remove(seg->path));
+    if (Status s = fs_->SyncDir(wal_dir_); !s.ok()) return FailHard(s);
+    std::lock_guard lock(mu_);
+    segments_.erase(seg->seq);
+  }
+  return Status::Ok();
+}
+
+Result<raft::HardState> Wal::InitialHardState() const {
+  std::lock_guard lock(mu_);
+  NDS_RETURN_IF_ERROR(failed_);
+  return hard_state_;
+}
+
+Result<raft::ConfState> Wal::InitialConfState() const {
+  std::lock_guard lock(mu_);
+  NDS_RETURN_IF_ERROR(failed_);
+  return snapshot_.conf_state;
+}
+
+Result<Term> Wal::TermAt(LogIndex i) const {
+  std::lock_guard lock(mu_);
+  NDS_RETURN_IF_ERROR(failed_);
+  if (i < compacted_index_) return NotFound("compacted");
+  if (i == compacted_index_) return compacted_term_;
+  LogIndex last(compacted_index_.value + locs_.size());
+  if (i > last) return InvalidArgument(fmt::format("term of {} > last {}", i, last));
+  return locs_[i.value - compacted_index_.value - 1].term;
+}
+
+LogIndex Wal::FirstIndex() const {
+  std::lock_guard lock(mu_);
+  return compacted_index_.Next();
+}
+
+LogIndex Wal::LastIndex() const {
+  std::lock_guard lock(mu_);
+  return LogIndex(compacted_index_.value + locs_.size());
+}
+
+raft::SnapshotMetadata Wal::SnapshotMeta() const {
+  std::lock_guard lock(mu_);
+  return snapshot_;
+}
+
+size_t Wal::segment_count() const {
+  std::lock_guard lock(mu_);
+  return segments_.size();
+}
+
+Result<std::vector<raft::Entry>> Wal::Entries(LogIndex lo, LogIndex hi, uint64_t bytes_max) const {
+  std::vector<EntryLoc> locs;
+  std::vector<std::shared_ptr<Segment>> segs;
+  {
+    std::lock_guard lock(mu_);
+    NDS_RETURN_IF_ERROR(failed_);
+    if (lo <= compacted_index_) return NotFound("compacted");
+    LogIndex last(compacted_index_.value + locs_.size());
+    if (hi > last.Next() || lo > hi) {
+      return InvalidArgument(fmt::format("entries [{}, {}) beyond last index {}", lo, hi, last));
+    }
+    uint64_t bytes = 0;
+    for (LogIndex i = lo; i < hi; i = i.Next()) {
+      const EntryLoc& loc = locs_[i.value - compacted_index_.value - 1];
+      uint64_t data = DataBytes(loc.framed_bytes, i, loc.term);
+      if (!locs.empty() && bytes + data > bytes_max) break;
+      bytes += data;
+      locs.push_back(loc);
+      if (segs.empty() || segs.back()->seq != loc.seq) segs.push_back(segments_.at(loc.seq));
+    }
+  }
+  return ReadLocs(locs, segs, lo, bytes_max);
+}
+
+Result<std::vector<raft::Entry>> Wal::ReadLocs(const std::vector<EntryLoc>& locs,
+                                               const std::vector<std::shared_ptr<Segment>>& segs,
+                                               LogIndex lo, uint64_t /*bytes_max*/) const {
+  std::vector<raft::Entry> out;
+  out.reserve(locs.size());
+  std::string buf;
+  size_t seg_i = 0;
+  size_t i = 0;
+  while (i < locs.size()) {
+    while (segs[seg_i]->seq != locs[i].seq) ++seg_i;
+    const Segment& seg = *segs[seg_i];
+    // One read for the run of records that lie back to back in this segment.
+    size_t j = i + 1;
+    while (j < locs.size() && locs[j].seq == locs[i].seq &&
+           locs[j].offset == locs[j - 1].offset + locs[j - 1].framed_bytes) {
+      ++j;
+    }
+    uint64_t start = locs[i].offset;
+    uint64_t len = locs[j - 1].offset + locs[j - 1].framed_bytes - start;
+    buf.resize(len);
+    NDS_ASSIGN_OR_RETURN(size_t got, seg.file->ReadAt(start, len, buf.data()));
+    if (got != len) {
+      return Corruption(fmt::format("{}: offset {}: log record cut short", seg.path, start));
+    }
+    for (size_t k = i; k < j; ++k) {
+      uint64_t rel = locs[k].offset - start;
+      LogIndex want(lo.value + k);
+      auto bad = [&](std::string_view what) {
+        return Corruption(
+            fmt::format("{}: offset {}: entry {}: {}", seg.path, locs[k].offset, want, what));
+      };
+      ParsedRecord r = ParseRecord(std::string_view(buf).substr(rel, locs[k].framed_bytes));
+      if (r.check != RecordCheck::kOk) return bad(CheckName(r.check));
+      if (r.type != RecordType::kEntry) return bad("not an entry record");
+      auto e = DecodeEntry(r.payload);
+      if (!e.ok()) return bad(e.status().message());
+      if (e->index != want || e->term != locs[k].term) {
+        return bad(fmt::format("found entry {} of term {}, expected term {}", e->index, e->term,
+                               locs[k].term));
+      }
+      out.push_back(std::move(*e));
+    }
+    i = j;
+  }
+  return out;
+}
+
+void Wal::CheckInvariants() const {
+  std::lock_guard lock(mu_);
+  NDS_CHECK(compacted_index_ <= snapshot_.index, "compacted {} snapshot {}", compacted_index_,
+            snapshot_.index);
+  Term prev = compacted_term_;
+  for (const EntryLoc& loc : locs_) {
+    NDS_CHECK(loc.term >= prev, "term {} after {}", loc.term, prev);
+    NDS_CHECK(segments_.contains(loc.seq), "entry in missing segment {}", loc.seq);
+    prev = loc.term;
+  }
+  if (!failed_.ok()) return;
+  NDS_CHECK(active_ != nullptr);
+  NDS_CHECK(!segments_.empty());
+  NDS_CHECK(segments_.rbegin()->second == active_);
+  NDS_CHECK(write_offset_ <= options_.segment_bytes);
+  NDS_CHECK(dirty_end_ >= write_offset_);
+  uint64_t expect = segments_.begin()->first;
+  for (const auto& [seq, seg] : segments_) {
+    NDS_CHECK(seq == expect, "segment {} where {} expected", seq, expect);
+    ++expect;
+  }
+}
+
+}  // namespace nds::wal

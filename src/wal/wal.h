@@ -1,0 +1,184 @@
+// Wal: the durable Raft log of one node, and the raft::Storage the core reads it through.
+//
+// On disk (docs/formats/wal.md, record_format.h): DIR/wal/<seq>.wal segment files of a fixed,
+// preallocated size, numbered without gaps. Each begins with a segment header and the hard state
+// current at its creation, then entry, hard state and snapshot-mark records. Records are only ever
+// appended: replacing a conflicting suffix appends the new entries, and replay lets a record for
+// index i void every entry >= i before it. The newest snapshot lives in DIR/snap
+// (wal/snapshot_store.h); whole segments at or below a snapshot's index are removed by Compact().
+//
+// Durability: Save() writes all its records with one pwrite per segment touched and one fdatasync
+// (group commit); the hard state is a record written after the entries it depends on, so it can
+// never be durable ahead of them. A new segment is written as <seq>.wal.tmp, preallocated, given
+// its header and synced, then renamed into place and the directory synced: a segment file under
+// its final name always has a valid header, and ENOSPC shows at preallocation, before any record is
+// at stake.
+//
+// Crash cases handled by Open(): a torn record at the very end of the last segment (its header or
+// payload partly written, nothing but zeros after it) is cut off with a warning; any other bad
+// record, a missing segment, an index gap, a decreasing term, or a hard state commit index beyond
+// the log is kCorruption naming the file and byte offset, and the node must not start. Leftover
+// *.tmp segments (a crash during a roll) are removed.
+//
+// Errors at run time: kNoSpace from a write or a preallocation fails that Save cleanly (nothing in
+// memory changes; the bytes it may have left are zeroed by the next write; later Saves work once
+// space is back). Any other I/O error, and every failed fsync, makes the Wal unusable: that call
+// and every later one return kIoError, and the node must exit. An fsync is never retried.
+//
+// Owner: node/ (one per data directory). Threading: Save(), ApplySnapshot() and Compact() run on
+// one writer thread at a time (the WAL thread); the raft::Storage methods may run concurrently on
+// another thread (the Raft strand) and see each Save only once it is durable.
+#pragma once
+
+#include <cstdint>
+#include <deque>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "raft/storage.h"
+#include "raft/types.h"
+#include "util/file_system.h"
+#include "util/status.h"
+#include "util/thread_annotations.h"
+#include "wal/record_format.h"
+
+namespace nds::wal {
+
+struct WalOptions {
+  // Size of every segment file (Limits::wal_segment_bytes). At least kSegmentBytesMin; an entry
+  // must fit in one segment with the segment's header and hard state.
+  uint64_t segment_bytes = 64 << 20;
+};
+
+// What Open() found, for logs and tests.
+struct RecoveryReport {
+  uint64_t segments = 0;
+  uint64_t records = 0;
+  uint64_t bytes_scanned = 0;
+  // A torn record was cut off the tail of the last segment, at this file and offset.
+  bool torn_tail_cut = false;
+  std::string torn_tail_file;
+  uint64_t torn_tail_offset = 0;
+  // The newest snapshot was ahead of the log's last snapshot mark and the log did not hold its
+  // (index, term): Open() cleared the log onto the snapshot (a crash during a snapshot install).
+  bool cleared_onto_snapshot = false;
+};
+
+class Wal final : public raft::Storage {
+ public:
+  // Opens the log of data directory `dir` (creating `dir` and DIR/wal when absent), reading the
+  // newest valid snapshot's metadata from DIR/snap and replaying every segment. Errors:
+  // kInvalidArgument for bad options; kCorruption (file and offset in the message) for damage
+  // that is not a torn tail; kFailedPrecondition for an unknown format version; kIoError/kNoSpace
+  // from the disk.
+  static Result<std::unique_ptr<Wal>> Open(FileSystem* fs, const std::string& dir,
+                                           const WalOptions& options);
+  ~Wal() override;
+  Wal(const Wal&) = delete;
+  Wal& operator=(const Wal&) = delete;
+
+  // raft::Storage (storage.h has the contracts). Entries() reads the records back from the
+  // segment files and checks each one's CRC, index and term: kCorruption naming the file and
+  // offset on a mismatch. Every method returns kIoError once the Wal is unusable.
+  Result<raft::HardState> InitialHardState() const override;
+  Result<raft::ConfState> InitialConfState() const override;
+  Result<std::vector<raft::Entry>> Entries(LogIndex lo, LogIndex hi,
+                                           uint64_t bytes_max) const override;
+  Result<Term> TermAt(LogIndex i) const override;
+  LogIndex FirstIndex() const override;
+  LogIndex LastIndex() const override;
+  raft::SnapshotMetadata SnapshotMeta() const override;
+
+  // Makes `entries` and then `hs` durable with one fdatasync (per segment touched). `entries` must
+  // be contiguous with non-decreasing terms, start in [FirstIndex(), LastIndex() + 1] (an index
+  // <= LastIndex() replaces the log from there on) and not lower the term of the entry before
+  // them; an empty `hs`, or one equal to the saved one, is not written. Errors: kInvalidArgument
+  // for entries breaking those rules or too large for a segment (nothing written); kNoSpace (the
+  // Save failed cleanly); kIoError (the Wal is now unusable).
+  Status Save(const raft::HardState& hs, const std::vector<raft::Entry>& entries);
+  Status Append(const std::vector<raft::Entry>& entries) { return Save({}, entries); }
+  Status SaveHardState(const raft::HardState& hs) { return Save(hs, {}); }
+
+  // Moves the log onto a snapshot that is already durable in DIR/snap (Raft §7): when the log
+  // holds entry (meta.index, meta.term) the entries after it are kept, otherwise the whole log is
+  // discarded and FirstIndex() becomes meta.index + 1. Writes a snapshot-mark record (one
+  // fdatasync). kInvalidArgument when meta.index is below the current snapshot's; errors as Save.
+  Status ApplySnapshot(const raft::SnapshotMetadata& meta);
+
+  // Drops the entries up to `index` (FirstIndex() becomes index + 1) and removes every whole
+  // segment, other than the one being written, whose records are all at or below `index`.
+  // Precondition checked as kInvalidArgument: FirstIndex() - 1 <= index <= min(snapshot index,
+  // LastIndex()). Errors as Save.
+  Status Compact(LogIndex index);
+
+  // Checks the in-memory invariants (index contiguity, term order, segment bookkeeping) with
+  // NDS_CHECK; callable from any test or simulator step.
+  void CheckInvariants() const;
+
+  const RecoveryReport& recovery_report() const { return report_; }
+  // Number of segment files of the log (for tests).
+  size_t segment_count() const;
+
+ private:
+  struct Segment;
+  struct EntryLoc;
+  struct ReplayState;
+
+  Wal(FileSystem* fs, std::string dir, const WalOptions& options);
+
+  Status Recover(const raft::SnapshotMetadata& snapshot);
+  Status ReplaySegment(uint64_t seq, bool last, ReplayState* st);
+  Status ApplyRecord(Segment* seg, uint64_t offset, RecordType type, std::string_view payload,
+                     uint64_t framed_bytes, ReplayState* st);
+  Status Reconcile(const raft::SnapshotMetadata& snapshot, ReplayState* st);
+  // Creates segment `seq` under a temporary name: preallocated, with its header and the current
+  // hard state, synced. kNoSpace here leaves nothing behind.
+  Result<std::shared_ptr<Segment>> PrepareSegment(uint64_t seq);
+  // Renames a prepared segment into place, syncs the directory and makes it the active one.
+  Status PublishSegment(std::shared_ptr<Segment> seg);
+  // Makes room for a record of `framed_bytes` after buffer_: when it does not fit in the active
+  // segment, prepares the next one, flushes buffer_ and publishes it.
+  Status MakeRoom(uint64_t framed_bytes);
+  // Writes buffer_ (padded with zeros over any bytes a failed write may have left) at
+  // write_offset_ and syncs the active segment.
+  Status FlushActive();
+  // Turns a write-path error into the Wal's final state unless it is a clean kNoSpace.
+  Status Fail(Status s);
+  // Makes the Wal unusable whatever the error (a failed fsync).
+  Status FailHard(const Status& s);
+  Status CheckUsable() const;
+  Status ValidateEntries(const std::vector<raft::Entry>& entries) const;
+  Result<std::vector<raft::Entry>> ReadLocs(const std::vector<EntryLoc>& locs,
+                                            const std::vector<std::shared_ptr<Segment>>& segs,
+                                            LogIndex lo, uint64_t bytes_max) const;
+
+  FileSystem* const fs_;
+  const std::string dir_;
+  const std::string wal_dir_;
+  const WalOptions options_;
+  RecoveryReport report_;
+
+  mutable std::mutex mu_;
+  // The state the raft::Storage methods read; changed only by the writer after a durable write.
+  // locs_[k] describes entry compacted_index_ + 1 + k.
+  std::deque<EntryLoc> locs_ NDS_GUARDED_BY(mu_);
+  LogIndex compacted_index_ NDS_GUARDED_BY(mu_);
+  Term compacted_term_ NDS_GUARDED_BY(mu_);
+  raft::SnapshotMetadata snapshot_ NDS_GUARDED_BY(mu_);
+  raft::HardState hard_state_ NDS_GUARDED_BY(mu_);
+  std::map<uint64_t, std::shared_ptr<Segment>> segments_ NDS_GUARDED_BY(mu_);
+  // Non-ok once an I/O error made the Wal unusable; returned by every later call.
+  Status failed_ NDS_GUARDED_BY(mu_);
+
+  // Writer-thread state. The segment being written, where its data ends, and the end of the
+  // highest byte a failed write may have touched (zeroed by the next write).
+  std::shared_ptr<Segment> active_;
+  uint64_t write_offset_ = 0;
+  uint64_t dirty_end_ = 0;
+  std::string buffer_;
+};
+
+}  // namespace nds::wal
