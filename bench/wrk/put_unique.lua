@@ -1,0 +1,15 @@
+-- wrk script: PUT a 100-byte value under a new key each request (keys k<thread>-<n>).
+local counter = 0
+local tid = 0
+local value = string.rep("v", 100)
+function setup(thread)
+  tid = tid + 1
+  thread:set("tid", tid)
+end
+function init(args)
+  counter = 0
+end
+function request()
+  counter = counter + 1
+  return wrk.format("PUT", "/store/k" .. tid .. "-" .. counter, nil, value)
+end
