@@ -47,6 +47,7 @@ Status Raft::Restore() {
   }
   term_ = hs.term;
   vote_ = hs.vote;
+  restarted_quiet_ = term_.value > 0;
   log_.CommitTo(hs.commit);
   // Replay the membership changes the state machine already applied after the snapshot; the
   // application is idempotent, so a stored configuration newer than the snapshot is fine too.
@@ -268,8 +269,11 @@ Status Raft::StepByTerm(const Message& m, bool* handled) {
       const bool forced = m.context == kTransferContext;
       // Leader stickiness (thesis §4.2.3): while a leader was heard within the election timeout,
       // ignore campaigns. This is what makes the leader lease safe.
-      const bool in_lease = config_.check_quorum && leader_ != kNoNode &&
-                            election_elapsed_ticks_ < config_.election_ticks;
+      const bool heard_leader =
+          leader_ != kNoNode && election_elapsed_ticks_ < config_.election_ticks;
+      const bool quiet_after_restart =
+          restarted_quiet_ && now_ticks_ < static_cast<uint64_t>(config_.election_ticks);
+      const bool in_lease = config_.check_quorum && (heard_leader || quiet_after_restart);
       if (!forced && in_lease) {
         *handled = true;
         return Status::Ok();

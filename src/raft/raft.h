@@ -154,6 +154,10 @@ class Raft {
   int heartbeat_elapsed_ticks_ = 0;
   int randomized_election_ticks_ = 0;  // in [election_ticks, 2*election_ticks)
   uint64_t now_ticks_ = 0;             // logical clock: ticks since creation
+  // Restarted with a term > 0: for the first election_ticks ticks, behave as if a leader had just
+  // been heard (no votes granted), since a leader may hold a lease we acknowledged before the
+  // crash (docs/raft.md "Leader lease").
+  bool restarted_quiet_ = false;
 
   NodeId lead_transferee_;  // leader: target of the transfer in progress, or kNoNode
   // The last term in which this node started a leadership transfer: no lease in that term any
