@@ -1,0 +1,163 @@
+// nds::Client: the C++ client library of an nds cluster (shared/API.md is the contract it
+// speaks). Used by the `nds` CLI, the bench tool, tests and applications.
+//
+//   nds::client::ClientOptions options;
+//   options.servers = nds::client::ParseServerList("node1:7777,node2:7777").value();
+//   NDS_ASSIGN_OR_RETURN(auto client, nds::Client::Create(options));
+//   NDS_ASSIGN_OR_RETURN(auto put, client->Put("photos/cat.jpg", bytes));
+//   NDS_ASSIGN_OR_RETURN(auto blob, client->Get("photos/cat.jpg"));  // blob.value, .revision
+//
+// Calls are synchronous and return a Status or Result: 404 -> kNotFound, 409 -> kAlreadyExists,
+// 412 -> kFailedPrecondition, 413 -> kResourceExhausted, 400 -> kInvalidArgument, 503 ->
+// kUnavailable, 507 -> kNoSpace, no reply in time -> kTimeout, no server reachable or connection
+// lost -> kUnavailable (see http_error.h for the full table), each with the server's message.
+// Keys and secret ids are any bytes, 1 to kKeyBytesMax of them; values are any bytes.
+// Failover and retries follow transport.h: only idempotent calls (Get, Head, List, an
+// unconditional Put or Delete, the /set-style routes, cluster reads) are retried after they may
+// have arrived; Create, conditional writes, StoreSecret and TransferLeader never are.
+//
+// A Client owns one keep-alive connection. Not thread-safe: use one Client per thread (or
+// serialise calls with your own mutex).
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "client/http_types.h"
+#include "client/options.h"
+#include "client/transport.h"
+#include "util/status.h"
+#include "util/strong_id.h"
+
+namespace nds::client {
+
+struct PutOptions {
+  std::string content_type;  // sent as Content-Type when not empty
+  // Compare-and-swap: write only if the key's current revision is this one (If-Match).
+  std::optional<uint64_t> if_match_revision;
+  // Create only: write only if the key does not exist (If-None-Match: *).
+  bool if_none_match_star = false;
+};
+
+struct PutResult {
+  uint64_t revision = 0;
+  bool created = false;  // 201: the key did not exist; false for 204 (replaced)
+};
+
+struct Blob {
+  std::string value;
+  uint64_t revision = 0;  // from ETag "N"
+  std::string content_type;
+};
+
+struct BlobInfo {
+  uint64_t size_bytes = 0;  // the blob's Content-Length
+  uint64_t revision = 0;
+  std::string content_type;
+};
+
+struct ListPage {
+  std::vector<std::string> keys;    // in byte order, exact bytes
+  std::optional<std::string> next;  // pass as `after` for the next page; absent at the end
+};
+
+struct NodeStatus {
+  NodeId id;
+  std::string name;
+  std::string role;  // "leader", "follower", "candidate", "learner"
+  Term term;
+  NodeId leader_id;  // kNoNode when no leader is known
+  LogIndex commit_index;
+  LogIndex applied_index;
+  std::string version;
+};
+
+struct MemberInfo {
+  NodeId id;
+  std::string name;
+  std::string peer_address;
+  std::string api_address;
+  bool voter = false;                      // false: learner
+  std::optional<bool> reachable;           // as the leader sees it, when reported
+  std::optional<uint64_t> behind_entries;  // how far behind the leader's log, when reported
+};
+
+class Client {
+ public:
+  // Returns kInvalidArgument when options.Validate() fails. Connects lazily, on the first call.
+  static Result<std::unique_ptr<Client>> Create(ClientOptions options);
+  ~Client();
+  Client(const Client&) = delete;
+  Client& operator=(const Client&) = delete;
+
+  // --- Blobs (/store/{key}) ---
+  // PUT. kFailedPrecondition when an If-Match or If-None-Match condition fails.
+  Result<PutResult> Put(std::string_view key, std::string_view value,
+                        const PutOptions& options = {});
+  // POST: creates the key; kAlreadyExists when it exists. Returns the revision. Never retried.
+  Result<uint64_t> Create(std::string_view key, std::string_view value,
+                          std::string_view content_type = {});
+  // GET. kNotFound when missing.
+  Result<Blob> Get(std::string_view key);
+  // HEAD: size, revision and content type without the value. kNotFound when missing.
+  Result<BlobInfo> Head(std::string_view key);
+  // DELETE, unconditional or with If-Match. Returns the deleting write's revision (0 when the
+  // server did not say). kNotFound when missing, kFailedPrecondition on a revision mismatch.
+  Result<uint64_t> Delete(std::string_view key, std::optional<uint64_t> if_match_revision = {});
+  // One page of GET /keys: keys > `after` (all when empty) that start with `prefix`, at most
+  // `limit` (1 to kListLimitMax; 0 means the server's default). Keys are exact bytes.
+  Result<ListPage> List(std::string_view prefix, std::string_view after = {}, size_t limit = 0);
+  // Pages through every key starting with `prefix`, calling fn(key) in byte order. Stops early,
+  // returning fn's status, when fn returns an error; returns the first failed page's error.
+  Status ForEachKey(std::string_view prefix, const std::function<Status(std::string_view)>& fn,
+                    size_t page_keys = 1000);
+
+  // --- Key-value routes for scripts (/set, /get, /rm, /is, /clear) ---
+  // Keys up to 64 and values up to 256 code points (the server checks; 400 -> kInvalidArgument).
+  Status Set(std::string_view key, std::string_view value);
+  Result<std::string> KvGet(std::string_view key);
+  Status Rm(std::string_view key);  // kNotFound when missing
+  Result<bool> Is(std::string_view key);
+  Status Clear();  // removes every key (not secrets), atomically
+
+  // --- Cluster ---
+  Result<NodeStatus> GetStatus();
+  Result<std::string> Role();  // "goose" or "duck"
+  Result<std::vector<MemberInfo>> Members();
+  Status RemoveMember(NodeId id);    // kNotFound for an unknown id
+  Status TransferLeader(NodeId to);  // never retried
+
+  // --- Secrets (/secrets/{id}) ---
+  // Returns the key (base64url) that alone can retrieve `plaintext`. Never retried: a retry
+  // would store a second copy under a second key.
+  Result<std::string> StoreSecret(std::string_view id, std::string_view plaintext);
+  // kNotFound for an unknown id or a wrong key (indistinguishable by design); kInvalidArgument
+  // for a malformed key.
+  Result<std::string> RetrieveSecret(std::string_view id, std::string_view key);
+
+  // Anything else: sends `target` (path and query, already encoded) and returns the reply of any
+  // HTTP status; only transport failures are errors. Retried as an idempotent call when the
+  // method is GET or HEAD, or PUT or DELETE without If-Match / If-None-Match headers.
+  Result<HttpReply> Raw(std::string_view method, std::string_view target,
+                        std::string_view body = {}, const HttpHeaders& headers = {});
+
+  const ServerAddress& current_server() const { return transport_.current_server(); }
+
+ private:
+  explicit Client(ClientOptions options);
+  // Sends and maps a non-2xx reply to its Status.
+  Result<HttpReply> Call(HttpCall call);
+
+  Transport transport_;
+};
+
+}  // namespace nds::client
+
+namespace nds {
+using Client = client::Client;
+}  // namespace nds

@@ -1,0 +1,239 @@
+// One synchronous HTTP/1.1 connection (see connection.h). The request head is written by hand
+// (after validating every byte that goes into it) and sent with the body in one gathered write,
+// so a 16 MiB value is never copied; the reply is parsed by Beast's response parser with limits.
+#include "client/connection.h"
+
+#include <array>
+#include <poll.h>
+#include <string>
+#include <string_view>
+
+#include <boost/asio/buffer.hpp>
+#include <boost/asio/connect.hpp>
+#include <boost/asio/write.hpp>
+#include <boost/beast/http/error.hpp>
+#include <boost/beast/http/read.hpp>
+#include <boost/beast/http/string_body.hpp>
+#include <fmt/format.h>
+
+#include "client/encoding.h"
+
+namespace nds::client {
+namespace {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace http = beast::http;
+using tcp = asio::ip::tcp;
+using boost::system::error_code;
+
+#ifndef NDS_VERSION
+#define NDS_VERSION "unknown"
+#endif
+
+bool IsTokenChar(unsigned char c) {
+  if ((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9')) return true;
+  return std::string_view("!#$%&'*+-.^_`|~").find(static_cast<char>(c)) != std::string_view::npos;
+}
+
+bool IsToken(std::string_view s) {
+  if (s.empty()) return false;
+  for (unsigned char c : s) {
+    if (!IsTokenChar(c)) return false;
+  }
+  return true;
+}
+
+// A header value may hold any visible byte, space and tab, but no CR, LF or other control byte
+// (which would let a caller inject headers).
+bool IsFieldValue(std::string_view s) {
+  for (unsigned char c : s) {
+    if ((c < 0x20 && c != '\t') || c == 0x7F) return false;
+  }
+  return true;
+}
+
+bool IsTarget(std::string_view s) {
+  if (s.empty() || s.front() != '/') return false;
+  for (unsigned char c : s) {
+    if (c <= 0x20 || c >= 0x7F) return false;
+  }
+  return true;
+}
+
+// Builds the request line and headers, or kInvalidArgument naming the bad part.
+Result<std::string> BuildHead(const HttpCall& call, const ServerAddress& server) {
+  if (!IsToken(call.method)) return InvalidArgument("bad HTTP method");
+  if (!IsTarget(call.target)) {
+    return InvalidArgument(
+        fmt::format("bad request target '{}': it must start with '/' and be "
+                    "percent-encoded",
+                    EscapeForMessage(call.target)));
+  }
+  std::string head = fmt::format("{} {} HTTP/1.1\r\nHost: {}\r\nUser-Agent: nds-client/{}\r\n",
+                                 call.method, call.target, server.ToString(), NDS_VERSION);
+  for (const auto& [name, value] : call.headers) {
+    if (!IsToken(name) || !IsFieldValue(value)) {
+      return InvalidArgument(fmt::format("bad header '{}'", EscapeForMessage(name)));
+    }
+    head += fmt::format("{}: {}\r\n", name, value);
+  }
+  const bool body_expected =
+      call.method == "POST" || call.method == "PUT" || call.method == "PATCH";
+  if (!call.body.empty() || body_expected) {
+    head += fmt::format("Content-Length: {}\r\n", call.body.size());
+  }
+  head += "\r\n";
+  return head;
+}
+
+std::string LowerCase(std::string_view s) {
+  std::string out(s);
+  for (char& c : out) {
+    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+  }
+  return out;
+}
+
+// Turns a failed read of the reply into a Status naming the server.
+Status ReadFailure(const error_code& ec, const ServerAddress& server,
+                   const ClientOptions& options) {
+  if (ec == http::error::body_limit) {
+    return ResourceExhausted(fmt::format("reply from {} is larger than {} bytes", server.ToString(),
+                                         options.reply_body_bytes_max));
+  }
+  if (ec == http::error::header_limit) {
+    return ResourceExhausted(fmt::format("reply headers from {} are larger than {} bytes",
+                                         server.ToString(), options.reply_header_bytes_max));
+  }
+  if (ec.category() == make_error_code(http::error::body_limit).category() &&
+      ec != http::error::end_of_stream && ec != http::error::partial_message) {
+    return IoError(fmt::format("malformed reply from {} ({})", server.ToString(), ec.message()));
+  }
+  return Unavailable(fmt::format("connection to {} lost before the whole reply arrived ({})",
+                                 server.ToString(), ec.message()));
+}
+
+}  // namespace
+
+Connection::Connection(asio::io_context& ioc, ServerAddress server)
+    : ioc_(ioc), server_(std::move(server)), socket_(ioc), resolver_(ioc) {}
+
+Connection::~Connection() { Close(); }
+
+bool Connection::IsOpen() const { return socket_.is_open(); }
+
+void Connection::Close() {
+  error_code ignored;
+  socket_.shutdown(tcp::socket::shutdown_both, ignored);
+  socket_.close(ignored);
+  buffer_.clear();
+}
+
+bool Connection::LooksReusable() {
+  if (!socket_.is_open() || buffer_.size() != 0) return false;
+  pollfd pfd{};
+  pfd.fd = socket_.native_handle();
+  pfd.events = POLLIN;
+  // Readable on an idle connection means EOF, a reset or bytes nobody asked for: all unusable.
+  return ::poll(&pfd, 1, 0) == 0;
+}
+
+bool Connection::RunUntil(Clock::time_point deadline) {
+  ioc_.restart();
+  ioc_.run_until(deadline);
+  if (ioc_.stopped()) return false;  // out of work: every operation completed
+  resolver_.cancel();
+  error_code ignored;
+  socket_.cancel(ignored);
+  socket_.close(ignored);
+  ioc_.restart();
+  ioc_.run();  // drains the aborted handlers; they only record their error
+  return true;
+}
+
+Status Connection::Connect(Clock::time_point deadline, std::chrono::milliseconds connect_timeout) {
+  Close();
+  error_code result = asio::error::would_block;
+  resolver_.async_resolve(
+      server_.host, std::to_string(server_.port),
+      [this, &result](const error_code& ec, const tcp::resolver::results_type& endpoints) {
+        if (ec) {
+          result = ec;
+          return;
+        }
+        asio::async_connect(
+            socket_, endpoints,
+            [&result](const error_code& cec, const tcp::endpoint&) { result = cec; });
+      });
+  if (RunUntil(deadline)) {
+    return Unavailable(fmt::format("connect timed out after {} ms", connect_timeout.count()));
+  }
+  if (result) {
+    Close();
+    std::string reason = result.message();
+    if (!reason.empty()) reason[0] = static_cast<char>(std::tolower(reason[0]));
+    return Unavailable(reason);
+  }
+  error_code ec;
+  socket_.set_option(tcp::no_delay(true), ec);
+  if (ec) {
+    Close();
+    return Unavailable(fmt::format("cannot set TCP_NODELAY ({})", ec.message()));
+  }
+  return Status::Ok();
+}
+
+RoundTripOutcome Connection::RoundTrip(const HttpCall& call, Clock::time_point deadline,
+                                       const ClientOptions& options) {
+  NDS_CHECK(IsOpen());
+  RoundTripOutcome outcome;
+  Result<std::string> head = BuildHead(call, server_);
+  if (!head.ok()) {
+    outcome.status = head.status();
+    return outcome;
+  }
+  http::response_parser<http::string_body> parser;
+  parser.header_limit(static_cast<uint32_t>(options.reply_header_bytes_max));
+  parser.body_limit(options.reply_body_bytes_max);
+  if (call.method == "HEAD") parser.skip(true);
+
+  error_code write_ec = asio::error::would_block;
+  error_code read_ec = asio::error::would_block;
+  const std::array<asio::const_buffer, 2> buffers{asio::buffer(*head), asio::buffer(call.body)};
+  asio::async_write(socket_, buffers, [&](const error_code& ec, size_t) {
+    write_ec = ec;
+    if (ec) return;
+    http::async_read(socket_, buffer_, parser,
+                     [&read_ec](const error_code& rec, size_t) { read_ec = rec; });
+  });
+  const bool timed_out = RunUntil(deadline);
+  outcome.request_may_have_arrived = !write_ec;
+  if (timed_out) {
+    Close();
+    outcome.status = Timeout(fmt::format("no reply from {} within {} ms", server_.ToString(),
+                                         options.request_timeout.count()));
+    return outcome;
+  }
+  if (write_ec) {
+    Close();
+    outcome.status = Unavailable(fmt::format("connection to {} lost while sending ({})",
+                                             server_.ToString(), write_ec.message()));
+    return outcome;
+  }
+  if (read_ec) {
+    Close();
+    outcome.status = ReadFailure(read_ec, server_, options);
+    return outcome;
+  }
+  http::response<http::string_body> message = parser.release();
+  outcome.reply.status = static_cast<int>(message.result_int());
+  for (const auto& field : message) {
+    outcome.reply.headers.emplace_back(LowerCase(field.name_string()), std::string(field.value()));
+  }
+  outcome.reply.body = std::move(message.body());
+  if (!message.keep_alive() || buffer_.size() != 0) Close();
+  return outcome;
+}
+
+}  // namespace nds::client

@@ -1,0 +1,72 @@
+// One HTTP/1.1 keep-alive connection from the client to one server, driven synchronously: each
+// call runs the caller's io_context until the operation completes or its deadline passes, then
+// cancels whatever is left. Used only by Transport (transport.h).
+//
+// Owned by the Transport; not thread-safe (the Transport's caller serialises).
+#pragma once
+
+#include <chrono>
+#include <memory>
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/beast/core/flat_buffer.hpp>
+
+#include "client/http_types.h"
+#include "client/options.h"
+#include "util/status.h"
+
+namespace nds::client {
+
+using Clock = std::chrono::steady_clock;
+
+// What one request on a connection came to.
+struct RoundTripOutcome {
+  Status status;    // ok when `reply` holds a whole reply
+  HttpReply reply;  // valid when status.ok()
+  // When !status.ok(): true once the whole request was written, so the server may have acted on
+  // it; false when it cannot have (a cut-off request stores nothing: shared/API.md).
+  bool request_may_have_arrived = false;
+};
+
+class Connection {
+ public:
+  // `ioc` must outlive the connection and be run by no one else.
+  Connection(boost::asio::io_context& ioc, ServerAddress server);
+  ~Connection();
+  Connection(const Connection&) = delete;
+  Connection& operator=(const Connection&) = delete;
+
+  // Resolves and connects, with TCP_NODELAY, before `deadline`. Returns kUnavailable with the
+  // reason ("connection refused", "connect timed out after N ms", a resolver error) on failure.
+  Status Connect(Clock::time_point deadline, std::chrono::milliseconds connect_timeout);
+
+  // Sends `call` and reads its whole reply before `deadline`. Precondition: IsOpen().
+  // Failures: kTimeout (deadline passed), kUnavailable (connection lost or refused mid-way),
+  // kResourceExhausted (reply larger than the limits of `options`), kIoError (malformed reply).
+  // The connection is closed after any failure and after a reply that ends it.
+  RoundTripOutcome RoundTrip(const HttpCall& call, Clock::time_point deadline,
+                             const ClientOptions& options);
+
+  bool IsOpen() const;
+  // True when an open idle connection shows no sign of having been closed by the server (no
+  // pending EOF, reset or stray bytes). A check with no waiting: one poll(2).
+  bool LooksReusable();
+  void Close();
+  const ServerAddress& server() const { return server_; }
+
+ private:
+  // Runs ioc_ until it has no work or `deadline` passes; in the latter case cancels the socket
+  // (and resolver) and drains the aborted handlers. Returns true when the deadline passed.
+  bool RunUntil(Clock::time_point deadline);
+
+  boost::asio::io_context& ioc_;
+  const ServerAddress server_;
+  boost::asio::ip::tcp::socket socket_;
+  boost::asio::ip::tcp::resolver resolver_;
+  // Bytes read past the end of a reply stay here for the next one (none are expected: the client
+  // does not pipeline); non-empty after a reply means the server misbehaved and we close.
+  boost::beast::flat_buffer buffer_;
+};
+
+}  // namespace nds::client

@@ -1,0 +1,61 @@
+// How a Client finds the cluster and how long it waits: the server list (`--server` /
+// NDS_SERVER, shared/API.md "Command line") and the timeouts and retry bounds of one call.
+// Plain value types: copy them freely.
+#pragma once
+
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "util/status.h"
+
+namespace nds::client {
+
+inline constexpr std::string_view kDefaultServer = "localhost:7777";
+// A server list longer than this is refused: every call may try each address once.
+inline constexpr size_t kServersMax = 64;
+
+struct ServerAddress {
+  std::string host;  // a name, an IPv4 address, or an IPv6 address without brackets
+  uint16_t port = 0;
+
+  // "host:port", with brackets around an IPv6 host.
+  std::string ToString() const;
+  bool operator==(const ServerAddress&) const = default;
+};
+
+// Parses "HOST:PORT[,HOST:PORT...]" ("[::1]:7777" for IPv6; spaces around entries are ignored).
+// Returns kInvalidArgument naming the bad entry for an empty list, an empty host, a missing,
+// non-numeric or zero port, or more than kServersMax entries.
+Result<std::vector<ServerAddress>> ParseServerList(std::string_view text);
+
+struct ClientOptions {
+  // Tried in order; the client stays with the first one that answers and moves to the next one
+  // when it does not. Must not be empty.
+  std::vector<ServerAddress> servers{ServerAddress{"localhost", 7777}};
+  // Name resolution plus TCP connect to one server.
+  std::chrono::milliseconds connect_timeout{2'000};
+  // From the first byte of a request sent to the last byte of its reply, per attempt. Longer than
+  // the server's own request timeout (5 s), which answers 503 when it cannot commit in time.
+  std::chrono::milliseconds request_timeout{10'000};
+  // Attempts of one idempotent call (failovers and 503 retries included). Connect failures do
+  // not count here: each server is tried at most once per call for them.
+  size_t attempts_max = 3;
+  // No new attempt starts later than this after the call began.
+  std::chrono::milliseconds retry_deadline{30'000};
+  // A 503's Retry-After is honoured up to this wait before the next attempt.
+  std::chrono::milliseconds retry_delay_max{1'000};
+  // Replies with a larger body are refused (kResourceExhausted) and the connection dropped.
+  // Room for the 16 MiB default value limit and any listing page of 10000 keys of 1 KiB.
+  size_t reply_body_bytes_max = 64 << 20;
+  size_t reply_header_bytes_max = 64 << 10;
+
+  // Rejects an empty or too long server list, zero ports, zero timeouts, zero attempts, and
+  // zero reply limits, with kInvalidArgument.
+  Status Validate() const;
+};
+
+}  // namespace nds::client

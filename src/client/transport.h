@@ -1,0 +1,68 @@
+// The client's transport: sends one HttpCall to the cluster with failover and bounded retries,
+// over one reused keep-alive connection (shared/API.md: any node serves every route).
+//
+// Policy, per call:
+// - The transport stays with the server that last answered. A server that cannot be reached
+//   (resolve or connect failure or timeout) is skipped for the rest of the call; nothing was sent
+//   to it, so this holds for every method. When every server fails to connect, the call fails
+//   with kUnavailable "cannot reach A (reason)" (kCannotReachPrefix).
+// - After a request may have arrived (a timeout, a connection lost while waiting, a 503 reply),
+//   the call moves to the next server and tries again only when HttpCall::idempotent is set, at
+//   most options.attempts_max attempts and never starting one after options.retry_deadline. A 503
+//   waits min(Retry-After, options.retry_delay_max) first.
+// - An idle pooled connection that the server has closed is noticed before reuse and replaced.
+//
+// Owned by a Client; not thread-safe: the caller serialises (one Client per thread).
+#pragma once
+
+#include <memory>
+#include <string_view>
+#include <vector>
+
+#include <boost/asio/io_context.hpp>
+
+#include "client/connection.h"
+#include "client/http_types.h"
+#include "client/options.h"
+#include "util/status.h"
+
+namespace nds::client {
+
+// Starts the message of every "no server could be reached" Status, so that a caller (the CLI)
+// can tell it from a 503 and add advice.
+inline constexpr std::string_view kCannotReachPrefix = "cannot reach ";
+
+class Transport {
+ public:
+  // Precondition: options.Validate() is ok.
+  explicit Transport(ClientOptions options);
+  ~Transport();
+  Transport(const Transport&) = delete;
+  Transport& operator=(const Transport&) = delete;
+
+  // Sends `call` following the policy above and returns the reply of whatever HTTP status
+  // (error statuses are the caller's to map), or the transport failure: kUnavailable (no server
+  // reachable, connection lost), kTimeout (no reply within request_timeout), kInvalidArgument (a
+  // method, target or header that cannot be sent), kResourceExhausted (reply over the limits),
+  // kIoError (malformed reply).
+  Result<HttpReply> Send(const HttpCall& call);
+
+  const ClientOptions& options() const { return options_; }
+  // The server currently used (the next call starts there).
+  const ServerAddress& current_server() const { return options_.servers[current_]; }
+
+ private:
+  // Makes `connection_` an open connection to the first server at or after current_ that is not
+  // marked in `unreachable`, marking those that fail. Returns the last connect failure (prefixed
+  // with kCannotReachPrefix) when every server is marked.
+  Status EnsureConnected(std::vector<bool>& unreachable);
+  void MoveToNextServer();
+
+  const ClientOptions options_;
+  boost::asio::io_context ioc_;
+  // Index into options_.servers of the server in use; connection_ (when set) is to it.
+  size_t current_ = 0;
+  std::unique_ptr<Connection> connection_;
+};
+
+}  // namespace nds::client
