@@ -26,6 +26,11 @@ void Inflights::FreeLE(LogIndex index) {
   }
 }
 
+void Inflights::FreeFirstOne() {
+  if (items_.empty()) return;
+  FreeLE(items_.front().last_index);
+}
+
 void Inflights::Reset() {
   items_.clear();
   bytes_ = 0;

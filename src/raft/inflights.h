@@ -22,6 +22,9 @@ class Inflights {
   void Add(LogIndex last_index, uint64_t bytes);
   // Frees every append whose last index is <= `index` (they were acknowledged).
   void FreeLE(LogIndex index);
+  // Frees the oldest append (a heartbeat response proved the follower alive while the window is
+  // full: sending one more append lets a lost one be detected by its rejection).
+  void FreeFirstOne();
   void Reset();
 
   // True when no more appends may be sent: count_max messages or bytes_max bytes in flight.

@@ -50,6 +50,16 @@ TEST(Inflights, ResetEmptiesTheWindow) {
   EXPECT_EQ(in.Bytes(), 0u);
 }
 
+TEST(Inflights, FreeFirstOneMakesRoomForOneMore) {
+  Inflights in(2, 100);
+  in.Add(LogIndex(1), 1);
+  in.Add(LogIndex(2), 1);
+  ASSERT_TRUE(in.Full());
+  in.FreeFirstOne();
+  EXPECT_FALSE(in.Full());
+  EXPECT_EQ(in.Count(), 1u);
+}
+
 TEST(InflightsDeathTest, AddWhenFullIsAProgrammerError) {
   Inflights in(1, 100);
   in.Add(LogIndex(1), 1);

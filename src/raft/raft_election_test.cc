@@ -37,7 +37,7 @@ TEST(PreVote, WithoutPreVoteAReturningNodeDisruptsTheLeader) {
   net.TickAllAndStabilize(50);
   EXPECT_GT(net.node(3).GetStatus().term, term);
   net.Heal();
-  net.TickAllAndStabilize(20);  // node 3's next campaign reaches the leader
+  net.TickAllAndStabilize(20);                    // node 3's next campaign reaches the leader
   EXPECT_GT(net.node(1).GetStatus().term, term);  // the leader was deposed by the higher term
 }
 

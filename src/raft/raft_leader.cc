@@ -240,6 +240,9 @@ void Raft::HandleAppendResponse(const Message& m, Progress& pr) {
 void Raft::HandleHeartbeatResponse(const Message& m, Progress& pr) {
   pr.set_recent_active(true);
   pr.ResumeProbe();
+  if (pr.state() == ProgressState::kReplicate && pr.inflights().Full()) {
+    pr.inflights_mut().FreeFirstOne();
+  }
   if (m.round <= round_) pr.AckRound(m.round);
   if (pr.match() < log_.LastIndex()) SendAppend(m.from);
   ReleaseReads();

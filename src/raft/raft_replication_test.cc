@@ -1,0 +1,220 @@
+// Goal: replication flow control and snapshots: the in-flight window per follower (count and
+// bytes), batching many entries per message (max_msg_bytes), the uncommitted-bytes limit, snapshot
+// catch-up when a follower needs compacted entries, ReportSnapshot, restart from storage.
+// Method: RawNodes on the in-test Network; followers cut off or messages dropped to hold
+// replication, storage compacted by hand as the node layer would.
+#include <gtest/gtest.h>
+
+#include "raft/test_network.h"
+
+namespace nds::raft {
+namespace {
+
+using testing::Network;
+
+size_t CountSent(Network& net, uint64_t from, uint64_t to, MessageType type) {
+  size_t n = 0;
+  for (const Message& m : net.test_node(from).sent) {
+    if (m.to == NodeId(to) && m.type == type) ++n;
+  }
+  return n;
+}
+
+// Appends that carry entries (empty ones only carry the commit index and are not windowed).
+size_t CountEntryAppends(Network& net, uint64_t from, uint64_t to) {
+  size_t n = 0;
+  for (const Message& m : net.test_node(from).sent) {
+    if (m.to == NodeId(to) && m.type == MessageType::kAppend && !m.entries.empty()) ++n;
+  }
+  return n;
+}
+
+TEST(FlowControl, InflightCountBoundsAppendsToASilentFollower) {
+  Network net(3, 0, [](Config* c) { c->max_inflight_msgs = 2; });
+  net.Elect(1);
+  ASSERT_EQ(net.node(1).GetStatus().progress[1].state, "replicate");
+  net.SetDrop([](const Message& m) { return m.to == NodeId(2); });
+  net.test_node(1).sent.clear();
+  for (int i = 0; i < 10; ++i) {
+    ASSERT_TRUE(net.node(1).Propose("p").ok());
+    net.Stabilize();
+  }
+  EXPECT_EQ(CountEntryAppends(net, 1, 2), 2u);
+  EXPECT_EQ(CountEntryAppends(net, 1, 3), 10u);
+  EXPECT_EQ(net.node(1).GetStatus().progress[1].inflight_msgs, 2u);
+}
+
+TEST(FlowControl, InflightBytesBoundAppendsToASilentFollower) {
+  Network net(3, 0, [](Config* c) {
+    c->max_msg_bytes = 10;
+    c->max_inflight_bytes = 10;
+  });
+  net.Elect(1);
+  net.SetDrop([](const Message& m) { return m.to == NodeId(2); });
+  net.test_node(1).sent.clear();
+  for (int i = 0; i < 10; ++i) {
+    ASSERT_TRUE(net.node(1).Propose("123456").ok());
+    net.Stabilize();
+  }
+  EXPECT_EQ(CountEntryAppends(net, 1, 2), 2u);  // 12 bytes >= 10
+}
+
+TEST(FlowControl, WindowReopensWhenTheFollowerAcks) {
+  Network net(3, 0, [](Config* c) { c->max_inflight_msgs = 2; });
+  net.Elect(1);
+  net.SetDrop([](const Message& m) { return m.to == NodeId(2); });
+  for (int i = 0; i < 10; ++i) ASSERT_TRUE(net.node(1).Propose("p").ok());
+  net.Stabilize();
+  net.SetDrop(nullptr);
+  net.TickAllAndStabilize(3);  // heartbeat responses make the leader probe and catch 2 up
+  EXPECT_EQ(net.node(2).GetStatus().last_index, net.node(1).GetStatus().last_index);
+  EXPECT_EQ(net.node(2).GetStatus().commit, net.node(1).GetStatus().commit);
+}
+
+TEST(FlowControl, CatchUpBatchesManyEntriesPerMessageUpToMaxMsgBytes) {
+  Network net(3, 0, [](Config* c) { c->max_msg_bytes = 300; });
+  net.Elect(1);
+  net.Isolate(3);
+  for (int i = 0; i < 12; ++i) {
+    ASSERT_TRUE(net.node(1).Propose(std::string(100, 'x')).ok());
+    net.Stabilize();
+  }
+  net.Heal();
+  net.test_node(1).sent.clear();
+  net.TickAllAndStabilize(3);
+  size_t max_entries = 0;
+  for (const Message& m : net.test_node(1).sent) {
+    if (m.to != NodeId(3) || m.type != MessageType::kAppend) continue;
+    uint64_t bytes = 0;
+    for (const Entry& e : m.entries) bytes += e.data.size();
+    EXPECT_LE(bytes, 300u);
+    max_entries = std::max(max_entries, m.entries.size());
+  }
+  EXPECT_EQ(max_entries, 3u);
+  EXPECT_EQ(net.node(3).GetStatus().last_index, net.node(1).GetStatus().last_index);
+}
+
+TEST(FlowControl, ProposalsOverUncommittedBytesAreRefused) {
+  Network net(3, 0, [](Config* c) { c->max_uncommitted_bytes = 100; });
+  net.Elect(1);
+  net.Isolate(1);
+  ASSERT_TRUE(net.node(1).Propose(std::string(60, 'a')).ok());
+  Status s = net.node(1).Propose(std::string(60, 'b'));
+  EXPECT_EQ(s.code(), StatusCode::kResourceExhausted);
+  net.Heal();
+  net.TickAllAndStabilize(2);  // commits and applies the first
+  EXPECT_TRUE(net.node(1).Propose(std::string(60, 'b')).ok());
+}
+
+TEST(Proposals, FollowerRefusesWithNotLeaderNamingTheLeader) {
+  Network net(3);
+  net.Elect(1);
+  Status s = net.node(2).Propose("x");
+  EXPECT_EQ(s.code(), StatusCode::kNotLeader);
+  EXPECT_EQ(s.message(), "leader=1");
+}
+
+// Compacts node `id`'s storage up to its applied index, as the node layer does after taking an
+// engine checkpoint.
+void CompactToApplied(Network& net, uint64_t id) {
+  BasicStatus st = net.node(id).GetStatus();
+  ASSERT_TRUE(net.storage(id).CreateSnapshotAndCompact(st.applied, st.conf_state).ok());
+}
+
+TEST(Snapshot, FollowerBehindCompactionCatchesUpBySnapshot) {
+  Network net(3);
+  net.Elect(1);
+  net.Isolate(3);
+  for (int i = 0; i < 5; ++i) ASSERT_TRUE(net.node(1).Propose("v" + std::to_string(i)).ok());
+  net.Stabilize();
+  CompactToApplied(net, 1);
+  const LogIndex snap = net.storage(1).SnapshotMeta().index;
+  ASSERT_EQ(snap, LogIndex(6));
+  ASSERT_TRUE(net.node(1).Propose("after").ok());
+  net.Stabilize();
+  net.Heal();
+  net.TickAllAndStabilize(3);
+  EXPECT_EQ(CountSent(net, 1, 3, MessageType::kSnapshot), 1u);
+  EXPECT_EQ(net.storage(3).SnapshotMeta().index, snap);
+  EXPECT_EQ(net.node(3).GetStatus().last_index, LogIndex(7));
+  EXPECT_EQ(net.node(3).GetStatus().commit, LogIndex(7));
+  ASSERT_FALSE(net.test_node(3).applied.empty());
+  EXPECT_EQ(net.test_node(3).applied.back().data, "after");  // applied only what followed
+  EXPECT_EQ(net.node(1).GetStatus().progress[2].state, "replicate");
+}
+
+TEST(Snapshot, FailedSnapshotReportGoesBackToProbingAndRetries) {
+  Network net(3);
+  net.Elect(1);
+  net.Isolate(3);
+  for (int i = 0; i < 3; ++i) ASSERT_TRUE(net.node(1).Propose("v").ok());
+  net.Stabilize();
+  CompactToApplied(net, 1);
+  net.Heal();
+  net.SetDrop([](const Message& m) { return m.type == MessageType::kSnapshot; });
+  net.TickAllAndStabilize(2);
+  ASSERT_EQ(net.node(1).GetStatus().progress[2].state, "snapshot");
+  net.node(1).ReportSnapshot(NodeId(3), false);
+  EXPECT_EQ(net.node(1).GetStatus().progress[2].state, "probe");
+  net.SetDrop(nullptr);
+  net.TickAllAndStabilize(3);
+  EXPECT_EQ(CountSent(net, 1, 3, MessageType::kSnapshot), 2u);
+  EXPECT_EQ(net.node(3).GetStatus().commit, net.node(1).GetStatus().commit);
+}
+
+TEST(Snapshot, StaleSnapshotIsNotRestored) {
+  Network net(3);
+  net.Elect(1);
+  ASSERT_TRUE(net.node(1).Propose("v").ok());
+  net.Stabilize();
+  Message m;
+  m.type = MessageType::kSnapshot;
+  m.from = NodeId(1);
+  m.to = NodeId(2);
+  m.term = net.node(1).GetStatus().term;
+  m.snapshot = SnapshotMetadata{LogIndex(1), Term(1), net.node(2).GetConfState()};
+  ASSERT_TRUE(net.node(2).Step(m).ok());
+  Ready rd = net.node(2).GetReady();
+  EXPECT_FALSE(rd.snapshot.has_value());  // the driver discards the staged data
+  net.node(2).Advance(rd);
+}
+
+TEST(Restart, NodeRestoresStateAndDoesNotReapplyApplied) {
+  Network net(3);
+  net.Elect(1);
+  for (int i = 0; i < 3; ++i) ASSERT_TRUE(net.node(1).Propose("v").ok());
+  net.Stabilize();
+  net.TickAllAndStabilize(1);
+  const size_t applied_before = net.test_node(2).applied.size();
+  net.Restart(NodeId(2));
+  BasicStatus s = net.node(2).GetStatus();
+  EXPECT_EQ(s.term, net.node(1).GetStatus().term);
+  EXPECT_EQ(s.last_index, LogIndex(4));
+  EXPECT_EQ(s.applied, LogIndex(4));
+  EXPECT_FALSE(net.node(2).HasReady());
+  net.TickAllAndStabilize(2);
+  EXPECT_EQ(net.test_node(2).applied.size(), applied_before);
+}
+
+TEST(Restart, RestartFromSnapshotTakesItsConfiguration) {
+  Network net(3);
+  net.Elect(1);
+  ASSERT_TRUE(net.node(1).ProposeConfChange({ConfChangeType::kAddLearner, NodeId(4)}).ok());
+  net.Stabilize();
+  CompactToApplied(net, 1);
+  net.Restart(NodeId(1));
+  EXPECT_EQ(net.node(1).GetConfState().learners, std::vector<NodeId>{NodeId(4)});
+  EXPECT_EQ(net.node(1).GetStatus().first_index, LogIndex(3));
+}
+
+TEST(Restart, ConfChangesAfterTheSnapshotAreReplayedUpToApplied) {
+  Network net(3);
+  net.Elect(1);
+  ASSERT_TRUE(net.node(1).ProposeConfChange({ConfChangeType::kAddLearner, NodeId(4)}).ok());
+  net.Stabilize();
+  net.Restart(NodeId(2));  // storage's snapshot conf has no learner; the log does
+  EXPECT_EQ(net.node(2).GetConfState().learners, std::vector<NodeId>{NodeId(4)});
+}
+
+}  // namespace
+}  // namespace nds::raft
