@@ -107,7 +107,9 @@ Result<std::unique_ptr<Wal>> Wal::Open(FileSystem* fs, const std::string& dir,
     return InvalidArgument(fmt::format("WAL segment size {} is outside [{}, 2^40]",
                                        options.segment_bytes, kSegmentBytesMin));
   }
+  // Both new names (DIR in its parent, wal/ in DIR) must be durable before any segment is.
   NDS_RETURN_IF_ERROR(EnsureDir(fs, dir));
+  NDS_RETURN_IF_ERROR(fs->SyncDir(DirName(dir)));
   std::unique_ptr<Wal> wal(new Wal(fs, dir, options));
   NDS_RETURN_IF_ERROR(EnsureDir(fs, wal->wal_dir_));
   NDS_RETURN_IF_ERROR(fs->SyncDir(dir));
@@ -196,6 +198,10 @@ Status Wal::ReplaySegment(uint64_t seq, bool last, ReplayState* st) {
     if (r.check == RecordCheck::kOk) {
       if (offset == 0) {
         auto header_seq = DecodeSegmentHeader(r.payload);
+        if (header_seq.status().code() == StatusCode::kFailedPrecondition) {
+          return FailedPrecondition(
+              fmt::format("{}: {}", seg->path, header_seq.status().message()));
+        }
         if (r.type != RecordType::kSegmentHeader || !header_seq.ok() || *header_seq != seq) {
           return Corruption(
               fmt::format("{}: offset 0: no valid segment header{}", seg->path,
@@ -507,6 +513,12 @@ Status Wal::Save(const raft::HardState& hs, const std::vector<raft::Entry>& entr
   {
     std::lock_guard lock(mu_);
     write_hs = !hs.IsEmpty() && hs != hard_state_;
+    LogIndex last =
+        entries.empty() ? LogIndex(compacted_index_.value + locs_.size()) : entries.back().index;
+    if (write_hs && hs.commit > last) {
+      return InvalidArgument(
+          fmt::format("hard state commit index {} beyond the last entry {}", hs.commit, last));
+    }
   }
   if (entries.empty() && !write_hs) return Status::Ok();
   buffer_.clear();

@@ -95,9 +95,11 @@ class Wal final : public raft::Storage {
   // Makes `entries` and then `hs` durable with one fdatasync (per segment touched). `entries` must
   // be contiguous with non-decreasing terms, start in [FirstIndex(), LastIndex() + 1] (an index
   // <= LastIndex() replaces the log from there on) and not lower the term of the entry before
-  // them; an empty `hs`, or one equal to the saved one, is not written. Errors: kInvalidArgument
-  // for entries breaking those rules or too large for a segment (nothing written); kNoSpace (the
-  // Save failed cleanly); kIoError (the Wal is now unusable).
+  // them; an empty `hs`, or one equal to the saved one, is not written; hs.commit may not exceed
+  // the last index after the append. Errors: kInvalidArgument for input breaking those rules or an
+  // entry too large for a segment (nothing written); kNoSpace (the Save failed cleanly: nothing
+  // changed in memory, though a prefix of the batch may have reached the disk, where replay lets
+  // the next Save's entries override it); kIoError (the Wal is now unusable).
   Status Save(const raft::HardState& hs, const std::vector<raft::Entry>& entries);
   Status Append(const std::vector<raft::Entry>& entries) { return Save({}, entries); }
   Status SaveHardState(const raft::HardState& hs) { return Save(hs, {}); }
