@@ -23,11 +23,12 @@ void Raft::BecomeLeader() {
   self->second.set_recent_active(true);
   self->second.SetMatchForSelf(log_.StableLastIndex());
   self->second.BecomeReplicate();
-  // No conf change until everything in the log so far is applied: closes the single-server
-  // membership bug of thesis §4.1 / raft-dev 2015 (the leader commits an entry of its term first).
-  pending_conf_index_ = log_.LastIndex();
   // §5.4.2 / §8: an empty entry of the new term, so that earlier entries can commit.
   AppendEntries({Entry{Term(0), LogIndex(0), EntryType::kNormal, {}}});
+  // No conf change until everything in the log, our empty entry included, is applied: this
+  // closes the single-server membership bug (Ongaro, raft-dev 2015: a leader must commit an entry
+  // of its term before changing the configuration).
+  pending_conf_index_ = log_.LastIndex();
   BcastAppend();
 }
 
