@@ -370,6 +370,10 @@ Status Raft::StepCandidate(const Message& m) {
       // A leader of our term exists (§5.2): follow it.
       BecomeFollower(m.term, m.from);
       return StepFollower(m);
+    case MessageType::kTimeoutNow:
+      // A pre-candidate has not left the leader's term: a transfer to it still stands.
+      if (role_ == Role::kPreCandidate) Hup(true);
+      return Status::Ok();
     default:
       break;
   }
