@@ -121,6 +121,7 @@ void Raft::Reset(Term term) {
   heartbeat_elapsed_ticks_ = 0;
   ResetRandomizedElectionTimeout();
   AbortTransfer();
+  timeout_now_pending_ = false;
   votes_.clear();
   pending_conf_index_ = LogIndex(0);
   uncommitted_bytes_ = 0;
@@ -153,10 +154,13 @@ void Raft::BecomeCandidate() {
 
 void Raft::Hup(bool transfer) {
   if (role_ == Role::kLeader) return;
-  if (!Promotable()) return;
   // A node that has committed but not yet applied a membership change does not know its
-  // configuration yet (etcd does the same).
-  if (HasUnappliedConfChanges()) return;
+  // configuration yet (etcd does the same). A transfer waits for the apply (OnApplied).
+  if (HasUnappliedConfChanges()) {
+    if (transfer) timeout_now_pending_ = true;
+    return;
+  }
+  if (!Promotable()) return;
   Campaign(config_.pre_vote && !transfer, transfer);
 }
 

@@ -158,6 +158,9 @@ class Raft {
   // been heard (no votes granted), since a leader may hold a lease we acknowledged before the
   // crash (docs/raft.md "Leader lease").
   bool restarted_quiet_ = false;
+  // A kTimeoutNow arrived while a committed conf change was not yet applied: campaign (forced)
+  // once it is. Cleared by any role or term change.
+  bool timeout_now_pending_ = false;
 
   NodeId lead_transferee_;  // leader: target of the transfer in progress, or kNoNode
   // The last term in which this node started a leadership transfer: no lease in that term any

@@ -452,8 +452,20 @@ void Raft::ApplyConfChangeEntry(const ConfChange& cc) {
   if (role_ != Role::kLeader) return;
   if (!IsVoter(conf_, config_.id)) {
     // The leader removed itself (thesis §4.2.2): the change is committed, so tell the others the
-    // commit index, then step down. It no longer campaigns (not promotable).
+    // commit index, hand off to the most up-to-date remaining voter with kTimeoutNow (saves an
+    // election timeout; its campaign still needs a majority of up-to-date votes), then step
+    // down. It no longer campaigns (not promotable).
     BcastAppend();
+    NodeId successor = kNoNode;
+    LogIndex best;
+    for (NodeId id : conf_.voters) {
+      auto it = progress_.find(id);
+      if (it != progress_.end() && it->second.match() > best) {
+        best = it->second.match();
+        successor = id;
+      }
+    }
+    if (successor != kNoNode) SendTimeoutNow(successor);
     BecomeFollower(term_, kNoNode);
     return;
   }
@@ -492,6 +504,10 @@ void Raft::OnApplied(const std::vector<Entry>& entries) {
     // A bad encoding is ignored the same way on every node (deterministic), never a crash.
     Result<ConfChange> cc = DecodeConfChange(e.data);
     if (cc.ok()) ApplyConfChangeEntry(*cc);
+  }
+  if (timeout_now_pending_ && role_ == Role::kFollower && !HasUnappliedConfChanges()) {
+    timeout_now_pending_ = false;
+    Hup(true);
   }
 }
 
