@@ -127,6 +127,7 @@ void Raft::Reset(Term term) {
   uncommitted_bytes_ = 0;
   pending_reads_.clear();
   read_round_wanted_ = false;
+  bcast_wanted_ = false;
   round_sent_ticks_.clear();
   RebuildProgress();
 }

@@ -53,6 +53,10 @@ class Raft {
   // A ReadIndex batch waits for its heartbeat round; RawNode sends it when building a Ready.
   bool ReadRoundWanted() const { return read_round_wanted_ && role_ == Role::kLeader; }
   void SendReadRound();
+  // Proposals append at once but are shipped when the driver takes its next Ready, so that all
+  // proposals between two Readies travel in one append per follower.
+  bool AppendsWanted() const { return bcast_wanted_ && role_ == Role::kLeader; }
+  void SendPendingAppends();
   // The driver persisted entries up to (index, term): on a leader this is when its own match
   // moves and may commit (STYLE.md §7).
   void OnEntriesPersisted(LogIndex index, Term term);
@@ -185,6 +189,7 @@ class Raft {
   };
   std::deque<PendingRead> pending_reads_;  // bounded by config_.max_pending_reads
   bool read_round_wanted_ = false;         // a pending read waits for round_ + 1
+  bool bcast_wanted_ = false;              // proposals appended but not yet shipped
 };
 
 }  // namespace nds::raft

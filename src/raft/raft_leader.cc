@@ -78,7 +78,7 @@ Status Raft::Propose(std::string data, EntryType type) {
                                          config_.max_uncommitted_bytes));
   }
   AppendEntries({Entry{Term(0), LogIndex(0), type, std::move(data)}});
-  BcastAppend();
+  bcast_wanted_ = true;  // shipped by SendPendingAppends with the next Ready (batching)
   return Status::Ok();
 }
 
@@ -127,7 +127,13 @@ bool Raft::CommittedEntryInCurrentTerm() const {
 
 // ---- Replication ----
 
+void Raft::SendPendingAppends() {
+  if (AppendsWanted()) BcastAppend();
+  bcast_wanted_ = false;
+}
+
 void Raft::BcastAppend() {
+  bcast_wanted_ = false;
   for (auto& [id, pr] : progress_) {
     if (id != config_.id) SendAppend(id);
   }

@@ -94,6 +94,21 @@ TEST(FlowControl, CatchUpBatchesManyEntriesPerMessageUpToMaxMsgBytes) {
   EXPECT_EQ(net.node(3).GetStatus().last_index, net.node(1).GetStatus().last_index);
 }
 
+TEST(FlowControl, ProposalsBetweenTwoReadiesTravelInOneAppendPerFollower) {
+  Network net(3);
+  net.Elect(1);
+  for (int i = 0; i < 5; ++i) ASSERT_TRUE(net.node(1).Propose("p" + std::to_string(i)).ok());
+  EXPECT_TRUE(net.node(1).HasReady());
+  Ready rd = net.node(1).GetReady();
+  ASSERT_EQ(rd.messages.size(), 2u);
+  for (const Message& m : rd.messages) {
+    EXPECT_EQ(m.type, MessageType::kAppend);
+    EXPECT_EQ(m.entries.size(), 5u);
+  }
+  ASSERT_TRUE(net.storage(1).Append(rd.entries).ok());
+  net.node(1).Advance(rd);
+}
+
 TEST(FlowControl, ProposalsOverUncommittedBytesAreRefused) {
   Network net(3, 0, [](Config* c) { c->max_uncommitted_bytes = 100; });
   net.Elect(1);

@@ -39,10 +39,12 @@ bool RawNode::HasReady() const {
   const Raft& r = *raft_;
   return r.soft_state() != prev_soft_ || r.hard_state() != prev_hard_ ||
          !r.log().UnstableEntries().empty() || r.log().UnstableSnapshot().has_value() ||
-         r.log().HasNextCommittedEntries() || r.HasMessagesOrReads() || r.ReadRoundWanted();
+         r.log().HasNextCommittedEntries() || r.HasMessagesOrReads() || r.ReadRoundWanted() ||
+         r.AppendsWanted();
 }
 
 Ready RawNode::GetReady() {
+  raft_->SendPendingAppends();
   raft_->SendReadRound();
   Ready rd;
   const SoftState soft = raft_->soft_state();
