@@ -88,6 +88,7 @@ struct KeyOutcome {
   uint64_t steps = 0;
   // kViolation: the op whose completion was reached unlinearized in the deepest configuration.
   size_t blocked_op = 0;
+  const Operation* blocked = nullptr;  // the same, as the caller's operation (set by SearchKey)
 };
 
 // The search for one key. Not thread-safe; one instance per search.
@@ -263,11 +264,44 @@ KeyHistory BuildKeyHistory(const std::vector<const Operation*>& ops) {
   return kh;
 }
 
-KeyOutcome SearchKey(const std::vector<const Operation*>& ops, uint64_t steps_max,
+// Drops the indeterminate writes and cas whose effect nobody could have seen: no read returned
+// their value, no cas expected it, and no cas that reported a mismatch could have run after them.
+// Sound: in any linearization that contains such an op, the op that follows it must be a write
+// (anything else would observe its value), so removing the op leaves a linearization. It matters:
+// each indeterminate op otherwise doubles the configurations to explore.
+std::vector<const Operation*> PruneUnobservedIndeterminate(
+    const std::vector<const Operation*>& ops) {
+  std::set<std::optional<std::string>> observed;
+  uint64_t last_mismatch_complete = 0;
+  bool any_mismatch = false;
+  for (const Operation* op : ops) {
+    if (op->kind == OpKind::kRead) observed.insert(op->value);
+    if (op->kind == OpKind::kCas) observed.insert(op->expected);
+    if (op->kind == OpKind::kCas && op->outcome == OpOutcome::kOk && !op->cas_swapped) {
+      any_mismatch = true;
+      last_mismatch_complete = std::max(last_mismatch_complete, op->complete_time);
+    }
+  }
+  std::vector<const Operation*> kept;
+  kept.reserve(ops.size());
+  for (const Operation* op : ops) {
+    bool indeterminate = op->outcome != OpOutcome::kOk;
+    bool unobserved =
+        !observed.count(op->value) && !(any_mismatch && last_mismatch_complete >= op->invoke_time);
+    if (indeterminate && op->kind != OpKind::kRead && unobserved) continue;
+    kept.push_back(op);
+  }
+  return kept;
+}
+
+KeyOutcome SearchKey(const std::vector<const Operation*>& all_ops, uint64_t steps_max,
                      size_t cache_entries_max) {
+  std::vector<const Operation*> ops = PruneUnobservedIndeterminate(all_ops);
   KeyHistory kh = BuildKeyHistory(ops);
   KeySearch search(kh.model, steps_max, cache_entries_max);
-  return search.Run();
+  KeyOutcome out = search.Run();
+  if (out.verdict == KeyVerdict::kViolation) out.blocked = kh.source[out.blocked_op];
+  return out;
 }
 
 // True when every value that an op of `ops` observes (a read's result, a swapped cas's expected
@@ -382,7 +416,7 @@ Result<CheckResult> CheckLinearizable(const std::vector<Operation>& ops,
       note = fmt::format(": these {} operations admit no linearization", core.size());
     } else {
       // Too many to shrink: show the op that could not be linearized and those overlapping it.
-      const Operation* blocked = key_ops[o.blocked_op];
+      const Operation* blocked = o.blocked;
       for (const Operation* op : key_ops) {
         bool before_blocked_done = op->invoke_time <= blocked->complete_time;
         bool done_after_blocked_start =
