@@ -130,16 +130,19 @@ void HttpConnection::StartRead() {
       pending_body_bytes_ > options_.body_bytes_max) {
     return;
   }
-  if (first_request_) {
-    ReadHeader(accepted_at_ + options_.header_read_timeout);
-    return;
-  }
   if (buffer_.size() > 0) {
     ReadHeader(Clock::now() + options_.header_read_timeout);
     return;
   }
+  // Wait for the request's first byte: a new connection within header_read_timeout of its
+  // accept, a kept-alive one within idle_timeout. Until then the connection holds no partial
+  // request, so a drain may close it at once.
   read_state_ = ReadState::kFirstByte;
-  SetReadDeadline(Clock::now() + options_.idle_timeout, /*idle=*/true);
+  if (first_request_) {
+    SetReadDeadline(accepted_at_ + options_.header_read_timeout, /*idle=*/false);
+  } else {
+    SetReadDeadline(Clock::now() + options_.idle_timeout, /*idle=*/true);
+  }
   socket_.async_read_some(
       buffer_.prepare(kReadChunkBytes),
       [self = shared_from_this()](error_code ec, size_t bytes) { self->OnFirstByte(ec, bytes); });
@@ -159,7 +162,8 @@ void HttpConnection::OnFirstByte(error_code ec, size_t bytes) {
     MaybeFinish();
     return;
   }
-  ReadHeader(Clock::now() + options_.header_read_timeout);
+  ReadHeader(first_request_ ? accepted_at_ + options_.header_read_timeout
+                            : Clock::now() + options_.header_read_timeout);
 }
 
 void HttpConnection::ReadHeader(Clock::time_point deadline) {
@@ -507,8 +511,9 @@ void HttpConnection::MaybeFinish() {
   if (closed_ || owes_answers()) return;
   if (read_state_ == ReadState::kIdle && read_stopped_ && !awaiting_continue_) {
     Close();
-  } else if (read_state_ == ReadState::kFirstByte && draining_) {
-    Close();  // idle between requests while the server stops
+  } else if ((read_state_ == ReadState::kFirstByte || read_state_ == ReadState::kLinger) &&
+             draining_) {
+    Close();  // idle between requests, or only waiting for the client's close, while stopping
   }
 }
 
