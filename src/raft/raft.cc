@@ -411,6 +411,12 @@ Status Raft::HandleAppend(const Message& m) {
     Send(std::move(r));
     return Status::Ok();
   }
+  for (const Entry& e : m.entries) {
+    if (e.term > m.term) {
+      return Corruption(fmt::format("append from {} carries entry {} of future term {} > {}",
+                                    m.from, e.index, e.term, m.term));
+    }
+  }
   NDS_ASSIGN_OR_RETURN(std::optional<LogIndex> last_new,
                        log_.MaybeAppend(m.index, m.log_term, m.commit, m.entries));
   if (last_new) {

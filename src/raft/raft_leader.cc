@@ -68,6 +68,8 @@ bool Raft::QuorumActive() const {
 
 Status Raft::Propose(std::string data, EntryType type) {
   if (role_ != Role::kLeader) return NotLeader(fmt::format("leader={}", leader_));
+  // Empty data marks a leader's no-op entry (raft/types.h): a command is never empty.
+  if (data.empty()) return InvalidArgument("proposal of 0 bytes");
   if (lead_transferee_ != kNoNode) {
     return Unavailable(fmt::format("leadership transfer to {} in progress", lead_transferee_));
   }
@@ -503,6 +505,9 @@ void Raft::OnSnapshotPersisted(LogIndex index) { log_.StableSnapTo(index); }
 void Raft::OnApplied(const std::vector<Entry>& entries) {
   if (entries.empty()) return;
   for (const Entry& e : entries) {
+    // Entries a snapshot restored between GetReady and Advance already covers are skipped; any
+    // other entry must be the next one (paired with the check when it was appended).
+    if (e.index <= log_.applied()) continue;
     NDS_CHECK(e.index == log_.applied().Next(), "applied {} after {}", e.index, log_.applied());
     log_.AppliedTo(e.index);
     uncommitted_bytes_ -= std::min<uint64_t>(uncommitted_bytes_, e.data.size());

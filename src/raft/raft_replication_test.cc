@@ -121,6 +121,43 @@ TEST(FlowControl, ProposalsOverUncommittedBytesAreRefused) {
   EXPECT_TRUE(net.node(1).Propose(std::string(60, 'b')).ok());
 }
 
+TEST(Proposals, EmptyProposalIsRefusedAsItWouldLookLikeANoOp) {
+  Network net(1);
+  net.Elect(1);
+  EXPECT_EQ(net.node(1).Propose("").code(), StatusCode::kInvalidArgument);
+}
+
+TEST(BadInput, MalformedMessagesAreErrorsNotCrashes) {
+  Network net(3);
+  net.Elect(1);
+  const Term term = net.node(1).GetStatus().term;
+  Message m;
+  m.type = MessageType::kAppend;
+  m.from = NodeId(1);
+  m.to = NodeId(3);  // misaddressed
+  m.term = term;
+  EXPECT_EQ(net.node(2).Step(m).code(), StatusCode::kInvalidArgument);
+  m.to = NodeId(2);
+  m.from = kNoNode;
+  EXPECT_EQ(net.node(2).Step(m).code(), StatusCode::kInvalidArgument);
+  m.from = NodeId(1);
+  m.index = LogIndex(1);
+  m.log_term = term;
+  m.entries = {Entry{term, LogIndex(5), EntryType::kNormal, "gap"}};
+  EXPECT_EQ(net.node(2).Step(m).code(), StatusCode::kCorruption);
+  m.entries = {Entry{Term(term.value + 7), LogIndex(2), EntryType::kNormal, "future"}};
+  EXPECT_EQ(net.node(2).Step(m).code(), StatusCode::kCorruption);
+  Message hb;
+  hb.type = MessageType::kHeartbeat;
+  hb.from = NodeId(1);
+  hb.to = NodeId(2);
+  hb.term = term;
+  hb.commit = LogIndex(1000);
+  EXPECT_EQ(net.node(2).Step(hb).code(), StatusCode::kCorruption);
+  EXPECT_TRUE(CheckInvariants(net.node(2)).ok());
+  EXPECT_EQ(net.node(2).GetStatus().last_index, LogIndex(1));
+}
+
 TEST(Proposals, FollowerRefusesWithNotLeaderNamingTheLeader) {
   Network net(3);
   net.Elect(1);
