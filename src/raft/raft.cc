@@ -47,6 +47,13 @@ Status Raft::Restore() {
   }
   term_ = hs.term;
   vote_ = hs.vote;
+  // A crash between writing a Ready's entries and its hard state can leave entries of a term
+  // newer than the saved term. The node cannot have voted in that term (a vote is synced before
+  // it is sent, and it would have been in an earlier Ready), so adopting it with no vote is safe.
+  if (log_.LastTerm() > term_) {
+    term_ = log_.LastTerm();
+    vote_ = kNoNode;
+  }
   restarted_quiet_ = term_.value > 0;
   log_.CommitTo(hs.commit);
   // Replay the membership changes the state machine already applied after the snapshot; the

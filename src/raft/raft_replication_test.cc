@@ -248,6 +248,30 @@ TEST(Restart, NodeRestoresStateAndDoesNotReapplyApplied) {
   EXPECT_EQ(net.test_node(2).applied.size(), applied_before);
 }
 
+TEST(Restart, EntriesNewerThanTheSavedTermRaiseTheTermWithoutAVote) {
+  Network net(3);
+  ASSERT_TRUE(net.storage(2)
+                  .Append({Entry{Term(1), LogIndex(1), EntryType::kNormal, {}},
+                           Entry{Term(4), LogIndex(2), EntryType::kNormal, "x"}})
+                  .ok());
+  net.storage(2).SetHardState(HardState{Term(2), NodeId(3), LogIndex(0)});
+  net.Restart(NodeId(2));
+  EXPECT_EQ(net.node(2).GetStatus().term, Term(4));
+  EXPECT_EQ(net.node(2).GetStatus().vote, kNoNode);
+  EXPECT_TRUE(CheckInvariants(net.node(2)).ok());
+}
+
+TEST(Restart, CommitBeyondTheLogIsCorruption) {
+  MemoryStorage s;
+  s.SetHardState(HardState{Term(1), kNoNode, LogIndex(5)});
+  Config c;
+  c.id = NodeId(1);
+  c.storage = &s;
+  EXPECT_EQ(RawNode::Create(c).status().code(), StatusCode::kCorruption);
+  c.election_ticks = 1;
+  EXPECT_EQ(RawNode::Create(c).status().code(), StatusCode::kInvalidArgument);
+}
+
 TEST(Restart, RestartFromSnapshotTakesItsConfiguration) {
   Network net(3);
   net.Elect(1);
