@@ -1,0 +1,178 @@
+// Registration and bodies of the client subcommands (see client_commands.h and docs/cli.md).
+// CLI11 throws on bad command lines; those exceptions are caught in ParseAndRun, the one place
+// that calls into CLI11's parser, and become exit status 2.
+#include "cli/client_commands.h"
+
+#include <algorithm>
+#include <cstdio>
+#include <string>
+#include <vector>
+
+#include <fmt/format.h>
+
+#include "cli/terminal_io.h"
+
+namespace nds::cli {
+namespace {
+
+// The single key of `nds set` and `nds read`, through the /set and /get routes.
+constexpr std::string_view kDefaultKey = "default";
+constexpr double kTimeoutSecondsMax = 3600;
+
+std::string UsageLine(const CLI::App* app, const CLI::Error& e) {
+  std::string name = app->get_name();
+  for (const CLI::App* sub : app->get_subcommands()) name += " " + sub->get_name();
+  const std::vector<std::string> extra = app->remaining();
+  if (app->get_subcommands().empty() && !extra.empty() && !extra.front().starts_with("-")) {
+    return fmt::format("nds: unknown subcommand '{}'; run '{} --help'\n", extra.front(), name);
+  }
+  return fmt::format("nds: {}; run '{} --help'\n", e.what(), name);
+}
+
+}  // namespace
+
+void ClientCommands::Register(CLI::App& app) {
+  app.set_version_flag("--version", fmt::format("nds {}", NDS_VERSION));
+  app.failure_message(UsageLine);
+  app.require_subcommand(1);
+  // Global flags may follow the subcommand: `nds get k --server h:7777`.
+  app.fallthrough();
+  app.add_option("--server", servers_text_,
+                 "Cluster addresses HOST:PORT[,HOST:PORT...], tried in order")
+      ->envname("NDS_SERVER")
+      ->capture_default_str();
+  app.add_option("--timeout", timeout_seconds_,
+                 "Seconds to wait for each request (default 10; connect: at most 2)")
+      ->check(CLI::Range(0.001, kTimeoutSecondsMax));
+
+  auto* set = app.add_subcommand("set", "Set the single default key (via /set?k=default)");
+  set->add_option("VALUE", value_, "Text, up to 256 characters")->required();
+  OnRun(set, [this](Client& c) {
+    const Status s = c.Set(kDefaultKey, value_);
+    return s.ok() ? kExitOk : ReportError("set", s);
+  });
+  auto* read = app.add_subcommand("read", "Print the single default key (via /get?k=default)");
+  OnRun(read, [](Client& c) {
+    Result<std::string> value = c.KvGet(kDefaultKey);
+    if (!value.ok()) return ReportError("read", value.status());
+    const Status s = WriteStdout(*value + "\n");
+    return s.ok() ? kExitOk : ReportError("read", s);
+  });
+  AddBlobCommands(app);
+  AddClusterCommands(app);
+  AddSecretCommands(app);
+}
+
+void ClientCommands::AddBlobCommands(CLI::App& app) {
+  auto* put = app.add_subcommand("put", "Store a value (a blob) under KEY");
+  put->add_option("KEY", key_, "The key: any text, up to 1024 bytes")->required();
+  put->add_option("VALUE", value_, "The value, or - to read it from stdin (binary-safe)")
+      ->required();
+  put->add_option("--content-type", content_type_, "Content-Type to store with the value");
+  auto* if_match = put->add_option("--if-match", if_match_,
+                                   "Write only if the key's current revision is REV (CAS)")
+                       ->type_name("REV");
+  put->add_flag("--create", create_only_, "Write only if the key does not exist yet")
+      ->excludes(if_match);
+  OnRun(put, [this](Client& c) { return RunPut(c); });
+
+  auto* get = app.add_subcommand("get", "Write the value of KEY to stdout, byte for byte");
+  get->add_option("KEY", key_, "The key")->required();
+  OnRun(get, [this](Client& c) {
+    Result<client::Blob> blob = c.Get(key_);
+    if (!blob.ok()) return ReportError(fmt::format("get {}", Quoted(key_)), blob.status());
+    const Status s = WriteStdout(blob->value);
+    return s.ok() ? kExitOk : ReportError("get", s);
+  });
+
+  auto* rm = app.add_subcommand("rm", "Delete KEY");
+  rm->add_option("KEY", key_, "The key")->required();
+  rm->add_option("--if-match", if_match_, "Delete only if the key's current revision is REV")
+      ->type_name("REV");
+  OnRun(rm, [this](Client& c) {
+    Result<uint64_t> revision = c.Delete(key_, if_match_);
+    return revision.ok() ? kExitOk
+                         : ReportError(fmt::format("rm {}", Quoted(key_)), revision.status());
+  });
+
+  auto* keys = app.add_subcommand("keys", "List every key (one per line), in byte order");
+  keys->add_option("--prefix", prefix_, "Only keys that start with P");
+  keys->add_flag("-0,--null", null_separated_, "End each key with a NUL byte, not a newline");
+  OnRun(keys, [this](Client& c) { return RunKeys(c); });
+}
+
+void ClientCommands::AddClusterCommands(CLI::App& app) {
+  auto* status = app.add_subcommand("status", "Show the node's id, role, term and indexes");
+  status->add_flag("--json", json_, "Print the node's /status JSON as it is");
+  OnRun(status, [this](Client& c) { return RunStatus(c); });
+
+  auto* role = app.add_subcommand("role", "Print goose (the leader with a lease) or duck");
+  OnRun(role, [](Client& c) {
+    Result<std::string> r = c.Role();
+    if (!r.ok()) return ReportError("role", r.status());
+    const Status s = WriteStdout(*r + "\n");
+    return s.ok() ? kExitOk : ReportError("role", s);
+  });
+
+  auto* members = app.add_subcommand("members", "List the cluster's members");
+  OnRun(members, [this](Client& c) { return RunMembers(c); });
+
+  auto* leave = app.add_subcommand("leave", "Remove member ID (default: the node asked)");
+  leave->add_option("ID", member_id_, "The member id (see 'nds members')")->type_name("ID");
+  OnRun(leave, [this](Client& c) { return RunLeave(c); });
+}
+
+void ClientCommands::AddSecretCommands(CLI::App& app) {
+  auto* secret = app.add_subcommand("secret", "Store and retrieve encrypted secrets");
+  secret->require_subcommand(1);
+  auto* store = secret->add_subcommand("store", "Encrypt and store a secret; prints its key");
+  store->add_option("ID", secret_id_, "The secret's id")->required();
+  store->add_option("FILE", secret_input_, "Read the secret from FILE, or - for stdin (default)");
+  OnRun(store, [this](Client& c) { return RunSecretStore(c); });
+
+  auto* retrieve = secret->add_subcommand("retrieve", "Write a secret's plaintext to stdout");
+  retrieve->add_option("ID", secret_id_, "The secret's id")->required();
+  retrieve->add_option("KEY", secret_key_, "The key 'nds secret store' printed")->required();
+  OnRun(retrieve, [this](Client& c) {
+    Result<std::string> plaintext = c.RetrieveSecret(secret_id_, secret_key_);
+    const std::string context = fmt::format("secret retrieve {}", Quoted(secret_id_));
+    if (!plaintext.ok()) return ReportError(context, plaintext.status());
+    const Status s = WriteStdout(*plaintext);
+    return s.ok() ? kExitOk : ReportError(context, s);
+  });
+}
+
+void ClientCommands::OnRun(CLI::App* sub, std::function<int(Client&)> body) {
+  sub->callback([this, body = std::move(body)] { run_ = body; });
+}
+
+Result<std::unique_ptr<Client>> ClientCommands::MakeClient() const {
+  client::ClientOptions options;
+  NDS_ASSIGN_OR_RETURN(options.servers, client::ParseServerList(servers_text_));
+  if (timeout_seconds_ > 0) {
+    const auto timeout = std::chrono::milliseconds(static_cast<int64_t>(timeout_seconds_ * 1000));
+    options.request_timeout = std::max(timeout, std::chrono::milliseconds(1));
+    options.connect_timeout = std::min(options.connect_timeout, options.request_timeout);
+    options.retry_deadline = 3 * options.request_timeout;
+  }
+  return Client::Create(std::move(options));
+}
+
+int ClientCommands::ParseAndRun(CLI::App& app, int argc, const char* const* argv) {
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    const int code = app.exit(e);
+    return code == 0 ? kExitOk : kExitUsage;
+  }
+  if (!run_) return kExitOk;  // another subcommand (start) ran in its callback
+  Result<std::unique_ptr<Client>> client = MakeClient();
+  if (!client.ok()) {
+    std::fprintf(stderr, "nds: --server: %s; run 'nds --help'\n",
+                 client.status().message().c_str());
+    return kExitUsage;
+  }
+  return run_(**client);
+}
+
+}  // namespace nds::cli

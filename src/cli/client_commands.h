@@ -1,0 +1,71 @@
+// The client subcommands of the `nds` binary (set, read, put, get, rm, keys, status, role,
+// members, leave, secret store|retrieve) and the global --server / NDS_SERVER and --timeout
+// flags, on top of nds::Client. docs/cli.md describes every one. nds_main.cc registers these
+// beside `nds start` (cli/start_command.h) and calls ParseAndRun.
+//
+// Owned by main(); used on the main thread only.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include <CLI/CLI.hpp>
+
+#include "client/client.h"
+#include "util/status.h"
+
+namespace nds::cli {
+
+class ClientCommands {
+ public:
+  // Adds the global flags and the client subcommands to `app`, and sets the app's error format
+  // and its --version flag. Call before adding other subcommands so that they inherit the same
+  // settings. `this` must outlive every parse of `app`.
+  void Register(CLI::App& app);
+
+  // Parses the command line and runs the chosen client subcommand. Returns the exit status:
+  // kExitOk, kExitError (the command failed; one line on stderr) or kExitUsage (bad command
+  // line; one line on stderr). --help and --version print to stdout and return kExitOk.
+  int ParseAndRun(CLI::App& app, int argc, const char* const* argv);
+
+ private:
+  // Builds the client from --server / NDS_SERVER and --timeout.
+  Result<std::unique_ptr<Client>> MakeClient() const;
+  void AddBlobCommands(CLI::App& app);
+  void AddClusterCommands(CLI::App& app);
+  void AddSecretCommands(CLI::App& app);
+  // Makes `sub` run `body` with a fresh client once parsing has succeeded.
+  void OnRun(CLI::App* sub, std::function<int(Client&)> body);
+
+  int RunPut(Client& client);
+  int RunKeys(Client& client);
+  int RunStatus(Client& client);
+  int RunMembers(Client& client);
+  int RunLeave(Client& client);
+  int RunSecretStore(Client& client);
+
+  // Global flags.
+  std::string servers_text_ = "localhost:7777";
+  double timeout_seconds_ = 0;  // 0: the library's defaults
+  // The chosen subcommand's body, set by its CLI11 callback and run after parsing.
+  std::function<int(Client&)> run_;
+
+  // Arguments of the subcommands (only the chosen one's are set).
+  std::string key_;
+  std::string value_;
+  std::string content_type_;
+  std::optional<uint64_t> if_match_;
+  bool create_only_ = false;
+  std::string prefix_;
+  bool null_separated_ = false;
+  bool json_ = false;
+  std::optional<uint64_t> member_id_;
+  std::string secret_id_;
+  std::string secret_input_ = "-";
+  std::string secret_key_;
+};
+
+}  // namespace nds::cli

@@ -1,0 +1,14 @@
+// main() of the one `nds` binary: the client subcommands (cli/client_commands.h) and the server
+// (`nds start`, cli/start_command.h). See docs/cli.md.
+#include <CLI/CLI.hpp>
+
+#include "cli/client_commands.h"
+#include "cli/start_command.h"
+
+int main(int argc, char** argv) {
+  CLI::App app("nds: a strongly consistent, replicated key-value and blob store", "nds");
+  nds::cli::ClientCommands client_commands;
+  client_commands.Register(app);  // first: sets the error format and flags start inherits
+  nds::cli::RegisterStartCommand(app);
+  return client_commands.ParseAndRun(app, argc, argv);
+}
