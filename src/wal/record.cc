@@ -46,20 +46,45 @@ struct EntryPrefix {
   size_t prefix_bytes = 0;
 };
 
+// Reads a varint at *p (bounded by `end`), advancing *p; false when truncated or longer than 10
+// bytes. Inline and Result-free: recovery decodes millions of these.
+inline bool ReadVarintFast(const char** p, const char* end, uint64_t* v) {
+  uint64_t result = 0;
+  for (int shift = 0; shift < 70 && *p < end; shift += 7) {
+    uint64_t byte = static_cast<uint8_t>(**p);
+    ++*p;
+    if (shift == 63 && byte > 1) return false;
+    result |= (byte & 0x7f) << shift;
+    if (byte < 0x80) {
+      *v = result;
+      return true;
+    }
+  }
+  return false;
+}
+
 Result<EntryPrefix> DecodeEntryPrefix(std::string_view payload) {
-  Decoder d(payload);
-  NDS_RETURN_IF_ERROR(CheckVersion(&d, "entry"));
-  raft::Entry e;
-  NDS_ASSIGN_OR_RETURN(e.term.value, ReadVarint(&d, "entry"));
-  NDS_ASSIGN_OR_RETURN(e.index.value, ReadVarint(&d, "entry"));
-  auto type = d.Bytes(1);
-  if (!type.ok()) return Corruption("entry record: no entry type");
-  uint8_t t = static_cast<uint8_t>((*type)[0]);
+  const char* p = payload.data();
+  const char* end = p + payload.size();
+  if (p == end) return Corruption("entry record: empty payload");
+  if (static_cast<uint8_t>(*p) != kPayloadVersion) {
+    return Corruption(fmt::format("entry record: unknown payload version {}",
+                                  static_cast<int>(static_cast<uint8_t>(*p))));
+  }
+  ++p;
+  EntryPrefix out;
+  if (!ReadVarintFast(&p, end, &out.entry.term.value) ||
+      !ReadVarintFast(&p, end, &out.entry.index.value)) {
+    return Corruption("entry record: bad term or index varint");
+  }
+  if (p == end) return Corruption("entry record: no entry type");
+  uint8_t t = static_cast<uint8_t>(*p++);
   if (t > static_cast<uint8_t>(raft::EntryType::kConfChange)) {
     return Corruption(fmt::format("entry record: unknown entry type {}", static_cast<int>(t)));
   }
-  e.type = static_cast<raft::EntryType>(t);
-  return EntryPrefix{std::move(e), payload.size() - d.remaining()};
+  out.entry.type = static_cast<raft::EntryType>(t);
+  out.prefix_bytes = static_cast<size_t>(p - payload.data());
+  return out;
 }
 
 }  // namespace

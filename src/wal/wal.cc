@@ -4,6 +4,7 @@
 #include "wal/wal.h"
 
 #include <algorithm>
+#include <cstring>
 #include <optional>
 
 #include <fmt/format.h>
@@ -40,6 +41,8 @@ struct Wal::ReplayState {
   bool base_term_known = false;
   std::deque<EntryLoc> locs;
   raft::HardState hs;
+  // Scratch space holding the segment being scanned.
+  std::string buffer;
 };
 
 namespace {
@@ -68,8 +71,17 @@ std::optional<uint64_t> ParseSegmentName(std::string_view name) {
 
 // The offset of the first non-zero byte of `buf` at or after `from`, or npos.
 size_t FindNonZero(std::string_view buf, size_t from) {
-  if (from >= buf.size()) return std::string_view::npos;
-  return buf.find_first_not_of('\0', from);
+  size_t i = from;
+  // Eight bytes at a time over the (usually long) zero tail of a preallocated segment.
+  for (; i + 8 <= buf.size(); i += 8) {
+    uint64_t word;
+    std::memcpy(&word, buf.data() + i, 8);
+    if (word != 0) break;
+  }
+  for (; i < buf.size(); ++i) {
+    if (buf[i] != '\0') return i;
+  }
+  return std::string_view::npos;
 }
 
 // Bytes of entry data in a record of `framed_bytes` holding entry (index, term).
@@ -187,11 +199,12 @@ Status Wal::ReplaySegment(uint64_t seq, bool last, ReplayState* st) {
   NDS_ASSIGN_OR_RETURN(std::unique_ptr<File> file, fs_->Open(seg->path, OpenMode::kReadWrite));
   seg->file = std::move(file);
   NDS_ASSIGN_OR_RETURN(uint64_t size, seg->file->Size());
-  std::string buf(size, '\0');
-  NDS_ASSIGN_OR_RETURN(size_t got, seg->file->ReadAt(0, size, buf.data()));
+  // One buffer for every segment: segments share a size, so it is allocated (and faulted in) once.
+  if (st->buffer.size() < size) st->buffer.resize(size);
+  NDS_ASSIGN_OR_RETURN(size_t got, seg->file->ReadAt(0, size, st->buffer.data()));
   if (got != size) return IoError(fmt::format("{}: short read of {} bytes", seg->path, size));
   report_.bytes_scanned += size;
-  std::string_view all(buf);
+  std::string_view all(st->buffer.data(), size);
   uint64_t offset = 0;
   while (true) {
     ParsedRecord r = ParseRecord(all.substr(offset));
