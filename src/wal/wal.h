@@ -9,10 +9,10 @@
 //
 // Durability: Save() writes all its records with one pwrite per segment touched and one fdatasync
 // (group commit); the hard state is a record written after the entries it depends on, so it can
-// never be durable ahead of them. A new segment is written as <seq>.wal.tmp, preallocated, given
-// its header and synced, then renamed into place and the directory synced: a segment file under
-// its final name always has a valid header, and ENOSPC shows at preallocation, before any record is
-// at stake.
+// never be durable ahead of them (docs/formats/hardstate.md says why it is not a separate file). A
+// new segment is written as <seq>.wal.tmp, preallocated, given its header and synced, then renamed
+// into place and the directory synced: a segment file under its final name always has a valid
+// header, and ENOSPC shows at preallocation, before any record is at stake.
 //
 // Crash cases handled by Open(): a torn record at the very end of the last segment (its header or
 // payload partly written, nothing but zeros after it) is cut off with a warning; any other bad
@@ -41,6 +41,7 @@
 #include "raft/storage.h"
 #include "raft/types.h"
 #include "util/file_system.h"
+#include "util/limits.h"
 #include "util/status.h"
 #include "util/thread_annotations.h"
 #include "wal/record_format.h"
@@ -51,6 +52,8 @@ struct WalOptions {
   // Size of every segment file (Limits::wal_segment_bytes). At least kSegmentBytesMin; an entry
   // must fit in one segment with the segment's header and hard state.
   uint64_t segment_bytes = 64 << 20;
+
+  static WalOptions FromLimits(const Limits& limits) { return {limits.wal_segment_bytes}; }
 };
 
 // What Open() found, for logs and tests.
@@ -117,7 +120,7 @@ class Wal final : public raft::Storage {
   Status Compact(LogIndex index);
 
   // Checks the in-memory invariants (index contiguity, term order, segment bookkeeping) with
-  // NDS_CHECK; callable from any test or simulator step.
+  // NDS_CHECK; callable from any test or simulator step, on the writer thread.
   void CheckInvariants() const;
 
   const RecoveryReport& recovery_report() const { return report_; }
