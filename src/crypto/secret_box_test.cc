@@ -8,6 +8,7 @@
 #include "crypto/secret_box.h"
 
 #include <string>
+#include <thread>
 #include <vector>
 
 #include <gtest/gtest.h>
@@ -250,6 +251,32 @@ TEST(SecretBox, StoredBytesRevealNeitherIdNorPlaintextNorHashNorKey) {
     EXPECT_FALSE(ContainsAnyPiece(stored, bytes, 8)) << what;
   }
   EXPECT_NE(s.location, id_hash.substr(0, kSecretLocationBytes));
+}
+
+TEST(SecretBox, ConcurrentCallersEachGetTheirOwnSecret) {
+  // The OpenSSL algorithms are fetched once on first use and then shared; several threads sealing
+  // and opening at once must not disturb each other.
+  constexpr int kThreads = 4;
+  constexpr int kRoundsPerThread = 50;
+  std::vector<int> failures(kThreads, 0);
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([t, &failures] {
+      for (int i = 0; i < kRoundsPerThread; ++i) {
+        const std::string id = "thread-" + std::to_string(t) + "/" + std::to_string(i);
+        const std::string plaintext(static_cast<size_t>(i * 37), static_cast<char>('a' + t));
+        auto sealed = SealSecret(id, plaintext);
+        if (!sealed.ok()) {
+          ++failures[t];
+          continue;
+        }
+        auto opened = OpenSecret(id, sealed->key_b64url, sealed->blob);
+        if (!opened.ok() || *opened != plaintext) ++failures[t];
+      }
+    });
+  }
+  for (std::thread& th : threads) th.join();
+  for (int t = 0; t < kThreads; ++t) EXPECT_EQ(failures[t], 0) << "thread " << t;
 }
 
 }  // namespace
