@@ -136,7 +136,7 @@ Status FaultFileSystem::Admit(FileOp op, const std::string& path, bool mutating)
     ++mutating_ops_;
   }
   for (Fault& f : faults_) {
-    if (f.op != op) continue;
+    if (!f.any_op && f.op != op) continue;
     if (!f.path_contains.empty() && path.find(f.path_contains) == std::string::npos) continue;
     if (f.skip > 0) {
       --f.skip;

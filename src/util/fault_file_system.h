@@ -46,11 +46,13 @@ class FaultFileSystem final : public FileSystem {
   Result<bool> Exists(const std::string& path) override;
   Result<uint64_t> FreeBytes(const std::string& path) override;
 
-  // A rule that makes matching operations fail. An operation matches when its kind is `op` and,
-  // when `path_contains` is not empty, its path contains that string. The first `skip` matches
-  // pass; the next `times` matches fail with `code` (kNoSpace or kIoError).
+  // A rule that makes matching operations fail. An operation matches when its kind is `op` (or
+  // any kind, with `any_op`) and, when `path_contains` is not empty, its path contains that
+  // string. The first `skip` matches pass; the next `times` matches fail with `code` (kNoSpace or
+  // kIoError). So "EIO after N operations" is {any_op = true, skip = N}.
   struct Fault {
     FileOp op = FileOp::kWrite;
+    bool any_op = false;
     std::string path_contains;
     uint64_t skip = 0;
     uint64_t times = UINT64_MAX;

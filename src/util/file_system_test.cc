@@ -202,7 +202,7 @@ TEST(FaultFileSystem, TearKeepsARandomPrefixOfTheUnsyncedBytes) {
 
 TEST(FaultFileSystem, FaultsFireByKindPathSkipAndCount) {
   FaultFileSystem fs;
-  fs.AddFault({FileOp::kWrite, "victim", 1, 2, StatusCode::kNoSpace});
+  fs.AddFault({FileOp::kWrite, false, "victim", 1, 2, StatusCode::kNoSpace});
   auto other = fs.Open("/other", OpenMode::kCreateTruncate);
   auto victim = fs.Open("/victim", OpenMode::kCreateTruncate);
   ASSERT_TRUE(other.ok() && victim.ok());
@@ -212,10 +212,20 @@ TEST(FaultFileSystem, FaultsFireByKindPathSkipAndCount) {
   EXPECT_EQ((*victim)->WriteAt(0, "c").code(), StatusCode::kNoSpace);
   EXPECT_TRUE((*victim)->WriteAt(0, "d").ok());  // fired twice, done
   EXPECT_EQ(*fs.Contents("/victim"), "d");       // failed writes changed nothing
-  fs.AddFault({FileOp::kSync, "", 0, UINT64_MAX, StatusCode::kIoError});
+  fs.AddFault({FileOp::kSync, false, "", 0, UINT64_MAX, StatusCode::kIoError});
   EXPECT_EQ((*other)->Sync().code(), StatusCode::kIoError);
   fs.ClearFaults();
   EXPECT_TRUE((*other)->Sync().ok());
+}
+
+TEST(FaultFileSystem, AnyOpFaultFiresAfterNOperationsOfAnyKind) {
+  FaultFileSystem fs;
+  fs.AddFault({FileOp::kWrite, true, "", 2, UINT64_MAX, StatusCode::kIoError});
+  auto f = fs.Open("/f", OpenMode::kCreateTruncate);  // 1
+  ASSERT_TRUE(f.ok());
+  EXPECT_TRUE((*f)->WriteAt(0, "a").ok());               // 2
+  EXPECT_EQ((*f)->Sync().code(), StatusCode::kIoError);  // 3: fires
+  EXPECT_EQ(fs.Exists("/f").status().code(), StatusCode::kIoError);
 }
 
 TEST(FaultFileSystem, CapacityMakesPreallocationFailWithNoSpace) {

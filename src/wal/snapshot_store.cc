@@ -168,14 +168,13 @@ Result<std::unique_ptr<SnapshotStore>> SnapshotStore::Open(FileSystem* fs, std::
   NDS_RETURN_IF_ERROR(EnsureDir(fs, snap_dir));
   NDS_RETURN_IF_ERROR(fs->SyncDir(DirName(snap_dir)));
   NDS_ASSIGN_OR_RETURN(std::vector<DirEntry> entries, fs->ListDir(snap_dir));
-  bool removed = false;
   for (const DirEntry& e : entries) {
     if (e.name.starts_with(kSnapshotTmpPrefix)) {
       NDS_RETURN_IF_ERROR(RemoveRecursively(fs, JoinPath(snap_dir, e.name)));
-      removed = true;
     }
   }
-  if (removed) NDS_RETURN_IF_ERROR(fs->SyncDir(snap_dir));
+  // Also makes durable a rename into place whose directory sync a dead process never did.
+  NDS_RETURN_IF_ERROR(fs->SyncDir(snap_dir));
   return std::unique_ptr<SnapshotStore>(new SnapshotStore(fs, std::move(snap_dir), options));
 }
 

@@ -125,8 +125,11 @@ Result<std::unique_ptr<Wal>> Wal::Open(FileSystem* fs, const std::string& dir,
   std::unique_ptr<Wal> wal(new Wal(fs, dir, options));
   NDS_RETURN_IF_ERROR(EnsureDir(fs, wal->wal_dir_));
   NDS_RETURN_IF_ERROR(fs->SyncDir(dir));
-  NDS_ASSIGN_OR_RETURN(raft::SnapshotMetadata snapshot,
-                       NewestSnapshotMetadata(fs, JoinPath(dir, kSnapshotDirName)));
+  const std::string snap_dir = JoinPath(dir, kSnapshotDirName);
+  NDS_ASSIGN_OR_RETURN(bool has_snap_dir, fs->Exists(snap_dir));
+  // The log may be moved onto the newest snapshot below: its name must be durable first.
+  if (has_snap_dir) NDS_RETURN_IF_ERROR(fs->SyncDir(snap_dir));
+  NDS_ASSIGN_OR_RETURN(raft::SnapshotMetadata snapshot, NewestSnapshotMetadata(fs, snap_dir));
   NDS_RETURN_IF_ERROR(wal->Recover(snapshot));
   wal->CheckInvariants();
   return wal;
@@ -135,12 +138,10 @@ Result<std::unique_ptr<Wal>> Wal::Open(FileSystem* fs, const std::string& dir,
 Status Wal::Recover(const raft::SnapshotMetadata& snapshot) {
   NDS_ASSIGN_OR_RETURN(std::vector<DirEntry> names, fs_->ListDir(wal_dir_));
   std::vector<uint64_t> seqs;
-  bool removed_tmp = false;
   for (const DirEntry& e : names) {
     if (e.name.ends_with(kTmpSuffix)) {
       // A segment whose roll did not finish: it never held a record anyone was told about.
       NDS_RETURN_IF_ERROR(fs_->Remove(JoinPath(wal_dir_, e.name)));
-      removed_tmp = true;
       continue;
     }
     std::optional<uint64_t> seq = ParseSegmentName(e.name);
@@ -150,7 +151,11 @@ Status Wal::Recover(const raft::SnapshotMetadata& snapshot) {
     }
     seqs.push_back(*seq);
   }
-  if (removed_tmp) NDS_RETURN_IF_ERROR(fs_->SyncDir(wal_dir_));
+  // A previous process may have died after renaming a segment into place but before syncing the
+  // directory, or after writing records but before syncing them: what it left is visible now but
+  // not yet durable. Make it durable before anything is built on it (the last segment is synced
+  // in ReplaySegment; sealed segments were synced before their successor was created).
+  NDS_RETURN_IF_ERROR(fs_->SyncDir(wal_dir_));
   std::sort(seqs.begin(), seqs.end());
   for (size_t i = 1; i < seqs.size(); ++i) {
     if (seqs[i] != seqs[i - 1] + 1) {
@@ -257,6 +262,7 @@ Status Wal::ReplaySegment(uint64_t seq, bool last, ReplayState* st) {
     break;
   }
   if (last) {
+    NDS_RETURN_IF_ERROR(seg->file->Sync());
     active_ = seg;
     write_offset_ = offset;
     dirty_end_ = std::max(dirty_end_, offset);

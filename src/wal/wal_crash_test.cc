@@ -163,6 +163,57 @@ TEST(WalCrash, CrashAtEveryStepOfASegmentRoll) {
   CrashAtEveryStep(setup, ops, 14);
 }
 
+// ENOSPC at any single operation fails at most that Save: a kNoSpace Save changes nothing and the
+// same Save retried succeeds; an ENOSPC reported by an fsync makes the Wal unusable (kIoError).
+// Either way, reopening finds every acknowledged entry.
+TEST(WalFaults, NoSpaceAtAnyStepFailsOnlyThatSave) {
+  const std::vector<SaveOp> ops = {
+      {{Term(1), NodeId(1), LogIndex(0)}, Big(1, 15, 1)},
+      {{Term(1), NodeId(1), LogIndex(10)}, Big(16, 60, 1)},
+      {{}, Big(50, 55, 2)},
+      {{Term(2), NodeId(2), LogIndex(70)}, Big(56, 90, 2)},
+  };
+  for (uint64_t n = 0; n < kStepsMax; ++n) {
+    SCOPED_TRACE(::testing::Message() << "ENOSPC at operation " << n);
+    FaultFileSystem fs(n + 1);
+    auto wal = Wal::Open(&fs, kDir, {kSegmentBytes});
+    ASSERT_TRUE(wal.ok());
+    fs.AddFault({FileOp::kWrite, true, "", n, 1, StatusCode::kNoSpace});
+    RunResult r;
+    bool fired = false;
+    bool unusable = false;
+    for (const SaveOp& op : ops) {
+      Status s = (*wal)->Save(op.hs, op.entries);
+      if (s.code() == StatusCode::kNoSpace) {
+        fired = true;
+        EXPECT_EQ(ReadAll(**wal), r.durable.log);  // nothing changed in memory
+        s = (*wal)->Save(op.hs, op.entries);       // space is back
+      }
+      if (s.code() == StatusCode::kIoError) {
+        fired = unusable = true;
+        r.attempted = r.durable;
+        r.attempted.Apply(op.hs, op.entries);
+        r.failed_first = op.entries.empty() ? 0 : op.entries.front().index.value;
+        break;
+      }
+      ASSERT_TRUE(s.ok()) << s.ToString();
+      r.durable.Apply(op.hs, op.entries);
+    }
+    if (!fired) {
+      EXPECT_GT(n, 20u);
+      return;
+    }
+    if (!unusable) {
+      r.attempted = r.durable;
+      EXPECT_EQ(ReadAll(**wal), r.durable.log);
+    }
+    wal->reset();
+    CheckRecovered(&fs, r);  // reopen without a crash: the disk holds what it holds
+    if (::testing::Test::HasFailure()) return;
+  }
+  FAIL() << "workload did not complete";
+}
+
 // --- snapshot install ---
 
 // A source snapshot at (100, 5) with three files, read as chunks.

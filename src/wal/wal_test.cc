@@ -354,12 +354,12 @@ TEST_F(WalTest, NoSpaceFailsOneSaveCleanlyAndLaterSavesWork) {
   auto wal = OpenOk();
   ASSERT_TRUE(wal->Append(MakeEntries(1, 20, 1)).ok());
   // A full disk shows when the next segment is preallocated.
-  fs_.AddFault({FileOp::kPreallocate, "", 0, 1, StatusCode::kNoSpace});
+  fs_.AddFault({FileOp::kPreallocate, false, "", 0, 1, StatusCode::kNoSpace});
   Status s = wal->Append(MakeEntries(21, 200, 1));
   EXPECT_EQ(s.code(), StatusCode::kNoSpace);
   EXPECT_EQ(wal->LastIndex(), LogIndex(20));
   // And when a write into the segment fails.
-  fs_.AddFault({FileOp::kWrite, ".wal", 0, 1, StatusCode::kNoSpace});
+  fs_.AddFault({FileOp::kWrite, false, ".wal", 0, 1, StatusCode::kNoSpace});
   EXPECT_EQ(wal->Append(MakeEntries(21, 22, 1)).code(), StatusCode::kNoSpace);
   EXPECT_EQ(wal->LastIndex(), LogIndex(20));
   ASSERT_TRUE(wal->Append(MakeEntries(21, 200, 1)).ok());
@@ -384,7 +384,7 @@ TEST_F(WalTest, NoSpaceFromADiskFullOfBytesIsAlsoClean) {
 TEST_F(WalTest, AFailedFsyncMakesTheWalUnusableAndIsNeverRetried) {
   auto wal = OpenOk();
   ASSERT_TRUE(wal->Append(MakeEntries(1, 5, 1)).ok());
-  fs_.AddFault({FileOp::kSync, "", 0, 1, StatusCode::kIoError});
+  fs_.AddFault({FileOp::kSync, false, "", 0, 1, StatusCode::kIoError});
   EXPECT_EQ(wal->Append(MakeEntries(6, 6, 1)).code(), StatusCode::kIoError);
   uint64_t ops = fs_.mutating_ops();
   EXPECT_EQ(wal->Append(MakeEntries(6, 6, 1)).code(), StatusCode::kIoError);
@@ -397,7 +397,7 @@ TEST_F(WalTest, AFailedFsyncMakesTheWalUnusableAndIsNeverRetried) {
 
 TEST_F(WalTest, AnIoErrorOnWriteMakesTheWalUnusable) {
   auto wal = OpenOk();
-  fs_.AddFault({FileOp::kWrite, "", 0, 1, StatusCode::kIoError});
+  fs_.AddFault({FileOp::kWrite, false, "", 0, 1, StatusCode::kIoError});
   EXPECT_EQ(wal->Append(MakeEntries(1, 1, 1)).code(), StatusCode::kIoError);
   EXPECT_EQ(wal->Append(MakeEntries(1, 1, 1)).code(), StatusCode::kIoError);
 }
