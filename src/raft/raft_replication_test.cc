@@ -158,6 +158,19 @@ TEST(BadInput, MalformedMessagesAreErrorsNotCrashes) {
   EXPECT_EQ(net.node(2).GetStatus().last_index, LogIndex(1));
 }
 
+TEST(Proposals, LastIndexAndTermNameTheNewEntry) {
+  Network net(3);
+  net.Elect(1);
+  ASSERT_TRUE(net.node(1).Propose("mine").ok());
+  const LogIndex index = net.node(1).LastIndex();
+  const Term term = net.node(1).CurrentTerm();
+  net.Stabilize();
+  const Entry& e = net.test_node(1).applied.back();
+  EXPECT_EQ(e.index, index);
+  EXPECT_EQ(e.term, term);
+  EXPECT_EQ(e.data, "mine");
+}
+
 TEST(Proposals, FollowerRefusesWithNotLeaderNamingTheLeader) {
   Network net(3);
   net.Elect(1);

@@ -34,6 +34,8 @@ void RawNode::ReportUnreachable(NodeId id) { raft_->ReportUnreachable(id); }
 void RawNode::ReportSnapshot(NodeId id, bool ok) { raft_->ReportSnapshot(id, ok); }
 bool RawNode::HasLeaderLease() const { return raft_->HasLeaderLease(); }
 const ConfState& RawNode::GetConfState() const { return raft_->conf_state(); }
+LogIndex RawNode::LastIndex() const { return raft_->log().LastIndex(); }
+Term RawNode::CurrentTerm() const { return raft_->term(); }
 
 bool RawNode::HasReady() const {
   const Raft& r = *raft_;

@@ -135,6 +135,10 @@ class RawNode {
   void Advance(const Ready& rd);
 
   BasicStatus GetStatus() const;
+  // Cheap accessors for the proposal path: after an ok Propose, LastIndex() and CurrentTerm()
+  // name the new entry; the driver matches the committed entry (index and term) to its waiter.
+  LogIndex LastIndex() const;
+  Term CurrentTerm() const;
   // True only on a leader that heard from a majority within lease_ticks of sending the heartbeat
   // round they acknowledged (docs/raft.md "Leader lease"). Decides /role "goose".
   bool HasLeaderLease() const;
