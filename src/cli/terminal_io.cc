@@ -9,7 +9,7 @@
 #include <fmt/format.h>
 
 #include "client/encoding.h"
-#include "client/transport.h"
+#include "client/options.h"
 
 namespace nds::cli {
 namespace {

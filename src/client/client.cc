@@ -11,6 +11,7 @@
 #include "client/encoding.h"
 #include "client/http_error.h"
 #include "client/reply_parsing.h"
+#include "client/transport.h"
 #include "util/limits.h"
 
 namespace nds::client {
@@ -71,12 +72,15 @@ Result<std::unique_ptr<Client>> Client::Create(ClientOptions options) {
   return std::unique_ptr<Client>(new Client(std::move(options)));
 }
 
-Client::Client(ClientOptions options) : transport_(std::move(options)) {}
+Client::Client(ClientOptions options)
+    : transport_(std::make_unique<Transport>(std::move(options))) {}
+
+const ServerAddress& Client::current_server() const { return transport_->current_server(); }
 
 Client::~Client() = default;
 
 Result<HttpReply> Client::Call(HttpCall call) {
-  NDS_ASSIGN_OR_RETURN(HttpReply reply, transport_.Send(call));
+  NDS_ASSIGN_OR_RETURN(HttpReply reply, transport_->Send(call));
   if (reply.status < 200 || reply.status >= 300) return StatusFromReply(reply);
   return reply;
 }
@@ -239,7 +243,7 @@ Result<HttpReply> Client::Raw(std::string_view method, std::string_view target,
   call.headers = headers;
   call.idempotent = method == "GET" || method == "HEAD" ||
                     ((method == "PUT" || method == "DELETE") && !IsConditional(headers));
-  return transport_.Send(call);
+  return transport_->Send(call);
 }
 
 }  // namespace nds::client

@@ -16,6 +16,8 @@
 // unconditional Put or Delete, the /set-style routes, cluster reads) are retried after they may
 // have arrived; Create, conditional writes, StoreSecret and TransferLeader never are.
 //
+// Including this header pulls in no Asio or Beast: the transport is behind a pointer.
+//
 // A Client owns one keep-alive connection. Not thread-safe: use one Client per thread (or
 // serialise calls with your own mutex).
 #pragma once
@@ -30,11 +32,12 @@
 
 #include "client/http_types.h"
 #include "client/options.h"
-#include "client/transport.h"
 #include "util/status.h"
 #include "util/strong_id.h"
 
 namespace nds::client {
+
+class Transport;
 
 struct PutOptions {
   std::string content_type;  // sent as Content-Type when not empty
@@ -146,14 +149,15 @@ class Client {
   Result<HttpReply> Raw(std::string_view method, std::string_view target,
                         std::string_view body = {}, const HttpHeaders& headers = {});
 
-  const ServerAddress& current_server() const { return transport_.current_server(); }
+  // The server the next call starts with (the one that last answered).
+  const ServerAddress& current_server() const;
 
  private:
   explicit Client(ClientOptions options);
   // Sends and maps a non-2xx reply to its Status.
   Result<HttpReply> Call(HttpCall call);
 
-  Transport transport_;
+  std::unique_ptr<Transport> transport_;
 };
 
 }  // namespace nds::client

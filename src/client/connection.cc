@@ -4,6 +4,7 @@
 #include "client/connection.h"
 
 #include <array>
+#include <cctype>
 #include <poll.h>
 #include <string>
 #include <string_view>

@@ -15,6 +15,10 @@
 namespace nds::client {
 
 inline constexpr std::string_view kDefaultServer = "localhost:7777";
+// Starts the message of every "no server could be reached" Status, so that a caller (the CLI)
+// can tell it from a 503 and add advice.
+inline constexpr std::string_view kCannotReachPrefix = "cannot reach ";
+
 // A server list longer than this is refused: every call may try each address once.
 inline constexpr size_t kServersMax = 64;
 

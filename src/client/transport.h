@@ -28,10 +28,6 @@
 
 namespace nds::client {
 
-// Starts the message of every "no server could be reached" Status, so that a caller (the CLI)
-// can tell it from a 503 and add advice.
-inline constexpr std::string_view kCannotReachPrefix = "cannot reach ";
-
 class Transport {
  public:
   // Precondition: options.Validate() is ok.
