@@ -23,7 +23,9 @@ class ApiTest : public ::testing::Test {
     ASSERT_TRUE(node_->Start()) << node_->error;
   }
   static void TearDownTestSuite() {
-    if (node_) EXPECT_EQ(node_->Stop(SIGTERM), 0) << node_->LogTail();
+    if (node_) {
+      EXPECT_EQ(node_->Stop(SIGTERM), 0) << node_->LogTail();
+    }
     delete node_;
     node_ = nullptr;
   }
@@ -66,7 +68,7 @@ TEST_F(ApiTest, PostCreatesOnceWithLocationThenConflicts) {
   EXPECT_EQ(a.Header("location"), "/store/new%20thing");
   EXPECT_FALSE(a.Header("x-revision").empty());
   EXPECT_EQ(Req("POST", "/store/new%20thing", "y").status, 409);
-  EXPECT_EQ(Req("GET", "/store/new thing").body, "x");
+  EXPECT_EQ(Req("GET", "/store/new%20thing").body, "x");
 }
 
 TEST_F(ApiTest, HeadReportsLengthWithoutBody) {
@@ -113,7 +115,7 @@ TEST_F(ApiTest, KeysArePercentDecodedBytes) {
   EXPECT_EQ(Req("PUT", "/store/a%2Fb", "slash").status, 201);
   EXPECT_EQ(Req("GET", "/store/a/b").body, "slash");
   EXPECT_EQ(Req("PUT", "/store/bin%00%FF%20x", "raw").status, 201);
-  EXPECT_EQ(Req("GET", "/store/bin%00%ff x").body, "raw");
+  EXPECT_EQ(Req("GET", "/store/bin%00%ff%20x").body, "raw");
   EXPECT_EQ(Req("GET", "/store/bad%zz").status, 400);
   EXPECT_EQ(Req("PUT", "/store/", "v").status, 400);  // empty key
   EXPECT_EQ(Req("PUT", "/store/" + std::string(1025, 'k'), "v").status, 400);

@@ -59,7 +59,9 @@ TEST(DiskFull, WritesGet507ReadsGoOnAndWritesResumeWhenSpaceIsFreed) {
   EXPECT_EQ(last, 507) << node.LogTail();
   EXPECT_EQ(http.Request("GET", "/healthz").status, 200);
   EXPECT_EQ(http.Request("GET", "/store/before").body, "safe");
-  if (written > 0) EXPECT_EQ(http.Request("GET", "/store/fill0").body.size(), value.size());
+  if (written > 0) {
+    EXPECT_EQ(http.Request("GET", "/store/fill0").body.size(), value.size());
+  }
 
   std::filesystem::remove(fs.path() + "/ballast");
   int after = 0;
