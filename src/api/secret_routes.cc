@@ -5,6 +5,7 @@
 #include "api/json_text.h"
 #include "api/service.h"
 #include "crypto/secret_box.h"
+#include "crypto/secure.h"
 #include "store/keyspace.h"
 
 namespace nds::api {
@@ -34,6 +35,8 @@ void ApiService::HandleSecret(const CallPtr& call, std::string_view encoded_id) 
     body += ",\"key\":";
     AppendJsonString(&body, sealed->key_b64url, StringEncoding::kLossyUtf8);
     body += "}\n";
+    // The key now lives only in the answer (net/ frees it once written); wipe our copy.
+    crypto::SecureWipe(sealed->key_b64url);
     return SubmitThen(call, store::PutSecretCommand(sealed->location, std::move(sealed->blob)),
                       [body = std::move(body)](const store::ApplyResult&) {
                         net::HttpResponse r;
