@@ -4,8 +4,9 @@
 // Ready). No I/O, no clock, no randomness beyond Config::seed.
 //
 // Files: raft.cc holds construction, ticks, Step dispatch, elections and the follower side;
-// raft_leader.cc the leader side (replication, commit, heartbeats, lease, ReadIndex, leadership
-// transfer, membership). docs/raft.md describes the behaviour.
+// raft_leader.cc the leader side (replication, commit, check-quorum, leadership
+// transfer, membership); raft_read.cc heartbeat rounds, the lease and ReadIndex. docs/raft.md
+// describes the behaviour.
 //
 // Owned by RawNode; not thread-safe (raft strand only).
 #pragma once
