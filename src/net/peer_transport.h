@@ -1,0 +1,83 @@
+// The peer transport: persistent TCP connections between the nodes of a cluster carrying opaque,
+// length-prefixed, checksummed frames (docs/formats/peer.md). It knows nothing of Raft: node/
+// encodes and decodes the frames.
+//
+// Each node dials one outbound connection to every peer it sends to and accepts inbound
+// connections from every peer; a connection opens with a hello frame (opaque bytes the Receiver
+// checks: the cluster id and the sender's node id), and then carries frames one way, dialer to
+// acceptor. Sending never blocks: each peer has a bounded queue; a full queue drops the frame
+// (Raft tolerates loss) and Send returns false. A lost connection is redialled with bounded
+// exponential backoff. A frame that fails its checksum or exceeds the size limit closes that
+// connection and is logged; it never crashes the node.
+//
+// Thread-safe. Owns its io_context and threads. Receiver callbacks run on transport threads,
+// never concurrently for one connection, and must not block.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <string_view>
+
+#include "util/status.h"
+
+namespace nds::net {
+
+class PeerReceiver {
+ public:
+  virtual ~PeerReceiver() = default;
+  // The first frame of an inbound connection. Returns the sending peer's id to accept the
+  // connection, or an error to close it (wrong cluster, unknown node).
+  virtual Result<uint64_t> OnHello(std::string_view hello) = 0;
+  // Every later frame of a connection accepted with `from`.
+  virtual void OnFrame(uint64_t from, std::string frame) = 0;
+};
+
+struct PeerTransportOptions {
+  std::string listen_address = "0.0.0.0";
+  uint16_t listen_port = 7778;  // 0 picks a free port (see port())
+  size_t threads = 1;
+  size_t frame_bytes_max = 64 << 20;
+  size_t queue_bytes_max = 128 << 20;  // per peer, frames waiting to be written
+  size_t queue_frames_max = 4096;      // per peer
+  std::chrono::milliseconds backoff_min{50};
+  std::chrono::milliseconds backoff_max{2'000};
+  std::chrono::milliseconds connect_timeout{2'000};
+  std::chrono::milliseconds hello_timeout{5'000};  // an inbound connection must say hello by then
+  size_t inbound_connections_max = 256;
+  // Sent as the first frame of every outbound connection.
+  std::string hello;
+};
+
+class PeerTransport {
+ public:
+  virtual ~PeerTransport() = default;
+
+  // Listens and starts the threads. `receiver` must outlive the transport. kUnavailable when the
+  // port is taken, kInvalidArgument for a bad address.
+  static Result<std::unique_ptr<PeerTransport>> Start(const PeerTransportOptions& options,
+                                                      PeerReceiver* receiver);
+
+  // Sets (or changes) where peer `id` is reached: "host:port". Idempotent.
+  virtual void SetPeer(uint64_t id, const std::string& address) = 0;
+  // Forgets a peer: its queue is dropped and its connection closed.
+  virtual void RemovePeer(uint64_t id) = 0;
+
+  // Queues `frame` for peer `id`. False (frame dropped) when the peer is unknown, its queue is
+  // full, or the frame exceeds frame_bytes_max.
+  virtual bool Send(uint64_t id, std::string frame) = 0;
+
+  // Bytes queued for `id` and not yet written (0 for an unknown peer): lets a snapshot sender
+  // apply back-pressure by waiting until the queue drains.
+  virtual size_t QueuedBytes(uint64_t id) const = 0;
+  // Whether the outbound connection to `id` is currently established.
+  virtual bool Connected(uint64_t id) const = 0;
+
+  virtual uint16_t port() const = 0;
+  // Closes every connection and joins the threads. Idempotent.
+  virtual void Stop() = 0;
+};
+
+}  // namespace nds::net
