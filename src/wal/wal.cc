@@ -442,6 +442,7 @@ Status Wal::MakeRoom(uint64_t framed_bytes) {
   NDS_ASSIGN_OR_RETURN(auto next, PrepareSegment(active_->seq + 1));
   NDS_RETURN_IF_ERROR(FlushActive());
   NDS_RETURN_IF_ERROR(PublishSegment(std::move(next)));
+  rolled_in_save_ = true;
   NDS_CHECK(write_offset_ + framed_bytes <= options_.segment_bytes, "record of {} bytes",
             framed_bytes);
   return Status::Ok();
@@ -466,7 +467,9 @@ Status Wal::FlushActive() {
 }
 
 Status Wal::Fail(Status s) {
-  if (s.code() == StatusCode::kNoSpace) return s;
+  // Clean only while this Save has sealed no segment: afterwards part of the batch is durable in
+  // a sealed segment, and memory and disk could disagree about the log's tail.
+  if (s.code() == StatusCode::kNoSpace && !rolled_in_save_) return s;
   return FailHard(s);
 }
 
@@ -541,6 +544,7 @@ Status Wal::Save(const raft::HardState& hs, const std::vector<raft::Entry>& entr
   }
   if (entries.empty() && !write_hs) return Status::Ok();
   buffer_.clear();
+  rolled_in_save_ = false;
   std::vector<EntryLoc> new_locs;
   new_locs.reserve(entries.size());
   for (const raft::Entry& e : entries) {
@@ -584,6 +588,7 @@ Status Wal::ApplySnapshot(const raft::SnapshotMetadata& meta) {
     }
   }
   buffer_.clear();
+  rolled_in_save_ = false;
   std::string payload = EncodeSnapshotMark({meta.index, meta.term, !keep});
   NDS_RETURN_IF_ERROR(MakeRoom(FramedBytes(payload.size())));
   AppendRecord(&buffer_, RecordType::kSnapshotMark, payload);

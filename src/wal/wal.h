@@ -22,8 +22,11 @@
 //
 // Errors at run time: kNoSpace from a write or a preallocation fails that Save cleanly (nothing in
 // memory changes; the bytes it may have left are zeroed by the next write; later Saves work once
-// space is back). Any other I/O error, and every failed fsync, makes the Wal unusable: that call
-// and every later one return kIoError, and the node must exit. An fsync is never retried.
+// space is back). The next segment is preallocated before the current one is sealed, so a full
+// disk shows there, while the Save can still fail cleanly; only a batch that already sealed a
+// segment (it spans two) turns a later kNoSpace into kIoError. Any other I/O error, and every
+// failed fsync, makes the Wal unusable: that call and every later one return kIoError, and the
+// node must exit. An fsync is never retried.
 //
 // Owner: node/ (one per data directory). Threading: Save(), ApplySnapshot() and Compact() run on
 // one writer thread at a time (the WAL thread); the raft::Storage methods may run concurrently on
@@ -101,8 +104,8 @@ class Wal final : public raft::Storage {
   // them; an empty `hs`, or one equal to the saved one, is not written; hs.commit may not exceed
   // the last index after the append. Errors: kInvalidArgument for input breaking those rules or an
   // entry too large for a segment (nothing written); kNoSpace (the Save failed cleanly: nothing
-  // changed in memory, though a prefix of the batch may have reached the disk, where replay lets
-  // the next Save's entries override it); kIoError (the Wal is now unusable).
+  // changed in memory; bytes it left in the active segment are zeroed by the next write; retry
+  // the same entries once space is back); kIoError (the Wal is now unusable).
   Status Save(const raft::HardState& hs, const std::vector<raft::Entry>& entries);
   Status Append(const std::vector<raft::Entry>& entries) { return Save({}, entries); }
   Status SaveHardState(const raft::HardState& hs) { return Save(hs, {}); }
@@ -183,6 +186,8 @@ class Wal final : public raft::Storage {
   std::shared_ptr<Segment> active_;
   uint64_t write_offset_ = 0;
   uint64_t dirty_end_ = 0;
+  // The current Save has sealed a segment (then even kNoSpace makes the Wal unusable).
+  bool rolled_in_save_ = false;
   std::string buffer_;
 };
 

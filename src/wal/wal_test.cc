@@ -381,6 +381,20 @@ TEST_F(WalTest, NoSpaceFromADiskFullOfBytesIsAlsoClean) {
   EXPECT_TRUE(wal->Append(MakeEntries(23, 200, 1)).ok());
 }
 
+TEST_F(WalTest, NoSpaceAfterABatchSealedASegmentMakesTheWalUnusable) {
+  auto wal = OpenOk();
+  ASSERT_TRUE(wal->Append(MakeEntries(1, 20, 1)).ok());
+  // The first roll of this batch succeeds, the second finds the disk full: part of the batch is
+  // already sealed in a segment, so the failure cannot be clean.
+  fs_.AddFault({FileOp::kPreallocate, false, "", 1, 1, StatusCode::kNoSpace});
+  EXPECT_EQ(wal->Append(MakeEntries(21, 300, 1)).code(), StatusCode::kIoError);
+  EXPECT_EQ(wal->Append(MakeEntries(21, 22, 1)).code(), StatusCode::kIoError);
+  wal.reset();
+  auto again = OpenOk();  // the disk still holds a valid log: the old one plus a prefix
+  EXPECT_GE(again->LastIndex(), LogIndex(20));
+  EXPECT_EQ(ReadAll(*again), MakeEntries(1, again->LastIndex().value, 1));
+}
+
 TEST_F(WalTest, AFailedFsyncMakesTheWalUnusableAndIsNeverRetried) {
   auto wal = OpenOk();
   ASSERT_TRUE(wal->Append(MakeEntries(1, 5, 1)).ok());
