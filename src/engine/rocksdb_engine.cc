@@ -1,0 +1,541 @@
+// The RocksDB engine (engine/rocksdb_engine.h): user keys in the "default" column family, the
+// applied index and format version in the "meta" column family, views as RocksDB snapshots,
+// checkpoints as rocksdb::Checkpoint. Every rocksdb::Status is checked and mapped to an nds Status
+// by FromRocks(); after a disk-full error the database is resumed (DB::Resume) before the next
+// write, so writes work again once space is freed.
+#include "engine/rocksdb_engine.h"
+
+#include <atomic>
+#include <cerrno>
+#include <cstdint>
+#include <filesystem>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <shared_mutex>
+#include <string>
+#include <string_view>
+#include <system_error>
+#include <utility>
+#include <vector>
+
+#include <fmt/format.h>
+#include <rocksdb/cache.h>
+#include <rocksdb/db.h>
+#include <rocksdb/filter_policy.h>
+#include <rocksdb/iterator.h>
+#include <rocksdb/listener.h>
+#include <rocksdb/options.h>
+#include <rocksdb/snapshot.h>
+#include <rocksdb/table.h>
+#include <rocksdb/utilities/checkpoint.h>
+#include <rocksdb/write_batch.h>
+#include <rocksdb/write_buffer_manager.h>
+#include <sys/stat.h>
+#include <sys/statvfs.h>
+
+#include "engine/file_util.h"
+#include "engine/rocksdb_logger.h"
+#include "util/coding.h"
+#include "util/thread_annotations.h"
+
+namespace nds::engine {
+namespace {
+
+constexpr std::string_view kMetaFamily = "meta";
+constexpr std::string_view kAppliedIndexKey = "applied_index";
+constexpr std::string_view kFormatVersionKey = "format_version";
+constexpr uint32_t kFormatVersion = 1;
+// The meta column family holds two small keys: a small memtable is plenty.
+constexpr size_t kMetaWriteBufferBytes = 1 << 20;
+// Data blocks of 16 KiB keep the index small (fewer entries per SST) and suit long scans.
+constexpr size_t kBlockBytes = 16 << 10;
+// A reopen after a failed write is attempted only with at least this much free space.
+constexpr uint64_t kReopenFreeBytesMin = 1 << 20;
+
+rocksdb::Slice ToSlice(std::string_view s) { return rocksdb::Slice(s.data(), s.size()); }
+std::string_view ToView(const rocksdb::Slice& s) { return std::string_view(s.data(), s.size()); }
+
+// Maps a RocksDB status to an nds Status; `what` names the operation for the message.
+Status FromRocks(const rocksdb::Status& s, std::string_view what) {
+  if (s.ok()) return Status::Ok();
+  std::string text = s.ToString();
+  std::string msg = fmt::format("rocksdb {}: {}", what, text);
+  if (s.IsNoSpace() || text.find("No space left on device") != std::string::npos) {
+    return NoSpace(std::move(msg));
+  }
+  if (s.IsCorruption()) return Corruption(std::move(msg));
+  return IoError(std::move(msg));
+}
+
+// The open database and its column-family handles. Shared (shared_ptr) by the engine and every
+// view and iterator, so that the database is closed only when the last of them is gone.
+// Thread-safe: rocksdb::DB is.
+struct Db {
+  ~Db() {
+    // Handles must go before the database; the last snapshot has been released by now.
+    if (data != nullptr) IgnoreError(FromRocks(db->DestroyColumnFamilyHandle(data), "close"), "");
+    if (meta != nullptr) IgnoreError(FromRocks(db->DestroyColumnFamilyHandle(meta), "close"), "");
+    if (db != nullptr) {
+      // With the WAL off, Close flushes the memtables; a failure loses only writes after the
+      // last flush, which the Raft log replays from the recovered applied index.
+      IgnoreError(FromRocks(db->Close(), "close"), "nothing to report to; recovery replays");
+    }
+  }
+
+  std::unique_ptr<rocksdb::DB> db;
+  rocksdb::ColumnFamilyHandle* data = nullptr;
+  rocksdb::ColumnFamilyHandle* meta = nullptr;
+};
+
+// A RocksDB snapshot, released when the last view or iterator using it is destroyed.
+struct Snapshot {
+  Snapshot(std::shared_ptr<Db> d, LogIndex index)
+      : db(std::move(d)), snapshot(db->db->GetSnapshot()), applied_index(index) {}
+  ~Snapshot() { db->db->ReleaseSnapshot(snapshot); }
+  Snapshot(const Snapshot&) = delete;
+  Snapshot& operator=(const Snapshot&) = delete;
+
+  std::shared_ptr<Db> db;
+  const rocksdb::Snapshot* snapshot;
+  LogIndex applied_index;
+};
+
+Result<std::optional<std::string>> GetFrom(const Db& db, const rocksdb::ReadOptions& options,
+                                           std::string_view key) {
+  std::string value;
+  rocksdb::Status s = db.db->Get(options, db.data, ToSlice(key), &value);
+  if (s.IsNotFound()) return std::optional<std::string>();
+  if (!s.ok()) return FromRocks(s, fmt::format("get of a key of {} bytes", key.size()));
+  return std::optional<std::string>(std::move(value));
+}
+
+// Not thread-safe (Iterator's contract). Holds its snapshot, so it stays usable even if its view
+// is destroyed first.
+class RocksIterator final : public Iterator {
+ public:
+  RocksIterator(std::shared_ptr<const Snapshot> snapshot, std::unique_ptr<rocksdb::Iterator> it)
+      : snapshot_(std::move(snapshot)), it_(std::move(it)) {}
+
+  void Seek(std::string_view target) override { it_->Seek(ToSlice(target)); }
+  bool Valid() const override { return it_->Valid(); }
+  void Next() override {
+    NDS_CHECK(it_->Valid());
+    it_->Next();
+  }
+  std::string_view key() const override {
+    NDS_CHECK(it_->Valid());
+    return ToView(it_->key());
+  }
+  std::string_view value() const override {
+    NDS_CHECK(it_->Valid());
+    return ToView(it_->value());
+  }
+  Status status() const override { return FromRocks(it_->status(), "iterator"); }
+
+ private:
+  // Declared first so that it is destroyed after it_, which reads through it.
+  std::shared_ptr<const Snapshot> snapshot_;
+  std::unique_ptr<rocksdb::Iterator> it_;
+};
+
+// Thread-safe: immutable after construction; RocksDB reads are thread-safe.
+class RocksView final : public View {
+ public:
+  explicit RocksView(std::shared_ptr<const Snapshot> snapshot) : snapshot_(std::move(snapshot)) {}
+
+  Result<std::optional<std::string>> Get(std::string_view key) const override {
+    rocksdb::ReadOptions options;
+    options.snapshot = snapshot_->snapshot;
+    return GetFrom(*snapshot_->db, options, key);
+  }
+
+  std::unique_ptr<Iterator> NewIterator() const override {
+    rocksdb::ReadOptions options;
+    options.snapshot = snapshot_->snapshot;
+    // A scan may cover the whole store (/getAll): it must not evict the working set from the
+    // block cache. Readahead is RocksDB's automatic one: it starts at 8 KiB after two reads of
+    // a file and doubles up to 256 KiB, so short listings read little and long scans stream.
+    options.fill_cache = false;
+    options.adaptive_readahead = true;
+    const Db& db = *snapshot_->db;
+    std::unique_ptr<rocksdb::Iterator> it(db.db->NewIterator(options, db.data));
+    return std::make_unique<RocksIterator>(snapshot_, std::move(it));
+  }
+
+  LogIndex applied_index() const override { return snapshot_->applied_index; }
+
+ private:
+  std::shared_ptr<const Snapshot> snapshot_;
+};
+
+// Returned after the database could not be reopened: every read reports `error`.
+class FailedIterator final : public Iterator {
+ public:
+  explicit FailedIterator(Status error) : error_(std::move(error)) {}
+  void Seek(std::string_view /*target*/) override {}
+  bool Valid() const override { return false; }
+  void Next() override { NDS_CHECK(false, "Next on an invalid iterator"); }
+  std::string_view key() const override { NDS_CHECK(false, "key of an invalid iterator"); }
+  std::string_view value() const override { NDS_CHECK(false, "value of an invalid iterator"); }
+  Status status() const override { return error_; }
+
+ private:
+  Status error_;
+};
+
+class FailedView final : public View {
+ public:
+  FailedView(Status error, LogIndex index) : error_(std::move(error)), index_(index) {}
+  Result<std::optional<std::string>> Get(std::string_view /*key*/) const override { return error_; }
+  std::unique_ptr<Iterator> NewIterator() const override {
+    return std::make_unique<FailedIterator>(error_);
+  }
+  LogIndex applied_index() const override { return index_; }
+
+ private:
+  Status error_;
+  LogIndex index_;
+};
+
+struct OpenedDb {
+  std::shared_ptr<Db> db;
+  LogIndex applied_index;
+};
+Result<OpenedDb> OpenDb(const std::string& dir, const RocksDbOptions& options);
+
+// Thread-safe. Writes are serialised by write_mu_ (the caller serialises them too); NewView takes
+// write_mu_ so that the snapshot and the applied index it reports belong to the same write.
+// db_ changes only when the database is reopened after a failed WAL write (under write_mu_ and
+// db_mu_ exclusively); readers copy it under db_mu_ shared.
+class RocksDbEngine final : public Engine {
+ public:
+  RocksDbEngine(std::string dir, const RocksDbOptions& options, OpenedDb opened)
+      : dir_(std::move(dir)),
+        options_(options),
+        db_(std::move(opened.db)),
+        applied_index_(opened.applied_index.value) {}
+
+  Result<std::optional<std::string>> Get(std::string_view key) const override {
+    std::shared_ptr<Db> db = CurrentDb();
+    if (db == nullptr) return Closed();
+    return GetFrom(*db, rocksdb::ReadOptions(), key);
+  }
+
+  Status Write(const WriteBatch& batch, LogIndex applied_index, bool sync) override;
+
+  LogIndex AppliedIndex() const override {
+    return LogIndex(applied_index_.load(std::memory_order_acquire));
+  }
+
+  std::unique_ptr<View> NewView() const override {
+    std::lock_guard lock(write_mu_);
+    std::shared_ptr<Db> db = CurrentDb();
+    if (db == nullptr) return std::make_unique<FailedView>(Closed(), AppliedIndex());
+    auto snapshot = std::make_shared<const Snapshot>(std::move(db), AppliedIndex());
+    return std::make_unique<RocksView>(std::move(snapshot));
+  }
+
+  Status Checkpoint(const std::string& dir) const override;
+  EngineStats Stats() const override;
+  std::string_view Name() const override { return "rocksdb"; }
+
+ private:
+  std::shared_ptr<Db> CurrentDb() const {
+    std::shared_lock lock(db_mu_);
+    return db_;
+  }
+  Status Closed() const {
+    return IoError(
+        fmt::format("rocksdb engine {}: closed after a failed reopen ({}); the next "
+                    "write tries again",
+                    dir_, last_error_message_));
+  }
+  Status BuildBatch(const Db& db, const WriteBatch& batch, LogIndex applied_index,
+                    rocksdb::WriteBatch* out);
+  // After a failed write RocksDB refuses writes until it recovers: with the WAL off, DB::Resume
+  // (which flushes); with the WAL on, a reopen (RocksDB 7.8 cannot resume past a failed WAL
+  // append: it keeps appending to the damaged WAL file). Tries once per call.
+  Status RecoverIfNeeded() NDS_REQUIRES(write_mu_);
+  Status Reopen() NDS_REQUIRES(write_mu_);
+  Status Failed(Status status) NDS_REQUIRES(write_mu_) {
+    recovery_needed_ = true;
+    last_error_message_ = status.message();
+    return status;
+  }
+
+  const std::string dir_;
+  const RocksDbOptions options_;
+  mutable std::shared_mutex db_mu_;
+  // Null only after a failed reopen.
+  std::shared_ptr<Db> db_ NDS_GUARDED_BY(db_mu_);
+  mutable std::mutex write_mu_;
+  // Set when a write or flush failed: RocksDB may be in its background-error (read-only) state.
+  bool recovery_needed_ NDS_GUARDED_BY(write_mu_) = false;
+  std::string last_error_message_ NDS_GUARDED_BY(write_mu_);
+  // Written under write_mu_ after each successful write; read without it by AppliedIndex().
+  std::atomic<uint64_t> applied_index_;
+};
+
+Status RocksDbEngine::BuildBatch(const Db& db, const WriteBatch& batch, LogIndex applied_index,
+                                 rocksdb::WriteBatch* out) {
+  for (const WriteBatch::Op& op : batch.ops()) {
+    rocksdb::Status s;
+    switch (op.type) {
+      case WriteBatch::OpType::kPut:
+        s = out->Put(db.data, ToSlice(op.key), ToSlice(op.value));
+        break;
+      case WriteBatch::OpType::kDelete:
+        s = out->Delete(db.data, ToSlice(op.key));
+        break;
+      case WriteBatch::OpType::kDeleteRange:
+        // An empty or inverted range removes nothing; RocksDB rejects inverted ranges.
+        if (op.key < op.value) s = out->DeleteRange(db.data, ToSlice(op.key), ToSlice(op.value));
+        break;
+    }
+    if (!s.ok()) return FromRocks(s, "building a write batch");
+  }
+  std::string index;
+  PutFixed64(&index, applied_index.value);
+  return FromRocks(out->Put(db.meta, ToSlice(kAppliedIndexKey), ToSlice(index)),
+                   "building a write batch");
+}
+
+Status RocksDbEngine::RecoverIfNeeded() {
+  if (!recovery_needed_) return Status::Ok();
+  std::shared_ptr<Db> db = CurrentDb();
+  if (options_.disable_wal && db != nullptr) {
+    rocksdb::Status s = db->db->Resume();
+    if (s.IsBusy()) return NoSpace("rocksdb resume: a recovery is already in progress");
+    NDS_RETURN_IF_ERROR(FromRocks(s, "resume after a failed write"));
+  } else {
+    db.reset();
+    NDS_RETURN_IF_ERROR(Reopen());
+  }
+  recovery_needed_ = false;
+  return Status::Ok();
+}
+
+Status RocksDbEngine::Reopen() {
+  std::unique_lock lock(db_mu_);
+  if (db_ != nullptr && db_.use_count() > 1) {
+    // Views and iterators hold the old database open (and its lock file).
+    return Unavailable(
+        fmt::format("rocksdb engine {}: after a failed write ({}), writes resume "
+                    "once the open views are closed",
+                    dir_, last_error_message_));
+  }
+  if (db_ != nullptr) {
+    // Reopening needs room for a new WAL and MANIFEST: do not close a working (readable)
+    // database while the disk is still full.
+    struct statvfs fs {};
+    if (::statvfs(dir_.c_str(), &fs) == 0 &&
+        static_cast<uint64_t>(fs.f_bavail) * fs.f_frsize < kReopenFreeBytesMin) {
+      return NoSpace(
+          fmt::format("rocksdb engine {}: the disk is still full ({})", dir_, last_error_message_));
+    }
+  }
+  db_.reset();  // closes the database: every acknowledged write is in its WAL
+  Result<OpenedDb> opened = OpenDb(dir_, options_);
+  if (!opened.ok()) return opened.status();
+  if (opened->applied_index != AppliedIndex()) {
+    return IoError(fmt::format("rocksdb engine {}: reopened at applied index {}, expected {}", dir_,
+                               opened->applied_index, AppliedIndex()));
+  }
+  db_ = std::move(opened->db);
+  return Status::Ok();
+}
+
+Status RocksDbEngine::Write(const WriteBatch& batch, LogIndex applied_index, bool sync) {
+  std::lock_guard lock(write_mu_);
+  NDS_CHECK(applied_index >= AppliedIndex(), "applied index {} after {}", applied_index,
+            AppliedIndex());
+  NDS_RETURN_IF_ERROR(RecoverIfNeeded());
+  std::shared_ptr<Db> db = CurrentDb();
+  NDS_CHECK(db != nullptr);  // RecoverIfNeeded reopened it
+  rocksdb::WriteBatch rocks_batch;
+  NDS_RETURN_IF_ERROR(BuildBatch(*db, batch, applied_index, &rocks_batch));
+  rocksdb::WriteOptions options;
+  options.disableWAL = options_.disable_wal;
+  options.sync = sync && !options_.disable_wal;
+  rocksdb::Status s = db->db->Write(options, &rocks_batch);
+  if (!s.ok()) {
+    return Failed(FromRocks(s, fmt::format("write of a batch of {} ops", batch.ops().size())));
+  }
+  applied_index_.store(applied_index.value, std::memory_order_release);
+  if (sync && options_.disable_wal) {
+    // No WAL: durability comes from flushing the memtables of both column families, atomically
+    // (atomic_flush), so the applied index on disk always matches the data on disk. A failure
+    // here leaves the batch visible but not durable; the caller must treat it as fatal.
+    rocksdb::FlushOptions flush;
+    flush.wait = true;
+    flush.allow_write_stall = true;
+    s = db->db->Flush(flush, {db->data, db->meta});
+    if (!s.ok()) return Failed(FromRocks(s, "flush of a synced write"));
+  }
+  return Status::Ok();
+}
+
+Status RocksDbEngine::Checkpoint(const std::string& dir) const {
+  std::error_code ec;
+  if (std::filesystem::exists(dir, ec) || ec) {
+    return ec ? IoError(fmt::format("checkpoint {}: {}", dir, ec.message()))
+              : AlreadyExists(fmt::format("checkpoint {}: already exists", dir));
+  }
+  std::shared_ptr<Db> db = CurrentDb();
+  if (db == nullptr) return Closed();
+  rocksdb::Checkpoint* raw = nullptr;
+  NDS_RETURN_IF_ERROR(FromRocks(rocksdb::Checkpoint::Create(db->db.get(), &raw), "checkpoint"));
+  std::unique_ptr<rocksdb::Checkpoint> checkpoint(raw);
+  // log_size_for_flush 0: flush first, so that the copy is made of SST files (hard links when
+  // on the same file system) and holds every write, even with the WAL off.
+  NDS_RETURN_IF_ERROR(FromRocks(checkpoint->CreateCheckpoint(dir, /*log_size_for_flush=*/0),
+                                fmt::format("checkpoint into {}", dir)));
+  // RocksDB syncs the files and the new directory; the entry in the parent needs an fsync too.
+  return SyncDir(ParentDir(dir));
+}
+
+EngineStats RocksDbEngine::Stats() const {
+  EngineStats stats;
+  std::shared_ptr<Db> db = CurrentDb();
+  if (db == nullptr) return stats;
+  uint64_t value = 0;
+  if (db->db->GetIntProperty(db->data, "rocksdb.estimate-num-keys", &value)) {
+    stats.keys_estimate = value;
+  }
+  if (db->db->GetIntProperty(db->data, "rocksdb.estimate-live-data-size", &value)) {
+    stats.bytes_estimate = value;
+  }
+  if (db->db->GetIntProperty(db->data, "rocksdb.cur-size-all-mem-tables", &value)) {
+    stats.bytes_estimate += value;
+  }
+  return stats;
+}
+
+// Turns RocksDB's automatic recovery from background errors off. Its recovery from a full disk
+// polls for free space every few seconds in a thread of its own, and while it runs DB::Resume()
+// answers Busy; with it off, the engine's next Write resumes the database itself, at once, as
+// soon as space has been freed. Thread-safe (stateless).
+class ManualRecoveryListener final : public rocksdb::EventListener {
+ public:
+  void OnErrorRecoveryBegin(rocksdb::BackgroundErrorReason /*reason*/, rocksdb::Status /*error*/,
+                            bool* auto_recovery) override {
+    *auto_recovery = false;
+  }
+};
+
+rocksdb::Options MakeOptions(const RocksDbOptions& o) {
+  rocksdb::Options options;
+  options.create_if_missing = true;
+  options.create_missing_column_families = true;
+  // Flushes of the two column families commit together: with the WAL off, the applied index
+  // recovered after a crash always describes exactly the data recovered.
+  options.atomic_flush = true;
+  options.write_buffer_size = o.write_buffer_bytes;
+  options.max_write_buffer_number = 2;
+  // All memtables together (both column families, active and flushing) stay under this.
+  options.write_buffer_manager =
+      std::make_shared<rocksdb::WriteBufferManager>(2 * o.write_buffer_bytes);
+  options.max_open_files = o.open_files_max;
+  options.max_background_jobs = 2;
+  // The info log is ours (BoundedFileLogger, set by the caller); these bound RocksDB's own
+  // logger should it ever be used instead.
+  options.keep_log_file_num = o.log_files_max;
+  options.max_log_file_size = o.log_file_bytes_max;
+  options.avoid_flush_during_shutdown = false;
+  options.listeners.push_back(std::make_shared<ManualRecoveryListener>());
+
+  rocksdb::BlockBasedTableOptions table;
+  table.block_cache = rocksdb::NewLRUCache(o.block_cache_bytes);
+  // Index and filter blocks are charged to the block cache instead of living in each table
+  // reader: memory stays bounded however many SST files there are.
+  table.cache_index_and_filter_blocks = true;
+  table.pin_l0_filter_and_index_blocks_in_cache = true;
+  table.block_size = kBlockBytes;
+  table.filter_policy.reset(rocksdb::NewBloomFilterPolicy(10));
+  options.table_factory.reset(rocksdb::NewBlockBasedTableFactory(table));
+  return options;
+}
+
+// Reads the meta keys of a freshly opened database; writes the format version into a new one.
+Result<LogIndex> LoadMeta(Db& db, const std::string& dir) {
+  std::string version;
+  rocksdb::Status s =
+      db.db->Get(rocksdb::ReadOptions(), db.meta, ToSlice(kFormatVersionKey), &version);
+  if (s.IsNotFound()) {
+    std::string index_probe;
+    rocksdb::Status p =
+        db.db->Get(rocksdb::ReadOptions(), db.meta, ToSlice(kAppliedIndexKey), &index_probe);
+    if (!p.IsNotFound()) {
+      return p.ok() ? Corruption(fmt::format("rocksdb engine {}: applied index without a format "
+                                             "version",
+                                             dir))
+                    : FromRocks(p, fmt::format("open {}", dir));
+    }
+    std::string encoded;
+    PutFixed32(&encoded, kFormatVersion);
+    rocksdb::WriteOptions sync;
+    sync.sync = true;
+    NDS_RETURN_IF_ERROR(
+        FromRocks(db.db->Put(sync, db.meta, ToSlice(kFormatVersionKey), ToSlice(encoded)),
+                  fmt::format("write the format version into {}", dir)));
+    return LogIndex(0);
+  }
+  NDS_RETURN_IF_ERROR(FromRocks(s, fmt::format("open {}", dir)));
+  if (version.size() != 4 || DecodeFixed32(version.data()) != kFormatVersion) {
+    return Corruption(
+        fmt::format("rocksdb engine {}: unknown format version ({} bytes)", dir, version.size()));
+  }
+  std::string index;
+  s = db.db->Get(rocksdb::ReadOptions(), db.meta, ToSlice(kAppliedIndexKey), &index);
+  if (s.IsNotFound()) return LogIndex(0);
+  NDS_RETURN_IF_ERROR(FromRocks(s, fmt::format("open {}", dir)));
+  if (index.size() != 8) {
+    return Corruption(
+        fmt::format("rocksdb engine {}: applied index of {} bytes, want 8", dir, index.size()));
+  }
+  return LogIndex(DecodeFixed64(index.data()));
+}
+
+Result<OpenedDb> OpenDb(const std::string& dir, const RocksDbOptions& options) {
+  if (::mkdir(dir.c_str(), 0755) != 0 && errno != EEXIST) {
+    return ErrnoStatus(errno, "create engine directory", dir);
+  }
+  rocksdb::Options db_options = MakeOptions(options);
+  NDS_ASSIGN_OR_RETURN(
+      db_options.info_log,
+      BoundedFileLogger::Open(dir, options.log_file_bytes_max, options.log_files_max,
+                              rocksdb::InfoLogLevel::INFO_LEVEL));
+  rocksdb::ColumnFamilyOptions meta_options(db_options);
+  meta_options.write_buffer_size = kMetaWriteBufferBytes;
+  std::vector<rocksdb::ColumnFamilyDescriptor> families = {
+      rocksdb::ColumnFamilyDescriptor(rocksdb::kDefaultColumnFamilyName,
+                                      rocksdb::ColumnFamilyOptions(db_options)),
+      rocksdb::ColumnFamilyDescriptor(std::string(kMetaFamily), meta_options)};
+  std::vector<rocksdb::ColumnFamilyHandle*> handles;
+  rocksdb::DB* raw = nullptr;
+  rocksdb::Status s =
+      rocksdb::DB::Open(rocksdb::DBOptions(db_options), dir, families, &handles, &raw);
+  NDS_RETURN_IF_ERROR(FromRocks(s, fmt::format("open {}", dir)));
+  auto db = std::make_shared<Db>();
+  db->db.reset(raw);
+  NDS_CHECK(handles.size() == 2);
+  db->data = handles[0];
+  db->meta = handles[1];
+  NDS_ASSIGN_OR_RETURN(LogIndex applied_index, LoadMeta(*db, dir));
+  return OpenedDb{std::move(db), applied_index};
+}
+
+}  // namespace
+
+Result<std::unique_ptr<Engine>> OpenRocksDbEngine(const std::string& dir,
+                                                  const RocksDbOptions& options) {
+  if (options.write_buffer_bytes == 0 || options.block_cache_bytes == 0 ||
+      options.log_files_max == 0 || options.open_files_max <= 0) {
+    return InvalidArgument("rocksdb engine options: sizes and counts must be positive");
+  }
+  NDS_ASSIGN_OR_RETURN(OpenedDb opened, OpenDb(dir, options));
+  return std::unique_ptr<Engine>(std::make_unique<RocksDbEngine>(dir, options, std::move(opened)));
+}
+
+}  // namespace nds::engine
