@@ -180,6 +180,21 @@ TEST(Lease, NoLeaseOnceALeadershipTransferStarted) {
   EXPECT_FALSE(net.node(1).HasLeaderLease());
 }
 
+TEST(Lease, RestartedVoterGrantsNoVoteForAnElectionTimeout) {
+  // The restarted node may have acknowledged a heartbeat round that a leader's lease relies on.
+  Network net(3, 0, [](Config* c) { c->pre_vote = false; });
+  net.Elect(1);
+  net.Restart(NodeId(2));
+  const Term term = net.node(2).GetStatus().term;
+  ASSERT_TRUE(net.node(2).Step(VoteRequest(3, 2, term.value + 1, 100)).ok());
+  EXPECT_EQ(net.node(2).GetStatus().vote, NodeId(1));  // ignored: still quiet
+  EXPECT_EQ(net.node(2).GetStatus().term, term);
+  net.Isolate(2);
+  net.Tick(2, 10);
+  ASSERT_TRUE(net.node(2).Step(VoteRequest(3, 2, term.value + 1, 100)).ok());
+  EXPECT_EQ(net.node(2).GetStatus().vote, NodeId(3));
+}
+
 TEST(Election, RandomizedTimeoutsElectASingleLeaderWithoutHelp) {
   Network net(5);
   net.TickAllAndStabilize(40);

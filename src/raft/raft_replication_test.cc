@@ -71,6 +71,18 @@ TEST(FlowControl, WindowReopensWhenTheFollowerAcks) {
   EXPECT_EQ(net.node(2).GetStatus().commit, net.node(1).GetStatus().commit);
 }
 
+TEST(FlowControl, UnreachableFollowerDropsBackToProbing) {
+  Network net(3);
+  net.Elect(1);
+  ASSERT_EQ(net.node(1).GetStatus().progress[1].state, "replicate");
+  net.node(1).ReportUnreachable(NodeId(2));
+  EXPECT_EQ(net.node(1).GetStatus().progress[1].state, "probe");
+  ASSERT_TRUE(net.node(1).Propose("x").ok());
+  net.Stabilize();
+  EXPECT_EQ(net.node(1).GetStatus().progress[1].state, "replicate");
+  EXPECT_EQ(net.node(2).GetStatus().commit, net.node(1).GetStatus().commit);
+}
+
 TEST(FlowControl, CatchUpBatchesManyEntriesPerMessageUpToMaxMsgBytes) {
   Network net(3, 0, [](Config* c) { c->max_msg_bytes = 300; });
   net.Elect(1);
