@@ -5,6 +5,7 @@
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
+#include <unistd.h>
 
 #include <fmt/format.h>
 
@@ -29,6 +30,9 @@ std::string OneLine(std::string_view text) {
 Result<std::string> ReadInput(const std::string& path, size_t bytes_max) {
   const bool is_stdin = path == "-";
   const std::string name = is_stdin ? "stdin" : fmt::format("'{}'", path);
+  if (is_stdin && isatty(STDIN_FILENO)) {
+    std::fputs("nds: reading from stdin; end with Ctrl-D\n", stderr);
+  }
   FILE* file = is_stdin ? stdin : std::fopen(path.c_str(), "rb");
   if (file == nullptr) {
     return InvalidArgument(fmt::format("cannot open {} ({})", name, std::strerror(errno)));

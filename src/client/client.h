@@ -121,19 +121,33 @@ class Client {
                     size_t page_keys = 1000);
 
   // --- Key-value routes for scripts (/set, /get, /rm, /is, /clear) ---
-  // Keys up to 64 and values up to 256 code points (the server checks; 400 -> kInvalidArgument).
+  // They share one key space with the blob routes. Keys up to 64 and values up to 256 code
+  // points: the server checks and answers 400 (kInvalidArgument).
+  // Set: writes `value` under `key`.
   Status Set(std::string_view key, std::string_view value);
+  // KvGet: the value; kNotFound when missing.
   Result<std::string> KvGet(std::string_view key);
-  Status Rm(std::string_view key);  // kNotFound when missing
+  // Rm: removes `key`; kNotFound when missing (also, rarely, when a retry follows a removal
+  // whose reply was lost).
+  Status Rm(std::string_view key);
+  // Is: whether `key` exists (404 is false, not an error).
   Result<bool> Is(std::string_view key);
-  Status Clear();  // removes every key (not secrets), atomically
+  // Clear: removes every key (not secrets) in one atomic write.
+  Status Clear();
 
-  // --- Cluster ---
+  // --- Cluster (the node asked answers; see shared/API.md "Cluster and roles") ---
+  // The node's /status. Fields the node leaves out keep their zero defaults; kIoError when the
+  // reply is not a JSON object.
   Result<NodeStatus> GetStatus();
-  Result<std::string> Role();  // "goose" or "duck"
+  // "goose" on the leader holding a lease, "duck" elsewhere (the body, trimmed).
+  Result<std::string> Role();
+  // Every member as the node sees it; kIoError for a reply that is not a JSON list.
   Result<std::vector<MemberInfo>> Members();
-  Status RemoveMember(NodeId id);    // kNotFound for an unknown id
-  Status TransferLeader(NodeId to);  // never retried
+  // Removes member `id` from the configuration; kNotFound for an unknown id, kInvalidArgument
+  // for kNoNode.
+  Status RemoveMember(NodeId id);
+  // Hands leadership to member `to`. Never retried; kInvalidArgument for kNoNode.
+  Status TransferLeader(NodeId to);
 
   // --- Secrets (/secrets/{id}) ---
   // Returns the key (base64url) that alone can retrieve `plaintext`. Never retried: a retry
