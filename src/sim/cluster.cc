@@ -101,8 +101,18 @@ Status Cluster::Tick() {
     if (!s.ok())
       Trace(fmt::format("node {} refused {}: {}", m.to, raft::ToString(m), s.ToString()));
   }
+  uint64_t sent_before = network_->stats().sent;
+  sent_this_tick_.clear();
   for (auto& [id, n] : nodes_) {
     if (n->running) NDS_RETURN_IF_ERROR(HandleReadies(n.get()));
+  }
+  uint64_t sent = network_->stats().sent - sent_before;
+  if (sent > options_.messages_per_tick_max) {
+    std::string kinds;
+    for (const auto& [type, count] : sent_this_tick_) {
+      kinds += fmt::format(" {}={}", raft::MessageTypeName(type), count);
+    }
+    return Corruption(fmt::format("message storm: {} messages sent in one tick:{}", sent, kinds));
   }
   return CheckAfterTick();
 }
@@ -144,7 +154,7 @@ Status Cluster::HandleReady(Node* n, bool* crashed) {
   if (early) {
     SendMessages(rd.messages, /*durable_only=*/true);
   } else {
-    for (const raft::Message& m : rd.messages) network_->Send(m, now_ticks_);
+    for (const raft::Message& m : rd.messages) Send(m);
   }
   NDS_RETURN_IF_ERROR(ApplyCommitted(n, rd));
   for (const raft::ReadState& rs : rd.read_states) {
@@ -159,9 +169,14 @@ Status Cluster::HandleReady(Node* n, bool* crashed) {
   return Status::Ok();
 }
 
+void Cluster::Send(const raft::Message& m) {
+  ++sent_this_tick_[m.type];
+  network_->Send(m, now_ticks_);
+}
+
 void Cluster::SendMessages(const std::vector<raft::Message>& msgs, bool durable_only) {
   for (const raft::Message& m : msgs) {
-    if (raft::MessageNeedsDurableState(m.type) == durable_only) network_->Send(m, now_ticks_);
+    if (raft::MessageNeedsDurableState(m.type) == durable_only) Send(m);
   }
 }
 
@@ -226,7 +241,7 @@ Status Cluster::Persist(Node* n, const raft::Ready& rd, bool* crashed) {
     *crashed = true;
     return Status::Ok();
   }
-  if (rd.must_sync) n->disk.Sync();
+  if (rd.must_sync && !options_.break_fsync) n->disk.Sync();
   return Status::Ok();
 }
 
@@ -276,6 +291,7 @@ Status Cluster::CheckAfterTick() {
     if (st.role == raft::Role::kLeader) NDS_RETURN_IF_ERROR(checker_.OnLeader(id, st.term));
     if (n->raw->HasLeaderLease()) lease_holders.push_back(id);
   }
+  if (!lease_holders.empty()) ++lease_held_ticks_;
   return checker_.CheckLeases(lease_holders);
 }
 

@@ -46,9 +46,15 @@ struct ClusterOptions {
   // state, as raw_node.h's sketch lists them; a crash that keeps the entries but not the hard
   // state then leaves a log whose last term is above the saved term (see docs/simulation.md).
   bool term_vote_before_entries = true;
+  // Deliberately wrong, to show the checkers can fail: never fsync (writes stay unsynced until a
+  // crash keeps a random prefix of them).
+  bool break_fsync = false;
   // Readies handled per node per tick, at most (each Ready is followed by Advance; a core that
   // kept producing Readies forever would be a bug, reported as a failure).
   int readies_per_tick_max = 64;
+  // Messages sent in one tick by all nodes together, at most: more is a message storm (a
+  // liveness bug of its own), reported as a failure rather than left to slow the run down.
+  uint64_t messages_per_tick_max = 5'000;
 };
 
 // Something the clients of the simulation may wait for.
@@ -122,6 +128,8 @@ class Cluster {
   Network& network() { return *network_; }
   const SafetyChecker& checker() const { return checker_; }
   uint64_t now_ticks() const { return now_ticks_; }
+  // Ticks at whose end some node held a leader lease (shows that the lease check was exercised).
+  uint64_t lease_held_ticks() const { return lease_held_ticks_; }
 
  private:
   struct Node;
@@ -132,6 +140,7 @@ class Cluster {
   Status Persist(Node* n, const raft::Ready& rd, bool* crashed);
   Status ApplyCommitted(Node* n, const raft::Ready& rd);
   Status CheckAfterTick();
+  void Send(const raft::Message& m);
   void SendMessages(const std::vector<raft::Message>& msgs, bool durable_only);
   Node* Find(NodeId id) const;
   void Trace(const std::string& line) const;
@@ -144,6 +153,8 @@ class Cluster {
   std::map<NodeId, std::unique_ptr<Node>> nodes_;
   uint64_t next_node_id_ = 1;
   uint64_t now_ticks_ = 0;
+  uint64_t lease_held_ticks_ = 0;
+  std::map<raft::MessageType, uint64_t> sent_this_tick_;  // for the message storm report
   SafetyChecker checker_;
   std::vector<ClusterEvent> events_;
 };

@@ -28,7 +28,7 @@ struct NetworkOptions {
   uint64_t long_delay_per_million = 0;
   uint64_t long_delay_ticks_max = 20;
   // Messages in flight at once; beyond it new messages are dropped (and counted).
-  size_t in_flight_max = 100'000;
+  size_t in_flight_max = 20'000;
 };
 
 struct NetworkStats {

@@ -45,6 +45,10 @@ int main(int argc, char** argv) {
   bool entries_first = false;
   app.add_flag("--entries-before-term-vote", entries_first,
                "persist a Ready's entries before its new term/vote (see docs/simulation.md)");
+  app.add_flag("--break-read-index", options.break_read_index,
+               "deliberately wrong: clients read without ReadIndex (the checker must object)");
+  app.add_flag("--break-fsync", options.break_fsync,
+               "deliberately wrong: nodes never fsync (the checkers must object)");
   app.add_flag("--trace", options.trace_all, "print every trace line to stderr");
   app.add_flag("-v,--verbose", verbose, "print each run's fault mix");
   try {

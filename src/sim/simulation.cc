@@ -56,18 +56,20 @@ std::string FaultMix::Describe() const {
 
 std::string SimResult::Summary() const {
   return fmt::format(
-      "{} ticks={} ops={} (ok {}, failed {}, indeterminate {}) crashes={} restarts={} "
-      "partitions={} swizzles={} conf_changes={} max_term={} msgs={} dropped={} lin={} "
+      "{} ticks={} ops={} (ok {}, reads {}, failed {}, indeterminate {}) lease_ticks={} crashes={} "
+      "restarts={} partitions={} swizzles={} conf_changes={} max_term={} msgs={} dropped={} lin={} "
       "check_steps={}",
-      ok ? "ok" : "FAILED", ticks, ops, ops_ok, ops_failed, ops_indeterminate, crashes, restarts,
-      partitions, swizzles, conf_changes, terms, messages_sent, messages_dropped,
-      VerdictName(linearizability), check_steps);
+      ok ? "ok" : "FAILED", ticks, ops, ops_ok, reads_ok, ops_failed, ops_indeterminate,
+      lease_held_ticks, crashes, restarts, partitions, swizzles, conf_changes, terms, messages_sent,
+      messages_dropped, VerdictName(linearizability), check_steps);
 }
 
 std::string ReplayCommand(const SimOptions& o) {
   return fmt::format("nds-sim --seed={} --steps={} --nodes={} --clients={} --keys={}{}", o.seed,
                      o.steps, o.nodes, o.clients, o.keys,
-                     o.term_vote_before_entries ? "" : " --entries-before-term-vote");
+                     std::string(o.term_vote_before_entries ? "" : " --entries-before-term-vote") +
+                         (o.break_read_index ? " --break-read-index" : "") +
+                         (o.break_fsync ? " --break-fsync" : ""));
 }
 
 namespace {
@@ -149,6 +151,7 @@ Simulation::Simulation(const SimOptions& options)
   co.crash_before_sync_per_million = faults_.crash_before_sync_per_million;
   co.disk_failure_per_million = faults_.disk_failure_per_million;
   co.term_vote_before_entries = options.term_vote_before_entries;
+  co.break_fsync = options.break_fsync;
   cluster_ = std::make_unique<Cluster>(co, net, rng_.Fork(),
                                        [this](const std::string& line) { Trace(line); });
   for (int i = 0; i < options.clients; ++i) {
@@ -174,6 +177,7 @@ SimResult Simulation::Run() {
   if (s.ok()) s = CheckLiveness();
   if (s.ok()) s = CheckHistory();
   result_.ticks = cluster_->now_ticks();
+  result_.lease_held_ticks = cluster_->lease_held_ticks();
   const NetworkStats& ns = cluster_->network().stats();
   result_.messages_sent = ns.sent;
   result_.messages_dropped = ns.dropped_random + ns.dropped_cut + ns.dropped_overflow;
@@ -406,7 +410,15 @@ void Simulation::Issue(Client& c) {
   ++result_.ops;
   size_t index = static_cast<size_t>(&c - clients_.data());
   Status s;
-  if (op.kind == OpKind::kRead) {
+  if (op.kind == OpKind::kRead && options_.break_read_index) {
+    if (!cluster_->IsRunning(node)) {
+      s = Unavailable("node down");
+    } else {
+      s = Finish(c, OpOutcome::kOk, cluster_->Read(node, op.key));
+      IgnoreError(s, "a fresh handle completes");
+      return;
+    }
+  } else if (op.kind == OpKind::kRead) {
     std::string context = fmt::format("r{}", c.op);
     s = cluster_->ReadIndex(node, context);
     if (s.ok()) waiting_read_[context] = index;
@@ -429,7 +441,10 @@ Status Simulation::Finish(Client& c, OpOutcome outcome, std::optional<std::strin
   switch (outcome) {
     case OpOutcome::kOk:
       ++result_.ops_ok;
-      if (op.kind == OpKind::kRead) c.last_seen[op.key] = observed;
+      if (op.kind == OpKind::kRead) {
+        c.last_seen[op.key] = observed;
+        ++result_.reads_ok;
+      }
       if (op.kind == OpKind::kWrite || (op.kind == OpKind::kCas && swapped)) {
         c.last_seen[op.key] = op.value;
       }

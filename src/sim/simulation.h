@@ -53,6 +53,10 @@ struct SimOptions {
   std::optional<FaultMix> faults;  // default: FaultMix::FromSeed(seed)
   // See ClusterOptions::term_vote_before_entries.
   bool term_vote_before_entries = true;
+  // Deliberately wrong behaviours, for tests that show the checkers catch them: clients read a
+  // node's state machine directly instead of through ReadIndex (stale reads); nodes never fsync.
+  bool break_read_index = false;
+  bool break_fsync = false;
   bool trace_all = false;        // print every trace line to stderr as it happens
   size_t trace_tail_lines = 80;  // lines of trace kept for a failure report
   CheckOptions check;
@@ -65,6 +69,7 @@ struct SimResult {
   FaultMix faults;
   uint64_t ticks = 0;
   uint64_t ops = 0, ops_ok = 0, ops_failed = 0, ops_indeterminate = 0;
+  uint64_t reads_ok = 0, lease_held_ticks = 0;
   uint64_t crashes = 0, restarts = 0, partitions = 0, swizzles = 0, conf_changes = 0;
   uint64_t terms = 0;  // the highest term reached
   uint64_t messages_sent = 0, messages_dropped = 0;
