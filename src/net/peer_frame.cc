@@ -1,0 +1,123 @@
+// The peer frame codec: header encoding and the stream decoder (peer_frame.h,
+// docs/formats/peer.md).
+#include "net/peer_frame.h"
+
+#include <algorithm>
+#include <cstring>
+
+#include <fmt/core.h>
+
+#include "util/check.h"
+#include "util/coding.h"
+#include "util/crc32c.h"
+
+namespace nds::net {
+namespace {
+
+// An empty buffer larger than this is freed, so that one long frame does not pin its memory for
+// the connection's lifetime.
+constexpr size_t kIdleBufferBytesMax = 4 * kPeerReadChunkBytes;
+
+}  // namespace
+
+PeerFrameHeaderBytes EncodePeerFrameHeader(std::string_view payload) {
+  NDS_CHECK(payload.size() <= kPeerFramePayloadBytesLimit, "payload of {} bytes", payload.size());
+  PeerFrameHeaderBytes header;
+  std::memcpy(header.data(), kPeerFrameMagic.data(), kPeerFrameMagic.size());
+  EncodeFixed32(header.data() + 4, static_cast<uint32_t>(payload.size()));
+  EncodeFixed32(header.data() + 8, crc32c::Value(payload));
+  return header;
+}
+
+std::string EncodePeerFrame(std::string_view payload) {
+  const PeerFrameHeaderBytes header = EncodePeerFrameHeader(payload);
+  std::string frame;
+  frame.reserve(header.size() + payload.size());
+  frame.append(header.data(), header.size());
+  frame.append(payload);
+  return frame;
+}
+
+Result<PeerFrameHeader> DecodePeerFrameHeader(std::string_view header, size_t payload_bytes_max) {
+  if (header.size() < kPeerFrameHeaderBytes) {
+    return InvalidArgument(
+        fmt::format("a frame header needs {} bytes, got {}", kPeerFrameHeaderBytes, header.size()));
+  }
+  if (header.substr(0, kPeerFrameMagic.size()) != kPeerFrameMagic) {
+    return Corruption("bad frame magic (not an nds peer stream, or lost framing)");
+  }
+  PeerFrameHeader decoded;
+  decoded.payload_bytes = DecodeFixed32(header.data() + 4);
+  decoded.payload_crc = DecodeFixed32(header.data() + 8);
+  if (decoded.payload_bytes > payload_bytes_max) {
+    return ResourceExhausted(fmt::format("frame of {} bytes exceeds the limit of {} bytes",
+                                         decoded.payload_bytes, payload_bytes_max));
+  }
+  return decoded;
+}
+
+PeerFrameDecoder::PeerFrameDecoder(size_t payload_bytes_max)
+    : payload_bytes_max_(payload_bytes_max) {}
+
+std::span<char> PeerFrameDecoder::WritableSpace() {
+  if (begin_ == end_) {
+    begin_ = end_ = 0;
+    if (capacity_ > kIdleBufferBytesMax) {
+      buf_.reset();
+      capacity_ = 0;
+    }
+  }
+  const size_t held = end_ - begin_;
+  // Room for one read chunk; for a long frame, room to double what has arrived (bounded by what
+  // the frame still needs), so memory follows the bytes received, with O(frame) copying in all.
+  size_t free_wanted = kPeerReadChunkBytes;
+  if (frame_bytes_ > held) {
+    free_wanted = std::max(free_wanted, std::min(frame_bytes_ - held, held));
+  }
+  if (capacity_ - end_ < free_wanted) {
+    if (capacity_ - held >= free_wanted) {
+      std::memmove(buf_.get(), buf_.get() + begin_, held);
+    } else {
+      const size_t capacity = held + free_wanted;
+      auto grown = std::make_unique_for_overwrite<char[]>(capacity);
+      if (held > 0) std::memcpy(grown.get(), buf_.get() + begin_, held);
+      buf_ = std::move(grown);
+      capacity_ = capacity;
+    }
+    begin_ = 0;
+    end_ = held;
+  }
+  NDS_CHECK(end_ < capacity_);
+  return {buf_.get() + end_, capacity_ - end_};
+}
+
+void PeerFrameDecoder::Commit(size_t bytes) {
+  NDS_CHECK(bytes <= capacity_ - end_, "commit of {} bytes, {} free", bytes, capacity_ - end_);
+  end_ += bytes;
+}
+
+Result<std::optional<std::string>> PeerFrameDecoder::Next() {
+  const size_t held = end_ - begin_;
+  if (held < kPeerFrameHeaderBytes) return std::optional<std::string>();
+  const std::string_view header(buf_.get() + begin_, kPeerFrameHeaderBytes);
+  NDS_ASSIGN_OR_RETURN(const PeerFrameHeader decoded,
+                       DecodePeerFrameHeader(header, payload_bytes_max_));
+  frame_bytes_ = kPeerFrameHeaderBytes + decoded.payload_bytes;
+  if (held < frame_bytes_) return std::optional<std::string>();
+
+  const std::string_view payload(buf_.get() + begin_ + kPeerFrameHeaderBytes,
+                                 decoded.payload_bytes);
+  const uint32_t actual_crc = crc32c::Value(payload);
+  if (actual_crc != decoded.payload_crc) {
+    return Corruption(
+        fmt::format("checksum mismatch on a frame of {} bytes (stored {:08x}, "
+                    "computed {:08x})",
+                    decoded.payload_bytes, decoded.payload_crc, actual_crc));
+  }
+  std::optional<std::string> frame(std::in_place, payload);
+  begin_ += frame_bytes_;
+  frame_bytes_ = 0;
+  return frame;
+}
+
+}  // namespace nds::net
