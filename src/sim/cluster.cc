@@ -21,6 +21,9 @@ struct Cluster::Node {
   raft::SoftState soft;
   raft::HardState hard;  // the hard state saved last
   uint64_t incarnation = 0;
+  // This node's clock rate: the chance it misses a tick, fixed per incarnation, so that some
+  // clocks are consistently slower than others.
+  uint64_t clock_skip_per_million = 0;
 };
 
 Cluster::Cluster(const ClusterOptions& options, const NetworkOptions& network_options, Rng rng,
@@ -66,6 +69,7 @@ Status Cluster::StartNode(Node* n) {
   n->soft = raft::SoftState{};
   n->hard = n->disk.durable().hard_state;
   ++n->incarnation;
+  n->clock_skip_per_million = rng_.Below(options_.clock_skip_per_million + 1);
   NDS_RETURN_IF_ERROR(checker_.OnRestart(n->id, n->disk.durable().entries));
   if (n->hard.commit.value > 0) {
     NDS_RETURN_IF_ERROR(checker_.OnCommit(n->id, n->hard.term, n->hard.commit));
@@ -92,7 +96,9 @@ Status Cluster::Bootstrap(int voters) {
 Status Cluster::Tick() {
   ++now_ticks_;
   for (auto& [id, n] : nodes_) {
-    if (n->running) n->raw->Tick();
+    if (!n->running) continue;
+    if (n->clock_skip_per_million > 0 && rng_.Chance(n->clock_skip_per_million)) continue;
+    n->raw->Tick();
   }
   for (raft::Message& m : network_->TakeDue(now_ticks_)) {
     Node* n = Find(m.to);
@@ -167,6 +173,12 @@ Status Cluster::HandleReady(Node* n, bool* crashed) {
   }
   n->raw->Advance(rd);
   return Status::Ok();
+}
+
+void Cluster::SetClockSkip(uint64_t per_million) {
+  options_.clock_skip_per_million = per_million;
+  for (auto& [id, n] : nodes_)
+    n->clock_skip_per_million = std::min(n->clock_skip_per_million, per_million);
 }
 
 void Cluster::Send(const raft::Message& m) {

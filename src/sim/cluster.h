@@ -46,6 +46,10 @@ struct ClusterOptions {
   // state, as raw_node.h's sketch lists them; a crash that keeps the entries but not the hard
   // state then leaves a log whose last term is above the saved term (see docs/simulation.md).
   bool term_vote_before_entries = true;
+  // The largest chance, per tick, that a node's clock misses the tick: each node (incarnation)
+  // draws its own rate in [0, this], so clocks drift apart by a bounded amount. Leases must stay
+  // exclusive while the drift stays within the bound that docs/raft.md "Leader lease" assumes.
+  uint64_t clock_skip_per_million = 0;
   // Deliberately wrong, to show the checkers can fail: never fsync (writes stay unsynced until a
   // crash keeps a random prefix of them).
   bool break_fsync = false;
@@ -119,6 +123,8 @@ class Cluster {
   const SimDisk& Disk(NodeId node) const;
 
   // Changes the disk fault chances (the calm phase at the end of a run turns them off).
+  // Sets the largest clock skip chance; every node's own rate is capped to it.
+  void SetClockSkip(uint64_t per_million);
   void SetDiskFaults(uint64_t crash_before_sync_per_million, uint64_t disk_failure_per_million) {
     options_.crash_before_sync_per_million = crash_before_sync_per_million;
     options_.disk_failure_per_million = disk_failure_per_million;

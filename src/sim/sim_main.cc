@@ -42,6 +42,10 @@ int main(int argc, char** argv) {
   app.add_option("--nodes", options.nodes, "founding voters")->check(CLI::Range(1, 7));
   app.add_option("--clients", options.clients, "simulated clients")->check(CLI::Range(1, 64));
   app.add_option("--keys", options.keys, "keys the clients use")->check(CLI::Range(1, 1000));
+  int64_t clock_skip = -1;
+  app.add_option("--clock-skip", clock_skip,
+                 "override the seed's clock skip chance (per million, per node and tick)")
+      ->check(CLI::Range(0, 1'000'000));
   bool entries_first = false;
   app.add_flag("--entries-before-term-vote", entries_first,
                "persist a Ready's entries before its new term/vote (see docs/simulation.md)");
@@ -57,10 +61,18 @@ int main(int argc, char** argv) {
     return app.exit(e);
   }
   options.term_vote_before_entries = !entries_first;
-  if (seeds == 0) return RunOne(options, verbose);
+  auto with_overrides = [&](uint64_t seed) {
+    options.seed = seed;
+    options.faults = nds::sim::FaultMix::FromSeed(seed);
+    if (clock_skip >= 0) options.faults->clock_skip_per_million = static_cast<uint64_t>(clock_skip);
+  };
+  if (seeds == 0) {
+    with_overrides(options.seed);
+    return RunOne(options, verbose);
+  }
   int failures = 0;
   for (uint64_t s = 1; s <= seeds; ++s) {
-    options.seed = s;
+    with_overrides(s);
     failures += RunOne(options, verbose);
   }
   std::printf("%d of %llu seeds failed\n", failures, static_cast<unsigned long long>(seeds));

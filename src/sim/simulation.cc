@@ -41,17 +41,19 @@ FaultMix FaultMix::FromSeed(uint64_t seed) {
   f.transfer_per_million = pick(2'000, 8'000);
   f.crash_before_sync_per_million = pick(1'000, 5'000);
   f.disk_failure_per_million = pick(500, 2'000);
+  f.clock_skip_per_million = pick(20'000, 80'000);  // up to 8% drift
   return f;
 }
 
 std::string FaultMix::Describe() const {
   return fmt::format(
       "drop={} dup={} long_delay={} crash={} restart={} partition={} swizzle={} heal={} "
-      "membership={} transfer={} crash_before_sync={} disk_failure={} (per million)",
+      "membership={} transfer={} crash_before_sync={} disk_failure={} clock_skip={} (per "
+      "million)",
       drop_per_million, duplicate_per_million, long_delay_per_million, crash_per_million,
       restart_per_million, partition_per_million, swizzle_per_million, heal_per_million,
       membership_per_million, transfer_per_million, crash_before_sync_per_million,
-      disk_failure_per_million);
+      disk_failure_per_million, clock_skip_per_million);
 }
 
 std::string SimResult::Summary() const {
@@ -152,6 +154,7 @@ Simulation::Simulation(const SimOptions& options)
   co.disk_failure_per_million = faults_.disk_failure_per_million;
   co.term_vote_before_entries = options.term_vote_before_entries;
   co.break_fsync = options.break_fsync;
+  co.clock_skip_per_million = faults_.clock_skip_per_million;
   cluster_ = std::make_unique<Cluster>(co, net, rng_.Fork(),
                                        [this](const std::string& line) { Trace(line); });
   for (int i = 0; i < options.clients; ++i) {
@@ -528,6 +531,7 @@ Status Simulation::CheckLiveness() {
   cluster_->network().SetOptions(calm);
   cluster_->network().HealAll();
   cluster_->SetDiskFaults(0, 0);
+  cluster_->SetClockSkip(0);
   swizzle_.active = false;
   for (NodeId id : cluster_->CrashedNodes()) NDS_RETURN_IF_ERROR(cluster_->Restart(id));
   Trace("faults stop: network healed, every node restarted");

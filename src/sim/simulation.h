@@ -32,6 +32,7 @@ struct FaultMix {
   uint64_t transfer_per_million = 0;    // the leader is asked to transfer leadership
   uint64_t crash_before_sync_per_million = 0;  // per writing Ready
   uint64_t disk_failure_per_million = 0;       // per writing Ready
+  uint64_t clock_skip_per_million = 0;  // per node and tick: its clock misses the tick (drift)
 
   // Each intensity drawn from {off, low, high} by `seed`, so that seeds cover calm and stormy runs.
   static FaultMix FromSeed(uint64_t seed);
