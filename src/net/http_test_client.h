@@ -178,17 +178,20 @@ class TestHandler : public Handler {
   // Set before requests arrive.
   void set_behaviour(Fn fn) { behaviour_ = std::move(fn); }
 
+  // Counts the call after a set behaviour has run (so a test that waits for n calls sees what
+  // the behaviour did), and before the default echo answers (so a client that has its answer
+  // sees the call counted).
   void Handle(HttpRequest request, Responder respond) override {
     {
       std::lock_guard<std::mutex> lock(mu_);
-      ++calls_;
       last_ = request;
     }
-    cv_.notify_all();
     if (behaviour_) {
       behaviour_(std::move(request), std::move(respond));
+      CountCall();
       return;
     }
+    CountCall();
     HttpResponse response;
     response.SetHeader("X-Method", request.method);
     response.SetHeader("X-Target", request.target);
@@ -211,6 +214,14 @@ class TestHandler : public Handler {
   }
 
  private:
+  void CountCall() {
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      ++calls_;
+    }
+    cv_.notify_all();
+  }
+
   Fn behaviour_;
   mutable std::mutex mu_;
   std::condition_variable cv_;
