@@ -149,6 +149,8 @@ void ClientCommands::OnRun(CLI::App* sub, std::function<int(Client&)> body) {
 Result<std::unique_ptr<Client>> ClientCommands::MakeClient() const {
   client::ClientOptions options;
   NDS_ASSIGN_OR_RETURN(options.servers, client::ParseServerList(servers_text_));
+  // `nds get` can read back any value `nds put` can send.
+  options.reply_body_bytes_max = kInputBytesMax;
   if (timeout_seconds_ > 0) {
     const auto timeout = std::chrono::milliseconds(static_cast<int64_t>(timeout_seconds_ * 1000));
     options.request_timeout = std::max(timeout, std::chrono::milliseconds(1));

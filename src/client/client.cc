@@ -123,7 +123,7 @@ Result<BlobInfo> Client::Head(std::string_view key) {
   NDS_RETURN_IF_ERROR(ValidateKey(key, "key"));
   NDS_ASSIGN_OR_RETURN(const HttpReply reply, Call(MakeCall("HEAD", StorePath(key), true)));
   BlobInfo info;
-  info.size_bytes = ParseRevision(reply.Header("content-length")).value_or(0);
+  info.size_bytes = ParseDecimal(reply.Header("content-length")).value_or(0);
   info.revision = ParseRevision(reply.Header("etag")).value_or(0);
   info.content_type = std::string(reply.Header("content-type"));
   return info;

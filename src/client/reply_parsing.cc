@@ -15,14 +15,6 @@ namespace {
 
 using Json = nlohmann::json;
 
-std::optional<uint64_t> ParseDecimal(std::string_view text) {
-  uint64_t v = 0;
-  if (text.empty()) return std::nullopt;
-  const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
-  if (ec != std::errc() || end != text.data() + text.size()) return std::nullopt;
-  return v;
-}
-
 // The first of `names` present in `obj`, or nullptr.
 const Json* Field(const Json& obj, std::initializer_list<const char*> names) {
   for (const char* name : names) {
@@ -88,6 +80,14 @@ MemberInfo ParseMember(const Json& m) {
 }
 
 }  // namespace
+
+std::optional<uint64_t> ParseDecimal(std::string_view text) {
+  uint64_t v = 0;
+  if (text.empty() || text.front() < '0' || text.front() > '9') return std::nullopt;
+  const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
+  if (ec != std::errc() || end != text.data() + text.size()) return std::nullopt;
+  return v;
+}
 
 std::optional<uint64_t> ParseRevision(std::string_view text) {
   if (text.starts_with("W/")) text.remove_prefix(2);

@@ -15,6 +15,9 @@
 
 namespace nds::client {
 
+// Decimal digits only (no sign, no spaces) that fit in 64 bits, else nullopt.
+std::optional<uint64_t> ParseDecimal(std::string_view text);
+
 // A revision written as decimal digits, bare (X-Revision: 17) or as an entity tag ("17", with an
 // optional W/ prefix). nullopt for anything else.
 std::optional<uint64_t> ParseRevision(std::string_view text);

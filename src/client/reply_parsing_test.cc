@@ -57,6 +57,9 @@ TEST(ParseRevision, ReadsBareAndQuotedDigits) {
   EXPECT_EQ(ParseRevision(""), std::nullopt);
   EXPECT_EQ(ParseRevision("\"x\""), std::nullopt);
   EXPECT_EQ(ParseRevision("-1"), std::nullopt);
+  EXPECT_EQ(ParseRevision("18446744073709551616"), std::nullopt);  // 2^64
+  EXPECT_EQ(ParseDecimal("+5"), std::nullopt);
+  EXPECT_EQ(ParseDecimal("5 "), std::nullopt);
 }
 
 TEST(ParseKeysPage, DecodesBase64KeysAndNext) {
