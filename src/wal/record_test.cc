@@ -23,7 +23,8 @@ TEST(Record, FramesRoundTripAndEntryRecordsMatchTheGenericPath) {
   AppendEntryRecord(&b, e);
   EXPECT_EQ(a, b);
   EXPECT_EQ(a.size(), FramedBytes(EncodedEntryBytes(e)));
-  ParsedRecord r = ParseRecord(a + std::string(64, '\0'));
+  const std::string padded = a + std::string(64, '\0');
+  ParsedRecord r = ParseRecord(padded);
   ASSERT_EQ(r.check, RecordCheck::kOk);
   EXPECT_EQ(r.type, RecordType::kEntry);
   EXPECT_EQ(r.framed_bytes, a.size());
