@@ -113,6 +113,48 @@ TEST_F(HttpServerTest, PipelinedAnswersKeepArrivalOrderWhenALaterOneCompletesFir
   EXPECT_EQ(client.Read().body, "/third");
 }
 
+TEST_F(HttpServerTest, ManyPipelinedAnswersCompletedFromManyThreadsComeInOrder) {
+  constexpr int kRequests = 64;
+  std::mutex mu;
+  std::vector<std::pair<std::string, Responder>> held;
+  handler_.set_behaviour([&](HttpRequest request, Responder respond) {
+    std::lock_guard<std::mutex> lock(mu);
+    held.emplace_back(request.body, std::move(respond));
+  });
+  StartServer();
+  RawClient client(port());
+  std::string requests;
+  for (int i = 0; i < kRequests; ++i) {
+    const std::string body = "b" + std::to_string(i);
+    requests +=
+        "PUT /p HTTP/1.1\r\nContent-Length: " + std::to_string(body.size()) + "\r\n\r\n" + body;
+  }
+  ASSERT_FALSE(client.Send(requests));
+  ASSERT_TRUE(handler_.WaitCalls(kRequests));
+  // Four threads complete interleaved subsets, each from its end backwards.
+  std::vector<std::thread> completers;
+  for (int t = 0; t < 4; ++t) {
+    completers.emplace_back([&, t] {
+      for (int i = kRequests - 1 - t; i >= 0; i -= 4) {
+        std::pair<std::string, Responder> entry;
+        {
+          std::lock_guard<std::mutex> lock(mu);
+          entry = held[i];
+        }
+        HttpResponse response;
+        response.body = entry.first;
+        entry.second(std::move(response));
+      }
+    });
+  }
+  for (auto& t : completers) t.join();
+  for (int i = 0; i < kRequests; ++i) {
+    Reply reply = client.Read();
+    ASSERT_TRUE(reply.ok()) << i << ": " << reply.error.message();
+    EXPECT_EQ(reply.body, "b" + std::to_string(i));
+  }
+}
+
 TEST_F(HttpServerTest, PipelinedRequestsAreReadAheadOnlyUpToTheLimit) {
   std::mutex mu;
   std::vector<Responder> held;
