@@ -89,7 +89,9 @@ class HttpServer {
 
   virtual uint16_t port() const = 0;
   // Stops accepting, lets requests in progress finish for up to `grace`, then closes every
-  // connection and joins the threads. Idempotent.
+  // connection and joins the threads. Idempotent. Any thread except this server's own io
+  // threads (a Handler must not call it: it would join itself); a signal-handling thread is fine.
+  // After Stop, Responders still held do nothing.
   virtual void Stop(std::chrono::milliseconds grace) = 0;
 };
 
