@@ -74,7 +74,9 @@ std::span<char> PeerFrameDecoder::WritableSpace() {
   if (frame_bytes_ > held) {
     free_wanted = std::max(free_wanted, std::min(frame_bytes_ - held, held));
   }
-  if (capacity_ - end_ < free_wanted) {
+  // Act only below a low-water mark, so that a stream of short reads moves bytes once per half
+  // chunk, not once per read.
+  if (capacity_ - end_ < std::min(free_wanted, kPeerReadChunkBytes / 2)) {
     if (capacity_ - held >= free_wanted) {
       std::memmove(buf_.get(), buf_.get() + begin_, held);
     } else {

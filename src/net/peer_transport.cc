@@ -483,6 +483,7 @@ class OutboundLink : public std::enable_shared_from_this<OutboundLink> {
     state_ = State::kConnected;
     connected_at_ = Clock::now();
     if (failures_ > 0) spdlog::info("peer transport: connected to peer {} at {}", id_, address_);
+    failures_ = 0;
     {
       std::lock_guard<std::mutex> lock(mu_);
       link_up_ = !closed_;
@@ -636,7 +637,7 @@ class OutboundLink : public std::enable_shared_from_this<OutboundLink> {
   // Bumped whenever a connection or attempt ends; a handler whose generation differs is stale.
   uint64_t generation_ = 0;
   std::chrono::milliseconds backoff_;
-  uint64_t failures_ = 0;  // consecutive failed connections (only for logging)
+  uint64_t failures_ = 0;  // failures since the last connection (only for logging)
   Clock::time_point connected_at_{};
   uint64_t jitter_state_;
   bool write_in_flight_ = false;
