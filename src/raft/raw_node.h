@@ -6,8 +6,9 @@
 //   while (raw->HasReady()) {
 //     Ready rd = raw->GetReady();
 //     // 1. Leader only, optional: send messages for which !MessageNeedsDurableState(type).
-//     // 2. If rd.snapshot: the engine checkpoint of that snapshot is already installed (see
-//     //    docs/raft.md "Snapshots"); record the metadata in storage.
+//     // 2. If rd.snapshot: install the staged engine checkpoint of that snapshot and record the
+//     //    metadata in storage (docs/raft.md "Snapshots"); no rd.snapshot after Step(kSnapshot)
+//     //    means the core refused it: discard the staged data.
 //     // 3. Append rd.entries to storage (truncating any conflicting suffix), save rd.hard_state;
 //     //    fsync if rd.must_sync.
 //     // 4. Send the (remaining) rd.messages.
@@ -132,6 +133,8 @@ class RawNode {
   // Precondition: none (an empty Ready is legal). The Ready stays valid until Advance.
   Ready GetReady();
   // Precondition: `rd` is the last Ready returned by GetReady and the driver has done all it asks.
+  // Tick/Step/Propose between GetReady and Advance are allowed; GetReady again before Advance is
+  // not.
   void Advance(const Ready& rd);
 
   BasicStatus GetStatus() const;
