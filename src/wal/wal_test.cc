@@ -6,8 +6,10 @@
 // damage is made with FlipBit, zeroed ranges and injected faults, and recovery is a fresh Open.
 #include "wal/wal.h"
 
+#include <atomic>
 #include <memory>
 #include <string>
+#include <thread>
 
 #include <gtest/gtest.h>
 
@@ -425,6 +427,33 @@ TEST_F(WalTest, LeftoverTemporarySegmentIsRemoved) {
   auto wal = OpenOk();
   EXPECT_FALSE(*fs_.Exists(SegmentPath(2) + ".tmp"));
   EXPECT_EQ(wal->segment_count(), 1u);
+}
+
+TEST_F(WalTest, StorageReadsRunConcurrentlyWithTheWriter) {
+  auto wal = OpenOk();
+  std::atomic<bool> done{false};
+  std::thread writer([&] {
+    for (uint64_t i = 1; i <= 600; i += 20) {
+      NDS_CHECK(wal->Append(MakeEntries(i, i + 19, 1)).ok());
+    }
+    done = true;
+  });
+  // The reader sees only whole, durable Saves: every entry it can name reads back intact.
+  uint64_t reads = 0;
+  while (!done || reads == 0) {
+    LogIndex last = wal->LastIndex();
+    auto got = wal->Entries(wal->FirstIndex(), last.Next(), UINT64_MAX);
+    ASSERT_TRUE(got.ok()) << got.status().ToString();
+    ASSERT_EQ(got->size(), last.value);
+    if (!got->empty()) {
+      ASSERT_EQ(got->back(), MakeEntries(last.value, last.value, 1).front());
+      ASSERT_EQ(last.value % 20, 0u);
+    }
+    ++reads;
+    ASSERT_LT(reads, 1'000'000u);
+  }
+  writer.join();
+  EXPECT_EQ(wal->LastIndex(), LogIndex(600));
 }
 
 TEST_F(WalTest, OptionsAreValidated) {
