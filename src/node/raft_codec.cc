@@ -1,0 +1,180 @@
+// Peer frame and envelope encoding (docs/formats/raft_messages.md).
+#include "node/raft_codec.h"
+
+#include "util/coding.h"
+
+namespace nds::node {
+namespace {
+
+constexpr uint8_t kCodecVersion = 1;
+constexpr uint8_t kLastMessageType = static_cast<uint8_t>(raft::MessageType::kTransferLeader);
+
+void PutIds(std::string* out, const std::vector<NodeId>& ids) {
+  PutVarint64(out, ids.size());
+  for (NodeId id : ids) PutVarint64(out, id.value);
+}
+
+Result<std::vector<NodeId>> GetIds(Decoder* d) {
+  NDS_ASSIGN_OR_RETURN(uint64_t n, d->Varint64());
+  if (n > d->remaining()) return Corruption("node id count beyond the frame");
+  std::vector<NodeId> ids;
+  ids.reserve(n);
+  for (uint64_t i = 0; i < n; ++i) {
+    NDS_ASSIGN_OR_RETURN(uint64_t v, d->Varint64());
+    ids.emplace_back(v);
+  }
+  return ids;
+}
+
+void PutEntry(std::string* out, const raft::Entry& e) {
+  PutVarint64(out, e.term.value);
+  PutVarint64(out, e.index.value);
+  out->push_back(static_cast<char>(e.type));
+  PutLengthPrefixed(out, e.data);
+}
+
+Result<raft::Entry> GetEntry(Decoder* d) {
+  raft::Entry e;
+  NDS_ASSIGN_OR_RETURN(uint64_t term, d->Varint64());
+  NDS_ASSIGN_OR_RETURN(uint64_t index, d->Varint64());
+  NDS_ASSIGN_OR_RETURN(std::string_view type, d->Bytes(1));
+  if (static_cast<uint8_t>(type[0]) > static_cast<uint8_t>(raft::EntryType::kConfChange)) {
+    return Corruption("unknown entry type");
+  }
+  NDS_ASSIGN_OR_RETURN(std::string_view data, d->LengthPrefixed());
+  e.term = Term(term);
+  e.index = LogIndex(index);
+  e.type = static_cast<raft::EntryType>(type[0]);
+  e.data = data;
+  return e;
+}
+
+}  // namespace
+
+std::string EncodeEnvelope(const Envelope& e) {
+  std::string out;
+  out.push_back(static_cast<char>(kCodecVersion));
+  PutVarint64(&out, e.origin);
+  PutVarint64(&out, e.request_id);
+  out.append(e.command);
+  return out;
+}
+
+Result<Envelope> DecodeEnvelope(std::string_view bytes) {
+  Decoder d(bytes);
+  NDS_ASSIGN_OR_RETURN(std::string_view v, d.Bytes(1));
+  if (static_cast<uint8_t>(v[0]) != kCodecVersion) return Corruption("unknown envelope version");
+  Envelope e;
+  NDS_ASSIGN_OR_RETURN(e.origin, d.Varint64());
+  NDS_ASSIGN_OR_RETURN(e.request_id, d.Varint64());
+  NDS_ASSIGN_OR_RETURN(std::string_view cmd, d.Bytes(d.remaining()));
+  e.command = cmd;
+  return e;
+}
+
+std::string EncodeRaftFrame(const raft::Message& m) {
+  std::string out;
+  size_t data_bytes = 0;
+  for (const auto& e : m.entries) data_bytes += e.data.size() + 24;
+  out.reserve(64 + data_bytes + m.context.size());
+  out.push_back(static_cast<char>(FrameKind::kRaft));
+  out.push_back(static_cast<char>(kCodecVersion));
+  out.push_back(static_cast<char>(m.type));
+  PutVarint64(&out, m.from.value);
+  PutVarint64(&out, m.to.value);
+  PutVarint64(&out, m.term.value);
+  PutVarint64(&out, m.log_term.value);
+  PutVarint64(&out, m.index.value);
+  PutVarint64(&out, m.commit.value);
+  out.push_back(m.reject ? 1 : 0);
+  PutVarint64(&out, m.reject_hint.value);
+  PutVarint64(&out, m.reject_term_hint.value);
+  PutVarint64(&out, m.round);
+  PutVarint64(&out, m.transferee.value);
+  PutLengthPrefixed(&out, m.context);
+  PutVarint64(&out, m.snapshot.index.value);
+  PutVarint64(&out, m.snapshot.term.value);
+  const raft::ConfState& cs = m.snapshot.conf_state;
+  PutIds(&out, cs.voters);
+  PutIds(&out, cs.learners);
+  PutIds(&out, cs.voters_outgoing);
+  PutIds(&out, cs.learners_next);
+  out.push_back(cs.auto_leave ? 1 : 0);
+  PutVarint64(&out, m.entries.size());
+  for (const auto& e : m.entries) PutEntry(&out, e);
+  return out;
+}
+
+std::string EncodeForwardFrame(const Envelope& e) {
+  std::string out;
+  out.push_back(static_cast<char>(FrameKind::kForward));
+  out.append(EncodeEnvelope(e));
+  return out;
+}
+
+Result<FrameKind> PeekFrameKind(std::string_view frame) {
+  if (frame.empty()) return Corruption("empty peer frame");
+  auto k = static_cast<uint8_t>(frame[0]);
+  if (k < 1 || k > 2) return Corruption("unknown peer frame kind " + std::to_string(k));
+  return static_cast<FrameKind>(k);
+}
+
+Result<Envelope> DecodeForwardFrame(std::string_view frame) {
+  NDS_ASSIGN_OR_RETURN(FrameKind kind, PeekFrameKind(frame));
+  if (kind != FrameKind::kForward) return Corruption("not a forward frame");
+  return DecodeEnvelope(frame.substr(1));
+}
+
+Result<raft::Message> DecodeRaftFrame(std::string_view frame) {
+  Decoder d(frame);
+  NDS_ASSIGN_OR_RETURN(std::string_view head, d.Bytes(3));
+  if (static_cast<uint8_t>(head[0]) != static_cast<uint8_t>(FrameKind::kRaft)) {
+    return Corruption("not a raft frame");
+  }
+  if (static_cast<uint8_t>(head[1]) != kCodecVersion) return Corruption("unknown codec version");
+  if (static_cast<uint8_t>(head[2]) > kLastMessageType) return Corruption("unknown message type");
+  raft::Message m;
+  m.type = static_cast<raft::MessageType>(head[2]);
+  uint64_t v = 0;
+  auto next = [&](auto* field) -> Status {
+    NDS_ASSIGN_OR_RETURN(v, d.Varint64());
+    *field = std::remove_pointer_t<decltype(field)>(v);
+    return Status::Ok();
+  };
+  NDS_RETURN_IF_ERROR(next(&m.from));
+  NDS_RETURN_IF_ERROR(next(&m.to));
+  NDS_RETURN_IF_ERROR(next(&m.term));
+  NDS_RETURN_IF_ERROR(next(&m.log_term));
+  NDS_RETURN_IF_ERROR(next(&m.index));
+  NDS_RETURN_IF_ERROR(next(&m.commit));
+  NDS_ASSIGN_OR_RETURN(std::string_view reject, d.Bytes(1));
+  if (static_cast<uint8_t>(reject[0]) > 1) return Corruption("bad reject flag");
+  m.reject = reject[0] == 1;
+  NDS_RETURN_IF_ERROR(next(&m.reject_hint));
+  NDS_RETURN_IF_ERROR(next(&m.reject_term_hint));
+  NDS_ASSIGN_OR_RETURN(m.round, d.Varint64());
+  NDS_RETURN_IF_ERROR(next(&m.transferee));
+  NDS_ASSIGN_OR_RETURN(std::string_view context, d.LengthPrefixed());
+  m.context = context;
+  NDS_RETURN_IF_ERROR(next(&m.snapshot.index));
+  NDS_RETURN_IF_ERROR(next(&m.snapshot.term));
+  raft::ConfState& cs = m.snapshot.conf_state;
+  NDS_ASSIGN_OR_RETURN(cs.voters, GetIds(&d));
+  NDS_ASSIGN_OR_RETURN(cs.learners, GetIds(&d));
+  NDS_ASSIGN_OR_RETURN(cs.voters_outgoing, GetIds(&d));
+  NDS_ASSIGN_OR_RETURN(cs.learners_next, GetIds(&d));
+  NDS_ASSIGN_OR_RETURN(std::string_view auto_leave, d.Bytes(1));
+  if (static_cast<uint8_t>(auto_leave[0]) > 1) return Corruption("bad auto_leave flag");
+  cs.auto_leave = auto_leave[0] == 1;
+  NDS_ASSIGN_OR_RETURN(uint64_t n, d.Varint64());
+  if (n > d.remaining()) return Corruption("entry count beyond the frame");
+  m.entries.reserve(n);
+  for (uint64_t i = 0; i < n; ++i) {
+    NDS_ASSIGN_OR_RETURN(raft::Entry e, GetEntry(&d));
+    m.entries.push_back(std::move(e));
+  }
+  if (!d.done()) return Corruption("trailing bytes after a raft message");
+  return m;
+}
+
+}  // namespace nds::node
