@@ -239,6 +239,39 @@ TEST(Snapshot, FailedSnapshotReportGoesBackToProbingAndRetries) {
   EXPECT_EQ(net.node(3).GetStatus().commit, net.node(1).GetStatus().commit);
 }
 
+TEST(Snapshot, SnapshotArrivingBetweenGetReadyAndAdvanceSupersedesHandedOutEntries) {
+  Network net(3);
+  net.Elect(1);
+  ASSERT_TRUE(net.node(1).Propose("a").ok());
+  net.Process(NodeId(1));
+  net.DeliverAll();  // appends reach 2 and 3
+  net.ProcessAll();
+  net.DeliverAll();  // acks reach 1, which commits
+  net.Process(NodeId(1));
+  net.SetDrop([](const Message& m) { return m.to != NodeId(3); });
+  net.DeliverAll();  // the commit reaches 3
+  RawNode& n3 = net.node(3);
+  Ready rd = n3.GetReady();
+  ASSERT_FALSE(rd.committed_entries.empty());
+  Message snap;
+  snap.type = MessageType::kSnapshot;
+  snap.from = NodeId(1);
+  snap.to = NodeId(3);
+  snap.term = n3.GetStatus().term;
+  snap.snapshot = SnapshotMetadata{LogIndex(10), snap.term, n3.GetConfState()};
+  ASSERT_TRUE(n3.Step(snap).ok());
+  ASSERT_TRUE(net.storage(3).Append(rd.entries).ok());
+  n3.Advance(rd);  // must not apply entries the snapshot already covers
+  EXPECT_EQ(n3.GetStatus().applied, LogIndex(10));
+  Ready rd2 = n3.GetReady();
+  ASSERT_TRUE(rd2.snapshot.has_value());
+  EXPECT_EQ(rd2.snapshot->index, LogIndex(10));
+  EXPECT_TRUE(rd2.committed_entries.empty());
+  ASSERT_TRUE(net.storage(3).ApplySnapshot(*rd2.snapshot).ok());
+  n3.Advance(rd2);
+  EXPECT_TRUE(CheckInvariants(n3).ok());
+}
+
 TEST(Snapshot, StaleSnapshotIsNotRestored) {
   Network net(3);
   net.Elect(1);
