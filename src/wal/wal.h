@@ -28,6 +28,8 @@
 // failed fsync, makes the Wal unusable: that call and every later one return kIoError, and the
 // node must exit. An fsync is never retried.
 //
+// Code: wal.cc (writing, reading), wal_recovery.cc (Open and replay), wal_internal.h.
+//
 // Owner: node/ (one per data directory). Threading: Save(), ApplySnapshot() and Compact() run on
 // one writer thread at a time (the WAL thread); the raft::Storage methods may run concurrently on
 // another thread (the Raft strand) and see each Save only once it is durable.
