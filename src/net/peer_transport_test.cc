@@ -598,6 +598,39 @@ TEST(PeerTransport, ChangedAddressClosesTheOldLinkAndDialsTheNewOne) {
   EXPECT_EQ(receiver_c.frames()[0].bytes, "to c");
 }
 
+TEST(PeerTransport, HostNameAddressIsResolvedAndDialled) {
+  TestReceiver receiver_a;
+  TestReceiver receiver_b;
+  auto a = MustStart(TestOptions(1), &receiver_a);
+  auto b = MustStart(TestOptions(2), &receiver_b);
+  ASSERT_TRUE(a && b);
+  a->SetPeer(2, fmt::format("localhost:{}", b->port()));
+  ASSERT_TRUE(a->Send(2, "resolved"));
+  ASSERT_TRUE(receiver_b.WaitFrames(1));
+  EXPECT_EQ(receiver_b.frames()[0].bytes, "resolved");
+  a->Stop();
+  b->Stop();
+}
+
+TEST(PeerTransport, MalformedAddressIsNotDialledUntilCorrectedAndTheQueueIsKept) {
+  TestReceiver receiver_a;
+  TestReceiver receiver_b;
+  auto a = MustStart(TestOptions(1), &receiver_a);
+  auto b = MustStart(TestOptions(2), &receiver_b);
+  ASSERT_TRUE(a && b);
+  for (const char* bad : {"no-port", "host:", ":123", "host:99999", "host:12x"}) {
+    a->SetPeer(2, bad);
+    EXPECT_TRUE(a->Send(2, bad)) << bad;
+    EXPECT_FALSE(a->Connected(2)) << bad;
+  }
+  a->SetPeer(2, Address(b->port()));
+  ASSERT_TRUE(receiver_b.WaitFrames(5));
+  EXPECT_EQ(receiver_b.frames()[0].bytes, "no-port");
+  EXPECT_EQ(receiver_b.frames()[4].bytes, "host:12x");
+  a->Stop();
+  b->Stop();
+}
+
 TEST(PeerTransport, RemovedPeerRefusesSendsAndHoldsNoQueue) {
   TestReceiver receiver;
   auto a = MustStart(TestOptions(1), &receiver);
