@@ -1,8 +1,8 @@
 // The RocksDB engine (engine/rocksdb_engine.h): user keys in the "default" column family, the
 // applied index and format version in the "meta" column family, views as RocksDB snapshots,
 // checkpoints as rocksdb::Checkpoint. Every rocksdb::Status is checked and mapped to an nds Status
-// by FromRocks(); after a disk-full error the database is resumed (DB::Resume) before the next
-// write, so writes work again once space is freed.
+// by FromRocks(); after a failed write (a full disk) the next write first recovers the database
+// (DB::Resume with the WAL off, a reopen with it on), so writes work again once space is freed.
 #include "engine/rocksdb_engine.h"
 
 #include <atomic>

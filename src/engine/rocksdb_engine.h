@@ -16,6 +16,13 @@
 //     are atomic across column families, the recovered applied index always matches the
 //     recovered data, and the Raft log replays the entries after it.
 //
+// After a failed write (kNoSpace, kIoError) RocksDB refuses writes; the next Write recovers
+// first: with the WAL off by DB::Resume (which flushes), with it on by closing and reopening the
+// database (RocksDB 7.8 cannot resume past a failed WAL append). The reopen waits until no view
+// or iterator is open (Write answers kUnavailable until then) and for at least 1 MiB free
+// (kNoSpace until then). Should the reopen itself fail, reads answer kIoError until a later
+// Write reopens it.
+//
 // Memory: one LRU block cache (block_cache_bytes) holds data, index and filter blocks, so table
 // readers have no unbounded memory of their own; memtables are bounded by write_buffer_bytes per
 // column family (two of them at most) and a WriteBufferManager caps their sum. RocksDB's info LOG
