@@ -60,6 +60,12 @@ ApplyResult BatchApplier::Apply(const Command& cmd, LogIndex index) {
     case CommandType::kPutSecret:
       batch_.Put(SecretKey(cmd.key), cmd.value);
       return result;
+    case CommandType::kPutSystem:
+      batch_.Put(SystemKey(cmd.key), cmd.value);
+      return result;
+    case CommandType::kDeleteSystem:
+      batch_.Delete(SystemKey(cmd.key));
+      return result;
     case CommandType::kPut:
     case CommandType::kDelete:
       break;

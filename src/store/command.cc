@@ -45,6 +45,21 @@ Command PutSecretCommand(std::string location, std::string blob) {
   return c;
 }
 
+Command PutSystemCommand(std::string name, std::string value) {
+  Command c;
+  c.type = CommandType::kPutSystem;
+  c.key = std::move(name);
+  c.value = std::move(value);
+  return c;
+}
+
+Command DeleteSystemCommand(std::string name) {
+  Command c;
+  c.type = CommandType::kDeleteSystem;
+  c.key = std::move(name);
+  return c;
+}
+
 void EncodeCommand(const Command& cmd, std::string* out) {
   out->push_back(static_cast<char>(kCommandFormatVersion));
   out->push_back(static_cast<char>(cmd.type));
@@ -64,7 +79,7 @@ Result<Command> DecodeCommand(std::string_view bytes) {
   }
   auto type = static_cast<uint8_t>(head[1]);
   auto pre = static_cast<uint8_t>(head[2]);
-  if (type < 1 || type > 4) return Corruption("unknown command type " + std::to_string(type));
+  if (type < 1 || type > 6) return Corruption("unknown command type " + std::to_string(type));
   if (pre > 3) return Corruption("unknown precondition " + std::to_string(pre));
   Command c;
   c.type = static_cast<CommandType>(type);

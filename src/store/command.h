@@ -16,6 +16,10 @@ enum class CommandType : uint8_t {
   kDelete = 2,     // remove a key
   kClear = 3,      // remove every key of the user key space, atomically (/clear)
   kPutSecret = 4,  // store an encrypted secret under a derived location
+  // Cluster bookkeeping in the reserved system namespace (keyspace.h): the member table and the
+  // join token's hash. Key = the system key name; invisible to every user route.
+  kPutSystem = 5,
+  kDeleteSystem = 6,
 };
 
 // What must hold about the key's current state for the command to take effect. Checked when the
@@ -44,6 +48,8 @@ Command DeleteCommand(std::string key, Precondition pre = Precondition::kMustExi
                       uint64_t expected_revision = 0);
 Command ClearCommand();
 Command PutSecretCommand(std::string location, std::string blob);
+Command PutSystemCommand(std::string name, std::string value);
+Command DeleteSystemCommand(std::string name);
 
 // Appends the encoding of `cmd` to `out`.
 void EncodeCommand(const Command& cmd, std::string* out);

@@ -27,6 +27,18 @@ std::string SecretKey(std::string_view location) {
   return k;
 }
 
+std::string SystemKey(std::string_view name) {
+  std::string k;
+  k.push_back(kSystemPrefix);
+  k.append(name);
+  return k;
+}
+
+std::string MemberKeyName(uint64_t id) {
+  std::string digits = std::to_string(id);
+  return std::string(kMemberKeyPrefix) + std::string(20 - digits.size(), '0') + digits;
+}
+
 std::string_view UserKey(std::string_view engine_key) {
   NDS_CHECK(!engine_key.empty() && engine_key[0] == kDataPrefix);
   return engine_key.substr(1);

@@ -15,11 +15,18 @@ namespace nds::store {
 
 inline constexpr char kDataPrefix = 'd';
 inline constexpr char kSecretPrefix = 's';
+inline constexpr char kSystemPrefix = 'z';
+// System key names (under kSystemPrefix).
+inline constexpr std::string_view kMemberKeyPrefix = "member/";
+inline constexpr std::string_view kJoinTokenHashKey = "join_token_sha256";
 inline constexpr std::string_view kDataBegin = "d";
 inline constexpr std::string_view kDataEnd = "e";
 
 std::string DataKey(std::string_view user_key);
 std::string SecretKey(std::string_view location);
+std::string SystemKey(std::string_view name);
+// "member/" and the id as 20 decimal digits, so members list in id order.
+std::string MemberKeyName(uint64_t id);
 // The user key of a data engine key. Precondition: engine_key starts with kDataPrefix.
 std::string_view UserKey(std::string_view engine_key);
 

@@ -15,7 +15,8 @@ namespace {
 TEST(Command, RoundTripsEveryType) {
   for (const Command& c :
        {PutCommand("a/b", std::string("v\0x", 3), "text/plain", Precondition::kRevisionEquals, 7),
-        DeleteCommand("k"), ClearCommand(), PutSecretCommand(std::string(32, 'L'), "blob")}) {
+        DeleteCommand("k"), ClearCommand(), PutSecretCommand(std::string(32, 'L'), "blob"),
+        PutSystemCommand(MemberKeyName(3), "info"), DeleteSystemCommand("x")}) {
     std::string buf;
     EncodeCommand(c, &buf);
     auto back = DecodeCommand(buf);
@@ -121,16 +122,21 @@ TEST_F(ApplierTest, ClearRemovesUserKeysButNotSecrets) {
   ApplyOne(PutCommand("a", "1"));
   ApplyOne(PutCommand("b", "2"));
   ApplyOne(PutSecretCommand("loc", "blob"));
+  ApplyOne(PutSystemCommand(MemberKeyName(1), "me"));
   BatchApplier a(engine_.get());
-  EXPECT_TRUE(a.Apply(ClearCommand(), LogIndex(4)).status.ok());
-  EXPECT_EQ(a.Apply(DeleteCommand("a"), LogIndex(5)).status.code(), StatusCode::kNotFound);
+  EXPECT_TRUE(a.Apply(ClearCommand(), LogIndex(5)).status.ok());
+  EXPECT_EQ(a.Apply(DeleteCommand("a"), LogIndex(6)).status.code(), StatusCode::kNotFound);
   EXPECT_TRUE(
-      a.Apply(PutCommand("c", "3", "", Precondition::kMustNotExist), LogIndex(6)).status.ok());
+      a.Apply(PutCommand("c", "3", "", Precondition::kMustNotExist), LogIndex(7)).status.ok());
   ASSERT_TRUE(a.Commit(engine_.get(), true).ok());
   EXPECT_EQ(RevisionOf("a"), std::nullopt);
   EXPECT_EQ(RevisionOf("b"), std::nullopt);
-  EXPECT_EQ(RevisionOf("c"), 6u);
+  EXPECT_EQ(RevisionOf("c"), 7u);
   EXPECT_TRUE(engine_->Get(SecretKey("loc"))->has_value());
+  auto member = engine_->Get(SystemKey(MemberKeyName(1)));
+  ASSERT_TRUE(member.ok() && member->has_value());
+  EXPECT_EQ(**member, "me");
+  EXPECT_EQ(MemberKeyName(42), "member/00000000000000000042");
 }
 
 TEST_F(ApplierTest, ScannerHonoursPrefixAfterAndLimitOnOneView) {
