@@ -246,10 +246,8 @@ class RocksDbEngine final : public Engine {
     return db_;
   }
   Status Closed() const {
-    return IoError(
-        fmt::format("rocksdb engine {}: closed after a failed reopen ({}); the next "
-                    "write tries again",
-                    dir_, last_error_message_));
+    return IoError(fmt::format(
+        "rocksdb engine {}: closed after a failed reopen; the next write tries again", dir_));
   }
   Status BuildBatch(const Db& db, const WriteBatch& batch, LogIndex applied_index,
                     rocksdb::WriteBatch* out);
