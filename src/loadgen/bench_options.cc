@@ -1,0 +1,241 @@
+// Bench options: validation, duration/size parsing and the CLI11 flags (bench_options.h).
+#include "loadgen/bench_options.h"
+
+#include <algorithm>
+#include <charconv>
+#include <cmath>
+#include <thread>
+
+#include <fmt/format.h>
+
+namespace nds::loadgen {
+namespace {
+
+// Splits "12.5ms" into 12.5 and "ms". Returns false when no number leads.
+bool SplitNumber(std::string_view text, double* number, std::string_view* suffix) {
+  const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), *number);
+  if (ec != std::errc() || end == text.data()) return false;
+  *suffix = text.substr(static_cast<size_t>(end - text.data()));
+  return std::isfinite(*number);
+}
+
+}  // namespace
+
+std::string_view WorkloadName(Workload workload) {
+  switch (workload) {
+    case Workload::kPut:
+      return "put";
+    case Workload::kGet:
+      return "get";
+    case Workload::kMixed:
+      return "mixed";
+    case Workload::kCas:
+      return "cas";
+    case Workload::kBlob:
+      return "blob";
+  }
+  return "?";
+}
+
+Result<std::chrono::nanoseconds> ParseDuration(std::string_view text) {
+  double number = 0;
+  std::string_view suffix;
+  if (!SplitNumber(text, &number, &suffix)) {
+    return InvalidArgument(fmt::format("'{}' is not a duration (e.g. 10s, 500ms, 2m)", text));
+  }
+  double ns_per_unit = 0;
+  if (suffix.empty() || suffix == "s") {
+    ns_per_unit = 1e9;
+  } else if (suffix == "ms") {
+    ns_per_unit = 1e6;
+  } else if (suffix == "us") {
+    ns_per_unit = 1e3;
+  } else if (suffix == "m") {
+    ns_per_unit = 60e9;
+  } else if (suffix == "h") {
+    ns_per_unit = 3600e9;
+  } else {
+    return InvalidArgument(fmt::format("'{}' has an unknown unit (use us, ms, s, m or h)", text));
+  }
+  const double ns = number * ns_per_unit;
+  if (!(ns >= 1)) return InvalidArgument(fmt::format("duration '{}' must be positive", text));
+  if (ns > std::chrono::duration<double, std::nano>(kDurationMax).count()) {
+    return InvalidArgument(fmt::format("duration '{}' is longer than 24h", text));
+  }
+  return std::chrono::nanoseconds(static_cast<int64_t>(ns));
+}
+
+Result<size_t> ParseBytes(std::string_view text) {
+  double number = 0;
+  std::string_view suffix;
+  if (!SplitNumber(text, &number, &suffix) || number < 0) {
+    return InvalidArgument(fmt::format("'{}' is not a size (e.g. 100, 4KiB, 1MiB)", text));
+  }
+  double multiplier = 0;
+  if (suffix.empty() || suffix == "B") {
+    multiplier = 1;
+  } else if (suffix == "k" || suffix == "K" || suffix == "KiB" || suffix == "KB") {
+    multiplier = 1024;
+  } else if (suffix == "M" || suffix == "MiB" || suffix == "MB") {
+    multiplier = 1024.0 * 1024;
+  } else {
+    return InvalidArgument(fmt::format("'{}' has an unknown unit (use B, KiB or MiB)", text));
+  }
+  const double bytes = number * multiplier;
+  if (bytes > static_cast<double>(kValueBytesMax) || bytes != std::floor(bytes)) {
+    return InvalidArgument(
+        fmt::format("size '{}' must be a whole number of bytes up to {}", text, kValueBytesMax));
+  }
+  return static_cast<size_t>(bytes);
+}
+
+bool BenchOptions::ShouldPreload() const { return preload && workload != Workload::kPut; }
+
+Status BenchOptions::Validate() const {
+  if (servers.empty()) return InvalidArgument("--server: no server given");
+  if (!duration && !op_count) {
+    return InvalidArgument("give --duration or --ops (a run must be bounded)");
+  }
+  if (duration && (duration->count() <= 0 || *duration > kDurationMax)) {
+    return InvalidArgument("--duration must be positive and at most 24h");
+  }
+  if (op_count && (*op_count == 0 || *op_count > kOpCountMax)) {
+    return InvalidArgument(fmt::format("--ops must be between 1 and {}", kOpCountMax));
+  }
+  if (connections == 0 || connections > kConnectionsMax) {
+    return InvalidArgument(fmt::format("--concurrency must be between 1 and {}", kConnectionsMax));
+  }
+  if (threads == 0 || threads > kThreadsMax || threads > connections) {
+    return InvalidArgument(
+        fmt::format("--threads must be between 1 and min({}, --concurrency)", kThreadsMax));
+  }
+  if (key_count == 0 || key_count > kKeyCountMax) {
+    return InvalidArgument(fmt::format("--keys must be between 1 and {}", kKeyCountMax));
+  }
+  if (value_bytes > kValueBytesMax) {
+    return InvalidArgument(fmt::format("--value-size must be at most {} bytes", kValueBytesMax));
+  }
+  if (!(read_ratio >= 0 && read_ratio <= 1)) {
+    return InvalidArgument("--read-ratio must be between 0 and 1");
+  }
+  if (rate_per_second && !(*rate_per_second > 0 && *rate_per_second <= kRatePerSecondMax)) {
+    return InvalidArgument(fmt::format("--rate must be above 0 and at most {}", kRatePerSecondMax));
+  }
+  if (request_timeout.count() <= 0 || connect_timeout.count() <= 0) {
+    return InvalidArgument("--timeout and --connect-timeout must be at least 1 ms");
+  }
+  if (reconnects_max > kReconnectsMax) {
+    return InvalidArgument(fmt::format("--reconnects must be at most {}", kReconnectsMax));
+  }
+  if (key_prefix.size() > kKeyPrefixBytesMax) {
+    return InvalidArgument(
+        fmt::format("--key-prefix must be at most {} bytes", kKeyPrefixBytesMax));
+  }
+  return Status::Ok();
+}
+
+Result<BenchOptions> BenchFlags::ToOptions(std::string_view servers_text) const {
+  BenchOptions o;
+  NDS_ASSIGN_OR_RETURN(o.servers, client::ParseServerList(servers_text));
+  if (workload == "put") {
+    o.workload = Workload::kPut;
+  } else if (workload == "get") {
+    o.workload = Workload::kGet;
+  } else if (workload == "mixed") {
+    o.workload = Workload::kMixed;
+  } else if (workload == "cas") {
+    o.workload = Workload::kCas;
+  } else if (workload == "blob") {
+    o.workload = Workload::kBlob;
+  } else {
+    return InvalidArgument(
+        fmt::format("--workload '{}' is not one of put, get, mixed, cas, blob", workload));
+  }
+  if (target == "nds") {
+    o.target = Target::kNds;
+  } else if (target == "etcd") {
+    o.target = Target::kEtcd;
+  } else {
+    return InvalidArgument(fmt::format("--target '{}' is not one of nds, etcd", target));
+  }
+  o.read_ratio = read_ratio;
+  o.key_count = key_count;
+  if (value_size.empty()) {
+    o.value_bytes = o.workload == Workload::kBlob ? size_t{1} << 20 : 100;
+  } else {
+    Result<size_t> bytes = ParseBytes(value_size);
+    if (!bytes.ok()) return InvalidArgument("--value-size: " + bytes.status().message());
+    o.value_bytes = *bytes;
+  }
+  o.connections = connections;
+  o.threads = threads != 0 ? threads
+                           : std::clamp<size_t>(std::thread::hardware_concurrency(), 1,
+                                                std::min<size_t>(connections, 4));
+  if (!duration.empty()) {
+    Result<std::chrono::nanoseconds> d = ParseDuration(duration);
+    if (!d.ok()) return InvalidArgument("--duration: " + d.status().message());
+    o.duration = *d;
+  }
+  o.op_count = op_count;
+  o.rate_per_second = rate_per_second;
+  o.one_server = one_server;
+  const auto seconds_to_ms = [](double s) {
+    return std::chrono::milliseconds(static_cast<int64_t>(std::clamp(s, 0.0, 3600.0) * 1000));
+  };
+  o.request_timeout = seconds_to_ms(timeout_seconds);
+  o.connect_timeout = seconds_to_ms(connect_timeout_seconds);
+  o.reconnects_max = reconnects_max;
+  o.preload = !no_preload;
+  o.key_prefix = key_prefix;
+  o.seed = seed;
+  NDS_RETURN_IF_ERROR(o.Validate());
+  return o;
+}
+
+void AddBenchFlags(CLI::App* command, BenchFlags* flags) {
+  command->add_option("-w,--workload", flags->workload, "put, get, mixed, cas or blob")
+      ->capture_default_str();
+  command->add_option("--target", flags->target, "Server protocol: nds, or etcd's JSON gateway")
+      ->capture_default_str();
+  command
+      ->add_option("--read-ratio", flags->read_ratio,
+                   "mixed/blob: share of operations that are reads (0..1)")
+      ->capture_default_str();
+  command->add_option("-k,--keys", flags->key_count, "Number of distinct keys")
+      ->capture_default_str();
+  command->add_option("-s,--value-size", flags->value_size,
+                      "Value size: 100, 4KiB, 1MiB (default 100; blob: 1MiB)");
+  command->add_option("-c,--concurrency", flags->connections, "Keep-alive connections")
+      ->capture_default_str();
+  command->add_option("--threads", flags->threads,
+                      "Threads, each with its own event loop (default: up to 4)");
+  command->add_option("-d,--duration", flags->duration, "Run for this long: 10s, 500ms, 2m");
+  command->add_option("-n,--ops", flags->op_count, "Run this many operations in total");
+  command->add_option("--rate", flags->rate_per_second,
+                      "Open loop at this many ops/s in total; latency counts from the intended "
+                      "send time (default: closed loop)");
+  command->add_flag("--one-server", flags->one_server,
+                    "Aim every connection at the first --server (default: spread round-robin)");
+  command
+      ->add_option("--request-timeout", flags->timeout_seconds,
+                   "Seconds before a request counts as timed out")
+      ->capture_default_str();
+  command
+      ->add_option("--connect-timeout", flags->connect_timeout_seconds,
+                   "Seconds before a connect counts as failed")
+      ->capture_default_str();
+  command
+      ->add_option("--reconnects", flags->reconnects_max,
+                   "Consecutive connection failures after which a connection gives up")
+      ->capture_default_str();
+  command->add_flag("--no-preload", flags->no_preload,
+                    "Do not write every key before a workload that reads");
+  command->add_option("--key-prefix", flags->key_prefix, "Prefix of every key written")
+      ->capture_default_str();
+  command->add_option("--seed", flags->seed, "Seed of the key and operation choice")
+      ->capture_default_str();
+  command->add_flag("--json", flags->json, "Print the final report as one JSON object");
+  command->add_flag("--no-progress", flags->no_progress, "No live progress line on stderr");
+}
+
+}  // namespace nds::loadgen

@@ -1,0 +1,118 @@
+// What one `nds bench` run does (BenchOptions, validated), and its command-line flags: the CLI11
+// registration shared by `nds bench` (cli/bench_command.cc) and the standalone nds-bench, and the
+// conversion of the raw flag values into BenchOptions with every bound checked into a Status.
+// docs/benchmarks.md describes every flag.
+//
+// Plain value types; AddBenchFlags writes into the BenchFlags it is given during CLI11 parsing
+// (main thread).
+#pragma once
+
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <CLI/CLI.hpp>
+
+#include "client/options.h"
+#include "loadgen/request_format.h"
+#include "util/status.h"
+
+namespace nds::loadgen {
+
+// Bounds of the flags (STYLE.md §6: everything has a limit).
+inline constexpr size_t kConnectionsMax = 10'000;
+inline constexpr size_t kThreadsMax = 64;
+inline constexpr uint64_t kKeyCountMax = 100'000'000;
+inline constexpr size_t kValueBytesMax = 64 << 20;
+inline constexpr std::chrono::hours kDurationMax{24};
+inline constexpr uint64_t kOpCountMax = uint64_t{1} << 40;
+inline constexpr double kRatePerSecondMax = 10'000'000;
+inline constexpr size_t kKeyPrefixBytesMax = 512;
+inline constexpr size_t kReconnectsMax = 1'000;
+
+enum class Workload {
+  kPut,    // writes of --value-size bytes to random keys
+  kGet,    // linearizable reads of random (preloaded) keys
+  kMixed,  // reads with probability --read-ratio, else writes
+  kCas,    // read the key's revision, then write it only if unchanged (one op, two requests)
+  kBlob,   // like mixed, through /store/ with blobs of --value-size (default 1 MiB)
+};
+
+// Returns "put", "get", "mixed", "cas" or "blob".
+std::string_view WorkloadName(Workload workload);
+
+struct BenchOptions {
+  Target target = Target::kNds;
+  Workload workload = Workload::kPut;
+  double read_ratio = 0.5;  // mixed and blob: the share of operations that are reads
+  uint64_t key_count = 1000;
+  size_t value_bytes = 100;
+  size_t connections = 16;
+  size_t threads = 1;
+  // At least one of these two ends the run (whichever comes first).
+  std::optional<std::chrono::nanoseconds> duration;
+  std::optional<uint64_t> op_count;
+  // Open loop at this many operations per second in total; closed loop when absent.
+  std::optional<double> rate_per_second;
+  // Connection i goes to servers[i % size()] (or all to servers[0] with one_server).
+  std::vector<client::ServerAddress> servers;
+  bool one_server = false;
+  std::chrono::milliseconds request_timeout{10'000};
+  std::chrono::milliseconds connect_timeout{2'000};
+  // Consecutive failed connects (or lost connections) after which a connection gives up.
+  size_t reconnects_max = 20;
+  // Write every key once before the measured run (reads then find their key).
+  bool preload = true;
+  std::string key_prefix = "bench/";
+  uint64_t seed = 1;
+
+  // kInvalidArgument naming the flag for: no servers, neither duration nor op count, a zero or
+  // out-of-range count, size, rate, ratio or timeout, more threads than connections.
+  Status Validate() const;
+  // Whether this run writes every key before measuring (only workloads that read).
+  bool ShouldPreload() const;
+};
+
+// Parses "10s", "500ms", "2m", "1h", "250us" or a bare number of seconds ("1.5"). kInvalidArgument
+// for anything else, a negative or zero value, or more than kDurationMax.
+Result<std::chrono::nanoseconds> ParseDuration(std::string_view text);
+
+// Parses "100", "4k"/"4KiB"/"4KB" (x1024), "1M"/"1MiB"/"1MB" (x1024^2). kInvalidArgument for
+// anything else or more than kValueBytesMax.
+Result<size_t> ParseBytes(std::string_view text);
+
+// The raw flag values as CLI11 fills them; ToOptions validates them.
+struct BenchFlags {
+  std::string workload = "put";
+  std::string target = "nds";
+  double read_ratio = 0.5;
+  uint64_t key_count = 1000;
+  std::string value_size;  // empty: 100 B, or 1 MiB for the blob workload
+  size_t connections = 16;
+  size_t threads = 0;  // 0: min(connections, hardware threads, 4)
+  std::string duration;
+  std::optional<uint64_t> op_count;
+  std::optional<double> rate_per_second;
+  bool one_server = false;
+  double timeout_seconds = 10;
+  double connect_timeout_seconds = 2;
+  size_t reconnects_max = 20;
+  bool no_preload = false;
+  std::string key_prefix = "bench/";
+  uint64_t seed = 1;
+  bool json = false;
+  bool no_progress = false;
+
+  // Builds validated options against `servers_text` ("HOST:PORT[,HOST:PORT...]").
+  Result<BenchOptions> ToOptions(std::string_view servers_text) const;
+};
+
+// Adds the bench flags to `command`, writing into `*flags` (which must outlive parsing). Does not
+// add --server or --timeout: `nds` has them as global flags (the caller passes them on).
+void AddBenchFlags(CLI::App* command, BenchFlags* flags);
+
+}  // namespace nds::loadgen
