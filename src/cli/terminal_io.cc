@@ -77,8 +77,7 @@ std::string ErrorLine(std::string_view context, const Status& status) {
       if (std::string_view(message).starts_with(client::kCannotReachPrefix)) {
         return fmt::format("nds: {}; start a node with 'nds start' or set --server", message);
       }
-      return fmt::format("nds: {}: {} (the cluster may have no quorum; try again later)", context,
-                         message);
+      return fmt::format("nds: {}: {}", context, message);
     case StatusCode::kTimeout:
       return fmt::format("nds: {}: {} (raise --timeout, or check the cluster with 'nds status')",
                          context, message);

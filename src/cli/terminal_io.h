@@ -29,7 +29,7 @@ Status WriteStdout(std::string_view bytes);
 // Returns the one-line message (no trailing newline) for `status` from the action described by
 // `context` (e.g. "get 'photos/cat.jpg'"): "nds: CONTEXT: MESSAGE", with advice where the code
 // has one: an unreachable cluster names the addresses and suggests 'nds start' or --server; a
-// timeout suggests --timeout; a 503 says the cluster may lack a quorum. Control bytes in the
+// timeout suggests --timeout. Control bytes in the
 // server's message are replaced so that the message stays one line.
 std::string ErrorLine(std::string_view context, const Status& status);
 

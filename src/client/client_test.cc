@@ -336,6 +336,21 @@ TEST(ClientValues, SeventeenMebibytesOfEveryByteRoundTrip) {
   EXPECT_TRUE(blob.value == value);
 }
 
+TEST(ClientValues, AnEarly413BeforeTheBodyIsReadIsReportedNotALostConnection) {
+  FakeHttpServer server(
+      [](const RecordedRequest&) {
+        return Json(413,
+                    R"({"error":"too_large","message":"the request body exceeds 1024 bytes"})");
+      },
+      /*answer_after_header=*/true);
+  auto client = ClientFor(server);
+  // Far more than the socket buffers hold, so the write fails once the server has closed.
+  const std::string value(32 << 20, 'v');
+  EXPECT_EQ(client->Put("k", value).status(),
+            ResourceExhausted("the request body exceeds 1024 bytes"));
+  EXPECT_EQ(server.requests().size(), 1u);
+}
+
 TEST(ClientValues, ReplyOverTheLimitIsResourceExhausted) {
   FakeHttpServer server(
       [](const RecordedRequest&) { return FakeReply::Status(200, std::string(4096, 'x')); });

@@ -204,7 +204,9 @@ RoundTripOutcome Connection::RoundTrip(const HttpCall& call, Clock::time_point d
   const std::array<asio::const_buffer, 2> buffers{asio::buffer(*head), asio::buffer(call.body)};
   asio::async_write(socket_, buffers, [&](const error_code& ec, size_t) {
     write_ec = ec;
-    if (ec) return;
+    if (ec == asio::error::operation_aborted) return;  // the deadline passed
+    // Read even after a failed write: a server may answer early (413 for a body over its limit)
+    // and close without reading the rest, and that answer is the one worth reporting.
     http::async_read(socket_, buffer_, parser,
                      [&read_ec](const error_code& rec, size_t) { read_ec = rec; });
   });
@@ -216,7 +218,7 @@ RoundTripOutcome Connection::RoundTrip(const HttpCall& call, Clock::time_point d
                                          options.request_timeout.count()));
     return outcome;
   }
-  if (write_ec) {
+  if (write_ec && read_ec) {
     Close();
     outcome.status = Unavailable(fmt::format("connection to {} lost while sending ({})",
                                              server_.ToString(), write_ec.message()));
@@ -233,7 +235,8 @@ RoundTripOutcome Connection::RoundTrip(const HttpCall& call, Clock::time_point d
     outcome.reply.headers.emplace_back(LowerCase(field.name_string()), std::string(field.value()));
   }
   outcome.reply.body = std::move(message.body());
-  if (!message.keep_alive() || buffer_.size() != 0) Close();
+  // After an early answer to a request not wholly sent, the connection is out of step.
+  if (write_ec || !message.keep_alive() || buffer_.size() != 0) Close();
   return outcome;
 }
 

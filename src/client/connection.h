@@ -41,7 +41,9 @@ class Connection {
   // reason ("connection refused", "connect timed out after N ms", a resolver error) on failure.
   Status Connect(Clock::time_point deadline, std::chrono::milliseconds connect_timeout);
 
-  // Sends `call` and reads its whole reply before `deadline`. Precondition: IsOpen().
+  // Sends `call` and reads its whole reply before `deadline`. Precondition: IsOpen(). A reply
+  // the server sent early, before it stopped reading the request (a 413), is returned as a reply
+  // with request_may_have_arrived false.
   // Failures: kTimeout (deadline passed), kUnavailable (connection lost or refused mid-way),
   // kResourceExhausted (reply larger than the limits of `options`), kIoError (malformed reply).
   // The connection is closed after any failure and after a reply that ends it.

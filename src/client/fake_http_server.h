@@ -84,7 +84,11 @@ using FakeScript = std::function<FakeReply(const RecordedRequest&)>;
 
 class FakeHttpServer {
  public:
-  explicit FakeHttpServer(FakeScript script) : script_(std::move(script)), acceptor_(ioc_) {
+  // With `answer_after_header`, the script sees each request as soon as its header has arrived
+  // (body empty) and the server closes the connection after its reply without reading the body,
+  // as a server does that refuses a body over its limit with 413.
+  explicit FakeHttpServer(FakeScript script, bool answer_after_header = false)
+      : script_(std::move(script)), answer_after_header_(answer_after_header), acceptor_(ioc_) {
     namespace asio = boost::asio;
     const asio::ip::tcp::endpoint endpoint(asio::ip::make_address("127.0.0.1"), 0);
     acceptor_.open(endpoint.protocol());
@@ -153,15 +157,22 @@ class FakeHttpServer {
     namespace http = boost::beast::http;
     s->parser = std::make_unique<http::request_parser<http::string_body>>();
     s->parser->body_limit(uint64_t{1} << 30);
-    http::async_read(s->socket, s->buffer, *s->parser,
-                     [this, s](boost::system::error_code ec, size_t) {
-                       if (ec) return;  // the client closed, or sent garbage
-                       OnRequest(s);
-                     });
+    auto on_read = [this, s](boost::system::error_code ec, size_t) {
+      if (ec) return;  // the client closed, or sent garbage
+      OnRequest(s);
+    };
+    if (answer_after_header_) {
+      http::async_read_header(s->socket, s->buffer, *s->parser, on_read);
+    } else {
+      http::async_read(s->socket, s->buffer, *s->parser, on_read);
+    }
   }
 
   void OnRequest(const std::shared_ptr<Session>& s) {
-    auto message = s->parser->release();
+    namespace http = boost::beast::http;
+    http::request<http::string_body> message =
+        answer_after_header_ ? http::request<http::string_body>(s->parser->get().base())
+                             : s->parser->release();
     RecordedRequest request;
     request.method = std::string(message.method_string());
     request.target = std::string(message.target());
@@ -190,7 +201,8 @@ class FakeHttpServer {
         s->out = Serialize(reply);
         break;
     }
-    const bool close = reply.close_after || reply.action == FakeReply::Action::kRawBytes;
+    const bool close =
+        reply.close_after || reply.action == FakeReply::Action::kRawBytes || answer_after_header_;
     boost::asio::async_write(s->socket, boost::asio::buffer(s->out),
                              [this, s, close](boost::system::error_code ec, size_t) {
                                if (ec) return;
@@ -221,6 +233,7 @@ class FakeHttpServer {
   }
 
   FakeScript script_;
+  const bool answer_after_header_;
   boost::asio::io_context ioc_;
   boost::asio::ip::tcp::acceptor acceptor_;
   uint16_t port_ = 0;
