@@ -145,9 +145,10 @@ class Worker {
   asio::awaitable<Outcome> DoCas(Conn& c);
   asio::awaitable<Status> RoundTrip(Conn& c, ResponseLimits limits);
   asio::awaitable<void> Reap();
+  // Waits `d` on the connection's timer. The wait's error (only ever a cancellation) is of no
+  // interest: the caller re-checks the deadline and the socket after it.
   asio::awaitable<void> SleepFor(Conn& c, Clock::duration d) {
     c.timer.expires_after(d);
-    IgnoreError(Status::Ok(), "a cancelled sleep only ends early");
     co_await c.timer.async_wait(kUseTuple);
   }
 
@@ -158,7 +159,7 @@ class Worker {
     return *op_index < phase_->ops_limit;
   }
 
-  void Record(Outcome outcome, bool is_read, Clock::duration latency, const Status& error);
+  void Record(Outcome outcome, bool is_read, Clock::duration latency);
   void RecordConnectError(const Status& error) {
     std::lock_guard lock(mu_);
     ++stats_.totals.errors.connect;
@@ -253,7 +254,7 @@ asio::awaitable<void> Worker::RunConnection(Conn& c) {
     fmt::format_to(std::back_inserter(c.key), "{:010}", key_index);
     bool is_read = false;
     const Outcome outcome = co_await DoOp(c, &is_read);
-    Record(outcome, is_read, Clock::now() - intended, Status::Ok());
+    Record(outcome, is_read, Clock::now() - intended);
     if (outcome == Outcome::kClosed || outcome == Outcome::kTimeout ||
         outcome == Outcome::kProtocol) {
       boost::system::error_code ec;
@@ -384,7 +385,7 @@ asio::awaitable<Status> Worker::RoundTrip(Conn& c, ResponseLimits limits) {
   co_return status;
 }
 
-void Worker::Record(Outcome outcome, bool is_read, Clock::duration latency, const Status& error) {
+void Worker::Record(Outcome outcome, bool is_read, Clock::duration latency) {
   const auto ns = static_cast<uint64_t>(
       std::max<int64_t>(0, std::chrono::duration_cast<std::chrono::nanoseconds>(latency).count()));
   std::lock_guard lock(mu_);
@@ -416,7 +417,6 @@ void Worker::Record(Outcome outcome, bool is_read, Clock::duration latency, cons
       ++t.errors.other_status;
       break;
   }
-  if (!error.ok() && stats_.first_error.empty()) stats_.first_error = error.ToString();
   if (phase_->preload) return;
   t.latency_ns.Record(ns);
   stats_.interval_latency_ns.Record(ns);
