@@ -4,8 +4,11 @@
 // parsed; feed malformed and oversized input and check the error codes.
 #include "loadgen/response_parser.h"
 
+#include <algorithm>
+#include <random>
 #include <string>
 
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 
 namespace nds::loadgen {
@@ -167,6 +170,58 @@ TEST(ResponseParser, LimitsAreEnforced) {
   p.Reset();
   n = p.Feed("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n" + std::string(2000, '0'));
   ASSERT_FALSE(n.ok());
+}
+
+TEST(ResponseParser, RandomChunkingsOfRandomBodiesRoundTrip) {
+  std::mt19937_64 rng(7);
+  for (int round = 0; round < 200; ++round) {
+    std::string body(rng() % 3000, '\0');
+    for (char& c : body) c = static_cast<char>(rng());
+    std::string wire = "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n";
+    for (size_t at = 0; at < body.size();) {
+      const size_t n = std::min<size_t>(body.size() - at, 1 + rng() % 700);
+      wire += fmt::format("{:x}\r\n", n) + body.substr(at, n) + "\r\n";
+      at += n;
+    }
+    wire += "0\r\n\r\n";
+    ResponseParser p(KeepBody());
+    for (size_t at = 0; at < wire.size();) {  // random read sizes
+      const size_t n = std::min<size_t>(wire.size() - at, 1 + rng() % 100);
+      Result<size_t> used = p.Feed(std::string_view(wire).substr(at, n));
+      ASSERT_TRUE(used.ok()) << used.status().ToString();
+      ASSERT_EQ(*used, n);
+      at += n;
+    }
+    ASSERT_TRUE(p.done());
+    EXPECT_EQ(p.response().body, body);
+  }
+}
+
+TEST(ResponseParser, RandomBytesNeverCrashAndStayBounded) {
+  std::mt19937_64 rng(8);
+  ResponseLimits limits;
+  limits.header_bytes_max = 512;
+  limits.body_bytes_max = 4096;
+  const std::string prefixes[] = {"", "HTTP/1.1 200 OK\r\n",
+                                  "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n",
+                                  "HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\n"};
+  for (int round = 0; round < 2000; ++round) {
+    std::string wire = prefixes[rng() % 4];
+    const size_t extra = rng() % 2000;
+    for (size_t i = 0; i < extra; ++i) {
+      wire.push_back("0123456789abcdef\r\n: ;HTTP/1."[rng() % 29]);
+    }
+    ResponseParser p(limits);
+    size_t at = 0;
+    while (at < wire.size() && !p.done()) {
+      Result<size_t> used = p.Feed(std::string_view(wire).substr(at, 1 + rng() % 64));
+      if (!used.ok()) break;
+      ASSERT_LE(*used, 64u);
+      at += *used;
+    }
+    if (!p.done()) IgnoreError(p.FeedEof(), "either outcome is fine: only a crash would fail");
+    EXPECT_LE(p.response().body_bytes, limits.body_bytes_max);
+  }
 }
 
 }  // namespace
