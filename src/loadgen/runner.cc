@@ -35,7 +35,8 @@ using tcp = asio::ip::tcp;
 using Clock = std::chrono::steady_clock;
 constexpr auto kUseTuple = asio::as_tuple(asio::use_awaitable);
 
-constexpr size_t kReadBufferBytes = 64 << 10;
+// Per connection: 10000 connections hold 160 MiB of read buffers at most.
+constexpr size_t kReadBufferBytes = 16 << 10;
 constexpr std::chrono::milliseconds kBackoffFirst{10};
 constexpr std::chrono::milliseconds kBackoffMax{1'000};
 
@@ -69,6 +70,9 @@ struct Phase {
   std::atomic<uint64_t> ops_started{0};
   std::vector<tcp::endpoint> endpoints;
   std::vector<std::string> hosts;  // Host header per endpoint
+  // The value every write sends: one copy shared read-only by all connections, so that memory
+  // does not grow with connections times value size.
+  std::string value;
 };
 
 // One connection's state. Owned by its Worker; touched only on that worker's thread.
@@ -85,7 +89,6 @@ struct Conn {
   std::vector<char> read_buffer;
   std::mt19937_64 rng;
   std::string key;
-  std::string value;
   Request request;
 };
 
@@ -106,8 +109,6 @@ class Worker {
     c->id = id;
     c->server = server;
     c->rng.seed(phase_->options->seed * 1'000'003 + id);
-    c->value.resize(phase_->options->value_bytes);
-    for (char& ch : c->value) ch = static_cast<char>('a' + c->rng() % 26);
     conns_.push_back(std::move(c));
   }
 
@@ -289,7 +290,7 @@ asio::awaitable<Outcome> Worker::DoOp(Conn& c, bool* is_read) {
   if (*is_read) {
     FormatGet(o.target, host, c.key, &c.request);
   } else {
-    FormatPut(o.target, host, c.key, c.value, std::nullopt, &c.request);
+    FormatPut(o.target, host, c.key, phase_->value, std::nullopt, &c.request);
   }
   const Status s = co_await RoundTrip(c, ResponseLimits{});
   if (!s.ok()) {
@@ -325,7 +326,7 @@ asio::awaitable<Outcome> Worker::DoCas(Conn& c) {
     condition.revision = *revision;
   }
   if (read.connection_close) co_return Outcome::kClosed;
-  FormatPut(o.target, host, c.key, c.value, condition, &c.request);
+  FormatPut(o.target, host, c.key, phase_->value, condition, &c.request);
   ResponseLimits write_limits;
   write_limits.keep_body = o.target == Target::kEtcd;
   s = co_await RoundTrip(c, write_limits);
@@ -447,6 +448,9 @@ BenchResult RunPhase(const BenchOptions& o, bool preload, const ProgressCallback
   phase.preload = preload;
   phase.endpoints = resolved.endpoints;
   phase.hosts = resolved.hosts;
+  std::mt19937_64 value_rng(o.seed);
+  phase.value.resize(o.value_bytes);
+  for (char& ch : phase.value) ch = static_cast<char>('a' + value_rng() % 26);
   phase.start = Clock::now();
   if (preload) {
     phase.ops_limit = o.key_count;
