@@ -2,6 +2,7 @@
 // (`nds start`, cli/start_command.h). See docs/cli.md.
 #include <CLI/CLI.hpp>
 
+#include "cli/bench_command.h"
 #include "cli/client_commands.h"
 #include "cli/start_command.h"
 
@@ -10,5 +11,6 @@ int main(int argc, char** argv) {
   nds::cli::ClientCommands client_commands;
   client_commands.Register(app);  // first: sets the error format and flags start inherits
   nds::cli::RegisterStartCommand(app);
+  nds::cli::RegisterBenchCommand(app);
   return client_commands.ParseAndRun(app, argc, argv);
 }
