@@ -5,11 +5,12 @@
 //                      the map of outbound links (one per peer id).
 //   OutboundLink       one peer's queue and connection; shared by the map and its pending
 //                      handlers (shared_from_this), so a handler never outlives its link.
-//   InboundConnection  one accepted connection; kept alive only by its pending handlers, and
-//                      listed (weakly) in the InboundRegistry so that Stop and the connection
-//                      limit can find it.
-//   PeerContext        options, receiver and the registry; shared by all of the above, so it
-//                      outlives every handler, even those destroyed with the io_context.
+//   InboundConnection  (peer_inbound.h) one accepted connection; kept alive only by its pending
+//                      handlers, and listed (weakly) in the InboundRegistry so that Stop and
+//                      the connection limit can find it.
+//   PeerContext        (peer_inbound.h) options, receiver and the registry; shared by all of
+//                      the above, so it outlives every handler, even those destroyed with the
+//                      io_context.
 //
 // Threads: each link and each inbound connection runs on its own strand. Send/SetPeer/... run on
 // the caller's threads: they touch the transport map under PeerTransportImpl::mu_ and a link's
@@ -50,6 +51,7 @@
 #include <spdlog/spdlog.h>
 
 #include "net/peer_frame.h"
+#include "net/peer_inbound.h"
 #include "util/check.h"
 #include "util/thread_annotations.h"
 
@@ -125,189 +127,6 @@ Result<std::pair<std::string, uint16_t>> ParseHostPort(const std::string& addres
   return std::pair<std::string, uint16_t>(std::move(host), static_cast<uint16_t>(port));
 }
 
-std::string EndpointText(const tcp::socket& socket) {
-  error_code ec;
-  const tcp::endpoint remote = socket.remote_endpoint(ec);
-  if (ec) return "unknown address";
-  return fmt::format("{}:{}", remote.address().to_string(), remote.port());
-}
-
-class InboundConnection;
-
-// The open inbound connections. Thread-safe. Holds them weakly: a connection lives through its
-// pending handlers and unregisters itself when it closes.
-class InboundRegistry {
- public:
-  // Registers `connection` unless `limit` connections are open; returns its id.
-  std::optional<uint64_t> TryAdd(const std::shared_ptr<InboundConnection>& connection,
-                                 size_t limit) {
-    std::lock_guard<std::mutex> lock(mu_);
-    if (connections_.size() >= limit) return std::nullopt;
-    const uint64_t id = next_id_++;
-    connections_.emplace(id, connection);
-    return id;
-  }
-  // Records that connection `id` speaks for peer `from`; returns the connection that spoke for
-  // it before (to be closed: a dialer has one connection, an older one is stale).
-  std::weak_ptr<InboundConnection> BindPeer(uint64_t id, uint64_t from) {
-    std::lock_guard<std::mutex> lock(mu_);
-    std::weak_ptr<InboundConnection> previous;
-    auto it = by_peer_.find(from);
-    if (it != by_peer_.end() && it->second != id) {
-      auto old = connections_.find(it->second);
-      if (old != connections_.end()) previous = old->second;
-    }
-    by_peer_[from] = id;
-    return previous;
-  }
-  void Remove(uint64_t id, std::optional<uint64_t> from) {
-    std::lock_guard<std::mutex> lock(mu_);
-    connections_.erase(id);
-    if (from.has_value()) {
-      auto it = by_peer_.find(*from);
-      if (it != by_peer_.end() && it->second == id) by_peer_.erase(it);
-    }
-  }
-  // Empties the registry and returns what it held.
-  std::vector<std::shared_ptr<InboundConnection>> TakeAll() {
-    std::lock_guard<std::mutex> lock(mu_);
-    std::vector<std::shared_ptr<InboundConnection>> all;
-    for (auto& [id, weak] : connections_) {
-      if (auto connection = weak.lock()) all.push_back(std::move(connection));
-    }
-    connections_.clear();
-    by_peer_.clear();
-    return all;
-  }
-
- private:
-  std::mutex mu_;
-  uint64_t next_id_ NDS_GUARDED_BY(mu_) = 1;
-  std::map<uint64_t, std::weak_ptr<InboundConnection>> connections_ NDS_GUARDED_BY(mu_);
-  std::map<uint64_t, uint64_t> by_peer_ NDS_GUARDED_BY(mu_);  // peer id -> connection id
-};
-
-// Shared, immutable after Start except the registry (which locks itself).
-struct PeerContext {
-  PeerTransportOptions options;
-  PeerReceiver* receiver = nullptr;
-  PeerFrameHeaderBytes hello_header{};
-  InboundRegistry inbound;
-};
-
-// One accepted connection: hello, then frames to the receiver in order. Strand only, except
-// CloseNow (after the io threads are joined).
-class InboundConnection : public std::enable_shared_from_this<InboundConnection> {
- public:
-  InboundConnection(std::shared_ptr<PeerContext> context, tcp::socket socket)
-      : context_(std::move(context)),
-        socket_(std::move(socket)),
-        hello_timer_(socket_.get_executor()),
-        decoder_(std::min(kPeerHelloBytesMax, context_->options.frame_bytes_max)),
-        remote_(EndpointText(socket_)) {}
-
-  const std::string& remote() const { return remote_; }
-
-  void Start(uint64_t id) {
-    id_ = id;
-    asio::post(socket_.get_executor(), [self = shared_from_this()] {
-      self->hello_timer_.expires_after(self->context_->options.hello_timeout);
-      self->hello_timer_.async_wait([self](error_code ec) { self->OnHelloTimeout(ec); });
-      self->StartRead();
-    });
-  }
-
-  // Closes from any thread (posted to the strand).
-  void CloseLater(std::string reason) {
-    asio::post(socket_.get_executor(),
-               [self = shared_from_this(), reason = std::move(reason)] { self->Close(reason); });
-  }
-
-  // Closes the socket directly. Only once no io thread runs (Stop, after the join).
-  void CloseNow() {
-    closed_ = true;
-    error_code ec;
-    socket_.close(ec);
-    hello_timer_.cancel();
-  }
-
- private:
-  void StartRead() {
-    const std::span<char> space = decoder_.WritableSpace();
-    socket_.async_read_some(
-        asio::buffer(space.data(), space.size()),
-        [self = shared_from_this()](error_code ec, size_t bytes) { self->OnRead(ec, bytes); });
-  }
-
-  void OnRead(error_code ec, size_t bytes) {
-    if (closed_) return;
-    if (ec) {
-      if (ec == asio::error::eof) {
-        spdlog::debug("peer transport: inbound connection from {} closed by the peer", remote_);
-        Close("");
-      } else {
-        Close(fmt::format("read failed: {}", ec.message()));
-      }
-      return;
-    }
-    decoder_.Commit(bytes);
-    while (!closed_) {
-      Result<std::optional<std::string>> next = decoder_.Next();
-      if (!next.ok()) {
-        Close(next.status().ToString());
-        return;
-      }
-      if (!next->has_value()) break;
-      Deliver(std::move(**next));
-    }
-    if (!closed_) StartRead();
-  }
-
-  void Deliver(std::string frame) {
-    if (from_.has_value()) {
-      context_->receiver->OnFrame(*from_, std::move(frame));
-      return;
-    }
-    Result<uint64_t> from = context_->receiver->OnHello(frame);
-    if (!from.ok()) {
-      Close(fmt::format("hello rejected: {}", from.status().ToString()));
-      return;
-    }
-    from_ = *from;
-    hello_timer_.cancel();
-    decoder_.set_payload_bytes_max(context_->options.frame_bytes_max);
-    std::weak_ptr<InboundConnection> stale = context_->inbound.BindPeer(id_, *from_);
-    if (auto previous = stale.lock()) {
-      previous->CloseLater(fmt::format("peer {} connected again from {}", *from_, remote_));
-    }
-  }
-
-  void OnHelloTimeout(error_code ec) {
-    if (ec || closed_ || from_.has_value()) return;
-    Close(fmt::format("no hello within {} ms", context_->options.hello_timeout.count()));
-  }
-
-  // `reason` empty: a normal close, not logged as a warning.
-  void Close(const std::string& reason) {
-    if (closed_) return;
-    if (!reason.empty()) {
-      spdlog::warn("peer transport: closing inbound connection from {}{}: {}", remote_,
-                   from_.has_value() ? fmt::format(" (peer {})", *from_) : std::string(), reason);
-    }
-    CloseNow();
-    context_->inbound.Remove(id_, from_);
-  }
-
-  const std::shared_ptr<PeerContext> context_;
-  tcp::socket socket_;  // bound to this connection's strand
-  asio::steady_timer hello_timer_;
-  PeerFrameDecoder decoder_;
-  const std::string remote_;
-  uint64_t id_ = 0;               // registry id; set before Start
-  std::optional<uint64_t> from_;  // the peer id, once the hello is accepted
-  bool closed_ = false;
-};
-
 // One peer: the bounded queue of frames for it and the connection that carries them. The queue
 // and the counters are guarded by mu_ (Enqueue runs on callers' threads); the connection is
 // strand only.
@@ -325,15 +144,15 @@ class OutboundLink : public std::enable_shared_from_this<OutboundLink> {
         socket_(strand_),
         resolver_(strand_),
         timer_(strand_),
-        address_(std::move(address)),
+        address_(address),
         backoff_(context_->options.backoff_min),
-        jitter_state_(id * 0x9e3779b97f4a7c15ULL + 1) {}
+        jitter_state_(id * 0x9e3779b97f4a7c15ULL + 1),
+        address_for_callers_(std::move(address)) {}
 
   const std::string& address() const { return address_for_callers_; }
 
   // Starts dialling (from any thread).
   void Open() {
-    address_for_callers_ = address_;
     asio::post(strand_, [self = shared_from_this()] { self->Dial(); });
   }
 

@@ -1,0 +1,164 @@
+// The accepting side of the peer transport: the inbound registry and connections
+// (peer_inbound.h, docs/formats/peer.md).
+#include "net/peer_inbound.h"
+
+#include <algorithm>
+#include <span>
+#include <utility>
+
+#include <boost/asio/buffer.hpp>
+#include <boost/asio/post.hpp>
+#include <fmt/core.h>
+#include <spdlog/spdlog.h>
+
+namespace nds::net {
+namespace {
+
+namespace asio = boost::asio;
+using asio::ip::tcp;
+using boost::system::error_code;
+
+std::string EndpointText(const tcp::socket& socket) {
+  error_code ec;
+  const tcp::endpoint remote = socket.remote_endpoint(ec);
+  if (ec) return "unknown address";
+  return fmt::format("{}:{}", remote.address().to_string(), remote.port());
+}
+
+}  // namespace
+
+std::optional<uint64_t> InboundRegistry::TryAdd(
+    const std::shared_ptr<InboundConnection>& connection, size_t limit) {
+  std::lock_guard<std::mutex> lock(mu_);
+  if (connections_.size() >= limit) return std::nullopt;
+  const uint64_t id = next_id_++;
+  connections_.emplace(id, connection);
+  return id;
+}
+
+std::weak_ptr<InboundConnection> InboundRegistry::BindPeer(uint64_t id, uint64_t from) {
+  std::lock_guard<std::mutex> lock(mu_);
+  std::weak_ptr<InboundConnection> previous;
+  auto it = by_peer_.find(from);
+  if (it != by_peer_.end() && it->second != id) {
+    auto old = connections_.find(it->second);
+    if (old != connections_.end()) previous = old->second;
+  }
+  by_peer_[from] = id;
+  return previous;
+}
+
+void InboundRegistry::Remove(uint64_t id, std::optional<uint64_t> from) {
+  std::lock_guard<std::mutex> lock(mu_);
+  connections_.erase(id);
+  if (from.has_value()) {
+    auto it = by_peer_.find(*from);
+    if (it != by_peer_.end() && it->second == id) by_peer_.erase(it);
+  }
+}
+
+std::vector<std::shared_ptr<InboundConnection>> InboundRegistry::TakeAll() {
+  std::lock_guard<std::mutex> lock(mu_);
+  std::vector<std::shared_ptr<InboundConnection>> all;
+  for (auto& [id, weak] : connections_) {
+    if (auto connection = weak.lock()) all.push_back(std::move(connection));
+  }
+  connections_.clear();
+  by_peer_.clear();
+  return all;
+}
+
+InboundConnection::InboundConnection(std::shared_ptr<PeerContext> context, tcp::socket socket)
+    : context_(std::move(context)),
+      socket_(std::move(socket)),
+      hello_timer_(socket_.get_executor()),
+      decoder_(std::min(kPeerHelloBytesMax, context_->options.frame_bytes_max)),
+      remote_(EndpointText(socket_)) {}
+
+void InboundConnection::Start(uint64_t id) {
+  id_ = id;
+  asio::post(socket_.get_executor(), [self = shared_from_this()] {
+    self->hello_timer_.expires_after(self->context_->options.hello_timeout);
+    self->hello_timer_.async_wait([self](error_code ec) { self->OnHelloTimeout(ec); });
+    self->StartRead();
+  });
+}
+
+void InboundConnection::CloseLater(std::string reason) {
+  asio::post(socket_.get_executor(),
+             [self = shared_from_this(), reason = std::move(reason)] { self->Close(reason); });
+}
+
+void InboundConnection::CloseNow() {
+  closed_ = true;
+  error_code ec;
+  socket_.close(ec);
+  hello_timer_.cancel();
+}
+
+void InboundConnection::StartRead() {
+  const std::span<char> space = decoder_.WritableSpace();
+  socket_.async_read_some(
+      asio::buffer(space.data(), space.size()),
+      [self = shared_from_this()](error_code ec, size_t bytes) { self->OnRead(ec, bytes); });
+}
+
+void InboundConnection::OnRead(error_code ec, size_t bytes) {
+  if (closed_) return;
+  if (ec) {
+    if (ec == asio::error::eof) {
+      spdlog::debug("peer transport: inbound connection from {} closed by the peer", remote_);
+      Close("");
+    } else {
+      Close(fmt::format("read failed: {}", ec.message()));
+    }
+    return;
+  }
+  decoder_.Commit(bytes);
+  while (!closed_) {
+    Result<std::optional<std::string>> next = decoder_.Next();
+    if (!next.ok()) {
+      Close(next.status().ToString());
+      return;
+    }
+    if (!next->has_value()) break;
+    Deliver(std::move(**next));
+  }
+  if (!closed_) StartRead();
+}
+
+void InboundConnection::Deliver(std::string frame) {
+  if (from_.has_value()) {
+    context_->receiver->OnFrame(*from_, std::move(frame));
+    return;
+  }
+  Result<uint64_t> from = context_->receiver->OnHello(frame);
+  if (!from.ok()) {
+    Close(fmt::format("hello rejected: {}", from.status().ToString()));
+    return;
+  }
+  from_ = *from;
+  hello_timer_.cancel();
+  decoder_.set_payload_bytes_max(context_->options.frame_bytes_max);
+  std::weak_ptr<InboundConnection> stale = context_->inbound.BindPeer(id_, *from_);
+  if (auto previous = stale.lock()) {
+    previous->CloseLater(fmt::format("peer {} connected again from {}", *from_, remote_));
+  }
+}
+
+void InboundConnection::OnHelloTimeout(error_code ec) {
+  if (ec || closed_ || from_.has_value()) return;
+  Close(fmt::format("no hello within {} ms", context_->options.hello_timeout.count()));
+}
+
+void InboundConnection::Close(const std::string& reason) {
+  if (closed_) return;
+  if (!reason.empty()) {
+    spdlog::warn("peer transport: closing inbound connection from {}{}: {}", remote_,
+                 from_.has_value() ? fmt::format(" (peer {})", *from_) : std::string(), reason);
+  }
+  CloseNow();
+  context_->inbound.Remove(id_, from_);
+}
+
+}  // namespace nds::net

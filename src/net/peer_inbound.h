@@ -1,0 +1,100 @@
+// The accepting side of the peer transport (internal to net/; the API is peer_transport.h, the
+// wire format docs/formats/peer.md): one InboundConnection per accepted socket, which reads the
+// hello and then the frames and hands them to the PeerReceiver, and the InboundRegistry that
+// bounds and lists the open connections. Also PeerContext, the state every connection of a
+// transport (inbound or outbound) shares.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/steady_timer.hpp>
+
+#include "net/peer_frame.h"
+#include "net/peer_transport.h"
+#include "util/thread_annotations.h"
+
+namespace nds::net {
+
+class InboundConnection;
+
+// The open inbound connections. Owned by PeerContext; thread-safe. Holds them weakly: a
+// connection lives through its pending handlers and unregisters itself when it closes.
+class InboundRegistry {
+ public:
+  // Registers `connection` unless `limit` connections are open; returns its id, or nullopt at
+  // the limit.
+  std::optional<uint64_t> TryAdd(const std::shared_ptr<InboundConnection>& connection,
+                                 size_t limit);
+  // Records that connection `id` speaks for peer `from`; returns the connection that spoke for
+  // it before (to be closed: a dialer keeps one connection, so an older one is stale), or an
+  // empty pointer.
+  std::weak_ptr<InboundConnection> BindPeer(uint64_t id, uint64_t from);
+  // Forgets connection `id` (and its binding to `from`, if it still holds it). No-op if absent.
+  void Remove(uint64_t id, std::optional<uint64_t> from);
+  // Empties the registry and returns the connections still alive.
+  std::vector<std::shared_ptr<InboundConnection>> TakeAll();
+
+ private:
+  std::mutex mu_;
+  uint64_t next_id_ NDS_GUARDED_BY(mu_) = 1;
+  std::map<uint64_t, std::weak_ptr<InboundConnection>> connections_ NDS_GUARDED_BY(mu_);
+  std::map<uint64_t, uint64_t> by_peer_ NDS_GUARDED_BY(mu_);  // peer id -> connection id
+};
+
+// What every connection of one transport shares. Created by the transport and held through
+// shared_ptr by every connection, so it outlives each handler, even those destroyed with the
+// io_context. Immutable after Start except `inbound` (which locks itself).
+struct PeerContext {
+  PeerTransportOptions options;
+  PeerReceiver* receiver = nullptr;
+  PeerFrameHeaderBytes hello_header{};  // the header of the hello frame (options.hello)
+  InboundRegistry inbound;
+};
+
+// One accepted connection: the hello within hello_timeout, then every frame to the receiver, in
+// order; any damage closes it (docs/formats/peer.md). Kept alive by its pending handlers
+// (shared_from_this). Runs on the strand its socket is bound to; CloseLater may be called from
+// any thread; CloseNow only when no io thread runs.
+class InboundConnection : public std::enable_shared_from_this<InboundConnection> {
+ public:
+  // `socket` must be bound to a strand of its own.
+  InboundConnection(std::shared_ptr<PeerContext> context, boost::asio::ip::tcp::socket socket);
+
+  // The remote "address:port", for logs.
+  const std::string& remote() const { return remote_; }
+
+  // Starts the hello timer and the read loop; `id` is the registry id from TryAdd.
+  void Start(uint64_t id);
+  // Closes on the strand, logging `reason` as a warning.
+  void CloseLater(std::string reason);
+  // Closes the socket directly. Only when no io thread runs (Stop after the join, or before
+  // Start).
+  void CloseNow();
+
+ private:
+  void StartRead();
+  void OnRead(boost::system::error_code ec, size_t bytes);
+  void Deliver(std::string frame);
+  void OnHelloTimeout(boost::system::error_code ec);
+  // `reason` empty: a normal close, not logged as a warning.
+  void Close(const std::string& reason);
+
+  // All strand only.
+  const std::shared_ptr<PeerContext> context_;
+  boost::asio::ip::tcp::socket socket_;
+  boost::asio::steady_timer hello_timer_;
+  PeerFrameDecoder decoder_;  // limited to the hello size until the hello is accepted
+  const std::string remote_;
+  uint64_t id_ = 0;               // registry id; set by Start
+  std::optional<uint64_t> from_;  // the peer id, once the hello is accepted
+  bool closed_ = false;
+};
+
+}  // namespace nds::net
