@@ -2,12 +2,11 @@
 // headers and bodies, through the real `nds` binary over real sockets.
 // Method: one node (RocksDB engine, fresh data directory) for the suite; raw HTTP requests, so
 // that percent-encoding, pipelining and cut-off bodies are under the test's control.
-#include <gtest/gtest.h>
-
-#include <nlohmann/json.hpp>
-
 #include <memory>
 #include <string>
+
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
 
 #include "harness/nds_process.h"
 #include "harness/raw_http.h"
@@ -143,11 +142,11 @@ TEST_F(ApiTest, ACutOffBodyStoresNothing) {
 
 TEST_F(ApiTest, PipelinedRequestsAreAnsweredInOrder) {
   RawHttp raw(node_->port());
-  ASSERT_TRUE(raw.SendRaw(
-      "PUT /store/p HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\n\r\none"
-      "GET /store/p HTTP/1.1\r\nHost: x\r\n\r\n"
-      "DELETE /store/p HTTP/1.1\r\nHost: x\r\n\r\n"
-      "GET /store/p HTTP/1.1\r\nHost: x\r\n\r\n"));
+  ASSERT_TRUE(
+      raw.SendRaw("PUT /store/p HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\n\r\none"
+                  "GET /store/p HTTP/1.1\r\nHost: x\r\n\r\n"
+                  "DELETE /store/p HTTP/1.1\r\nHost: x\r\n\r\n"
+                  "GET /store/p HTTP/1.1\r\nHost: x\r\n\r\n"));
   EXPECT_EQ(raw.ReadAnswer().status, 201);
   auto g = raw.ReadAnswer();
   EXPECT_EQ(g.status, 200);
@@ -233,8 +232,8 @@ TEST_F(ApiTest, ALoneNodeIsTheGooseAndReportsStatus) {
   EXPECT_EQ(role.status, 200);
   EXPECT_EQ(role.body, "goose");
   auto st = nlohmann::json::parse(Req("GET", "/status").body);
-  for (const char* f : {"id", "name", "role", "term", "leader_id", "commit_index",
-                        "applied_index", "version"}) {
+  for (const char* f :
+       {"id", "name", "role", "term", "leader_id", "commit_index", "applied_index", "version"}) {
     EXPECT_TRUE(st.contains(f)) << f;
   }
   EXPECT_EQ(st["role"], "leader");

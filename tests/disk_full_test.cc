@@ -3,13 +3,13 @@
 // Method: as root, the node's data directory is a small tmpfs filled with a ballast file; writes
 // go until 507; the ballast is removed; writes succeed again (bounded retries). Skipped when the
 // test cannot mount (not root).
-#include <gtest/gtest.h>
-#include <sys/mount.h>
-#include <unistd.h>
-
 #include <filesystem>
 #include <fstream>
 #include <thread>
+#include <unistd.h>
+
+#include <gtest/gtest.h>
+#include <sys/mount.h>
 
 #include "harness/nds_process.h"
 #include "harness/raw_http.h"

@@ -3,17 +3,17 @@
 // trace in the data files.
 // Method: the real `nds` binary; writers record every acknowledged key; the node is killed, started
 // again on the same directory, and every acknowledged key is read back. Bounded rounds.
-#include <gtest/gtest.h>
-#include <openssl/sha.h>
-
 #include <atomic>
 #include <filesystem>
 #include <fstream>
 #include <mutex>
-#include <nlohmann/json.hpp>
 #include <set>
 #include <sstream>
 #include <thread>
+
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+#include <openssl/sha.h>
 
 #include "harness/nds_process.h"
 #include "harness/raw_http.h"
@@ -58,8 +58,8 @@ TEST(Durability, AcknowledgedWritesSurviveSigkillUnderLoad) {
       writers.emplace_back([&, w] {
         RawHttp http(node.port(), std::chrono::seconds(5));
         for (int i = 0; i < 5000 && !stop; ++i) {  // bounded
-          std::string key = "r" + std::to_string(round) + "w" + std::to_string(w) + "i" +
-                            std::to_string(i);
+          std::string key =
+              "r" + std::to_string(round) + "w" + std::to_string(w) + "i" + std::to_string(i);
           auto a = http.Request("PUT", "/store/" + key, key);
           if (a.status != 201) break;  // the node is gone
           std::lock_guard lock(mu);

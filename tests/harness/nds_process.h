@@ -3,12 +3,12 @@
 // Every wait is bounded. Not thread-safe: one test thread drives it.
 #pragma once
 
-#include <sys/types.h>
-
 #include <chrono>
 #include <cstdint>
 #include <string>
 #include <vector>
+
+#include <sys/types.h>
 
 namespace nds::test {
 

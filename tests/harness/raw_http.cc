@@ -1,18 +1,19 @@
 // The process tests' HTTP client.
 #include "harness/raw_http.h"
 
+#include <algorithm>
+#include <cstdlib>
+#include <unistd.h>
+
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <sys/socket.h>
-#include <unistd.h>
-
-#include <algorithm>
-#include <cstdlib>
 
 namespace nds::test {
 
-RawHttp::RawHttp(uint16_t port, std::chrono::milliseconds timeout) : port_(port), timeout_(timeout) {}
+RawHttp::RawHttp(uint16_t port, std::chrono::milliseconds timeout)
+    : port_(port), timeout_(timeout) {}
 
 RawHttp::~RawHttp() { Close(); }
 
