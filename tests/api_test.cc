@@ -293,3 +293,34 @@ TEST_F(ApiTest, SecretsRoundTripAndStayApartFromTheKeySpace) {
 
 }  // namespace
 }  // namespace nds::test
+
+namespace nds::test {
+namespace {
+
+TEST_F(ApiTest, SecretsStoredTwiceUnderOneIdAreIndependentAndLargeBinaryRoundTrips) {
+  auto first = Req("POST", "/secrets/twice", "first");
+  auto second = Req("POST", "/secrets/twice", "second");
+  ASSERT_EQ(first.status, 201);
+  ASSERT_EQ(second.status, 201);
+  std::string k1 = nlohmann::json::parse(first.body)["key"];
+  std::string k2 = nlohmann::json::parse(second.body)["key"];
+  EXPECT_NE(k1, k2);
+  EXPECT_EQ(Req("GET", "/secrets/twice", "", {{"X-Secret-Key", k1}}).body, "first");
+  EXPECT_EQ(Req("GET", "/secrets/twice", "", {{"X-Secret-Key", k2}}).body, "second");
+
+  std::string big(1 << 20, '\0');
+  for (size_t i = 0; i < big.size(); ++i) big[i] = static_cast<char>((i * 7919) % 251);
+  auto stored = Req("POST", "/secrets/big%00id", big);
+  ASSERT_EQ(stored.status, 201);
+  std::string key = nlohmann::json::parse(stored.body)["key"];
+  EXPECT_EQ(Req("GET", "/secrets/big%00id", "", {{"X-Secret-Key", key}}).body, big);
+  auto empty = Req("POST", "/secrets/empty", "");
+  ASSERT_EQ(empty.status, 201);
+  std::string ekey = nlohmann::json::parse(empty.body)["key"];
+  auto got = Req("GET", "/secrets/empty", "", {{"X-Secret-Key", ekey}});
+  EXPECT_EQ(got.status, 200);
+  EXPECT_TRUE(got.body.empty());
+}
+
+}  // namespace
+}  // namespace nds::test
