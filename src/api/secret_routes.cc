@@ -27,7 +27,8 @@ void ApiService::HandleSecret(const CallPtr& call, std::string_view encoded_id) 
       return Finish(call,
                     ErrorResponse(413, "too_large", "the secret is larger than --max-value-bytes"));
     }
-    // TODO(#6): seal large secrets off the io thread (AES-GCM runs at about 1 GB/s here).
+    // Sealed inline on the io thread: AES-256-GCM plus the two HKDFs cost about 0.35 ms per MiB
+    // here (bench/crypto_bench), at most ~6 ms at the 16 MiB limit; see docs/secrets.md.
     auto sealed = crypto::SealSecret(*id, call->request.body);
     if (!sealed.ok()) return Finish(call, ErrorResponse(sealed.status()));
     std::string body = "{\"id\":";
