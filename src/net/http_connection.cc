@@ -265,8 +265,17 @@ void HttpConnection::DispatchRequest() {
   slots_.push_back(std::move(slot));
   parser_.reset();
 
-  context_->handler->Handle(std::move(request), MakeResponder(slot_id));
+  undispatched_.emplace_back(slot_id, std::move(request));
+  DispatchNext();
   StartRead();
+}
+
+void HttpConnection::DispatchNext() {
+  if (closed_ || handler_busy_ || undispatched_.empty()) return;
+  auto [slot_id, request] = std::move(undispatched_.front());
+  undispatched_.pop_front();
+  handler_busy_ = true;
+  context_->handler->Handle(std::move(request), MakeResponder(slot_id));
 }
 
 void HttpConnection::OnReadError(error_code ec) {
@@ -326,6 +335,8 @@ void HttpConnection::OnResponse(uint64_t slot_id, HttpResponse response) {
   if (slot.ready) return;  // a second call for the same request is ignored
   slot.response = std::move(response);
   slot.ready = true;
+  handler_busy_ = false;
+  DispatchNext();
   if (index == 0) StartWrite();
 }
 

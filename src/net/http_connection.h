@@ -138,6 +138,8 @@ class HttpConnection : public std::enable_shared_from_this<HttpConnection> {
   void ReadBodySome();
   void OnBodySome(boost::system::error_code ec, size_t bytes);
   void DispatchRequest();
+  // Hands the oldest parsed request to the handler once the one before it has been answered.
+  void DispatchNext();
   void OnReadError(boost::system::error_code ec);
   void QueueError(int status, std::string_view code, std::string_view message);
   Responder MakeResponder(uint64_t slot_id);
@@ -194,6 +196,11 @@ class HttpConnection : public std::enable_shared_from_this<HttpConnection> {
   // Write side: `slots_` in arrival order; ids are consecutive, front first.
   std::deque<Slot> slots_;
   uint64_t next_slot_id_ = 1;
+  // Requests parsed ahead but not yet given to the handler. Pipelined requests are executed one
+  // at a time, in order (RFC 9112 §9.3.2: only safe methods may run in parallel, and /set is a
+  // GET that writes): a request reaches the handler once the one before it has its answer.
+  std::deque<std::pair<uint64_t, HttpRequest>> undispatched_;
+  bool handler_busy_ = false;  // a request is with the handler and not yet answered
   bool writing_ = false;
   bool streaming_ = false;         // the front slot's body is being streamed
   std::string stream_prefix_;      // the head (first chunk only) and the chunk-size line
