@@ -541,14 +541,17 @@ Status Simulation::CheckLiveness() {
   while (cluster_->now_ticks() < start + options_.client_timeout_ticks + 1) {
     NDS_RETURN_IF_ERROR(Step(false, false));
   }
-  // A probe write through the leader, retried until it is applied on every member.
+  // A probe write through the leader, retried until it is applied on every member. Its op ids
+  // lie above any History handle (History holds at most kDefaultOpsMax operations).
+  constexpr uint64_t kProbeRetryTicks = 20;
+  static_assert(History::kDefaultOpsMax < 1'000'000'000);
   std::string probe_key = "probe";
   uint64_t attempt = 0;
   std::optional<NodeId> proposed_at;
   LogIndex probe_index;
   while (cluster_->now_ticks() < deadline) {
     if (!proposed_at || !cluster_->IsRunning(*proposed_at) ||
-        cluster_->now_ticks() % (2 * 10) == 0) {
+        cluster_->now_ticks() % kProbeRetryTicks == 0) {
       std::optional<NodeId> leader = cluster_->Leader();
       if (leader) {
         KvCommand cmd{1'000'000'000 + attempt++, OpKind::kWrite, probe_key, "live", {}};
