@@ -1,4 +1,6 @@
--- wrk script: PUT a 100-byte value under a new key each request (keys k<thread>-<n>).
+-- wrk script: PUT a 100-byte value under a new key each request: k<thread>-<n>, prefixed by
+-- NDS_RUN (so that repeated runs add keys instead of overwriting them).
+local run = os.getenv("NDS_RUN") or ""
 local counter = 0
 local tid = 0
 local value = string.rep("v", 100)
@@ -11,5 +13,5 @@ function init(args)
 end
 function request()
   counter = counter + 1
-  return wrk.format("PUT", "/store/k" .. tid .. "-" .. counter, nil, value)
+  return wrk.format("PUT", "/store/" .. run .. "k" .. tid .. "-" .. counter, nil, value)
 end
