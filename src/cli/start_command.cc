@@ -10,6 +10,7 @@
 #include <charconv>
 #include <cstdlib>
 #include <filesystem>
+#include <functional>
 #include <memory>
 #include <signal.h>
 #include <string>
@@ -20,6 +21,7 @@
 #include "engine/engine_factory.h"
 #include "net/http.h"
 #include "node/local_node.h"
+#include "node/raft_node.h"
 #include "util/limits.h"
 
 namespace nds::cli {
@@ -33,6 +35,9 @@ struct StartFlags {
   std::string engine = "rocksdb";
   std::string join;
   std::string token;
+  // "local" (LocalNode, today's default) or "raft" (RaftNode: writes go through the Raft log).
+  // Hidden while the Raft-backed node is being completed (docs/cluster.md).
+  std::string replication = "local";
   size_t io_threads = 2;
   Limits limits;
 };
@@ -127,12 +132,32 @@ int RunNode(const StartFlags& f) {
                   engine.status().ToString());
     return 1;
   }
-  node::LocalNodeOptions nopts;
-  nopts.name = f.name;
-  nopts.api_address = f.api;
-  nopts.peer_address = f.peer;
-  nopts.limits = f.limits;
-  auto node = std::make_unique<node::LocalNode>(std::move(engine).value(), nopts);
+  std::unique_ptr<node::Node> node;
+  std::function<void()> stop_node;
+  if (f.replication == "raft") {
+    node::RaftNodeOptions ropts;
+    ropts.name = f.name;
+    ropts.api_address = f.api;
+    ropts.peer_address = f.peer;
+    ropts.data_dir = f.data;
+    ropts.limits = f.limits;
+    auto raft_node = node::RaftNode::Open(std::move(engine).value(), ropts);
+    if (!raft_node.ok()) {
+      spdlog::error("cannot start the node in {}: {}", f.data, raft_node.status().ToString());
+      return 1;
+    }
+    stop_node = [n = raft_node->get()] { n->Stop(); };
+    node = std::move(raft_node).value();
+  } else {
+    node::LocalNodeOptions nopts;
+    nopts.name = f.name;
+    nopts.api_address = f.api;
+    nopts.peer_address = f.peer;
+    nopts.limits = f.limits;
+    auto local = std::make_unique<node::LocalNode>(std::move(engine).value(), nopts);
+    stop_node = [n = local.get()] { n->Stop(); };
+    node = std::move(local);
+  }
 
   api::ApiOptions aopts;
   aopts.limits = f.limits;
@@ -166,7 +191,7 @@ int RunNode(const StartFlags& f) {
   sigwait(&set, &sig);
   spdlog::info("signal {}: stopping", sig);
   (*server)->Stop(std::chrono::seconds(5));
-  node->Stop();
+  stop_node();
   spdlog::info("stopped");
   return 0;
 }
@@ -185,6 +210,12 @@ void RegisterStartCommand(CLI::App& app) {
       ->check(CLI::IsMember({"rocksdb", "memory"}));
   start->add_option("--join", flags->join, "API address of any member of the cluster to join");
   start->add_option("--token", flags->token, "The cluster's join token")->envname("NDS_TOKEN");
+  start
+      ->add_option("--replication", flags->replication,
+                   "local (one node, no log) or raft (through the Raft log)")
+      ->envname("NDS_REPLICATION")
+      ->check(CLI::IsMember({"local", "raft"}))
+      ->group("");  // hidden until the Raft-backed node is complete
   start->add_option("--io-threads", flags->io_threads, "Threads serving HTTP")
       ->capture_default_str()
       ->check(CLI::Range(1, 64));
