@@ -16,9 +16,10 @@ configure: deps
 build: configure
 	cmake --build $(BUILD) -j $(JOBS)
 
-# A local node on the embedded engine (RocksDB), data in ./nds-data, API on 127.0.0.1:7777.
+# A local 3-node cluster on the embedded engine (RocksDB): APIs on 127.0.0.1:7777, :7787, :7797,
+# data in ./nds-demo; Ctrl-C stops it.
 run: build
-	$(BUILD)/src/cli/nds start --name node1 --api 127.0.0.1:7777 --peer 127.0.0.1:7778 --data ./nds-data
+	$(BUILD)/src/cli/nds demo --data ./nds-demo
 
 # Every test: unit, simulator and process tests.
 test: build

@@ -38,7 +38,9 @@ TEST(DiskFull, WritesGet507ReadsGoOnAndWritesResumeWhenSpaceIsFreed) {
   TmpfsDir fs(64 << 20);
   if (!fs.mounted()) GTEST_SKIP() << "needs root to mount a tmpfs";
   std::string data = fs.path() + "/data";
-  NdsProcess node(data);
+  // Small Raft log segments and free-space reserve: the tmpfs is only 64 MiB.
+  NdsProcess node(data, {"--max-value-bytes", "1048576", "--wal-segment-bytes", "2097152",
+                         "--min-free-disk-bytes", "1048576"});
   ASSERT_TRUE(node.Start()) << node.error;
   RawHttp http(node.port());
   ASSERT_EQ(http.Request("PUT", "/store/before", "safe").status, 201);

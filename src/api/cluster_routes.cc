@@ -1,11 +1,17 @@
-// Cluster and operations routes: /role, /status, /cluster/members, /cluster/leader, /healthz,
-// /readyz, /metrics. "goose" and "duck" live only here (STYLE.md §2).
+// Cluster and operations routes: /role, /status, /cluster/members (list, join, leave),
+// /cluster/leader, /healthz, /readyz, /metrics. "goose" and "duck" live only here (STYLE.md §2).
+#include <cctype>
+#include <charconv>
+
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
 #include "api/http_errors.h"
 #include "api/json_text.h"
 #include "api/service.h"
+#include "crypto/join_token.h"
+#include "store/keyspace.h"
+#include "store/membership.h"
 
 namespace nds::api {
 namespace {
@@ -28,6 +34,80 @@ void AppendField(std::string* out, std::string_view name, std::string_view value
   AppendJsonString(out, name, StringEncoding::kLossyUtf8);
   out->push_back(':');
   AppendJsonString(out, value, StringEncoding::kLossyUtf8);
+}
+
+// Decimal digits only, fitting in 64 bits.
+std::optional<uint64_t> ParseId(std::string_view text) {
+  uint64_t id = 0;
+  if (text.empty() || !std::isdigit(static_cast<unsigned char>(text.front()))) return std::nullopt;
+  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), id);
+  if (ec != std::errc() || end != text.data() + text.size()) return std::nullopt;
+  return id;
+}
+
+bool IsHostChar(char c, bool bracketed) {
+  if (std::isalnum(static_cast<unsigned char>(c)) || c == '.') return true;
+  return bracketed ? c == ':' : (c == '-' || c == '_');
+}
+
+// HOST:PORT, where HOST is a name, an IPv4 address or a bracketed IPv6 address and PORT is
+// 1..65535 in decimal.
+bool IsHostPort(std::string_view address) {
+  size_t colon = address.rfind(':');
+  if (colon == std::string_view::npos) return false;
+  std::string_view host = address.substr(0, colon);
+  std::optional<uint64_t> port = ParseId(address.substr(colon + 1));
+  if (!port || *port == 0 || *port > 65535 || host.empty()) return false;
+  bool bracketed = host.front() == '[';
+  if (bracketed) {
+    if (host.size() < 3 || host.back() != ']') return false;
+    host = host.substr(1, host.size() - 2);
+  }
+  for (char c : host) {
+    if (!IsHostChar(c, bracketed)) return false;
+  }
+  return true;
+}
+
+// The body of POST /cluster/members as a member record, or kInvalidArgument saying what is wrong.
+Result<store::MemberRecord> ParseJoinRequest(const std::string& body) {
+  auto j = nlohmann::json::parse(body, nullptr, /*allow_exceptions=*/false);
+  if (j.is_discarded() || !j.is_object()) {
+    return InvalidArgument(
+        "the body must be {\"name\": ..., \"peer_address\": ..., \"api_address\": ...}");
+  }
+  store::MemberRecord r;
+  for (auto [field, out] : {std::pair{"name", &r.name}, std::pair{"peer_address", &r.peer_address},
+                            std::pair{"api_address", &r.api_address}}) {
+    auto it = j.find(field);
+    if (it == j.end() || !it->is_string()) {
+      return InvalidArgument(fmt::format("\"{}\" must be a string", field));
+    }
+    *out = it->get<std::string>();
+  }
+  NDS_RETURN_IF_ERROR(store::ValidateMemberRecord(r));
+  for (const std::string* address : {&r.peer_address, &r.api_address}) {
+    if (!IsHostPort(*address)) {
+      return InvalidArgument(fmt::format("address of {} bytes is not HOST:PORT", address->size()));
+    }
+  }
+  return r;
+}
+
+// The token of an "Authorization: Bearer <token>" header, or nullopt.
+std::optional<std::string_view> BearerToken(std::string_view authorization) {
+  constexpr std::string_view kScheme = "bearer ";
+  if (authorization.size() <= kScheme.size()) return std::nullopt;
+  for (size_t i = 0; i < kScheme.size(); ++i) {
+    if (std::tolower(static_cast<unsigned char>(authorization[i])) != kScheme[i]) {
+      return std::nullopt;
+    }
+  }
+  std::string_view token = authorization.substr(kScheme.size());
+  while (!token.empty() && token.front() == ' ') token.remove_prefix(1);
+  while (!token.empty() && token.back() == ' ') token.remove_suffix(1);
+  if (token.empty()) return std::nullopt;
+  return token;
 }
 
 }  // namespace
@@ -122,44 +202,92 @@ bool ApiService::HandleCluster(const CallPtr& call, std::string_view path) {
       Finish(call, Json(MembersJson()));
     } else if (m == "POST") {
       call->route = Route::kMembersChange;
-      Finish(call, ErrorResponse(501, "not_implemented",
-                                 "this build runs a single node; joining a cluster comes with "
-                                 "the replicated node"));
+      JoinCluster(call);
     } else {
       only("GET");
     }
   } else if (path.starts_with("/cluster/members/")) {
     call->route = Route::kMembersChange;
-    if (!only("DELETE")) return true;
-    std::string_view id = path.substr(std::string_view("/cluster/members/").size());
-    for (const node::MemberInfo& mi : node_->Members()) {
-      if (std::to_string(mi.id) == id) {
-        Finish(call, ErrorResponse(409, "failed_precondition",
-                                   "the last member of a cluster cannot leave it"));
-        return true;
-      }
-    }
-    Finish(call, ErrorResponse(404, "not_found", "no member with id " + std::string(id)));
+    if (only("DELETE"))
+      RemoveMember(call, path.substr(std::string_view("/cluster/members/").size()));
   } else if (path == "/cluster/leader") {
     call->route = Route::kLeader;
-    if (!only("POST")) return true;
-    auto body = nlohmann::json::parse(call->request.body, nullptr, /*allow_exceptions=*/false);
-    if (body.is_discarded() || !body.is_object() || !body.contains("to") ||
-        !body["to"].is_number_unsigned()) {
-      Finish(call,
-             ErrorResponse(400, "invalid_argument", "the body must be {\"to\": <member id>}"));
-      return true;
-    }
-    uint64_t to = body["to"].get<uint64_t>();
-    if (to != node_->GetStatus().id) {
-      Finish(call, ErrorResponse(404, "not_found", fmt::format("no member with id {}", to)));
-      return true;
-    }
-    Finish(call, Json(fmt::format("{{\"leader_id\":{}}}\n", to)));
+    if (only("POST")) TransferLeader(call);
   } else {
     return false;
   }
   return true;
+}
+
+void ApiService::JoinCluster(const CallPtr& call) {
+  std::optional<std::string_view> token = BearerToken(call->request.Header("authorization"));
+  if (!token) {
+    net::HttpResponse r =
+        ErrorResponse(401, "unauthenticated",
+                      "joining needs the cluster's join token: Authorization: Bearer <token>");
+    r.SetHeader("WWW-Authenticate", "Bearer");
+    Finish(call, std::move(r));
+    return;
+  }
+  // The check must see the latest token hash, as a linearizable read would.
+  node_->WaitForReadPoint([this, call, token = std::string(*token)](Status s) {
+    if (!s.ok()) return Finish(call, ErrorResponse(s));
+    auto hash = node_->engine().Get(store::SystemKey(store::kJoinTokenHashKey));
+    if (!hash.ok()) return Finish(call, ErrorResponse(hash.status()));
+    if (!crypto::JoinTokenMatches(hash->value_or(std::string()), token)) {
+      return Finish(call, ErrorResponse(403, "permission_denied", "wrong join token"));
+    }
+    Result<store::MemberRecord> record = ParseJoinRequest(call->request.body);
+    if (!record.ok()) return Finish(call, ErrorResponse(record.status()));
+    SubmitThen(call, store::AddMemberCommand(std::move(record).value()),
+               [this](const store::ApplyResult& r) {
+                 net::HttpResponse resp = Json(fmt::format("{{\"id\":{},", r.revision));
+                 resp.status = 201;
+                 AppendField(&resp.body, "cluster_id", node_->GetStatus().cluster_id);
+                 resp.body += ",\"members\":" + MembersJson();
+                 resp.body.back() = '}';  // MembersJson ends in a newline
+                 resp.body += '\n';
+                 resp.SetHeader("Location", fmt::format("/cluster/members/{}", r.revision));
+                 return resp;
+               });
+  });
+}
+
+void ApiService::RemoveMember(const CallPtr& call, std::string_view id_text) {
+  std::optional<uint64_t> id = ParseId(id_text);
+  if (!id) {
+    return Finish(call, ErrorResponse(400, "invalid_argument",
+                                      "the member id must be a decimal number (see GET "
+                                      "/cluster/members)"));
+  }
+  SubmitThen(
+      call, store::RemoveMemberCommand(*id),
+      [](const store::ApplyResult&) {
+        net::HttpResponse r;
+        r.status = 204;
+        return r;
+      },
+      [](const Status& s) {
+        // The last member cannot leave: a conflict with the cluster's state, not a CAS failure.
+        if (s.code() == StatusCode::kFailedPrecondition) {
+          return ErrorResponse(409, "failed_precondition", s.message());
+        }
+        return ErrorResponse(s);
+      });
+}
+
+void ApiService::TransferLeader(const CallPtr& call) {
+  auto body = nlohmann::json::parse(call->request.body, nullptr, /*allow_exceptions=*/false);
+  if (body.is_discarded() || !body.is_object() || !body.contains("to") ||
+      !body["to"].is_number_unsigned()) {
+    return Finish(call,
+                  ErrorResponse(400, "invalid_argument", "the body must be {\"to\": <member id>}"));
+  }
+  uint64_t to = body["to"].get<uint64_t>();
+  node_->TransferLeadership(to, [this, call, to](Status s) {
+    if (!s.ok()) return Finish(call, ErrorResponse(s));
+    Finish(call, Json(fmt::format("{{\"leader_id\":{}}}\n", to)));
+  });
 }
 
 }  // namespace nds::api

@@ -62,6 +62,9 @@ class ApiService final : public net::Handler {
   void HandleSecret(const CallPtr& call, std::string_view encoded_id);
   // cluster_routes.cc
   bool HandleCluster(const CallPtr& call, std::string_view path);
+  void JoinCluster(const CallPtr& call);                             // POST /cluster/members
+  void RemoveMember(const CallPtr& call, std::string_view id_text);  // DELETE /cluster/members/{id}
+  void TransferLeader(const CallPtr& call);                          // POST /cluster/leader
   std::string StatusJson() const;
   std::string MembersJson() const;
 

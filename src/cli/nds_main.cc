@@ -3,7 +3,9 @@
 #include <CLI/CLI.hpp>
 
 #include "cli/bench_command.h"
+#include "cli/check_command.h"
 #include "cli/client_commands.h"
+#include "cli/demo_command.h"
 #include "cli/start_command.h"
 
 int main(int argc, char** argv) {
@@ -12,5 +14,7 @@ int main(int argc, char** argv) {
   client_commands.Register(app);  // first: sets the error format and flags start inherits
   nds::cli::RegisterStartCommand(app);
   nds::cli::RegisterBenchCommand(app);
+  nds::cli::RegisterDemoCommand(app);
+  nds::cli::RegisterCheckCommand(app);
   return client_commands.ParseAndRun(app, argc, argv);
 }

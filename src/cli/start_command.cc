@@ -7,22 +7,35 @@
 // engine (closed with the node).
 #include "cli/start_command.h"
 
+#include <atomic>
 #include <charconv>
 #include <cstdlib>
 #include <filesystem>
+#include <fstream>
 #include <functional>
+#include <iostream>
 #include <memory>
 #include <signal.h>
 #include <string>
+#include <thread>
+#include <unistd.h>
 
 #include <spdlog/spdlog.h>
+#include <sys/stat.h>
 
 #include "api/service.h"
+#include "client/client.h"
+#include "crypto/join_token.h"
+#include "crypto/random.h"
 #include "engine/engine_factory.h"
+#include "launcher/stop_signals.h"
 #include "net/http.h"
+#include "node/engine_dir.h"
 #include "node/local_node.h"
 #include "node/raft_node.h"
+#include "store/membership.h"
 #include "util/limits.h"
+#include "wal/meta_file.h"
 
 namespace nds::cli {
 namespace {
@@ -35,9 +48,13 @@ struct StartFlags {
   std::string engine = "rocksdb";
   std::string join;
   std::string token;
-  // "local" (LocalNode, today's default) or "raft" (RaftNode: writes go through the Raft log).
-  // Hidden while the Raft-backed node is being completed (docs/cluster.md).
-  std::string replication = "local";
+  std::string advertise_api;   // default: --api, with a wildcard host replaced by the host name
+  std::string advertise_peer;  // default: --peer, likewise
+  std::chrono::milliseconds join_timeout{60'000};
+  bool lease_reads = false;
+  // "raft" (RaftNode, the default) or "local" (LocalNode: one node, no Raft log; kept for
+  // comparison benchmarks, hidden).
+  std::string replication = "raft";
   size_t io_threads = 2;
   Limits limits;
 };
@@ -102,7 +119,160 @@ void AddLimitFlags(CLI::App* app, Limits* l) {
   bytes("--max-append-messages-in-flight", &l->append_messages_in_flight_max,
         "Append messages in flight per follower");
   bytes("--snapshot-chunk-bytes", &l->snapshot_chunk_bytes, "Snapshot transfer chunk size");
+  bytes("--snapshot-entries", &l->snapshot_entries,
+        "Snapshot the engine and compact the Raft log every this many applied entries");
   bytes("--wal-segment-bytes", &l->wal_segment_bytes, "Size of each WAL segment file");
+  bytes("--min-free-disk-bytes", &l->disk_free_bytes_min,
+        "Writes get 507 while the data disk has less free space than this");
+}
+
+// "0.0.0.0:7777" -> "<host name>:7777": other nodes and clients cannot dial a wildcard.
+std::string Advertised(const std::string& flag_value, const std::string& listen) {
+  if (!flag_value.empty()) return flag_value;
+  size_t colon = listen.rfind(':');
+  std::string host = listen.substr(0, colon);
+  if (host.empty() || host == "0.0.0.0" || host == "::" || host == "[::]") {
+    char name[256] = {};
+    host = ::gethostname(name, sizeof name - 1) == 0 && name[0] != 0 ? name : "localhost";
+  }
+  return host + listen.substr(colon);
+}
+
+constexpr std::string_view kTokenFileName = "token";
+constexpr uint64_t kTokenFileBytesMax = 4096;
+
+// The join token saved in DATA/token by the node that created the cluster, or "".
+std::string ReadSavedToken(const std::string& data) {
+  auto bytes =
+      ReadWholeFile(DefaultFileSystem(), JoinPath(data, kTokenFileName), kTokenFileBytesMax);
+  if (!bytes.ok()) return "";
+  std::string token = *bytes;
+  while (!token.empty() && (token.back() == '\n' || token.back() == '\r')) token.pop_back();
+  return token;
+}
+
+// Writes DATA/token durably (atomic replace, synced), readable by its owner only: the files are
+// created under umask 077 (start-up runs before any thread that creates files).
+Status SaveToken(const std::string& data, const std::string& token) {
+  mode_t old = ::umask(077);
+  Status s =
+      WriteFileAtomically(DefaultFileSystem(), data, std::string(kTokenFileName), token + "\n");
+  ::umask(old);
+  return s;
+}
+
+Result<std::string> NewClusterId() {
+  uint8_t bytes[16];
+  NDS_RETURN_IF_ERROR(crypto::RandomBytes(bytes));
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string id;
+  for (uint8_t b : bytes) {
+    id.push_back(kHex[b >> 4]);
+    id.push_back(kHex[b & 15]);
+  }
+  return id;
+}
+
+// A data directory of cluster `cluster_id` started with --join `join`: refuses when `join`
+// answers for another cluster. A member that does not answer is no reason to refuse a restart.
+Status CheckSameCluster(const std::string& join, const std::string& cluster_id) {
+  client::ClientOptions copts;
+  auto servers = client::ParseServerList(join);
+  if (!servers.ok()) return InvalidArgument("--join: " + servers.status().message());
+  copts.servers = *servers;
+  NDS_ASSIGN_OR_RETURN(auto c, Client::Create(copts));
+  auto status = c->GetStatus();
+  if (!status.ok() || status->cluster_id.empty() || status->cluster_id == cluster_id) {
+    return Status::Ok();
+  }
+  return FailedPrecondition("this data directory belongs to cluster " + cluster_id + ", but " +
+                            join + " is a member of cluster " + status->cluster_id +
+                            "; refusing to mix them (use an empty --data to join that cluster)");
+}
+
+// Who this node is: read from DATA/meta on a restart, made for a new cluster, or obtained by
+// joining through --join. Fills the identity fields of `o`.
+Status ResolveIdentity(const StartFlags& f, node::RaftNodeOptions* o) {
+  std::string token = f.token.empty() ? ReadSavedToken(f.data) : f.token;
+  auto meta = wal::ReadMetaFile(DefaultFileSystem(), f.data);
+  if (meta.ok()) {
+    if (!f.join.empty()) {
+      NDS_RETURN_IF_ERROR(CheckSameCluster(f.join, meta->cluster_id));
+      spdlog::info("{} already belongs to cluster {} as node {}; --join is ignored", f.data,
+                   meta->cluster_id, meta->node_id.value);
+    }
+    o->id = meta->node_id.value;
+    o->cluster_id = meta->cluster_id;
+    // The founding node may have stopped before its log was written: it bootstraps again then.
+    o->bootstrap = meta->node_id.value == 1;
+    if (!token.empty()) o->join_token_hash = crypto::HashJoinToken(token);
+    return Status::Ok();
+  }
+  if (meta.status().code() != StatusCode::kNotFound) return meta.status();
+
+  if (f.join.empty()) {
+    NDS_ASSIGN_OR_RETURN(o->cluster_id, NewClusterId());
+    if (token.empty()) token = crypto::GenerateJoinToken();
+    NDS_RETURN_IF_ERROR(SaveToken(f.data, token));
+    o->id = 1;
+    o->bootstrap = true;
+    o->join_token_hash = crypto::HashJoinToken(token);
+    NDS_RETURN_IF_ERROR(
+        wal::WriteMetaFile(DefaultFileSystem(), f.data, wal::NodeMeta{o->cluster_id, NodeId{1}}));
+    std::cout << "join token: " << token << std::endl;
+    spdlog::info("created cluster {}; other nodes join with --join {} --token <the token above>",
+                 o->cluster_id, o->api_address);
+    return Status::Ok();
+  }
+
+  if (token.empty()) {
+    return InvalidArgument("--join needs the cluster's join token: --token T or NDS_TOKEN");
+  }
+  client::ClientOptions copts;
+  auto servers = client::ParseServerList(f.join);
+  if (!servers.ok()) return InvalidArgument("--join: " + servers.status().message());
+  copts.servers = *servers;
+  NDS_ASSIGN_OR_RETURN(auto c, Client::Create(copts));
+  client::JoinRequest req{o->name, o->peer_address, o->api_address};
+  auto deadline = std::chrono::steady_clock::now() + f.join_timeout;
+  for (int attempt = 1;; ++attempt) {
+    auto reply = c->Join(req, token);
+    if (reply.ok()) {
+      o->id = reply->id;
+      o->cluster_id = reply->cluster_id;
+      for (const auto& m : reply->members) {
+        o->known_members.push_back({m.id.value, m.name, m.peer_address, m.api_address});
+      }
+      NDS_RETURN_IF_ERROR(wal::WriteMetaFile(DefaultFileSystem(), f.data,
+                                             wal::NodeMeta{o->cluster_id, NodeId{o->id}}));
+      spdlog::info("joined cluster {} through {} as node {}", o->cluster_id, f.join, o->id);
+      return Status::Ok();
+    }
+    const Status& s = reply.status();
+    bool retry = s.code() == StatusCode::kUnavailable || s.code() == StatusCode::kTimeout ||
+                 s.code() == StatusCode::kNotLeader;
+    if (!retry || std::chrono::steady_clock::now() >= deadline) {
+      return Status(s.code(), "joining through " + f.join + ": " + s.message());
+    }
+    spdlog::info("joining through {} (attempt {}): {}; retrying", f.join, attempt, s.message());
+    std::this_thread::sleep_for(std::chrono::seconds(1));
+  }
+}
+
+// Logs a joining node's progress (applied of committed) until it is a caught-up voter.
+std::thread StartJoinProgress(const node::Node* n, std::atomic<bool>* stop) {
+  return std::thread([n, stop] {
+    for (int i = 0; i < 3600 && !stop->load(); ++i) {
+      std::this_thread::sleep_for(std::chrono::seconds(1));
+      node::NodeStatus s = n->GetStatus();
+      if (s.role != node::Role::kLearner && s.ready) {
+        if (i > 0) spdlog::info("caught up: node {} is a {}", s.id, node::RoleName(s.role));
+        return;
+      }
+      spdlog::info("catching up: {} applied of {} committed ({})", s.applied_index, s.commit_index,
+                   node::RoleName(s.role));
+    }
+  });
 }
 
 int RunNode(const StartFlags& f) {
@@ -115,18 +285,21 @@ int RunNode(const StartFlags& f) {
     spdlog::error("{}", api_addr.status().message());
     return 2;
   }
-  if (!f.join.empty() || !f.token.empty()) {
-    spdlog::warn(
-        "--join and --token are accepted but this build runs a single node; they are "
-        "ignored");
-  }
   std::error_code ec;
   std::filesystem::create_directories(f.data, ec);
   if (ec) {
     spdlog::error("cannot create the data directory {}: {}", f.data, ec.message());
     return 1;
   }
-  auto engine = engine::OpenEngine(f.engine, f.data + "/engine");
+  // A snapshot installed from the leader may have moved the engine (node/engine_dir.h).
+  node::RemoveStaleEngineDirs(f.data);
+  auto engine_dir = node::CurrentEngineDir(f.data);
+  if (!engine_dir.ok()) {
+    spdlog::error("cannot tell which engine directory is current: {}",
+                  engine_dir.status().ToString());
+    return 1;
+  }
+  auto engine = engine::OpenEngine(f.engine, *engine_dir);
   if (!engine.ok()) {
     spdlog::error("cannot open the {} engine in {}: {}", f.engine, f.data,
                   engine.status().ToString());
@@ -134,13 +307,43 @@ int RunNode(const StartFlags& f) {
   }
   std::unique_ptr<node::Node> node;
   std::function<void()> stop_node;
+  std::atomic<bool> stop_progress{false};
+  std::thread progress;
   if (f.replication == "raft") {
+    auto peer_addr = SplitHostPort("--peer", f.peer);
+    if (!peer_addr.ok()) {
+      spdlog::error("{}", peer_addr.status().message());
+      return 2;
+    }
     node::RaftNodeOptions ropts;
     ropts.name = f.name;
-    ropts.api_address = f.api;
-    ropts.peer_address = f.peer;
+    ropts.api_address = Advertised(f.advertise_api, f.api);
+    ropts.peer_address = Advertised(f.advertise_peer, f.peer);
+    ropts.peer_listen_host = peer_addr->first;
+    ropts.peer_listen_port = peer_addr->second;
     ropts.data_dir = f.data;
     ropts.limits = f.limits;
+    for (const auto& [flag, value] : {std::pair{"--advertise-api", ropts.api_address},
+                                      std::pair{"--advertise-peer", ropts.peer_address}}) {
+      auto hp = SplitHostPort(flag, value);
+      if (!hp.ok() || hp->second == 0) {
+        spdlog::error(
+            "{}", hp.ok() ? std::string(flag) + " needs a port other than 0, got '" + value + "'"
+                          : hp.status().message());
+        return 2;
+      }
+    }
+    if (Status s =
+            store::ValidateMemberRecord({0, ropts.name, ropts.peer_address, ropts.api_address});
+        !s.ok()) {
+      spdlog::error("--name/--advertise-*: {}", s.message());
+      return 2;
+    }
+    if (Status s = ResolveIdentity(f, &ropts); !s.ok()) {
+      spdlog::error("cannot start the node in {}: {}", f.data, s.ToString());
+      return 1;
+    }
+    bool joining = !ropts.known_members.empty();
     auto raft_node = node::RaftNode::Open(std::move(engine).value(), ropts);
     if (!raft_node.ok()) {
       spdlog::error("cannot start the node in {}: {}", f.data, raft_node.status().ToString());
@@ -148,6 +351,7 @@ int RunNode(const StartFlags& f) {
     }
     stop_node = [n = raft_node->get()] { n->Stop(); };
     node = std::move(raft_node).value();
+    if (joining) progress = StartJoinProgress(node.get(), &stop_progress);
   } else {
     node::LocalNodeOptions nopts;
     nopts.name = f.name;
@@ -183,14 +387,11 @@ int RunNode(const StartFlags& f) {
                hopts.address, (*server)->port(), f.engine, f.data);
 
   // Wait for SIGTERM/SIGINT; they were blocked in every thread before any was started.
-  sigset_t set;
-  sigemptyset(&set);
-  sigaddset(&set, SIGINT);
-  sigaddset(&set, SIGTERM);
-  int sig = 0;
-  sigwait(&set, &sig);
+  int sig = launcher::WaitForStopSignal();
   spdlog::info("signal {}: stopping", sig);
   (*server)->Stop(std::chrono::seconds(5));
+  stop_progress = true;
+  if (progress.joinable()) progress.join();
   stop_node();
   spdlog::info("stopped");
   return 0;
@@ -210,9 +411,19 @@ void RegisterStartCommand(CLI::App& app) {
       ->check(CLI::IsMember({"rocksdb", "memory"}));
   start->add_option("--join", flags->join, "API address of any member of the cluster to join");
   start->add_option("--token", flags->token, "The cluster's join token")->envname("NDS_TOKEN");
+  start->add_option("--advertise-api", flags->advertise_api,
+                    "HOST:PORT other nodes and clients use for this node's API (default: --api, "
+                    "a wildcard host replaced by the host name)");
+  start->add_option("--advertise-peer", flags->advertise_peer,
+                    "HOST:PORT other nodes dial for peer traffic (default: --peer, likewise)");
+  start->add_flag("--lease-reads", flags->lease_reads,
+                  "Serve linearizable reads on the leader from its lease, without a heartbeat "
+                  "round (relies on bounded clock drift; see docs/cluster.md)");
+  AddMillisFlag(start, "--join-timeout-ms", &flags->join_timeout,
+                "How long --join keeps retrying while the cluster is unavailable");
   start
       ->add_option("--replication", flags->replication,
-                   "local (one node, no log) or raft (through the Raft log)")
+                   "raft (the replicated node) or local (one node without a Raft log)")
       ->envname("NDS_REPLICATION")
       ->check(CLI::IsMember({"local", "raft"}))
       ->group("");  // hidden until the Raft-backed node is complete
@@ -221,12 +432,8 @@ void RegisterStartCommand(CLI::App& app) {
       ->check(CLI::Range(1, 64));
   AddLimitFlags(start, &flags->limits);
   start->callback([flags] {
-    // Block the stop signals before any thread starts, so that only sigwait sees them.
-    sigset_t set;
-    sigemptyset(&set);
-    sigaddset(&set, SIGINT);
-    sigaddset(&set, SIGTERM);
-    pthread_sigmask(SIG_BLOCK, &set, nullptr);
+    // Block the stop signals before any thread starts, so that only the main thread sees them.
+    launcher::BlockStopSignals();
     std::exit(RunNode(*flags));
   });
 }

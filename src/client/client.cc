@@ -207,9 +207,27 @@ Result<std::vector<MemberInfo>> Client::Members() {
   return ParseMembers(reply.body);
 }
 
+Result<JoinReply> Client::Join(const JoinRequest& request, std::string_view token) {
+  if (token.empty()) return InvalidArgument("empty join token");
+  // dump() throws on invalid UTF-8 unless told to replace it; the server then checks the text.
+  const std::string body = nlohmann::json{
+      {"name", request.name},
+      {"peer_address", request.peer_address},
+      {"api_address",
+       request.api_address}}.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+  HttpCall call = MakeCall("POST", "/cluster/members", false, body);
+  call.headers.emplace_back("Content-Type", "application/json");
+  call.headers.emplace_back("Authorization", fmt::format("Bearer {}", token));
+  NDS_ASSIGN_OR_RETURN(const HttpReply reply, Call(std::move(call)));
+  return ParseJoinReply(reply.body);
+}
+
 Status Client::RemoveMember(NodeId id) {
   if (id == kNoNode) return InvalidArgument("member id 0 names no node");
-  return Call(MakeCall("DELETE", fmt::format("/cluster/members/{}", id.value), true)).status();
+  Status s = Call(MakeCall("DELETE", fmt::format("/cluster/members/{}", id.value), true)).status();
+  // 409 here is the last member refusing to leave: a state the caller must change first.
+  if (s.code() == StatusCode::kAlreadyExists) return FailedPrecondition(s.message());
+  return s;
 }
 
 Status Client::TransferLeader(NodeId to) {

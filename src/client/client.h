@@ -14,7 +14,7 @@
 // Keys and secret ids are any bytes, 1 to kKeyBytesMax of them; values are any bytes.
 // Failover and retries follow transport.h: only idempotent calls (Get, Head, List, an
 // unconditional Put or Delete, the /set-style routes, cluster reads) are retried after they may
-// have arrived; Create, conditional writes, StoreSecret and TransferLeader never are.
+// have arrived; Create, conditional writes, StoreSecret, Join and TransferLeader never are.
 //
 // Including this header pulls in no Asio or Beast: the transport is behind a pointer.
 //
@@ -72,6 +72,7 @@ struct ListPage {
 struct NodeStatus {
   NodeId id;
   std::string name;
+  std::string cluster_id;
   std::string role;  // "leader", "follower", "candidate", "learner"
   Term term;
   NodeId leader_id;  // kNoNode when no leader is known
@@ -88,6 +89,19 @@ struct MemberInfo {
   bool voter = false;                      // false: learner
   std::optional<bool> reachable;           // as the leader sees it, when reported
   std::optional<uint64_t> behind_entries;  // how far behind the leader's log, when reported
+};
+
+// What a node asks when it joins (POST /cluster/members). Addresses are HOST:PORT.
+struct JoinRequest {
+  std::string name;          // 1 to 64 bytes, unique in the cluster
+  std::string peer_address;  // where the other members reach its Raft transport; unique
+  std::string api_address;   // where clients reach its HTTP API
+};
+
+struct JoinReply {
+  uint64_t id = 0;  // the new member's id
+  std::string cluster_id;
+  std::vector<MemberInfo> members;  // the answering node's view of the cluster
 };
 
 class Client {
@@ -143,8 +157,13 @@ class Client {
   Result<std::string> Role();
   // Every member as the node sees it; kIoError for a reply that is not a JSON list.
   Result<std::vector<MemberInfo>> Members();
-  // Removes member `id` from the configuration; kNotFound for an unknown id, kInvalidArgument
-  // for kNoNode.
+  // Adds a member with the cluster's join token (sent as Authorization: Bearer). Never retried.
+  // kInvalidArgument for an empty token or a body the server refuses (400), and for a missing or
+  // wrong token (401, 403); kAlreadyExists when a member has the same name or peer address;
+  // kIoError for a reply without a member id.
+  Result<JoinReply> Join(const JoinRequest& request, std::string_view token);
+  // Removes member `id` from the configuration; kNotFound for an unknown id, kFailedPrecondition
+  // when it is the last member, kInvalidArgument for kNoNode.
   Status RemoveMember(NodeId id);
   // Hands leadership to member `to`. Never retried; kInvalidArgument for kNoNode.
   Status TransferLeader(NodeId to);

@@ -5,6 +5,7 @@
 #include "client/client.h"
 
 #include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
 
 #include "client/fake_http_server.h"
 #include "util/limits.h"
@@ -256,6 +257,65 @@ TEST(ClientCluster, RemoveMemberAndTransferLeaderSendTheirRoutes) {
   EXPECT_EQ(client->RemoveMember(kNoNode).code(), StatusCode::kInvalidArgument);
 }
 
+TEST(ClientCluster, JoinPostsTheMemberWithTheTokenAndParsesTheReply) {
+  FakeHttpServer server([](const RecordedRequest& r) {
+    if (r.Header("authorization") != "Bearer tok-1") {
+      return Json(403, R"({"error":"permission_denied","message":"wrong join token"})");
+    }
+    if (r.body.find("\"taken\"") != std::string::npos) {
+      return Json(409, R"({"error":"already_exists","message":"member 2 already has the name"})");
+    }
+    return Json(201, R"({"id":5,"cluster_id":"c-1","members":[{"id":1,"name":"n1","voter":true},
+                         {"id":5,"name":"n5","peer_address":"h:1","voter":false}]})")
+        .With("Location", "/cluster/members/5");
+  });
+  auto client = ClientFor(server);
+  const JoinRequest request{"n5", "h:1", "h:2"};
+  const JoinReply reply = client->Join(request, "tok-1").value();
+  EXPECT_EQ(reply.id, 5u);
+  EXPECT_EQ(reply.cluster_id, "c-1");
+  ASSERT_EQ(reply.members.size(), 2u);
+  EXPECT_EQ(reply.members[1].id, NodeId(5));
+  EXPECT_FALSE(reply.members[1].voter);
+  const RecordedRequest req = server.last_request();
+  EXPECT_EQ(req.method, "POST");
+  EXPECT_EQ(req.target, "/cluster/members");
+  EXPECT_EQ(req.Header("content-type"), "application/json");
+  const auto body = nlohmann::json::parse(req.body);
+  EXPECT_EQ(body,
+            (nlohmann::json{{"name", "n5"}, {"peer_address", "h:1"}, {"api_address", "h:2"}}));
+
+  EXPECT_EQ(client->Join(request, "wrong").status(), InvalidArgument("wrong join token"));
+  EXPECT_EQ(client->Join(JoinRequest{"taken", "h:3", "h:4"}, "tok-1").status().code(),
+            StatusCode::kAlreadyExists);
+  const size_t sent = server.requests().size();
+  EXPECT_EQ(client->Join(request, "").status().code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(server.requests().size(), sent);  // refused before sending
+}
+
+TEST(ClientCluster, JoinIsNeverRetriedAndNeedsAnIdInTheReply) {
+  FakeHttpServer server([](const RecordedRequest& r) {
+    if (r.body.find("\"busy\"") != std::string::npos) {
+      return Json(503, R"({"error":"unavailable","message":"no quorum"})").With("Retry-After", "0");
+    }
+    return Json(201, R"({"cluster_id":"c-1","members":[]})");
+  });
+  auto client = ClientFor(server);
+  EXPECT_EQ(client->Join(JoinRequest{"busy", "h:1", "h:2"}, "t").status().code(),
+            StatusCode::kUnavailable);
+  EXPECT_EQ(server.requests().size(), 1u);
+  EXPECT_EQ(client->Join(JoinRequest{"n", "h:1", "h:2"}, "t").status().code(),
+            StatusCode::kIoError);
+}
+
+TEST(ClientCluster, RemovingTheLastMemberIsAFailedPrecondition) {
+  FakeHttpServer server([](const RecordedRequest&) {
+    return Json(409, R"({"error":"failed_precondition","message":"the last member cannot leave"})");
+  });
+  auto client = ClientFor(server);
+  EXPECT_EQ(client->RemoveMember(NodeId(1)), FailedPrecondition("the last member cannot leave"));
+}
+
 TEST(ClientSecrets, StoreReturnsTheKeyAndRetrieveSendsIt) {
   FakeHttpServer server([](const RecordedRequest& r) {
     if (r.method == "POST") return Json(201, R"({"id":"db pw","key":"k3y_-"})");
@@ -291,6 +351,7 @@ TEST(ClientRaw, ReturnsAnyStatusAndRejectsHeaderInjection) {
 TEST(ClientErrors, EachHttpStatusBecomesItsTypedErrorWithTheServerMessage) {
   const std::pair<int, StatusCode> table[] = {
       {400, StatusCode::kInvalidArgument},   {404, StatusCode::kNotFound},
+      {401, StatusCode::kInvalidArgument},   {403, StatusCode::kInvalidArgument},
       {409, StatusCode::kAlreadyExists},     {412, StatusCode::kFailedPrecondition},
       {413, StatusCode::kResourceExhausted}, {503, StatusCode::kUnavailable},
       {507, StatusCode::kNoSpace},           {500, StatusCode::kIoError}};

@@ -17,6 +17,8 @@ constexpr size_t kPlainMessageBytesMax = 200;
 StatusCode CodeForHttp(int http_status) {
   switch (http_status) {
     case 400:
+    case 401:  // no join token: the caller must supply one
+    case 403:  // a wrong join token
     case 405:
     case 414:
     case 431:

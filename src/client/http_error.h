@@ -10,7 +10,7 @@
 
 namespace nds::client {
 
-// Precondition: reply.status is not 2xx. 400/405/414/431 -> kInvalidArgument, 404 ->
+// Precondition: reply.status is not 2xx. 400/401/403/405/414/431 -> kInvalidArgument, 404 ->
 // kNotFound, 409 -> kAlreadyExists, 412 -> kFailedPrecondition, 413/429 -> kResourceExhausted,
 // 503 -> kUnavailable, 504 -> kTimeout, 507 -> kNoSpace, anything else -> kIoError. The message is
 // the body's JSON "message" when there is one, else the body's first line (bounded), else

@@ -124,6 +124,7 @@ Result<NodeStatus> ParseNodeStatus(std::string_view body) {
   NodeStatus s;
   s.id = NodeId(U64Field(doc, {"id"}).value_or(0));
   s.name = StringField(doc, {"name"});
+  s.cluster_id = StringField(doc, {"cluster_id"});
   s.role = StringField(doc, {"role"});
   s.term = Term(U64Field(doc, {"term"}).value_or(0));
   s.leader_id = NodeId(U64Field(doc, {"leader_id"}).value_or(0));
@@ -147,6 +148,19 @@ Result<std::vector<MemberInfo>> ParseMembers(std::string_view body) {
     members.push_back(ParseMember(m));
   }
   return members;
+}
+
+Result<JoinReply> ParseJoinReply(std::string_view body) {
+  NDS_ASSIGN_OR_RETURN(const Json doc, ParseJson(body, "/cluster/members"));
+  if (!doc.is_object()) return IoError("/cluster/members join reply is not a JSON object");
+  JoinReply reply;
+  reply.id = U64Field(doc, {"id"}).value_or(0);
+  if (reply.id == 0) return IoError("/cluster/members join reply has no member id");
+  reply.cluster_id = StringField(doc, {"cluster_id"});
+  if (Field(doc, {"members"}) != nullptr) {
+    NDS_ASSIGN_OR_RETURN(reply.members, ParseMembers(body));
+  }
+  return reply;
 }
 
 Result<std::string> ParseSecretKey(std::string_view body) {

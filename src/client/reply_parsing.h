@@ -34,6 +34,10 @@ Result<NodeStatus> ParseNodeStatus(std::string_view body);
 // "peer"; "api_address" or "api"; "behind", "behind_entries" or "lag" for how far behind.
 Result<std::vector<MemberInfo>> ParseMembers(std::string_view body);
 
+// The POST /cluster/members reply {"id": N, "cluster_id": "...", "members": [...]}; kIoError
+// when it is not an object or has no non-zero id.
+Result<JoinReply> ParseJoinReply(std::string_view body);
+
 // The key of a POST /secrets reply {"id": ..., "key": "..."}.
 Result<std::string> ParseSecretKey(std::string_view body);
 

@@ -29,6 +29,7 @@
 #include <netinet/in.h>
 #include <sys/socket.h>
 
+#include "net/loopback_port.h"
 #include "net/peer_frame.h"
 #include "util/coding.h"
 
@@ -159,20 +160,6 @@ class RawClient {
   int fd_ = -1;
   bool connected_ = false;
 };
-
-// A port nothing listens on (bound, read, released; the kernel does not hand it out again soon).
-uint16_t UnusedPort() {
-  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in address{};
-  address.sin_family = AF_INET;
-  address.sin_port = 0;
-  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  EXPECT_EQ(::bind(fd, reinterpret_cast<sockaddr*>(&address), sizeof(address)), 0);
-  socklen_t length = sizeof(address);
-  EXPECT_EQ(::getsockname(fd, reinterpret_cast<sockaddr*>(&address), &length), 0);
-  ::close(fd);
-  return ntohs(address.sin_port);
-}
 
 PeerTransportOptions TestOptions(uint64_t id) {
   PeerTransportOptions options;
@@ -532,8 +519,8 @@ TEST(PeerTransport, FullQueueDropsWhileThePeerIsDown) {
   options.queue_bytes_max = 250;
   auto a = MustStart(options, &receiver);
   ASSERT_NE(a, nullptr);
-  a->SetPeer(2, Address(UnusedPort()));
-  a->SetPeer(3, Address(UnusedPort()));
+  a->SetPeer(2, Address(FreePort()));
+  a->SetPeer(3, Address(FreePort()));
   // Frame limit: four frames fit, the fifth is dropped.
   for (int i = 0; i < 4; ++i) EXPECT_TRUE(a->Send(2, "f")) << i;
   EXPECT_FALSE(a->Send(2, "f"));
@@ -553,7 +540,7 @@ TEST(PeerTransport, FramesQueuedWhileThePeerIsDownDrainOnceItComesUp) {
   TestReceiver receiver_b;
   auto a = MustStart(TestOptions(1), &receiver_a);
   ASSERT_NE(a, nullptr);
-  const uint16_t port_b = UnusedPort();
+  const uint16_t port_b = FreePort();
   a->SetPeer(2, Address(port_b));
   size_t queued = 0;
   for (int i = 0; i < 50; ++i) {
@@ -635,7 +622,7 @@ TEST(PeerTransport, RemovedPeerRefusesSendsAndHoldsNoQueue) {
   TestReceiver receiver;
   auto a = MustStart(TestOptions(1), &receiver);
   ASSERT_NE(a, nullptr);
-  a->SetPeer(2, Address(UnusedPort()));
+  a->SetPeer(2, Address(FreePort()));
   ASSERT_TRUE(a->Send(2, "queued"));
   EXPECT_EQ(a->QueuedBytes(2), 6u);
   a->RemovePeer(2);

@@ -149,4 +149,9 @@ std::vector<MemberInfo> LocalNode::Members() const {
   return {m};
 }
 
+void LocalNode::TransferLeadership(uint64_t to, ReadCallback done) {
+  // One node: it already leads, and there is no one else to hand leadership to.
+  done(to == options_.id ? Status::Ok() : NotFound("no voter with id " + std::to_string(to)));
+}
+
 }  // namespace nds::node

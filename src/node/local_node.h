@@ -39,6 +39,7 @@ class LocalNode final : public Node {
   void Submit(store::Command cmd, SubmitCallback done) override;
   void WaitForReadPoint(ReadCallback done) override;
   const engine::Engine& engine() const override { return *engine_; }
+  void TransferLeadership(uint64_t to, ReadCallback done) override;
   NodeStatus GetStatus() const override;
   std::vector<MemberInfo> Members() const override;
 

@@ -36,6 +36,8 @@ struct NodeStatus {
   // Knows a leader and has applied what it knows to be committed (/readyz).
   bool ready = false;
   std::string engine;  // "rocksdb" or "memory"
+  // Batches of linearizable reads served from the leader lease (--lease-reads), since start.
+  uint64_t lease_read_batches = 0;
 };
 
 struct MemberInfo {
@@ -68,6 +70,10 @@ class Node {
 
   // The state machine. Read-only for api/; valid for the node's lifetime.
   virtual const engine::Engine& engine() const = 0;
+
+  // Hands leadership to voter `to`: ok once `to` leads; kNotFound when `to` is not a voter;
+  // kUnavailable when it did not happen within the request timeout.
+  virtual void TransferLeadership(uint64_t to, ReadCallback done) = 0;
 
   virtual NodeStatus GetStatus() const = 0;
   virtual std::vector<MemberInfo> Members() const = 0;

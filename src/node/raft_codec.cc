@@ -105,17 +105,21 @@ std::string EncodeRaftFrame(const raft::Message& m) {
   return out;
 }
 
-std::string EncodeForwardFrame(const Envelope& e) {
+std::string EncodeForwardFrame(const Envelope& e) { return ForwardFrameOf(EncodeEnvelope(e)); }
+
+std::string ForwardFrameOf(std::string_view encoded_envelope) {
   std::string out;
+  out.reserve(1 + encoded_envelope.size());
   out.push_back(static_cast<char>(FrameKind::kForward));
-  out.append(EncodeEnvelope(e));
+  out.append(encoded_envelope);
   return out;
 }
 
 Result<FrameKind> PeekFrameKind(std::string_view frame) {
   if (frame.empty()) return Corruption("empty peer frame");
   auto k = static_cast<uint8_t>(frame[0]);
-  if (k < 1 || k > 2) return Corruption("unknown peer frame kind " + std::to_string(k));
+  if (k < 1 || k > static_cast<uint8_t>(FrameKind::kForwardRefused))
+    return Corruption("unknown peer frame kind " + std::to_string(k));
   return static_cast<FrameKind>(k);
 }
 
@@ -123,6 +127,38 @@ Result<Envelope> DecodeForwardFrame(std::string_view frame) {
   NDS_ASSIGN_OR_RETURN(FrameKind kind, PeekFrameKind(frame));
   if (kind != FrameKind::kForward) return Corruption("not a forward frame");
   return DecodeEnvelope(frame.substr(1));
+}
+
+std::string EncodeForwardRefusalFrame(const ForwardRefusal& r) {
+  std::string out;
+  out.push_back(static_cast<char>(FrameKind::kForwardRefused));
+  out.push_back(static_cast<char>(kCodecVersion));
+  PutVarint64(&out, static_cast<uint64_t>(r.status.code()));
+  PutLengthPrefixed(&out, r.status.message().substr(0, kRefusalMessageBytesMax));
+  out.append(EncodeEnvelope(r.envelope));
+  return out;
+}
+
+Result<ForwardRefusal> DecodeForwardRefusalFrame(std::string_view frame) {
+  Decoder d(frame);
+  NDS_ASSIGN_OR_RETURN(std::string_view head, d.Bytes(2));
+  if (static_cast<uint8_t>(head[0]) != static_cast<uint8_t>(FrameKind::kForwardRefused)) {
+    return Corruption("not a forward refusal frame");
+  }
+  if (static_cast<uint8_t>(head[1]) != kCodecVersion) return Corruption("unknown codec version");
+  NDS_ASSIGN_OR_RETURN(uint64_t code, d.Varint64());
+  if (code == 0 || code > static_cast<uint64_t>(StatusCode::kCancelled)) {
+    return Corruption("forward refusal with a bad status code");
+  }
+  NDS_ASSIGN_OR_RETURN(std::string_view message, d.LengthPrefixed());
+  if (message.size() > kRefusalMessageBytesMax) {
+    return Corruption("forward refusal with an overlong message");
+  }
+  NDS_ASSIGN_OR_RETURN(std::string_view rest, d.Bytes(d.remaining()));
+  ForwardRefusal r;
+  NDS_ASSIGN_OR_RETURN(r.envelope, DecodeEnvelope(rest));
+  r.status = Status(static_cast<StatusCode>(code), std::string(message));
+  return r;
 }
 
 Result<raft::Message> DecodeRaftFrame(std::string_view frame) {
@@ -175,6 +211,76 @@ Result<raft::Message> DecodeRaftFrame(std::string_view frame) {
   }
   if (!d.done()) return Corruption("trailing bytes after a raft message");
   return m;
+}
+
+std::string EncodeSnapshotChunkFrame(const wal::SnapshotChunk& c) {
+  std::string out;
+  out.reserve(c.data.size() + 48);
+  out.push_back(static_cast<char>(FrameKind::kSnapshotChunk));
+  out.push_back(static_cast<char>(kCodecVersion));
+  PutVarint64(&out, c.index.value);
+  PutVarint64(&out, c.term.value);
+  PutVarint64(&out, c.offset);
+  PutVarint64(&out, c.total_bytes);
+  PutLengthPrefixed(&out, c.data);
+  return out;
+}
+
+Result<wal::SnapshotChunk> DecodeSnapshotChunkFrame(std::string_view frame) {
+  NDS_ASSIGN_OR_RETURN(FrameKind kind, PeekFrameKind(frame));
+  if (kind != FrameKind::kSnapshotChunk) return Corruption("not a snapshot chunk frame");
+  Decoder d(frame.substr(1));
+  NDS_ASSIGN_OR_RETURN(std::string_view version, d.Bytes(1));
+  if (static_cast<uint8_t>(version[0]) != kCodecVersion) {
+    return Corruption("snapshot chunk of unknown version");
+  }
+  wal::SnapshotChunk c;
+  NDS_ASSIGN_OR_RETURN(uint64_t index, d.Varint64());
+  NDS_ASSIGN_OR_RETURN(uint64_t term, d.Varint64());
+  NDS_ASSIGN_OR_RETURN(c.offset, d.Varint64());
+  NDS_ASSIGN_OR_RETURN(c.total_bytes, d.Varint64());
+  NDS_ASSIGN_OR_RETURN(std::string_view data, d.LengthPrefixed());
+  if (d.remaining() != 0) return Corruption("trailing bytes after a snapshot chunk");
+  if (c.offset > c.total_bytes || data.size() > c.total_bytes - c.offset) {
+    return Corruption("snapshot chunk runs past the stream's length");
+  }
+  c.index = LogIndex{index};
+  c.term = Term{term};
+  c.data = data;
+  return c;
+}
+
+namespace {
+constexpr std::string_view kHelloMagic = "ndshello";
+constexpr size_t kHelloClusterIdBytesMax = 256;
+}  // namespace
+
+std::string EncodeHello(const Hello& h) {
+  std::string out(kHelloMagic);
+  out.push_back(static_cast<char>(kCodecVersion));
+  PutVarint64(&out, h.node_id);
+  PutLengthPrefixed(&out, h.cluster_id);
+  return out;
+}
+
+Result<Hello> DecodeHello(std::string_view bytes) {
+  if (!bytes.starts_with(kHelloMagic)) return Corruption("not an nds peer hello");
+  Decoder d(bytes.substr(kHelloMagic.size()));
+  NDS_ASSIGN_OR_RETURN(std::string_view version, d.Bytes(1));
+  if (static_cast<uint8_t>(version[0]) != kCodecVersion) {
+    return Corruption("peer hello of unknown version " +
+                      std::to_string(static_cast<uint8_t>(version[0])));
+  }
+  Hello h;
+  NDS_ASSIGN_OR_RETURN(h.node_id, d.Varint64());
+  NDS_ASSIGN_OR_RETURN(std::string_view cluster, d.LengthPrefixed());
+  if (h.node_id == 0) return Corruption("peer hello with node id 0");
+  if (cluster.empty() || cluster.size() > kHelloClusterIdBytesMax) {
+    return Corruption("peer hello with a bad cluster id length");
+  }
+  if (d.remaining() != 0) return Corruption("trailing bytes after the peer hello");
+  h.cluster_id = cluster;
+  return h;
 }
 
 }  // namespace nds::node

@@ -9,6 +9,7 @@
 
 #include "raft/messages.h"
 #include "util/status.h"
+#include "wal/snapshot_transfer.h"
 
 namespace nds::node {
 
@@ -16,6 +17,9 @@ namespace nds::node {
 enum class FrameKind : uint8_t {
   kRaft = 1,     // a raft::Message
   kForward = 2,  // an Envelope a follower hands to the leader to propose
+  kSnapshotChunk =
+      3,  // a piece of a snapshot's stream (wal/snapshot_transfer.h), leader -> follower
+  kForwardRefused = 4,  // a forwarded Envelope handed back: the receiver did not propose it
 };
 
 // The payload of every normal log entry: who asked, under which request id, for what.
@@ -34,11 +38,40 @@ Result<Envelope> DecodeEnvelope(std::string_view bytes);
 // The frame for `m`, kind byte included.
 std::string EncodeRaftFrame(const raft::Message& m);
 std::string EncodeForwardFrame(const Envelope& e);
+// The forward frame around an envelope already encoded with EncodeEnvelope.
+std::string ForwardFrameOf(std::string_view encoded_envelope);
 
 // The kind of a frame; kCorruption for an empty frame or an unknown kind.
 Result<FrameKind> PeekFrameKind(std::string_view frame);
 // Decodes a kRaft frame (kind byte included). kCorruption on any malformed input.
 Result<raft::Message> DecodeRaftFrame(std::string_view frame);
 Result<Envelope> DecodeForwardFrame(std::string_view frame);
+
+// A forwarded write its receiver could not propose (it does not lead, or its leader refused the
+// proposal), sent back to the origin, which retries it elsewhere or fails it at once.
+struct ForwardRefusal {
+  Envelope envelope;
+  Status status;  // why; never Ok. Its message is at most kRefusalMessageBytesMax bytes
+};
+inline constexpr size_t kRefusalMessageBytesMax = 1024;
+// Longer messages are cut to kRefusalMessageBytesMax.
+std::string EncodeForwardRefusalFrame(const ForwardRefusal& r);
+// kCorruption on any malformed input (an Ok or unknown code included).
+Result<ForwardRefusal> DecodeForwardRefusalFrame(std::string_view frame);
+
+std::string EncodeSnapshotChunkFrame(const wal::SnapshotChunk& c);
+// kCorruption on any malformed input (data running past total_bytes included).
+Result<wal::SnapshotChunk> DecodeSnapshotChunkFrame(std::string_view frame);
+
+// The hello that opens every peer connection: which cluster and which node is dialling.
+struct Hello {
+  std::string cluster_id;
+  uint64_t node_id = 0;
+
+  bool operator==(const Hello&) const = default;
+};
+std::string EncodeHello(const Hello& h);
+// kCorruption on any malformed input (wrong magic, bad fields, trailing bytes).
+Result<Hello> DecodeHello(std::string_view bytes);
 
 }  // namespace nds::node

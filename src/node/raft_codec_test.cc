@@ -98,5 +98,60 @@ TEST(RaftCodec, EnvelopesAndForwardFramesRoundTrip) {
   EXPECT_FALSE(DecodeForwardFrame(EncodeRaftFrame(raft::Message{})).ok());
 }
 
+TEST(ForwardRefusalFrame, RoundTripsAndRejectsDamage) {
+  ForwardRefusal r{Envelope{3, 99, "put k v"}, Status(StatusCode::kNotLeader, "leader=2")};
+  std::string bytes = EncodeForwardRefusalFrame(r);
+  ASSERT_EQ(PeekFrameKind(bytes).value(), FrameKind::kForwardRefused);
+  auto back = DecodeForwardRefusalFrame(bytes);
+  ASSERT_TRUE(back.ok()) << back.status().ToString();
+  EXPECT_EQ(back->envelope, r.envelope);
+  EXPECT_EQ(back->status.code(), StatusCode::kNotLeader);
+  EXPECT_EQ(back->status.message(), "leader=2");
+  // Every cut before the envelope's fixed fields end is rejected (the command is the rest).
+  const size_t header = bytes.size() - r.envelope.command.size();
+  for (size_t n = 0; n < header; ++n) {
+    EXPECT_FALSE(DecodeForwardRefusalFrame(bytes.substr(0, n)).ok()) << "truncated at " << n;
+  }
+  std::string bad_code = bytes;
+  bad_code[2] = 0;  // kOk is not a refusal
+  EXPECT_FALSE(DecodeForwardRefusalFrame(bad_code).ok());
+  bad_code[2] = 100;
+  EXPECT_FALSE(DecodeForwardRefusalFrame(bad_code).ok());
+  EXPECT_FALSE(DecodeForwardRefusalFrame(EncodeForwardFrame(r.envelope)).ok());
+  ForwardRefusal long_message{Envelope{1, 2, "c"}, Unavailable(std::string(5000, 'm'))};
+  auto cut = DecodeForwardRefusalFrame(EncodeForwardRefusalFrame(long_message));
+  ASSERT_TRUE(cut.ok()) << cut.status().ToString();
+  EXPECT_EQ(cut->status.message().size(), kRefusalMessageBytesMax);
+}
+
+TEST(SnapshotChunkFrame, RoundTripsAndRejectsDamage) {
+  wal::SnapshotChunk c{LogIndex{77}, Term{3}, 1024, 4096, std::string(100, 'x')};
+  std::string bytes = EncodeSnapshotChunkFrame(c);
+  ASSERT_EQ(PeekFrameKind(bytes).value(), FrameKind::kSnapshotChunk);
+  auto back = DecodeSnapshotChunkFrame(bytes);
+  ASSERT_TRUE(back.ok()) << back.status().ToString();
+  EXPECT_EQ(*back, c);
+  for (size_t n = 0; n < bytes.size(); ++n) {
+    EXPECT_FALSE(DecodeSnapshotChunkFrame(bytes.substr(0, n)).ok()) << "truncated at " << n;
+  }
+  EXPECT_FALSE(DecodeSnapshotChunkFrame(bytes + "x").ok());
+  wal::SnapshotChunk past{LogIndex{1}, Term{1}, 4090, 4096, std::string(10, 'y')};
+  EXPECT_FALSE(DecodeSnapshotChunkFrame(EncodeSnapshotChunkFrame(past)).ok());
+}
+
+TEST(Hello, RoundTripsAndRejectsDamage) {
+  Hello h{"c0ffee-cluster", 42};
+  std::string bytes = EncodeHello(h);
+  auto back = DecodeHello(bytes);
+  ASSERT_TRUE(back.ok()) << back.status().ToString();
+  EXPECT_EQ(*back, h);
+  for (size_t n = 0; n < bytes.size(); ++n) {
+    EXPECT_FALSE(DecodeHello(bytes.substr(0, n)).ok()) << "truncated at " << n;
+  }
+  EXPECT_FALSE(DecodeHello(bytes + "x").ok());
+  EXPECT_FALSE(DecodeHello(EncodeHello(Hello{"", 1})).ok());
+  EXPECT_FALSE(DecodeHello(EncodeHello(Hello{"c", 0})).ok());
+}
+
 }  // namespace
 }  // namespace nds::node

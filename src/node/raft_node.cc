@@ -1,16 +1,23 @@
-// The one-node RaftNode: client writes become log entries (Envelope), the raft loop makes them
-// durable in the Wal and applies committed entries to the engine with a BatchApplier.
+// RaftNode: client writes become log entries (Envelope); the raft loop makes them durable in the
+// Wal, exchanges messages with the peers and applies committed entries to the engine with a
+// BatchApplier. Membership lives in raft_node_members.cc.
 #include "node/raft_node.h"
 
+#include <algorithm>
 #include <cstdlib>
+#include <random>
 
 #include <spdlog/spdlog.h>
+#include <sys/statvfs.h>
 
 #include "node/raft_codec.h"
 #include "store/command.h"
 
 namespace nds::node {
 namespace {
+
+// Frames waiting for the loop; beyond this, frames are dropped (Raft tolerates loss).
+constexpr size_t kInboxFramesMax = 1 << 16;
 
 Role ToNodeRole(raft::Role r) {
   switch (r) {
@@ -25,20 +32,44 @@ Role ToNodeRole(raft::Role r) {
   return Role::kFollower;
 }
 
+bool Contains(const std::vector<NodeId>& ids, uint64_t id) {
+  return std::find(ids.begin(), ids.end(), NodeId{id}) != ids.end();
+}
+
 // Storage failures other than a full disk cannot be retried safely (STYLE.md §3): stop.
 [[noreturn]] void DieOnStorage(std::string_view what, const Status& s) {
   spdlog::critical("{}: {}; stopping", what, s.ToString());
   std::_Exit(70);
 }
 
+// "leader=<id>" from a kNotLeader status; 0 when unknown.
+uint64_t LeaderFromStatus(const Status& s) {
+  constexpr std::string_view kPrefix = "leader=";
+  if (!s.message().starts_with(kPrefix)) return 0;
+  return std::strtoull(std::string(s.message().substr(kPrefix.size())).c_str(), nullptr, 10);
+}
+
 }  // namespace
 
 Result<std::unique_ptr<RaftNode>> RaftNode::Open(std::unique_ptr<engine::Engine> engine,
                                                  RaftNodeOptions options) {
+  if (options.id == 0) return InvalidArgument("the node id must not be 0");
   NDS_ASSIGN_OR_RETURN(auto wal, wal::Wal::Open(DefaultFileSystem(), options.data_dir,
                                                 wal::WalOptions::FromLimits(options.limits)));
   auto node = std::unique_ptr<RaftNode>(
       new RaftNode(std::move(engine), std::move(wal), std::move(options)));
+  NDS_ASSIGN_OR_RETURN(
+      node->snapshots_,
+      wal::SnapshotStore::Open(DefaultFileSystem(),
+                               node->options_.data_dir + "/" + std::string(wal::kSnapshotDirName)));
+  // The engine is not synced on every apply: after a crash it may be behind the log's snapshot
+  // (whose entries are gone from the log). Start it from that snapshot then.
+  raft::SnapshotMetadata snap = node->wal_->SnapshotMeta();
+  if (snap.index > node->engine_->AppliedIndex()) {
+    spdlog::info("the engine (applied {}) is behind the snapshot at {}: restoring it",
+                 node->engine_->AppliedIndex().value, snap.index.value);
+    NDS_RETURN_IF_ERROR(node->InstallSnapshot(snap));
+  }
   const Limits& l = node->options_.limits;
   raft::Config cfg;
   cfg.id = NodeId{node->options_.id};
@@ -46,36 +77,66 @@ Result<std::unique_ptr<RaftNode>> RaftNode::Open(std::unique_ptr<engine::Engine>
   cfg.election_ticks = static_cast<int>(std::max<int64_t>(2, l.election_timeout.count() / tick_ms));
   cfg.heartbeat_ticks = 1;
   cfg.lease_ticks = static_cast<int>(l.lease_duration.count() / tick_ms);
+  // Appends aim at 1 MiB so that many stay in flight; one entry larger than that still goes alone
+  // (the frame limit, --max-message-bytes, bounds it).
+  cfg.max_msg_bytes = std::min<uint64_t>(1 << 20, l.message_bytes_max);
+  cfg.max_msg_entries = l.append_entries_max;
+  cfg.max_inflight_msgs = l.append_messages_in_flight_max;
+  cfg.max_pending_reads = l.pending_reads_max;
   cfg.applied = node->engine_->AppliedIndex();
   cfg.storage = node->wal_.get();
-  cfg.seed = node->options_.id;
+  std::random_device rd;
+  cfg.seed = node->options_.id ^ (static_cast<uint64_t>(rd()) << 32 | rd());
   NDS_ASSIGN_OR_RETURN(node->raw_, raft::RawNode::Create(cfg));
-  if (node->wal_->LastIndex().value == 0) {
+  if (node->options_.bootstrap && node->wal_->LastIndex().value == 0) {
     NDS_RETURN_IF_ERROR(node->raw_->Bootstrap({NodeId{node->options_.id}}));
   }
   {
     std::lock_guard lock(node->mu_);
+    // Request ids must not repeat across restarts: an entry proposed by an earlier incarnation
+    // may still commit after this one started.
+    node->next_request_id_ = (static_cast<uint64_t>(rd()) << 31 | rd()) << 1 | 1;
     node->status_.id = node->options_.id;
     node->status_.name = node->options_.name;
     node->status_.cluster_id = node->options_.cluster_id;
     node->status_.engine = std::string(node->engine_->Name());
     node->status_.applied_index = node->engine_->AppliedIndex().value;
   }
-  // Apply the bootstrap configuration first (Campaign ignores a node with unapplied conf
-  // changes), then campaign: a lone voter wins at once rather than after an election timeout.
+  node->LoadMembers();
+
+  net::PeerTransportOptions topts;
+  topts.listen_address = node->options_.peer_listen_host;
+  topts.listen_port = node->options_.peer_listen_port;
+  topts.frame_bytes_max = l.message_bytes_max + (1 << 20);
+  topts.hello = EncodeHello(Hello{node->options_.cluster_id, node->options_.id});
+  NDS_ASSIGN_OR_RETURN(node->transport_, net::PeerTransport::Start(topts, node.get()));
+  node->UpdatePeers();
+
+  // Apply what the log holds first (Campaign ignores a node with unapplied conf changes), then a
+  // lone voter campaigns at once rather than after an election timeout.
   node->HandleReady();
-  node->raw_->Campaign();
-  node->HandleReady();
-  node->last_tick_ = std::chrono::steady_clock::now();
+  const raft::ConfState& cs = node->raw_->GetConfState();
+  if (cs.voters.size() == 1 && cs.voters[0] == NodeId{node->options_.id}) {
+    node->raw_->Campaign();
+    node->HandleReady();
+    // Before any client write can be proposed: the member table must hold this node first.
+    node->SeedNewCluster();
+    node->HandleReady();
+  }
+  node->last_tick_ = Clock::now();
   node->loop_thread_ = std::thread([n = node.get()] { n->Loop(); });
   return node;
 }
 
 RaftNode::RaftNode(std::unique_ptr<engine::Engine> engine, std::unique_ptr<wal::Wal> wal,
                    RaftNodeOptions options)
-    : engine_(std::move(engine)), wal_(std::move(wal)), options_(std::move(options)) {}
+    : engine_(std::make_unique<engine::SwappableEngine>(std::move(engine))),
+      wal_(std::move(wal)),
+      options_(std::move(options)) {}
 
 RaftNode::~RaftNode() { Stop(); }
+
+uint16_t RaftNode::peer_port() const { return transport_ ? transport_->port() : 0; }
 
 void RaftNode::Stop() {
   {
@@ -84,6 +145,26 @@ void RaftNode::Stop() {
   }
   wake_.notify_all();
   if (loop_thread_.joinable()) loop_thread_.join();
+  if (transport_) transport_->Stop();
+}
+
+Result<uint64_t> RaftNode::OnHello(std::string_view hello) {
+  NDS_ASSIGN_OR_RETURN(Hello h, DecodeHello(hello));
+  if (h.cluster_id != options_.cluster_id) {
+    return InvalidArgument("peer " + std::to_string(h.node_id) + " belongs to cluster '" +
+                           h.cluster_id + "', not '" + options_.cluster_id + "'");
+  }
+  if (h.node_id == options_.id) return InvalidArgument("a peer claims this node's own id");
+  return h.node_id;
+}
+
+void RaftNode::OnFrame(uint64_t from, std::string frame) {
+  {
+    std::lock_guard lock(mu_);
+    if (stopping_ || inbox_.size() >= kInboxFramesMax) return;
+    inbox_.push_back(Inbound{from, std::move(frame)});
+  }
+  wake_.notify_one();
 }
 
 void RaftNode::Submit(store::Command cmd, SubmitCallback done) {
@@ -92,6 +173,13 @@ void RaftNode::Submit(store::Command cmd, SubmitCallback done) {
     std::lock_guard lock(mu_);
     if (stopping_) {
       refused = Unavailable("the node is shutting down");
+    } else if (!disk_full_status_.ok()) {
+      refused = disk_full_status_;
+    } else if (disk_free_bytes_ < bytes_since_disk_check_ + options_.limits.disk_free_bytes_min) {
+      refused = NoSpace("the data disk has less than --min-free-disk-bytes=" +
+                        std::to_string(options_.limits.disk_free_bytes_min) + " free");
+    } else if (removed_published_) {
+      refused = Unavailable("this node was removed from the cluster");
     } else if (writes_.size() >= options_.limits.proposals_in_flight_max) {
       refused = Unavailable("too many writes in flight (--max-proposals-in-flight=" +
                             std::to_string(options_.limits.proposals_in_flight_max) + ")");
@@ -100,9 +188,10 @@ void RaftNode::Submit(store::Command cmd, SubmitCallback done) {
       e.origin = options_.id;
       e.request_id = next_request_id_++;
       store::EncodeCommand(cmd, &e.command);
-      writes_.emplace(e.request_id,
-                      PendingWrite{std::move(done), std::chrono::steady_clock::now() +
-                                                        options_.limits.request_timeout});
+      bytes_since_disk_check_ += 2 * e.command.size();
+      writes_.emplace(
+          e.request_id,
+          PendingWrite{std::move(done), Clock::now() + options_.limits.request_timeout, cmd.type});
       proposals_.push_back(Proposal{e.request_id, EncodeEnvelope(e)});
     }
   }
@@ -118,14 +207,30 @@ void RaftNode::Submit(store::Command cmd, SubmitCallback done) {
 void RaftNode::WaitForReadPoint(ReadCallback done) {
   {
     std::lock_guard lock(mu_);
-    if (!stopping_ && new_reads_.size() < options_.limits.proposals_in_flight_max) {
-      new_reads_.push_back(PendingRead{
-          std::move(done), std::chrono::steady_clock::now() + options_.limits.request_timeout});
+    if (!stopping_ && new_reads_.size() < options_.limits.pending_reads_max) {
+      new_reads_.push_back(
+          PendingRead{std::move(done), Clock::now() + options_.limits.request_timeout});
       done = nullptr;
     }
   }
   if (done) {
-    done(ResourceExhausted("too many reads wait for a read point"));
+    done(ResourceExhausted("too many reads wait for a read point (--max-pending-reads)"));
+    return;
+  }
+  wake_.notify_one();
+}
+
+void RaftNode::TransferLeadership(uint64_t to, ReadCallback done) {
+  {
+    std::lock_guard lock(mu_);
+    if (!stopping_) {
+      new_transfers_.push_back(
+          PendingTransfer{std::move(done), Clock::now() + options_.limits.request_timeout, to});
+      done = nullptr;
+    }
+  }
+  if (done) {
+    done(Unavailable("the node is shutting down"));
     return;
   }
   wake_.notify_one();
@@ -136,16 +241,18 @@ void RaftNode::Loop() {
   for (;;) {
     {
       std::unique_lock lock(mu_);
-      wake_.wait_until(lock, last_tick_ + tick,
-                       [&] { return stopping_ || !proposals_.empty() || !new_reads_.empty(); });
+      wake_.wait_until(lock, last_tick_ + tick, [&] {
+        return stopping_ || !proposals_.empty() || !new_reads_.empty() || !inbox_.empty() ||
+               !new_transfers_.empty();
+      });
       if (stopping_) break;
     }
-    Step(std::chrono::steady_clock::now());
+    Step(Clock::now());
   }
   FailAll(Unavailable("the node is shutting down"));
 }
 
-void RaftNode::Step(std::chrono::steady_clock::time_point now) {
+void RaftNode::Step(Clock::time_point now) {
   const auto tick = std::max(std::chrono::milliseconds(1), options_.limits.heartbeat_interval);
   // Catch up every tick missed (a paused process must not believe it still holds a lease).
   int ticks = 0;
@@ -155,41 +262,31 @@ void RaftNode::Step(std::chrono::steady_clock::time_point now) {
     ++ticks;
   }
   if (now - last_tick_ >= tick) last_tick_ = now;
+  ticks_ += ticks;
 
   std::deque<Proposal> proposals;
   std::deque<PendingRead> reads;
+  std::deque<Inbound> frames;
+  std::vector<PendingTransfer> transfers;
   {
     std::lock_guard lock(mu_);
     proposals.swap(proposals_);
     reads.swap(new_reads_);
+    frames.swap(inbox_);
+    transfers.swap(new_transfers_);
   }
-  // Proposals held while no leader was known are retried first, in their order.
-  for (auto& p : proposals) held_.push_back(std::move(p));
-  proposals.swap(held_);
-  held_.clear();
-  for (auto& p : proposals) {
-    std::string envelope = p.envelope;
-    Status s = raw_->Propose(std::move(envelope));
-    if (s.code() == StatusCode::kNotLeader && s.message() == "leader=0") {
-      // An election is under way: hold the write until a leader exists or its deadline passes.
-      held_.push_back(std::move(p));
-      continue;
-    }
-    if (!s.ok()) {
-      SubmitCallback done;
-      {
-        std::lock_guard lock(mu_);
-        auto it = writes_.find(p.request_id);
-        if (it == writes_.end()) continue;
-        done = std::move(it->second.done);
-        writes_.erase(it);
-      }
-      store::ApplyResult r;
-      r.status = Unavailable("no leader could take the write: " + s.ToString());
-      done(std::move(r));
-    }
-  }
-  if (!reads.empty()) {
+  HandleInbound(std::move(frames));
+  // Proposals held while no leader was known go first, in their order.
+  std::deque<Proposal> held;
+  held.swap(held_);
+  for (auto& p : held) Route(std::move(p));
+  for (auto& p : proposals) Route(std::move(p));
+  std::optional<uint64_t> lease_point = reads.empty() ? std::nullopt : LeaseReadPoint();
+  if (lease_point) {
+    reads_ready_.emplace_back(*lease_point, std::move(reads));
+    std::lock_guard lock(mu_);
+    ++status_.lease_read_batches;
+  } else if (!reads.empty()) {
     uint64_t seq = ++read_seq_;
     Status s = raw_->ReadIndex(std::to_string(seq));
     if (s.ok()) {
@@ -197,22 +294,187 @@ void RaftNode::Step(std::chrono::steady_clock::time_point now) {
     } else {
       // No read point now (no leader yet, or no entry of its term committed): retry next pass.
       std::lock_guard lock(mu_);
-      for (auto& r : reads) new_reads_.push_back(std::move(r));
+      for (auto& r : reads) new_reads_.push_front(std::move(r));
     }
   }
+  for (auto& t : transfers) transfers_.push_back(std::move(t));
+  if (ticks > 0) {
+    // Writes handed back by a node that no longer leads: routed again from the next pass on.
+    for (auto& p : refused_) held_.push_back(std::move(p));
+    refused_.clear();
+    // While the disk is full, try once a tick to reserve the Raft log's next segment again.
+    if (disk_full_ && wal_->SpaceLow()) (void)wal_->RetryReserve();
+    CheckFreeSpace();
+    Reconcile();
+  }
   HandleReady();
+  CompleteMembershipWaits(now);
+  CompleteTransfers(now);
+  if (ticks > 0 || members_dirty_) PublishMembers();
+  PumpSnapshotSends();
+  if (!pending_ready_) MaybeSnapshot();
   ExpireDeadlines(now);
 }
 
-void RaftNode::HandleReady() {
-  for (int rounds = 0; raw_->HasReady() && rounds < 64; ++rounds) {
-    raft::Ready rd = raw_->GetReady();
-    if (!rd.entries.empty() || rd.hard_state) {
-      Status s = wal_->Save(rd.hard_state.value_or(raft::HardState{}), rd.entries);
-      if (!s.ok()) DieOnStorage("cannot save the Raft log", s);
+void RaftNode::HandleInbound(std::deque<Inbound> frames) {
+  for (auto& in : frames) {
+    auto kind = PeekFrameKind(in.frame);
+    if (!kind.ok()) {
+      spdlog::warn("dropping a bad frame from peer {}: {}", in.from, kind.status().ToString());
+      continue;
     }
-    // One node: no peers to send messages to.
-    ApplyCommitted(rd.committed_entries);
+    if (*kind == FrameKind::kRaft) {
+      auto m = DecodeRaftFrame(in.frame);
+      if (!m.ok()) {
+        spdlog::warn("dropping a bad Raft frame from peer {}: {}", in.from, m.status().ToString());
+        continue;
+      }
+      if (m->from.value != in.from || m->to.value != options_.id) {
+        spdlog::warn("dropping a Raft message from {} to {} that arrived from peer {}",
+                     m->from.value, m->to.value, in.from);
+        continue;
+      }
+      if (m->type == raft::MessageType::kSnapshot && !SnapshotStaged(*m)) {
+        spdlog::warn("dropping a snapshot message from {} for {}: its data has not arrived",
+                     in.from, m->snapshot.index.value);
+        continue;
+      }
+      Status s = raw_->Step(*m);
+      if (!s.ok()) spdlog::debug("peer {}: {}", in.from, s.ToString());
+      continue;
+    }
+    if (*kind == FrameKind::kSnapshotChunk) {
+      HandleSnapshotChunk(in.from, in.frame);
+      continue;
+    }
+    if (*kind == FrameKind::kForwardRefused) {
+      HandleForwardRefusal(in.from, in.frame);
+      continue;
+    }
+    auto e = DecodeForwardFrame(in.frame);
+    if (!e.ok()) {
+      spdlog::warn("dropping a bad forwarded write from peer {}: {}", in.from,
+                   e.status().ToString());
+      continue;
+    }
+    // A forwarded write is proposed here if this node leads. Otherwise leadership moved on, or
+    // the leader refused it (a limit, a transfer): it goes back to its origin, never further (two
+    // nodes with stale views could bounce it forever). The origin routes it again or fails it.
+    Status s = raw_->Propose(EncodeEnvelope(*e));
+    if (!s.ok()) {
+      spdlog::debug("handing back a write forwarded by {}: {}", in.from, s.ToString());
+      (void)transport_->Send(in.from, EncodeForwardRefusalFrame(ForwardRefusal{*e, s}));
+    }
+  }
+}
+
+void RaftNode::HandleForwardRefusal(uint64_t from, std::string_view frame) {
+  auto r = DecodeForwardRefusalFrame(frame);
+  if (!r.ok()) {
+    spdlog::warn("dropping a bad forward refusal from peer {}: {}", from, r.status().ToString());
+    return;
+  }
+  const uint64_t request_id = r->envelope.request_id;
+  if (r->envelope.origin != options_.id || request_id == 0) {
+    spdlog::warn("dropping a forward refusal from peer {} for another node's write", from);
+    return;
+  }
+  {
+    std::lock_guard lock(mu_);
+    if (!writes_.contains(request_id)) return;  // answered already (deadline)
+  }
+  if (r->status.code() == StatusCode::kNotLeader) {
+    // Nothing was proposed: route it again once this node may know better, at the next tick.
+    refused_.push_back(Proposal{request_id, EncodeEnvelope(r->envelope)});
+    return;
+  }
+  Fail(request_id, Unavailable("the leader could not take the write: " + r->status.ToString()));
+}
+
+std::optional<uint64_t> RaftNode::LeaseReadPoint() const {
+  if (!options_.lease_reads || !raw_->HasLeaderLease()) return std::nullopt;
+  LogIndex commit = raw_->GetStatus().commit;
+  auto term = wal_->TermAt(commit);
+  if (!term.ok() || *term != raw_->CurrentTerm()) return std::nullopt;
+  return commit.value;
+}
+
+void RaftNode::Route(Proposal p) {
+  std::string envelope = p.envelope;
+  Status s = raw_->Propose(std::move(envelope));
+  if (s.ok()) return;
+  if (s.code() == StatusCode::kNotLeader) {
+    uint64_t leader = LeaderFromStatus(s);
+    if (leader == 0) {
+      // An election is under way: hold the write until a leader exists or its deadline passes.
+      held_.push_back(std::move(p));
+      return;
+    }
+    if (leader != options_.id && transport_->Send(leader, ForwardFrameOf(p.envelope))) {
+      return;
+    }
+    held_.push_back(std::move(p));
+    return;
+  }
+  Fail(p.request_id, Unavailable("the leader could not take the write: " + s.ToString()));
+}
+
+void RaftNode::Fail(uint64_t request_id, Status s) {
+  if (request_id == 0) return;
+  SubmitCallback done;
+  {
+    std::lock_guard lock(mu_);
+    auto it = writes_.find(request_id);
+    if (it == writes_.end()) return;
+    done = std::move(it->second.done);
+    writes_.erase(it);
+  }
+  store::ApplyResult r;
+  r.status = std::move(s);
+  done(std::move(r));
+}
+
+void RaftNode::HandleReady() {
+  for (int rounds = 0; rounds < 64; ++rounds) {
+    if (!pending_ready_) {
+      if (!raw_->HasReady()) break;
+      pending_ready_ = raw_->GetReady();
+      pending_saved_ = false;
+    }
+    raft::Ready& rd = *pending_ready_;
+    if (!pending_saved_) {
+      if (rd.soft_state ? rd.soft_state->role == raft::Role::kLeader
+                        : raw_->GetStatus().role == raft::Role::kLeader) {
+        // A leader's appends and heartbeats may leave before its own fsync (docs/raft.md): the
+        // followers' fsyncs then overlap with the leader's.
+        std::vector<raft::Message> early;
+        std::vector<raft::Message> later;
+        for (auto& m : rd.messages) {
+          (raft::MessageNeedsDurableState(m.type) ? later : early).push_back(std::move(m));
+        }
+        rd.messages = std::move(later);
+        SendMessages(std::move(early));
+      }
+      if (rd.snapshot && wal_->SnapshotMeta().index < rd.snapshot->index) {
+        Status s = InstallSnapshot(*rd.snapshot);
+        if (!s.ok()) DieOnStorage("cannot install the snapshot from the leader", s);
+      }
+      if (!rd.entries.empty() || rd.hard_state) {
+        Status s = wal_->Save(rd.hard_state.value_or(raft::HardState{}), rd.entries);
+        if (s.code() == StatusCode::kNoSpace) {
+          // Nothing was written; the same Ready is saved again on a later pass.
+          SetDiskFull(true, s);
+          break;
+        }
+        if (!s.ok()) DieOnStorage("cannot save the Raft log", s);
+      }
+      pending_saved_ = true;
+      SendMessages(std::move(rd.messages));
+    }
+    if (Status s = ApplyCommitted(rd.committed_entries); !s.ok()) {
+      SetDiskFull(true, s);
+      break;
+    }
     for (const auto& rs : rd.read_states) {
       uint64_t seq = std::strtoull(rs.context.c_str(), nullptr, 10);
       auto it = reads_in_flight_.find(seq);
@@ -221,28 +483,101 @@ void RaftNode::HandleReady() {
       reads_in_flight_.erase(it);
     }
     raw_->Advance(rd);
+    if (!rd.committed_entries.empty()) members_dirty_ = true;
+    pending_ready_.reset();
+  }
+  if (!pending_ready_) {
+    SetDiskFull(wal_->SpaceLow(), NoSpace("the Raft log cannot reserve its next segment"));
   }
   uint64_t applied = engine_->AppliedIndex().value;
   while (!reads_ready_.empty() && reads_ready_.front().first <= applied) {
     for (auto& r : reads_ready_.front().second) r.done(Status::Ok());
     reads_ready_.pop_front();
   }
+  PublishStatus();
+  std::vector<std::pair<SubmitCallback, store::ApplyResult>> completions;
+  completions.swap(completions_);
+  for (auto& [done, r] : completions) done(std::move(r));
+}
+
+void RaftNode::CheckFreeSpace() {
+  struct statvfs st {};
+  if (::statvfs(options_.data_dir.c_str(), &st) != 0) return;
+  uint64_t free_bytes = static_cast<uint64_t>(st.f_bavail) * st.f_frsize;
+  std::lock_guard lock(mu_);
+  disk_free_bytes_ = free_bytes;
+  bytes_since_disk_check_ = 0;
+}
+
+void RaftNode::SetDiskFull(bool full, const Status& why) {
+  if (full == disk_full_) return;
+  disk_full_ = full;
+  if (full) {
+    spdlog::error("disk full: {}; refusing new writes until space is freed", why.ToString());
+  } else {
+    spdlog::info("disk space is available again; taking writes");
+  }
+  std::lock_guard lock(mu_);
+  disk_full_status_ =
+      full ? NoSpace("the disk is full (" + why.message() + "); free space on the data disk")
+           : Status::Ok();
+}
+
+void RaftNode::SendMessages(std::vector<raft::Message> messages) {
+  for (auto& m : messages) {
+    uint64_t to = m.to.value;
+    if (m.type == raft::MessageType::kSnapshot) {
+      StartSnapshotSend(std::move(m));
+      continue;
+    }
+    bool sent = transport_->Send(to, EncodeRaftFrame(m));
+    if (!sent && !transport_->Connected(to)) {
+      raw_->ReportUnreachable(m.to);
+    }
+  }
+}
+
+void RaftNode::PublishStatus() {
   raft::BasicStatus bs = raw_->GetStatus();
+  const raft::ConfState& cs = raw_->GetConfState();
+  bool member = Contains(cs.voters, options_.id) || Contains(cs.learners, options_.id);
+  if (member) was_member_ = true;
+  if (was_member_ && !member && !removed_) {
+    removed_ = true;
+    spdlog::warn("this node was removed from the cluster; it no longer takes writes");
+  }
+  uint64_t applied = engine_->AppliedIndex().value;
+  const auto tick = std::max(std::chrono::milliseconds(1), options_.limits.heartbeat_interval);
+  bool lease = bs.role == raft::Role::kLeader && raw_->HasLeaderLease();
   std::lock_guard lock(mu_);
   status_.role = ToNodeRole(bs.role);
+  if (status_.role == Role::kFollower && Contains(cs.learners, options_.id)) {
+    status_.role = Role::kLearner;
+  }
   status_.term = bs.term.value;
   status_.leader_id = bs.leader.value;
   status_.commit_index = bs.commit.value;
   status_.applied_index = applied;
-  status_.has_lease = bs.role == raft::Role::kLeader && raw_->HasLeaderLease();
-  status_.ready = bs.leader.value != 0 && applied >= bs.commit.value;
+  // The core decided the lease at the last tick; it holds at most until the next one. Checking
+  // the wall clock again when /role asks keeps a paused-and-resumed leader from answering goose
+  // before this loop has caught up with the ticks it missed.
+  lease_until_ = lease ? last_tick_ + tick : Clock::time_point{};
+  status_.has_lease = lease;
+  status_.ready = !removed_ && bs.leader.value != 0 && applied >= bs.commit.value;
+  removed_published_ = removed_;
 }
 
-void RaftNode::ApplyCommitted(const std::vector<raft::Entry>& entries) {
-  if (entries.empty()) return;
+Status RaftNode::ApplyCommitted(const std::vector<raft::Entry>& entries) {
+  if (entries.empty()) return Status::Ok();
   store::BatchApplier applier(engine_.get());
-  std::vector<std::pair<uint64_t, store::ApplyResult>> mine;
+  struct Mine {
+    uint64_t request_id;
+    store::ApplyResult result;
+    uint64_t removed_member;
+  };
+  std::vector<Mine> mine;
   LogIndex applied = engine_->AppliedIndex();
+  bool membership_changed = false;
   for (const auto& e : entries) {
     if (e.index <= applied) continue;
     if (e.type != raft::EntryType::kNormal || e.data.empty()) {
@@ -259,25 +594,48 @@ void RaftNode::ApplyCommitted(const std::vector<raft::Entry>& entries) {
       applier.Skip(e.index);
       continue;
     }
+    if (cmd->type == store::CommandType::kAddMember ||
+        cmd->type == store::CommandType::kRemoveMember ||
+        cmd->type == store::CommandType::kPutSystem ||
+        cmd->type == store::CommandType::kDeleteSystem) {
+      membership_changed = true;
+    }
     store::ApplyResult r = applier.Apply(*cmd, e.index);
-    if (env->origin == options_.id) mine.emplace_back(env->request_id, std::move(r));
+    if (env->origin == options_.id && env->request_id != 0) {
+      mine.push_back(Mine{env->request_id, std::move(r), cmd->member_id});
+    }
   }
-  Status s = applier.Commit(engine_.get(), /*sync=*/true);
+  // Not synced: every applied entry is durable in the Raft log first, and a restart applies again
+  // every committed entry after the engine's durable applied index (Config.applied).
+  Status s = applier.Commit(engine_.get(), /*sync=*/false);
+  // A full disk wrote nothing: the same entries are applied again on a later pass.
+  if (s.code() == StatusCode::kNoSpace) return s;
   if (!s.ok()) DieOnStorage("cannot apply committed entries", s);
-  for (auto& [id, r] : mine) {
-    SubmitCallback done;
+  if (membership_changed) LoadMembers();
+  auto now = Clock::now();
+  for (auto& [id, r, removed_member] : mine) {
+    PendingWrite w;
     {
       std::lock_guard lock(mu_);
       auto it = writes_.find(id);
       if (it == writes_.end()) continue;  // already answered (timed out)
-      done = std::move(it->second.done);
+      w = std::move(it->second);
       writes_.erase(it);
     }
-    done(std::move(r));
+    bool add = w.type == store::CommandType::kAddMember;
+    if (r.status.ok() && (add || w.type == store::CommandType::kRemoveMember)) {
+      // Answer once the configuration follows the member table (Reconcile on the leader).
+      uint64_t member = add ? r.revision : removed_member;
+      membership_waits_.push_back(PendingMembership{
+          std::move(w.done), r, now + options_.limits.request_timeout, add, member});
+      continue;
+    }
+    completions_.emplace_back(std::move(w.done), std::move(r));
   }
+  return Status::Ok();
 }
 
-void RaftNode::ExpireDeadlines(std::chrono::steady_clock::time_point now) {
+void RaftNode::ExpireDeadlines(Clock::time_point now) {
   std::vector<SubmitCallback> expired;
   std::vector<ReadCallback> expired_reads;
   {
@@ -290,12 +648,25 @@ void RaftNode::ExpireDeadlines(std::chrono::steady_clock::time_point now) {
         ++it;
       }
     }
-    std::erase_if(held_, [&](const Proposal& p) { return !writes_.contains(p.request_id); });
+    auto answered = [&](const Proposal& p) {
+      return p.request_id != 0 && !writes_.contains(p.request_id);
+    };
+    std::erase_if(held_, answered);
+    std::erase_if(refused_, answered);
     std::erase_if(new_reads_, [&](PendingRead& r) {
       if (now < r.deadline) return false;
       expired_reads.push_back(std::move(r.done));
       return true;
     });
+  }
+  for (auto it = reads_in_flight_.begin(); it != reads_in_flight_.end();) {
+    auto& rs = it->second;
+    std::erase_if(rs, [&](PendingRead& r) {
+      if (now < r.deadline) return false;
+      expired_reads.push_back(std::move(r.done));
+      return true;
+    });
+    it = rs.empty() ? reads_in_flight_.erase(it) : std::next(it);
   }
   for (auto& d : expired) {
     store::ApplyResult r;
@@ -308,10 +679,12 @@ void RaftNode::ExpireDeadlines(std::chrono::steady_clock::time_point now) {
 void RaftNode::FailAll(const Status& s) {
   std::map<uint64_t, PendingWrite> writes;
   std::deque<PendingRead> reads;
+  std::vector<PendingTransfer> transfers;
   {
     std::lock_guard lock(mu_);
     writes.swap(writes_);
     reads.swap(new_reads_);
+    transfers.swap(new_transfers_);
     proposals_.clear();
   }
   for (auto& [id, w] : writes) {
@@ -326,20 +699,21 @@ void RaftNode::FailAll(const Status& s) {
   for (auto& [idx, rs] : reads_ready_)
     for (auto& r : rs) r.done(s);
   reads_ready_.clear();
+  for (auto& w : membership_waits_) {
+    w.result.status = s;
+    w.done(std::move(w.result));
+  }
+  membership_waits_.clear();
+  for (auto& t : transfers) t.done(s);
+  for (auto& t : transfers_) t.done(s);
+  transfers_.clear();
 }
 
 NodeStatus RaftNode::GetStatus() const {
   std::lock_guard lock(mu_);
-  return status_;
-}
-
-std::vector<MemberInfo> RaftNode::Members() const {
-  MemberInfo m;
-  m.id = options_.id;
-  m.name = options_.name;
-  m.peer_address = options_.peer_address;
-  m.api_address = options_.api_address;
-  return {m};
+  NodeStatus s = status_;
+  s.has_lease = s.has_lease && Clock::now() < lease_until_;
+  return s;
 }
 
 }  // namespace nds::node

@@ -1,11 +1,18 @@
 // RaftNode: a node::Node whose writes go through the Raft core (raft::RawNode) and the durable
-// Raft log (wal::Wal) before the apply loop applies them to the engine. This first step runs a
-// ONE-node cluster (Bootstrap({id}) on an empty log); peers, forwarding and membership come later
-// (docs/cluster.md says what is done and what is left).
+// Raft log (wal::Wal) of a cluster of nodes before the apply loop applies them to the engine
+// (docs/cluster.md).
 //
-// Owns its raft loop thread, the RawNode, the Wal and the engine. Thread-safe: Submit,
-// WaitForReadPoint, GetStatus and Members may be called from any thread; completions run on the
-// raft loop thread and must not block.
+// - Writes from any node: a follower forwards the encoded command to the leader over the peer
+//   transport (kForward frame); every node applies every committed entry, and the node the write
+//   came from (the envelope's origin) answers its client.
+// - Reads: ReadIndex on any node (the core forwards a follower's request to the leader).
+// - Membership: the member table (store/membership.h) in the replicated state machine is the
+//   desired membership; the leader drives the Raft configuration towards it one single-server
+//   change at a time (add as learner, promote once caught up, remove).
+//
+// Owns its raft loop thread, the RawNode, the Wal, the peer transport and the engine.
+// Thread-safe: the Node methods may be called from any thread; completions run on the raft loop
+// thread and must not block.
 #pragma once
 
 #include <chrono>
@@ -14,13 +21,21 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
+#include <set>
 #include <string>
 #include <thread>
+#include <vector>
 
+#include "engine/swappable_engine.h"
+#include "net/peer_transport.h"
 #include "node/node.h"
 #include "raft/raw_node.h"
+#include "store/membership.h"
 #include "util/limits.h"
 #include "util/thread_annotations.h"
+#include "wal/snapshot_store.h"
+#include "wal/snapshot_transfer.h"
 #include "wal/wal.h"
 
 namespace nds::node {
@@ -28,67 +43,177 @@ namespace nds::node {
 struct RaftNodeOptions {
   uint64_t id = 1;
   std::string name = "node1";
-  std::string cluster_id;
+  std::string cluster_id = "single";
+  // Where other nodes and clients reach this node (advertised in the member table).
   std::string api_address;
   std::string peer_address;
+  // Where the peer transport listens; port 0 picks a free port.
+  std::string peer_listen_host = "127.0.0.1";
+  uint16_t peer_listen_port = 0;
   // The data directory: the Raft log lives in DIR/wal (and DIR/snap).
   std::string data_dir;
+  // Start a new cluster whose only voter is this node when the log is empty.
+  bool bootstrap = false;
+  // HashJoinToken(token) of the cluster's join token, recorded in the replicated state by the
+  // first leader of a new cluster (empty: not recorded by this node).
+  std::string join_token_hash;
+  // Members known before the log says so (from the join reply): lets a joiner answer the leader.
+  std::vector<store::MemberRecord> known_members;
+  // Linearizable reads on a leader that holds its lease use its commit index without a
+  // heartbeat round (docs/cluster.md "Reads"); safe within the lease's clock-drift bound.
+  bool lease_reads = false;
   Limits limits;
 };
 
-class RaftNode final : public Node {
+class RaftNode final : public Node, private net::PeerReceiver {
  public:
   // Opens the Wal in options.data_dir, creates the RawNode (Config.applied = the engine's applied
-  // index), bootstraps a one-node cluster when the log is empty, and starts the raft loop thread.
-  // Errors from the Wal or the core are returned as they are.
+  // index), bootstraps when asked and the log is empty, starts the peer transport and the raft
+  // loop thread. Errors from the Wal, the transport or the core are returned as they are.
   static Result<std::unique_ptr<RaftNode>> Open(std::unique_ptr<engine::Engine> engine,
                                                 RaftNodeOptions options);
   ~RaftNode() override;
 
   void Submit(store::Command cmd, SubmitCallback done) override;
   void WaitForReadPoint(ReadCallback done) override;
+  void TransferLeadership(uint64_t to, ReadCallback done) override;
   const engine::Engine& engine() const override { return *engine_; }
   NodeStatus GetStatus() const override;
   std::vector<MemberInfo> Members() const override;
 
-  // Stops the raft loop; writes and reads still waiting are answered kUnavailable.
+  // The port the peer transport listens on.
+  uint16_t peer_port() const;
+
+  // Stops the transport and the raft loop; writes and reads still waiting are answered
+  // kUnavailable.
   void Stop();
 
  private:
+  using Clock = std::chrono::steady_clock;
   struct PendingWrite {
     SubmitCallback done;
-    std::chrono::steady_clock::time_point deadline;
+    Clock::time_point deadline;
+    store::CommandType type = store::CommandType::kPut;
   };
   struct PendingRead {
     ReadCallback done;
-    std::chrono::steady_clock::time_point deadline;
+    Clock::time_point deadline;
   };
   struct Proposal {
-    uint64_t request_id = 0;
-    std::string envelope;  // an encoded Envelope
+    uint64_t request_id = 0;  // 0: the node's own bookkeeping, nobody waits
+    std::string envelope;     // an encoded Envelope
+  };
+  // A membership write that committed and waits for the configuration to follow.
+  struct PendingMembership {
+    SubmitCallback done;
+    store::ApplyResult result;
+    Clock::time_point deadline;
+    bool add = true;  // add: wait until `member` is in the configuration; remove: until it is not
+    uint64_t member = 0;
+  };
+  struct PendingTransfer {
+    ReadCallback done;
+    Clock::time_point deadline;
+    uint64_t to = 0;
+    bool asked = false;
+  };
+  struct Inbound {
+    uint64_t from = 0;
+    std::string frame;
+  };
+
+  // A snapshot being streamed to one follower: its chunks, then the kSnapshot message.
+  struct SnapshotSend {
+    std::unique_ptr<wal::SnapshotReader> reader;
+    raft::Message message;
+    Clock::time_point deadline;
   };
 
   RaftNode(std::unique_ptr<engine::Engine> engine, std::unique_ptr<wal::Wal> wal,
            RaftNodeOptions options);
+
+  // net::PeerReceiver (transport threads).
+  Result<uint64_t> OnHello(std::string_view hello) override;
+  void OnFrame(uint64_t from, std::string frame) override;
+
   void Loop();
   // Runs on the loop thread: one pass over the mailbox, the clock and the core's output.
-  void Step(std::chrono::steady_clock::time_point now);
+  void Step(Clock::time_point now);
+  void HandleInbound(std::deque<Inbound> frames);
+  // A forwarded write handed back (kForwardRefused): route it again, or fail it at once.
+  void HandleForwardRefusal(uint64_t from, std::string_view frame);
+  // With lease_reads: the commit index, when this node leads, holds its lease and has committed an
+  // entry of its term; otherwise std::nullopt (the reads take a ReadIndex round).
+  std::optional<uint64_t> LeaseReadPoint() const;
+  // Proposes on the leader, forwards to a known leader, or holds while no leader is known.
+  void Route(Proposal p);
+  void Fail(uint64_t request_id, Status s);
   void HandleReady();
-  void ApplyCommitted(const std::vector<raft::Entry>& entries);
-  void ExpireDeadlines(std::chrono::steady_clock::time_point now);
+  void SendMessages(std::vector<raft::Message> messages);
+  // Ok, or kNoSpace when the engine could not take the batch (nothing applied; retry later).
+  Status ApplyCommitted(const std::vector<raft::Entry>& entries);
+  void SetDiskFull(bool full, const Status& why);
+  void CheckFreeSpace();
+  void ExpireDeadlines(Clock::time_point now);
+  void PublishStatus();
   void FailAll(const Status& s);
 
-  std::unique_ptr<engine::Engine> engine_;
+  // Membership (raft_node_members.cc), loop thread.
+  void LoadMembers();
+  void UpdatePeers();
+  void Reconcile();
+  void SeedNewCluster();
+  void CompleteMembershipWaits(Clock::time_point now);
+  void CompleteTransfers(Clock::time_point now);
+  void PublishMembers();
+
+  // Snapshots (raft_node_snapshots.cc), loop thread.
+  void MaybeSnapshot();
+  void StartSnapshotSend(raft::Message m);
+  void PumpSnapshotSends();
+  void HandleSnapshotChunk(uint64_t from, const std::string& frame);
+  // Whether a kSnapshot message from the leader may be stepped: its data has arrived.
+  bool SnapshotStaged(const raft::Message& m) const;
+  // Replaces the engine with the stored snapshot of `meta` and moves the log onto it.
+  Status InstallSnapshot(const raft::SnapshotMetadata& meta);
+
+  std::unique_ptr<engine::SwappableEngine> engine_;
   std::unique_ptr<wal::Wal> wal_;
+  std::unique_ptr<wal::SnapshotStore> snapshots_;
   const RaftNodeOptions options_;
   std::unique_ptr<raft::RawNode> raw_;  // loop thread only (after Open)
+  std::unique_ptr<net::PeerTransport> transport_;
 
   // Loop-thread state.
-  std::chrono::steady_clock::time_point last_tick_;
+  Clock::time_point last_tick_;
+  uint64_t ticks_ = 0;
   uint64_t read_seq_ = 0;
-  std::deque<Proposal> held_;  // refused while no leader was known; retried every pass
+  std::deque<Proposal> held_;     // no leader known yet; retried every pass
+  std::deque<Proposal> refused_;  // handed back by a non-leader; held again at the next tick
   std::map<uint64_t, std::deque<PendingRead>> reads_in_flight_;  // read context seq -> reads
   std::deque<std::pair<uint64_t, std::deque<PendingRead>>> reads_ready_;  // (index, reads)
+  std::map<uint64_t, store::MemberRecord> members_;  // the applied member table
+  std::map<uint64_t, std::string> peer_addresses_;   // every peer address ever learned
+  std::set<uint64_t> transport_peers_;
+  std::vector<PendingMembership> membership_waits_;
+  // Answers of applied writes, run after the status is published (a client that sees its
+  // revision then sees a commit index at least as high in /status).
+  std::vector<std::pair<SubmitCallback, store::ApplyResult>> completions_;
+  std::vector<PendingTransfer> transfers_;
+  // A Ready the core handed out that is not fully done: the disk was full when saving it (not
+  // saved) or when applying its committed entries (saved and sent). Retried every pass.
+  std::optional<raft::Ready> pending_ready_;
+  bool pending_saved_ = false;
+  bool disk_full_ = false;
+  bool members_dirty_ = true;
+  std::map<uint64_t, SnapshotSend> snapshot_sends_;  // follower id -> stream in progress
+  std::unique_ptr<wal::SnapshotReceiver> receiver_;  // from the leader, in progress
+  uint64_t receiving_from_ = 0;
+  Clock::time_point snapshot_backoff_until_;  // after a failed snapshot, wait before the next
+  std::optional<wal::StoredSnapshot> staged_snapshot_;  // received, waiting for its kSnapshot
+  bool seeded_ = false;      // this leader proposed the new cluster's first member record
+  bool was_member_ = false;  // the configuration contained this node at some point
+  bool removed_ = false;     // ... and no longer does
 
   mutable std::mutex mu_;
   std::condition_variable wake_;
@@ -96,8 +221,20 @@ class RaftNode final : public Node {
   uint64_t next_request_id_ NDS_GUARDED_BY(mu_) = 1;
   std::deque<Proposal> proposals_ NDS_GUARDED_BY(mu_);
   std::deque<PendingRead> new_reads_ NDS_GUARDED_BY(mu_);
+  std::deque<Inbound> inbox_ NDS_GUARDED_BY(mu_);
+  std::vector<PendingTransfer> new_transfers_ NDS_GUARDED_BY(mu_);
   std::map<uint64_t, PendingWrite> writes_ NDS_GUARDED_BY(mu_);
   NodeStatus status_ NDS_GUARDED_BY(mu_);
+  // The leader lease as of the last tick: /role answers goose only before this instant.
+  Clock::time_point lease_until_ NDS_GUARDED_BY(mu_);
+  bool removed_published_ NDS_GUARDED_BY(mu_) = false;
+  // New writes are refused with this (kNoSpace) while the disk is full.
+  Status disk_full_status_ NDS_GUARDED_BY(mu_);
+  // Free bytes of the data directory's file system at the last check (every tick), and the
+  // bytes of writes submitted since (each counted twice: the Raft log and the engine).
+  uint64_t disk_free_bytes_ NDS_GUARDED_BY(mu_) = UINT64_MAX;
+  uint64_t bytes_since_disk_check_ NDS_GUARDED_BY(mu_) = 0;
+  std::vector<MemberInfo> members_view_ NDS_GUARDED_BY(mu_);
   std::thread loop_thread_;
 };
 

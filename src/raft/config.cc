@@ -20,6 +20,7 @@ Status Config::Validate() const {
   }
   if (election_ticks > 1'000'000) return InvalidArgument("raft config: election_ticks too large");
   if (max_msg_bytes == 0) return InvalidArgument("raft config: max_msg_bytes must be > 0");
+  if (max_msg_entries == 0) return InvalidArgument("raft config: max_msg_entries must be > 0");
   if (max_inflight_msgs == 0) return InvalidArgument("raft config: max_inflight_msgs must be > 0");
   if (max_inflight_msgs > (1u << 20)) {
     return InvalidArgument("raft config: max_inflight_msgs must be <= 2^20");

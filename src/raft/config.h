@@ -23,6 +23,8 @@ struct Config {
   int lease_ticks = 0;
   // Upper bound on the entry data bytes of one kAppend message (at least one entry is always sent).
   uint64_t max_msg_bytes = 1 << 20;
+  // Upper bound on the number of entries in one kAppend message (at least 1).
+  size_t max_msg_entries = 1024;
   // Per follower: appends sent but not acknowledged, by count and by entry bytes.
   size_t max_inflight_msgs = 256;
   uint64_t max_inflight_bytes = 32ull << 20;

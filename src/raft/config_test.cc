@@ -34,6 +34,7 @@ TEST(Config, EachBadFieldIsRejected) {
       [](Config* c) { c->lease_ticks = c->election_ticks; },
       [](Config* c) { c->lease_ticks = -1; },
       [](Config* c) { c->max_msg_bytes = 0; },
+      [](Config* c) { c->max_msg_entries = 0; },
       [](Config* c) { c->max_inflight_msgs = 0; },
       [](Config* c) { c->max_inflight_bytes = c->max_msg_bytes - 1; },
       [](Config* c) { c->max_committed_bytes_per_ready = 0; },

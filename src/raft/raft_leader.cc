@@ -147,8 +147,9 @@ bool Raft::MaybeSendAppend(NodeId to, bool send_if_empty) {
   if (pr.IsPaused()) return false;
   const LogIndex prev = pr.next().Prev();
   Result<Term> prev_term = log_.TermAt(prev);
-  Result<std::vector<Entry>> entries =
-      log_.Slice(pr.next(), log_.LastIndex().Next(), config_.max_msg_bytes);
+  const LogIndex end{
+      std::min(log_.LastIndex().Next().value, pr.next().value + config_.max_msg_entries)};
+  Result<std::vector<Entry>> entries = log_.Slice(pr.next(), end, config_.max_msg_bytes);
   if (!prev_term.ok() || !entries.ok()) return MaybeSendSnapshot(to, pr);
   if (entries->empty() && !send_if_empty) return false;
   uint64_t bytes = 0;

@@ -3,6 +3,8 @@
 // catch-up when a follower needs compacted entries, ReportSnapshot, restart from storage.
 // Method: RawNodes on the in-test Network; followers cut off or messages dropped to hold
 // replication, storage compacted by hand as the node layer would.
+#include <functional>
+
 #include <gtest/gtest.h>
 
 #include "raft/test_network.h"
@@ -83,27 +85,45 @@ TEST(FlowControl, UnreachableFollowerDropsBackToProbing) {
   EXPECT_EQ(net.node(2).GetStatus().commit, net.node(1).GetStatus().commit);
 }
 
-TEST(FlowControl, CatchUpBatchesManyEntriesPerMessageUpToMaxMsgBytes) {
-  Network net(3, 0, [](Config* c) { c->max_msg_bytes = 300; });
+// Node 3 misses `count` proposals of `size` bytes, then catches up: the appends node 1 sent it.
+// Asserts that it caught up.
+std::vector<Message> CatchUpAppends(const std::function<void(Config*)>& tune, int count,
+                                    size_t size) {
+  Network net(3, 0, tune);
   net.Elect(1);
   net.Isolate(3);
-  for (int i = 0; i < 12; ++i) {
-    ASSERT_TRUE(net.node(1).Propose(std::string(100, 'x')).ok());
+  for (int i = 0; i < count; ++i) {
+    EXPECT_TRUE(net.node(1).Propose(std::string(size, 'x')).ok());
     net.Stabilize();
   }
   net.Heal();
   net.test_node(1).sent.clear();
   net.TickAllAndStabilize(3);
-  size_t max_entries = 0;
+  EXPECT_EQ(net.node(3).GetStatus().last_index, net.node(1).GetStatus().last_index);
+  std::vector<Message> out;
   for (const Message& m : net.test_node(1).sent) {
-    if (m.to != NodeId(3) || m.type != MessageType::kAppend) continue;
+    if (m.to == NodeId(3) && m.type == MessageType::kAppend) out.push_back(m);
+  }
+  return out;
+}
+
+TEST(FlowControl, CatchUpBatchesManyEntriesPerMessageUpToMaxMsgBytes) {
+  size_t max_entries = 0;
+  for (const Message& m : CatchUpAppends([](Config* c) { c->max_msg_bytes = 300; }, 12, 100)) {
     uint64_t bytes = 0;
     for (const Entry& e : m.entries) bytes += e.data.size();
     EXPECT_LE(bytes, 300u);
     max_entries = std::max(max_entries, m.entries.size());
   }
   EXPECT_EQ(max_entries, 3u);
-  EXPECT_EQ(net.node(3).GetStatus().last_index, net.node(1).GetStatus().last_index);
+}
+
+TEST(FlowControl, CatchUpSendsAtMostMaxMsgEntriesPerMessage) {
+  size_t max_entries = 0;
+  for (const Message& m : CatchUpAppends([](Config* c) { c->max_msg_entries = 4; }, 10, 1)) {
+    max_entries = std::max(max_entries, m.entries.size());
+  }
+  EXPECT_EQ(max_entries, 4u);
 }
 
 TEST(FlowControl, ProposalsBetweenTwoReadiesTravelInOneAppendPerFollower) {

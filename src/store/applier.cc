@@ -1,6 +1,8 @@
 // Group application of store commands with in-batch preconditions.
 #include "store/applier.h"
 
+#include <algorithm>
+
 #include "store/keyspace.h"
 #include "util/check.h"
 
@@ -47,6 +49,67 @@ Status BatchApplier::CheckPrecondition(const Command& cmd,
   return InvalidArgument("unknown precondition");
 }
 
+Result<MemberEntries*> BatchApplier::MemberKeys() {
+  if (!member_keys_) {
+    NDS_ASSIGN_OR_RETURN(MemberEntries stored, ReadMemberEntries(*engine_->NewView()));
+    member_keys_ = std::move(stored);
+  }
+  return &*member_keys_;
+}
+
+Result<std::vector<MemberRecord>> BatchApplier::CurrentMembers() {
+  NDS_ASSIGN_OR_RETURN(MemberEntries * keys, MemberKeys());
+  return DecodeMemberEntries(*keys);
+}
+
+Status BatchApplier::AddMember(const Command& cmd, LogIndex index) {
+  NDS_ASSIGN_OR_RETURN(MemberRecord record, DecodeMemberRecord(cmd.value));
+  NDS_ASSIGN_OR_RETURN(std::vector<MemberRecord> members, CurrentMembers());
+  for (const MemberRecord& m : members) {
+    if (m.name == record.name) {
+      return AlreadyExists("member " + std::to_string(m.id) + " already has the name " + m.name);
+    }
+    if (m.peer_address == record.peer_address) {
+      return AlreadyExists("member " + std::to_string(m.id) + " already has the peer address " +
+                           m.peer_address);
+    }
+  }
+  record.id = index.value;
+  std::string name = MemberKeyName(record.id);
+  std::string value = EncodeMemberRecord(record);
+  batch_.Put(SystemKey(name), value);
+  // Ids are log indexes, which only grow: no member can hold this one already.
+  NDS_CHECK(member_keys_->emplace(std::move(name), std::move(value)).second);
+  return Status::Ok();
+}
+
+Status BatchApplier::RemoveMember(uint64_t id) {
+  NDS_ASSIGN_OR_RETURN(std::vector<MemberRecord> members, CurrentMembers());
+  bool known = std::any_of(members.begin(), members.end(),
+                           [id](const MemberRecord& m) { return m.id == id; });
+  if (!known) return NotFound("no member with id " + std::to_string(id));
+  if (members.size() == 1) {
+    return FailedPrecondition("member " + std::to_string(id) +
+                              " is the last member: the last member cannot leave");
+  }
+  std::string name = MemberKeyName(id);
+  batch_.Delete(SystemKey(name));
+  NDS_CHECK(member_keys_->erase(name) == 1);
+  return Status::Ok();
+}
+
+Status BatchApplier::TrackSystemWrite(const Command& cmd) {
+  if (!cmd.key.starts_with(kMemberKeyPrefix)) return Status::Ok();
+  // Loaded before the write is applied, so that the overlay starts from the engine's state.
+  NDS_ASSIGN_OR_RETURN(MemberEntries * keys, MemberKeys());
+  if (cmd.type == CommandType::kDeleteSystem) {
+    keys->erase(cmd.key);
+  } else {
+    (*keys)[cmd.key] = cmd.value;
+  }
+  return Status::Ok();
+}
+
 ApplyResult BatchApplier::Apply(const Command& cmd, LogIndex index) {
   AdvanceTo(index);
   ApplyResult result;
@@ -61,10 +124,18 @@ ApplyResult BatchApplier::Apply(const Command& cmd, LogIndex index) {
       batch_.Put(SecretKey(cmd.key), cmd.value);
       return result;
     case CommandType::kPutSystem:
-      batch_.Put(SystemKey(cmd.key), cmd.value);
+      result.status = TrackSystemWrite(cmd);
+      if (result.status.ok()) batch_.Put(SystemKey(cmd.key), cmd.value);
       return result;
     case CommandType::kDeleteSystem:
-      batch_.Delete(SystemKey(cmd.key));
+      result.status = TrackSystemWrite(cmd);
+      if (result.status.ok()) batch_.Delete(SystemKey(cmd.key));
+      return result;
+    case CommandType::kAddMember:
+      result.status = AddMember(cmd, index);
+      return result;
+    case CommandType::kRemoveMember:
+      result.status = RemoveMember(cmd.member_id);
       return result;
     case CommandType::kPut:
     case CommandType::kDelete:
@@ -100,6 +171,7 @@ Status BatchApplier::Commit(engine::Engine* engine, bool sync) {
   batch_ = engine::WriteBatch();
   overlay_.clear();
   cleared_ = false;
+  member_keys_.reset();
   last_index_.reset();
   return s;
 }

@@ -2,7 +2,8 @@
 //
 // A BatchApplier collects the effects of consecutive commands, each at its own log index, into one
 // engine WriteBatch; preconditions of later commands see the effects of earlier ones in the same
-// batch (an overlay over the engine). Commit() writes the batch and the last index atomically.
+// batch (an overlay over the engine; the member table has its own overlay, loaded on the first
+// member command of a batch). Commit() writes the batch and the last index atomically.
 // Owned by the apply thread; not thread-safe.
 #pragma once
 
@@ -20,9 +21,11 @@ namespace nds::store {
 // The outcome of one command. `status` is ok, or the precondition that failed: kNotFound (missing
 // key for kMustExist), kAlreadyExists (kMustNotExist), kFailedPrecondition (revision mismatch,
 // or If-Match on a missing key). A failed command changes nothing but still consumes its index.
+// Member commands: kAddMember is kAlreadyExists when a member has the same name or peer address;
+// kRemoveMember is kNotFound for an unknown id and kFailedPrecondition for the last member.
 struct ApplyResult {
   Status status;
-  uint64_t revision = 0;  // the command's log index
+  uint64_t revision = 0;  // the command's log index (for kAddMember also the new member's id)
   bool created = false;   // kPut: the key did not exist before
 };
 
@@ -50,12 +53,24 @@ class BatchApplier {
   Result<std::optional<uint64_t>> CurrentRevision(const std::string& data_key) const;
   Status CheckPrecondition(const Command& cmd, const std::optional<uint64_t>& revision) const;
   void AdvanceTo(LogIndex index);
+  // The member keys as this batch sees them, loaded from the engine on first use.
+  Result<MemberEntries*> MemberKeys();
+  // The member table decoded from MemberKeys(): what ReadMembers would return after this batch's
+  // commands so far, so that the outcome does not depend on how commands are grouped in batches.
+  Result<std::vector<MemberRecord>> CurrentMembers();
+  Status AddMember(const Command& cmd, LogIndex index);
+  Status RemoveMember(uint64_t id);
+  // Keeps the member overlay true when a system command writes a member key directly. Fails
+  // (and the write must not happen) only when the member keys cannot be read from the engine.
+  Status TrackSystemWrite(const Command& cmd);
 
   const engine::Engine* engine_;
   engine::WriteBatch batch_;
   // Data keys written or deleted in this batch: revision, or nullopt for deleted.
   std::map<std::string, std::optional<uint64_t>> overlay_;
   bool cleared_ = false;  // a kClear is in this batch: keys outside the overlay are absent
+  // Once loaded: every member key as of the last command applied in this batch, undecoded.
+  std::optional<MemberEntries> member_keys_;
   std::optional<LogIndex> last_index_;
 };
 

@@ -7,6 +7,7 @@
 #include <string>
 #include <string_view>
 
+#include "store/membership.h"
 #include "util/status.h"
 
 namespace nds::store {
@@ -20,6 +21,10 @@ enum class CommandType : uint8_t {
   // join token's hash. Key = the system key name; invisible to every user route.
   kPutSystem = 5,
   kDeleteSystem = 6,
+  // The member table (membership.h). kAddMember carries EncodeMemberRecord(record) in `value`;
+  // the new member's id is the command's log index. kRemoveMember names the id in `member_id`.
+  kAddMember = 7,
+  kRemoveMember = 8,
 };
 
 // What must hold about the key's current state for the command to take effect. Checked when the
@@ -38,6 +43,7 @@ struct Command {
   std::string key;                 // user key, or the secret location for kPutSecret
   std::string value;
   std::string content_type;  // kPut only; empty means application/octet-stream
+  uint64_t member_id = 0;    // kRemoveMember only
 
   bool operator==(const Command&) const = default;
 };
@@ -50,6 +56,10 @@ Command ClearCommand();
 Command PutSecretCommand(std::string location, std::string blob);
 Command PutSystemCommand(std::string name, std::string value);
 Command DeleteSystemCommand(std::string name);
+// Adds `record` to the member table; its id is ignored (the command's log index becomes the id).
+// Precondition (checked): ValidateMemberRecord(record) is ok.
+Command AddMemberCommand(MemberRecord record);
+Command RemoveMemberCommand(uint64_t id);
 
 // Appends the encoding of `cmd` to `out`.
 void EncodeCommand(const Command& cmd, std::string* out);

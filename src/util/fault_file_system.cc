@@ -50,13 +50,18 @@ class FaultFileSystem::MemFile final : public File {
 
   Status WriteAt(uint64_t offset, std::string_view data) override {
     std::lock_guard lock(fs_->mu_);
-    NDS_RETURN_IF_ERROR(Check(FileOp::kWrite, true));
+    if (Status s = Check(FileOp::kWrite, true); !s.ok()) {
+      // A fault rule (not a crash or a freeze) failed it: maybe store a prefix, as a short write.
+      bool by_rule = generation_ == fs_->generation_ && !fs_->frozen_ && writable_;
+      uint64_t prefix = std::min<uint64_t>(fs_->failed_write_prefix_bytes_, data.size());
+      if (by_rule && prefix > 0) Store(offset, data.substr(0, prefix));
+      return s;
+    }
     if (!writable_) return IoError(fmt::format("write to read-only {}", path_));
     uint64_t end = offset + data.size();
     uint64_t old_size = inode_->data.size();
     NDS_RETURN_IF_ERROR(fs_->CheckSpace(old_size, std::max(old_size, end)));
-    if (end > old_size) inode_->data.resize(end, '\0');
-    std::copy(data.begin(), data.end(), inode_->data.begin() + static_cast<ptrdiff_t>(offset));
+    Store(offset, data);
     return Status::Ok();
   }
 
@@ -105,6 +110,12 @@ class FaultFileSystem::MemFile final : public File {
   const std::string& path() const override { return path_; }
 
  private:
+  void Store(uint64_t offset, std::string_view data) NDS_REQUIRES(fs_->mu_) {
+    uint64_t end = offset + data.size();
+    if (end > inode_->data.size()) inode_->data.resize(end, '\0');
+    std::copy(data.begin(), data.end(), inode_->data.begin() + static_cast<ptrdiff_t>(offset));
+  }
+
   Status Check(FileOp op, bool mutating) const NDS_REQUIRES(fs_->mu_) {
     if (generation_ != fs_->generation_) {
       return IoError(fmt::format("{} was opened before a simulated crash", path_));
@@ -381,6 +392,11 @@ bool FaultFileSystem::frozen() const {
 uint64_t FaultFileSystem::mutating_ops() const {
   std::lock_guard lock(mu_);
   return mutating_ops_;
+}
+
+void FaultFileSystem::SetFailedWritePrefixBytes(uint64_t prefix_bytes) {
+  std::lock_guard lock(mu_);
+  failed_write_prefix_bytes_ = prefix_bytes;
 }
 
 void FaultFileSystem::SetCapacityBytes(uint64_t bytes) {

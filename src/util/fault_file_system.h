@@ -13,9 +13,9 @@
 // SetCrashAfterOps() freezes the disk after N more mutating operations (every later operation
 // fails with kIoError until Crash()), which lets a test stop a workload at each of its steps.
 //
-// A failed write changes nothing. Files opened before Crash() fail every operation afterwards.
-// Paths are absolute-looking strings ("/d/wal/1.wal"); "/" always exists.
-// Owner: the test or simulator. Thread-safe (one mutex).
+// A failed write changes nothing (unless SetFailedWritePrefixBytes). Files opened before Crash()
+// fail every operation afterwards. Paths are absolute-looking strings ("/d/wal/1.wal"); "/" always
+// exists. Owner: the test or simulator. Thread-safe (one mutex).
 #pragma once
 
 #include <cstdint>
@@ -74,6 +74,10 @@ class FaultFileSystem final : public FileSystem {
   // Mutating operations done so far (for sizing SetCrashAfterOps loops).
   uint64_t mutating_ops() const;
 
+  // A write that a fault rule fails first stores the first `prefix_bytes` of its data (a short
+  // pwrite before the error), as a real disk may. 0, the default: a failed write changes nothing.
+  void SetFailedWritePrefixBytes(uint64_t prefix_bytes);
+
   // Total bytes all files may hold (their sizes); beyond it writes and preallocation fail with
   // kNoSpace. UINT64_MAX (the default) means unlimited.
   void SetCapacityBytes(uint64_t bytes);
@@ -113,6 +117,7 @@ class FaultFileSystem final : public FileSystem {
   uint64_t ops_until_freeze_ NDS_GUARDED_BY(mu_) = UINT64_MAX;
   bool frozen_ NDS_GUARDED_BY(mu_) = false;
   uint64_t capacity_bytes_ NDS_GUARDED_BY(mu_) = UINT64_MAX;
+  uint64_t failed_write_prefix_bytes_ NDS_GUARDED_BY(mu_) = 0;
 };
 
 }  // namespace nds

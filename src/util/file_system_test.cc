@@ -218,6 +218,18 @@ TEST(FaultFileSystem, FaultsFireByKindPathSkipAndCount) {
   EXPECT_TRUE((*other)->Sync().ok());
 }
 
+TEST(FaultFileSystem, AFailedWriteCanLeaveAPrefixOfItsData) {
+  FaultFileSystem fs;
+  fs.SetFailedWritePrefixBytes(3);
+  fs.AddFault({FileOp::kWrite, false, "", 0, 1, StatusCode::kNoSpace});
+  auto f = fs.Open("/f", OpenMode::kCreateTruncate);
+  ASSERT_TRUE(f.ok());
+  EXPECT_EQ((*f)->WriteAt(2, "abcdef").code(), StatusCode::kNoSpace);
+  EXPECT_EQ(*fs.Contents("/f"), std::string("\0\0abc", 5));
+  EXPECT_TRUE((*f)->WriteAt(0, "xy").ok());  // only failed writes are cut short
+  EXPECT_EQ(*fs.Contents("/f"), "xyabc");
+}
+
 TEST(FaultFileSystem, AnyOpFaultFiresAfterNOperationsOfAnyKind) {
   FaultFileSystem fs;
   fs.AddFault({FileOp::kWrite, true, "", 2, UINT64_MAX, StatusCode::kIoError});

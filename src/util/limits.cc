@@ -35,7 +35,9 @@ Status Limits::Validate() const {
       {"--max-message-bytes", message_bytes_max},
       {"--max-append-messages-in-flight", append_messages_in_flight_max},
       {"--snapshot-chunk-bytes", snapshot_chunk_bytes},
+      {"--snapshot-entries", snapshot_entries},
       {"--wal-segment-bytes", wal_segment_bytes},
+      {"--min-free-disk-bytes", disk_free_bytes_min},
   };
   for (const auto& n : nonzero) {
     if (n.value == 0) return InvalidArgument(std::string(n.flag) + " must be greater than 0");

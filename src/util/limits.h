@@ -43,15 +43,22 @@ struct Limits {
   // Bytes a streamed listing (/getAll, ...) buffers before it writes a chunk.
   size_t stream_chunk_bytes = 64 << 10;
   // Raft timing.
-  std::chrono::milliseconds heartbeat_interval{100};
-  std::chrono::milliseconds election_timeout{1'000};
-  std::chrono::milliseconds lease_duration{800};
+  std::chrono::milliseconds heartbeat_interval{50};
+  std::chrono::milliseconds election_timeout{500};
+  std::chrono::milliseconds lease_duration{350};
   // Replication.
   size_t append_entries_max = 1024;
   size_t message_bytes_max = 64 << 20;
   size_t append_messages_in_flight_max = 64;
   size_t snapshot_chunk_bytes = 1 << 20;
+  // A node snapshots its engine and drops its Raft log up to the applied index once this many
+  // entries were applied since its last snapshot; a follower further behind gets the snapshot.
+  size_t snapshot_entries = 10'000;
   size_t wal_segment_bytes = 64 << 20;
+  // New writes get 507 while the data directory's file system has less free space than this
+  // (minus what writes accepted since the last check will use): room for what is in flight, the
+  // engine's compactions and the Raft log's next segment, so a full disk never stops the node.
+  size_t disk_free_bytes_min = 64 << 20;
 
   // Rejects zero limits and contradictions: a value limit the message limit cannot carry, a
   // lease not shorter than the election timeout, a heartbeat not well under the election timeout.

@@ -16,7 +16,7 @@ namespace nds::wal {
 
 using internal::CheckName;
 using internal::DataBytes;
-using internal::kTmpSuffix;
+using internal::kSpareSuffix;
 using internal::SegmentName;
 
 namespace internal {
@@ -85,36 +85,114 @@ Wal::Wal(FileSystem* fs, std::string dir, const WalOptions& options)
 
 Wal::~Wal() = default;
 
-Result<std::shared_ptr<Wal::Segment>> Wal::PrepareSegment(uint64_t seq) {
-  auto seg = std::make_shared<Segment>();
-  seg->seq = seq;
-  seg->path = JoinPath(wal_dir_, SegmentName(seq));
-  const std::string tmp = seg->path + std::string(kTmpSuffix);
+std::string Wal::SegmentHead(uint64_t seq) const {
   std::string head;
   AppendRecord(&head, RecordType::kSegmentHeader, EncodeSegmentHeader(seq));
-  {
-    std::lock_guard lock(mu_);
-    AppendRecord(&head, RecordType::kHardState, EncodeHardState(hard_state_));
+  std::lock_guard lock(mu_);
+  AppendRecord(&head, RecordType::kHardState, EncodeHardState(hard_state_));
+  return head;
+}
+
+Status Wal::ReserveSpares(size_t count) {
+  if (active_short_) {
+    // A segment written with a smaller --wal-segment-bytes: its tail is not allocated yet.
+    if (Status s = active_->file->Preallocate(options_.segment_bytes); !s.ok()) return Fail(s);
+    active_short_ = false;
   }
-  auto file = fs_->Open(tmp, OpenMode::kCreateTruncate);
-  if (!file.ok()) return Fail(file.status());
-  Status s = (*file)->Preallocate(options_.segment_bytes);
-  if (s.ok()) s = (*file)->WriteAt(0, head);
-  if (!s.ok()) {
-    file->reset();
-    IgnoreError(fs_->Remove(tmp), "best effort: Open() removes leftover .tmp segments");
+  while (spares_.size() < count) {
+    auto seg = std::make_shared<Segment>();
+    seg->seq =
+        spares_.empty() ? (active_ == nullptr ? 1 : active_->seq + 1) : spares_.back()->seq + 1;
+    seg->path = JoinPath(wal_dir_, SegmentName(seg->seq));
+    seg->max_index = LogIndex(0);
+    const std::string spare = seg->path + std::string(kSpareSuffix);
+    auto file = fs_->Open(spare, OpenMode::kCreateTruncate);
+    if (!file.ok()) return Fail(file.status());
+    if (Status s = (*file)->Preallocate(options_.segment_bytes); !s.ok()) {
+      file->reset();
+      IgnoreError(fs_->Remove(spare), "best effort: Open() removes leftover spare segments");
+      return Fail(s);
+    }
+    seg->file = std::move(*file);
+    spares_.push_back(std::move(seg));
+  }
+  return Status::Ok();
+}
+
+void Wal::KeepReserve() {
+  if (!spares_.empty() && !active_short_) {
+    space_low_ = false;
+    return;
+  }
+  // Right after a roll used the spare, try at once; after a failed try, every
+  // kReserveRetrySaves Saves (a full disk fails fast, but each try creates and removes a file).
+  if (space_low_ && ++saves_since_reserve_try_ < kReserveRetrySaves) return;
+  IgnoreError(RetryReserve(), "SpaceLow() reports it; an I/O error made the Wal unusable");
+}
+
+Status Wal::RetryReserve() {
+  NDS_RETURN_IF_ERROR(CheckUsable());
+  rolled_in_save_ = false;  // no Save is writing: a full disk here is clean
+  saves_since_reserve_try_ = 0;
+  Status s = ReserveSpares(1);
+  if (s.code() == StatusCode::kNoSpace && !space_low_) {
+    spdlog::warn("{}: cannot preallocate the next WAL segment of {} bytes: {}", wal_dir_,
+                 options_.segment_bytes, s.message());
+  }
+  if (s.ok() && space_low_) spdlog::info("{}: the next WAL segment is reserved again", wal_dir_);
+  space_low_ = !s.ok();
+  return s;
+}
+
+Status Wal::ReserveForRecords(const std::vector<uint64_t>& framed_bytes) {
+  const uint64_t head_bytes = SegmentHead(0).size();
+  uint64_t offset = write_offset_;
+  size_t rolls = 0;
+  for (uint64_t framed : framed_bytes) {
+    if (offset + framed > options_.segment_bytes) {  // the test MakeRoom makes
+      ++rolls;
+      offset = head_bytes;
+    }
+    offset += framed;
+  }
+  if (rolls <= spares_.size()) return Status::Ok();
+  Status s = ReserveSpares(rolls);
+  if (s.ok()) {
+    space_low_ = false;  // there was room: reserve the next segment as soon as these are used
+  } else if (s.code() == StatusCode::kNoSpace) {
+    space_low_ = true;
+  }
+  return s;
+}
+
+void Wal::DropSpare(const std::shared_ptr<Segment>& seg) {
+  seg->file.reset();
+  IgnoreError(fs_->Remove(seg->path + std::string(kSpareSuffix)),
+              "best effort: Open() removes leftover spare segments");
+}
+
+void Wal::DropSpares() {
+  for (const auto& seg : spares_) DropSpare(seg);
+  spares_.clear();
+}
+
+Status Wal::StartSegment(const std::shared_ptr<Segment>& seg) {
+  std::string head = SegmentHead(seg->seq);
+  if (Status s = seg->file->WriteAt(0, head); !s.ok()) {
+    // A spare must hold only zeros, and spares are numbered on from the active segment without
+    // gaps: drop them all (freeing their space); the next Save reserves again.
+    DropSpare(seg);
+    DropSpares();
     return Fail(s);
   }
-  if (Status sync = (*file)->Sync(); !sync.ok()) return FailHard(sync);
-  seg->max_index = LogIndex(0);
+  if (Status sync = seg->file->Sync(); !sync.ok()) return FailHard(sync);
   seg->head_bytes = head.size();
-  seg->file = std::move(*file);
-  return seg;
+  return Status::Ok();
 }
 
 Status Wal::PublishSegment(std::shared_ptr<Segment> seg) {
-  const std::string tmp = seg->path + std::string(kTmpSuffix);
-  if (Status s = fs_->Rename(tmp, seg->path); !s.ok()) return FailHard(s);
+  const std::string spare = seg->path + std::string(kSpareSuffix);
+  if (Status s = fs_->Rename(spare, seg->path); !s.ok()) return FailHard(s);
   if (Status s = fs_->SyncDir(wal_dir_); !s.ok()) return FailHard(s);
   // Reopen under the final name so that messages name the real file.
   auto file = fs_->Open(seg->path, OpenMode::kReadWrite);
@@ -133,8 +211,21 @@ Status Wal::PublishSegment(std::shared_ptr<Segment> seg) {
 
 Status Wal::MakeRoom(uint64_t framed_bytes) {
   if (write_offset_ + buffer_.size() + framed_bytes <= options_.segment_bytes) return Status::Ok();
-  NDS_ASSIGN_OR_RETURN(auto next, PrepareSegment(active_->seq + 1));
-  NDS_RETURN_IF_ERROR(FlushActive());
+  // ReserveForRecords() reserved a spare for every roll of this Save.
+  NDS_CHECK(!spares_.empty(), "roll for a record of {} bytes without a reserved segment",
+            framed_bytes);
+  std::shared_ptr<Segment> next = spares_.front();
+  spares_.pop_front();
+  NDS_RETURN_IF_ERROR(StartSegment(next));
+  if (Status s = FlushActive(); !s.ok()) {
+    if (s.code() == StatusCode::kNoSpace) {
+      // Clean failure: the started segment holds a header, so it can no longer be a spare, and
+      // the spares after it would leave a gap in the numbering.
+      DropSpare(next);
+      DropSpares();
+    }
+    return s;
+  }
   NDS_RETURN_IF_ERROR(PublishSegment(std::move(next)));
   rolled_in_save_ = true;
   NDS_CHECK(write_offset_ + framed_bytes <= options_.segment_bytes, "record of {} bytes",
@@ -151,7 +242,9 @@ Status Wal::FlushActive() {
   if (!s.ok()) {
     dirty_end_ = std::max(dirty_end_, write_offset_ + buffer_.size());
     buffer_.clear();
-    return Fail(s);
+    s = Fail(s);
+    if (s.code() == StatusCode::kNoSpace) ScrubFailedWrite();
+    return s;
   }
   if (Status sync = active_->file->Sync(); !sync.ok()) return FailHard(sync);
   write_offset_ = end;
@@ -160,10 +253,32 @@ Status Wal::FlushActive() {
   return Status::Ok();
 }
 
+void Wal::ScrubFailedWrite() {
+  // A failed pwrite may have written part of its records. Zero them now, over bytes that exist
+  // (so no new block is needed), and sync: recovery then never sees a partial record, even
+  // after a crash before the next write. If this fails too, the next write zeroes them.
+  auto size = active_->file->Size();
+  if (!size.ok()) return;
+  uint64_t end = std::min(dirty_end_, *size);
+  if (end > write_offset_) {
+    if (!active_->file->WriteAt(write_offset_, std::string(end - write_offset_, '\0')).ok()) {
+      return;
+    }
+    if (Status sync = active_->file->Sync(); !sync.ok()) {
+      IgnoreError(FailHard(sync), "the Wal is unusable; the next call reports it");
+      return;
+    }
+  }
+  dirty_end_ = write_offset_;
+}
+
 Status Wal::Fail(Status s) {
   // Clean only while this Save has sealed no segment: afterwards part of the batch is durable in
   // a sealed segment, and memory and disk could disagree about the log's tail.
-  if (s.code() == StatusCode::kNoSpace && !rolled_in_save_) return s;
+  if (s.code() == StatusCode::kNoSpace && !rolled_in_save_) {
+    space_low_ = true;
+    return s;
+  }
   return FailHard(s);
 }
 
@@ -237,12 +352,21 @@ Status Wal::Save(const raft::HardState& hs, const std::vector<raft::Entry>& entr
     }
   }
   if (entries.empty() && !write_hs) return Status::Ok();
-  buffer_.clear();
+  std::vector<uint64_t> framed_bytes;
+  framed_bytes.reserve(entries.size() + 1);
+  for (const raft::Entry& e : entries) framed_bytes.push_back(FramedBytes(EncodedEntryBytes(e)));
+  std::string hs_payload = write_hs ? EncodeHardState(hs) : std::string();
+  if (write_hs) framed_bytes.push_back(FramedBytes(hs_payload.size()));
+  // Every segment this Save rolls into is preallocated before anything is written, so a full
+  // disk fails it here, cleanly, however many segments it spans.
   rolled_in_save_ = false;
+  NDS_RETURN_IF_ERROR(ReserveForRecords(framed_bytes));
+  buffer_.clear();
   std::vector<EntryLoc> new_locs;
   new_locs.reserve(entries.size());
-  for (const raft::Entry& e : entries) {
-    uint64_t framed = FramedBytes(EncodedEntryBytes(e));
+  for (size_t i = 0; i < entries.size(); ++i) {
+    const raft::Entry& e = entries[i];
+    uint64_t framed = framed_bytes[i];
     NDS_RETURN_IF_ERROR(MakeRoom(framed));
     new_locs.push_back(
         {e.term, active_->seq, write_offset_ + buffer_.size(), static_cast<uint32_t>(framed)});
@@ -250,17 +374,19 @@ Status Wal::Save(const raft::HardState& hs, const std::vector<raft::Entry>& entr
     active_->max_index = std::max(active_->max_index, e.index);
   }
   if (write_hs) {
-    std::string payload = EncodeHardState(hs);
-    NDS_RETURN_IF_ERROR(MakeRoom(FramedBytes(payload.size())));
-    AppendRecord(&buffer_, RecordType::kHardState, payload);
+    NDS_RETURN_IF_ERROR(MakeRoom(framed_bytes.back()));
+    AppendRecord(&buffer_, RecordType::kHardState, hs_payload);
   }
   NDS_RETURN_IF_ERROR(FlushActive());
-  std::lock_guard lock(mu_);
-  if (!entries.empty()) {
-    locs_.resize(entries.front().index.value - compacted_index_.value - 1);
-    locs_.insert(locs_.end(), new_locs.begin(), new_locs.end());
+  {
+    std::lock_guard lock(mu_);
+    if (!entries.empty()) {
+      locs_.resize(entries.front().index.value - compacted_index_.value - 1);
+      locs_.insert(locs_.end(), new_locs.begin(), new_locs.end());
+    }
+    if (write_hs) hard_state_ = hs;
   }
-  if (write_hs) hard_state_ = hs;
+  KeepReserve();
   return Status::Ok();
 }
 
@@ -281,20 +407,24 @@ Status Wal::ApplySnapshot(const raft::SnapshotMetadata& meta) {
              locs_[meta.index.value - compacted_index_.value - 1].term == meta.term;
     }
   }
-  buffer_.clear();
-  rolled_in_save_ = false;
   std::string payload = EncodeSnapshotMark({meta.index, meta.term, !keep});
+  rolled_in_save_ = false;
+  NDS_RETURN_IF_ERROR(ReserveForRecords({FramedBytes(payload.size())}));
+  buffer_.clear();
   NDS_RETURN_IF_ERROR(MakeRoom(FramedBytes(payload.size())));
   AppendRecord(&buffer_, RecordType::kSnapshotMark, payload);
   active_->max_index = std::max(active_->max_index, meta.index);
   NDS_RETURN_IF_ERROR(FlushActive());
-  std::lock_guard lock(mu_);
-  snapshot_ = meta;
-  if (!keep) {
-    locs_.clear();
-    compacted_index_ = meta.index;
-    compacted_term_ = meta.term;
+  {
+    std::lock_guard lock(mu_);
+    snapshot_ = meta;
+    if (!keep) {
+      locs_.clear();
+      compacted_index_ = meta.index;
+      compacted_term_ = meta.term;
+    }
   }
+  KeepReserve();
   return Status::Ok();
 }
 
@@ -462,6 +592,11 @@ void Wal::CheckInvariants() const {
   uint64_t expect = segments_.begin()->first;
   for (const auto& [seq, seg] : segments_) {
     NDS_CHECK(seq == expect, "segment {} where {} expected", seq, expect);
+    ++expect;
+  }
+  // Spares are numbered on from the active segment without gaps (a roll publishes the first).
+  for (const auto& spare : spares_) {
+    NDS_CHECK(spare->seq == expect, "spare segment {} where {} expected", spare->seq, expect);
     ++expect;
   }
 }

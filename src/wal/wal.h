@@ -10,23 +10,34 @@
 // Durability: Save() writes all its records with one pwrite per segment touched and one fdatasync
 // (group commit); the hard state is a record written after the entries it depends on, so it can
 // never be durable ahead of them (docs/formats/hardstate.md says why it is not a separate file). A
-// new segment is written as <seq>.wal.tmp, preallocated, given its header and synced, then renamed
-// into place and the directory synced: a segment file under its final name always has a valid
-// header, and ENOSPC shows at preallocation, before any record is at stake.
+// new segment starts as a spare, <seq>.wal.spare, preallocated ahead of need; at the roll it is
+// given its header and synced, then renamed into place and the directory synced: a segment file
+// under its final name always has a valid header.
+//
+// Space reserve (a full disk): the Wal keeps the NEXT segment preallocated at all times. It is
+// reserved at Open() and again right after a roll uses it up, at the end of that Save. While it
+// exists, a Save that rolls once cannot meet ENOSPC at the roll. When it cannot be reserved,
+// SpaceLow() turns true: the node then refuses new proposals (kNoSpace, HTTP 507) but keeps
+// saving what it already accepted. The reserve is retried by every kReserveRetrySaves-th Save and
+// by RetryReserve(); SpaceLow() turns false once a try succeeds. A Save whose records need more
+// segments than are reserved preallocates them all before it writes anything, and fails cleanly
+// with kNoSpace when it cannot.
 //
 // Crash cases handled by Open(): a torn record at the very end of the last segment (its header or
 // payload partly written, nothing but zeros after it) is cut off with a warning; any other bad
 // record, a missing segment, an index gap, a decreasing term, or a hard state commit index beyond
 // the log is kCorruption naming the file and byte offset, and the node must not start. Leftover
-// *.tmp segments (a crash during a roll) are removed.
+// *.wal.spare and *.wal.tmp segments (reserves, or a crash during a roll) are removed, and Open
+// reserves the next segment again.
 //
-// Errors at run time: kNoSpace from a write or a preallocation fails that Save cleanly (nothing in
-// memory changes; the bytes it may have left are zeroed by the next write; later Saves work once
-// space is back). The next segment is preallocated before the current one is sealed, so a full
-// disk shows there, while the Save can still fail cleanly; only a batch that already sealed a
-// segment (it spans two) turns a later kNoSpace into kIoError. Any other I/O error, and every
-// failed fsync, makes the Wal unusable: that call and every later one return kIoError, and the
-// node must exit. An fsync is never retried.
+// Errors at run time: kNoSpace from a write or a preallocation fails that Save cleanly: nothing in
+// memory changes, bytes a failed write left in the active segment are zeroed and synced at once
+// (recovery never sees a partial record), and the same Save retried once space is back succeeds.
+// The one exception is a write into already-preallocated space failing with ENOSPC after the
+// Save sealed a segment (possible only on copy-on-write or thin-provisioned file systems): part
+// of the batch is then durable in a sealed segment, so it is kIoError. Any other I/O error, and
+// every failed fsync, makes the Wal unusable: that call and every later one return kIoError, and
+// the node must exit. An fsync is never retried.
 //
 // Code: wal.cc (writing, reading), wal_recovery.cc (Open and replay), wal_internal.h.
 //
@@ -105,9 +116,11 @@ class Wal final : public raft::Storage {
   // <= LastIndex() replaces the log from there on) and not lower the term of the entry before
   // them; an empty `hs`, or one equal to the saved one, is not written; hs.commit may not exceed
   // the last index after the append. Errors: kInvalidArgument for input breaking those rules or an
-  // entry too large for a segment (nothing written); kNoSpace (the Save failed cleanly: nothing
-  // changed in memory; bytes it left in the active segment are zeroed by the next write; retry
-  // the same entries once space is back); kIoError (the Wal is now unusable).
+  // entry too large for a segment (nothing written); kNoSpace (the Save failed cleanly: the Wal,
+  // in memory and as recovery would read it, is as before the call; SpaceLow() is then true; call
+  // Save again with the same arguments once space is back); kIoError (the Wal is now unusable).
+  // After a successful Save that used up the reserve, it reserves the next segment (see
+  // SpaceLow()); failing to do so does not fail the Save.
   Status Save(const raft::HardState& hs, const std::vector<raft::Entry>& entries);
   Status Append(const std::vector<raft::Entry>& entries) { return Save({}, entries); }
   Status SaveHardState(const raft::HardState& hs) { return Save(hs, {}); }
@@ -123,6 +136,19 @@ class Wal final : public raft::Storage {
   // Precondition checked as kInvalidArgument: FirstIndex() - 1 <= index <= min(snapshot index,
   // LastIndex()). Errors as Save.
   Status Compact(LogIndex index);
+
+  // True when the next segment is not reserved: a try to preallocate it (or a Save) met a full
+  // disk, so a Save that needs a new segment may fail with kNoSpace. The node must then refuse new
+  // proposals but keep calling Save for what it already accepted. Turns false when a later try
+  // succeeds: every kReserveRetrySaves-th Save tries, and so does RetryReserve(). Writer thread.
+  bool SpaceLow() const { return space_low_; }
+  // Tries now to reserve (preallocate) the next segment. Ok: SpaceLow() is false. kNoSpace: the
+  // disk is still full (SpaceLow() stays true, nothing else changed). kIoError: the Wal is
+  // unusable. Call it from a timer while SpaceLow() (it costs a file create, a fallocate and a
+  // remove when the disk is full). Writer thread.
+  Status RetryReserve();
+  // While SpaceLow(), every this-many Saves try to reserve the next segment again.
+  static constexpr uint64_t kReserveRetrySaves = 16;
 
   // Checks the in-memory invariants (index contiguity, term order, segment bookkeeping) with
   // NDS_CHECK; callable from any test or simulator step, on the writer thread.
@@ -144,17 +170,36 @@ class Wal final : public raft::Storage {
   Status ApplyRecord(Segment* seg, uint64_t offset, RecordType type, std::string_view payload,
                      uint64_t framed_bytes, ReplayState* st);
   Status Reconcile(const raft::SnapshotMetadata& snapshot, ReplayState* st);
-  // Creates segment `seq` under a temporary name: preallocated, with its header and the current
-  // hard state, synced. kNoSpace here leaves nothing behind.
-  Result<std::shared_ptr<Segment>> PrepareSegment(uint64_t seq);
-  // Renames a prepared segment into place, syncs the directory and makes it the active one.
+  // The header and hard state records a new segment `seq` starts with.
+  std::string SegmentHead(uint64_t seq) const;
+  // Preallocates spare segments (<seq>.wal.spare, numbered on from the active segment) until
+  // there are `count`, and first the rest of a short active segment. kNoSpace leaves no new
+  // file behind (the spares made before stay).
+  Status ReserveSpares(size_t count);
+  // Reserves one spare per roll that records of these sizes, appended after buffer_ (empty),
+  // would need. kNoSpace (SpaceLow() turns true) before anything is written.
+  Status ReserveForRecords(const std::vector<uint64_t>& framed_bytes);
+  // After a successful write: reserves the next segment again when it was used up, or retries
+  // a failed reserve every kReserveRetrySaves calls.
+  void KeepReserve();
+  // Open() on an empty DIR/wal: segment 1, with a message naming the size on kNoSpace.
+  Status CreateFirstSegment();
+  // Closes and removes one spare's file (best effort), or all of spares_.
+  void DropSpare(const std::shared_ptr<Segment>& seg);
+  void DropSpares();
+  // Writes the head into spare `seg` (under its spare name) and syncs it. On a failed write all
+  // spares are dropped.
+  Status StartSegment(const std::shared_ptr<Segment>& seg);
+  // Renames a started segment into place, syncs the directory and makes it the active one.
   Status PublishSegment(std::shared_ptr<Segment> seg);
   // Makes room for a record of `framed_bytes` after buffer_: when it does not fit in the active
-  // segment, prepares the next one, flushes buffer_ and publishes it.
+  // segment, starts the next reserved one, flushes buffer_ and publishes it.
   Status MakeRoom(uint64_t framed_bytes);
   // Writes buffer_ (padded with zeros over any bytes a failed write may have left) at
   // write_offset_ and syncs the active segment.
   Status FlushActive();
+  // After a clean kNoSpace write: zeroes and syncs what the write may have left.
+  void ScrubFailedWrite();
   // Turns a write-path error into the Wal's final state unless it is a clean kNoSpace.
   Status Fail(Status s);
   // Makes the Wal unusable whatever the error (a failed fsync).
@@ -191,6 +236,14 @@ class Wal final : public raft::Storage {
   // The current Save has sealed a segment (then even kNoSpace makes the Wal unusable).
   bool rolled_in_save_ = false;
   std::string buffer_;
+  // Preallocated segment files for the next rolls, in sequence order after active_; zeros only.
+  std::deque<std::shared_ptr<Segment>> spares_;
+  // The active segment's file is smaller than options_.segment_bytes (see ReserveSpares).
+  bool active_short_ = false;
+  // The last try to reserve failed with kNoSpace, or a Save did (see SpaceLow()).
+  bool space_low_ = false;
+  // Saves since the last reserve try while space_low_.
+  uint64_t saves_since_reserve_try_ = 0;
 };
 
 }  // namespace nds::wal

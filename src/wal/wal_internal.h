@@ -48,7 +48,11 @@ struct Wal::ReplayState {
 
 namespace internal {
 
+// <seq>.wal.tmp: a segment being created by an older version of this code (removed at Open).
 inline constexpr std::string_view kTmpSuffix = ".tmp";
+// <seq>.wal.spare: a preallocated segment reserved ahead of need; holds zeros, or zeros after the
+// head of a roll that a crash interrupted. Never holds an acknowledged record; removed at Open.
+inline constexpr std::string_view kSpareSuffix = ".spare";
 
 std::string SegmentName(uint64_t seq);
 // The sequence number of a file named like SegmentName(), or nullopt.

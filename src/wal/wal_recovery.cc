@@ -14,6 +14,7 @@ namespace nds::wal {
 
 using internal::CheckName;
 using internal::FindNonZero;
+using internal::kSpareSuffix;
 using internal::kTmpSuffix;
 using internal::ParseSegmentName;
 using internal::SegmentName;
@@ -44,8 +45,9 @@ Status Wal::Recover(const raft::SnapshotMetadata& snapshot) {
   NDS_ASSIGN_OR_RETURN(std::vector<DirEntry> names, fs_->ListDir(wal_dir_));
   std::vector<uint64_t> seqs;
   for (const DirEntry& e : names) {
-    if (e.name.ends_with(kTmpSuffix)) {
-      // A segment whose roll did not finish: it never held a record anyone was told about.
+    if (e.name.ends_with(kTmpSuffix) || e.name.ends_with(kSpareSuffix)) {
+      // A reserved segment, or one whose roll did not finish: it never held a record anyone was
+      // told about. Removing it frees its space for the reserve made below.
       NDS_RETURN_IF_ERROR(fs_->Remove(JoinPath(wal_dir_, e.name)));
       continue;
     }
@@ -83,10 +85,7 @@ Status Wal::Recover(const raft::SnapshotMetadata& snapshot) {
     snapshot_ = snapshot;
     hard_state_ = st.hs;
   }
-  if (seqs.empty()) {
-    NDS_ASSIGN_OR_RETURN(auto seg, PrepareSegment(1));
-    NDS_RETURN_IF_ERROR(PublishSegment(std::move(seg)));
-  }
+  if (seqs.empty()) NDS_RETURN_IF_ERROR(CreateFirstSegment());
   if (report_.torn_tail_cut) {
     spdlog::warn("{}: cut a torn record off the log tail at offset {} (a crash mid-write)",
                  report_.torn_tail_file, report_.torn_tail_offset);
@@ -99,7 +98,25 @@ Status Wal::Recover(const raft::SnapshotMetadata& snapshot) {
     NDS_RETURN_IF_ERROR(FlushActive());
     active_->max_index = std::max(active_->max_index, snapshot.index);
   }
+  // Without a spare the Wal still opens: SpaceLow() tells the node to refuse new proposals.
+  Status reserve = RetryReserve();
+  if (reserve.code() != StatusCode::kNoSpace) NDS_RETURN_IF_ERROR(reserve);
   return Status::Ok();
+}
+
+Status Wal::CreateFirstSegment() {
+  Status s = ReserveSpares(1);
+  if (s.code() == StatusCode::kNoSpace) {
+    return NoSpace(fmt::format(
+        "{}: cannot preallocate the first WAL segment of {} bytes ({}); free disk space or start "
+        "with a smaller --wal-segment-bytes",
+        wal_dir_, options_.segment_bytes, s.message()));
+  }
+  NDS_RETURN_IF_ERROR(s);
+  std::shared_ptr<Segment> first = spares_.front();
+  spares_.pop_front();
+  NDS_RETURN_IF_ERROR(StartSegment(first));
+  return PublishSegment(std::move(first));
 }
 
 Status Wal::ReplaySegment(uint64_t seq, bool last, ReplayState* st) {
@@ -168,6 +185,8 @@ Status Wal::ReplaySegment(uint64_t seq, bool last, ReplayState* st) {
   }
   if (last) {
     NDS_RETURN_IF_ERROR(seg->file->Sync());
+    // Written with a smaller --wal-segment-bytes: ReserveSpares() allocates the rest.
+    active_short_ = size < options_.segment_bytes;
     active_ = seg;
     write_offset_ = offset;
     dirty_end_ = std::max(dirty_end_, offset);

@@ -383,13 +383,33 @@ TEST_F(WalTest, NoSpaceFromADiskFullOfBytesIsAlsoClean) {
   EXPECT_TRUE(wal->Append(MakeEntries(23, 200, 1)).ok());
 }
 
-TEST_F(WalTest, NoSpaceAfterABatchSealedASegmentMakesTheWalUnusable) {
+TEST_F(WalTest, ABatchSpanningSegmentsReservesThemAllBeforeWriting) {
   auto wal = OpenOk();
   ASSERT_TRUE(wal->Append(MakeEntries(1, 20, 1)).ok());
-  // The first roll of this batch succeeds, the second finds the disk full: part of the batch is
-  // already sealed in a segment, so the failure cannot be clean.
-  fs_.AddFault({FileOp::kPreallocate, false, "", 1, 1, StatusCode::kNoSpace});
-  EXPECT_EQ(wal->Append(MakeEntries(21, 300, 1)).code(), StatusCode::kIoError);
+  // The batch needs several new segments; one is reserved, the second cannot be: the Save fails
+  // before it writes anything.
+  fs_.AddFault({FileOp::kPreallocate, false, "", 0, 1, StatusCode::kNoSpace});
+  uint64_t before = fs_.mutating_ops();
+  EXPECT_EQ(wal->Append(MakeEntries(21, 300, 1)).code(), StatusCode::kNoSpace);
+  // Created a spare, failed to preallocate it, removed it.
+  EXPECT_EQ(fs_.mutating_ops() - before, 3u);
+  EXPECT_TRUE(wal->SpaceLow());
+  EXPECT_EQ(wal->LastIndex(), LogIndex(20));
+  EXPECT_EQ(wal->segment_count(), 1u);
+  ASSERT_TRUE(wal->Append(MakeEntries(21, 300, 1)).ok());  // the same Save, space back
+  EXPECT_FALSE(wal->SpaceLow());
+  wal.reset();
+  fs_.Crash();
+  EXPECT_EQ(ReadAll(*OpenOk()), MakeEntries(1, 300, 1));
+}
+
+TEST_F(WalTest, NoSpaceWritingAfterABatchSealedASegmentMakesTheWalUnusable) {
+  auto wal = OpenOk();
+  ASSERT_TRUE(wal->Append(MakeEntries(1, 20, 1)).ok());
+  // Space was reserved, yet the write into the new segment fails (a copy-on-write file system):
+  // part of the batch is already sealed in a segment, so the failure cannot be clean.
+  fs_.AddFault({FileOp::kWrite, false, "0000000000000002.wal", 1, 1, StatusCode::kNoSpace});
+  EXPECT_EQ(wal->Append(MakeEntries(21, 100, 1)).code(), StatusCode::kIoError);
   EXPECT_EQ(wal->Append(MakeEntries(21, 22, 1)).code(), StatusCode::kIoError);
   wal.reset();
   auto again = OpenOk();  // the disk still holds a valid log: the old one plus a prefix

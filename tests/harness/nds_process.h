@@ -1,5 +1,7 @@
-// Runs the real `nds` binary as a child process for process tests: a fresh data directory, a free
-// loopback port, start, wait until it serves, SIGTERM/SIGKILL/SIGSTOP, restart on the same data.
+// The process tests' handle on one `nds start` child: a fresh data directory, a free loopback
+// port, start, wait until it serves, SIGTERM/SIGKILL/SIGSTOP, restart on the same data. A thin
+// test-facing face of launcher::NodeProcess (launcher/node_process.h), which does the spawning,
+// probing and reaping for the tests, `nds demo` and `nds check` alike.
 // Every wait is bounded. Not thread-safe: one test thread drives it.
 #pragma once
 
@@ -8,42 +10,40 @@
 #include <string>
 #include <vector>
 
-#include <sys/types.h>
+#include "launcher/node_process.h"
+#include "net/loopback_port.h"
 
 namespace nds::test {
 
-// A port on 127.0.0.1 that was free a moment ago (bind to 0, read it, close).
-uint16_t FreePort();
+using net::FreePort;
 
-// A new empty directory under the test's temporary directory; removed by the caller if wanted.
+// A new empty directory under $TMPDIR (or /tmp); removed by the caller if wanted. Empty when it
+// cannot be made.
 std::string MakeTempDir(const std::string& tag);
 
 class NdsProcess {
  public:
-  // `extra_args` are appended to `nds start --api 127.0.0.1:<port> --data <dir>`.
+  // Runs `nds start --name node1 --api 127.0.0.1:<free port> --peer 127.0.0.1:<free port>
+  // --data <data_dir>` followed by `extra_args`; its output goes to <data_dir>.log.
   NdsProcess(std::string data_dir, std::vector<std::string> extra_args = {});
-  ~NdsProcess();  // SIGKILLs the child if it still runs
 
   // Starts the node and waits (up to `timeout`) until GET /healthz answers 200. Returns false
-  // (with the child's stderr tail in `error`) when it exits or does not answer in time.
+  // (with the reason and the log's path in `error`) when it exits or does not answer in time.
   bool Start(std::chrono::milliseconds timeout = std::chrono::seconds(20));
-  // Sends `sig` and waits up to `timeout` for the exit; returns the exit status or -1.
+  // Sends `sig` and waits up to `timeout` for the exit; returns the exit status (128+signal when
+  // killed by one), or -1 when it did not run or did not exit in time (it is then SIGKILLed).
   int Stop(int sig, std::chrono::milliseconds timeout = std::chrono::seconds(20));
-  void Signal(int sig);
+  void Signal(int sig) { process_.Signal(sig); }
 
-  bool running() const { return pid_ > 0; }
-  uint16_t port() const { return port_; }
-  const std::string& data_dir() const { return data_dir_; }
-  std::string address() const { return "127.0.0.1:" + std::to_string(port_); }
+  bool running() { return process_.Running(); }
+  uint16_t port() const { return process_.spec().api_port; }
+  const std::string& data_dir() const { return process_.spec().data_dir; }
+  std::string address() const { return process_.api_address(); }
   std::string error;  // why Start failed
-  std::string LogTail() const;
+  std::string LogTail() const { return process_.LogTail(2000); }
 
  private:
-  std::string data_dir_;
-  std::vector<std::string> extra_args_;
-  uint16_t port_ = 0;
-  pid_t pid_ = -1;
-  std::string log_path_;
+  launcher::NodeProcess process_;
 };
 
 }  // namespace nds::test

@@ -1,0 +1,96 @@
+// What one `nds check` run does (CheckOptions, validated) and the raw flag values it is built from
+// (CheckFlags). docs/check.md describes every flag; cli/check_command.cc registers them.
+//
+// Plain value types.
+#pragma once
+
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "util/status.h"
+
+namespace nds::check {
+
+// Bounds of the flags (STYLE.md §6: everything has a limit).
+inline constexpr size_t kClientsMax = 64;
+inline constexpr size_t kKeysMax = 1000;
+inline constexpr size_t kLocalNodesMax = 7;
+inline constexpr uint64_t kOpsMax = 1'000'000;  // also the history's capacity
+inline constexpr std::chrono::hours kDurationMax{1};
+inline constexpr std::chrono::milliseconds kFaultIntervalMin{200};
+inline constexpr std::chrono::milliseconds kFaultIntervalMax{60'000};
+inline constexpr std::chrono::milliseconds kRequestTimeoutMax{60'000};
+// Without --duration and --ops a run lasts this long.
+inline constexpr std::chrono::seconds kDefaultDuration{10};
+
+enum class FaultKind : uint8_t {
+  kKill = 0,     // SIGKILL a random node, restart it after a while
+  kRestart = 1,  // SIGTERM a random node (a clean stop), restart it after a while
+  kPause = 2,    // SIGSTOP a random node, SIGCONT it after a while
+  kLeader = 3,   // SIGKILL the node answering goose, restart it after a while
+  kMember = 4,   // remove a node that is not the goose from the cluster, then add a new node
+};
+
+// Returns "kill", "restart", "pause", "leader" or "member".
+std::string_view FaultKindName(FaultKind kind);
+
+// Parses a comma-separated list of fault names ("kill,pause"), or "all". Duplicates are merged;
+// the result is in FaultKind order. kInvalidArgument names an unknown entry; "" or "none" is the
+// empty list.
+Result<std::vector<FaultKind>> ParseFaults(std::string_view text);
+
+struct CheckOptions {
+  // Exactly one of these: a local cluster of `local_nodes` nodes that the run starts and stops,
+  // or the API addresses of an existing cluster.
+  size_t local_nodes = 0;
+  std::vector<std::string> servers;  // "host:port"
+  // Extra arguments for every `nds start` of the local cluster (e.g. "--heartbeat-ms=50").
+  std::vector<std::string> node_args;
+  // The `nds` executable that the local cluster runs.
+  std::string binary;
+
+  size_t clients = 8;
+  size_t keys = 5;
+  // The run ends at whichever comes first; at least one is set.
+  std::optional<std::chrono::milliseconds> duration;
+  std::optional<uint64_t> ops;
+  std::vector<FaultKind> faults;  // only with local_nodes > 0
+  std::chrono::milliseconds fault_interval{2'000};
+  std::chrono::milliseconds request_timeout{3'000};
+  uint64_t seed = 1;
+  bool json = false;
+  std::string history_path;  // when not empty, the recorded history is written there
+
+  // kInvalidArgument naming the flag for: neither or both of local_nodes and servers, a count or
+  // duration out of its bounds, faults without a local cluster, neither duration nor ops.
+  Status Validate() const;
+};
+
+// The raw flag values as CLI11 fills them; ToOptions validates them.
+struct CheckFlags {
+  size_t local_nodes = 0;
+  std::vector<std::string> node_args;
+  size_t clients = 8;
+  size_t keys = 5;
+  std::string duration;  // "30s", "500ms", ... (loadgen::ParseDuration)
+  std::optional<uint64_t> ops;
+  std::string faults;
+  std::string fault_interval = "2s";
+  std::string request_timeout = "3s";
+  std::optional<uint64_t> seed;
+  bool json = false;
+  std::string history_path;
+
+  // Builds validated options. `servers_text` ("HOST:PORT[,...]") is used only when `use_servers`
+  // (the user gave --server or NDS_SERVER); `binary` is the executable for a local cluster;
+  // `random_seed` is taken when no --seed was given.
+  Result<CheckOptions> ToOptions(std::string_view servers_text, bool use_servers,
+                                 std::string binary, uint64_t random_seed) const;
+};
+
+}  // namespace nds::check

@@ -1,0 +1,64 @@
+// Goal: `nds check` refuses contradictory or unbounded flags (check_options.h). Method: flag
+// values through CheckFlags::ToOptions and ParseFaults.
+#include "check/check_options.h"
+
+#include <gtest/gtest.h>
+
+namespace nds::check {
+namespace {
+
+TEST(ParseFaults, NamesListsAndAll) {
+  EXPECT_TRUE(ParseFaults("")->empty());
+  EXPECT_TRUE(ParseFaults("none")->empty());
+  std::vector<FaultKind> kinds = *ParseFaults("pause,kill,pause");
+  EXPECT_EQ(kinds, (std::vector<FaultKind>{FaultKind::kKill, FaultKind::kPause}));
+  EXPECT_EQ(ParseFaults("all")->size(), 5u);
+  EXPECT_EQ(ParseFaults("kill,fire").status().code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(ParseFaults("kill,").status().code(), StatusCode::kInvalidArgument);
+}
+
+TEST(CheckFlags, LocalOrServersAndBounds) {
+  CheckFlags f;
+  f.local_nodes = 3;
+  Result<CheckOptions> o = f.ToOptions("", false, "/bin/nds", 7);
+  ASSERT_TRUE(o.ok()) << o.status().ToString();
+  EXPECT_EQ(o->seed, 7u);
+  EXPECT_EQ(o->duration, kDefaultDuration);  // neither --duration nor --ops
+
+  CheckFlags neither;
+  EXPECT_FALSE(neither.ToOptions("", false, "/bin/nds", 1).ok());
+
+  CheckFlags servers;
+  servers.faults = "kill";  // faults need a local cluster
+  EXPECT_FALSE(servers.ToOptions("127.0.0.1:7777", true, "/bin/nds", 1).ok());
+  servers.faults.clear();
+  servers.ops = 100;
+  servers.seed = 5;
+  o = servers.ToOptions("127.0.0.1:7777,127.0.0.1:7778", true, "/bin/nds", 1);
+  ASSERT_TRUE(o.ok()) << o.status().ToString();
+  EXPECT_EQ(o->servers.size(), 2u);
+  EXPECT_EQ(o->seed, 5u);
+  EXPECT_FALSE(o->duration.has_value());
+
+  CheckFlags bad = f;
+  bad.clients = 0;
+  EXPECT_FALSE(bad.ToOptions("", false, "/bin/nds", 1).ok());
+  bad = f;
+  bad.keys = kKeysMax + 1;
+  EXPECT_FALSE(bad.ToOptions("", false, "/bin/nds", 1).ok());
+  bad = f;
+  bad.local_nodes = kLocalNodesMax + 1;
+  EXPECT_FALSE(bad.ToOptions("", false, "/bin/nds", 1).ok());
+  bad = f;
+  bad.fault_interval = "10ms";
+  EXPECT_FALSE(bad.ToOptions("", false, "/bin/nds", 1).ok());
+  bad = f;
+  bad.duration = "2h";
+  EXPECT_FALSE(bad.ToOptions("", false, "/bin/nds", 1).ok());
+  bad = f;
+  bad.ops = kOpsMax + 1;
+  EXPECT_FALSE(bad.ToOptions("", false, "/bin/nds", 1).ok());
+}
+
+}  // namespace
+}  // namespace nds::check

@@ -1,0 +1,97 @@
+// Goal: `nds check` works end to end against real `nds start` processes that it starts itself:
+// it records and checks a history, injects faults, heals the cluster, and exits 0 only without
+// anomalies. Method: run the built binary (NDS_BINARY) with --json under `timeout`, parse its
+// report. Every run is bounded by --duration and by `timeout` (the test's own bound).
+#include <cstdlib>
+#include <fstream>
+#include <iterator>
+#include <string>
+
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+#include <sys/wait.h>
+
+namespace {
+
+struct CheckRun {
+  int exit_status = -1;
+  nlohmann::json report;
+  std::string output;
+};
+
+// The whole file, or "" when it cannot be read.
+std::string ReadFile(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  return std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+}
+
+// Runs `nds check <args> --json` with a hard bound of `bound_seconds`.
+CheckRun RunCheck(const std::string& args, int bound_seconds) {
+  std::string out_path = ::testing::TempDir() + "check_report.json";
+  std::string err_path = ::testing::TempDir() + "check_stderr.txt";
+  std::string command = "timeout -s KILL " + std::to_string(bound_seconds) + " " + NDS_BINARY +
+                        " check " + args + " --json > " + out_path + " 2> " + err_path;
+  int raw = std::system(command.c_str());
+  CheckRun run;
+  run.exit_status = WIFEXITED(raw) ? WEXITSTATUS(raw) : -1;
+  std::string report_text = ReadFile(out_path);
+  run.output = report_text + "\n--- stderr ---\n" + ReadFile(err_path);
+  run.report = nlohmann::json::parse(report_text, nullptr, /*allow_exceptions=*/false);
+  return run;
+}
+
+uint64_t Injected(const nlohmann::json& report) {
+  uint64_t n = 0;
+  for (const auto& f : report["faults"]) n += f["injected"].get<bool>() ? 1 : 0;
+  return n;
+}
+
+// A clean run: exit 0, no anomaly of any kind, every kind of operation succeeded, every key
+// checked, at least `faults_min` faults injected.
+void ExpectCleanRun(const CheckRun& run, size_t keys, uint64_t faults_min) {
+  ASSERT_TRUE(run.report.is_object()) << run.output;
+  EXPECT_EQ(run.exit_status, 0) << run.output;
+  EXPECT_FALSE(run.report["anomaly"].get<bool>()) << run.output;
+  EXPECT_TRUE(run.report["two_geese"].empty()) << run.output;
+  EXPECT_TRUE(run.report["problems"].empty()) << run.output;
+  for (const char* kind : {"read", "write", "cas"}) {
+    EXPECT_GT(run.report["operations"][kind]["ok"].get<uint64_t>(), 0u) << kind << run.output;
+  }
+  EXPECT_GE(Injected(run.report), faults_min) << run.output;
+  EXPECT_EQ(run.report["linearizability"]["keys_checked"].get<size_t>(), keys) << run.output;
+  EXPECT_GT(run.report["role_polls"]["answers"].get<uint64_t>(), 0u) << run.output;
+}
+
+TEST(CheckProcess, OneLocalNodeWithKillsAndPausesHasNoAnomaly) {
+  ExpectCleanRun(
+      RunCheck("--local 1 --clients 4 --keys 3 --duration 8s --faults kill,pause,restart "
+               "--fault-interval 1500ms --request-timeout 1s --seed 7",
+               60),
+      3, 3);
+}
+
+TEST(CheckProcess, ThreeLocalNodesUnderEveryFaultKindHaveNoAnomaly) {
+  // Kills, clean restarts, pauses, leader kills and a membership change, one every 1.5 s.
+  ExpectCleanRun(RunCheck("--local 3 --clients 6 --keys 4 --duration 15s --faults all "
+                          "--fault-interval 1500ms --request-timeout 1s --seed 3",
+                          60),
+                 4, 4);
+}
+
+TEST(CheckProcess, BadFlagsExitTwo) {
+  CheckRun run = RunCheck("--local 1 --clients 0", 20);
+  EXPECT_EQ(run.exit_status, 2) << run.output;
+  run = RunCheck("--local 1 --faults fire", 20);
+  EXPECT_EQ(run.exit_status, 2) << run.output;
+}
+
+TEST(CheckProcess, AnUnreachableClusterIsNotAPass) {
+  // Nothing listens on port 1: no operation succeeds, so nothing was checked.
+  CheckRun run = RunCheck("--server 127.0.0.1:1 --ops 20 --clients 2", 30);
+  EXPECT_EQ(run.exit_status, 1) << run.output;
+  ASSERT_TRUE(run.report.is_object()) << run.output;
+  EXPECT_EQ(run.report["operations"]["all"]["ok"].get<uint64_t>(), 0u) << run.output;
+  EXPECT_TRUE(run.report["anomaly"].get<bool>()) << run.output;
+}
+
+}  // namespace

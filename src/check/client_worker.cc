@@ -1,0 +1,98 @@
+// The client threads of `nds check` (see client_worker.h).
+#include "check/client_worker.h"
+
+#include <utility>
+
+#include <fmt/format.h>
+
+namespace nds::check {
+namespace {
+
+// The operation mix, in percent: reads, then writes, the rest compare-and-swaps.
+constexpr uint32_t kReadPercent = 50;
+constexpr uint32_t kWritePercent = 25;
+
+}  // namespace
+
+ClientWorker::ClientWorker(uint64_t client_id, uint64_t seed, WorkerShared shared)
+    : client_id_(client_id),
+      rng_(seed ^ (client_id * 0x9e3779b97f4a7c15ULL)),
+      shared_(shared),
+      client_(shared.request_timeout) {}
+
+void ClientWorker::Run() {
+  while (!shared_.stop->load() && !history_full_) {
+    uint64_t left = shared_.ops_left->load();
+    do {
+      if (left == 0) return;
+    } while (!shared_.ops_left->compare_exchange_weak(left, left - 1));
+    std::vector<std::string> addresses = shared_.targets->Get();
+    if (addresses.empty()) return;
+    const std::string& address = addresses[rng_() % addresses.size()];
+    const std::string& key = (*shared_.keys)[rng_() % shared_.keys->size()];
+    uint32_t dice = static_cast<uint32_t>(rng_() % 100);
+    auto seen = seen_.find(key);
+    if (dice < kReadPercent || (dice >= kReadPercent + kWritePercent && seen == seen_.end())) {
+      ReadFrom(key, address);
+    } else if (dice < kReadPercent + kWritePercent) {
+      Update(key, address, nullptr);
+    } else {
+      Update(key, address, &seen->second);
+    }
+  }
+}
+
+sim::OpOutcome ClientWorker::ReadFrom(const std::string& key, const std::string& address) {
+  sim::Operation op;
+  op.client_id = client_id_;
+  op.kind = sim::OpKind::kRead;
+  op.key = key;
+  Result<size_t> handle = shared_.recorder->Invoke(std::move(op));
+  if (!handle.ok()) {
+    history_full_ = true;
+    return sim::OpOutcome::kFailed;
+  }
+  ReadVerdict v = ClassifyRead(client_.Get(address, key));
+  // The checker drops a read that is not ok, failed or indeterminate alike.
+  if (v.outcome == sim::OpOutcome::kFailed) {
+    shared_.recorder->CompleteFailed(*handle);
+    return v.outcome;
+  }
+  if (v.outcome != sim::OpOutcome::kOk) {
+    shared_.recorder->CompleteIndeterminate(*handle);
+    return v.outcome;
+  }
+  shared_.recorder->CompleteOk(*handle, v.value);
+  if (!v.value || v.revision) seen_[key] = Seen{v.value, v.revision};
+  return v.outcome;
+}
+
+void ClientWorker::Update(const std::string& key, const std::string& address, const Seen* seen) {
+  sim::Operation op;
+  op.client_id = client_id_;
+  op.kind = seen != nullptr ? sim::OpKind::kCas : sim::OpKind::kWrite;
+  op.key = key;
+  if (seen != nullptr) op.expected = seen->value;
+  op.value = fmt::format("c{}-{}", client_id_, next_value_++);
+  std::string value = *op.value;
+  Result<size_t> handle = shared_.recorder->Invoke(std::move(op));
+  if (!handle.ok()) {
+    history_full_ = true;
+    return;
+  }
+  // A cas names the revision this client read with the value (see ReadFrom), or, when it read the
+  // key absent, takes If-None-Match: *.
+  std::optional<uint64_t> if_match = seen != nullptr ? seen->revision : std::nullopt;
+  bool if_none_match_star = seen != nullptr && !seen->value.has_value();
+  Result<client::HttpReply> reply = client_.Put(address, key, value, if_match, if_none_match_star);
+  WriteVerdict verdict = ClassifyWrite(reply, seen != nullptr);
+  if (verdict.outcome == sim::OpOutcome::kOk) {
+    shared_.recorder->CompleteOk(*handle, std::nullopt, verdict.cas_swapped);
+  } else if (verdict.outcome == sim::OpOutcome::kFailed) {
+    shared_.recorder->CompleteFailed(*handle);
+  } else {
+    shared_.recorder->CompleteIndeterminate(*handle);
+  }
+}
+
+}  // namespace nds::check

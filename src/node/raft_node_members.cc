@@ -1,0 +1,241 @@
+// RaftNode's membership: the member table in the replicated state machine says who should be in
+// the cluster; the leader moves the Raft configuration towards it one single-server change at a
+// time (docs/cluster.md "Membership"). Loop thread only, except Members().
+#include <algorithm>
+
+#include <spdlog/spdlog.h>
+
+#include "node/raft_codec.h"
+#include "node/raft_node.h"
+#include "store/keyspace.h"
+
+namespace nds::node {
+namespace {
+
+bool Contains(const std::vector<NodeId>& ids, uint64_t id) {
+  return std::find(ids.begin(), ids.end(), NodeId{id}) != ids.end();
+}
+
+}  // namespace
+
+void RaftNode::LoadMembers() {
+  auto records = store::ReadMembers(*engine_);
+  if (!records.ok()) {
+    spdlog::error("cannot read the member table: {}", records.status().ToString());
+    return;
+  }
+  members_.clear();
+  for (auto& r : *records) {
+    peer_addresses_[r.id] = r.peer_address;
+    members_[r.id] = std::move(r);
+  }
+  for (const auto& r : options_.known_members) {
+    if (!peer_addresses_.contains(r.id)) peer_addresses_[r.id] = r.peer_address;
+  }
+  members_dirty_ = true;
+  if (transport_) UpdatePeers();
+}
+
+void RaftNode::UpdatePeers() {
+  // Peers are the recorded members plus every node still in the configuration: a member whose
+  // record was removed must keep receiving until the change that removes it has committed.
+  std::set<uint64_t> wanted;
+  for (const auto& [id, r] : members_) wanted.insert(id);
+  if (raw_) {
+    const raft::ConfState& cs = raw_->GetConfState();
+    for (NodeId id : cs.voters) wanted.insert(id.value);
+    for (NodeId id : cs.learners) wanted.insert(id.value);
+  }
+  for (const auto& r : options_.known_members) wanted.insert(r.id);
+  wanted.erase(options_.id);
+  for (uint64_t id : wanted) {
+    auto it = peer_addresses_.find(id);
+    if (it == peer_addresses_.end()) continue;
+    transport_->SetPeer(id, it->second);
+    transport_peers_.insert(id);
+  }
+  for (auto it = transport_peers_.begin(); it != transport_peers_.end();) {
+    if (wanted.contains(*it)) {
+      ++it;
+    } else {
+      transport_->RemovePeer(*it);
+      it = transport_peers_.erase(it);
+    }
+  }
+}
+
+void RaftNode::SeedNewCluster() {
+  // The lone voter of a new cluster records itself and the join token's hash, at Open, before
+  // any client write is proposed: so in the log the first member record always precedes every
+  // other one, and Reconcile never sees a voter without a record unless it was removed. Once the
+  // member table holds anyone, the cluster has been seeded (possibly by an earlier incarnation).
+  if (seeded_ || !members_.empty()) return;
+  raft::BasicStatus bs = raw_->GetStatus();
+  if (bs.role != raft::Role::kLeader) return;
+  const raft::ConfState& cs = raw_->GetConfState();
+  if (cs.voters.size() != 1 || cs.voters[0] != NodeId{options_.id}) return;
+  seeded_ = true;
+  store::MemberRecord self{options_.id, options_.name, options_.peer_address, options_.api_address};
+  // Embedded uses (tests) may leave the advertised addresses out: record where we listen.
+  if (self.peer_address.empty()) {
+    self.peer_address = options_.peer_listen_host + ":" + std::to_string(transport_->port());
+  }
+  if (self.api_address.empty()) self.api_address = "unknown:0";
+  if (self.name.empty()) self.name = "node" + std::to_string(options_.id);
+  std::vector<store::Command> cmds;
+  cmds.push_back(
+      store::PutSystemCommand(store::MemberKeyName(options_.id), store::EncodeMemberRecord(self)));
+  if (!options_.join_token_hash.empty()) {
+    cmds.push_back(
+        store::PutSystemCommand(std::string(store::kJoinTokenHashKey), options_.join_token_hash));
+  }
+  for (const auto& c : cmds) {
+    Envelope e;
+    e.origin = options_.id;
+    e.request_id = 0;
+    store::EncodeCommand(c, &e.command);
+    Route(Proposal{0, EncodeEnvelope(e)});
+  }
+  spdlog::info("new cluster: recorded member {} ('{}')", options_.id, options_.name);
+}
+
+void RaftNode::Reconcile() {
+  raft::BasicStatus bs = raw_->GetStatus();
+  if (bs.role != raft::Role::kLeader || members_.empty()) return;
+  const raft::ConfState& cs = raw_->GetConfState();
+  auto propose = [&](raft::ConfChangeType type, uint64_t id, std::string_view what) {
+    Status s = raw_->ProposeConfChange(raft::ConfChange{type, NodeId{id}});
+    if (s.ok()) {
+      spdlog::info("membership: {} {}", what, id);
+    } else if (s.code() != StatusCode::kFailedPrecondition) {
+      spdlog::debug("membership: cannot {} {} yet: {}", what, id, s.ToString());
+    }
+  };
+  // One change at a time; the core refuses a second while one is pending (kFailedPrecondition).
+  for (const auto& [id, r] : members_) {
+    if (!Contains(cs.voters, id) && !Contains(cs.learners, id)) {
+      return propose(raft::ConfChangeType::kAddLearner, id, "adding learner");
+    }
+  }
+  for (NodeId id : cs.learners) {
+    if (!members_.contains(id.value)) {
+      return propose(raft::ConfChangeType::kRemoveNode, id.value, "removing");
+    }
+  }
+  for (NodeId id : cs.voters) {
+    if (!members_.contains(id.value)) {
+      return propose(raft::ConfChangeType::kRemoveNode, id.value, "removing");
+    }
+  }
+  // A learner that has everything the leader has committed becomes a voter.
+  for (const raft::PeerProgress& p : bs.progress) {
+    if (p.is_learner && p.match >= bs.commit && bs.commit.value > 0) {
+      return propose(raft::ConfChangeType::kAddVoter, p.id.value, "promoting learner");
+    }
+  }
+}
+
+void RaftNode::CompleteMembershipWaits(Clock::time_point now) {
+  if (membership_waits_.empty()) return;
+  const raft::ConfState& cs = raw_->GetConfState();
+  std::vector<PendingMembership> waits;
+  waits.swap(membership_waits_);
+  for (auto& w : waits) {
+    bool in = Contains(cs.voters, w.member) || Contains(cs.learners, w.member);
+    if (in == w.add) {
+      w.done(std::move(w.result));
+    } else if (now >= w.deadline) {
+      w.result.status = Unavailable(
+          "the member table changed but the Raft configuration did not follow within "
+          "--request-timeout-ms; it will when a leader is available");
+      w.done(std::move(w.result));
+    } else {
+      membership_waits_.push_back(std::move(w));
+    }
+  }
+}
+
+void RaftNode::CompleteTransfers(Clock::time_point now) {
+  if (transfers_.empty()) return;
+  raft::BasicStatus bs = raw_->GetStatus();
+  const raft::ConfState& cs = raw_->GetConfState();
+  std::vector<PendingTransfer> transfers;
+  transfers.swap(transfers_);
+  for (auto& t : transfers) {
+    if (!Contains(cs.voters, t.to)) {
+      t.done(NotFound("no voter with id " + std::to_string(t.to)));
+      continue;
+    }
+    if (bs.leader.value == t.to) {
+      t.done(Status::Ok());
+      continue;
+    }
+    if (now >= t.deadline) {
+      t.done(Unavailable("leadership did not move within --request-timeout-ms"));
+      continue;
+    }
+    if (t.asked && bs.leader.value == options_.id && bs.lead_transferee.value == 0) {
+      // This node leads and asked its core, which gave the transfer up (the target did not take
+      // over within an election timeout).
+      t.done(Unavailable("member " + std::to_string(t.to) +
+                         " did not take over within the election timeout"));
+      continue;
+    }
+    if (!t.asked && bs.leader.value != 0) {
+      Status s = raw_->TransferLeadership(NodeId{t.to});
+      if (!s.ok() && s.code() != StatusCode::kNotLeader && s.code() != StatusCode::kUnavailable) {
+        t.done(s);
+        continue;
+      }
+      t.asked = s.ok();
+    }
+    transfers_.push_back(std::move(t));
+  }
+}
+
+void RaftNode::PublishMembers() {
+  if (members_dirty_) UpdatePeers();
+  members_dirty_ = false;
+  raft::BasicStatus bs = raw_->GetStatus();
+  const raft::ConfState& cs = raw_->GetConfState();
+  std::vector<MemberInfo> view;
+  auto add = [&](uint64_t id, bool voter) {
+    MemberInfo m;
+    m.id = id;
+    m.voter = voter;
+    if (auto it = members_.find(id); it != members_.end()) {
+      m.name = it->second.name;
+      m.peer_address = it->second.peer_address;
+      m.api_address = it->second.api_address;
+    } else if (id == options_.id) {
+      m.name = options_.name;
+      m.peer_address = options_.peer_address;
+      m.api_address = options_.api_address;
+    }
+    if (bs.role == raft::Role::kLeader) {
+      for (const raft::PeerProgress& p : bs.progress) {
+        if (p.id.value != id) continue;
+        m.reachable = id == options_.id || p.recent_active;
+        m.behind = bs.last_index.value > p.match.value ? bs.last_index.value - p.match.value : 0;
+      }
+    }
+    view.push_back(std::move(m));
+  };
+  for (NodeId id : cs.voters) add(id.value, true);
+  for (NodeId id : cs.learners) add(id.value, false);
+  // Recorded but not yet in the configuration (a join in progress): listed as learners.
+  for (const auto& [id, r] : members_) {
+    if (!Contains(cs.voters, id) && !Contains(cs.learners, id)) add(id, false);
+  }
+  std::sort(view.begin(), view.end(),
+            [](const MemberInfo& a, const MemberInfo& b) { return a.id < b.id; });
+  std::lock_guard lock(mu_);
+  members_view_ = std::move(view);
+}
+
+std::vector<MemberInfo> RaftNode::Members() const {
+  std::lock_guard lock(mu_);
+  return members_view_;
+}
+
+}  // namespace nds::node

@@ -1,0 +1,208 @@
+// RaftNode's snapshots (docs/cluster.md "Snapshots"): every --snapshot-entries applied entries a
+// node checkpoints its engine into DATA/snap and drops its Raft log up to there; a follower that
+// needs entries the leader no longer has receives the newest snapshot as chunk frames, then the
+// kSnapshot message, and installs it as a new engine. Loop thread only.
+#include <filesystem>
+
+#include <spdlog/spdlog.h>
+
+#include "engine/engine_factory.h"
+#include "node/engine_dir.h"
+#include "node/raft_codec.h"
+#include "node/raft_node.h"
+
+namespace nds::node {
+namespace {
+
+// A snapshot stream that has not finished in this time is abandoned (the follower is probed
+// again and gets a new stream).
+constexpr std::chrono::minutes kSnapshotSendTimeout{10};
+// Back-pressure: chunks are queued for a follower only while fewer than this many chunks' bytes
+// wait in its transport queue.
+constexpr size_t kSnapshotChunksQueued = 4;
+// After a failed local snapshot, the next try waits this long.
+constexpr std::chrono::seconds kSnapshotRetryDelay{10};
+
+}  // namespace
+
+void RaftNode::MaybeSnapshot() {
+  LogIndex applied = engine_->AppliedIndex();
+  LogIndex last = wal_->SnapshotMeta().index;
+  if (applied.value < last.value + options_.limits.snapshot_entries) return;
+  auto now = Clock::now();
+  if (now < snapshot_backoff_until_) return;
+  auto term = wal_->TermAt(applied);
+  if (!term.ok()) {
+    spdlog::warn("no snapshot at {}: {}", applied.value, term.status().ToString());
+    snapshot_backoff_until_ = now + kSnapshotRetryDelay;
+    return;
+  }
+  raft::SnapshotMetadata meta;
+  meta.index = applied;
+  meta.term = *term;
+  meta.conf_state = raw_->GetConfState();  // the configuration as of the applied index
+  Status s = snapshots_->Create(meta, [this](const std::string& dir) {
+    return engine_->Checkpoint(dir);  // durable on return, and so is the engine up to `applied`
+  });
+  if (!s.ok() && s.code() != StatusCode::kAlreadyExists) {
+    spdlog::error("cannot snapshot at {}: {}; retrying later", applied.value, s.ToString());
+    snapshot_backoff_until_ = now + kSnapshotRetryDelay;
+    return;
+  }
+  s = wal_->ApplySnapshot(meta);
+  if (s.ok()) s = wal_->Compact(applied);
+  if (s.code() == StatusCode::kNoSpace) {
+    snapshot_backoff_until_ = now + kSnapshotRetryDelay;
+    return;
+  }
+  if (!s.ok()) {
+    spdlog::critical("cannot compact the Raft log at {}: {}; stopping", applied.value,
+                     s.ToString());
+    std::_Exit(70);
+  }
+  spdlog::info("snapshot at index {} (term {}); Raft log compacted up to it", applied.value,
+               term->value);
+}
+
+void RaftNode::StartSnapshotSend(raft::Message m) {
+  auto stored = snapshots_->Newest();
+  Result<std::unique_ptr<wal::SnapshotReader>> reader =
+      stored.ok() ? wal::SnapshotReader::Open(DefaultFileSystem(), *stored,
+                                              options_.limits.snapshot_chunk_bytes)
+                  : Result<std::unique_ptr<wal::SnapshotReader>>(stored.status());
+  if (!reader.ok()) {
+    spdlog::error("cannot send a snapshot to {}: {}", m.to.value, reader.status().ToString());
+    raw_->ReportSnapshot(m.to, false);
+    return;
+  }
+  // Send the newest stored snapshot, and say so in the message: it is at least as new as the one
+  // the core asked for (the log was compacted onto it).
+  m.snapshot = stored->manifest.meta;
+  spdlog::info("sending the snapshot at {} ({} bytes) to {}", m.snapshot.index.value,
+               (*reader)->total_bytes(), m.to.value);
+  uint64_t to = m.to.value;
+  snapshot_sends_[to] =
+      SnapshotSend{std::move(reader).value(), std::move(m), Clock::now() + kSnapshotSendTimeout};
+}
+
+void RaftNode::PumpSnapshotSends() {
+  const size_t queued_max = kSnapshotChunksQueued * options_.limits.snapshot_chunk_bytes;
+  auto now = Clock::now();
+  for (auto it = snapshot_sends_.begin(); it != snapshot_sends_.end();) {
+    uint64_t to = it->first;
+    SnapshotSend& send = it->second;
+    Status failed;
+    while (!send.reader->done() && transport_->QueuedBytes(to) < queued_max) {
+      auto chunk = send.reader->Next();
+      if (!chunk.ok()) {
+        failed = chunk.status();
+        break;
+      }
+      if (!transport_->Send(to, EncodeSnapshotChunkFrame(*chunk))) {
+        failed = Unavailable("the transport refused a chunk");
+        break;
+      }
+    }
+    if (failed.ok() && send.reader->done()) {
+      if (transport_->Send(to, EncodeRaftFrame(send.message))) {
+        raw_->ReportSnapshot(NodeId{to}, true);
+        spdlog::info("snapshot at {} sent to {}", send.message.snapshot.index.value, to);
+        it = snapshot_sends_.erase(it);
+        continue;
+      }
+      failed = Unavailable("the transport refused the snapshot message");
+    }
+    if (failed.ok() && now >= send.deadline) failed = Timeout("the stream took too long");
+    if (!failed.ok()) {
+      spdlog::warn("snapshot to {} failed: {}", to, failed.ToString());
+      raw_->ReportSnapshot(NodeId{to}, false);
+      it = snapshot_sends_.erase(it);
+      continue;
+    }
+    ++it;
+  }
+}
+
+void RaftNode::HandleSnapshotChunk(uint64_t from, const std::string& frame) {
+  auto chunk = DecodeSnapshotChunkFrame(frame);
+  if (!chunk.ok()) {
+    spdlog::warn("dropping a bad snapshot chunk from {}: {}", from, chunk.status().ToString());
+    return;
+  }
+  if (chunk->offset == 0) {
+    wal::SnapshotReceiverOptions o;
+    // Chunks are cut by the sender's --snapshot-chunk-bytes; the frame limit bounds them.
+    o.chunk_bytes_max = options_.limits.message_bytes_max;
+    auto r = wal::SnapshotReceiver::Start(snapshots_.get(), o);
+    if (!r.ok()) {
+      spdlog::error("cannot receive a snapshot: {}", r.status().ToString());
+      return;
+    }
+    receiver_ = std::move(r).value();
+    receiving_from_ = from;
+    spdlog::info("receiving the snapshot at {} ({} bytes) from {}", chunk->index.value,
+                 chunk->total_bytes, from);
+  } else if (!receiver_ || from != receiving_from_) {
+    return;  // the middle of a stream whose start this node did not see
+  }
+  if (Status s = receiver_->Accept(*chunk); !s.ok()) {
+    spdlog::warn("snapshot from {} rejected: {}", from, s.ToString());
+    receiver_.reset();
+    return;
+  }
+  if (!receiver_->complete()) return;
+  auto stored = receiver_->Finish();
+  receiver_.reset();
+  if (stored.ok()) {
+    staged_snapshot_ = *stored;
+  } else if (stored.status().code() == StatusCode::kAlreadyExists) {
+    auto newest = snapshots_->Newest();
+    if (newest.ok() && newest->manifest.meta.index == chunk->index) staged_snapshot_ = *newest;
+  } else {
+    spdlog::warn("cannot keep the snapshot from {}: {}", from, stored.status().ToString());
+  }
+}
+
+bool RaftNode::SnapshotStaged(const raft::Message& m) const {
+  return staged_snapshot_ && staged_snapshot_->manifest.meta.index == m.snapshot.index &&
+         staged_snapshot_->manifest.meta.term == m.snapshot.term;
+}
+
+Status RaftNode::InstallSnapshot(const raft::SnapshotMetadata& meta) {
+  wal::StoredSnapshot snap;
+  if (staged_snapshot_ && staged_snapshot_->manifest.meta.index == meta.index) {
+    snap = *staged_snapshot_;
+  } else {
+    NDS_ASSIGN_OR_RETURN(snap, snapshots_->Newest());
+    if (snap.manifest.meta.index != meta.index) {
+      return NotFound("no stored snapshot at index " + std::to_string(meta.index.value));
+    }
+  }
+  std::string name = "engine-" + std::to_string(meta.index.value);
+  std::string dir = options_.data_dir + "/" + name;
+  std::error_code ec;
+  std::filesystem::remove_all(dir, ec);
+  if (std::filesystem::exists(snap.checkpoint_dir, ec)) {
+    std::filesystem::copy(snap.checkpoint_dir, dir, std::filesystem::copy_options::recursive, ec);
+  } else {
+    std::filesystem::create_directories(dir, ec);  // an empty engine's checkpoint
+  }
+  if (ec) return IoError("cannot copy the snapshot into " + dir + ": " + ec.message());
+  // The copy must be durable before DATA/ENGINE names it (the log is then moved past it).
+  NDS_RETURN_IF_ERROR(wal::SyncAndListFiles(DefaultFileSystem(), dir).status());
+  NDS_ASSIGN_OR_RETURN(auto fresh, engine::OpenEngine(engine_->Name(), dir));
+  if (fresh->AppliedIndex() != meta.index) {
+    return Corruption("the snapshot's engine in " + dir + " is at index " +
+                      std::to_string(fresh->AppliedIndex().value) + ", not " +
+                      std::to_string(meta.index.value));
+  }
+  engine_->Replace(std::move(fresh));
+  NDS_RETURN_IF_ERROR(SetCurrentEngineDir(options_.data_dir, name));
+  if (wal_->SnapshotMeta().index < meta.index) NDS_RETURN_IF_ERROR(wal_->ApplySnapshot(meta));
+  staged_snapshot_.reset();
+  LoadMembers();
+  spdlog::info("installed the snapshot at index {} (term {})", meta.index.value, meta.term.value);
+  return Status::Ok();
+}
+
+}  // namespace nds::node
