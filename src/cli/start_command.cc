@@ -118,7 +118,13 @@ void AddLimitFlags(CLI::App* app, Limits* l) {
   bytes("--max-message-bytes", &l->message_bytes_max, "Bytes per peer message");
   bytes("--max-append-messages-in-flight", &l->append_messages_in_flight_max,
         "Append messages in flight per follower");
+  bytes("--max-append-bytes-in-flight", &l->append_bytes_in_flight_max,
+        "Entry bytes in flight per follower");
+  bytes("--max-peer-inbox-frames", &l->peer_inbox_frames_max,
+        "Peer frames waiting for the Raft loop; more are dropped");
   bytes("--snapshot-chunk-bytes", &l->snapshot_chunk_bytes, "Snapshot transfer chunk size");
+  AddMillisFlag(app, "--snapshot-send-timeout-ms", &l->snapshot_send_timeout,
+                "Abandon a snapshot stream to a follower after this");
   bytes("--snapshot-entries", &l->snapshot_entries,
         "Snapshot the engine and compact the Raft log every this many applied entries");
   bytes("--wal-segment-bytes", &l->wal_segment_bytes, "Size of each WAL segment file");

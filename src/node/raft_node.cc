@@ -16,9 +16,6 @@
 namespace nds::node {
 namespace {
 
-// Frames waiting for the loop; beyond this, frames are dropped (Raft tolerates loss).
-constexpr size_t kInboxFramesMax = 1 << 16;
-
 Role ToNodeRole(raft::Role r) {
   switch (r) {
     case raft::Role::kLeader:
@@ -82,6 +79,10 @@ Result<std::unique_ptr<RaftNode>> RaftNode::Open(std::unique_ptr<engine::Engine>
   cfg.max_msg_bytes = std::min<uint64_t>(1 << 20, l.message_bytes_max);
   cfg.max_msg_entries = l.append_entries_max;
   cfg.max_inflight_msgs = l.append_messages_in_flight_max;
+  cfg.max_inflight_bytes = std::max<uint64_t>(l.append_bytes_in_flight_max, cfg.max_msg_bytes);
+  // The leader's uncommitted entries (from every node's clients) are bounded like the proposals
+  // this node has in flight.
+  cfg.max_uncommitted_bytes = l.proposal_bytes_in_flight_max;
   cfg.max_pending_reads = l.pending_reads_max;
   cfg.applied = node->engine_->AppliedIndex();
   cfg.storage = node->wal_.get();
@@ -161,7 +162,7 @@ Result<uint64_t> RaftNode::OnHello(std::string_view hello) {
 void RaftNode::OnFrame(uint64_t from, std::string frame) {
   {
     std::lock_guard lock(mu_);
-    if (stopping_ || inbox_.size() >= kInboxFramesMax) return;
+    if (stopping_ || inbox_.size() >= options_.limits.peer_inbox_frames_max) return;
     inbox_.push_back(Inbound{from, std::move(frame)});
   }
   wake_.notify_one();
@@ -455,6 +456,7 @@ void RaftNode::HandleReady() {
         rd.messages = std::move(later);
         SendMessages(std::move(early));
       }
+      ApplyDurableCommitted(rd);
       if (rd.snapshot && wal_->SnapshotMeta().index < rd.snapshot->index) {
         Status s = InstallSnapshot(*rd.snapshot);
         if (!s.ok()) DieOnStorage("cannot install the snapshot from the leader", s);
@@ -494,6 +496,22 @@ void RaftNode::HandleReady() {
     for (auto& r : reads_ready_.front().second) r.done(Status::Ok());
     reads_ready_.pop_front();
   }
+  RunCompletions();
+}
+
+void RaftNode::ApplyDurableCommitted(const raft::Ready& rd) {
+  if (rd.snapshot || rd.committed_entries.empty()) return;
+  // Every Save is synced: the Raft log holds up to LastIndex() durably. This Ready's entries
+  // start where the log may be rewritten (a follower's conflicting tail).
+  LogIndex last = wal_->LastIndex();
+  if (!rd.entries.empty()) last = std::min(last, rd.entries.front().index.Prev());
+  if (rd.committed_entries.front().index > last) return;
+  // A full disk applies nothing here; the pass after the Save retries and reports it.
+  if (!ApplyCommitted(rd.committed_entries, last).ok()) return;
+  RunCompletions();
+}
+
+void RaftNode::RunCompletions() {
   PublishStatus();
   std::vector<std::pair<SubmitCallback, store::ApplyResult>> completions;
   completions.swap(completions_);
@@ -567,7 +585,7 @@ void RaftNode::PublishStatus() {
   removed_published_ = removed_;
 }
 
-Status RaftNode::ApplyCommitted(const std::vector<raft::Entry>& entries) {
+Status RaftNode::ApplyCommitted(const std::vector<raft::Entry>& entries, LogIndex last) {
   if (entries.empty()) return Status::Ok();
   store::BatchApplier applier(engine_.get());
   struct Mine {
@@ -579,6 +597,7 @@ Status RaftNode::ApplyCommitted(const std::vector<raft::Entry>& entries) {
   LogIndex applied = engine_->AppliedIndex();
   bool membership_changed = false;
   for (const auto& e : entries) {
+    if (e.index > last) break;
     if (e.index <= applied) continue;
     if (e.type != raft::EntryType::kNormal || e.data.empty()) {
       applier.Skip(e.index);

@@ -14,9 +14,6 @@
 namespace nds::node {
 namespace {
 
-// A snapshot stream that has not finished in this time is abandoned (the follower is probed
-// again and gets a new stream).
-constexpr std::chrono::minutes kSnapshotSendTimeout{10};
 // Back-pressure: chunks are queued for a follower only while fewer than this many chunks' bytes
 // wait in its transport queue.
 constexpr size_t kSnapshotChunksQueued = 4;
@@ -81,8 +78,8 @@ void RaftNode::StartSnapshotSend(raft::Message m) {
   spdlog::info("sending the snapshot at {} ({} bytes) to {}", m.snapshot.index.value,
                (*reader)->total_bytes(), m.to.value);
   uint64_t to = m.to.value;
-  snapshot_sends_[to] =
-      SnapshotSend{std::move(reader).value(), std::move(m), Clock::now() + kSnapshotSendTimeout};
+  snapshot_sends_[to] = SnapshotSend{std::move(reader).value(), std::move(m),
+                                     Clock::now() + options_.limits.snapshot_send_timeout};
 }
 
 void RaftNode::PumpSnapshotSends() {

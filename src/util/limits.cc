@@ -1,6 +1,7 @@
 // Cross-checks of the runtime limits.
 #include "util/limits.h"
 
+#include <algorithm>
 #include <string>
 
 namespace nds {
@@ -34,6 +35,9 @@ Status Limits::Validate() const {
       {"--max-append-entries", append_entries_max},
       {"--max-message-bytes", message_bytes_max},
       {"--max-append-messages-in-flight", append_messages_in_flight_max},
+      {"--max-append-bytes-in-flight", append_bytes_in_flight_max},
+      {"--max-peer-inbox-frames", peer_inbox_frames_max},
+      {"--snapshot-send-timeout-ms", static_cast<uint64_t>(snapshot_send_timeout.count())},
       {"--snapshot-chunk-bytes", snapshot_chunk_bytes},
       {"--snapshot-entries", snapshot_entries},
       {"--wal-segment-bytes", wal_segment_bytes},
@@ -51,6 +55,9 @@ Status Limits::Validate() const {
   }
   if (proposal_bytes_in_flight_max < value_bytes_max) {
     return InvalidArgument("--max-proposal-bytes-in-flight is below --max-value-bytes");
+  }
+  if (append_bytes_in_flight_max < std::min<size_t>(1 << 20, message_bytes_max)) {
+    return InvalidArgument("--max-append-bytes-in-flight must be at least 1 MiB (one append)");
   }
   if (lease_duration >= election_timeout) {
     return InvalidArgument("--lease-ms must be shorter than --election-timeout-ms");

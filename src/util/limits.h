@@ -50,7 +50,15 @@ struct Limits {
   size_t append_entries_max = 1024;
   size_t message_bytes_max = 64 << 20;
   size_t append_messages_in_flight_max = 64;
+  // Entry bytes sent to one follower and not yet acknowledged.
+  size_t append_bytes_in_flight_max = 32 << 20;
+  // Peer frames received and waiting for the Raft loop; further frames are dropped (Raft
+  // tolerates loss: the sender retries).
+  size_t peer_inbox_frames_max = 1 << 16;
   size_t snapshot_chunk_bytes = 1 << 20;
+  // A snapshot stream to a follower that has not finished in this time is abandoned; the
+  // follower gets a new stream once it is probed again.
+  std::chrono::milliseconds snapshot_send_timeout{600'000};
   // A node snapshots its engine and drops its Raft log up to the applied index once this many
   // entries were applied since its last snapshot; a follower further behind gets the snapshot.
   size_t snapshot_entries = 10'000;

@@ -141,6 +141,15 @@ TEST(Limits, ContradictionsAreRejectedWithTheFlagName) {
   l = Limits{};
   l.heartbeat_interval = l.election_timeout;
   EXPECT_FALSE(l.Validate().ok());
+  l = Limits{};
+  l.append_bytes_in_flight_max = 1000;
+  EXPECT_NE(l.Validate().message().find("--max-append-bytes-in-flight"), std::string::npos);
+  l = Limits{};
+  l.peer_inbox_frames_max = 0;
+  EXPECT_NE(l.Validate().message().find("--max-peer-inbox-frames"), std::string::npos);
+  l = Limits{};
+  l.snapshot_send_timeout = std::chrono::milliseconds(0);
+  EXPECT_NE(l.Validate().message().find("--snapshot-send-timeout-ms"), std::string::npos);
 }
 
 }  // namespace
