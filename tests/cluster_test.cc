@@ -267,6 +267,44 @@ TEST_F(ClusterTest, ALeaderPausedUntilAnotherIsElectedNeverAnswersGooseOnceResum
   EXPECT_GT(answers, 0) << "the resumed node never answered /role";
 }
 
+// A sysadmin restarts a node with other --api and --peer ports (say, a new address): the cluster
+// records them, lists them, and replicates to the node there.
+TEST_F(ClusterTest, ANodeRestartedOnOtherPortsIsListedAndReachedThere) {
+  ASSERT_NO_FATAL_FAILURE(StartCluster(3));
+  const size_t moved = (Goose() + 1) % 3;
+  const NodeId moved_id = IdOf(moved);
+  ASSERT_TRUE(cluster_->Terminate(moved).ok());
+  auto& spec = cluster_->node(moved).mutable_spec();
+  spec.api_port = net::FreePort();
+  spec.peer_port = net::FreePort();
+  Status restarted = cluster_->Restart(moved);
+  ASSERT_TRUE(restarted.ok()) << restarted.ToString() << "\n" << Logs();
+  clients_[moved].reset();
+  const size_t other = (moved + 1) % 3;
+  auto listed_at_new_addresses = [&] {
+    auto members = On(other).Members();
+    if (!members.ok()) return false;
+    for (const auto& m : *members) {
+      if (m.id == moved_id) {
+        return m.api_address == cluster_->node(moved).api_address() &&
+               m.peer_address == cluster_->node(moved).peer_address();
+      }
+    }
+    return false;
+  };
+  auto deadline = Clock::now() + seconds(10);
+  while (!listed_at_new_addresses() && Clock::now() < deadline) {
+    std::this_thread::sleep_for(milliseconds(50));
+  }
+  ASSERT_TRUE(listed_at_new_addresses()) << Logs();
+  // Writes through another node reach it; a linearizable read on it needs the leader's answer.
+  ASSERT_TRUE(On(other).Set("after-move", "here").ok());
+  auto got = On(moved).KvGet("after-move");
+  ASSERT_TRUE(got.ok()) << got.status().ToString() << "\n" << Logs();
+  EXPECT_EQ(*got, "here");
+  EXPECT_TRUE(EventuallyHolds(moved, "after-move", "here"));
+}
+
 TEST_F(ClusterTest, ARemovedMemberGetsNoNewWrites) {
   ASSERT_NO_FATAL_FAILURE(StartCluster(3));
   size_t leader = Goose();

@@ -260,6 +260,8 @@ std::string EncodeHello(const Hello& h) {
   out.push_back(static_cast<char>(kCodecVersion));
   PutVarint64(&out, h.node_id);
   PutLengthPrefixed(&out, h.cluster_id);
+  PutLengthPrefixed(&out, h.peer_address.substr(0, kHelloAddressBytesMax));
+  PutLengthPrefixed(&out, h.api_address.substr(0, kHelloAddressBytesMax));
   return out;
 }
 
@@ -274,6 +276,13 @@ Result<Hello> DecodeHello(std::string_view bytes) {
   Hello h;
   NDS_ASSIGN_OR_RETURN(h.node_id, d.Varint64());
   NDS_ASSIGN_OR_RETURN(std::string_view cluster, d.LengthPrefixed());
+  NDS_ASSIGN_OR_RETURN(std::string_view peer, d.LengthPrefixed());
+  NDS_ASSIGN_OR_RETURN(std::string_view api, d.LengthPrefixed());
+  if (peer.size() > kHelloAddressBytesMax || api.size() > kHelloAddressBytesMax) {
+    return Corruption("peer hello with an overlong address");
+  }
+  h.peer_address = peer;
+  h.api_address = api;
   if (h.node_id == 0) return Corruption("peer hello with node id 0");
   if (cluster.empty() || cluster.size() > kHelloClusterIdBytesMax) {
     return Corruption("peer hello with a bad cluster id length");

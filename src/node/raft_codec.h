@@ -63,10 +63,15 @@ std::string EncodeSnapshotChunkFrame(const wal::SnapshotChunk& c);
 // kCorruption on any malformed input (data running past total_bytes included).
 Result<wal::SnapshotChunk> DecodeSnapshotChunkFrame(std::string_view frame);
 
-// The hello that opens every peer connection: which cluster and which node is dialling.
+// The hello that opens every peer connection: which cluster and which node is dialling, and where
+// the dialler is reached now (empty when it does not say), so that a leader learns the new
+// addresses of a member restarted with other --peer/--api settings.
+inline constexpr size_t kHelloAddressBytesMax = 255;
 struct Hello {
   std::string cluster_id;
   uint64_t node_id = 0;
+  std::string peer_address;  // at most kHelloAddressBytesMax bytes
+  std::string api_address;   // likewise
 
   bool operator==(const Hello&) const = default;
 };

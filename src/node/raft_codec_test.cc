@@ -140,7 +140,7 @@ TEST(SnapshotChunkFrame, RoundTripsAndRejectsDamage) {
 }
 
 TEST(Hello, RoundTripsAndRejectsDamage) {
-  Hello h{"c0ffee-cluster", 42};
+  Hello h{"c0ffee-cluster", 42, "10.0.0.7:7778", "10.0.0.7:7777"};
   std::string bytes = EncodeHello(h);
   auto back = DecodeHello(bytes);
   ASSERT_TRUE(back.ok()) << back.status().ToString();
@@ -149,8 +149,15 @@ TEST(Hello, RoundTripsAndRejectsDamage) {
     EXPECT_FALSE(DecodeHello(bytes.substr(0, n)).ok()) << "truncated at " << n;
   }
   EXPECT_FALSE(DecodeHello(bytes + "x").ok());
-  EXPECT_FALSE(DecodeHello(EncodeHello(Hello{"", 1})).ok());
-  EXPECT_FALSE(DecodeHello(EncodeHello(Hello{"c", 0})).ok());
+  EXPECT_FALSE(DecodeHello(EncodeHello(Hello{"", 1, "", ""})).ok());
+  EXPECT_FALSE(DecodeHello(EncodeHello(Hello{"c", 0, "", ""})).ok());
+  auto no_addresses = DecodeHello(EncodeHello(Hello{"c", 1, "", ""}));
+  ASSERT_TRUE(no_addresses.ok()) << no_addresses.status().ToString();
+  EXPECT_TRUE(no_addresses->peer_address.empty());
+  // An overlong address is cut when encoding; a decoder meeting one refuses it.
+  auto cut = DecodeHello(EncodeHello(Hello{"c", 1, std::string(300, 'a'), "b"}));
+  ASSERT_TRUE(cut.ok());
+  EXPECT_EQ(cut->peer_address.size(), kHelloAddressBytesMax);
 }
 
 }  // namespace

@@ -16,6 +16,9 @@
 namespace nds::node {
 namespace {
 
+// Member addresses claimed by hellos and not yet taken by the loop (drained every tick).
+constexpr size_t kHelloClaimsMax = 1024;
+
 Role ToNodeRole(raft::Role r) {
   switch (r) {
     case raft::Role::kLeader:
@@ -109,7 +112,8 @@ Result<std::unique_ptr<RaftNode>> RaftNode::Open(std::unique_ptr<engine::Engine>
   topts.listen_address = node->options_.peer_listen_host;
   topts.listen_port = node->options_.peer_listen_port;
   topts.frame_bytes_max = l.message_bytes_max + (1 << 20);
-  topts.hello = EncodeHello(Hello{node->options_.cluster_id, node->options_.id});
+  topts.hello = EncodeHello(Hello{node->options_.cluster_id, node->options_.id,
+                                  node->options_.peer_address, node->options_.api_address});
   NDS_ASSIGN_OR_RETURN(node->transport_, net::PeerTransport::Start(topts, node.get()));
   node->UpdatePeers();
 
@@ -156,6 +160,13 @@ Result<uint64_t> RaftNode::OnHello(std::string_view hello) {
                            h.cluster_id + "', not '" + options_.cluster_id + "'");
   }
   if (h.node_id == options_.id) return InvalidArgument("a peer claims this node's own id");
+  if (!h.peer_address.empty() || !h.api_address.empty()) {
+    std::lock_guard lock(mu_);
+    // Drained every tick; the bound only stops a flood of hellos with made-up ids.
+    if (hello_claims_.size() < kHelloClaimsMax || hello_claims_.contains(h.node_id)) {
+      hello_claims_[h.node_id] = AddressClaim{h.peer_address, h.api_address};
+    }
+  }
   return h.node_id;
 }
 
@@ -307,6 +318,7 @@ void RaftNode::Step(Clock::time_point now) {
     if (disk_full_ && wal_->SpaceLow()) (void)wal_->RetryReserve();
     CheckFreeSpace();
     Reconcile();
+    RecordClaimedAddresses();
   }
   HandleReady();
   CompleteMembershipWaits(now);

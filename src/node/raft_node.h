@@ -171,6 +171,9 @@ class RaftNode final : public Node, private net::PeerReceiver {
   void UpdatePeers();
   void Reconcile();
   void SeedNewCluster();
+  // On the leader, each tick: records the addresses a member's hello claims when its record
+  // holds others (a node restarted with a new --peer/--api), retrying while they differ.
+  void RecordClaimedAddresses();
   void CompleteMembershipWaits(Clock::time_point now);
   void CompleteTransfers(Clock::time_point now);
   void PublishMembers();
@@ -219,6 +222,12 @@ class RaftNode final : public Node, private net::PeerReceiver {
   uint64_t receiving_from_ = 0;
   Clock::time_point snapshot_backoff_until_;  // after a failed snapshot, wait before the next
   std::optional<wal::StoredSnapshot> staged_snapshot_;  // received, waiting for its kSnapshot
+  struct AddressClaim {
+    std::string peer_address;  // empty: not claimed
+    std::string api_address;
+    uint64_t proposed_tick = 0;  // when the leader last proposed recording it (0: never)
+  };
+  std::map<uint64_t, AddressClaim> claimed_addresses_;  // member id -> addresses from its hello
   bool seeded_ = false;      // this leader proposed the new cluster's first member record
   bool was_member_ = false;  // the configuration contained this node at some point
   bool removed_ = false;     // ... and no longer does
@@ -243,6 +252,8 @@ class RaftNode final : public Node, private net::PeerReceiver {
   uint64_t disk_free_bytes_ NDS_GUARDED_BY(mu_) = UINT64_MAX;
   uint64_t bytes_since_disk_check_ NDS_GUARDED_BY(mu_) = 0;
   std::vector<MemberInfo> members_view_ NDS_GUARDED_BY(mu_);
+  // Addresses from hellos (transport threads), taken by the loop every tick.
+  std::map<uint64_t, AddressClaim> hello_claims_ NDS_GUARDED_BY(mu_);
   std::thread loop_thread_;
 };
 

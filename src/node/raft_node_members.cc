@@ -135,6 +135,65 @@ void RaftNode::Reconcile() {
   }
 }
 
+void RaftNode::RecordClaimedAddresses() {
+  {
+    std::lock_guard lock(mu_);
+    for (auto& [id, claim] : hello_claims_) claimed_addresses_[id] = std::move(claim);
+    hello_claims_.clear();
+  }
+  if (claimed_addresses_.empty()) return;
+  const bool leader = raw_->GetStatus().role == raft::Role::kLeader;
+  // A proposal that has not shown in the member table after about an election timeout is made
+  // again (it may have been lost with a leadership change).
+  const uint64_t retry_ticks = static_cast<uint64_t>(
+      std::max<int64_t>(2, options_.limits.election_timeout.count() /
+                               std::max<int64_t>(1, options_.limits.heartbeat_interval.count())));
+  for (auto it = claimed_addresses_.begin(); it != claimed_addresses_.end();) {
+    const uint64_t id = it->first;
+    AddressClaim& claim = it->second;
+    auto member = members_.find(id);
+    if (member == members_.end()) {  // not (or no longer) a member: nothing to record
+      it = claimed_addresses_.erase(it);
+      continue;
+    }
+    store::MemberRecord want = member->second;
+    if (!claim.peer_address.empty()) want.peer_address = claim.peer_address;
+    if (!claim.api_address.empty()) want.api_address = claim.api_address;
+    if (want == member->second) {
+      it = claimed_addresses_.erase(it);
+      continue;
+    }
+    if (!leader || (claim.proposed_tick != 0 && ticks_ < claim.proposed_tick + retry_ticks)) {
+      ++it;
+      continue;
+    }
+    Status valid = store::ValidateMemberRecord(want);
+    bool taken = std::any_of(members_.begin(), members_.end(), [&](const auto& m) {
+      return m.first != id && m.second.peer_address == want.peer_address;
+    });
+    if (!valid.ok() || taken) {
+      spdlog::warn("membership: member {} claims peer {} api {}, which cannot be recorded: {}", id,
+                   want.peer_address, want.api_address,
+                   taken ? "another member has that peer address" : valid.message());
+      it = claimed_addresses_.erase(it);
+      continue;
+    }
+    spdlog::info(
+        "membership: member {} ('{}') is now at peer {} api {} (was {} / {}); recording it", id,
+        want.name, want.peer_address, want.api_address, member->second.peer_address,
+        member->second.api_address);
+    Envelope e;
+    e.origin = options_.id;
+    store::EncodeCommand(
+        store::PutSystemCommand(store::MemberKeyName(id), store::EncodeMemberRecord(want),
+                                store::Precondition::kMustExist),
+        &e.command);
+    Route(Proposal{0, EncodeEnvelope(e)});
+    claim.proposed_tick = std::max<uint64_t>(1, ticks_);
+    ++it;
+  }
+}
+
 void RaftNode::CompleteMembershipWaits(Clock::time_point now) {
   if (membership_waits_.empty()) return;
   const raft::ConfState& cs = raw_->GetConfState();

@@ -297,6 +297,40 @@ TEST_F(RaftClusterTest, AForwardedWriteTheLeaderRefusesIsAnsweredAtOnce) {
   EXPECT_TRUE(SubmitAndWait(n2.get(), store::PutCommand("after", "v")).status.ok());
 }
 
+// A member restarted on other addresses says so in its hellos; the leader records them, and the
+// others reach it there.
+TEST_F(RaftClusterTest, AMemberRestartedOnAnotherPortIsRecordedThereAndReachedThere) {
+  RaftNodeOptions o1 = FoundingOptions();
+  auto n1 = Open(o1);
+  ASSERT_NE(n1, nullptr);
+  auto n2 = Join(n1.get(), "n2");
+  ASSERT_NE(n2, nullptr);
+  auto n3 = Join(n1.get(), "n3");
+  ASSERT_NE(n3, nullptr);
+  ASSERT_TRUE(WaitFor([&] { return Voters(n1.get()) == 3; }));
+  const uint64_t id3 = n3->GetStatus().id;
+  n3.reset();
+  RaftNodeOptions moved = Options(id3, net::FreePort());
+  moved.name = "n3";
+  moved.api_address = "127.0.0.1:2";
+  const std::string new_peer = moved.peer_address;
+  n3 = Open(moved);
+  ASSERT_NE(n3, nullptr);
+  auto recorded = [&](RaftNode* n) {
+    for (const MemberInfo& m : n->Members()) {
+      if (m.id == id3) return m.peer_address == new_peer && m.api_address == "127.0.0.1:2";
+    }
+    return false;
+  };
+  ASSERT_TRUE(WaitFor([&] { return recorded(n1.get()) && recorded(n2.get()); }))
+      << "the new addresses of member " << id3 << " were not recorded";
+  // The leader's appends and read confirmations reach n3 at its new port.
+  ASSERT_TRUE(SubmitAndWait(n1.get(), store::PutCommand("after-move", "v")).status.ok());
+  ASSERT_TRUE(ReadPoint(n3.get()).ok());
+  EXPECT_TRUE(Has(n3.get(), "after-move"));
+  EXPECT_EQ(Voters(n1.get()), 3u);
+}
+
 TEST_F(RaftClusterTest, AJoinerBehindTheCompactedLogCatchesUpFromASnapshot) {
   RaftNodeOptions o1 = FoundingOptions();
   o1.limits.snapshot_entries = 20;

@@ -102,6 +102,9 @@ Status BatchApplier::TrackSystemWrite(const Command& cmd) {
   if (!cmd.key.starts_with(kMemberKeyPrefix)) return Status::Ok();
   // Loaded before the write is applied, so that the overlay starts from the engine's state.
   NDS_ASSIGN_OR_RETURN(MemberEntries * keys, MemberKeys());
+  if (cmd.precondition == Precondition::kMustExist && !keys->contains(cmd.key)) {
+    return FailedPrecondition("no member record " + cmd.key + " to replace");
+  }
   if (cmd.type == CommandType::kDeleteSystem) {
     keys->erase(cmd.key);
   } else {

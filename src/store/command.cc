@@ -64,9 +64,10 @@ Command PutSecretCommand(std::string location, std::string blob) {
   return c;
 }
 
-Command PutSystemCommand(std::string name, std::string value) {
+Command PutSystemCommand(std::string name, std::string value, Precondition pre) {
   Command c;
   c.type = CommandType::kPutSystem;
+  c.precondition = pre;
   c.key = std::move(name);
   c.value = std::move(value);
   return c;

@@ -54,7 +54,10 @@ Command DeleteCommand(std::string key, Precondition pre = Precondition::kMustExi
                       uint64_t expected_revision = 0);
 Command ClearCommand();
 Command PutSecretCommand(std::string location, std::string blob);
-Command PutSystemCommand(std::string name, std::string value);
+// With kMustExist, a member record (MemberKeyName) is only replaced, never created: an update that
+// a removal overtook does nothing (kFailedPrecondition) instead of bringing the member back.
+Command PutSystemCommand(std::string name, std::string value,
+                         Precondition pre = Precondition::kNone);
 Command DeleteSystemCommand(std::string name);
 // Adds `record` to the member table; its id is ignored (the command's log index becomes the id).
 // Precondition (checked): ValidateMemberRecord(record) is ok.

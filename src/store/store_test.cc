@@ -295,6 +295,26 @@ TEST_F(ApplierTest, RemoveMemberRefusesUnknownIdsAndTheLastMember) {
   EXPECT_EQ(again.revision, 8u);
 }
 
+// The leader records a member's new addresses by replacing its record (must_exist): after a
+// removal, the same update changes nothing rather than bring the member back.
+TEST_F(ApplierTest, ARecordReplacedWithMustExistIsNeverRecreated) {
+  ApplyOne(AddMemberCommand(Member("n1", "a:1")));  // id 1
+  ApplyOne(AddMemberCommand(Member("n2", "b:1")));  // id 2
+  MemberRecord moved{2, "n2", "b:2", "h:2"};
+  auto update = [&] {
+    return ApplyOne(
+        PutSystemCommand(MemberKeyName(2), EncodeMemberRecord(moved), Precondition::kMustExist));
+  };
+  ASSERT_TRUE(update().status.ok());
+  auto members = ReadMembers(*engine_);
+  ASSERT_TRUE(members.ok());
+  ASSERT_EQ(members->size(), 2u);
+  EXPECT_EQ((*members)[1], moved);
+  ASSERT_TRUE(ApplyOne(RemoveMemberCommand(2)).status.ok());
+  EXPECT_EQ(update().status.code(), StatusCode::kFailedPrecondition);
+  EXPECT_EQ(MemberNames(*engine_), std::vector<std::string>{"n1"});
+}
+
 TEST_F(ApplierTest, MemberCommandsInOneBatchSeeEarlierOnes) {
   ApplyOne(AddMemberCommand(Member("n1", "a:1")));  // id 1, committed before the batch
   BatchApplier a(engine_.get());
