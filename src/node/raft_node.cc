@@ -321,9 +321,11 @@ void RaftNode::Step(Clock::time_point now) {
     RecordClaimedAddresses();
   }
   HandleReady();
+  // Published before membership changes are answered: a client told "removed" then lists the
+  // members without that one.
+  if (ticks > 0 || members_dirty_) PublishMembers();
   CompleteMembershipWaits(now);
   CompleteTransfers(now);
-  if (ticks > 0 || members_dirty_) PublishMembers();
   PumpSnapshotSends();
   if (!pending_ready_) MaybeSnapshot();
   ExpireDeadlines(now);
