@@ -1,7 +1,11 @@
 // Goal: the API layer's pure pieces and its routes behave as shared/API.md says, without sockets.
 // Method: table tests of the Status→HTTP mapping, URI decoding, JSON text and listing parameters;
-// ApiService driven directly (Handle → captured response) over a LocalNode on the memory engine.
+// ApiService driven directly (Handle → captured response) over a one-node RaftNode (a Raft log
+// in a fresh temporary directory, the memory engine).
+#include <filesystem>
 #include <future>
+#include <random>
+#include <thread>
 
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
@@ -13,7 +17,7 @@
 #include "api/uri.h"
 #include "crypto/join_token.h"
 #include "engine/memory_engine.h"
-#include "node/local_node.h"
+#include "node/raft_node.h"
 #include "store/keyspace.h"
 #include "store/membership.h"
 
@@ -112,7 +116,50 @@ TEST(Listing, LimitsAreCheckedAndEncodingsKnown) {
 // Drives ApiService directly and waits for each answer (bounded).
 class ServiceTest : public ::testing::Test {
  protected:
-  ServiceTest() : node_(engine::NewMemoryEngine(), node::LocalNodeOptions{}), api_(&node_, {}) {}
+  // Node 1 ("n1") of a new one-node cluster, leading with its lease and its member record
+  // applied.
+  ServiceTest() {
+    std::random_device rd;
+    dir_ = (std::filesystem::temp_directory_path() /
+            ("api_test_" + std::to_string(rd()) + std::to_string(rd())))
+               .string();
+    std::filesystem::create_directories(dir_);
+    node::RaftNodeOptions o;
+    o.name = "n1";
+    o.api_address = "127.0.0.1:7777";
+    o.data_dir = dir_;
+    o.bootstrap = true;
+    o.limits.heartbeat_interval = std::chrono::milliseconds(10);
+    o.limits.election_timeout = std::chrono::milliseconds(100);
+    o.limits.lease_duration = std::chrono::milliseconds(80);
+    auto node = node::RaftNode::Open(engine::NewMemoryEngine(), o);
+    EXPECT_TRUE(node.ok()) << node.status().ToString();
+    if (!node.ok()) return;
+    node_ = std::move(node).value();
+    auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+    while (std::chrono::steady_clock::now() < deadline &&
+           !(node_->GetStatus().has_lease && StoredMemberNames().size() == 1)) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    }
+    EXPECT_EQ(StoredMemberNames(), std::vector<std::string>{"n1"});
+    api_ = std::make_unique<ApiService>(node_.get(), ApiOptions{});
+  }
+  ~ServiceTest() override {
+    api_.reset();
+    node_.reset();
+    std::error_code ignored;
+    std::filesystem::remove_all(dir_, ignored);
+  }
+
+  std::vector<std::string> StoredMemberNames() {
+    std::vector<std::string> names;
+    auto members = store::ReadMembers(node_->engine());
+    EXPECT_TRUE(members.ok());
+    if (members.ok()) {
+      for (const auto& m : *members) names.push_back(m.name);
+    }
+    return names;
+  }
 
   net::HttpResponse Call(std::string method, std::string target, std::string body = {},
                          std::vector<std::pair<std::string, std::string>> headers = {}) {
@@ -123,8 +170,8 @@ class ServiceTest : public ::testing::Test {
     req.headers = std::move(headers);
     auto promise = std::make_shared<std::promise<net::HttpResponse>>();
     auto future = promise->get_future();
-    api_.Handle(std::move(req),
-                [promise](net::HttpResponse r) { promise->set_value(std::move(r)); });
+    api_->Handle(std::move(req),
+                 [promise](net::HttpResponse r) { promise->set_value(std::move(r)); });
     EXPECT_EQ(future.wait_for(std::chrono::seconds(10)), std::future_status::ready);
     net::HttpResponse r = future.get();
     if (r.stream) {  // drain a streamed body
@@ -143,17 +190,19 @@ class ServiceTest : public ::testing::Test {
     return {};
   }
 
-  node::LocalNode node_;
-  ApiService api_;
+  std::string dir_;
+  std::unique_ptr<node::RaftNode> node_;
+  std::unique_ptr<ApiService> api_;
 };
 
 TEST_F(ServiceTest, BlobLifecycleWithRevisions) {
   auto put = Call("PUT", "/store/a%2Fb", "v1", {{"content-type", "text/plain"}});
   EXPECT_EQ(put.status, 201);
-  EXPECT_EQ(Header(put, "X-Revision"), "1");
+  const std::string revision = Header(put, "X-Revision");  // the log index of the write
+  ASSERT_FALSE(revision.empty());
   EXPECT_EQ(Call("GET", "/store/a/b").body, "v1");
-  EXPECT_EQ(Call("PUT", "/store/a/b", "v2", {{"if-match", "\"1\""}}).status, 204);
-  EXPECT_EQ(Call("PUT", "/store/a/b", "v3", {{"if-match", "\"1\""}}).status, 412);
+  EXPECT_EQ(Call("PUT", "/store/a/b", "v2", {{"if-match", "\"" + revision + "\""}}).status, 204);
+  EXPECT_EQ(Call("PUT", "/store/a/b", "v3", {{"if-match", "\"" + revision + "\""}}).status, 412);
   auto head = Call("HEAD", "/store/a/b");
   EXPECT_EQ(head.head_content_length, 2u);
   EXPECT_TRUE(head.body.empty());
@@ -182,7 +231,8 @@ TEST_F(ServiceTest, RoleStatusAndUnknownRoutes) {
   EXPECT_EQ(Call("DELETE", "/cluster/members/99").status, 404);
 }
 
-// The cluster routes over LocalNode, which applies member commands through BatchApplier.
+// The cluster routes over the one-node cluster: joins add learners at made-up addresses (they
+// never catch up, so the node stays the only voter).
 class ClusterRoutesTest : public ServiceTest {
  protected:
   ClusterRoutesTest() {
@@ -194,7 +244,7 @@ class ClusterRoutesTest : public ServiceTest {
   Status SubmitAndWait(store::Command cmd) {
     auto done = std::make_shared<std::promise<store::ApplyResult>>();
     auto future = done->get_future();
-    node_.Submit(std::move(cmd), [done](store::ApplyResult r) { done->set_value(std::move(r)); });
+    node_->Submit(std::move(cmd), [done](store::ApplyResult r) { done->set_value(std::move(r)); });
     if (future.wait_for(std::chrono::seconds(10)) != std::future_status::ready) {
       return Timeout("the node did not apply the command");
     }
@@ -209,16 +259,6 @@ class ClusterRoutesTest : public ServiceTest {
                               std::string_view api = "127.0.0.1:7777") {
     return nlohmann::json{{"name", name}, {"peer_address", peer}, {"api_address", api}}.dump();
   }
-  std::vector<std::string> StoredMemberNames() {
-    std::vector<std::string> names;
-    auto members = store::ReadMembers(node_.engine());
-    EXPECT_TRUE(members.ok());
-    if (members.ok()) {
-      for (const auto& m : *members) names.push_back(m.name);
-    }
-    return names;
-  }
-
   static constexpr const char* kToken = "s3cret-join-token";
 };
 
@@ -226,15 +266,18 @@ TEST_F(ClusterRoutesTest, JoinAddsAMemberWhoseIdIsItsLogIndex) {
   auto r = Join(JoinBody("n2", "10.0.0.2:7000", "10.0.0.2:7777"));
   ASSERT_EQ(r.status, 201) << r.body;
   auto j = nlohmann::json::parse(r.body);
-  EXPECT_EQ(j["id"], 2u);  // index 1 stored the token hash
+  const uint64_t id = j["id"];
   EXPECT_TRUE(j["cluster_id"].is_string());
   ASSERT_TRUE(j["members"].is_array());
   EXPECT_EQ(j["members"][0]["id"], 1u);  // as node_->Members() lists them
-  EXPECT_EQ(Header(r, "Location"), "/cluster/members/2");
-  auto members = store::ReadMembers(node_.engine());
+  EXPECT_EQ(Header(r, "Location"), "/cluster/members/" + std::to_string(id));
+  auto members = store::ReadMembers(node_->engine());
   ASSERT_TRUE(members.ok());
-  ASSERT_EQ(members->size(), 1u);
-  EXPECT_EQ((*members)[0], (store::MemberRecord{2, "n2", "10.0.0.2:7000", "10.0.0.2:7777"}));
+  ASSERT_EQ(members->size(), 2u);
+  EXPECT_EQ((*members)[1], (store::MemberRecord{id, "n2", "10.0.0.2:7000", "10.0.0.2:7777"}));
+  // The id is the log index of the entry that added it: the revision of the next write is past it.
+  auto next = Call("PUT", "/store/after-join", "v");
+  EXPECT_GT(std::stoull(Header(next, "X-Revision")), id);
 }
 
 TEST_F(ClusterRoutesTest, JoinNeedsTheRightToken) {
@@ -249,7 +292,7 @@ TEST_F(ClusterRoutesTest, JoinNeedsTheRightToken) {
   EXPECT_EQ(wrong.status, 403);
   EXPECT_EQ(nlohmann::json::parse(wrong.body)["error"], "permission_denied");
   EXPECT_EQ(Join(body, std::string(kToken) + "x").status, 403);
-  EXPECT_TRUE(StoredMemberNames().empty());
+  EXPECT_EQ(StoredMemberNames(), std::vector<std::string>{"n1"});
   EXPECT_EQ(Call("POST", "/cluster/members", body, {{"authorization", "bearer  s3cret-join-token"}})
                 .status,
             201);
@@ -259,7 +302,7 @@ TEST_F(ClusterRoutesTest, JoinWithoutAStoredTokenHashIsRefused) {
   ASSERT_TRUE(
       SubmitAndWait(store::DeleteSystemCommand(std::string(store::kJoinTokenHashKey))).ok());
   EXPECT_EQ(Join(JoinBody("n2", "h:1")).status, 403);
-  EXPECT_TRUE(StoredMemberNames().empty());
+  EXPECT_EQ(StoredMemberNames(), std::vector<std::string>{"n1"});
 }
 
 TEST_F(ClusterRoutesTest, JoinValidatesTheBody) {
@@ -277,34 +320,43 @@ TEST_F(ClusterRoutesTest, JoinValidatesTheBody) {
     EXPECT_EQ(nlohmann::json::parse(r.body, nullptr, false)["error"], "invalid_argument") << bad;
   }
   EXPECT_EQ(Join(JoinBody("n4", "[::1]:7000", "node-4.example:7777")).status, 201);
-  EXPECT_EQ(StoredMemberNames(), std::vector<std::string>{"n4"});
+  EXPECT_EQ(StoredMemberNames(), (std::vector<std::string>{"n1", "n4"}));
 }
 
 TEST_F(ClusterRoutesTest, JoinRefusesATakenNameOrPeerAddressWith409) {
-  ASSERT_EQ(Join(JoinBody("n2", "h:1")).status, 201);
+  auto first = Join(JoinBody("n2", "h:1"));
+  ASSERT_EQ(first.status, 201);
+  const std::string id = std::to_string(nlohmann::json::parse(first.body)["id"].get<uint64_t>());
   auto same_name = Join(JoinBody("n2", "h:2"));
   EXPECT_EQ(same_name.status, 409);
-  EXPECT_NE(nlohmann::json::parse(same_name.body)["message"].get<std::string>().find("member 2"),
-            std::string::npos);
+  EXPECT_NE(
+      nlohmann::json::parse(same_name.body)["message"].get<std::string>().find("member " + id),
+      std::string::npos);
   EXPECT_EQ(Join(JoinBody("n3", "h:1")).status, 409);
-  EXPECT_EQ(StoredMemberNames(), std::vector<std::string>{"n2"});
+  EXPECT_EQ(StoredMemberNames(), (std::vector<std::string>{"n1", "n2"}));
 }
 
 TEST_F(ClusterRoutesTest, LeaveRemovesAMemberButNeverTheLast) {
-  ASSERT_EQ(Join(JoinBody("n2", "h:1")).status, 201);  // id 2
-  ASSERT_EQ(Join(JoinBody("n3", "h:2")).status, 201);  // id 3
-  EXPECT_EQ(Call("DELETE", "/cluster/members/2").status, 204);
-  EXPECT_EQ(StoredMemberNames(), std::vector<std::string>{"n3"});
-  EXPECT_EQ(Call("DELETE", "/cluster/members/2").status, 404);
-  auto last = Call("DELETE", "/cluster/members/3");
+  auto id_of = [](const net::HttpResponse& r) {
+    return std::to_string(nlohmann::json::parse(r.body)["id"].get<uint64_t>());
+  };
+  auto n2 = Join(JoinBody("n2", "h:1"));
+  ASSERT_EQ(n2.status, 201);
+  auto n3 = Join(JoinBody("n3", "h:2"));
+  ASSERT_EQ(n3.status, 201);
+  EXPECT_EQ(Call("DELETE", "/cluster/members/" + id_of(n2)).status, 204);
+  EXPECT_EQ(StoredMemberNames(), (std::vector<std::string>{"n1", "n3"}));
+  EXPECT_EQ(Call("DELETE", "/cluster/members/" + id_of(n2)).status, 404);
+  EXPECT_EQ(Call("DELETE", "/cluster/members/" + id_of(n3)).status, 204);
+  auto last = Call("DELETE", "/cluster/members/1");
   EXPECT_EQ(last.status, 409);
   EXPECT_EQ(nlohmann::json::parse(last.body)["error"], "failed_precondition");
   for (const char* bad : {"/cluster/members/x", "/cluster/members/-1", "/cluster/members/+3",
                           "/cluster/members/", "/cluster/members/99999999999999999999"}) {
     EXPECT_EQ(Call("DELETE", bad).status, 400) << bad;
   }
-  EXPECT_EQ(Call("PUT", "/cluster/members/3").status, 405);
-  EXPECT_EQ(StoredMemberNames(), std::vector<std::string>{"n3"});
+  EXPECT_EQ(Call("PUT", "/cluster/members/1").status, 405);
+  EXPECT_EQ(StoredMemberNames(), std::vector<std::string>{"n1"});
 }
 
 TEST_F(ClusterRoutesTest, LeaderTransferAnswersTheNewLeader) {

@@ -31,7 +31,6 @@
 #include "launcher/stop_signals.h"
 #include "net/http.h"
 #include "node/engine_dir.h"
-#include "node/local_node.h"
 #include "node/raft_node.h"
 #include "store/membership.h"
 #include "util/limits.h"
@@ -52,9 +51,6 @@ struct StartFlags {
   std::string advertise_peer;  // default: --peer, likewise
   std::chrono::milliseconds join_timeout{60'000};
   bool lease_reads = false;
-  // "raft" (RaftNode, the default) or "local" (LocalNode: one node, no Raft log; kept for
-  // comparison benchmarks, hidden).
-  std::string replication = "raft";
   size_t io_threads = 2;
   Limits limits;
 };
@@ -315,59 +311,48 @@ int RunNode(const StartFlags& f) {
   std::function<void()> stop_node;
   std::atomic<bool> stop_progress{false};
   std::thread progress;
-  if (f.replication == "raft") {
-    auto peer_addr = SplitHostPort("--peer", f.peer);
-    if (!peer_addr.ok()) {
-      spdlog::error("{}", peer_addr.status().message());
-      return 2;
-    }
-    node::RaftNodeOptions ropts;
-    ropts.name = f.name;
-    ropts.api_address = Advertised(f.advertise_api, f.api);
-    ropts.peer_address = Advertised(f.advertise_peer, f.peer);
-    ropts.peer_listen_host = peer_addr->first;
-    ropts.peer_listen_port = peer_addr->second;
-    ropts.data_dir = f.data;
-    ropts.limits = f.limits;
-    for (const auto& [flag, value] : {std::pair{"--advertise-api", ropts.api_address},
-                                      std::pair{"--advertise-peer", ropts.peer_address}}) {
-      auto hp = SplitHostPort(flag, value);
-      if (!hp.ok() || hp->second == 0) {
-        spdlog::error(
-            "{}", hp.ok() ? std::string(flag) + " needs a port other than 0, got '" + value + "'"
-                          : hp.status().message());
-        return 2;
-      }
-    }
-    if (Status s =
-            store::ValidateMemberRecord({0, ropts.name, ropts.peer_address, ropts.api_address});
-        !s.ok()) {
-      spdlog::error("--name/--advertise-*: {}", s.message());
-      return 2;
-    }
-    if (Status s = ResolveIdentity(f, &ropts); !s.ok()) {
-      spdlog::error("cannot start the node in {}: {}", f.data, s.ToString());
-      return 1;
-    }
-    bool joining = !ropts.known_members.empty();
-    auto raft_node = node::RaftNode::Open(std::move(engine).value(), ropts);
-    if (!raft_node.ok()) {
-      spdlog::error("cannot start the node in {}: {}", f.data, raft_node.status().ToString());
-      return 1;
-    }
-    stop_node = [n = raft_node->get()] { n->Stop(); };
-    node = std::move(raft_node).value();
-    if (joining) progress = StartJoinProgress(node.get(), &stop_progress);
-  } else {
-    node::LocalNodeOptions nopts;
-    nopts.name = f.name;
-    nopts.api_address = f.api;
-    nopts.peer_address = f.peer;
-    nopts.limits = f.limits;
-    auto local = std::make_unique<node::LocalNode>(std::move(engine).value(), nopts);
-    stop_node = [n = local.get()] { n->Stop(); };
-    node = std::move(local);
+  auto peer_addr = SplitHostPort("--peer", f.peer);
+  if (!peer_addr.ok()) {
+    spdlog::error("{}", peer_addr.status().message());
+    return 2;
   }
+  node::RaftNodeOptions ropts;
+  ropts.name = f.name;
+  ropts.api_address = Advertised(f.advertise_api, f.api);
+  ropts.peer_address = Advertised(f.advertise_peer, f.peer);
+  ropts.peer_listen_host = peer_addr->first;
+  ropts.peer_listen_port = peer_addr->second;
+  ropts.data_dir = f.data;
+  ropts.limits = f.limits;
+  for (const auto& [flag, value] : {std::pair{"--advertise-api", ropts.api_address},
+                                    std::pair{"--advertise-peer", ropts.peer_address}}) {
+    auto hp = SplitHostPort(flag, value);
+    if (!hp.ok() || hp->second == 0) {
+      spdlog::error("{}",
+                    hp.ok() ? std::string(flag) + " needs a port other than 0, got '" + value + "'"
+                            : hp.status().message());
+      return 2;
+    }
+  }
+  if (Status s =
+          store::ValidateMemberRecord({0, ropts.name, ropts.peer_address, ropts.api_address});
+      !s.ok()) {
+    spdlog::error("--name/--advertise-*: {}", s.message());
+    return 2;
+  }
+  if (Status s = ResolveIdentity(f, &ropts); !s.ok()) {
+    spdlog::error("cannot start the node in {}: {}", f.data, s.ToString());
+    return 1;
+  }
+  bool joining = !ropts.known_members.empty();
+  auto raft_node = node::RaftNode::Open(std::move(engine).value(), ropts);
+  if (!raft_node.ok()) {
+    spdlog::error("cannot start the node in {}: {}", f.data, raft_node.status().ToString());
+    return 1;
+  }
+  stop_node = [n = raft_node->get()] { n->Stop(); };
+  node = std::move(raft_node).value();
+  if (joining) progress = StartJoinProgress(node.get(), &stop_progress);
 
   api::ApiOptions aopts;
   aopts.limits = f.limits;
@@ -427,12 +412,6 @@ void RegisterStartCommand(CLI::App& app) {
                   "round (relies on bounded clock drift; see docs/cluster.md)");
   AddMillisFlag(start, "--join-timeout-ms", &flags->join_timeout,
                 "How long --join keeps retrying while the cluster is unavailable");
-  start
-      ->add_option("--replication", flags->replication,
-                   "raft (the replicated node) or local (one node without a Raft log)")
-      ->envname("NDS_REPLICATION")
-      ->check(CLI::IsMember({"local", "raft"}))
-      ->group("");  // hidden until the Raft-backed node is complete
   start->add_option("--io-threads", flags->io_threads, "Threads serving HTTP")
       ->capture_default_str()
       ->check(CLI::Range(1, 64));

@@ -1,7 +1,6 @@
 // The replica as api/ sees it: submit a write and learn its outcome and revision, wait for a
 // linearizable read point, read the engine, ask for status and membership. api/ knows nothing of
-// Raft; today's implementation is LocalNode (one node applying directly and durably), and the
-// Raft-backed node replaces it behind this same interface.
+// Raft; its implementation is RaftNode (node/raft_node.h).
 //
 // Threading: every method is thread-safe and none blocks on I/O; completions run on an internal
 // thread and must not block either.
