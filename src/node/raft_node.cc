@@ -470,7 +470,6 @@ void RaftNode::HandleReady() {
         rd.messages = std::move(later);
         SendMessages(std::move(early));
       }
-      ApplyDurableCommitted(rd);
       if (rd.snapshot && wal_->SnapshotMeta().index < rd.snapshot->index) {
         Status s = InstallSnapshot(*rd.snapshot);
         if (!s.ok()) DieOnStorage("cannot install the snapshot from the leader", s);
@@ -510,18 +509,6 @@ void RaftNode::HandleReady() {
     for (auto& r : reads_ready_.front().second) r.done(Status::Ok());
     reads_ready_.pop_front();
   }
-  RunCompletions();
-}
-
-void RaftNode::ApplyDurableCommitted(const raft::Ready& rd) {
-  if (rd.snapshot || rd.committed_entries.empty()) return;
-  // Every Save is synced: the Raft log holds up to LastIndex() durably. This Ready's entries
-  // start where the log may be rewritten (a follower's conflicting tail).
-  LogIndex last = wal_->LastIndex();
-  if (!rd.entries.empty()) last = std::min(last, rd.entries.front().index.Prev());
-  if (rd.committed_entries.front().index > last) return;
-  // A full disk applies nothing here; the pass after the Save retries and reports it.
-  if (!ApplyCommitted(rd.committed_entries, last).ok()) return;
   RunCompletions();
 }
 
@@ -599,7 +586,7 @@ void RaftNode::PublishStatus() {
   removed_published_ = removed_;
 }
 
-Status RaftNode::ApplyCommitted(const std::vector<raft::Entry>& entries, LogIndex last) {
+Status RaftNode::ApplyCommitted(const std::vector<raft::Entry>& entries) {
   if (entries.empty()) return Status::Ok();
   store::BatchApplier applier(engine_.get());
   struct Mine {
@@ -611,7 +598,6 @@ Status RaftNode::ApplyCommitted(const std::vector<raft::Entry>& entries, LogInde
   LogIndex applied = engine_->AppliedIndex();
   bool membership_changed = false;
   for (const auto& e : entries) {
-    if (e.index > last) break;
     if (e.index <= applied) continue;
     if (e.type != raft::EntryType::kNormal || e.data.empty()) {
       applier.Skip(e.index);

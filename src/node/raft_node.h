@@ -150,14 +150,8 @@ class RaftNode final : public Node, private net::PeerReceiver {
   void Fail(uint64_t request_id, Status s);
   void HandleReady();
   void SendMessages(std::vector<raft::Message> messages);
-  // Applies the entries with index <= `last` (all by default) that the engine has not applied.
   // Ok, or kNoSpace when the engine could not take the batch (nothing applied; retry later).
-  Status ApplyCommitted(const std::vector<raft::Entry>& entries,
-                        LogIndex last = LogIndex{UINT64_MAX});
-  // Before `rd` is saved: applies its committed entries that are already durable in the Raft log
-  // and that its entries cannot replace, and answers their clients, so they need not wait for
-  // this Ready's fsync (raft::Config::applied says why a restart stays correct).
-  void ApplyDurableCommitted(const raft::Ready& rd);
+  Status ApplyCommitted(const std::vector<raft::Entry>& entries);
   // Publishes the status, then runs the answers in completions_.
   void RunCompletions();
   void SetDiskFull(bool full, const Status& why);

@@ -39,9 +39,6 @@ struct Config {
   bool pre_vote = true;
   bool check_quorum = true;
   // The index the state machine has applied (restart); committed entries after it are re-emitted.
-  // It may exceed the saved commit index (the restored commit is raised to it) provided the
-  // driver applies a committed entry only once it is durable in storage and below the first entry
-  // of any Ready not yet saved (which could replace it); it must not exceed the last index.
   LogIndex applied;
   const Storage* storage = nullptr;  // not owned; must outlive the RawNode
   uint64_t seed = 0;                 // seeds the election jitter PRNG

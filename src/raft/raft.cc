@@ -41,14 +41,10 @@ Status Raft::Restore() {
         fmt::format("raft restore: commit {} beyond last index {}", hs.commit, log_.LastIndex()));
   }
   LogIndex applied = std::max(config_.applied, snap);
-  if (applied > log_.LastIndex()) {
-    return Corruption(
-        fmt::format("raft restore: applied {} beyond last index {}", applied, log_.LastIndex()));
+  if (applied > hs.commit) {
+    return FailedPrecondition(
+        fmt::format("raft restore: applied {} beyond commit {}", applied, hs.commit));
   }
-  // The driver applies only committed entries that are durable in storage and that no later
-  // append replaces (Config::applied), possibly before the commit index that covers them was
-  // saved: what it applied is committed.
-  if (applied > hs.commit) hs.commit = applied;
   term_ = hs.term;
   vote_ = hs.vote;
   // A crash between writing a Ready's entries and its hard state can leave entries of a term

@@ -350,29 +350,6 @@ TEST(Restart, CommitBeyondTheLogIsCorruption) {
   EXPECT_EQ(RawNode::Create(c).status().code(), StatusCode::kInvalidArgument);
 }
 
-// A driver may apply durable committed entries before it saves the commit index that covers them
-// (node/ does, to answer clients before its next fsync): the restored commit follows the applied
-// index. An applied index past the log is corruption.
-TEST(Restart, AnAppliedIndexBeyondTheSavedCommitRaisesTheCommit) {
-  MemoryStorage s;
-  ASSERT_TRUE(s.Append({Entry{Term(1), LogIndex(1), EntryType::kNormal, {}},
-                        Entry{Term(1), LogIndex(2), EntryType::kNormal, "a"},
-                        Entry{Term(1), LogIndex(3), EntryType::kNormal, "b"}})
-                  .ok());
-  s.SetHardState(HardState{Term(1), kNoNode, LogIndex(1)});
-  Config c;
-  c.id = NodeId(1);
-  c.storage = &s;
-  c.applied = LogIndex(3);
-  auto node = RawNode::Create(c);
-  ASSERT_TRUE(node.ok()) << node.status().ToString();
-  EXPECT_EQ((*node)->GetStatus().commit, LogIndex(3));
-  EXPECT_EQ((*node)->GetStatus().applied, LogIndex(3));
-  EXPECT_FALSE((*node)->HasReady()) << "nothing is applied twice";
-  c.applied = LogIndex(4);
-  EXPECT_EQ(RawNode::Create(c).status().code(), StatusCode::kCorruption);
-}
-
 TEST(Restart, RestartFromSnapshotTakesItsConfiguration) {
   Network net(3);
   net.Elect(1);
