@@ -123,6 +123,8 @@ void AddLimitFlags(CLI::App* app, Limits* l) {
                 "Abandon a snapshot stream to a follower after this");
   bytes("--snapshot-entries", &l->snapshot_entries,
         "Snapshot the engine and compact the Raft log every this many applied entries");
+  bytes("--snapshot-bytes", &l->snapshot_bytes,
+        "... or once this many bytes of entries were applied since the last snapshot");
   bytes("--wal-segment-bytes", &l->wal_segment_bytes, "Size of each WAL segment file");
   bytes("--min-free-disk-bytes", &l->disk_free_bytes_min,
         "Writes get 507 while the data disk has less free space than this");

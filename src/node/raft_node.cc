@@ -630,6 +630,9 @@ Status RaftNode::ApplyCommitted(const std::vector<raft::Entry>& entries) {
   // A full disk wrote nothing: the same entries are applied again on a later pass.
   if (s.code() == StatusCode::kNoSpace) return s;
   if (!s.ok()) DieOnStorage("cannot apply committed entries", s);
+  for (const auto& e : entries) {
+    if (e.index > applied) applied_bytes_since_snapshot_ += e.data.size();
+  }
   if (membership_changed) LoadMembers();
   auto now = Clock::now();
   for (auto& [id, r, removed_member] : mine) {

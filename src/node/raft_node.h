@@ -222,6 +222,7 @@ class RaftNode final : public Node, private net::PeerReceiver {
     uint64_t proposed_tick = 0;  // when the leader last proposed recording it (0: never)
   };
   std::map<uint64_t, AddressClaim> claimed_addresses_;  // member id -> addresses from its hello
+  uint64_t applied_bytes_since_snapshot_ = 0;  // entry bytes applied since the last snapshot
   bool seeded_ = false;      // this leader proposed the new cluster's first member record
   bool was_member_ = false;  // the configuration contained this node at some point
   bool removed_ = false;     // ... and no longer does

@@ -25,7 +25,10 @@ constexpr std::chrono::seconds kSnapshotRetryDelay{10};
 void RaftNode::MaybeSnapshot() {
   LogIndex applied = engine_->AppliedIndex();
   LogIndex last = wal_->SnapshotMeta().index;
-  if (applied.value < last.value + options_.limits.snapshot_entries) return;
+  const bool by_entries = applied.value >= last.value + options_.limits.snapshot_entries;
+  const bool by_bytes =
+      applied > last && applied_bytes_since_snapshot_ >= options_.limits.snapshot_bytes;
+  if (!by_entries && !by_bytes) return;
   auto now = Clock::now();
   if (now < snapshot_backoff_until_) return;
   auto term = wal_->TermAt(applied);
@@ -57,6 +60,7 @@ void RaftNode::MaybeSnapshot() {
                      s.ToString());
     std::_Exit(70);
   }
+  applied_bytes_since_snapshot_ = 0;
   spdlog::info("snapshot at index {} (term {}); Raft log compacted up to it", applied.value,
                term->value);
 }
@@ -197,6 +201,7 @@ Status RaftNode::InstallSnapshot(const raft::SnapshotMetadata& meta) {
   NDS_RETURN_IF_ERROR(SetCurrentEngineDir(options_.data_dir, name));
   if (wal_->SnapshotMeta().index < meta.index) NDS_RETURN_IF_ERROR(wal_->ApplySnapshot(meta));
   staged_snapshot_.reset();
+  applied_bytes_since_snapshot_ = 0;
   LoadMembers();
   spdlog::info("installed the snapshot at index {} (term {})", meta.index.value, meta.term.value);
   return Status::Ok();

@@ -203,6 +203,15 @@ class RaftClusterTest : public RaftNodeTest {
     return v;
   }
 
+  // Whether DATA/snap holds a finished snapshot (DATA/snap itself exists from the start).
+  static bool HasSnapshot(const std::string& data_dir) {
+    std::error_code ec;
+    for (const auto& e : std::filesystem::directory_iterator(data_dir + "/snap", ec)) {
+      if (!e.path().filename().string().starts_with("tmp-")) return true;
+    }
+    return false;
+  }
+
   static bool Has(RaftNode* n, const std::string& key) {
     auto got = n->engine().Get(store::DataKey(key));
     return got.ok() && got->has_value();
@@ -341,7 +350,7 @@ TEST_F(RaftClusterTest, AJoinerBehindTheCompactedLogCatchesUpFromASnapshot) {
         SubmitAndWait(n1.get(), store::PutCommand("old" + std::to_string(i), "v")).status.ok());
   }
   // n1 has compacted its log: it holds a snapshot and the joiner must get it.
-  ASSERT_TRUE(WaitFor([&] { return std::filesystem::exists(o1.data_dir + "/snap"); }));
+  ASSERT_TRUE(WaitFor([&] { return HasSnapshot(o1.data_dir); }));
   auto n2 = Join(n1.get(), "n2");
   ASSERT_NE(n2, nullptr);
   ASSERT_TRUE(WaitFor([&] { return Voters(n1.get()) == 2; })) << "n2 was not promoted";
@@ -353,6 +362,28 @@ TEST_F(RaftClusterTest, AJoinerBehindTheCompactedLogCatchesUpFromASnapshot) {
   ASSERT_TRUE(SubmitAndWait(n2.get(), store::PutCommand("new", "v")).status.ok());
   ASSERT_TRUE(ReadPoint(n1.get()).ok());
   EXPECT_TRUE(Has(n1.get(), "new"));
+}
+
+// A few large values trigger a snapshot long before the entry count would.
+TEST_F(RaftClusterTest, EnoughAppliedBytesTriggerASnapshot) {
+  RaftNodeOptions o = FoundingOptions();
+  o.limits.snapshot_entries = 1'000'000;
+  o.limits.snapshot_bytes = 256 << 10;
+  auto n = Open(o);
+  ASSERT_NE(n, nullptr);
+  const std::string big(64 << 10, 'b');
+  for (int i = 0; i < 3; ++i) {
+    ASSERT_TRUE(
+        SubmitAndWait(n.get(), store::PutCommand("big" + std::to_string(i), big)).status.ok());
+  }
+  std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  EXPECT_FALSE(HasSnapshot(o.data_dir)) << "192 KiB applied: no snapshot yet";
+  for (int i = 3; i < 6; ++i) {
+    ASSERT_TRUE(
+        SubmitAndWait(n.get(), store::PutCommand("big" + std::to_string(i), big)).status.ok());
+  }
+  EXPECT_TRUE(WaitFor([&] { return HasSnapshot(o.data_dir); }))
+      << "384 KiB applied and no snapshot";
 }
 
 TEST_F(RaftClusterTest, AMemoryEngineNodeRestartsFromItsSnapshotAndLog) {

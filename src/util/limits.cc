@@ -40,6 +40,7 @@ Status Limits::Validate() const {
       {"--snapshot-send-timeout-ms", static_cast<uint64_t>(snapshot_send_timeout.count())},
       {"--snapshot-chunk-bytes", snapshot_chunk_bytes},
       {"--snapshot-entries", snapshot_entries},
+      {"--snapshot-bytes", snapshot_bytes},
       {"--wal-segment-bytes", wal_segment_bytes},
       {"--min-free-disk-bytes", disk_free_bytes_min},
   };

@@ -62,6 +62,9 @@ struct Limits {
   // A node snapshots its engine and drops its Raft log up to the applied index once this many
   // entries were applied since its last snapshot; a follower further behind gets the snapshot.
   size_t snapshot_entries = 10'000;
+  // ... or once this many bytes of entries were applied since its last snapshot (or its start),
+  // whichever comes first: a few large values must not grow the log without bound.
+  size_t snapshot_bytes = 256 << 20;
   size_t wal_segment_bytes = 64 << 20;
   // New writes get 507 while the data directory's file system has less free space than this
   // (minus what writes accepted since the last check will use): room for what is in flight, the
