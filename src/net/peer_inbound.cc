@@ -48,6 +48,15 @@ std::weak_ptr<InboundConnection> InboundRegistry::BindPeer(uint64_t id, uint64_t
   return previous;
 }
 
+std::weak_ptr<InboundConnection> InboundRegistry::FindPeer(uint64_t from) {
+  std::lock_guard<std::mutex> lock(mu_);
+  auto it = by_peer_.find(from);
+  if (it == by_peer_.end()) return {};
+  auto connection = connections_.find(it->second);
+  if (connection == connections_.end()) return {};
+  return connection->second;
+}
+
 void InboundRegistry::Remove(uint64_t id, std::optional<uint64_t> from) {
   std::lock_guard<std::mutex> lock(mu_);
   connections_.erase(id);

@@ -36,6 +36,8 @@ class InboundRegistry {
   // it before (to be closed: a dialer keeps one connection, so an older one is stale), or an
   // empty pointer.
   std::weak_ptr<InboundConnection> BindPeer(uint64_t id, uint64_t from);
+  // The connection that speaks for peer `from` now, or an empty pointer.
+  std::weak_ptr<InboundConnection> FindPeer(uint64_t from);
   // Forgets connection `id` (and its binding to `from`, if it still holds it). No-op if absent.
   void Remove(uint64_t id, std::optional<uint64_t> from);
   // Empties the registry and returns the connections still alive.

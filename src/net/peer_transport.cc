@@ -501,6 +501,7 @@ class PeerTransportImpl final : public PeerTransport {
   void SetPeer(uint64_t id, const std::string& address) override;
   void RemovePeer(uint64_t id) override;
   bool Send(uint64_t id, std::string frame) override;
+  void CloseInbound(uint64_t id, const std::string& reason) override;
   size_t QueuedBytes(uint64_t id) const override;
   bool Connected(uint64_t id) const override;
   uint16_t port() const override { return port_; }
@@ -628,6 +629,10 @@ void PeerTransportImpl::RemovePeer(uint64_t id) {
     links_.erase(it);
   }
   link->Close();
+}
+
+void PeerTransportImpl::CloseInbound(uint64_t id, const std::string& reason) {
+  if (auto connection = context_->inbound.FindPeer(id).lock()) connection->CloseLater(reason);
 }
 
 bool PeerTransportImpl::Send(uint64_t id, std::string frame) {

@@ -69,6 +69,11 @@ class PeerTransport {
   // full, or the frame exceeds frame_bytes_max.
   virtual bool Send(uint64_t id, std::string frame) = 0;
 
+  // Closes the inbound connection on which peer `id` speaks to us (it dials again), logging
+  // `reason`: for a frame that arrived intact but that the receiver cannot decode. No-op when
+  // no such connection is open.
+  virtual void CloseInbound(uint64_t id, const std::string& reason) = 0;
+
   // Bytes queued for `id` and not yet written (0 for an unknown peer): lets a snapshot sender
   // apply back-pressure by waiting until the queue drains.
   virtual size_t QueuedBytes(uint64_t id) const = 0;

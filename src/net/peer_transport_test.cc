@@ -483,6 +483,25 @@ TEST(PeerTransport, NewConnectionFromTheSamePeerClosesTheOlderOne) {
   server->Stop();
 }
 
+// The receiver (node/) closes the connection of a peer whose intact frame it cannot decode.
+TEST(PeerTransport, CloseInboundClosesThatPeersConnectionOnly) {
+  TestReceiver receiver;
+  auto server = MustStart(TestOptions(2), &receiver);
+  ASSERT_NE(server, nullptr);
+  RawClient seven(server->port());
+  RawClient eight(server->port());
+  ASSERT_TRUE(seven.Send(EncodePeerFrame("node:7") + EncodePeerFrame("from 7")));
+  ASSERT_TRUE(eight.Send(EncodePeerFrame("node:8") + EncodePeerFrame("from 8")));
+  ASSERT_TRUE(receiver.WaitFrames(2));  // both connections speak for their peers now
+  server->CloseInbound(99, "no such peer: nothing happens");
+  server->CloseInbound(7, "test: a payload that does not decode");
+  EXPECT_TRUE(seven.WaitClosed());
+  ASSERT_TRUE(eight.Send(EncodePeerFrame("8 again")));
+  ASSERT_TRUE(receiver.WaitFrames(3));
+  EXPECT_EQ(receiver.frames()[2].bytes, "8 again");
+  server->Stop();
+}
+
 TEST(PeerTransport, RestartedPeerIsRedialledAndLaterFramesArrive) {
   TestReceiver receiver_a;
   TestReceiver receiver_b;

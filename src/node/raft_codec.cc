@@ -252,12 +252,14 @@ Result<wal::SnapshotChunk> DecodeSnapshotChunkFrame(std::string_view frame) {
 
 namespace {
 constexpr std::string_view kHelloMagic = "ndshello";
+// Version 2 added the addresses; a node that speaks only version 1 says "unknown version".
+constexpr uint8_t kHelloVersion = 2;
 constexpr size_t kHelloClusterIdBytesMax = 256;
 }  // namespace
 
 std::string EncodeHello(const Hello& h) {
   std::string out(kHelloMagic);
-  out.push_back(static_cast<char>(kCodecVersion));
+  out.push_back(static_cast<char>(kHelloVersion));
   PutVarint64(&out, h.node_id);
   PutLengthPrefixed(&out, h.cluster_id);
   PutLengthPrefixed(&out, h.peer_address.substr(0, kHelloAddressBytesMax));
@@ -269,7 +271,7 @@ Result<Hello> DecodeHello(std::string_view bytes) {
   if (!bytes.starts_with(kHelloMagic)) return Corruption("not an nds peer hello");
   Decoder d(bytes.substr(kHelloMagic.size()));
   NDS_ASSIGN_OR_RETURN(std::string_view version, d.Bytes(1));
-  if (static_cast<uint8_t>(version[0]) != kCodecVersion) {
+  if (static_cast<uint8_t>(version[0]) != kHelloVersion) {
     return Corruption("peer hello of unknown version " +
                       std::to_string(static_cast<uint8_t>(version[0])));
   }

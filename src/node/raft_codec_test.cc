@@ -158,6 +158,13 @@ TEST(Hello, RoundTripsAndRejectsDamage) {
   auto cut = DecodeHello(EncodeHello(Hello{"c", 1, std::string(300, 'a'), "b"}));
   ASSERT_TRUE(cut.ok());
   EXPECT_EQ(cut->peer_address.size(), kHelloAddressBytesMax);
+  // A version-1 hello (before the addresses) is named as such, not as damage.
+  std::string v1 = bytes;
+  v1[8] = 1;  // the byte after "ndshello"
+  auto old = DecodeHello(v1);
+  ASSERT_FALSE(old.ok());
+  EXPECT_NE(old.status().message().find("unknown version 1"), std::string::npos)
+      << old.status().ToString();
 }
 
 }  // namespace

@@ -335,18 +335,18 @@ void RaftNode::HandleInbound(std::deque<Inbound> frames) {
   for (auto& in : frames) {
     auto kind = PeekFrameKind(in.frame);
     if (!kind.ok()) {
-      spdlog::warn("dropping a bad frame from peer {}: {}", in.from, kind.status().ToString());
+      RejectFrame(in.from, "a frame of unknown kind: " + kind.status().ToString());
       continue;
     }
     if (*kind == FrameKind::kRaft) {
       auto m = DecodeRaftFrame(in.frame);
       if (!m.ok()) {
-        spdlog::warn("dropping a bad Raft frame from peer {}: {}", in.from, m.status().ToString());
+        RejectFrame(in.from, "a Raft frame that does not decode: " + m.status().ToString());
         continue;
       }
       if (m->from.value != in.from || m->to.value != options_.id) {
-        spdlog::warn("dropping a Raft message from {} to {} that arrived from peer {}",
-                     m->from.value, m->to.value, in.from);
+        RejectFrame(in.from, "a Raft message from " + std::to_string(m->from.value) + " to " +
+                                 std::to_string(m->to.value) + " on its connection");
         continue;
       }
       if (m->type == raft::MessageType::kSnapshot && !SnapshotStaged(*m)) {
@@ -368,8 +368,7 @@ void RaftNode::HandleInbound(std::deque<Inbound> frames) {
     }
     auto e = DecodeForwardFrame(in.frame);
     if (!e.ok()) {
-      spdlog::warn("dropping a bad forwarded write from peer {}: {}", in.from,
-                   e.status().ToString());
+      RejectFrame(in.from, "a forwarded write that does not decode: " + e.status().ToString());
       continue;
     }
     // A forwarded write is proposed here if this node leads. Otherwise leadership moved on, or
@@ -383,15 +382,21 @@ void RaftNode::HandleInbound(std::deque<Inbound> frames) {
   }
 }
 
+void RaftNode::RejectFrame(uint64_t from, const std::string& what) {
+  // The frame arrived intact (the transport checked its CRC), so the peer sent it: a bug or a
+  // stranger. Dropping its connection makes that visible; it dials again.
+  transport_->CloseInbound(from, "dropped " + what);
+}
+
 void RaftNode::HandleForwardRefusal(uint64_t from, std::string_view frame) {
   auto r = DecodeForwardRefusalFrame(frame);
   if (!r.ok()) {
-    spdlog::warn("dropping a bad forward refusal from peer {}: {}", from, r.status().ToString());
+    RejectFrame(from, "a forward refusal that does not decode: " + r.status().ToString());
     return;
   }
   const uint64_t request_id = r->envelope.request_id;
   if (r->envelope.origin != options_.id || request_id == 0) {
-    spdlog::warn("dropping a forward refusal from peer {} for another node's write", from);
+    RejectFrame(from, "a forward refusal for another node's write");
     return;
   }
   {

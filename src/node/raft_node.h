@@ -140,6 +140,9 @@ class RaftNode final : public Node, private net::PeerReceiver {
   // Runs on the loop thread: one pass over the mailbox, the clock and the core's output.
   void Step(Clock::time_point now);
   void HandleInbound(std::deque<Inbound> frames);
+  // Drops a frame from `from` that is malformed or misaddressed, and closes the connection it
+  // came on (logged by the transport with `what`).
+  void RejectFrame(uint64_t from, const std::string& what);
   // A forwarded write handed back (kForwardRefused): route it again, or fail it at once.
   void HandleForwardRefusal(uint64_t from, std::string_view frame);
   // With lease_reads: the commit index, when this node leads, holds its lease and has committed an

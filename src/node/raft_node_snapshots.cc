@@ -127,7 +127,7 @@ void RaftNode::PumpSnapshotSends() {
 void RaftNode::HandleSnapshotChunk(uint64_t from, const std::string& frame) {
   auto chunk = DecodeSnapshotChunkFrame(frame);
   if (!chunk.ok()) {
-    spdlog::warn("dropping a bad snapshot chunk from {}: {}", from, chunk.status().ToString());
+    RejectFrame(from, "a snapshot chunk that does not decode: " + chunk.status().ToString());
     return;
   }
   if (chunk->offset == 0) {

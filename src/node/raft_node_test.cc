@@ -6,15 +6,21 @@
 
 #include <filesystem>
 #include <future>
+#include <poll.h>
 #include <random>
 #include <thread>
 #include <unistd.h>
 
+#include <arpa/inet.h>
 #include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
 
 #include "engine/engine_factory.h"
 #include "net/loopback_port.h"
+#include "net/peer_frame.h"
 #include "node/engine_dir.h"
+#include "node/raft_codec.h"
 #include "store/keyspace.h"
 #include "store/membership.h"
 
@@ -254,6 +260,35 @@ TEST_F(RaftClusterTest, JoinedNodesReplicateForwardAndReadLinearizably) {
   EXPECT_TRUE(Has(n2.get(), "after-removal"));
   std::this_thread::sleep_for(std::chrono::milliseconds(100));
   EXPECT_FALSE(Has(n3.get(), "after-removal"));
+}
+
+// A peer that sends an intact frame node/ cannot decode loses its connection (it would dial
+// again); a well-formed peer on the same port is unaffected.
+TEST_F(RaftClusterTest, AnUndecodablePeerFrameClosesItsConnection) {
+  RaftNodeOptions o1 = FoundingOptions();
+  const uint16_t port = o1.peer_listen_port;
+  auto n1 = Open(o1);
+  ASSERT_NE(n1, nullptr);
+  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  ASSERT_GE(fd, 0);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  a.sin_port = htons(port);
+  ASSERT_EQ(::connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a), 0);
+  std::string bytes = net::EncodePeerFrame(EncodeHello(Hello{"test-cluster", 9, "", ""})) +
+                      net::EncodePeerFrame(std::string("\x09 not a frame kind"));
+  ASSERT_EQ(::send(fd, bytes.data(), bytes.size(), MSG_NOSIGNAL),
+            static_cast<ssize_t>(bytes.size()));
+  pollfd p{fd, POLLIN, 0};
+  char buf[64];
+  bool closed = false;
+  for (int i = 0; i < 100 && !closed; ++i) {
+    if (::poll(&p, 1, 100) > 0) closed = ::recv(fd, buf, sizeof buf, 0) <= 0;
+  }
+  ::close(fd);
+  EXPECT_TRUE(closed) << "the node kept the connection of a peer that sent garbage";
+  EXPECT_TRUE(SubmitAndWait(n1.get(), store::PutCommand("still", "fine")).status.ok());
 }
 
 TEST_F(RaftClusterTest, LeaderTransferMovesLeadership) {
