@@ -248,6 +248,32 @@ TEST_F(ClusterTest, ARestartedOldLeaderAnswersDuck) {
 
 // The paused leader's lease runs out on its own clock while it is stopped; once resumed it must
 // not answer goose even before it hears from the new leader.
+// A leader stopped with SIGTERM (a planned restart) hands leadership over before it exits: the
+// moment it is gone, the others already follow a new leader. Without the hand-off they would
+// name the old one until an election timeout had passed.
+TEST_F(ClusterTest, ALeaderStoppedWithSigtermHandsLeadershipOverFirst) {
+  ASSERT_NO_FATAL_FAILURE(StartCluster(3));
+  const size_t leader = Goose();
+  const NodeId old_id = IdOf(leader);
+  const auto stopped_at = Clock::now();
+  ASSERT_TRUE(cluster_->Terminate(leader).ok()) << Logs();
+  for (size_t i = 0; i < 3; ++i) {
+    if (i == leader) continue;
+    auto status = On(i).GetStatus();
+    ASSERT_TRUE(status.ok()) << status.status().ToString();
+    EXPECT_NE(status->leader_id, old_id) << "node" << i + 1 << " still follows the stopped leader";
+    EXPECT_NE(status->leader_id, NodeId{}) << "node" << i + 1 << " knows no leader";
+  }
+  EXPECT_NE(cluster_->node(leader).LogTail(4000).find("handed leadership to member"),
+            std::string::npos)
+      << Logs();
+  size_t goose = Goose();
+  EXPECT_NE(goose, leader);
+  auto took = std::chrono::duration_cast<milliseconds>(Clock::now() - stopped_at);
+  std::cout << "SIGTERM of the leader to another goose: " << took.count() << " ms\n";
+  ASSERT_TRUE(On(goose).Set("after-handoff", "v").ok());
+}
+
 TEST_F(ClusterTest, ALeaderPausedUntilAnotherIsElectedNeverAnswersGooseOnceResumed) {
   ASSERT_NO_FATAL_FAILURE(StartCluster(3));
   size_t old_leader = Goose();

@@ -352,7 +352,14 @@ int RunNode(const StartFlags& f) {
     spdlog::error("cannot start the node in {}: {}", f.data, raft_node.status().ToString());
     return 1;
   }
-  stop_node = [n = raft_node->get()] { n->Stop(); };
+  stop_node = [n = raft_node->get(), timeout = 2 * f.limits.election_timeout] {
+    // A planned stop of the leader hands leadership over first: the others need not wait an
+    // election timeout to notice it is gone.
+    if (Status s = n->HandOffLeadership(timeout); !s.ok()) {
+      spdlog::warn("stopping without handing leadership over: {}", s.ToString());
+    }
+    n->Stop();
+  };
   node = std::move(raft_node).value();
   if (joining) progress = StartJoinProgress(node.get(), &stop_progress);
 

@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <cstdlib>
+#include <future>
 #include <random>
 
 #include <spdlog/spdlog.h>
@@ -142,6 +143,27 @@ RaftNode::RaftNode(std::unique_ptr<engine::Engine> engine, std::unique_ptr<wal::
 RaftNode::~RaftNode() { Stop(); }
 
 uint16_t RaftNode::peer_port() const { return transport_ ? transport_->port() : 0; }
+
+Status RaftNode::HandOffLeadership(std::chrono::milliseconds timeout) {
+  if (GetStatus().role != Role::kLeader) return Status::Ok();
+  std::optional<MemberInfo> to;
+  for (const MemberInfo& m : Members()) {
+    if (m.id == options_.id || !m.voter || !m.reachable) continue;
+    if (!to || m.behind < to->behind) to = m;
+  }
+  if (!to) return Status::Ok();  // the only voter, or none other reachable: nobody to hand to
+  auto done = std::make_shared<std::promise<Status>>();
+  auto moved = done->get_future();
+  TransferLeadership(to->id, [done](Status s) { done->set_value(std::move(s)); });
+  if (moved.wait_for(timeout) != std::future_status::ready) {
+    return Unavailable("member " + std::to_string(to->id) + " did not take over within " +
+                       std::to_string(timeout.count()) + " ms");
+  }
+  Status s = moved.get();
+  if (s.ok())
+    spdlog::info("handed leadership to member {} ('{}') before stopping", to->id, to->name);
+  return s;
+}
 
 void RaftNode::Stop() {
   {

@@ -84,6 +84,12 @@ class RaftNode final : public Node, private net::PeerReceiver {
   // The port the peer transport listens on.
   uint16_t peer_port() const;
 
+  // Before a planned stop: if this node leads and another voter is reachable, hands leadership
+  // to the one furthest along and waits, at most `timeout`, until it leads. The cluster then does
+  // not wait an election timeout for a new leader. Ok when it moved or there was nothing to hand
+  // over; kUnavailable when it did not move in time (Stop goes on regardless).
+  Status HandOffLeadership(std::chrono::milliseconds timeout);
+
   // Stops the transport and the raft loop; writes and reads still waiting are answered
   // kUnavailable.
   void Stop();
