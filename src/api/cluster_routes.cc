@@ -45,30 +45,6 @@ std::optional<uint64_t> ParseId(std::string_view text) {
   return id;
 }
 
-bool IsHostChar(char c, bool bracketed) {
-  if (std::isalnum(static_cast<unsigned char>(c)) || c == '.') return true;
-  return bracketed ? c == ':' : (c == '-' || c == '_');
-}
-
-// HOST:PORT, where HOST is a name, an IPv4 address or a bracketed IPv6 address and PORT is
-// 1..65535 in decimal.
-bool IsHostPort(std::string_view address) {
-  size_t colon = address.rfind(':');
-  if (colon == std::string_view::npos) return false;
-  std::string_view host = address.substr(0, colon);
-  std::optional<uint64_t> port = ParseId(address.substr(colon + 1));
-  if (!port || *port == 0 || *port > 65535 || host.empty()) return false;
-  bool bracketed = host.front() == '[';
-  if (bracketed) {
-    if (host.size() < 3 || host.back() != ']') return false;
-    host = host.substr(1, host.size() - 2);
-  }
-  for (char c : host) {
-    if (!IsHostChar(c, bracketed)) return false;
-  }
-  return true;
-}
-
 // The body of POST /cluster/members as a member record, or kInvalidArgument saying what is wrong.
 Result<store::MemberRecord> ParseJoinRequest(const std::string& body) {
   auto j = nlohmann::json::parse(body, nullptr, /*allow_exceptions=*/false);
@@ -87,7 +63,7 @@ Result<store::MemberRecord> ParseJoinRequest(const std::string& body) {
   }
   NDS_RETURN_IF_ERROR(store::ValidateMemberRecord(r));
   for (const std::string* address : {&r.peer_address, &r.api_address}) {
-    if (!IsHostPort(*address)) {
+    if (!store::IsMemberAddress(*address)) {
       return InvalidArgument(fmt::format("address of {} bytes is not HOST:PORT", address->size()));
     }
   }

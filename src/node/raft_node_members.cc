@@ -168,6 +168,11 @@ void RaftNode::RecordClaimedAddresses() {
       continue;
     }
     Status valid = store::ValidateMemberRecord(want);
+    for (const std::string* address : {&claim.peer_address, &claim.api_address}) {
+      if (valid.ok() && !address->empty() && !store::IsMemberAddress(*address)) {
+        valid = InvalidArgument("'" + *address + "' is not HOST:PORT");
+      }
+    }
     bool taken = std::any_of(members_.begin(), members_.end(), [&](const auto& m) {
       return m.first != id && m.second.peer_address == want.peer_address;
     });

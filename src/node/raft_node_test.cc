@@ -209,6 +209,48 @@ class RaftClusterTest : public RaftNodeTest {
     return v;
   }
 
+  // Node 1 founds a cluster with `o1`; n2 and n3 join through it; returns once all three vote.
+  void OpenThree(const RaftNodeOptions& o1, std::unique_ptr<RaftNode>* n1,
+                 std::unique_ptr<RaftNode>* n2, std::unique_ptr<RaftNode>* n3) {
+    *n1 = Open(o1);
+    ASSERT_NE(*n1, nullptr);
+    ASSERT_TRUE(WaitFor([&] { return (*n1)->GetStatus().role == Role::kLeader; }));
+    *n2 = Join(n1->get(), "n2");
+    ASSERT_NE(*n2, nullptr);
+    *n3 = Join(n1->get(), "n3");
+    ASSERT_NE(*n3, nullptr);
+    ASSERT_TRUE(WaitFor([&] { return Voters(n1->get()) == 3; })) << "the joiners were not promoted";
+  }
+
+  // Dials 127.0.0.1:`port` as a peer would: the hello, then `frame` when not empty. The socket,
+  // or -1.
+  static int SendAsPeer(uint16_t port, const Hello& hello, const std::string& frame) {
+    int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+    if (fd < 0) return -1;
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    a.sin_port = htons(port);
+    std::string bytes = net::EncodePeerFrame(EncodeHello(hello));
+    if (!frame.empty()) bytes += net::EncodePeerFrame(frame);
+    if (::connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0 ||
+        ::send(fd, bytes.data(), bytes.size(), MSG_NOSIGNAL) !=
+            static_cast<ssize_t>(bytes.size())) {
+      ::close(fd);
+      return -1;
+    }
+    return fd;
+  }
+  // Whether the node closes `fd` within 10 s.
+  static bool ClosedByNode(int fd) {
+    pollfd p{fd, POLLIN, 0};
+    char buf[64];
+    for (int i = 0; i < 100; ++i) {
+      if (::poll(&p, 1, 100) > 0 && ::recv(fd, buf, sizeof buf, 0) <= 0) return true;
+    }
+    return false;
+  }
+
   // Whether DATA/snap holds a finished snapshot (DATA/snap itself exists from the start).
   static bool HasSnapshot(const std::string& data_dir) {
     std::error_code ec;
@@ -266,29 +308,41 @@ TEST_F(RaftClusterTest, JoinedNodesReplicateForwardAndReadLinearizably) {
 // again); a well-formed peer on the same port is unaffected.
 TEST_F(RaftClusterTest, AnUndecodablePeerFrameClosesItsConnection) {
   RaftNodeOptions o1 = FoundingOptions();
-  const uint16_t port = o1.peer_listen_port;
   auto n1 = Open(o1);
   ASSERT_NE(n1, nullptr);
-  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  int fd = SendAsPeer(o1.peer_listen_port, Hello{"test-cluster", 9, "", ""},
+                      std::string("\x09 not a frame kind"));
   ASSERT_GE(fd, 0);
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  a.sin_port = htons(port);
-  ASSERT_EQ(::connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a), 0);
-  std::string bytes = net::EncodePeerFrame(EncodeHello(Hello{"test-cluster", 9, "", ""})) +
-                      net::EncodePeerFrame(std::string("\x09 not a frame kind"));
-  ASSERT_EQ(::send(fd, bytes.data(), bytes.size(), MSG_NOSIGNAL),
-            static_cast<ssize_t>(bytes.size()));
-  pollfd p{fd, POLLIN, 0};
-  char buf[64];
-  bool closed = false;
-  for (int i = 0; i < 100 && !closed; ++i) {
-    if (::poll(&p, 1, 100) > 0) closed = ::recv(fd, buf, sizeof buf, 0) <= 0;
-  }
+  EXPECT_TRUE(ClosedByNode(fd)) << "the node kept the connection of a peer that sent garbage";
   ::close(fd);
-  EXPECT_TRUE(closed) << "the node kept the connection of a peer that sent garbage";
   EXPECT_TRUE(SubmitAndWait(n1.get(), store::PutCommand("still", "fine")).status.ok());
+}
+
+// A hello is checked like a join: addresses that are not HOST:PORT are never recorded.
+TEST_F(RaftClusterTest, AHelloClaimingAnUnusableAddressIsNotRecorded) {
+  RaftNodeOptions o1 = FoundingOptions();
+  std::unique_ptr<RaftNode> n1, n2, n3;
+  ASSERT_NO_FATAL_FAILURE(OpenThree(o1, &n1, &n2, &n3));
+  // n3 goes down, so that only this test's connections speak for it; n1 and n2 keep a quorum.
+  const uint64_t id3 = n3->GetStatus().id;
+  n3.reset();
+  auto peer_of_n3 = [&] {
+    for (const MemberInfo& m : n1->Members()) {
+      if (m.id == id3) return m.peer_address;
+    }
+    return std::string();
+  };
+  // A usable claim is recorded (so the path works) ...
+  int good = SendAsPeer(o1.peer_listen_port, Hello{"test-cluster", id3, "127.0.0.1:3", ""}, "");
+  ASSERT_GE(good, 0);
+  EXPECT_TRUE(WaitFor([&] { return peer_of_n3() == "127.0.0.1:3"; }));
+  ::close(good);
+  // ... an unusable one is not, however long the leader has had to act on it.
+  int bad = SendAsPeer(o1.peer_listen_port, Hello{"test-cluster", id3, "no port here", ""}, "");
+  ASSERT_GE(bad, 0);
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));  // 30 ticks
+  EXPECT_EQ(peer_of_n3(), "127.0.0.1:3");
+  ::close(bad);
 }
 
 TEST_F(RaftClusterTest, LeaderTransferMovesLeadership) {
@@ -318,14 +372,8 @@ TEST_F(RaftClusterTest, AForwardedWriteTheLeaderRefusesIsAnsweredAtOnce) {
   election_timeout_ = std::chrono::milliseconds(2000);  // the transfer blocks proposals this long
   RaftNodeOptions o1 = FoundingOptions();
   o1.limits.request_timeout = std::chrono::seconds(30);
-  auto n1 = Open(o1);
-  ASSERT_NE(n1, nullptr);
-  ASSERT_TRUE(WaitFor([&] { return n1->GetStatus().role == Role::kLeader; }));
-  auto n2 = Join(n1.get(), "n2");
-  ASSERT_NE(n2, nullptr);
-  auto n3 = Join(n1.get(), "n3");
-  ASSERT_NE(n3, nullptr);
-  ASSERT_TRUE(WaitFor([&] { return Voters(n1.get()) == 3; }));
+  std::unique_ptr<RaftNode> n1, n2, n3;
+  ASSERT_NO_FATAL_FAILURE(OpenThree(o1, &n1, &n2, &n3));
   ASSERT_TRUE(SubmitAndWait(n2.get(), store::PutCommand("before", "v")).status.ok());
   const uint64_t down = n3->GetStatus().id;
   n3.reset();
@@ -345,13 +393,8 @@ TEST_F(RaftClusterTest, AForwardedWriteTheLeaderRefusesIsAnsweredAtOnce) {
 // others reach it there.
 TEST_F(RaftClusterTest, AMemberRestartedOnAnotherPortIsRecordedThereAndReachedThere) {
   RaftNodeOptions o1 = FoundingOptions();
-  auto n1 = Open(o1);
-  ASSERT_NE(n1, nullptr);
-  auto n2 = Join(n1.get(), "n2");
-  ASSERT_NE(n2, nullptr);
-  auto n3 = Join(n1.get(), "n3");
-  ASSERT_NE(n3, nullptr);
-  ASSERT_TRUE(WaitFor([&] { return Voters(n1.get()) == 3; }));
+  std::unique_ptr<RaftNode> n1, n2, n3;
+  ASSERT_NO_FATAL_FAILURE(OpenThree(o1, &n1, &n2, &n3));
   const uint64_t id3 = n3->GetStatus().id;
   n3.reset();
   RaftNodeOptions moved = Options(id3, net::FreePort());

@@ -1,6 +1,7 @@
 // Member records: validation, the versioned encoding and reading the table from the engine.
 #include "store/membership.h"
 
+#include <cctype>
 #include <charconv>
 
 #include "store/keyspace.h"
@@ -26,6 +27,38 @@ Status ValidateMemberRecord(const MemberRecord& record) {
   NDS_RETURN_IF_ERROR(
       CheckLength("peer_address", record.peer_address.size(), kMemberAddressBytesMax));
   return CheckLength("api_address", record.api_address.size(), kMemberAddressBytesMax);
+}
+
+namespace {
+
+bool IsHostChar(char c, bool bracketed) {
+  if (std::isalnum(static_cast<unsigned char>(c)) || c == '.') return true;
+  return bracketed ? c == ':' : (c == '-' || c == '_');
+}
+
+}  // namespace
+
+bool IsMemberAddress(std::string_view address) {
+  size_t colon = address.rfind(':');
+  if (colon == std::string_view::npos) return false;
+  std::string_view host = address.substr(0, colon);
+  std::string_view port_text = address.substr(colon + 1);
+  uint32_t port = 0;
+  if (port_text.empty() || !std::isdigit(static_cast<unsigned char>(port_text.front()))) {
+    return false;
+  }
+  auto [end, ec] = std::from_chars(port_text.data(), port_text.data() + port_text.size(), port);
+  if (ec != std::errc() || end != port_text.data() + port_text.size()) return false;
+  if (port == 0 || port > 65535 || host.empty()) return false;
+  bool bracketed = host.front() == '[';
+  if (bracketed) {
+    if (host.size() < 3 || host.back() != ']') return false;
+    host = host.substr(1, host.size() - 2);
+  }
+  for (char c : host) {
+    if (!IsHostChar(c, bracketed)) return false;
+  }
+  return true;
 }
 
 std::string EncodeMemberRecord(const MemberRecord& record) {

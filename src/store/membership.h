@@ -30,6 +30,11 @@ struct MemberRecord {
   bool operator==(const MemberRecord&) const = default;
 };
 
+// Whether `address` is HOST:PORT, HOST a name, an IPv4 address or a bracketed IPv6 address and
+// PORT 1..65535 in decimal: what a member's addresses must be when they come from outside (the
+// join route, the addresses a peer's hello claims).
+bool IsMemberAddress(std::string_view address);
+
 // Ok when the name is 1..kMemberNameBytesMax bytes and each address 1..kMemberAddressBytesMax
 // bytes; else kInvalidArgument naming the field and its length. The id is not checked.
 Status ValidateMemberRecord(const MemberRecord& record);
