@@ -1,6 +1,7 @@
 // Goal: the util/ building blocks behave exactly as their contracts say, including on hostile
 // input. Method: direct unit tests; CRC32C against published check values and the portable path;
 // varint decoding of truncated and overlong input; Limits::Validate on contradicting settings.
+#include <cstdint>
 #include <random>
 #include <string>
 
@@ -150,6 +151,30 @@ TEST(Limits, ContradictionsAreRejectedWithTheFlagName) {
   l = Limits{};
   l.snapshot_send_timeout = std::chrono::milliseconds(0);
   EXPECT_NE(l.Validate().message().find("--snapshot-send-timeout-ms"), std::string::npos);
+}
+
+TEST(Limits, DurationsAndSizesBeyondTheirBoundAreRejectedWithTheRange) {
+  Limits l;
+  // Issue 11: this overflowed int64 nanoseconds and cut every connection at once.
+  l.header_read_timeout = std::chrono::milliseconds(9'300'000'000'000);
+  EXPECT_EQ(l.Validate().message(),
+            "--header-read-timeout-ms: 9300000000000 is out of range; give 1 to 86400000 (1 day)");
+  l = Limits{};
+  l.idle_timeout = std::chrono::milliseconds(kTimeoutMsMax);
+  EXPECT_TRUE(l.Validate().ok());
+  l.idle_timeout = std::chrono::milliseconds(kTimeoutMsMax + 1);
+  EXPECT_NE(l.Validate().message().find("--idle-timeout-ms"), std::string::npos);
+  l = Limits{};
+  l.request_timeout = std::chrono::milliseconds(-5);
+  EXPECT_NE(l.Validate().message().find("--request-timeout-ms: 0 is out of range"),
+            std::string::npos);
+  l = Limits{};
+  l.election_timeout = std::chrono::milliseconds(kRaftTimingMsMax + 1);
+  EXPECT_NE(l.Validate().message().find("(1 minute)"), std::string::npos);
+  l = Limits{};
+  // Near SIZE_MAX, value + overhead wrapped around and passed the message-size check.
+  l.value_bytes_max = SIZE_MAX - 10;
+  EXPECT_NE(l.Validate().message().find("--max-value-bytes"), std::string::npos);
 }
 
 }  // namespace
