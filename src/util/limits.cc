@@ -2,10 +2,19 @@
 #include "util/limits.h"
 
 #include <algorithm>
+#include <charconv>
 #include <string>
+#include <type_traits>
+
+#include <fmt/format.h>
+
+#include "util/log_text.h"
 
 namespace nds {
 namespace {
+
+// Bytes of a bad flag value echoed in its error.
+constexpr size_t kShownValueBytesMax = 40;
 
 // Framing, command header and key bytes that travel with a value inside one Raft message.
 constexpr size_t kMessageOverheadBytes = 4096 + kKeyBytesMax;
@@ -22,6 +31,42 @@ std::string OutOfRangeMessage(std::string_view flag, std::string_view value, uin
                               uint64_t hi, std::string_view hi_words) {
   return std::string(flag) + ": " + std::string(value) + " is out of range; " +
          RangeInWords(lo, hi, hi_words);
+}
+
+namespace {
+
+// "" when `text` is a number of type T in [lo, hi], else why not, followed by `range`.
+template <typename T>
+std::string NumberError(std::string_view text, T lo, T hi, std::string_view kind,
+                        const std::string& range) {
+  const std::string shown = EscapeForLog(text, kShownValueBytesMax);
+  // from_chars reads no sign into an unsigned type: "-1" is a whole number out of range.
+  const bool negative = std::is_unsigned_v<T> && text.starts_with('-');
+  const std::string_view digits = negative ? text.substr(1) : text;
+  T v{};
+  auto [p, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), v);
+  if (digits.empty() || p != digits.data() + digits.size() ||
+      (ec != std::errc() && ec != std::errc::result_out_of_range)) {
+    return "'" + shown + "' is not " + std::string(kind) + "; " + range;
+  }
+  if (negative || ec == std::errc::result_out_of_range || !(v >= lo && v <= hi)) {
+    return shown + " is out of range; " + range;  // NaN and infinities included
+  }
+  return std::string();
+}
+
+}  // namespace
+
+std::string WholeNumberError(std::string_view text, uint64_t lo, uint64_t hi,
+                             std::string_view hi_words) {
+  return NumberError(text, lo, hi, "a whole number", RangeInWords(lo, hi, hi_words));
+}
+
+std::string DecimalNumberError(std::string_view text, double lo, double hi,
+                               std::string_view hi_words) {
+  std::string range = fmt::format("give {} to {}", lo, hi);
+  if (!hi_words.empty()) range += fmt::format(" ({})", hi_words);
+  return NumberError(text, lo, hi, "a number", range);
 }
 
 Status Limits::Validate() const {

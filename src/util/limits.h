@@ -41,6 +41,15 @@ std::string RangeInWords(uint64_t lo, uint64_t hi, std::string_view hi_words);
 std::string OutOfRangeMessage(std::string_view flag, std::string_view value, uint64_t lo,
                               uint64_t hi, std::string_view hi_words);
 
+// Checks the text of a numeric flag: "" when it is a whole number (decimal digits) in [lo, hi],
+// else the reason in words: "0 is out of range; give 1 to 86400000 (1 day)" or "'abc' is not a
+// whole number; give ...". The flag's name is not included (CLI11 prefixes it).
+std::string WholeNumberError(std::string_view text, uint64_t lo, uint64_t hi,
+                             std::string_view hi_words);
+// The same for a decimal number (seconds): "0 is out of range; give 0.001 to 3600 (1 hour)".
+std::string DecimalNumberError(std::string_view text, double lo, double hi,
+                               std::string_view hi_words);
+
 struct Limits {
   // Largest value (blob) accepted; larger bodies get 413 before they are read.
   size_t value_bytes_max = 16 << 20;

@@ -177,5 +177,24 @@ TEST(Limits, DurationsAndSizesBeyondTheirBoundAreRejectedWithTheRange) {
   EXPECT_NE(l.Validate().message().find("--max-value-bytes"), std::string::npos);
 }
 
+TEST(FlagRange, ErrorsNameTheValueAndTheRangeInWords) {
+  EXPECT_EQ(WholeNumberError("5", 1, 10, ""), "");
+  EXPECT_EQ(WholeNumberError("0", 1, 86'400'000, "1 day"),
+            "0 is out of range; give 1 to 86400000 (1 day)");
+  EXPECT_EQ(WholeNumberError("-3", 1, 10, ""), "-3 is out of range; give 1 to 10");
+  EXPECT_EQ(WholeNumberError("99999999999999999999", 1, 10, ""),
+            "99999999999999999999 is out of range; give 1 to 10");
+  EXPECT_EQ(WholeNumberError("1.5", 1, 10, ""), "'1.5' is not a whole number; give 1 to 10");
+  EXPECT_EQ(WholeNumberError("", 1, 10, ""), "'' is not a whole number; give 1 to 10");
+  EXPECT_EQ(WholeNumberError("-", 1, 10, ""), "'-' is not a whole number; give 1 to 10");
+  EXPECT_EQ(WholeNumberError("1\n", 1, 10, ""), "'1\\x0a' is not a whole number; give 1 to 10");
+  EXPECT_EQ(DecimalNumberError("0.5", 0.001, 3600, "1 hour"), "");
+  EXPECT_EQ(DecimalNumberError("0", 0.001, 3600, "1 hour"),
+            "0 is out of range; give 0.001 to 3600 (1 hour)");
+  EXPECT_EQ(DecimalNumberError("nan", 0, 1, ""), "nan is out of range; give 0 to 1");
+  EXPECT_EQ(DecimalNumberError("inf", 0, 1, ""), "inf is out of range; give 0 to 1");
+  EXPECT_EQ(DecimalNumberError("soon", 0, 1, ""), "'soon' is not a number; give 0 to 1");
+}
+
 }  // namespace
 }  // namespace nds
