@@ -4,8 +4,9 @@ PRESET ?= release
 BUILD := build/$(PRESET)
 JOBS ?= $(shell nproc)
 SEEDS ?= 2000
+FUZZ_SECONDS ?= 30
 
-.PHONY: deps configure build run test test-asan bench format lint sim clean
+.PHONY: deps configure build run test test-asan fuzz bench format lint sim clean
 
 deps:
 	./scripts/install-deps
@@ -28,6 +29,13 @@ test: build
 # The same tests under AddressSanitizer and UndefinedBehaviorSanitizer.
 test-asan:
 	$(MAKE) test PRESET=asan
+
+# Every libFuzzer target (fuzz/, docs/fuzzing.md) built with clang++ and run FUZZ_SECONDS each;
+# fails on a crash, a hang or a sanitizer report.
+fuzz: deps
+	cmake --preset fuzz >/dev/null
+	cmake --build build/fuzz -j $(JOBS) --target fuzz_targets
+	./scripts/run-fuzz build/fuzz $(FUZZ_SECONDS)
 
 bench: build
 	./scripts/run-benchmarks $(BUILD)

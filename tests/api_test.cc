@@ -322,5 +322,44 @@ TEST_F(ApiTest, SecretsStoredTwiceUnderOneIdAreIndependentAndLargeBinaryRoundTri
   EXPECT_TRUE(got.body.empty());
 }
 
+// Issue 11, request smuggling: with a coding list not ending in chunked, the bytes after the
+// header were read as a second request, which stored a key; "gzip, chunked" stored the raw
+// bytes. Now: 400 (or 501), the connection closes, and nothing is stored.
+TEST_F(ApiTest, SmuggledRequestBehindABadTransferEncodingGets400AndStoresNothing) {
+  ASSERT_TRUE(http_->SendRaw(
+      "PUT /store/carrier HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked, identity\r\n\r\n"
+      "GET /set?k=smuggled&v=1 HTTP/1.1\r\nHost: h\r\n\r\n"));
+  const HttpAnswer answer = http_->ReadAnswer();
+  EXPECT_EQ(answer.status, 400);
+  EXPECT_NE(answer.body.find("Transfer-Encoding must end in chunked"), std::string::npos)
+      << answer.body;
+  EXPECT_TRUE(http_->WaitClosed());
+  RawHttp fresh(node_->port());
+  EXPECT_EQ(fresh.Request("GET", "/get?k=smuggled").status, 404);
+  EXPECT_EQ(fresh.Request("GET", "/store/carrier").status, 404);
+}
+
+TEST_F(ApiTest, UnsupportedTransferCodingGets501AndStoresNothing) {
+  ASSERT_TRUE(http_->SendRaw(
+      "PUT /store/zipped HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: gzip, chunked\r\n\r\n"
+      "4\r\nabcd\r\n0\r\n\r\n"));
+  const HttpAnswer answer = http_->ReadAnswer();
+  EXPECT_EQ(answer.status, 501);
+  EXPECT_NE(answer.body.find("not_implemented"), std::string::npos) << answer.body;
+  EXPECT_TRUE(http_->WaitClosed());
+  RawHttp fresh(node_->port());
+  EXPECT_EQ(fresh.Request("GET", "/store/zipped").status, 404);
+}
+
+TEST_F(ApiTest, ContentLengthWithTransferEncodingGets400AndStoresNothing) {
+  ASSERT_TRUE(
+      http_->SendRaw("PUT /store/both HTTP/1.1\r\nHost: h\r\nContent-Length: 4\r\n"
+                     "Transfer-Encoding: chunked\r\n\r\n4\r\nabcd\r\n0\r\n\r\n"));
+  EXPECT_EQ(http_->ReadAnswer().status, 400);
+  EXPECT_TRUE(http_->WaitClosed());
+  RawHttp fresh(node_->port());
+  EXPECT_EQ(fresh.Request("GET", "/store/both").status, 404);
+}
+
 }  // namespace
 }  // namespace nds::test

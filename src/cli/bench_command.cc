@@ -1,10 +1,12 @@
 // Registration of `nds bench` (bench_command.h); the work is in loadgen/bench_cli.cc.
 #include "cli/bench_command.h"
 
+#include <cstdint>
 #include <cstdlib>
 #include <memory>
 #include <string>
 
+#include "cli/flag_range.h"
 #include "loadgen/bench_cli.h"
 #include "loadgen/bench_options.h"
 
@@ -12,6 +14,8 @@ namespace nds::cli {
 namespace {
 
 constexpr char kDefaultServers[] = "localhost:7777";
+// Request and connect timeouts are clamped to this in loadgen/bench_options.cc.
+constexpr double kBenchTimeoutSecondsMax = 3600;
 
 }  // namespace
 
@@ -21,6 +25,19 @@ void RegisterBenchCommand(CLI::App& app) {
   auto* bench = app.add_subcommand(
       "bench", "Load-test nds (or etcd) and report throughput and latency percentiles");
   loadgen::AddBenchFlags(bench, flags.get());
+  // Numeric flags name the value and the range when refused (cli/flag_range.h); RunBenchCommand
+  // still checks how they combine.
+  bench->get_option("--keys")->check(WholeInRange(1, loadgen::kKeyCountMax));
+  bench->get_option("--concurrency")->check(WholeInRange(1, loadgen::kConnectionsMax));
+  bench->get_option("--threads")->check(WholeInRange(1, loadgen::kThreadsMax));
+  bench->get_option("--ops")->check(WholeInRange(1, loadgen::kOpCountMax));
+  bench->get_option("--reconnects")->check(WholeInRange(0, loadgen::kReconnectsMax));
+  bench->get_option("--seed")->check(WholeInRange(0, UINT64_MAX));
+  bench->get_option("--read-ratio")->check(DecimalInRange(0, 1));
+  bench->get_option("--rate")->check(DecimalInRange(0.001, loadgen::kRatePerSecondMax));
+  for (const char* name : {"--request-timeout", "--connect-timeout"}) {
+    bench->get_option(name)->check(DecimalInRange(0.001, kBenchTimeoutSecondsMax, "1 hour"));
+  }
   CLI::Option* global_servers = app.get_option_no_throw("--server");
   if (global_servers == nullptr) {
     bench->add_option("--server", *own_servers, "Servers HOST:PORT[,HOST:PORT...]")

@@ -2,6 +2,7 @@
 #include "cli/check_command.h"
 
 #include <chrono>
+#include <cstdint>
 #include <cstdlib>
 #include <iostream>
 #include <memory>
@@ -12,6 +13,7 @@
 #include "check/check_options.h"
 #include "check/check_run.h"
 #include "check/report.h"
+#include "cli/flag_range.h"
 
 namespace nds::cli {
 namespace {
@@ -26,14 +28,20 @@ std::string SelfPath() {
 }
 
 void AddCheckFlags(CLI::App* c, check::CheckFlags* f) {
-  c->add_option("--local", f->local_nodes, "Start a local cluster of N nodes for the run");
+  c->add_option("--local", f->local_nodes, "Start a local cluster of N nodes for the run")
+      ->check(WholeInRange(1, check::kLocalNodesMax));
   c->add_option("--node-arg", f->node_args,
                 "Extra argument for every `nds start` of the local cluster (repeatable)")
       ->allow_extra_args(false);
-  c->add_option("--clients", f->clients, "Concurrent clients")->capture_default_str();
-  c->add_option("--keys", f->keys, "Keys (registers) the clients share")->capture_default_str();
+  c->add_option("--clients", f->clients, "Concurrent clients")
+      ->capture_default_str()
+      ->check(WholeInRange(1, check::kClientsMax));
+  c->add_option("--keys", f->keys, "Keys (registers) the clients share")
+      ->capture_default_str()
+      ->check(WholeInRange(1, check::kKeysMax));
   c->add_option("--duration", f->duration, "Run time (30s, 2m); default 10s without --ops");
-  c->add_option("--ops", f->ops, "Operations in total (the run ends at the first bound reached)");
+  c->add_option("--ops", f->ops, "Operations in total (the run ends at the first bound reached)")
+      ->check(WholeInRange(1, check::kOpsMax));
   c->add_option("--faults", f->faults,
                 "Faults on the local cluster: kill,restart,pause,leader,member or all");
   c->add_option("--fault-interval", f->fault_interval, "One fault every interval")
@@ -41,7 +49,8 @@ void AddCheckFlags(CLI::App* c, check::CheckFlags* f) {
   c->add_option("--request-timeout", f->request_timeout,
                 "Client timeout: a write unanswered by then is indeterminate")
       ->capture_default_str();
-  c->add_option("--seed", f->seed, "Seed of the operation and fault choices (default: random)");
+  c->add_option("--seed", f->seed, "Seed of the operation and fault choices (default: random)")
+      ->check(WholeInRange(0, UINT64_MAX));
   c->add_flag("--json", f->json, "Print the report as JSON");
   c->add_option("--history", f->history_path, "Write the recorded history to this file");
 }

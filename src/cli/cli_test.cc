@@ -4,12 +4,14 @@
 // between stdin/stdout and the right HTTP requests. Method: the built binary (NDS_BINARY) run
 // through the shell with files for stdin/stdout/stderr, against closed ports and the scripted
 // fake server of client/fake_http_server.h; plus direct tests of terminal_io's pure helpers.
+#include <algorithm>
 #include <cstdio>
 #include <fstream>
 #include <sstream>
 #include <stdlib.h>
 #include <string>
 #include <unistd.h>
+#include <utility>
 
 #include <gtest/gtest.h>
 #include <sys/wait.h>
@@ -101,6 +103,52 @@ TEST_F(NdsBinary, UsageErrorsExitTwoWithOneLine) {
     EXPECT_TRUE(r.err.starts_with("nds: ")) << args << ": " << r.err;
     EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << args << ": " << r.err;
   }
+}
+
+// Issue 11: flag errors read "Value 0 not in range 0.000000 to 1797693...", and a timeout past
+// the clock's range was accepted and cut every connection at once. Each case below names the
+// flag, echoes the value and gives the range in words. `--api bad` makes a `start` that wrongly
+// passed validation stop at once (exit 2 without the expected line) instead of running a node.
+TEST_F(NdsBinary, NumericFlagErrorsNameTheFlagTheValueAndTheRange) {
+  const std::pair<const char*, const char*> cases[] = {
+      {"start --api bad --idle-timeout-ms 0",
+       "--idle-timeout-ms: 0 is out of range; give 1 to 86400000 (1 day)"},
+      {"start --api bad --header-read-timeout-ms 9300000000000",
+       "--header-read-timeout-ms: 9300000000000 is out of range; give 1 to 86400000 (1 day)"},
+      {"start --api bad --election-timeout-ms 60001",
+       "--election-timeout-ms: 60001 is out of range; give 1 to 60000 (1 minute)"},
+      {"start --api bad --max-connections abc",
+       "--max-connections: 'abc' is not a whole number; give 1 to 1000000000 (one billion)"},
+      {"start --api bad --max-value-bytes 99999999999999999999999",
+       "--max-value-bytes: 99999999999999999999999 is out of range; give 1 to 1099511627776 "
+       "(1 TiB)"},
+      {"start --api bad --max-value-bytes -1",
+       "--max-value-bytes: -1 is out of range; give 1 to 1099511627776 (1 TiB)"},
+      {"start --api bad --io-threads 65", "--io-threads: 65 is out of range; give 1 to 64"},
+      {"status --timeout 0", "--timeout: 0 is out of range; give 0.001 to 3600 (1 hour)"},
+      {"status --timeout 1e400", "--timeout: 1e400 is out of range; give 0.001 to 3600 (1 hour)"},
+      {"demo --nodes 8", "--nodes: 8 is out of range; give 1 to 7"},
+      {"check --local 3 --clients 0", "--clients: 0 is out of range; give 1 to 64"},
+      {"bench -n 10 --keys 0", "--keys: 0 is out of range; give 1 to 100000000"},
+      {"bench -n 10 --request-timeout 1e9",
+       "--request-timeout: 1e9 is out of range; give 0.001 to 3600 (1 hour)"},
+  };
+  for (const auto& [args, expected] : cases) {
+    const RunResult r = Run(args);
+    EXPECT_EQ(r.exit_status, 2) << args;
+    EXPECT_NE(r.err.find(expected), std::string::npos) << args << ": " << r.err;
+    EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << args << ": " << r.err;
+  }
+}
+
+TEST_F(NdsBinary, LargestAcceptedDurationPassesFlagParsing) {
+  // At the bound the flag is accepted: the run gets as far as the --api check.
+  const RunResult r =
+      Run("start --api bad --idle-timeout-ms 86400000 --heartbeat-ms 1000 "
+          "--election-timeout-ms 60000 --lease-ms 30000");
+  EXPECT_EQ(r.exit_status, 2);
+  EXPECT_NE((r.out + r.err).find("--api must be HOST:PORT"), std::string::npos) << r.out << r.err;
+  EXPECT_EQ(r.err.find("out of range"), std::string::npos) << r.err;
 }
 
 TEST_F(NdsBinary, UnreachableClusterSaysWhatToDo) {

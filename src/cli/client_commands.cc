@@ -10,6 +10,7 @@
 
 #include <fmt/format.h>
 
+#include "cli/flag_range.h"
 #include "cli/terminal_io.h"
 
 namespace nds::cli {
@@ -43,7 +44,7 @@ void ClientCommands::Register(CLI::App& app) {
       ->capture_default_str();
   app.add_option("--timeout", timeout_seconds_,
                  "Seconds to wait for each request (default 10; connect: at most 2)")
-      ->check(CLI::Range(0.001, kTimeoutSecondsMax));
+      ->check(DecimalInRange(0.001, kTimeoutSecondsMax, "1 hour"));
 
   auto* set = app.add_subcommand("set", "Set the single default key (via /set?k=default)");
   set->add_option("VALUE", value_, "Text, up to 256 characters")->required();

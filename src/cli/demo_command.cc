@@ -11,6 +11,7 @@
 #include <string>
 #include <unistd.h>
 
+#include "cli/flag_range.h"
 #include "crypto/join_token.h"
 #include "launcher/local_cluster.h"
 #include "launcher/stop_signals.h"
@@ -160,14 +161,14 @@ void RegisterDemoCommand(CLI::App& app) {
       "demo", "Run a local cluster of nodes in the foreground until SIGINT/SIGTERM");
   demo->add_option("--nodes", flags->nodes, "How many nodes")
       ->capture_default_str()
-      ->check(CLI::Range(size_t{1}, kNodesMax));
+      ->check(WholeInRange(1, kNodesMax));
   demo->add_option("--data", flags->data,
                    "Directory of the nodes' data (node<i> and node<i>.log); reused if present")
       ->capture_default_str();
   demo->add_option("--api-port", flags->api_port,
                    "API port of node1; node i uses api-port + 10*(i-1), its peer port one above")
       ->capture_default_str()
-      ->check(CLI::Range(1, 65535));
+      ->check(WholeInRange(1, 65535));
   demo->add_option("--engine", flags->engine, "Storage engine of every node")
       ->capture_default_str()
       ->check(CLI::IsMember({"rocksdb", "memory"}));

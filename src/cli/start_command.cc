@@ -24,6 +24,7 @@
 #include <sys/stat.h>
 
 #include "api/service.h"
+#include "cli/flag_range.h"
 #include "client/client.h"
 #include "crypto/join_token.h"
 #include "crypto/random.h"
@@ -38,6 +39,8 @@
 
 namespace nds::cli {
 namespace {
+
+constexpr uint64_t kIoThreadsMax = 64;
 
 struct StartFlags {
   std::string name = "node1";
@@ -76,18 +79,33 @@ Result<std::pair<std::string, uint16_t>> SplitHostPort(const std::string& flag,
   return std::make_pair(host, static_cast<uint16_t>(port));
 }
 
+// A duration flag in milliseconds, 1 to `max_ms` (util/limits.h: no overflow of the clock).
 template <typename Rep>
 void AddMillisFlag(CLI::App* app, const std::string& name,
-                   std::chrono::duration<Rep, std::milli>* d, const std::string& help) {
+                   std::chrono::duration<Rep, std::milli>* d, const std::string& help,
+                   int64_t max_ms = kTimeoutMsMax,
+                   std::string_view max_words = kTimeoutMsMaxWords) {
   app->add_option_function<int64_t>(
          name, [d](int64_t v) { *d = std::chrono::milliseconds(v); }, help)
       ->default_str(std::to_string(d->count()))
-      ->check(CLI::PositiveNumber);
+      ->check(WholeInRange(1, static_cast<uint64_t>(max_ms), max_words));
+}
+
+void AddRaftTimingFlag(CLI::App* app, const std::string& name, std::chrono::milliseconds* d,
+                       const std::string& help) {
+  AddMillisFlag(app, name, d, help, kRaftTimingMsMax, kRaftTimingMsMaxWords);
 }
 
 void AddLimitFlags(CLI::App* app, Limits* l) {
   auto bytes = [&](const std::string& name, size_t* v, const std::string& help) {
-    app->add_option(name, *v, help)->capture_default_str()->check(CLI::PositiveNumber);
+    app->add_option(name, *v, help)
+        ->capture_default_str()
+        ->check(WholeInRange(1, kLimitBytesMax, kLimitBytesMaxWords));
+  };
+  auto count = [&](const std::string& name, size_t* v, const std::string& help) {
+    app->add_option(name, *v, help)
+        ->capture_default_str()
+        ->check(WholeInRange(1, kLimitCountMax, kLimitCountMaxWords));
   };
   bytes("--max-value-bytes", &l->value_bytes_max, "Largest value or blob accepted (413 above)");
   bytes("--max-header-bytes", &l->header_bytes_max, "Request line plus headers, at most");
@@ -96,32 +114,32 @@ void AddLimitFlags(CLI::App* app, Limits* l) {
   AddMillisFlag(app, "--idle-timeout-ms", &l->idle_timeout, "Close idle keep-alive connections");
   bytes("--min-body-bytes-per-second", &l->body_bytes_per_second_min,
         "A request body must arrive at least this fast");
-  bytes("--max-connections", &l->connections_max, "Open client connections at most");
-  bytes("--max-pipelined-requests", &l->pipelined_requests_max,
+  count("--max-connections", &l->connections_max, "Open client connections at most");
+  count("--max-pipelined-requests", &l->pipelined_requests_max,
         "Requests parsed ahead per connection");
   AddMillisFlag(app, "--request-timeout-ms", &l->request_timeout,
                 "A write or read not done in this time gets 503");
-  bytes("--max-proposals-in-flight", &l->proposals_in_flight_max,
+  count("--max-proposals-in-flight", &l->proposals_in_flight_max,
         "Writes waiting to be applied; more get 503");
   bytes("--max-proposal-bytes-in-flight", &l->proposal_bytes_in_flight_max,
         "Bytes of writes waiting to be applied; more get 503");
-  bytes("--max-pending-reads", &l->pending_reads_max, "Linearizable reads waiting at most");
+  count("--max-pending-reads", &l->pending_reads_max, "Linearizable reads waiting at most");
   bytes("--stream-chunk-bytes", &l->stream_chunk_bytes, "Chunk size of streamed listings");
-  AddMillisFlag(app, "--heartbeat-ms", &l->heartbeat_interval, "Raft heartbeat interval");
-  AddMillisFlag(app, "--election-timeout-ms", &l->election_timeout, "Raft election timeout");
-  AddMillisFlag(app, "--lease-ms", &l->lease_duration, "Leader lease (< election timeout)");
-  bytes("--max-append-entries", &l->append_entries_max, "Entries per append message");
+  AddRaftTimingFlag(app, "--heartbeat-ms", &l->heartbeat_interval, "Raft heartbeat interval");
+  AddRaftTimingFlag(app, "--election-timeout-ms", &l->election_timeout, "Raft election timeout");
+  AddRaftTimingFlag(app, "--lease-ms", &l->lease_duration, "Leader lease (< election timeout)");
+  count("--max-append-entries", &l->append_entries_max, "Entries per append message");
   bytes("--max-message-bytes", &l->message_bytes_max, "Bytes per peer message");
-  bytes("--max-append-messages-in-flight", &l->append_messages_in_flight_max,
+  count("--max-append-messages-in-flight", &l->append_messages_in_flight_max,
         "Append messages in flight per follower");
   bytes("--max-append-bytes-in-flight", &l->append_bytes_in_flight_max,
         "Entry bytes in flight per follower");
-  bytes("--max-peer-inbox-frames", &l->peer_inbox_frames_max,
+  count("--max-peer-inbox-frames", &l->peer_inbox_frames_max,
         "Peer frames waiting for the Raft loop; more are dropped");
   bytes("--snapshot-chunk-bytes", &l->snapshot_chunk_bytes, "Snapshot transfer chunk size");
   AddMillisFlag(app, "--snapshot-send-timeout-ms", &l->snapshot_send_timeout,
                 "Abandon a snapshot stream to a follower after this");
-  bytes("--snapshot-entries", &l->snapshot_entries,
+  count("--snapshot-entries", &l->snapshot_entries,
         "Snapshot the engine and compact the Raft log every this many applied entries");
   bytes("--snapshot-bytes", &l->snapshot_bytes,
         "... or once this many bytes of entries were applied since the last snapshot");
@@ -423,7 +441,7 @@ void RegisterStartCommand(CLI::App& app) {
                 "How long --join keeps retrying while the cluster is unavailable");
   start->add_option("--io-threads", flags->io_threads, "Threads serving HTTP")
       ->capture_default_str()
-      ->check(CLI::Range(1, 64));
+      ->check(WholeInRange(1, kIoThreadsMax));
   AddLimitFlags(start, &flags->limits);
   start->callback([flags] {
     // Block the stop signals before any thread starts, so that only the main thread sees them.

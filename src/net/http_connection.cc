@@ -8,12 +8,15 @@
 #include <utility>
 
 #include <boost/asio/post.hpp>
+#include <boost/asio/read_until.hpp>
 #include <boost/asio/write.hpp>
 #include <boost/beast/http/error.hpp>
 #include <boost/beast/http/read.hpp>
 #include <fmt/core.h>
+#include <spdlog/spdlog.h>
 
 #include "net/http_wire.h"
+#include "util/log_text.h"
 
 namespace nds::net {
 namespace {
@@ -168,15 +171,47 @@ void HttpConnection::OnFirstByte(error_code ec, size_t bytes) {
 
 void HttpConnection::ReadHeader(Clock::time_point deadline) {
   first_request_ = false;
+  read_state_ = ReadState::kHeader;
+  SetReadDeadline(deadline, /*idle=*/false);
+  // The whole head is read before Beast parses it, so that CheckRequestHead sees its raw bytes.
+  // The buffer's size limit ends the wait with not_found once the head cannot fit.
+  asio::async_read_until(socket_, buffer_, "\r\n\r\n",
+                         [self = shared_from_this()](error_code ec, size_t head_bytes) {
+                           self->OnHeadRead(ec, head_bytes);
+                         });
+}
+
+void HttpConnection::OnHeadRead(error_code ec, size_t head_bytes) {
+  read_state_ = ReadState::kIdle;
+  ClearReadDeadline();
+  if (closed_) return;
+  if (ec == asio::error::not_found || (!ec && head_bytes > options_.header_bytes_max)) {
+    OnReadError(http::error::header_limit);
+    return;
+  }
+  if (ec) {
+    OnReadError(ec);
+    return;
+  }
+  const std::string_view head(static_cast<const char*>(buffer_.cdata().data()), head_bytes);
+  if (std::optional<HeadRejection> rejected = CheckRequestHead(head)) {
+    // The request line is the client's text: escaped, so that it cannot forge log lines.
+    spdlog::debug("http: {} from {}: {} (request line: {})", rejected->status, remote_,
+                  rejected->message, EscapeForLog(head.substr(0, head.find("\r\n"))));
+    QueueError(rejected->status, rejected->status == 501 ? "not_implemented" : "bad_request",
+               rejected->message);
+    return;
+  }
   parser_.emplace();
   parser_->header_limit(static_cast<uint32_t>(
       std::min<size_t>(options_.header_bytes_max, std::numeric_limits<uint32_t>::max())));
   parser_->body_limit(options_.body_bytes_max);
-  read_state_ = ReadState::kHeader;
-  SetReadDeadline(deadline, /*idle=*/false);
-  http::async_read_header(
-      socket_, buffer_, *parser_,
-      [self = shared_from_this()](error_code ec, size_t /*bytes*/) { self->OnHeader(ec); });
+  // The head is complete in the buffer: one put parses it all (the parser is not eager, so it
+  // stops at the end of the header and leaves the body in the buffer).
+  const size_t used = parser_->put(buffer_.cdata(), ec);
+  buffer_.consume(used);
+  if (!ec && !parser_->is_header_done()) ec = http::error::need_more;  // answered 400
+  OnHeader(ec);
 }
 
 void HttpConnection::OnHeader(error_code ec) {

@@ -133,6 +133,7 @@ class HttpConnection : public std::enable_shared_from_this<HttpConnection> {
   void StartRead();
   void OnFirstByte(boost::system::error_code ec, size_t bytes);
   void ReadHeader(std::chrono::steady_clock::time_point deadline);
+  void OnHeadRead(boost::system::error_code ec, size_t head_bytes);
   void OnHeader(boost::system::error_code ec);
   void StartBody();
   void ReadBodySome();

@@ -7,6 +7,7 @@
 #include <atomic>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <thread>
 #include <vector>
 
@@ -376,7 +377,46 @@ INSTANTIATE_TEST_SUITE_P(
         std::string("PUT / HTTP/1.1\r\nContent-Length: abc\r\n\r\n"),
         std::string("PUT / HTTP/1.1\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\n"),
         std::string("PUT / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n"),
-        std::string("G\x01T / HTTP/1.1\r\n\r\n", 18), std::string("GET  HTTP/1.1\r\n\r\n")));
+        std::string("G\x01T / HTTP/1.1\r\n\r\n", 18), std::string("GET  HTTP/1.1\r\n\r\n"),
+        // Request smuggling (issue 11): a coding list not ending in chunked used to let the
+        // bytes after the header be read as a second request.
+        std::string("PUT /a HTTP/1.1\r\nTransfer-Encoding: chunked, identity\r\n\r\n"
+                    "PUT /smuggled HTTP/1.1\r\nContent-Length: 1\r\n\r\nx"),
+        std::string("PUT /a HTTP/1.1\r\nContent-Length: 3\r\nTransfer-Encoding: chunked\r\n\r\n"
+                    "0\r\n\r\n"),
+        std::string("PUT /a HTTP/1.1\r\nContent-Length: 3\r\nContent-Length: 30\r\n\r\nabc"),
+        std::string("GET / HTTP/1.1\r\nX-A: 1\r\n folded\r\n\r\n"),
+        std::string("GET / HTTP/1.1\r\nHost : h\r\n\r\n")));
+
+TEST_F(HttpServerTest, UnsupportedTransferCodingGets501AndNothingReachesTheHandler) {
+  StartServer();
+  RawClient client(port());
+  // Before issue 11 the gzip bytes were stored as the value, undecoded.
+  ASSERT_FALSE(client.Send(
+      "PUT /a HTTP/1.1\r\nTransfer-Encoding: gzip, chunked\r\n\r\n3\r\nabc\r\n0\r\n\r\n"));
+  Reply reply = client.Read();
+  ASSERT_TRUE(reply.ok()) << reply.error.message();
+  EXPECT_EQ(reply.status, 501);
+  EXPECT_NE(reply.body.find("\"error\": \"not_implemented\""), std::string::npos) << reply.body;
+  EXPECT_NE(reply.body.find("gzip"), std::string::npos) << reply.body;
+  EXPECT_EQ(reply.Header("Connection"), "close");
+  EXPECT_TRUE(client.WaitClosed());
+  EXPECT_EQ(handler_.calls(), 0);
+}
+
+TEST_F(HttpServerTest, HeadSplitOverManyWritesIsStillChecked) {
+  StartServer();
+  RawClient client(port());
+  for (std::string_view part : {"PUT /a HTTP/1.1\r\nTransfer-Enc", "oding: chunked,", " identity\r",
+                                "\n\r\nGET /b HTTP/1.1\r\n\r\n"}) {
+    ASSERT_FALSE(client.Send(std::string(part)));
+  }
+  Reply reply = client.Read();
+  ASSERT_TRUE(reply.ok()) << reply.error.message();
+  EXPECT_EQ(reply.status, 400);
+  EXPECT_TRUE(client.WaitClosed());
+  EXPECT_EQ(handler_.calls(), 0);
+}
 
 TEST_F(HttpServerTest, HeadGetsContentLengthWithoutABody) {
   handler_.set_behaviour([](HttpRequest, Responder respond) {

@@ -51,6 +51,27 @@ inline constexpr std::string_view kLastChunk = "0\r\n\r\n";
 // The interim answer to "Expect: 100-continue".
 inline constexpr std::string_view kContinueResponse = "HTTP/1.1 100 Continue\r\n\r\n";
 
+// Why a request head was refused before it was parsed: 400 (bad framing) or 501 (a transfer
+// coding the server does not implement), and a message for the client. The connection closes
+// after the answer: the request's length is unknown, so the next request cannot be found.
+struct HeadRejection {
+  int status = 400;
+  std::string message;
+};
+
+// Checks what Beast's parser lets through but RFC 9112 forbids, on a whole request head (the
+// request line through the blank line that ends the header, lines ending in CRLF), before the
+// head is parsed. Refused (nullopt when none applies):
+// - a bare CR, LF or NUL inside a line; obs-fold (a line starting with SP or HTAB); whitespace
+//   between a field name and its colon; a field name that is not a token; a line without a
+//   colon (§5.1, §5.2: 400);
+// - Content-Length values that are not decimal or that differ from each other (§6.3: 400);
+// - Transfer-Encoding with Content-Length, in an HTTP/1.0 request, empty, applying chunked more
+//   than once, or not ending in chunked (§6.1, §6.3: 400, so that what follows the header is
+//   never read as another request); any coding but chunked before it (§6.1: 501).
+// `head` is only read during the call.
+std::optional<HeadRejection> CheckRequestHead(std::string_view head);
+
 // A response made by the server itself: `status` with the contract's JSON error body
 // {"error": "<code>", "message": "<message>"} and Content-Type application/json. `code` and
 // `message` are plain text written by us; they are JSON-escaped anyway.

@@ -3,6 +3,10 @@
 // body. Method: direct calls on fixed inputs, comparing whole strings.
 #include "net/http_wire.h"
 
+#include <optional>
+#include <string>
+#include <string_view>
+
 #include <gtest/gtest.h>
 
 namespace nds::net {
@@ -90,6 +94,78 @@ TEST(HttpRequest, HeaderFindsTheFirstValueByLowerCaseName) {
   EXPECT_TRUE(request.HasHeader("b"));
   EXPECT_FALSE(request.HasHeader("c"));
   EXPECT_EQ(request.Header("c"), "");
+}
+
+// ---- CheckRequestHead: what Beast lets through but RFC 9112 forbids ----
+
+std::optional<int> HeadStatus(std::string_view head) {
+  std::optional<HeadRejection> rejected = CheckRequestHead(head);
+  if (!rejected) return std::nullopt;
+  EXPECT_FALSE(rejected->message.empty());
+  return rejected->status;
+}
+
+TEST(CheckRequestHead, OrdinaryHeadsPass) {
+  EXPECT_EQ(HeadStatus("GET / HTTP/1.1\r\nHost: h\r\n\r\n"), std::nullopt);
+  EXPECT_EQ(HeadStatus("PUT /k HTTP/1.1\r\nContent-Length: 5\r\n\r\n"), std::nullopt);
+  EXPECT_EQ(HeadStatus("PUT /k HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n"), std::nullopt);
+  EXPECT_EQ(HeadStatus("PUT /k HTTP/1.1\r\nTransfer-Encoding:  Chunked \r\n\r\n"), std::nullopt);
+  // Identical Content-Length values, in one field or several, are one length (RFC 9110 §8.6).
+  EXPECT_EQ(HeadStatus("PUT /k HTTP/1.1\r\nContent-Length: 5, 5\r\nContent-Length: 5\r\n\r\n"),
+            std::nullopt);
+  EXPECT_EQ(HeadStatus("\r\nGET / HTTP/1.1\r\n\r\n"), std::nullopt);
+}
+
+TEST(CheckRequestHead, TransferEncodingNotEndingInChunkedIs400) {
+  // The smuggling request of issue 11: the bytes after the header were read as a second request.
+  EXPECT_EQ(HeadStatus("PUT /k HTTP/1.1\r\nTransfer-Encoding: chunked, identity\r\n\r\n"), 400);
+  EXPECT_EQ(HeadStatus("PUT /k HTTP/1.1\r\nTransfer-Encoding: gzip\r\n\r\n"), 400);
+  EXPECT_EQ(HeadStatus("PUT /k HTTP/1.1\r\nTransfer-Encoding: chunked\r\n"
+                       "Transfer-Encoding: identity\r\n\r\n"),
+            400);
+  EXPECT_EQ(HeadStatus("PUT /k HTTP/1.1\r\nTransfer-Encoding: \r\n\r\n"), 400);
+  EXPECT_EQ(HeadStatus("PUT /k HTTP/1.1\r\nTransfer-Encoding: chunked, chunked\r\n\r\n"), 400);
+}
+
+TEST(CheckRequestHead, UnsupportedCodingBeforeChunkedIs501) {
+  EXPECT_EQ(HeadStatus("PUT /k HTTP/1.1\r\nTransfer-Encoding: gzip, chunked\r\n\r\n"), 501);
+  EXPECT_EQ(HeadStatus("PUT /k HTTP/1.1\r\nTransfer-Encoding: deflate\r\n"
+                       "Transfer-Encoding: chunked\r\n\r\n"),
+            501);
+  std::optional<HeadRejection> r =
+      CheckRequestHead("PUT /k HTTP/1.1\r\nTransfer-Encoding: x\x01y, chunked\r\n\r\n");
+  ASSERT_TRUE(r.has_value());
+  EXPECT_EQ(r->message.find('\x01'), std::string::npos) << "outside bytes are not echoed raw";
+}
+
+TEST(CheckRequestHead, TransferEncodingWithContentLengthOrInHttp10Is400) {
+  EXPECT_EQ(HeadStatus("PUT /k HTTP/1.1\r\nContent-Length: 3\r\n"
+                       "Transfer-Encoding: chunked\r\n\r\n"),
+            400);
+  EXPECT_EQ(HeadStatus("PUT /k HTTP/1.1\r\nTransfer-Encoding: chunked\r\n"
+                       "Content-Length: 3\r\n\r\n"),
+            400);
+  EXPECT_EQ(HeadStatus("PUT /k HTTP/1.0\r\nTransfer-Encoding: chunked\r\n\r\n"), 400);
+}
+
+TEST(CheckRequestHead, ContentLengthsThatDifferOrAreNotDecimalAre400) {
+  EXPECT_EQ(HeadStatus("PUT /k HTTP/1.1\r\nContent-Length: 5\r\nContent-Length: 6\r\n\r\n"), 400);
+  EXPECT_EQ(HeadStatus("PUT /k HTTP/1.1\r\nContent-Length: 5, 6\r\n\r\n"), 400);
+  EXPECT_EQ(HeadStatus("PUT /k HTTP/1.1\r\nContent-Length: +5\r\n\r\n"), 400);
+  EXPECT_EQ(HeadStatus("PUT /k HTTP/1.1\r\nContent-Length: 5,\r\n\r\n"), 400);
+  EXPECT_EQ(HeadStatus("PUT /k HTTP/1.1\r\nContent-Length: 99999999999999999999999\r\n\r\n"), 400);
+}
+
+TEST(CheckRequestHead, ObsFoldWhitespaceBeforeColonAndBareLineEndsAre400) {
+  EXPECT_EQ(HeadStatus("GET / HTTP/1.1\r\nX-A: 1\r\n  folded\r\n\r\n"), 400);
+  EXPECT_EQ(HeadStatus("GET / HTTP/1.1\r\nX-A: 1\r\n\tfolded\r\n\r\n"), 400);
+  EXPECT_EQ(HeadStatus("GET / HTTP/1.1\r\nTransfer-Encoding : chunked\r\n\r\n"), 400);
+  EXPECT_EQ(HeadStatus("GET / HTTP/1.1\r\nX-A\t: 1\r\n\r\n"), 400);
+  EXPECT_EQ(HeadStatus("GET / HTTP/1.1\r\nX-A: 1\nX-B: 2\r\n\r\n"), 400);
+  EXPECT_EQ(HeadStatus("GET / HTTP/1.1\r\nX-A: 1\rX-B: 2\r\n\r\n"), 400);
+  EXPECT_EQ(HeadStatus(std::string_view("GET / HTTP/1.1\r\nX-A: \0\r\n\r\n", 25)), 400);
+  EXPECT_EQ(HeadStatus("GET / HTTP/1.1\r\n: empty name\r\n\r\n"), 400);
+  EXPECT_EQ(HeadStatus("GET / HTTP/1.1\r\nX(A): 1\r\n\r\n"), 400);
 }
 
 }  // namespace

@@ -13,6 +13,7 @@
 
 #include "node/raft_codec.h"
 #include "store/command.h"
+#include "util/log_text.h"
 
 namespace nds::node {
 namespace {
@@ -161,7 +162,8 @@ Status RaftNode::HandOffLeadership(std::chrono::milliseconds timeout) {
   }
   Status s = moved.get();
   if (s.ok())
-    spdlog::info("handed leadership to member {} ('{}') before stopping", to->id, to->name);
+    spdlog::info("handed leadership to member {} ('{}') before stopping", to->id,
+                 EscapeForLog(to->name));
   return s;
 }
 
@@ -178,8 +180,9 @@ void RaftNode::Stop() {
 Result<uint64_t> RaftNode::OnHello(std::string_view hello) {
   NDS_ASSIGN_OR_RETURN(Hello h, DecodeHello(hello));
   if (h.cluster_id != options_.cluster_id) {
+    // The claimed id is outside input and ends up in a log line: escaped (issue 11).
     return InvalidArgument("peer " + std::to_string(h.node_id) + " belongs to cluster '" +
-                           h.cluster_id + "', not '" + options_.cluster_id + "'");
+                           EscapeForLog(h.cluster_id) + "', not '" + options_.cluster_id + "'");
   }
   if (h.node_id == options_.id) return InvalidArgument("a peer claims this node's own id");
   if (!h.peer_address.empty() || !h.api_address.empty()) {

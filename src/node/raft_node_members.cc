@@ -8,6 +8,7 @@
 #include "node/raft_codec.h"
 #include "node/raft_node.h"
 #include "store/keyspace.h"
+#include "util/log_text.h"
 
 namespace nds::node {
 namespace {
@@ -178,15 +179,15 @@ void RaftNode::RecordClaimedAddresses() {
     });
     if (!valid.ok() || taken) {
       spdlog::warn("membership: member {} claims peer {} api {}, which cannot be recorded: {}", id,
-                   want.peer_address, want.api_address,
+                   EscapeForLog(want.peer_address), EscapeForLog(want.api_address),
                    taken ? "another member has that peer address" : valid.message());
       it = claimed_addresses_.erase(it);
       continue;
     }
     spdlog::info(
         "membership: member {} ('{}') is now at peer {} api {} (was {} / {}); recording it", id,
-        want.name, want.peer_address, want.api_address, member->second.peer_address,
-        member->second.api_address);
+        EscapeForLog(want.name), EscapeForLog(want.peer_address), EscapeForLog(want.api_address),
+        EscapeForLog(member->second.peer_address), EscapeForLog(member->second.api_address));
     Envelope e;
     e.origin = options_.id;
     store::EncodeCommand(

@@ -6,6 +6,8 @@
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
+#include <string>
+#include <string_view>
 
 #include "util/status.h"
 
@@ -17,6 +19,36 @@ inline constexpr size_t kKvKeyCodePointsMax = 64;     // /set k
 inline constexpr size_t kKvValueCodePointsMax = 256;  // /set v
 inline constexpr size_t kListLimitDefault = 1000;
 inline constexpr size_t kListLimitMax = 10000;
+
+// Upper bounds of the runtime limits; every limit (and every duration flag of `nds start`) takes
+// 1 to its bound. Issue 11: a duration far beyond any use overflowed the clock's int64
+// nanoseconds (--header-read-timeout-ms 9300000000000 cut every connection at once), and a size
+// near SIZE_MAX wrapped the sums that Validate checks.
+inline constexpr int64_t kTimeoutMsMax = 86'400'000;  // 1 day: HTTP, request, snapshot timeouts
+inline constexpr std::string_view kTimeoutMsMaxWords = "1 day";
+inline constexpr int64_t kRaftTimingMsMax = 60'000;  // 1 minute: heartbeat, election, lease
+inline constexpr std::string_view kRaftTimingMsMaxWords = "1 minute";
+inline constexpr uint64_t kLimitBytesMax = uint64_t{1} << 40;  // sizes and rates
+inline constexpr std::string_view kLimitBytesMaxWords = "1 TiB";
+inline constexpr uint64_t kLimitCountMax = 1'000'000'000;  // counts: connections, entries, ...
+inline constexpr std::string_view kLimitCountMaxWords = "one billion";
+static_assert(kTimeoutMsMax < INT64_MAX / 1'000'000 / 4, "a timeout plus now fits int64 ns");
+
+// "give LO to HI (WORDS)": the accepted range of a numeric flag, in the words of every flag error.
+std::string RangeInWords(uint64_t lo, uint64_t hi, std::string_view hi_words);
+
+// "FLAG: VALUE is out of range; give LO to HI (WORDS)".
+std::string OutOfRangeMessage(std::string_view flag, std::string_view value, uint64_t lo,
+                              uint64_t hi, std::string_view hi_words);
+
+// Checks the text of a numeric flag: "" when it is a whole number (decimal digits) in [lo, hi],
+// else the reason in words: "0 is out of range; give 1 to 86400000 (1 day)" or "'abc' is not a
+// whole number; give ...". The flag's name is not included (CLI11 prefixes it).
+std::string WholeNumberError(std::string_view text, uint64_t lo, uint64_t hi,
+                             std::string_view hi_words);
+// The same for a decimal number (seconds): "0 is out of range; give 0.001 to 3600 (1 hour)".
+std::string DecimalNumberError(std::string_view text, double lo, double hi,
+                               std::string_view hi_words);
 
 struct Limits {
   // Largest value (blob) accepted; larger bodies get 413 before they are read.
@@ -71,7 +103,8 @@ struct Limits {
   // engine's compactions and the Raft log's next segment, so a full disk never stops the node.
   size_t disk_free_bytes_min = 64 << 20;
 
-  // Rejects zero limits and contradictions: a value limit the message limit cannot carry, a
+  // Rejects limits outside 1 to their bound above (naming the flag, the value and the range) and
+  // contradictions: a value limit the message limit cannot carry, a
   // lease not shorter than the election timeout, a heartbeat not well under the election timeout.
   Status Validate() const;
 };

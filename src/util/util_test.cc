@@ -1,6 +1,7 @@
 // Goal: the util/ building blocks behave exactly as their contracts say, including on hostile
 // input. Method: direct unit tests; CRC32C against published check values and the portable path;
 // varint decoding of truncated and overlong input; Limits::Validate on contradicting settings.
+#include <cstdint>
 #include <random>
 #include <string>
 
@@ -150,6 +151,49 @@ TEST(Limits, ContradictionsAreRejectedWithTheFlagName) {
   l = Limits{};
   l.snapshot_send_timeout = std::chrono::milliseconds(0);
   EXPECT_NE(l.Validate().message().find("--snapshot-send-timeout-ms"), std::string::npos);
+}
+
+TEST(Limits, DurationsAndSizesBeyondTheirBoundAreRejectedWithTheRange) {
+  Limits l;
+  // Issue 11: this overflowed int64 nanoseconds and cut every connection at once.
+  l.header_read_timeout = std::chrono::milliseconds(9'300'000'000'000);
+  EXPECT_EQ(l.Validate().message(),
+            "--header-read-timeout-ms: 9300000000000 is out of range; give 1 to 86400000 (1 day)");
+  l = Limits{};
+  l.idle_timeout = std::chrono::milliseconds(kTimeoutMsMax);
+  EXPECT_TRUE(l.Validate().ok());
+  l.idle_timeout = std::chrono::milliseconds(kTimeoutMsMax + 1);
+  EXPECT_NE(l.Validate().message().find("--idle-timeout-ms"), std::string::npos);
+  l = Limits{};
+  l.request_timeout = std::chrono::milliseconds(-5);
+  EXPECT_NE(l.Validate().message().find("--request-timeout-ms: 0 is out of range"),
+            std::string::npos);
+  l = Limits{};
+  l.election_timeout = std::chrono::milliseconds(kRaftTimingMsMax + 1);
+  EXPECT_NE(l.Validate().message().find("(1 minute)"), std::string::npos);
+  l = Limits{};
+  // Near SIZE_MAX, value + overhead wrapped around and passed the message-size check.
+  l.value_bytes_max = SIZE_MAX - 10;
+  EXPECT_NE(l.Validate().message().find("--max-value-bytes"), std::string::npos);
+}
+
+TEST(FlagRange, ErrorsNameTheValueAndTheRangeInWords) {
+  EXPECT_EQ(WholeNumberError("5", 1, 10, ""), "");
+  EXPECT_EQ(WholeNumberError("0", 1, 86'400'000, "1 day"),
+            "0 is out of range; give 1 to 86400000 (1 day)");
+  EXPECT_EQ(WholeNumberError("-3", 1, 10, ""), "-3 is out of range; give 1 to 10");
+  EXPECT_EQ(WholeNumberError("99999999999999999999", 1, 10, ""),
+            "99999999999999999999 is out of range; give 1 to 10");
+  EXPECT_EQ(WholeNumberError("1.5", 1, 10, ""), "'1.5' is not a whole number; give 1 to 10");
+  EXPECT_EQ(WholeNumberError("", 1, 10, ""), "'' is not a whole number; give 1 to 10");
+  EXPECT_EQ(WholeNumberError("-", 1, 10, ""), "'-' is not a whole number; give 1 to 10");
+  EXPECT_EQ(WholeNumberError("1\n", 1, 10, ""), "'1\\x0a' is not a whole number; give 1 to 10");
+  EXPECT_EQ(DecimalNumberError("0.5", 0.001, 3600, "1 hour"), "");
+  EXPECT_EQ(DecimalNumberError("0", 0.001, 3600, "1 hour"),
+            "0 is out of range; give 0.001 to 3600 (1 hour)");
+  EXPECT_EQ(DecimalNumberError("nan", 0, 1, ""), "nan is out of range; give 0 to 1");
+  EXPECT_EQ(DecimalNumberError("inf", 0, 1, ""), "inf is out of range; give 0 to 1");
+  EXPECT_EQ(DecimalNumberError("soon", 0, 1, ""), "'soon' is not a number; give 0 to 1");
 }
 
 }  // namespace
