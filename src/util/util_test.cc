@@ -9,6 +9,7 @@
 #include "util/coding.h"
 #include "util/crc32c.h"
 #include "util/limits.h"
+#include "util/log_text.h"
 #include "util/status.h"
 #include "util/strong_id.h"
 
@@ -150,6 +151,29 @@ TEST(Limits, ContradictionsAreRejectedWithTheFlagName) {
   l = Limits{};
   l.snapshot_send_timeout = std::chrono::milliseconds(0);
   EXPECT_NE(l.Validate().message().find("--snapshot-send-timeout-ms"), std::string::npos);
+}
+
+TEST(LogText, LogSafeEscapesEverythingThatCouldForgeOrHideALogLine) {
+  EXPECT_EQ(LogSafe("plain text: 1.2.3.4:5"), "plain text: 1.2.3.4:5");
+  EXPECT_EQ(LogSafe("a\nb\rc"), "a\\x0ab\\x0dc");
+  EXPECT_EQ(LogSafe(std::string("\x1b[2J\x7f\xff\0", 7)), "\\x1b[2J\\x7f\\xff\\x00");
+  EXPECT_EQ(LogSafe("back\\slash"), "back\\\\slash");  // so that an escape cannot be faked
+  EXPECT_EQ(LogSafe("abcdef", 3), "abc...");
+  EXPECT_TRUE(HasControlCharacter("a\nb"));
+  EXPECT_TRUE(HasControlCharacter(std::string("\x7f")));
+  EXPECT_FALSE(HasControlCharacter("caf\xc3\xa9 10.0.0.1:7778"));
+}
+
+TEST(LogText, RateLimiterLetsAFewLinesThroughAndCountsTheRest) {
+  LogRateLimiter limiter(2, std::chrono::hours(1));
+  uint64_t suppressed = 99;
+  EXPECT_TRUE(limiter.Allow(&suppressed));
+  EXPECT_EQ(suppressed, 0u);
+  EXPECT_TRUE(limiter.Allow(&suppressed));
+  for (int i = 0; i < 5; ++i) EXPECT_FALSE(limiter.Allow(&suppressed));
+  LogRateLimiter next_window(1, std::chrono::milliseconds(0));
+  EXPECT_TRUE(next_window.Allow(&suppressed));
+  EXPECT_TRUE(next_window.Allow(&suppressed));  // a window of 0 ms: every call starts a new one
 }
 
 }  // namespace
