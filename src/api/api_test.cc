@@ -15,6 +15,7 @@
 #include "api/listing.h"
 #include "api/service.h"
 #include "api/uri.h"
+#include "crypto/base64url.h"
 #include "crypto/join_token.h"
 #include "engine/memory_engine.h"
 #include "node/raft_node.h"
@@ -113,6 +114,9 @@ TEST(Listing, LimitsAreCheckedAndEncodingsKnown) {
   EXPECT_EQ(o->encoding, StringEncoding::kBase64);
 }
 
+// The secret of the test cluster (no NUL: it is also searched for as text).
+const std::string kClusterSecret(32, 'Z');
+
 // Drives ApiService directly and waits for each answer (bounded).
 class ServiceTest : public ::testing::Test {
  protected:
@@ -128,6 +132,7 @@ class ServiceTest : public ::testing::Test {
     o.name = "n1";
     o.api_address = "127.0.0.1:7777";
     o.data_dir = dir_;
+    o.cluster_secret = kClusterSecret;
     o.bootstrap = true;
     o.limits.heartbeat_interval = std::chrono::milliseconds(10);
     o.limits.election_timeout = std::chrono::milliseconds(100);
@@ -142,7 +147,9 @@ class ServiceTest : public ::testing::Test {
       std::this_thread::sleep_for(std::chrono::milliseconds(5));
     }
     EXPECT_EQ(StoredMemberNames(), std::vector<std::string>{"n1"});
-    api_ = std::make_unique<ApiService>(node_.get(), ApiOptions{});
+    ApiOptions api_options;
+    api_options.cluster_secret = kClusterSecret;
+    api_ = std::make_unique<ApiService>(node_.get(), api_options);
   }
   ~ServiceTest() override {
     api_.reset();
@@ -278,6 +285,22 @@ TEST_F(ClusterRoutesTest, JoinAddsAMemberWhoseIdIsItsLogIndex) {
   // The id is the log index of the entry that added it: the revision of the next write is past it.
   auto next = Call("PUT", "/store/after-join", "v");
   EXPECT_GT(std::stoull(Header(next, "X-Revision")), id);
+}
+
+// The cluster secret is handed out only in the answer to a join whose token checked out.
+TEST_F(ClusterRoutesTest, OnlyAJoinWithTheRightTokenIsToldTheClusterSecret) {
+  const std::string encoded = crypto::Base64UrlEncode(kClusterSecret);
+  auto wrong = Join(JoinBody("n2", "h:1"), "not-the-token");
+  EXPECT_EQ(wrong.status, 403);
+  EXPECT_EQ(wrong.body.find(encoded), std::string::npos);
+  for (const char* path : {"/status", "/metrics", "/cluster/members", "/role"}) {
+    auto r = Call("GET", path, "");
+    EXPECT_EQ(r.body.find(encoded), std::string::npos) << path;
+    EXPECT_EQ(r.body.find(kClusterSecret), std::string::npos) << path;
+  }
+  auto r = Join(JoinBody("n2", "10.0.0.2:7000", "10.0.0.2:7777"));
+  ASSERT_EQ(r.status, 201) << r.body;
+  EXPECT_EQ(nlohmann::json::parse(r.body)["cluster_secret"], encoded);
 }
 
 TEST_F(ClusterRoutesTest, JoinNeedsTheRightToken) {

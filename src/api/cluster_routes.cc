@@ -9,6 +9,7 @@
 #include "api/http_errors.h"
 #include "api/json_text.h"
 #include "api/service.h"
+#include "crypto/base64url.h"
 #include "crypto/join_token.h"
 #include "store/keyspace.h"
 #include "store/membership.h"
@@ -165,9 +166,10 @@ bool ApiService::HandleCluster(const CallPtr& call, std::string_view path) {
     std::string extra = fmt::format(
         "# TYPE nds_keys gauge\nnds_keys {}\n# TYPE nds_stored_bytes gauge\nnds_stored_bytes {}\n"
         "# TYPE nds_applied_index gauge\nnds_applied_index {}\n"
-        "# TYPE nds_term gauge\nnds_term {}\n# TYPE nds_is_leader gauge\nnds_is_leader {}\n",
+        "# TYPE nds_term gauge\nnds_term {}\n# TYPE nds_is_leader gauge\nnds_is_leader {}\n"
+        "# TYPE nds_peer_messages_rejected_total counter\nnds_peer_messages_rejected_total {}\n",
         es.keys_estimate, es.bytes_estimate, s.applied_index, s.term,
-        s.role == node::Role::kLeader ? 1 : 0);
+        s.role == node::Role::kLeader ? 1 : 0, s.peer_messages_rejected);
     net::HttpResponse r = Text(metrics_.Render(extra));
     r.headers.clear();
     r.SetHeader("Content-Type", "text/plain; version=0.0.4");
@@ -213,6 +215,10 @@ void ApiService::JoinCluster(const CallPtr& call) {
     if (!crypto::JoinTokenMatches(hash->value_or(std::string()), token)) {
       return Finish(call, ErrorResponse(403, "permission_denied", "wrong join token"));
     }
+    if (options_.cluster_secret.empty()) {
+      return Finish(call, ErrorResponse(503, "unavailable",
+                                        "this node holds no cluster secret to hand to a joiner"));
+    }
     Result<store::MemberRecord> record = ParseJoinRequest(call->request.body);
     if (!record.ok()) return Finish(call, ErrorResponse(record.status()));
     SubmitThen(call, store::AddMemberCommand(std::move(record).value()),
@@ -220,6 +226,11 @@ void ApiService::JoinCluster(const CallPtr& call) {
                  net::HttpResponse resp = Json(fmt::format("{{\"id\":{},", r.revision));
                  resp.status = 201;
                  AppendField(&resp.body, "cluster_id", node_->GetStatus().cluster_id);
+                 // Only here, after the join token checked out: the joiner needs it to speak
+                 // to its peers (docs/cluster.md "Security").
+                 resp.body += ',';
+                 AppendField(&resp.body, "cluster_secret",
+                             crypto::Base64UrlEncode(options_.cluster_secret));
                  resp.body += ",\"members\":" + MembersJson();
                  resp.body.back() = '}';  // MembersJson ends in a newline
                  resp.body += '\n';

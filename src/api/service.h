@@ -19,6 +19,9 @@ namespace nds::api {
 struct ApiOptions {
   Limits limits;
   std::string version = NDS_VERSION;
+  // The cluster secret peers prove they hold: handed only to a joiner whose join token checked
+  // out (POST /cluster/members), never shown by any other route. Empty: joins are refused.
+  std::string cluster_secret;
 };
 
 class ApiService final : public net::Handler {

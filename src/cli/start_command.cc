@@ -16,6 +16,7 @@
 #include <iostream>
 #include <memory>
 #include <signal.h>
+#include <span>
 #include <string>
 #include <thread>
 #include <unistd.h>
@@ -26,6 +27,7 @@
 #include "api/service.h"
 #include "cli/flag_range.h"
 #include "client/client.h"
+#include "crypto/base64url.h"
 #include "crypto/join_token.h"
 #include "crypto/random.h"
 #include "engine/engine_factory.h"
@@ -183,6 +185,22 @@ Status SaveToken(const std::string& data, const std::string& token) {
   return s;
 }
 
+// Writes DATA/meta readable by its owner only: it holds the cluster secret.
+Status WriteMetaPrivately(const std::string& data, const wal::NodeMeta& meta) {
+  mode_t old = ::umask(077);
+  Status s = wal::WriteMetaFile(DefaultFileSystem(), data, meta);
+  ::umask(old);
+  return s;
+}
+
+// The secret every peer connection of a new cluster proves it holds (node/raft_node.h).
+Result<std::string> NewClusterSecret() {
+  std::string secret(32, '\0');
+  NDS_RETURN_IF_ERROR(crypto::RandomBytes(
+      std::span<uint8_t>(reinterpret_cast<uint8_t*>(secret.data()), secret.size())));
+  return secret;
+}
+
 Result<std::string> NewClusterId() {
   uint8_t bytes[16];
   NDS_RETURN_IF_ERROR(crypto::RandomBytes(bytes));
@@ -217,6 +235,14 @@ Status CheckSameCluster(const std::string& join, const std::string& cluster_id) 
 Status ResolveIdentity(const StartFlags& f, node::RaftNodeOptions* o) {
   std::string token = f.token.empty() ? ReadSavedToken(f.data) : f.token;
   auto meta = wal::ReadMetaFile(DefaultFileSystem(), f.data);
+  if (meta.ok() && meta->cluster_secret.empty()) {
+    return FailedPrecondition(
+        f.data +
+        "/meta was written by a version of nds before peers authenticated each other: "
+        "its cluster has no secret, and this version refuses unauthenticated peers. Copy "
+        "the data into a new cluster started with this version (an empty --data), or run "
+        "the old version");
+  }
   if (meta.ok()) {
     if (!f.join.empty()) {
       NDS_RETURN_IF_ERROR(CheckSameCluster(f.join, meta->cluster_id));
@@ -225,6 +251,7 @@ Status ResolveIdentity(const StartFlags& f, node::RaftNodeOptions* o) {
     }
     o->id = meta->node_id.value;
     o->cluster_id = meta->cluster_id;
+    o->cluster_secret = meta->cluster_secret;
     // The founding node may have stopped before its log was written: it bootstraps again then.
     o->bootstrap = meta->node_id.value == 1;
     if (!token.empty()) o->join_token_hash = crypto::HashJoinToken(token);
@@ -234,13 +261,15 @@ Status ResolveIdentity(const StartFlags& f, node::RaftNodeOptions* o) {
 
   if (f.join.empty()) {
     NDS_ASSIGN_OR_RETURN(o->cluster_id, NewClusterId());
+    NDS_ASSIGN_OR_RETURN(o->cluster_secret, NewClusterSecret());
     if (token.empty()) token = crypto::GenerateJoinToken();
     NDS_RETURN_IF_ERROR(SaveToken(f.data, token));
     o->id = 1;
     o->bootstrap = true;
     o->join_token_hash = crypto::HashJoinToken(token);
-    NDS_RETURN_IF_ERROR(
-        wal::WriteMetaFile(DefaultFileSystem(), f.data, wal::NodeMeta{o->cluster_id, NodeId{1}}));
+    NDS_RETURN_IF_ERROR(WriteMetaPrivately(
+        f.data,
+        wal::NodeMeta{o->cluster_id, NodeId{1}, wal::kDataFormatVersion, o->cluster_secret}));
     std::cout << "join token: " << token << std::endl;
     spdlog::info("created cluster {}; other nodes join with --join {} --token <the token above>",
                  o->cluster_id, o->api_address);
@@ -260,13 +289,24 @@ Status ResolveIdentity(const StartFlags& f, node::RaftNodeOptions* o) {
   for (int attempt = 1;; ++attempt) {
     auto reply = c->Join(req, token);
     if (reply.ok()) {
+      auto secret = crypto::Base64UrlDecode(reply->cluster_secret);
+      if (!secret.ok() || secret->size() < wal::kClusterSecretBytesMin ||
+          secret->size() > wal::kClusterSecretBytesMax) {
+        return FailedPrecondition("joining through " + f.join +
+                                  ": the answer holds no usable cluster secret (is that node of an "
+                                  "older version?); node " +
+                                  std::to_string(reply->id) +
+                                  " was added there and must be removed");
+      }
       o->id = reply->id;
       o->cluster_id = reply->cluster_id;
+      o->cluster_secret = std::move(secret).value();
       for (const auto& m : reply->members) {
         o->known_members.push_back({m.id.value, m.name, m.peer_address, m.api_address});
       }
-      NDS_RETURN_IF_ERROR(wal::WriteMetaFile(DefaultFileSystem(), f.data,
-                                             wal::NodeMeta{o->cluster_id, NodeId{o->id}}));
+      NDS_RETURN_IF_ERROR(WriteMetaPrivately(
+          f.data,
+          wal::NodeMeta{o->cluster_id, NodeId{o->id}, wal::kDataFormatVersion, o->cluster_secret}));
       spdlog::info("joined cluster {} through {} as node {}", o->cluster_id, f.join, o->id);
       return Status::Ok();
     }
@@ -383,6 +423,7 @@ int RunNode(const StartFlags& f) {
 
   api::ApiOptions aopts;
   aopts.limits = f.limits;
+  aopts.cluster_secret = ropts.cluster_secret;
   api::ApiService service(node.get(), aopts);
 
   net::HttpServerOptions hopts;

@@ -102,6 +102,9 @@ struct JoinReply {
   uint64_t id = 0;  // the new member's id
   std::string cluster_id;
   std::vector<MemberInfo> members;  // the answering node's view of the cluster
+  // The cluster secret the new member's peer connections prove they hold, base64url; "" when the
+  // answering node did not send one (an older version).
+  std::string cluster_secret;
 };
 
 class Client {

@@ -157,6 +157,7 @@ Result<JoinReply> ParseJoinReply(std::string_view body) {
   reply.id = U64Field(doc, {"id"}).value_or(0);
   if (reply.id == 0) return IoError("/cluster/members join reply has no member id");
   reply.cluster_id = StringField(doc, {"cluster_id"});
+  reply.cluster_secret = StringField(doc, {"cluster_secret"});
   if (Field(doc, {"members"}) != nullptr) {
     NDS_ASSIGN_OR_RETURN(reply.members, ParseMembers(body));
   }

@@ -8,8 +8,11 @@
 
 #include <boost/asio/buffer.hpp>
 #include <boost/asio/post.hpp>
+#include <boost/asio/write.hpp>
 #include <fmt/core.h>
 #include <spdlog/spdlog.h>
+
+#include "net/peer_handshake.h"
 
 namespace nds::net {
 namespace {
@@ -139,16 +142,65 @@ void InboundConnection::OnRead(error_code ec, size_t bytes) {
 void InboundConnection::Deliver(std::string frame) {
   if (from_.has_value()) {
     context_->receiver->OnFrame(*from_, std::move(frame));
+  } else if (!hello_received_) {
+    OnHandshakeHello(frame);
+  } else {
+    OnHandshakeProof(frame);
+  }
+}
+
+void InboundConnection::OnHandshakeHello(std::string_view frame) {
+  Result<HandshakeHello> hello = DecodeHandshakeHello(frame);
+  if (!hello.ok()) {
+    Close(fmt::format("handshake failed: {}", hello.status().ToString()), /*handshake=*/true);
     return;
   }
-  Result<uint64_t> from = context_->receiver->OnHello(frame);
+  Result<std::string> nonce = NewHandshakeNonce();
+  Result<std::string> proof =
+      nonce.ok() ? HandshakeProof(context_->options.secret, HandshakeRole::kAcceptor, hello->nonce,
+                                  *nonce, hello->hello)
+                 : Result<std::string>(nonce.status());
+  if (!proof.ok()) {
+    Close(fmt::format("cannot answer the handshake: {}", proof.status().ToString()));
+    return;
+  }
+  hello_received_ = true;
+  hello_ = std::move(hello->hello);
+  dialer_nonce_ = std::move(hello->nonce);
+  acceptor_nonce_ = *nonce;
+  challenge_frame_ = EncodePeerFrame(EncodeHandshakeChallenge({*nonce, *proof}));
+  asio::async_write(socket_, asio::buffer(challenge_frame_),
+                    [self = shared_from_this()](error_code ec, size_t /*bytes*/) {
+                      if (ec && !self->closed_) {
+                        self->Close(fmt::format("writing the challenge failed: {}", ec.message()));
+                      }
+                    });
+}
+
+void InboundConnection::OnHandshakeProof(std::string_view frame) {
+  Result<std::string> proof = DecodeHandshakeProof(frame);
+  Result<bool> good = proof.ok()
+                          ? VerifyHandshakeProof(context_->options.secret, HandshakeRole::kDialler,
+                                                 dialer_nonce_, acceptor_nonce_, hello_, *proof)
+                          : Result<bool>(proof.status());
+  if (!good.ok()) {
+    Close(fmt::format("handshake failed: {}", good.status().ToString()), /*handshake=*/true);
+    return;
+  }
+  if (!*good) {
+    Close("handshake failed: the dialer did not prove that it holds the cluster secret",
+          /*handshake=*/true);
+    return;
+  }
+  Result<uint64_t> from = context_->receiver->OnHello(hello_);
   if (!from.ok()) {
-    Close(fmt::format("hello rejected: {}", from.status().ToString()));
+    Close(fmt::format("hello rejected: {}", from.status().ToString()), /*handshake=*/true);
     return;
   }
   from_ = *from;
   hello_timer_.cancel();
   decoder_.set_payload_bytes_max(context_->options.frame_bytes_max);
+  // Only an authenticated connection may replace the one that speaks for its peer.
   std::weak_ptr<InboundConnection> stale = context_->inbound.BindPeer(id_, *from_);
   if (auto previous = stale.lock()) {
     previous->CloseLater(fmt::format("peer {} connected again from {}", *from_, remote_));
@@ -157,14 +209,21 @@ void InboundConnection::Deliver(std::string frame) {
 
 void InboundConnection::OnHelloTimeout(error_code ec) {
   if (ec || closed_ || from_.has_value()) return;
-  Close(fmt::format("no hello within {} ms", context_->options.hello_timeout.count()));
+  Close(fmt::format("no complete handshake within {} ms", context_->options.hello_timeout.count()),
+        /*handshake=*/true);
 }
 
-void InboundConnection::Close(const std::string& reason) {
+void InboundConnection::Close(const std::string& reason, bool handshake) {
   if (closed_) return;
-  if (!reason.empty()) {
-    spdlog::warn("peer transport: closing inbound connection from {}{}: {}", remote_,
-                 from_.has_value() ? fmt::format(" (peer {})", *from_) : std::string(), reason);
+  uint64_t suppressed = 0;
+  if (!reason.empty() && (!handshake || context_->handshake_failure_log.Allow(&suppressed))) {
+    // The reason may quote what the peer sent: escaped, so that it cannot forge log lines.
+    spdlog::warn("peer transport: closing inbound connection from {}{}: {}{}", remote_,
+                 from_.has_value() ? fmt::format(" (peer {})", *from_) : std::string(),
+                 EscapeForLog(reason, 1024),
+                 suppressed == 0
+                     ? std::string()
+                     : fmt::format(" ({} more failed handshakes not logged)", suppressed));
   }
   CloseNow();
   context_->inbound.Remove(id_, from_);

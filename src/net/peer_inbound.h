@@ -1,8 +1,8 @@
 // The accepting side of the peer transport (internal to net/; the API is peer_transport.h, the
-// wire format docs/formats/peer.md): one InboundConnection per accepted socket, which reads the
-// hello and then the frames and hands them to the PeerReceiver, and the InboundRegistry that
-// bounds and lists the open connections. Also PeerContext, the state every connection of a
-// transport (inbound or outbound) shares.
+// wire format docs/formats/peer.md): one InboundConnection per accepted socket, which runs the
+// acceptor's side of the handshake and then reads the frames and hands them to the PeerReceiver,
+// and the InboundRegistry that bounds and lists the open connections. Also PeerContext, the state
+// every connection of a transport (inbound or outbound) shares.
 #pragma once
 
 #include <cstdint>
@@ -18,6 +18,7 @@
 
 #include "net/peer_frame.h"
 #include "net/peer_transport.h"
+#include "util/log_text.h"
 #include "util/thread_annotations.h"
 
 namespace nds::net {
@@ -56,12 +57,14 @@ class InboundRegistry {
 struct PeerContext {
   PeerTransportOptions options;
   PeerReceiver* receiver = nullptr;
-  PeerFrameHeaderBytes hello_header{};  // the header of the hello frame (options.hello)
   InboundRegistry inbound;
+  // Failed handshakes are logged at most this often: strangers may dial as fast as they like.
+  LogRateLimiter handshake_failure_log{20};
 };
 
-// One accepted connection: the hello within hello_timeout, then every frame to the receiver, in
-// order; any damage closes it (docs/formats/peer.md). Kept alive by its pending handlers
+// One accepted connection: the handshake within hello_timeout (the dialer's hello, our challenge,
+// the dialer's proof), then every frame to the receiver, in order; a failed handshake or any
+// damage closes it (docs/formats/peer.md). Kept alive by its pending handlers
 // (shared_from_this). Runs on the strand its socket is bound to; CloseLater may be called from
 // any thread; CloseNow only when no io thread runs.
 class InboundConnection : public std::enable_shared_from_this<InboundConnection> {
@@ -84,19 +87,30 @@ class InboundConnection : public std::enable_shared_from_this<InboundConnection>
   void StartRead();
   void OnRead(boost::system::error_code ec, size_t bytes);
   void Deliver(std::string frame);
+  // The handshake's two frames from the dialer.
+  void OnHandshakeHello(std::string_view frame);
+  void OnHandshakeProof(std::string_view frame);
   void OnHelloTimeout(boost::system::error_code ec);
-  // `reason` empty: a normal close, not logged as a warning.
-  void Close(const std::string& reason);
+  // `reason` empty: a normal close, not logged as a warning. `handshake`: a failed handshake
+  // (logged through the rate limiter).
+  void Close(const std::string& reason, bool handshake = false);
 
   // All strand only.
   const std::shared_ptr<PeerContext> context_;
   boost::asio::ip::tcp::socket socket_;
   boost::asio::steady_timer hello_timer_;
-  PeerFrameDecoder decoder_;  // limited to the hello size until the hello is accepted
+  PeerFrameDecoder decoder_;  // limited to the hello size until the handshake succeeded
   const std::string remote_;
   uint64_t id_ = 0;               // registry id; set by Start
-  std::optional<uint64_t> from_;  // the peer id, once the hello is accepted
+  std::optional<uint64_t> from_;  // the peer id, once the handshake succeeded
   bool closed_ = false;
+  // The handshake: the dialer's hello and nonce (once its hello arrived), our nonce, and the
+  // challenge frame being written.
+  bool hello_received_ = false;
+  std::string hello_;
+  std::string dialer_nonce_;
+  std::string acceptor_nonce_;
+  std::string challenge_frame_;
 };
 
 }  // namespace nds::net

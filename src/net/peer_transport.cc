@@ -51,6 +51,7 @@
 #include <spdlog/spdlog.h>
 
 #include "net/peer_frame.h"
+#include "net/peer_handshake.h"
 #include "net/peer_inbound.h"
 #include "util/check.h"
 #include "util/thread_annotations.h"
@@ -92,10 +93,17 @@ Status ValidateOptions(const PeerTransportOptions& o) {
   if (o.connect_timeout.count() <= 0 || o.hello_timeout.count() <= 0) {
     return InvalidArgument("connect_timeout and hello_timeout must be positive");
   }
+  if (o.secret.size() < kPeerSecretBytesMin) {
+    return InvalidArgument(fmt::format("the cluster secret must be at least {} bytes, got {}",
+                                       kPeerSecretBytesMin, o.secret.size()));
+  }
   if (o.inbound_connections_max == 0) {
     return InvalidArgument("inbound_connections_max must be >= 1");
   }
-  const size_t hello_max = std::min(kPeerHelloBytesMax, o.frame_bytes_max);
+  // The hello travels in the handshake's first frame, after its header and the nonce.
+  const size_t hello_max = std::min(kPeerHelloBytesMax, o.frame_bytes_max) -
+                           std::min(std::min(kPeerHelloBytesMax, o.frame_bytes_max),
+                                    kPeerHandshakeMagic.size() + 2 + kPeerNonceBytes);
   if (o.hello.size() > hello_max) {
     return InvalidArgument(
         fmt::format("hello of {} bytes exceeds the limit of {} bytes", o.hello.size(), hello_max));
@@ -216,7 +224,7 @@ class OutboundLink : public std::enable_shared_from_this<OutboundLink> {
   }
 
  private:
-  enum class State { kIdle, kConnecting, kConnected, kBackoff, kClosed };
+  enum class State { kIdle, kConnecting, kHandshake, kConnected, kBackoff, kClosed };
 
   struct OutFrame {
     PeerFrameHeaderBytes header;
@@ -292,13 +300,91 @@ class OutboundLink : public std::enable_shared_from_this<OutboundLink> {
       Fail(fmt::format("cannot connect: {}", ec.message()));
       return;
     }
-    timer_.cancel();
     error_code option_ec;
     socket_.set_option(tcp::no_delay(true), option_ec);
     if (option_ec) {
       Fail(fmt::format("cannot set TCP_NODELAY: {}", option_ec.message()));
       return;
     }
+    StartHandshake();
+  }
+
+  // The dialer's side of the handshake (peer_handshake.h): our hello and nonce, then the
+  // acceptor's challenge, read within hello_timeout; nothing queued is sent before the acceptor
+  // proved that it holds the cluster secret.
+  void StartHandshake() {
+    Result<std::string> nonce = NewHandshakeNonce();
+    if (!nonce.ok()) {
+      Fail(fmt::format("cannot start the handshake: {}", nonce.status().ToString()));
+      return;
+    }
+    state_ = State::kHandshake;
+    dialer_nonce_ = std::move(*nonce);
+    handshake_out_ =
+        EncodePeerFrame(EncodeHandshakeHello({dialer_nonce_, context_->options.hello}));
+    handshake_in_ = std::make_unique<PeerFrameDecoder>(kPeerChallengeBytes);
+    const uint64_t generation = generation_;
+    timer_.expires_after(context_->options.hello_timeout);
+    timer_.async_wait([self = shared_from_this(), generation](error_code ec) {
+      if (ec || generation != self->generation_ || self->state_ != State::kHandshake) return;
+      self->Fail(fmt::format("no answer to the handshake within {} ms",
+                             self->context_->options.hello_timeout.count()));
+    });
+    asio::async_write(socket_, asio::buffer(handshake_out_),
+                      [self = shared_from_this(), generation](error_code ec, size_t /*bytes*/) {
+                        if (ec && generation == self->generation_) {
+                          self->Fail(fmt::format("write failed: {}", ec.message()));
+                        }
+                      });
+    ReadChallenge();
+  }
+
+  void ReadChallenge() {
+    const std::span<char> space = handshake_in_->WritableSpace();
+    const uint64_t generation = generation_;
+    socket_.async_read_some(asio::buffer(space.data(), space.size()),
+                            [self = shared_from_this(), generation](error_code ec, size_t bytes) {
+                              if (generation != self->generation_) return;
+                              self->OnChallengeRead(ec, bytes);
+                            });
+  }
+
+  void OnChallengeRead(error_code ec, size_t bytes) {
+    if (ec) {
+      Fail(ec == asio::error::eof ? std::string("closed by peer during the handshake (does it "
+                                                "hold the same cluster secret and know this node?)")
+                                  : ec.message());
+      return;
+    }
+    handshake_in_->Commit(bytes);
+    Result<std::optional<std::string>> frame = handshake_in_->Next();
+    if (frame.ok() && !frame->has_value()) {
+      ReadChallenge();
+      return;
+    }
+    Result<HandshakeChallenge> challenge =
+        frame.ok() ? DecodeHandshakeChallenge(**frame) : Result<HandshakeChallenge>(frame.status());
+    Result<bool> good =
+        challenge.ok() ? VerifyHandshakeProof(context_->options.secret, HandshakeRole::kAcceptor,
+                                              dialer_nonce_, challenge->nonce,
+                                              context_->options.hello, challenge->proof)
+                       : Result<bool>(challenge.status());
+    if (!good.ok() || !*good || handshake_in_->buffered_bytes() != 0) {
+      Fail(!good.ok() ? "handshake failed: " + good.status().ToString()
+                      : "handshake failed: the acceptor did not prove that it holds the cluster "
+                        "secret");
+      return;
+    }
+    Result<std::string> proof =
+        HandshakeProof(context_->options.secret, HandshakeRole::kDialler, dialer_nonce_,
+                       challenge->nonce, context_->options.hello);
+    if (!proof.ok()) {
+      Fail("handshake failed: " + proof.status().ToString());
+      return;
+    }
+    timer_.cancel();
+    handshake_in_.reset();
+    proof_out_ = EncodePeerFrame(EncodeHandshakeProof(*proof));
     state_ = State::kConnected;
     connected_at_ = Clock::now();
     if (failures_ > 0) spdlog::info("peer transport: connected to peer {} at {}", id_, address_);
@@ -308,21 +394,21 @@ class OutboundLink : public std::enable_shared_from_this<OutboundLink> {
       link_up_ = !closed_;
       writer_busy_ = true;
     }
-    StartWrite(/*with_hello=*/true);
+    StartWrite(/*with_proof=*/true);
     StartWatch();
   }
 
   void OnKick() {
     if (state_ != State::kConnected || write_in_flight_) return;
-    StartWrite(/*with_hello=*/false);
+    StartWrite(/*with_proof=*/false);
   }
 
-  // Writes the hello (on a new connection) and everything queued in one gather write.
-  void StartWrite(bool with_hello) {
+  // Writes the handshake's proof (on a new connection) and everything queued in one gather write.
+  void StartWrite(bool with_proof) {
     NDS_CHECK(!write_in_flight_);
     {
       std::lock_guard<std::mutex> lock(mu_);
-      if (queue_.empty() && !with_hello) {
+      if (queue_.empty() && !with_proof) {
         writer_busy_ = false;
         return;
       }
@@ -330,10 +416,7 @@ class OutboundLink : public std::enable_shared_from_this<OutboundLink> {
     }
     buffers_.clear();
     buffers_.reserve(2 * writing_.size() + 2);
-    if (with_hello) {
-      buffers_.emplace_back(context_->hello_header.data(), context_->hello_header.size());
-      buffers_.emplace_back(context_->options.hello.data(), context_->options.hello.size());
-    }
+    if (with_proof) buffers_.emplace_back(proof_out_.data(), proof_out_.size());
     writing_bytes_ = 0;
     for (const OutFrame& f : writing_) {
       buffers_.emplace_back(f.header.data(), f.header.size());
@@ -356,11 +439,12 @@ class OutboundLink : public std::enable_shared_from_this<OutboundLink> {
       return;
     }
     ReleaseWriting();
-    StartWrite(/*with_hello=*/false);
+    StartWrite(/*with_proof=*/false);
   }
 
-  // The acceptor never sends: a read completes only when the connection ends (or the peer
-  // breaks the protocol). This notices a restarted peer before the next write is lost to it.
+  // After its challenge the acceptor never sends: a read completes only when the connection ends
+  // (or the peer breaks the protocol). This notices a restarted peer before the next write is lost
+  // to it.
   void StartWatch() {
     const uint64_t generation = generation_;
     socket_.async_read_some(
@@ -450,7 +534,7 @@ class OutboundLink : public std::enable_shared_from_this<OutboundLink> {
   Strand strand_;
   tcp::socket socket_;
   tcp::resolver resolver_;
-  asio::steady_timer timer_;  // the connect timeout, then the redial backoff
+  asio::steady_timer timer_;  // the connect and handshake timeouts, then the redial backoff
   std::string address_;
   State state_ = State::kIdle;
   // Bumped whenever a connection or attempt ends; a handler whose generation differs is stale.
@@ -464,6 +548,12 @@ class OutboundLink : public std::enable_shared_from_this<OutboundLink> {
   size_t writing_bytes_ = 0;
   std::vector<asio::const_buffer> buffers_;
   std::array<char, 64> watch_buf_{};
+  // The handshake of the current connection: our nonce, our hello and proof frames, and the
+  // reader of the acceptor's challenge.
+  std::string dialer_nonce_;
+  std::string handshake_out_;
+  std::string proof_out_;
+  std::unique_ptr<PeerFrameDecoder> handshake_in_;
 
   // Guarded by the transport's mutex (Open/ChangeAddress run under it): the last address set.
   std::string address_for_callers_;
@@ -490,7 +580,6 @@ class PeerTransportImpl final : public PeerTransport {
         accept_retry_timer_(acceptor_.get_executor()) {
     context_->options = options;
     context_->receiver = receiver;
-    context_->hello_header = EncodePeerFrameHeader(options.hello);
   }
 
   ~PeerTransportImpl() override { Stop(); }

@@ -3,12 +3,15 @@
 // encodes and decodes the frames.
 //
 // Each node dials one outbound connection to every peer it sends to and accepts inbound
-// connections from every peer; a connection opens with a hello frame (opaque bytes the Receiver
-// checks: the cluster id and the sender's node id), and then carries frames one way, dialer to
-// acceptor. Sending never blocks: each peer has a bounded queue; a full queue drops the frame
-// (Raft tolerates loss) and Send returns false. A lost connection is redialled with bounded
-// exponential backoff. A frame that fails its checksum or exceeds the size limit closes that
-// connection and is logged; it never crashes the node.
+// connections from every peer. A connection opens with the handshake (net/peer_handshake.h): the
+// dialer's hello (opaque bytes the Receiver checks: the cluster id and the sender's node id) and
+// a nonce from each side, over which each side proves with an HMAC that it holds the cluster
+// secret. The acceptor reads no other frame before the dialer's proof checks out, and the dialer
+// sends none before the acceptor's did. Then frames flow one way, dialer to acceptor. Sending never
+// blocks: each peer has a bounded queue; a full queue drops the frame (Raft tolerates loss) and
+// Send returns false. A lost connection is redialled with bounded exponential backoff. A frame that
+// fails its checksum or exceeds the size limit closes that connection and is logged; it never
+// crashes the node.
 //
 // Thread-safe. Owns its io_context and threads. Receiver callbacks run on transport threads,
 // never concurrently for one connection, and must not block.
@@ -28,8 +31,9 @@ namespace nds::net {
 class PeerReceiver {
  public:
   virtual ~PeerReceiver() = default;
-  // The first frame of an inbound connection. Returns the sending peer's id to accept the
-  // connection, or an error to close it (wrong cluster, unknown node).
+  // The hello of an inbound connection whose dialer proved it holds the cluster secret. Returns
+  // the sending peer's id to accept the connection, or an error to close it (wrong cluster,
+  // unknown node). The error's message is logged: it must not hold raw text from the hello.
   virtual Result<uint64_t> OnHello(std::string_view hello) = 0;
   // Every later frame of a connection accepted with `from`.
   virtual void OnFrame(uint64_t from, std::string frame) = 0;
@@ -47,8 +51,11 @@ struct PeerTransportOptions {
   std::chrono::milliseconds connect_timeout{2'000};
   std::chrono::milliseconds hello_timeout{5'000};  // an inbound connection must say hello by then
   size_t inbound_connections_max = 256;
-  // Sent as the first frame of every outbound connection.
+  // Sent in the handshake of every outbound connection.
   std::string hello;
+  // The cluster secret both sides of the handshake prove they hold: at least
+  // kPeerSecretBytesMin bytes. Never logged.
+  std::string secret;
 };
 
 class PeerTransport {
@@ -77,7 +84,7 @@ class PeerTransport {
   // Bytes queued for `id` and not yet written (0 for an unknown peer): lets a snapshot sender
   // apply back-pressure by waiting until the queue drains.
   virtual size_t QueuedBytes(uint64_t id) const = 0;
-  // Whether the outbound connection to `id` is currently established.
+  // Whether the outbound connection to `id` is currently established and authenticated.
   virtual bool Connected(uint64_t id) const = 0;
 
   virtual uint16_t port() const = 0;

@@ -31,6 +31,8 @@
 
 #include "net/loopback_port.h"
 #include "net/peer_frame.h"
+#include "net/peer_handshake.h"
+#include "net/raw_peer_client.h"
 #include "util/coding.h"
 
 namespace nds::net {
@@ -114,50 +116,27 @@ class TestReceiver : public PeerReceiver {
   std::vector<Frame> frames_;
 };
 
-// A blocking POSIX TCP client that writes exact bytes and watches for the server to close.
+// The secret the test transports share.
+const std::string kTestSecret(32, 'k');
+
+// A blocking POSIX TCP client that writes exact bytes, runs the handshake as a dialer would, and
+// watches for the server to close.
 class RawClient {
  public:
-  explicit RawClient(uint16_t port) {
-    fd_ = ::socket(AF_INET, SOCK_STREAM, 0);
-    sockaddr_in address{};
-    address.sin_family = AF_INET;
-    address.sin_port = htons(port);
-    address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    connected_ =
-        fd_ >= 0 && ::connect(fd_, reinterpret_cast<sockaddr*>(&address), sizeof(address)) == 0;
-  }
-  ~RawClient() {
-    if (fd_ >= 0) ::close(fd_);
-  }
-  RawClient(const RawClient&) = delete;
-  RawClient& operator=(const RawClient&) = delete;
+  explicit RawClient(uint16_t port) { connected_ = peer_.Connect(port); }
 
   bool connected() const { return connected_; }
-
-  bool Send(std::string_view bytes) {
-    while (!bytes.empty()) {
-      const ssize_t n = ::send(fd_, bytes.data(), bytes.size(), MSG_NOSIGNAL);
-      if (n <= 0) return false;
-      bytes.remove_prefix(static_cast<size_t>(n));
-    }
-    return true;
+  bool Send(std::string_view bytes) { return peer_.Send(bytes); }
+  // The handshake with `hello` and `secret`; true when the acceptor proved it holds `secret`.
+  bool Hello(std::string_view hello, std::string_view secret = kTestSecret) {
+    return peer_.RunHandshake(secret, hello) == RawPeerClient::Handshake::kAcceptorProven;
   }
-
   // Waits (bounded) until the server closes the connection; returns whether it did.
-  bool WaitClosed() {
-    const Clock::time_point deadline = Clock::now() + kWaitBound;
-    char buf[4096];
-    while (Clock::now() < deadline) {
-      pollfd p{fd_, POLLIN, 0};
-      if (::poll(&p, 1, 100) <= 0) continue;
-      const ssize_t n = ::recv(fd_, buf, sizeof(buf), 0);
-      if (n <= 0) return true;  // end of stream or reset
-    }
-    return false;
-  }
+  bool WaitClosed() { return peer_.ClosedByPeer(kWaitBound); }
+  RawPeerClient& peer() { return peer_; }
 
  private:
-  int fd_ = -1;
+  RawPeerClient peer_;
   bool connected_ = false;
 };
 
@@ -169,6 +148,7 @@ PeerTransportOptions TestOptions(uint64_t id) {
   options.backoff_min = milliseconds(5);
   options.backoff_max = milliseconds(50);
   options.hello = fmt::format("node:{}", id);
+  options.secret = kTestSecret;
   return options;
 }
 
@@ -404,7 +384,7 @@ TEST(PeerTransport, DamagedFrameClosesTheConnectionAndDeliversNothing) {
     ASSERT_NE(server, nullptr);
     RawClient client(server->port());
     ASSERT_TRUE(client.connected());
-    ASSERT_TRUE(client.Send(EncodePeerFrame("node:9") + damaged + EncodePeerFrame("after")));
+    ASSERT_TRUE(client.Hello("node:9") && client.Send(damaged + EncodePeerFrame("after")));
     EXPECT_TRUE(client.WaitClosed());
     server->Stop();
     EXPECT_EQ(receiver.hellos(), 1u);
@@ -456,7 +436,7 @@ TEST(PeerTransport, InboundConnectionsBeyondTheLimitAreClosed) {
   auto server = MustStart(options, &receiver);
   ASSERT_NE(server, nullptr);
   RawClient first(server->port());
-  ASSERT_TRUE(first.Send(EncodePeerFrame("node:7")));
+  ASSERT_TRUE(first.Hello("node:7"));
   ASSERT_TRUE(receiver.WaitHellos(1));
   RawClient second(server->port());
   EXPECT_TRUE(second.WaitClosed());
@@ -472,10 +452,10 @@ TEST(PeerTransport, NewConnectionFromTheSamePeerClosesTheOlderOne) {
   auto server = MustStart(TestOptions(2), &receiver);
   ASSERT_NE(server, nullptr);
   RawClient older(server->port());
-  ASSERT_TRUE(older.Send(EncodePeerFrame("node:7")));
+  ASSERT_TRUE(older.Hello("node:7"));
   ASSERT_TRUE(receiver.WaitHellos(1));
   RawClient newer(server->port());
-  ASSERT_TRUE(newer.Send(EncodePeerFrame("node:7")));
+  ASSERT_TRUE(newer.Hello("node:7"));
   EXPECT_TRUE(older.WaitClosed());
   ASSERT_TRUE(newer.Send(EncodePeerFrame("via newer")));
   ASSERT_TRUE(receiver.WaitFrames(1));
@@ -490,8 +470,8 @@ TEST(PeerTransport, CloseInboundClosesThatPeersConnectionOnly) {
   ASSERT_NE(server, nullptr);
   RawClient seven(server->port());
   RawClient eight(server->port());
-  ASSERT_TRUE(seven.Send(EncodePeerFrame("node:7") + EncodePeerFrame("from 7")));
-  ASSERT_TRUE(eight.Send(EncodePeerFrame("node:8") + EncodePeerFrame("from 8")));
+  ASSERT_TRUE(seven.Hello("node:7") && seven.Send(EncodePeerFrame("from 7")));
+  ASSERT_TRUE(eight.Hello("node:8") && eight.Send(EncodePeerFrame("from 8")));
   ASSERT_TRUE(receiver.WaitFrames(2));  // both connections speak for their peers now
   server->CloseInbound(99, "no such peer: nothing happens");
   server->CloseInbound(7, "test: a payload that does not decode");
@@ -683,6 +663,189 @@ TEST(PeerTransport, StopWithTrafficInFlightIsSafeAndSendFailsAfterwards) {
   a.reset();
   b.reset();
   EXPECT_EQ(receiver_b.frame_count(), delivered);  // nothing is delivered after Stop
+}
+
+// ---- The handshake ----
+
+// A listening socket on 127.0.0.1 that plays the acceptor by hand.
+class RawListener {
+ public:
+  RawListener() {
+    fd_ = ::socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    socklen_t len = sizeof a;
+    if (fd_ >= 0 && ::bind(fd_, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0 &&
+        ::listen(fd_, 4) == 0 && ::getsockname(fd_, reinterpret_cast<sockaddr*>(&a), &len) == 0) {
+      port_ = ntohs(a.sin_port);
+    }
+  }
+  ~RawListener() {
+    if (fd_ >= 0) ::close(fd_);
+  }
+  uint16_t port() const { return port_; }
+  // The next connection, or -1 after kWaitBound.
+  int Accept() {
+    pollfd p{fd_, POLLIN, 0};
+    if (::poll(&p, 1, static_cast<int>(milliseconds(kWaitBound).count())) <= 0) return -1;
+    return ::accept(fd_, nullptr, nullptr);
+  }
+
+ private:
+  int fd_ = -1;
+  uint16_t port_ = 0;
+};
+
+TEST(PeerHandshake, FramesRoundTripAndMalformedStepsAreRefused) {
+  const std::string nonce(kPeerNonceBytes, 'n');
+  const std::string proof(kPeerProofBytes, 'p');
+  Result<HandshakeHello> hello = DecodeHandshakeHello(EncodeHandshakeHello({nonce, "node:3"}));
+  ASSERT_TRUE(hello.ok());
+  EXPECT_EQ(hello->nonce, nonce);
+  EXPECT_EQ(hello->hello, "node:3");
+  Result<HandshakeChallenge> challenge =
+      DecodeHandshakeChallenge(EncodeHandshakeChallenge({nonce, proof}));
+  ASSERT_TRUE(challenge.ok());
+  EXPECT_EQ(challenge->proof, proof);
+  EXPECT_EQ(*DecodeHandshakeProof(EncodeHandshakeProof(proof)), proof);
+  // A step in the place of another, a short nonce or proof, a bare hello of the old protocol.
+  EXPECT_FALSE(DecodeHandshakeProof(EncodeHandshakeHello({nonce, ""})).ok());
+  EXPECT_FALSE(DecodeHandshakeHello(EncodeHandshakeProof(proof)).ok());
+  EXPECT_FALSE(DecodeHandshakeHello(EncodeHandshakeHello({"", ""}).substr(0, 20)).ok());
+  EXPECT_FALSE(DecodeHandshakeProof(EncodeHandshakeProof(proof.substr(1))).ok());
+  EXPECT_FALSE(DecodeHandshakeChallenge(EncodeHandshakeChallenge({nonce, proof + "x"})).ok());
+  EXPECT_FALSE(DecodeHandshakeHello("node:3").ok());
+}
+
+TEST(PeerHandshake, AProofBindsTheSecretTheRoleBothNoncesAndTheHello) {
+  const std::string d(kPeerNonceBytes, 'd');
+  const std::string a(kPeerNonceBytes, 'a');
+  const std::string proof = *HandshakeProof(kTestSecret, HandshakeRole::kDialler, d, a, "node:3");
+  EXPECT_TRUE(*VerifyHandshakeProof(kTestSecret, HandshakeRole::kDialler, d, a, "node:3", proof));
+  const std::string other_secret(32, 'o');
+  EXPECT_FALSE(*VerifyHandshakeProof(other_secret, HandshakeRole::kDialler, d, a, "node:3", proof));
+  EXPECT_FALSE(*VerifyHandshakeProof(kTestSecret, HandshakeRole::kAcceptor, d, a, "node:3", proof));
+  EXPECT_FALSE(*VerifyHandshakeProof(kTestSecret, HandshakeRole::kDialler, a, d, "node:3", proof));
+  std::string other_nonce = a;
+  other_nonce[5] ^= 1;
+  EXPECT_FALSE(
+      *VerifyHandshakeProof(kTestSecret, HandshakeRole::kDialler, d, other_nonce, "node:3", proof));
+  EXPECT_FALSE(*VerifyHandshakeProof(kTestSecret, HandshakeRole::kDialler, d, a, "node:4", proof));
+  EXPECT_FALSE(*VerifyHandshakeProof(kTestSecret, HandshakeRole::kDialler, d, a, "node:3",
+                                     proof.substr(0, 31)));
+}
+
+TEST(PeerHandshake, StartRefusesAShortSecret) {
+  TestReceiver receiver;
+  PeerTransportOptions options = TestOptions(1);
+  options.secret = std::string(kPeerSecretBytesMin - 1, 's');
+  EXPECT_EQ(PeerTransport::Start(options, &receiver).status().code(), StatusCode::kInvalidArgument);
+}
+
+TEST(PeerHandshake, ADialerWithTheWrongSecretIsClosedBeforeAnyFrameIsRead) {
+  TestReceiver receiver;
+  auto server = MustStart(TestOptions(2), &receiver);
+  ASSERT_NE(server, nullptr);
+  RawClient impostor(server->port());
+  ASSERT_TRUE(impostor.connected());
+  // The impostor also learns that the acceptor does not hold its secret.
+  EXPECT_EQ(impostor.peer().RunHandshake(std::string(32, 'w'), "node:7"),
+            RawPeerClient::Handshake::kAcceptorUnproven);
+  ASSERT_TRUE(impostor.Send(EncodePeerFrame("forged")));
+  EXPECT_TRUE(impostor.WaitClosed());
+  // Control: the right secret on the same server gets in.
+  RawClient member(server->port());
+  ASSERT_TRUE(member.Hello("node:8") && member.Send(EncodePeerFrame("real")));
+  ASSERT_TRUE(receiver.WaitFrames(1));
+  server->Stop();
+  EXPECT_EQ(receiver.hellos(), 1u);
+  ASSERT_EQ(receiver.frame_count(), 1u);
+  EXPECT_EQ(receiver.frames()[0].bytes, "real");
+  EXPECT_EQ(receiver.frames()[0].from, 8u);
+}
+
+TEST(PeerHandshake, ReplayingACapturedConnectionGetsNothingIn) {
+  TestReceiver receiver;
+  auto server = MustStart(TestOptions(2), &receiver);
+  ASSERT_NE(server, nullptr);
+  RawClient member(server->port());
+  ASSERT_TRUE(member.Hello("node:7") && member.Send(EncodePeerFrame("once")));
+  ASSERT_TRUE(receiver.WaitFrames(1));
+  const std::string captured = member.peer().sent();  // hello, proof, frame
+  RawClient replayer(server->port());
+  ASSERT_TRUE(replayer.Send(captured));
+  EXPECT_TRUE(replayer.WaitClosed());
+  // The real member's connection was not displaced by the replay.
+  ASSERT_TRUE(member.Send(EncodePeerFrame("twice")));
+  ASSERT_TRUE(receiver.WaitFrames(2));
+  server->Stop();
+  EXPECT_EQ(receiver.hellos(), 1u);
+  ASSERT_EQ(receiver.frame_count(), 2u);
+  EXPECT_EQ(receiver.frames()[1].bytes, "twice");
+}
+
+TEST(PeerHandshake, AnUnauthenticatedClaimDoesNotDisplaceTheMembersConnection) {
+  TestReceiver receiver;
+  auto server = MustStart(TestOptions(2), &receiver);
+  ASSERT_NE(server, nullptr);
+  RawClient member(server->port());
+  ASSERT_TRUE(member.Hello("node:7"));
+  ASSERT_TRUE(receiver.WaitHellos(1));
+  RawClient impostor(server->port());
+  (void)impostor.Hello("node:7", std::string(32, 'w'));
+  EXPECT_TRUE(impostor.WaitClosed());
+  ASSERT_TRUE(member.Send(EncodePeerFrame("still here")));
+  ASSERT_TRUE(receiver.WaitFrames(1));
+  server->Stop();
+  EXPECT_EQ(receiver.frames()[0].bytes, "still here");
+  EXPECT_EQ(receiver.hellos(), 1u);
+}
+
+// Plays the acceptor by hand for a transport's dial: reads its hello, answers with a challenge
+// proven with `acceptor_secret`, and returns the frames the dialer sends after it until it closes
+// or goes quiet.
+std::vector<std::string> FramesAfterChallenge(const std::string& acceptor_secret, bool* closed) {
+  TestReceiver receiver;
+  auto dialer = MustStart(TestOptions(1), &receiver);
+  EXPECT_NE(dialer, nullptr);
+  if (dialer == nullptr) return {};
+  RawListener acceptor;
+  dialer->SetPeer(9, Address(acceptor.port()));
+  EXPECT_TRUE(dialer->Send(9, "raft traffic"));
+  RawPeerClient conn;
+  conn.Adopt(acceptor.Accept());
+  std::optional<std::string> first = conn.ReadFrame(kWaitBound);
+  EXPECT_TRUE(first.has_value());
+  if (!first) return {};
+  Result<HandshakeHello> hello = DecodeHandshakeHello(*first);
+  EXPECT_TRUE(hello.ok());
+  if (!hello.ok()) return {};
+  EXPECT_EQ(hello->hello, "node:1");
+  const std::string nonce = *NewHandshakeNonce();
+  const std::string proof =
+      *HandshakeProof(acceptor_secret, HandshakeRole::kAcceptor, hello->nonce, nonce, hello->hello);
+  EXPECT_TRUE(conn.SendFrame(EncodeHandshakeChallenge({nonce, proof})));
+  std::vector<std::string> after;
+  while (std::optional<std::string> frame = conn.ReadFrame(milliseconds(2000))) {
+    after.push_back(*frame);
+    if (after.size() == 2) break;
+  }
+  *closed = after.empty() && conn.ClosedByPeer(kWaitBound);
+  EXPECT_FALSE(after.empty() && dialer->Connected(9));
+  dialer->Stop();
+  return after;
+}
+
+TEST(PeerHandshake, TheDialerSendsNothingToAnAcceptorThatCannotProveItself) {
+  bool closed = false;
+  EXPECT_TRUE(FramesAfterChallenge(std::string(32, 'w'), &closed).empty());
+  EXPECT_TRUE(closed) << "the dialer kept a connection to an acceptor without the secret";
+  // Control: the same exchange with the right secret gets the proof and then the frame.
+  std::vector<std::string> after = FramesAfterChallenge(kTestSecret, &closed);
+  ASSERT_EQ(after.size(), 2u);
+  EXPECT_TRUE(DecodeHandshakeProof(after[0]).ok());
+  EXPECT_EQ(after[1], "raft traffic");
 }
 
 }  // namespace

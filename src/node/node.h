@@ -37,6 +37,9 @@ struct NodeStatus {
   std::string engine;  // "rocksdb" or "memory"
   // Batches of linearizable reads served from the leader lease (--lease-reads), since start.
   uint64_t lease_read_batches = 0;
+  // Peer frames dropped because their sender is not a member or a Raft message claims another
+  // sender or receiver than its authenticated connection (/metrics), since start.
+  uint64_t peer_messages_rejected = 0;
 };
 
 struct MemberInfo {

@@ -2,6 +2,7 @@
 #include "node/raft_codec.h"
 
 #include "util/coding.h"
+#include "util/log_text.h"
 
 namespace nds::node {
 namespace {
@@ -252,8 +253,9 @@ Result<wal::SnapshotChunk> DecodeSnapshotChunkFrame(std::string_view frame) {
 
 namespace {
 constexpr std::string_view kHelloMagic = "ndshello";
-// Version 2 added the addresses; a node that speaks only version 1 says "unknown version".
-constexpr uint8_t kHelloVersion = 2;
+// Version 2 added the addresses. Version 3 travels inside the authenticated handshake
+// (net/peer_handshake.h) and refuses control characters; older versions say "unknown version".
+constexpr uint8_t kHelloVersion = 3;
 constexpr size_t kHelloClusterIdBytesMax = 256;
 }  // namespace
 
@@ -290,6 +292,10 @@ Result<Hello> DecodeHello(std::string_view bytes) {
     return Corruption("peer hello with a bad cluster id length");
   }
   if (d.remaining() != 0) return Corruption("trailing bytes after the peer hello");
+  // Outside text that reaches logs and the member table: a control character is invalid input.
+  if (HasControlCharacter(cluster) || HasControlCharacter(peer) || HasControlCharacter(api)) {
+    return Corruption("peer hello with a control character in its cluster id or an address");
+  }
   h.cluster_id = cluster;
   return h;
 }

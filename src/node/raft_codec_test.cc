@@ -165,6 +165,21 @@ TEST(Hello, RoundTripsAndRejectsDamage) {
   ASSERT_FALSE(old.ok());
   EXPECT_NE(old.status().message().find("unknown version 1"), std::string::npos)
       << old.status().ToString();
+  v1[8] = 2;  // before the handshake
+  EXPECT_NE(DecodeHello(v1).status().message().find("unknown version 2"), std::string::npos);
+}
+
+// Outside text that reaches logs and the member table: a control character anywhere in the
+// cluster id or an address makes the hello invalid, and the error does not echo it.
+TEST(Hello, AControlCharacterIsInvalidInput) {
+  for (const Hello& h : {Hello{"c\nforged line", 1, "", ""}, Hello{"c", 1, "h:1\r", ""},
+                         Hello{"c", 1, "", std::string("h:1\0", 4)}, Hello{"c\x1b[2J", 1, "", ""},
+                         Hello{"c\x7f", 1, "", ""}}) {
+    auto decoded = DecodeHello(EncodeHello(h));
+    ASSERT_FALSE(decoded.ok()) << h.cluster_id;
+    EXPECT_EQ(decoded.status().message().find("forged"), std::string::npos);
+  }
+  EXPECT_TRUE(DecodeHello(EncodeHello(Hello{"c-\xc3\xa9", 1, "h:1", "h:2"})).ok());
 }
 
 }  // namespace

@@ -11,6 +11,7 @@
 #include <spdlog/spdlog.h>
 #include <sys/statvfs.h>
 
+#include "net/peer_handshake.h"
 #include "node/raft_codec.h"
 #include "store/command.h"
 #include "util/log_text.h"
@@ -56,6 +57,10 @@ uint64_t LeaderFromStatus(const Status& s) {
 Result<std::unique_ptr<RaftNode>> RaftNode::Open(std::unique_ptr<engine::Engine> engine,
                                                  RaftNodeOptions options) {
   if (options.id == 0) return InvalidArgument("the node id must not be 0");
+  if (options.cluster_secret.size() < net::kPeerSecretBytesMin) {
+    return InvalidArgument("the cluster secret must be at least " +
+                           std::to_string(net::kPeerSecretBytesMin) + " bytes");
+  }
   NDS_ASSIGN_OR_RETURN(auto wal, wal::Wal::Open(DefaultFileSystem(), options.data_dir,
                                                 wal::WalOptions::FromLimits(options.limits)));
   auto node = std::unique_ptr<RaftNode>(
@@ -116,6 +121,7 @@ Result<std::unique_ptr<RaftNode>> RaftNode::Open(std::unique_ptr<engine::Engine>
   topts.frame_bytes_max = l.message_bytes_max + (1 << 20);
   topts.hello = EncodeHello(Hello{node->options_.cluster_id, node->options_.id,
                                   node->options_.peer_address, node->options_.api_address});
+  topts.secret = node->options_.cluster_secret;
   NDS_ASSIGN_OR_RETURN(node->transport_, net::PeerTransport::Start(topts, node.get()));
   node->UpdatePeers();
 
@@ -178,6 +184,8 @@ void RaftNode::Stop() {
 }
 
 Result<uint64_t> RaftNode::OnHello(std::string_view hello) {
+  // Called once the dialer proved it holds the cluster secret. What it claims is checked still:
+  // only a member (or the learner being added) may speak for its id.
   NDS_ASSIGN_OR_RETURN(Hello h, DecodeHello(hello));
   if (h.cluster_id != options_.cluster_id) {
     // The claimed id is outside input and ends up in a log line: escaped (issue 11).
@@ -185,9 +193,13 @@ Result<uint64_t> RaftNode::OnHello(std::string_view hello) {
                            EscapeForLog(h.cluster_id) + "', not '" + options_.cluster_id + "'");
   }
   if (h.node_id == options_.id) return InvalidArgument("a peer claims this node's own id");
+  std::lock_guard lock(mu_);
+  if (!allowed_peers_view_.contains(h.node_id)) {
+    return FailedPrecondition("node " + std::to_string(h.node_id) +
+                              " is not a member of this cluster, nor being added");
+  }
   if (!h.peer_address.empty() || !h.api_address.empty()) {
-    std::lock_guard lock(mu_);
-    // Drained every tick; the bound only stops a flood of hellos with made-up ids.
+    // Drained every tick; members only, so the map stays as small as the cluster.
     if (hello_claims_.size() < kHelloClaimsMax || hello_claims_.contains(h.node_id)) {
       hello_claims_[h.node_id] = AddressClaim{h.peer_address, h.api_address};
     }
@@ -358,6 +370,13 @@ void RaftNode::Step(Clock::time_point now) {
 
 void RaftNode::HandleInbound(std::deque<Inbound> frames) {
   for (auto& in : frames) {
+    // The connection proved its peer holds the cluster secret when it opened; a peer removed
+    // since (or never a member) may still hold it, and must not move the term or propose.
+    if (!allowed_peers_.contains(in.from)) {
+      RefuseFrame(in.from, "a frame from node " + std::to_string(in.from) +
+                               ", which is not a member of this cluster");
+      continue;
+    }
     auto kind = PeekFrameKind(in.frame);
     if (!kind.ok()) {
       RejectFrame(in.from, "a frame of unknown kind: " + kind.status().ToString());
@@ -370,8 +389,11 @@ void RaftNode::HandleInbound(std::deque<Inbound> frames) {
         continue;
       }
       if (m->from.value != in.from || m->to.value != options_.id) {
-        RejectFrame(in.from, "a Raft message from " + std::to_string(m->from.value) + " to " +
-                                 std::to_string(m->to.value) + " on its connection");
+        const std::string what = "a Raft message from " + std::to_string(m->from.value) + " to " +
+                                 std::to_string(m->to.value) + " on the connection of node " +
+                                 std::to_string(in.from);
+        RefuseFrame(in.from, what);
+        RejectFrame(in.from, what);
         continue;
       }
       if (m->type == raft::MessageType::kSnapshot && !SnapshotStaged(*m)) {
@@ -411,6 +433,19 @@ void RaftNode::RejectFrame(uint64_t from, const std::string& what) {
   // The frame arrived intact (the transport checked its CRC), so the peer sent it: a bug or a
   // stranger. Dropping its connection makes that visible; it dials again.
   transport_->CloseInbound(from, "dropped " + what);
+}
+
+void RaftNode::RefuseFrame(uint64_t from, const std::string& what) {
+  {
+    std::lock_guard lock(mu_);
+    ++status_.peer_messages_rejected;
+  }
+  uint64_t suppressed = 0;
+  if (refused_frame_log_.Allow(&suppressed)) {
+    spdlog::warn(
+        "dropped {} (peer {}){}", what, from,
+        suppressed == 0 ? std::string() : " (" + std::to_string(suppressed) + " more not logged)");
+  }
 }
 
 void RaftNode::HandleForwardRefusal(uint64_t from, std::string_view frame) {

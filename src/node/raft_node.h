@@ -33,6 +33,7 @@
 #include "raft/raw_node.h"
 #include "store/membership.h"
 #include "util/limits.h"
+#include "util/log_text.h"
 #include "util/thread_annotations.h"
 #include "wal/snapshot_store.h"
 #include "wal/snapshot_transfer.h"
@@ -52,6 +53,9 @@ struct RaftNodeOptions {
   uint16_t peer_listen_port = 0;
   // The data directory: the Raft log lives in DIR/wal (and DIR/snap).
   std::string data_dir;
+  // The cluster secret (at least net::kPeerSecretBytesMin bytes): every peer connection proves
+  // on both sides that it holds it (net/peer_handshake.h). Never logged.
+  std::string cluster_secret;
   // Start a new cluster whose only voter is this node when the log is empty.
   bool bootstrap = false;
   // HashJoinToken(token) of the cluster's join token, recorded in the replicated state by the
@@ -149,6 +153,9 @@ class RaftNode final : public Node, private net::PeerReceiver {
   // Drops a frame from `from` that is malformed or misaddressed, and closes the connection it
   // came on (logged by the transport with `what`).
   void RejectFrame(uint64_t from, const std::string& what);
+  // Drops a frame from `from` that it may not send (a sender that is not a member, a Raft message
+  // claiming another sender or receiver): counted, logged at a bounded rate, never stepped.
+  void RefuseFrame(uint64_t from, const std::string& what);
   // A forwarded write handed back (kForwardRefused): route it again, or fail it at once.
   void HandleForwardRefusal(uint64_t from, std::string_view frame);
   // With lease_reads: the commit index, when this node leads, holds its lease and has committed an
@@ -209,6 +216,10 @@ class RaftNode final : public Node, private net::PeerReceiver {
   std::map<uint64_t, store::MemberRecord> members_;  // the applied member table
   std::map<uint64_t, std::string> peer_addresses_;   // every peer address ever learned
   std::set<uint64_t> transport_peers_;
+  // The nodes that may speak to this one: the recorded members (a join in progress included),
+  // every node in the configuration, and the members known from the join reply; not this node.
+  std::set<uint64_t> allowed_peers_;
+  LogRateLimiter refused_frame_log_{10};
   std::vector<PendingMembership> membership_waits_;
   // Answers of applied writes, run after the status is published (a client that sees its
   // revision then sees a commit index at least as high in /status).
@@ -256,6 +267,8 @@ class RaftNode final : public Node, private net::PeerReceiver {
   uint64_t disk_free_bytes_ NDS_GUARDED_BY(mu_) = UINT64_MAX;
   uint64_t bytes_since_disk_check_ NDS_GUARDED_BY(mu_) = 0;
   std::vector<MemberInfo> members_view_ NDS_GUARDED_BY(mu_);
+  // allowed_peers_ as of the last change, for OnHello (transport threads).
+  std::set<uint64_t> allowed_peers_view_ NDS_GUARDED_BY(mu_);
   // Addresses from hellos (transport threads), taken by the loop every tick.
   std::map<uint64_t, AddressClaim> hello_claims_ NDS_GUARDED_BY(mu_);
   std::thread loop_thread_;

@@ -49,6 +49,11 @@ void RaftNode::UpdatePeers() {
   }
   for (const auto& r : options_.known_members) wanted.insert(r.id);
   wanted.erase(options_.id);
+  if (wanted != allowed_peers_) {
+    allowed_peers_ = wanted;
+    std::lock_guard lock(mu_);
+    allowed_peers_view_ = wanted;
+  }
   for (uint64_t id : wanted) {
     auto it = peer_addresses_.find(id);
     if (it == peer_addresses_.end()) continue;

@@ -19,6 +19,7 @@
 #include "engine/engine_factory.h"
 #include "net/loopback_port.h"
 #include "net/peer_frame.h"
+#include "net/raw_peer_client.h"
 #include "node/engine_dir.h"
 #include "node/raft_codec.h"
 #include "store/keyspace.h"
@@ -26,6 +27,9 @@
 
 namespace nds::node {
 namespace {
+
+// The cluster secret of every test cluster.
+const std::string kSecret(32, 'S');
 
 class RaftNodeTest : public ::testing::Test {
  protected:
@@ -43,6 +47,7 @@ class RaftNodeTest : public ::testing::Test {
     EXPECT_TRUE(engine.ok()) << engine.status().ToString();
     RaftNodeOptions o;
     o.data_dir = dir_;
+    o.cluster_secret = kSecret;
     o.bootstrap = true;
     o.limits.heartbeat_interval = std::chrono::milliseconds(10);
     o.limits.election_timeout = std::chrono::milliseconds(100);
@@ -150,6 +155,7 @@ class RaftClusterTest : public RaftNodeTest {
     o.id = id;
     o.name = "n" + std::to_string(id);
     o.cluster_id = "test-cluster";
+    o.cluster_secret = kSecret;
     o.data_dir = dir_ + "/" + o.name;
     o.peer_listen_port = port;
     o.peer_address = "127.0.0.1:" + std::to_string(port);
@@ -222,34 +228,22 @@ class RaftClusterTest : public RaftNodeTest {
     ASSERT_TRUE(WaitFor([&] { return Voters(n1->get()) == 3; })) << "the joiners were not promoted";
   }
 
-  // Dials 127.0.0.1:`port` as a peer would: the hello, then `frame` when not empty. The socket,
-  // or -1.
-  static int SendAsPeer(uint16_t port, const Hello& hello, const std::string& frame) {
-    int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-    if (fd < 0) return -1;
-    sockaddr_in a{};
-    a.sin_family = AF_INET;
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    a.sin_port = htons(port);
-    std::string bytes = net::EncodePeerFrame(EncodeHello(hello));
-    if (!frame.empty()) bytes += net::EncodePeerFrame(frame);
-    if (::connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0 ||
-        ::send(fd, bytes.data(), bytes.size(), MSG_NOSIGNAL) !=
-            static_cast<ssize_t>(bytes.size())) {
-      ::close(fd);
-      return -1;
+  // Dials 127.0.0.1:`port` as a peer would: the handshake with `hello` proven with `secret`,
+  // then `frame` when not empty. The connection, or nullptr when the node did not answer the
+  // handshake or did not prove it holds `secret`.
+  static std::unique_ptr<net::RawPeerClient> SendAsPeer(uint16_t port, const Hello& hello,
+                                                        const std::string& frame,
+                                                        const std::string& secret = kSecret) {
+    auto peer = std::make_unique<net::RawPeerClient>();
+    if (!peer->Connect(port) || peer->RunHandshake(secret, EncodeHello(hello)) !=
+                                    net::RawPeerClient::Handshake::kAcceptorProven) {
+      return nullptr;
     }
-    return fd;
+    if (!frame.empty() && !peer->SendFrame(frame)) return nullptr;
+    return peer;
   }
-  // Whether the node closes `fd` within 10 s.
-  static bool ClosedByNode(int fd) {
-    pollfd p{fd, POLLIN, 0};
-    char buf[64];
-    for (int i = 0; i < 100; ++i) {
-      if (::poll(&p, 1, 100) > 0 && ::recv(fd, buf, sizeof buf, 0) <= 0) return true;
-    }
-    return false;
-  }
+  // Whether the node closes `peer`'s connection within 10 s.
+  static bool ClosedByNode(net::RawPeerClient& peer) { return peer.ClosedByPeer(); }
 
   // Whether DATA/snap holds a finished snapshot (DATA/snap itself exists from the start).
   static bool HasSnapshot(const std::string& data_dir) {
@@ -310,12 +304,15 @@ TEST_F(RaftClusterTest, AnUndecodablePeerFrameClosesItsConnection) {
   RaftNodeOptions o1 = FoundingOptions();
   auto n1 = Open(o1);
   ASSERT_NE(n1, nullptr);
-  int fd = SendAsPeer(o1.peer_listen_port, Hello{"test-cluster", 9, "", ""},
-                      std::string("\x09 not a frame kind"));
-  ASSERT_GE(fd, 0);
-  EXPECT_TRUE(ClosedByNode(fd)) << "the node kept the connection of a peer that sent garbage";
-  ::close(fd);
-  EXPECT_TRUE(SubmitAndWait(n1.get(), store::PutCommand("still", "fine")).status.ok());
+  auto n2 = Join(n1.get(), "n2");
+  ASSERT_NE(n2, nullptr);
+  ASSERT_TRUE(WaitFor([&] { return Voters(n1.get()) == 2; }));
+  const uint64_t id2 = n2->GetStatus().id;
+  n2.reset();  // this test speaks for n2 now (a member, with the secret)
+  auto peer = SendAsPeer(o1.peer_listen_port, Hello{"test-cluster", id2, "", ""},
+                         std::string("\x09 not a frame kind"));
+  ASSERT_NE(peer, nullptr);
+  EXPECT_TRUE(ClosedByNode(*peer)) << "the node kept the connection of a peer that sent garbage";
 }
 
 // A hello is checked like a join: addresses that are not HOST:PORT are never recorded.
@@ -333,16 +330,15 @@ TEST_F(RaftClusterTest, AHelloClaimingAnUnusableAddressIsNotRecorded) {
     return std::string();
   };
   // A usable claim is recorded (so the path works) ...
-  int good = SendAsPeer(o1.peer_listen_port, Hello{"test-cluster", id3, "127.0.0.1:3", ""}, "");
-  ASSERT_GE(good, 0);
+  auto good = SendAsPeer(o1.peer_listen_port, Hello{"test-cluster", id3, "127.0.0.1:3", ""}, "");
+  ASSERT_NE(good, nullptr);
   EXPECT_TRUE(WaitFor([&] { return peer_of_n3() == "127.0.0.1:3"; }));
-  ::close(good);
+  good.reset();
   // ... an unusable one is not, however long the leader has had to act on it.
-  int bad = SendAsPeer(o1.peer_listen_port, Hello{"test-cluster", id3, "no port here", ""}, "");
-  ASSERT_GE(bad, 0);
+  auto bad = SendAsPeer(o1.peer_listen_port, Hello{"test-cluster", id3, "no port here", ""}, "");
+  ASSERT_NE(bad, nullptr);
   std::this_thread::sleep_for(std::chrono::milliseconds(300));  // 30 ticks
   EXPECT_EQ(peer_of_n3(), "127.0.0.1:3");
-  ::close(bad);
 }
 
 TEST_F(RaftClusterTest, LeaderTransferMovesLeadership) {
@@ -500,6 +496,158 @@ TEST_F(RaftClusterTest, LeaseReadsOnTheLeaderSeeEveryAcknowledgedWrite) {
   }
   // The leader served (some of) them from its lease, without a heartbeat round.
   EXPECT_GT(n1->GetStatus().lease_read_batches, 0u);
+}
+
+// Goal: the peer port lets in only holders of the cluster secret who speak for a member, and a
+// Raft message counts only as what its authenticated connection may say. Method: a 3-node
+// cluster in which n3 is stopped, so that the test can speak for n3 (with the secret) or as an
+// impostor (without it); the leader's term, data and join token hash must not move.
+class PeerAuthTest : public RaftClusterTest {
+ protected:
+  void SetUp() override {
+    RaftClusterTest::SetUp();
+    o1_ = FoundingOptions();
+    o1_.join_token_hash = "hash-of-the-real-token";
+    ASSERT_NO_FATAL_FAILURE(OpenThree(o1_, &n1_, &n2_, &n3_));
+    ASSERT_TRUE(SubmitAndWait(n1_.get(), store::PutCommand("before", "v")).status.ok());
+    id2_ = n2_->GetStatus().id;
+    id3_ = n3_->GetStatus().id;
+    n3_.reset();  // n1 and n2 keep a quorum
+    ASSERT_TRUE(WaitFor([&] { return n1_->GetStatus().role == Role::kLeader; }));
+    term_ = n1_->GetStatus().term;
+  }
+
+  std::string JoinTokenHash() {
+    auto got = n1_->engine().Get(store::SystemKey(store::kJoinTokenHashKey));
+    return got.ok() && got->has_value() ? **got : std::string("(none)");
+  }
+  // A forward frame that, if proposed, replaces the join token hash and stores `key`.
+  static std::string ForgedForward(const std::string& key) {
+    store::Command put = store::PutCommand(key, "forged");
+    Envelope e{99, 1, ""};
+    store::EncodeCommand(put, &e.command);
+    return EncodeForwardFrame(e);
+  }
+  static std::string ForgedTokenHashForward() {
+    Envelope e{99, 2, ""};
+    store::EncodeCommand(store::PutSystemCommand(std::string(store::kJoinTokenHashKey), "evil"),
+                         &e.command);
+    return EncodeForwardFrame(e);
+  }
+  // A heartbeat response from `from` 1000 terms ahead.
+  std::string HighTermMessage(uint64_t from) const {
+    raft::Message m;
+    m.type = raft::MessageType::kHeartbeatResponse;
+    m.from = NodeId{from};
+    m.to = NodeId{1};
+    m.term = Term{term_ + 1000};
+    return EncodeRaftFrame(m);
+  }
+  // Waits until every write submitted so far has been applied on n1 (a write through the log).
+  void Barrier() {
+    ASSERT_TRUE(SubmitAndWait(n1_.get(), store::PutCommand("barrier", "v")).status.ok());
+  }
+
+  void ExpectNothingChanged() {
+    Barrier();
+    EXPECT_LT(n1_->GetStatus().term, term_ + 1000) << "a forged term was stepped";
+    EXPECT_LT(n2_->GetStatus().term, term_ + 1000);
+    EXPECT_EQ(JoinTokenHash(), "hash-of-the-real-token");
+    EXPECT_FALSE(Has(n1_.get(), "forged"));
+    EXPECT_TRUE(Has(n1_.get(), "before"));
+  }
+
+  RaftNodeOptions o1_;
+  std::unique_ptr<RaftNode> n1_, n2_, n3_;
+  uint64_t id2_ = 0, id3_ = 0, term_ = 0;
+};
+
+TEST_F(PeerAuthTest, AControlMemberWithTheSecretGetsItsForwardedWriteIn) {
+  // Shows the attacks below fail for the reason they test, not for a broken harness.
+  auto peer = SendAsPeer(o1_.peer_listen_port, Hello{"test-cluster", id3_, "", ""},
+                         ForgedForward("control"));
+  ASSERT_NE(peer, nullptr);
+  EXPECT_TRUE(WaitFor([&] { return Has(n1_.get(), "control"); }));
+}
+
+TEST_F(PeerAuthTest, WithoutTheSecretAForgedHelloForwardAndHighTermMessageChangeNothing) {
+  const std::string wrong(32, 'W');
+  // The node does not prove itself to a dialer with another secret ...
+  EXPECT_EQ(SendAsPeer(o1_.peer_listen_port, Hello{"test-cluster", id3_, "", ""}, "", wrong),
+            nullptr);
+  // ... and closes the impostor's connection without reading its frames.
+  for (const std::string& frame :
+       {ForgedForward("forged"), ForgedTokenHashForward(), HighTermMessage(id3_)}) {
+    net::RawPeerClient impostor;
+    ASSERT_TRUE(impostor.Connect(o1_.peer_listen_port));
+    EXPECT_EQ(impostor.RunHandshake(wrong, EncodeHello(Hello{"test-cluster", id3_, "", ""})),
+              net::RawPeerClient::Handshake::kAcceptorUnproven);
+    (void)impostor.SendFrame(frame);
+    EXPECT_TRUE(ClosedByNode(impostor));
+    // The old protocol (a bare hello, then frames) gets nowhere either.
+    net::RawPeerClient old;
+    ASSERT_TRUE(old.Connect(o1_.peer_listen_port));
+    ASSERT_TRUE(old.SendFrame(EncodeHello(Hello{"test-cluster", id3_, "", ""})));
+    (void)old.SendFrame(frame);
+    EXPECT_TRUE(ClosedByNode(old));
+  }
+  ExpectNothingChanged();
+}
+
+TEST_F(PeerAuthTest, AReplayedCapturedConnectionIsRefused) {
+  auto member = SendAsPeer(o1_.peer_listen_port, Hello{"test-cluster", id3_, "", ""},
+                           ForgedForward("captured"));
+  ASSERT_NE(member, nullptr);
+  ASSERT_TRUE(WaitFor([&] { return Has(n1_.get(), "captured"); }));
+  ASSERT_TRUE(SubmitAndWait(n1_.get(), store::DeleteCommand("captured")).status.ok());
+  const std::string captured = member->sent();  // hello, proof and the forward frame
+  net::RawPeerClient replayer;
+  ASSERT_TRUE(replayer.Connect(o1_.peer_listen_port));
+  ASSERT_TRUE(replayer.Send(captured));
+  EXPECT_TRUE(ClosedByNode(replayer));
+  Barrier();
+  EXPECT_FALSE(Has(n1_.get(), "captured")) << "the replayed forward frame was proposed again";
+  ExpectNothingChanged();
+}
+
+TEST_F(PeerAuthTest, WithTheSecretANonMemberOrAControlCharacterIsRefused) {
+  // Node 99 holds the secret (say, a removed member) but is no member: refused at the hello.
+  auto stranger =
+      SendAsPeer(o1_.peer_listen_port, Hello{"test-cluster", 99, "", ""}, ForgedForward("forged"));
+  ASSERT_NE(stranger, nullptr);  // the node proved itself; then it refuses the claim
+  EXPECT_TRUE(ClosedByNode(*stranger));
+  auto newline =
+      SendAsPeer(o1_.peer_listen_port, Hello{"test-cluster\nforged log line", id3_, "", ""}, "");
+  ASSERT_NE(newline, nullptr);
+  EXPECT_TRUE(ClosedByNode(*newline));
+  auto bad_address =
+      SendAsPeer(o1_.peer_listen_port, Hello{"test-cluster", id3_, "127.0.0.1:1\r\nx", ""}, "");
+  ASSERT_NE(bad_address, nullptr);
+  EXPECT_TRUE(ClosedByNode(*bad_address));
+  ExpectNothingChanged();
+}
+
+TEST_F(PeerAuthTest, ARaftMessageClaimingAnotherSenderIsDroppedAndCounted) {
+  const uint64_t rejected = n1_->GetStatus().peer_messages_rejected;
+  // Speaking for n3 (authenticated), a message that says it is from n2.
+  auto peer =
+      SendAsPeer(o1_.peer_listen_port, Hello{"test-cluster", id3_, "", ""}, HighTermMessage(id2_));
+  ASSERT_NE(peer, nullptr);
+  EXPECT_TRUE(WaitFor([&] { return n1_->GetStatus().peer_messages_rejected > rejected; }));
+  ExpectNothingChanged();
+}
+
+TEST_F(PeerAuthTest, ASecondConnectionWithoutTheSecretDoesNotDisplaceAMember) {
+  auto member = SendAsPeer(o1_.peer_listen_port, Hello{"test-cluster", id3_, "", ""}, "");
+  ASSERT_NE(member, nullptr);
+  net::RawPeerClient impostor;
+  ASSERT_TRUE(impostor.Connect(o1_.peer_listen_port));
+  (void)impostor.RunHandshake(std::string(32, 'W'),
+                              EncodeHello(Hello{"test-cluster", id3_, "", ""}));
+  EXPECT_TRUE(ClosedByNode(impostor));
+  // The member's connection still carries its frames.
+  ASSERT_TRUE(member->SendFrame(ForgedForward("still-connected")));
+  EXPECT_TRUE(WaitFor([&] { return Has(n1_.get(), "still-connected"); }));
 }
 
 }  // namespace

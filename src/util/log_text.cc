@@ -69,4 +69,29 @@ std::string EscapeForLog(std::string_view text, size_t max_bytes) {
   return out;
 }
 
+bool HasControlCharacter(std::string_view text) {
+  for (char c : text) {
+    const auto b = static_cast<unsigned char>(c);
+    if (b < 0x20 || b == 0x7f) return true;
+  }
+  return false;
+}
+
+bool LogRateLimiter::Allow(uint64_t* suppressed) {
+  std::lock_guard<std::mutex> lock(mu_);
+  const Clock::time_point now = Clock::now();
+  if (now - window_start_ >= window_) {
+    window_start_ = now;
+    lines_in_window_ = 0;
+  }
+  if (lines_in_window_ >= lines_per_window_) {
+    ++suppressed_;
+    return false;
+  }
+  ++lines_in_window_;
+  *suppressed = suppressed_;
+  suppressed_ = 0;
+  return true;
+}
+
 }  // namespace nds

@@ -10,6 +10,7 @@
 #include "util/coding.h"
 #include "util/crc32c.h"
 #include "util/limits.h"
+#include "util/log_text.h"
 #include "util/status.h"
 #include "util/strong_id.h"
 
@@ -194,6 +195,24 @@ TEST(FlagRange, ErrorsNameTheValueAndTheRangeInWords) {
   EXPECT_EQ(DecimalNumberError("nan", 0, 1, ""), "nan is out of range; give 0 to 1");
   EXPECT_EQ(DecimalNumberError("inf", 0, 1, ""), "inf is out of range; give 0 to 1");
   EXPECT_EQ(DecimalNumberError("soon", 0, 1, ""), "'soon' is not a number; give 0 to 1");
+}
+
+TEST(LogText, ControlCharactersAreFound) {
+  EXPECT_TRUE(HasControlCharacter("a\nb"));
+  EXPECT_TRUE(HasControlCharacter(std::string("\x7f")));
+  EXPECT_FALSE(HasControlCharacter("caf\xc3\xa9 10.0.0.1:7778"));
+}
+
+TEST(LogText, RateLimiterLetsAFewLinesThroughAndCountsTheRest) {
+  LogRateLimiter limiter(2, std::chrono::hours(1));
+  uint64_t suppressed = 99;
+  EXPECT_TRUE(limiter.Allow(&suppressed));
+  EXPECT_EQ(suppressed, 0u);
+  EXPECT_TRUE(limiter.Allow(&suppressed));
+  for (int i = 0; i < 5; ++i) EXPECT_FALSE(limiter.Allow(&suppressed));
+  LogRateLimiter next_window(1, std::chrono::milliseconds(0));
+  EXPECT_TRUE(next_window.Allow(&suppressed));
+  EXPECT_TRUE(next_window.Allow(&suppressed));  // a window of 0 ms: every call starts a new one
 }
 
 }  // namespace

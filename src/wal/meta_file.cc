@@ -13,6 +13,9 @@ std::string EncodeNodeMeta(const NodeMeta& meta) {
   PutFixed32(&out, meta.format_version);
   PutLengthPrefixed(&out, meta.cluster_id);
   PutVarint64(&out, meta.node_id.value);
+  if (meta.format_version != kDataFormatVersionWithoutSecret) {
+    PutLengthPrefixed(&out, meta.cluster_secret);
+  }
   PutFixed32(&out, crc32c::Value(out));
   return out;
 }
@@ -27,18 +30,25 @@ Result<NodeMeta> DecodeNodeMeta(std::string_view bytes, std::string_view what) {
   }
   NodeMeta meta;
   meta.format_version = DecodeFixed32(bytes.data() + kMetaMagic.size());
-  if (meta.format_version != kDataFormatVersion) {
+  const bool with_secret = meta.format_version == kDataFormatVersion;
+  if (!with_secret && meta.format_version != kDataFormatVersionWithoutSecret) {
     return FailedPrecondition(
-        fmt::format("{}: data directory format version {}, this build supports only {}", what,
-                    meta.format_version, kDataFormatVersion));
+        fmt::format("{}: data directory format version {}, this build supports {} and {}", what,
+                    meta.format_version, kDataFormatVersionWithoutSecret, kDataFormatVersion));
   }
   Decoder d(body.substr(kMetaMagic.size() + 4));
   auto cluster = d.LengthPrefixed();
   auto node = cluster.ok() ? d.Varint64() : Result<uint64_t>(cluster.status());
-  if (!node.ok() || !d.done() || cluster->empty() || cluster->size() > kClusterIdBytesMax ||
-      *node == 0) {
+  Result<std::string_view> secret = std::string_view();
+  if (with_secret)
+    secret = node.ok() ? d.LengthPrefixed() : Result<std::string_view>(node.status());
+  if (!node.ok() || !secret.ok() || !d.done() || cluster->empty() ||
+      cluster->size() > kClusterIdBytesMax || *node == 0 ||
+      (with_secret &&
+       (secret->size() < kClusterSecretBytesMin || secret->size() > kClusterSecretBytesMax))) {
     return Corruption(fmt::format("{}: malformed fields", what));
   }
+  meta.cluster_secret.assign(*secret);
   meta.cluster_id.assign(*cluster);
   meta.node_id = NodeId(*node);
   return meta;
@@ -52,6 +62,12 @@ Status WriteMetaFile(FileSystem* fs, const std::string& data_dir, const NodeMeta
   if (meta.node_id == kNoNode) return InvalidArgument("node id 0 is reserved");
   if (meta.format_version != kDataFormatVersion) {
     return InvalidArgument(fmt::format("format version {} cannot be written", meta.format_version));
+  }
+  if (meta.cluster_secret.size() < kClusterSecretBytesMin ||
+      meta.cluster_secret.size() > kClusterSecretBytesMax) {
+    return InvalidArgument(fmt::format("cluster secret of {} bytes ({} to {} allowed)",
+                                       meta.cluster_secret.size(), kClusterSecretBytesMin,
+                                       kClusterSecretBytesMax));
   }
   const std::string path = JoinPath(data_dir, kMetaFileName);
   NDS_ASSIGN_OR_RETURN(bool exists, fs->Exists(path));

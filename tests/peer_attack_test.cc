@@ -1,0 +1,135 @@
+// Goal: from outside, the peer port of a running cluster lets no stranger in (docs/cluster.md
+// "Security: the peer port"): a forged hello with a forward frame, a forged put_system of the
+// join token hash and a Raft message 1000 terms ahead, sent to every node's peer port by someone
+// who knows the cluster id (GET /status shows it) but not the cluster secret, in the current
+// handshake and in the old bare-hello protocol, are all refused: the connection is closed, the
+// term does not move, no forged key appears, and the real join token still admits a new node.
+// Method: launcher::LocalCluster of 3 real `nds start` processes on 127.0.0.1; the attacker is
+// net::RawPeerClient on plain sockets. Every wait is bounded.
+#include <chrono>
+#include <filesystem>
+#include <iostream>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <gtest/gtest.h>
+
+#include "client/client.h"
+#include "harness/nds_process.h"
+#include "launcher/local_cluster.h"
+#include "net/raw_peer_client.h"
+#include "node/raft_codec.h"
+#include "store/command.h"
+#include "store/keyspace.h"
+
+namespace nds::test {
+namespace {
+
+using std::chrono::milliseconds;
+using std::chrono::seconds;
+
+const std::vector<std::string> kNodeFlags = {
+    "--heartbeat-ms", "50",  "--election-timeout-ms", "500",
+    "--lease-ms",     "400", "--request-timeout-ms",  "3000"};
+
+std::string ForwardOf(const store::Command& cmd) {
+  node::Envelope e{1, 12345, ""};
+  store::EncodeCommand(cmd, &e.command);
+  return node::EncodeForwardFrame(e);
+}
+
+TEST(PeerAttack, ForgedHelloForwardAndHighTermMessageChangeNothingOnARunningCluster) {
+  launcher::LocalClusterOptions options;
+  options.binary = NDS_BINARY;
+  options.base_dir = MakeTempDir("peer-attack");
+  options.nodes = 3;
+  options.extra_args = kNodeFlags;
+  auto cluster = std::make_unique<launcher::LocalCluster>(options);
+  auto logs = [&] {
+    std::string out;
+    for (size_t i = 0; i < cluster->size(); ++i) out += cluster->node(i).LogTail(3000);
+    return out;
+  };
+  Status started = cluster->Start();
+  ASSERT_TRUE(started.ok()) << started.ToString() << logs();
+  ASSERT_TRUE(cluster->WaitForGoose(seconds(10)).ok()) << logs();
+
+  client::ClientOptions copts;
+  copts.servers = client::ParseServerList(cluster->ServerList()).value();
+  copts.retry_deadline = seconds(10);
+  auto c = Client::Create(copts).value();
+  ASSERT_TRUE(c->Set("before", "v").ok());
+
+  // What the attacker knows: every node's id, the cluster id, and the terms.
+  std::vector<client::NodeStatus> before;
+  for (size_t i = 0; i < 3; ++i) {
+    auto one = launcher::ProbeClient(cluster->node(i).spec().api_port, seconds(5));
+    ASSERT_TRUE(one.ok());
+    auto s = (*one)->GetStatus();
+    ASSERT_TRUE(s.ok()) << s.status().ToString();
+    before.push_back(*s);
+  }
+  const std::string cluster_id = before[0].cluster_id;
+  ASSERT_FALSE(cluster_id.empty());
+  uint64_t term_max = 0;
+  for (const auto& s : before) term_max = std::max(term_max, s.term.value);
+
+  const std::string guessed_secret(32, 'g');
+  for (size_t target = 0; target < 3; ++target) {
+    SCOPED_TRACE("attacking node" + std::to_string(target + 1));
+    const uint16_t port = cluster->node(target).spec().peer_port;
+    const uint64_t to = before[target].id.value;
+    const uint64_t claimed = before[(target + 1) % 3].id.value;  // impersonate another member
+    raft::Message high;
+    high.type = raft::MessageType::kHeartbeatResponse;
+    high.from = NodeId{claimed};
+    high.to = NodeId{to};
+    high.term = Term{term_max + 1000};
+    const std::vector<std::string> frames = {
+        ForwardOf(store::PutCommand("forged", "x")),
+        ForwardOf(store::PutSystemCommand(std::string(store::kJoinTokenHashKey), "attacker")),
+        node::EncodeRaftFrame(high)};
+    const std::string hello = node::EncodeHello(node::Hello{cluster_id, claimed, "", ""});
+
+    net::RawPeerClient impostor;
+    ASSERT_TRUE(impostor.Connect(port));
+    EXPECT_EQ(impostor.RunHandshake(guessed_secret, hello),
+              net::RawPeerClient::Handshake::kAcceptorUnproven);
+    for (const std::string& f : frames) (void)impostor.SendFrame(f);
+    EXPECT_TRUE(impostor.ClosedByPeer(seconds(10)));
+
+    net::RawPeerClient old_protocol;  // the pre-authentication attack: hello, then frames
+    ASSERT_TRUE(old_protocol.Connect(port));
+    ASSERT_TRUE(old_protocol.SendFrame(hello));
+    for (const std::string& f : frames) (void)old_protocol.SendFrame(f);
+    EXPECT_TRUE(old_protocol.ClosedByPeer(seconds(10)));
+  }
+
+  // A write through the log after the attack orders it after anything the attack could have
+  // proposed.
+  ASSERT_TRUE(c->Set("after", "v").ok());
+  for (size_t i = 0; i < 3; ++i) {
+    auto one = launcher::ProbeClient(cluster->node(i).spec().api_port, seconds(5));
+    ASSERT_TRUE(one.ok());
+    auto s = (*one)->GetStatus();
+    ASSERT_TRUE(s.ok());
+    EXPECT_LT(s->term.value, term_max + 1000) << "node" << i + 1 << " took the forged term";
+    auto got = (*one)->KvGet("forged");
+    EXPECT_FALSE(got.ok()) << "node" << i + 1 << " holds the forged key";
+    EXPECT_EQ(got.status().code(), StatusCode::kNotFound);
+  }
+  // The join token hash was not replaced: the real token still admits a node.
+  auto added = cluster->AddNode();
+  EXPECT_TRUE(added.ok()) << added.status().ToString() << logs();
+  // The refusals were logged, with the attacker's text escaped.
+  EXPECT_NE(logs().find("handshake failed"), std::string::npos) << logs();
+
+  if (!HasFailure()) {
+    cluster.reset();
+    std::filesystem::remove_all(options.base_dir);
+  }
+}
+
+}  // namespace
+}  // namespace nds::test
