@@ -10,15 +10,18 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
+#include "api/access.h"
 #include "api/http_errors.h"
 #include "api/json_text.h"
 #include "api/listing.h"
 #include "api/service.h"
 #include "api/uri.h"
 #include "crypto/base64url.h"
+#include "crypto/access_token.h"
 #include "crypto/join_token.h"
 #include "engine/memory_engine.h"
 #include "node/raft_node.h"
+#include "store/auth_state.h"
 #include "store/keyspace.h"
 #include "store/membership.h"
 
@@ -121,8 +124,8 @@ const std::string kClusterSecret(32, 'Z');
 class ServiceTest : public ::testing::Test {
  protected:
   // Node 1 ("n1") of a new one-node cluster, leading with its lease and its member record
-  // applied.
-  ServiceTest() {
+  // applied; `seed` is recorded before the member record (RaftNodeOptions::seed_commands).
+  explicit ServiceTest(std::vector<store::Command> seed = {}) {
     std::random_device rd;
     dir_ = (std::filesystem::temp_directory_path() /
             ("api_test_" + std::to_string(rd()) + std::to_string(rd())))
@@ -134,6 +137,7 @@ class ServiceTest : public ::testing::Test {
     o.data_dir = dir_;
     o.cluster_secret = kClusterSecret;
     o.bootstrap = true;
+    o.seed_commands = std::move(seed);
     o.limits.heartbeat_interval = std::chrono::milliseconds(10);
     o.limits.election_timeout = std::chrono::milliseconds(100);
     o.limits.lease_duration = std::chrono::milliseconds(80);
@@ -389,6 +393,330 @@ TEST_F(ClusterRoutesTest, LeaderTransferAnswersTheNewLeader) {
   EXPECT_EQ(Call("POST", "/cluster/leader", R"({"to": 2})").status, 404);
   EXPECT_EQ(Call("POST", "/cluster/leader", R"({"to": -1})").status, 400);
   EXPECT_EQ(Call("GET", "/cluster/leader").status, 405);
+}
+
+}  // namespace
+}  // namespace nds::api
+
+namespace nds::api {
+namespace {
+
+using store::TokenRole;
+
+TEST(Access, RoutesNeedTheRolesOfTheTable) {
+  struct Row {
+    const char* method;
+    const char* target;
+    bool open;
+    TokenRole role;
+  };
+  const Row rows[] = {
+      {"GET", "/healthz", true, TokenRole::kRead},
+      {"GET", "/readyz", true, TokenRole::kRead},
+      {"GET", "/role", true, TokenRole::kRead},
+      {"GET", "/metrics", true, TokenRole::kRead},
+      {"POST", "/cluster/members", true, TokenRole::kRead},
+      {"GET", "/store/k", false, TokenRole::kRead},
+      {"HEAD", "/store/k", false, TokenRole::kRead},
+      {"PUT", "/store/k", false, TokenRole::kWrite},
+      {"POST", "/store/k", false, TokenRole::kWrite},
+      {"DELETE", "/store/k", false, TokenRole::kWrite},
+      {"PATCH", "/store/k", false, TokenRole::kWrite},
+      {"GET", "/keys", false, TokenRole::kRead},
+      {"GET", "/getAll", false, TokenRole::kRead},
+      {"GET", "/get?k=a", false, TokenRole::kRead},
+      {"GET", "/is?k=a", false, TokenRole::kRead},
+      {"GET", "/set?k=a&v=1", false, TokenRole::kWrite},
+      {"GET", "/rm?k=a", false, TokenRole::kWrite},
+      {"GET", "/clear", false, TokenRole::kAdmin},
+      {"GET", "/secrets/s", false, TokenRole::kWrite},
+      {"POST", "/secrets/s", false, TokenRole::kWrite},
+      {"GET", "/status", false, TokenRole::kRead},
+      {"GET", "/cluster/members", false, TokenRole::kRead},
+      {"DELETE", "/cluster/members/2", false, TokenRole::kAdmin},
+      {"POST", "/cluster/leader", false, TokenRole::kAdmin},
+      {"GET", "/auth/tokens", false, TokenRole::kAdmin},
+      {"POST", "/auth/tokens", false, TokenRole::kAdmin},
+      {"DELETE", "/auth/tokens/x", false, TokenRole::kAdmin},
+      {"GET", "/snapshot", false, TokenRole::kAdmin},
+      {"GET", "/unknown", false, TokenRole::kRead},
+      {"POST", "/unknown", false, TokenRole::kAdmin},
+  };
+  for (const Row& r : rows) {
+    AccessNeed need = NeedFor(r.method, *ParseTarget(r.target));
+    EXPECT_EQ(need.open, r.open) << r.method << " " << r.target;
+    if (!r.open) {
+      EXPECT_EQ(need.role, r.role) << r.method << " " << r.target;
+    }
+  }
+  EXPECT_EQ(*NeedFor("GET", *ParseTarget("/store/a%2Fb")).key, "a/b");
+  EXPECT_EQ(*NeedFor("GET", *ParseTarget("/set?k=a+b&v=1")).key, "a b");
+  EXPECT_FALSE(NeedFor("GET", *ParseTarget("/store/%zz")).key.has_value());
+  EXPECT_TRUE(NeedFor("GET", *ParseTarget("/getKeys")).listing);
+}
+
+TEST(Access, PrefixedTokensTouchOnlyTheirKeys) {
+  store::TokenRecord writer{TokenRole::kWrite, "a/", std::string(32, 'h')};
+  auto need = [](const char* method, const char* target) {
+    return NeedFor(method, *ParseTarget(target));
+  };
+  EXPECT_EQ(Forbidden(writer, need("PUT", "/store/a/x"), std::nullopt), "");
+  EXPECT_NE(Forbidden(writer, need("PUT", "/store/b/x"), std::nullopt), "");
+  EXPECT_NE(Forbidden(writer, need("PUT", "/store/a"), std::nullopt), "");
+  EXPECT_NE(Forbidden(writer, need("GET", "/store/%zz"), std::nullopt), "");  // fails closed
+  EXPECT_NE(Forbidden(writer, need("GET", "/clear"), std::nullopt), "");
+  EXPECT_EQ(Forbidden(writer, need("GET", "/keys"), "a/b"), "");
+  EXPECT_NE(Forbidden(writer, need("GET", "/keys"), "b"), "");
+  EXPECT_NE(Forbidden(writer, need("GET", "/keys"), ""), "");
+  EXPECT_EQ(Forbidden(writer, need("GET", "/keys"), std::nullopt), "");  // clamped by the service
+  store::TokenRecord reader{TokenRole::kRead, "", std::string(32, 'h')};
+  EXPECT_EQ(Forbidden(reader, need("GET", "/getAll"), std::nullopt), "");
+  EXPECT_NE(Forbidden(reader, need("GET", "/set?k=a&v=1"), std::nullopt), "");
+  EXPECT_NE(Forbidden(reader, need("POST", "/secrets/s"), std::nullopt), "");
+}
+
+TEST(AccessToken, NamesAndSecretsParseAndHashesMatchInConstantTime) {
+  std::string t = crypto::GenerateAccessToken("ci-bot");
+  EXPECT_EQ(*crypto::AccessTokenName(t), "ci-bot");
+  EXPECT_NE(crypto::GenerateAccessToken("ci-bot"), t);
+  EXPECT_TRUE(crypto::AccessTokenMatches(crypto::HashAccessToken(t), t));
+  EXPECT_FALSE(crypto::AccessTokenMatches(crypto::HashAccessToken(t), t + "x"));
+  for (const std::string& bad :
+       {std::string("no-dot"), std::string(".") + std::string(43, 'a'),
+        std::string("n.") + std::string(42, 'a'), std::string("n.") + std::string(43, '+'),
+        std::string("n.") + std::string(257, 'a')}) {
+    EXPECT_FALSE(crypto::AccessTokenName(bad).has_value()) << bad;
+  }
+}
+
+TEST(TokenRecords, RoundTripAndRejectDamage) {
+  store::TokenRecord r{TokenRole::kWrite, "p/", std::string(32, '\x07')};
+  std::string bytes = store::EncodeTokenRecord(r);
+  EXPECT_EQ(*store::DecodeTokenRecord(bytes), r);
+  EXPECT_FALSE(store::DecodeTokenRecord(bytes.substr(0, bytes.size() - 1)).ok());
+  EXPECT_FALSE(store::DecodeTokenRecord(bytes + "x").ok());
+  std::string bad_role = bytes;
+  bad_role[1] = 9;
+  EXPECT_FALSE(store::DecodeTokenRecord(bad_role).ok());
+  EXPECT_FALSE(store::ValidateTokenName("").ok());
+  EXPECT_FALSE(store::ValidateTokenName("a.b").ok());
+  EXPECT_FALSE(store::ValidateTokenName(std::string(65, 'a')).ok());
+  EXPECT_TRUE(store::ValidateTokenName("Ci_bot-2").ok());
+  EXPECT_FALSE(store::ValidateTokenScope(TokenRole::kAdmin, "p").ok());
+  EXPECT_FALSE(store::ValidateTokenScope(TokenRole::kRead, std::string(1025, 'p')).ok());
+}
+
+// A one-node cluster made with --auth: the root token is known to the test.
+class AuthTest : public ServiceTest {
+ protected:
+  AuthTest() : ServiceTest(store::AuthSeedCommands(crypto::HashAccessToken(Root()))) {
+    EXPECT_EQ(Put("/store/a/x", "va", Root()).status, 201);
+    EXPECT_EQ(Put("/store/b/x", "vb", Root()).status, 201);
+  }
+  static const std::string& Root() {
+    static const std::string token = crypto::GenerateAccessToken("root");
+    return token;
+  }
+  net::HttpResponse As(const std::string& token, std::string method, std::string target,
+                       std::string body = {}) {
+    return Call(std::move(method), std::move(target), std::move(body),
+                {{"authorization", "Bearer " + token}});
+  }
+  net::HttpResponse Put(std::string target, std::string body, const std::string& token) {
+    return As(token, "PUT", std::move(target), std::move(body));
+  }
+  // Creates a token through the API with the root token; its text, or "" on failure.
+  std::string Create(std::string_view name, std::string_view role, std::string_view prefix) {
+    auto r = As(Root(), "POST", "/auth/tokens",
+                nlohmann::json{{"name", name}, {"role", role}, {"prefix", prefix}}.dump());
+    EXPECT_EQ(r.status, 201) << r.body;
+    if (r.status != 201) return "";
+    return nlohmann::json::parse(r.body)["token"].get<std::string>();
+  }
+  // Everything a refused request could have changed, as the root token reads it.
+  std::string World() {
+    return As(Root(), "GET", "/getAll").body + As(Root(), "GET", "/auth/tokens").body +
+           As(Root(), "GET", "/cluster/members").body +
+           std::to_string(node_->GetStatus().leader_id);
+  }
+};
+
+// Every route but the open ones, with a body where it matters.
+struct RouteCase {
+  const char* method;
+  const char* target;
+  const char* body;
+};
+constexpr RouteCase kRoutes[] = {
+    {"GET", "/store/a/x", ""},
+    {"HEAD", "/store/a/x", ""},
+    {"PUT", "/store/a/x", "new"},
+    {"POST", "/store/a/new", "new"},
+    {"DELETE", "/store/a/x", ""},
+    {"GET", "/keys", ""},
+    {"GET", "/set?k=a/x&v=new", ""},
+    {"GET", "/get?k=a/x", ""},
+    {"GET", "/is?k=a/x", ""},
+    {"GET", "/rm?k=a/x", ""},
+    {"GET", "/clear", ""},
+    {"GET", "/getKeys", ""},
+    {"GET", "/getValues", ""},
+    {"GET", "/getAll", ""},
+    {"POST", "/secrets/a/s", "plain"},
+    {"GET", "/secrets/a/s", ""},
+    {"GET", "/status", ""},
+    {"GET", "/cluster/members", ""},
+    {"DELETE", "/cluster/members/1", ""},
+    {"POST", "/cluster/leader", R"({"to": 1})"},
+    {"GET", "/auth/tokens", ""},
+    {"POST", "/auth/tokens", R"({"name": "evil", "role": "admin"})"},
+    {"DELETE", "/auth/tokens/root", ""},
+    {"GET", "/unknown", ""},
+};
+
+TEST_F(AuthTest, EveryRouteRefusesMissingUnknownAndMalformedTokensAndChangesNothing) {
+  const std::string before = World();
+  const std::string unknown = crypto::GenerateAccessToken("root");  // right name, wrong secret
+  const std::string nobody = crypto::GenerateAccessToken("nobody");
+  for (const RouteCase& rc : kRoutes) {
+    std::vector<std::vector<std::pair<std::string, std::string>>> header_sets = {
+        {},
+        {{"authorization", "Bearer " + unknown}},
+        {{"authorization", "Bearer " + nobody}},
+        {{"authorization", "Bearer garbage"}},
+        {{"authorization", "Basic " + Root()}},
+    };
+    for (const auto& headers : header_sets) {
+      auto r = Call(rc.method, rc.target, rc.body, headers);
+      EXPECT_EQ(r.status, 401) << rc.method << " " << rc.target;
+      EXPECT_EQ(Header(r, "WWW-Authenticate"), "Bearer") << rc.target;
+      EXPECT_EQ(nlohmann::json::parse(r.body, nullptr, false)["error"], "unauthenticated");
+    }
+  }
+  EXPECT_EQ(World(), before);
+  for (const char* open : {"/healthz", "/readyz", "/role", "/metrics"}) {
+    EXPECT_EQ(Call("GET", open).status, 200) << open;
+  }
+}
+
+TEST_F(AuthTest, RolesAreEnforcedOnEveryRoute) {
+  const std::string reader = Create("reader", "read", "");
+  const std::string writer = Create("writer", "write", "");
+  for (const RouteCase& rc : kRoutes) {
+    AccessNeed need = NeedFor(rc.method, *ParseTarget(rc.target));
+    for (const auto& [token, role] :
+         {std::pair{reader, TokenRole::kRead}, std::pair{writer, TokenRole::kWrite}}) {
+      auto r = As(token, rc.method, rc.target, rc.body);
+      if (role < need.role) {
+        EXPECT_EQ(r.status, 403) << store::TokenRoleName(role) << " " << rc.target;
+        EXPECT_EQ(nlohmann::json::parse(r.body, nullptr, false)["error"], "permission_denied");
+      } else {
+        EXPECT_NE(r.status, 401) << rc.target;
+        EXPECT_NE(r.status, 403) << rc.target;
+      }
+    }
+  }
+  // Only admin routes could have changed the cluster or the tokens, and none was allowed.
+  EXPECT_EQ(As(reader, "GET", "/store/b/x").body, "vb");
+  EXPECT_EQ(As(Root(), "GET", "/auth/tokens").body.find("evil"), std::string::npos);
+  EXPECT_EQ(StoredMemberNames(), std::vector<std::string>{"n1"});
+}
+
+TEST_F(AuthTest, AReadTokenChangesNothingAnywhere) {
+  const std::string reader = Create("reader", "read", "");
+  const std::string before = World();
+  for (const RouteCase& rc : kRoutes) As(reader, rc.method, rc.target, rc.body);
+  EXPECT_EQ(World(), before);
+}
+
+TEST_F(AuthTest, PrefixedTokensReachOnlyTheirKeys) {
+  const std::string a = Create("a-writer", "write", "a/");
+  const std::string before = World();
+  for (const char* target : {"/store/b/x", "/store/b/new"}) {
+    for (const char* method : {"GET", "HEAD", "PUT", "POST", "DELETE"}) {
+      EXPECT_EQ(As(a, method, target, "x").status, 403) << method << " " << target;
+    }
+  }
+  for (const char* target : {"/set?k=b/x&v=1", "/get?k=b/x", "/is?k=b/x", "/rm?k=b/x", "/set?v=1",
+                             "/clear", "/keys?prefix=b/", "/keys?prefix=", "/getAll?prefix=b",
+                             "/getKeys?prefix=", "/getValues?prefix=%00"}) {
+    EXPECT_EQ(As(a, "GET", target).status, 403) << target;
+  }
+  EXPECT_EQ(As(a, "POST", "/secrets/b/s", "x").status, 403);
+  EXPECT_EQ(World(), before);
+  // Within the prefix everything works, and listings without a prefix list only the token's keys.
+  EXPECT_EQ(Put("/store/a/y", "vy", a).status, 201);
+  EXPECT_EQ(As(a, "GET", "/store/a/x").body, "va");
+  EXPECT_EQ(As(a, "GET", "/set?k=a/z&v=1").status, 200);
+  auto keys = nlohmann::json::parse(As(a, "GET", "/keys").body)["keys"];
+  EXPECT_EQ(keys, (nlohmann::json{"a/x", "a/y", "a/z"}));
+  auto all = nlohmann::json::parse(As(a, "GET", "/getAll").body);
+  EXPECT_EQ(all.size(), 3u);
+  EXPECT_FALSE(all.contains("b/x"));
+  EXPECT_EQ(As(a, "POST", "/secrets/a/s", "plain").status, 201);
+  EXPECT_EQ(As(Root(), "GET", "/store/b/x").body, "vb");
+}
+
+TEST_F(AuthTest, TokensAreCreatedListedAndRevoked) {
+  auto created = As(Root(), "POST", "/auth/tokens", R"({"name":"ci","role":"read","prefix":"p/"})");
+  ASSERT_EQ(created.status, 201) << created.body;
+  EXPECT_EQ(Header(created, "Cache-Control"), "no-store");
+  const std::string ci = nlohmann::json::parse(created.body)["token"];
+  EXPECT_EQ(nlohmann::json::parse(created.body)["name"], "ci");
+  EXPECT_EQ(*crypto::AccessTokenName(ci), "ci");
+  auto list = As(Root(), "GET", "/auth/tokens");
+  ASSERT_EQ(list.status, 200);
+  EXPECT_EQ(nlohmann::json::parse(list.body)["tokens"],
+            nlohmann::json::parse(R"([{"name":"ci","role":"read","prefix":"p/"},
+                                      {"name":"root","role":"admin","prefix":""}])"));
+  // Neither a secret nor a hash is ever listed.
+  EXPECT_EQ(list.body.find(ci.substr(3)), std::string::npos);
+  EXPECT_EQ(As(ci, "GET", "/keys").status, 200);
+  EXPECT_EQ(As(Root(), "POST", "/auth/tokens", R"({"name":"ci","role":"write"})").status, 409);
+  for (const char* bad :
+       {"", "[]", R"({"role":"read"})", R"({"name":"a.b","role":"read"})",
+        R"({"name":"","role":"read"})", R"({"name":"x","role":"root"})",
+        R"({"name":"x","role":"admin","prefix":"p"})", R"({"name":"x","role":"read","prefix":7})",
+        R"({"name":"x","role":"read","extra":1})"}) {
+    auto r = As(Root(), "POST", "/auth/tokens", bad);
+    EXPECT_EQ(r.status, 400) << bad;
+    EXPECT_EQ(nlohmann::json::parse(r.body, nullptr, false)["error"], "invalid_argument") << bad;
+  }
+  EXPECT_EQ(As(Root(), "DELETE", "/auth/tokens/ci").status, 204);
+  auto revoked = As(ci, "GET", "/keys");
+  EXPECT_EQ(revoked.status, 401);
+  EXPECT_EQ(Header(revoked, "WWW-Authenticate"), "Bearer");
+  EXPECT_EQ(As(Root(), "DELETE", "/auth/tokens/ci").status, 404);
+  EXPECT_EQ(As(Root(), "DELETE", "/auth/tokens/a.b").status, 400);
+  EXPECT_EQ(As(Root(), "PUT", "/auth/tokens/ci").status, 405);
+  // A new token of the old name does not bring the old secret back.
+  const std::string again = Create("ci", "read", "");
+  EXPECT_EQ(As(ci, "GET", "/keys").status, 401);
+  EXPECT_EQ(As(again, "GET", "/keys").status, 200);
+}
+
+TEST_F(AuthTest, JoinStillTakesTheJoinTokenAlone) {
+  auto done = std::make_shared<std::promise<store::ApplyResult>>();
+  auto future = done->get_future();
+  node_->Submit(store::PutSystemCommand(std::string(store::kJoinTokenHashKey),
+                                        crypto::HashJoinToken("join-secret")),
+                [done](store::ApplyResult r) { done->set_value(std::move(r)); });
+  ASSERT_EQ(future.wait_for(std::chrono::seconds(10)), std::future_status::ready);
+  const std::string body =
+      nlohmann::json{{"name", "n2"}, {"peer_address", "h:1"}, {"api_address", "h:2"}}.dump();
+  EXPECT_EQ(As(Root(), "POST", "/cluster/members", body).status, 403);  // not the join token
+  EXPECT_EQ(Call("POST", "/cluster/members", body).status, 401);
+  EXPECT_EQ(As("join-secret", "POST", "/cluster/members", body).status, 201);
+}
+
+TEST_F(AuthTest, TheTokenLimitIsEnforced) {
+  ApiOptions o;
+  o.auth_tokens_max = 2;  // root + one
+  api_ = std::make_unique<ApiService>(node_.get(), o);
+  Create("one", "read", "");
+  auto r = As(Root(), "POST", "/auth/tokens", R"({"name":"two","role":"read"})");
+  EXPECT_EQ(r.status, 409);
+  EXPECT_EQ(nlohmann::json::parse(r.body)["error"], "too_many_tokens");
 }
 
 }  // namespace

@@ -6,6 +6,7 @@
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
+#include "api/access.h"
 #include "api/http_errors.h"
 #include "api/json_text.h"
 #include "api/service.h"
@@ -69,22 +70,6 @@ Result<store::MemberRecord> ParseJoinRequest(const std::string& body) {
     }
   }
   return r;
-}
-
-// The token of an "Authorization: Bearer <token>" header, or nullopt.
-std::optional<std::string_view> BearerToken(std::string_view authorization) {
-  constexpr std::string_view kScheme = "bearer ";
-  if (authorization.size() <= kScheme.size()) return std::nullopt;
-  for (size_t i = 0; i < kScheme.size(); ++i) {
-    if (std::tolower(static_cast<unsigned char>(authorization[i])) != kScheme[i]) {
-      return std::nullopt;
-    }
-  }
-  std::string_view token = authorization.substr(kScheme.size());
-  while (!token.empty() && token.front() == ' ') token.remove_prefix(1);
-  while (!token.empty() && token.back() == ' ') token.remove_suffix(1);
-  if (token.empty()) return std::nullopt;
-  return token;
 }
 
 }  // namespace

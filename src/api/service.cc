@@ -28,6 +28,7 @@ void ApiService::Handle(net::HttpRequest request, net::Responder respond) {
     return;
   }
   call->target = std::move(target).value();
+  if (!Authorize(call)) return;
   Dispatch(call);
 }
 
@@ -50,6 +51,7 @@ void ApiService::Dispatch(const CallPtr& call) {
     return HandleBulk(call, path.substr(1));
   }
   if (HandleCluster(call, path)) return;
+  if (path == "/auth/tokens" || path.starts_with("/auth/tokens/")) return HandleAuth(call, path);
   Finish(call, ErrorResponse(404, "not_found",
                              "no route " + std::string(path) + "; see the API reference in docs/"));
 }
@@ -70,6 +72,8 @@ void ApiService::AfterReadPoint(const CallPtr& call, std::function<void()> then)
       Finish(call, ErrorResponse(s));
       return;
     }
+    // A token revoked before this read point no longer reads (docs/security.md "Revocation").
+    if (!StillAuthorized(call)) return;
     then();
   });
 }

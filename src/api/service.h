@@ -5,6 +5,7 @@
 // only touch the request's own state. Owns nothing but its metrics; the node outlives it.
 #pragma once
 
+#include <atomic>
 #include <chrono>
 #include <string>
 
@@ -18,6 +19,8 @@ namespace nds::api {
 
 struct ApiOptions {
   Limits limits;
+  // Access tokens a cluster may hold (POST /auth/tokens answers 409 beyond it).
+  size_t auth_tokens_max = 1000;
   std::string version = NDS_VERSION;
   // The cluster secret peers prove they hold: handed only to a joiner whose join token checked
   // out (POST /cluster/members), never shown by any other route. Empty: joins are refused.
@@ -39,10 +42,26 @@ class ApiService final : public net::Handler {
     Route route = Route::kOther;
     std::chrono::steady_clock::time_point started;
     net::Responder respond;
+    // With authentication on: the name of the token the request was allowed with and its record
+    // as stored then, for the re-check at the read point (empty when no token was needed).
+    std::string auth_name;
+    std::string auth_record;
   };
   using CallPtr = std::shared_ptr<Call>;
 
   void Dispatch(const CallPtr& call);
+  // auth_routes.cc: with authentication on, checks the bearer token against this node's applied
+  // state and the route's needs (access.h). True when the request may go on; otherwise the
+  // request has been answered (401, 403, or 503 while this node does not know the cluster's mode).
+  bool Authorize(const CallPtr& call);
+  // Whether the token the request was allowed with is still stored unchanged (not revoked).
+  bool StillAuthorized(const CallPtr& call);
+  enum class AuthMode { kUnknown, kOff, kOn };
+  Result<AuthMode> CurrentAuthMode();
+  void HandleAuth(const CallPtr& call, std::string_view path);
+  void CreateToken(const CallPtr& call);
+  void ListTokens(const CallPtr& call);
+  void RevokeToken(const CallPtr& call, std::string_view encoded_name);
   void Finish(const CallPtr& call, net::HttpResponse response);
   // Runs `then` once a read may be served: at once for ?consistency=stale, else after the node's
   // linearizable read point; answers the error itself otherwise.
@@ -74,6 +93,11 @@ class ApiService final : public net::Handler {
   node::Node* node_;
   const ApiOptions options_;
   Metrics metrics_;
+  // Once true, stays true: no command turns authentication off (store/auth_state.h).
+  std::atomic<bool> auth_on_{false};
+  // The member table was seen non-empty with no auth mode in the same engine view: the cluster
+  // was made without --auth (the mode is recorded before the first member).
+  std::atomic<bool> seeded_without_auth_{false};
 };
 
 // Validates a decoded key: 1 to 1024 bytes (API.md). kInvalidArgument naming its length.

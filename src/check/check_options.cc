@@ -100,6 +100,7 @@ Result<CheckOptions> CheckFlags::ToOptions(std::string_view servers_text, bool u
                                            std::string binary, uint64_t random_seed) const {
   CheckOptions o;
   o.local_nodes = local_nodes;
+  NDS_ASSIGN_OR_RETURN(o.auth_token, client::CommandLineAuthToken(token_file));
   if (use_servers && local_nodes == 0) {
     NDS_ASSIGN_OR_RETURN(std::vector<client::ServerAddress> addresses,
                          client::ParseServerList(servers_text));

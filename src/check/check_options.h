@@ -65,6 +65,8 @@ struct CheckOptions {
   uint64_t seed = 1;
   bool json = false;
   std::string history_path;  // when not empty, the recorded history is written there
+  // Sent as "Authorization: Bearer <auth_token>" by every client when not empty.
+  std::string auth_token;
 
   // kInvalidArgument naming the flag for: neither or both of local_nodes and servers, a count or
   // duration out of its bounds, faults without a local cluster, neither duration nor ops.
@@ -85,6 +87,7 @@ struct CheckFlags {
   std::optional<uint64_t> seed;
   bool json = false;
   std::string history_path;
+  std::string token_file;  // --token-file; NDS_AUTH_TOKEN when empty
 
   // Builds validated options. `servers_text` ("HOST:PORT[,...]") is used only when `use_servers`
   // (the user gave --server or NDS_SERVER); `binary` is the executable for a local cluster;

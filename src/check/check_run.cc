@@ -115,7 +115,8 @@ class CheckRun {
 
  private:
   WorkerShared Shared() {
-    return {&recorder_, &targets_, &keys_, &stop_, &ops_left_, options_.request_timeout};
+    return {&recorder_,         &targets_, &keys_, &stop_, &ops_left_, options_.request_timeout,
+            options_.auth_token};
   }
 
   const CheckOptions& options_;

@@ -52,8 +52,9 @@ std::optional<uint64_t> ParseEtagRevision(std::string_view etag);
 // which no register history explains). Not thread-safe.
 class RegisterClient {
  public:
-  explicit RegisterClient(std::chrono::milliseconds request_timeout)
-      : request_timeout_(request_timeout) {}
+  // `auth_token`, when not empty, goes with every request as a bearer token.
+  explicit RegisterClient(std::chrono::milliseconds request_timeout, std::string auth_token = {})
+      : request_timeout_(request_timeout), auth_token_(std::move(auth_token)) {}
 
   Result<client::HttpReply> Get(const std::string& address, std::string_view key);
   // PUT `value`; with `if_match` set, `If-Match: "<revision>"`; with `if_none_match_star`,
@@ -68,6 +69,7 @@ class RegisterClient {
                                  const client::HttpHeaders& headers);
 
   std::chrono::milliseconds request_timeout_;
+  std::string auth_token_;
   std::map<std::string, std::unique_ptr<Client>> clients_;  // by address
 };
 

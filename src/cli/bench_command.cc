@@ -39,12 +39,20 @@ void RegisterBenchCommand(CLI::App& app) {
     bench->get_option(name)->check(DecimalInRange(0.001, kBenchTimeoutSecondsMax, "1 hour"));
   }
   CLI::Option* global_servers = app.get_option_no_throw("--server");
+  CLI::Option* global_token_file = app.get_option_no_throw("--token-file");
+  if (global_token_file == nullptr) {
+    bench->add_option("--token-file", flags->token_file,
+                      "Send the bearer token in FILE; default: NDS_AUTH_TOKEN");
+  }
   if (global_servers == nullptr) {
     bench->add_option("--server", *own_servers, "Servers HOST:PORT[,HOST:PORT...]")
         ->envname("NDS_SERVER")
         ->capture_default_str();
   }
-  bench->callback([flags, own_servers, global_servers] {
+  bench->callback([flags, own_servers, global_servers, global_token_file] {
+    if (global_token_file != nullptr && global_token_file->count() > 0) {
+      flags->token_file = global_token_file->results().back();
+    }
     std::string servers = *own_servers;
     if (global_servers != nullptr) {
       // Given on the command line or through NDS_SERVER: its value; else its default.

@@ -64,12 +64,20 @@ void RegisterCheckCommand(CLI::App& app) {
       "check", "Test a cluster: concurrent clients, faults, and a linearizability check");
   AddCheckFlags(command, flags.get());
   CLI::Option* servers_option = app.get_option_no_throw("--server");
+  CLI::Option* token_file_option = app.get_option_no_throw("--token-file");
+  if (token_file_option == nullptr) {
+    command->add_option("--token-file", flags->token_file,
+                        "Send the bearer token in FILE; default: NDS_AUTH_TOKEN");
+  }
   CLI::Option* own_option = nullptr;
   if (servers_option == nullptr) {
     own_option = command->add_option("--server", *own_servers, "Servers HOST:PORT[,HOST:PORT...]")
                      ->envname("NDS_SERVER");
   }
-  command->callback([flags, servers_option, own_option] {
+  command->callback([flags, servers_option, own_option, token_file_option] {
+    if (token_file_option != nullptr && token_file_option->count() > 0) {
+      flags->token_file = token_file_option->results().back();
+    }
     CLI::Option* option = servers_option != nullptr ? servers_option : own_option;
     bool use_servers = option->count() > 0;
     std::string servers = use_servers ? option->results().back() : std::string();

@@ -45,6 +45,8 @@ void ClientCommands::Register(CLI::App& app) {
   app.add_option("--timeout", timeout_seconds_,
                  "Seconds to wait for each request (default 10; connect: at most 2)")
       ->check(DecimalInRange(0.001, kTimeoutSecondsMax, "1 hour"));
+  app.add_option("--token-file", token_file_,
+                 "Send the bearer token in FILE (its first line); default: NDS_AUTH_TOKEN");
 
   auto* set = app.add_subcommand("set", "Set the single default key (via /set?k=default)");
   set->add_option("VALUE", value_, "Text, up to 256 characters")->required();
@@ -62,6 +64,7 @@ void ClientCommands::Register(CLI::App& app) {
   AddBlobCommands(app);
   AddClusterCommands(app);
   AddSecretCommands(app);
+  AddTokenCommands(app);
 }
 
 void ClientCommands::AddBlobCommands(CLI::App& app) {
@@ -152,6 +155,7 @@ Result<std::unique_ptr<Client>> ClientCommands::MakeClient() const {
   NDS_ASSIGN_OR_RETURN(options.servers, client::ParseServerList(servers_text_));
   // `nds get` can read back any value `nds put` can send.
   options.reply_body_bytes_max = kInputBytesMax;
+  NDS_ASSIGN_OR_RETURN(options.auth_token, client::CommandLineAuthToken(token_file_));
   if (timeout_seconds_ > 0) {
     const auto timeout = std::chrono::milliseconds(static_cast<int64_t>(timeout_seconds_ * 1000));
     options.request_timeout = std::max(timeout, std::chrono::milliseconds(1));
@@ -171,8 +175,7 @@ int ClientCommands::ParseAndRun(CLI::App& app, int argc, const char* const* argv
   if (!run_) return kExitOk;  // another subcommand (start) ran in its callback
   Result<std::unique_ptr<Client>> client = MakeClient();
   if (!client.ok()) {
-    std::fprintf(stderr, "nds: --server: %s; run 'nds --help'\n",
-                 client.status().message().c_str());
+    std::fprintf(stderr, "nds: %s; run 'nds --help'\n", client.status().message().c_str());
     return kExitUsage;
   }
   return run_(**client);

@@ -37,6 +37,8 @@ class ClientCommands {
   void AddBlobCommands(CLI::App& app);
   void AddClusterCommands(CLI::App& app);
   void AddSecretCommands(CLI::App& app);
+  // token_commands.cc: nds token create|list|revoke.
+  void AddTokenCommands(CLI::App& app);
   // Makes `sub` run `body` with a fresh client once parsing has succeeded.
   void OnRun(CLI::App* sub, std::function<int(Client&)> body);
 
@@ -50,6 +52,7 @@ class ClientCommands {
   // Global flags.
   std::string servers_text_ = "localhost:7777";
   double timeout_seconds_ = 0;  // 0: the library's defaults
+  std::string token_file_;      // --token-file; NDS_AUTH_TOKEN when empty
   // The chosen subcommand's body, set by its CLI11 callback and run after parsing.
   std::function<int(Client&)> run_;
 
@@ -66,6 +69,9 @@ class ClientCommands {
   std::string secret_id_;
   std::string secret_input_ = "-";
   std::string secret_key_;
+  std::string token_name_;
+  std::string token_role_;
+  std::string token_prefix_;
 };
 
 }  // namespace nds::cli

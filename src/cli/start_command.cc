@@ -21,6 +21,7 @@
 #include <thread>
 #include <unistd.h>
 
+#include <fmt/format.h>
 #include <spdlog/spdlog.h>
 #include <sys/stat.h>
 
@@ -28,13 +29,17 @@
 #include "cli/flag_range.h"
 #include "client/client.h"
 #include "crypto/base64url.h"
+#include "crypto/access_token.h"
 #include "crypto/join_token.h"
 #include "crypto/random.h"
+#include "crypto/secure.h"
 #include "engine/engine_factory.h"
 #include "launcher/stop_signals.h"
 #include "net/http.h"
 #include "node/engine_dir.h"
 #include "node/raft_node.h"
+#include "store/auth_state.h"
+#include "store/keyspace.h"
 #include "store/membership.h"
 #include "util/limits.h"
 #include "wal/meta_file.h"
@@ -52,6 +57,10 @@ struct StartFlags {
   std::string engine = "rocksdb";
   std::string join;
   std::string token;
+  std::string token_file;       // the join token from a file instead of the command line
+  bool auth = false;            // a new cluster requires bearer tokens (docs/security.md)
+  std::string root_token_file;  // with --auth: the root token to use instead of a new one
+  size_t auth_tokens_max = 1000;
   std::string advertise_api;   // default: --api, with a wildcard host replaced by the host name
   std::string advertise_peer;  // default: --peer, likewise
   std::chrono::milliseconds join_timeout{60'000};
@@ -201,6 +210,37 @@ Result<std::string> NewClusterSecret() {
   return secret;
 }
 
+// ReadSecretFile with the flag named in its error.
+Result<std::string> ReadSecretFile(std::string_view flag, const std::string& path) {
+  auto secret = nds::ReadSecretFile(path);
+  if (!secret.ok()) return InvalidArgument(fmt::format("{} {}", flag, secret.status().message()));
+  return secret;
+}
+
+// The root token of a new cluster made with --auth: read from --root-token-file, or made here
+// and printed once on stdout. Only its hash leaves this function's caller.
+Result<std::string> RootToken(const StartFlags& f) {
+  if (f.root_token_file.empty()) {
+    std::string token = crypto::GenerateAccessToken(store::kRootTokenName);
+    std::cout << "root token: " << token << std::endl;
+    return token;
+  }
+  NDS_ASSIGN_OR_RETURN(std::string token, ReadSecretFile("--root-token-file", f.root_token_file));
+  auto name = crypto::AccessTokenName(token);
+  if (!name || *name != store::kRootTokenName) {
+    return InvalidArgument(fmt::format(
+        "--root-token-file {}: the token must read root.<secret>, the secret being {} to {} "
+        "base64url characters (letters, digits, '-', '_')",
+        f.root_token_file, crypto::kAccessSecretCharsMin, crypto::kAccessSecretCharsMax));
+  }
+  return token;
+}
+
+// True for an API host only this machine can reach: 127.0.0.0/8, ::1 or localhost.
+bool IsLoopbackHost(std::string_view host) {
+  return host == "localhost" || host == "::1" || host.starts_with("127.");
+}
+
 Result<std::string> NewClusterId() {
   uint8_t bytes[16];
   NDS_RETURN_IF_ERROR(crypto::RandomBytes(bytes));
@@ -243,6 +283,11 @@ Status ResolveIdentity(const StartFlags& f, node::RaftNodeOptions* o) {
         "the data into a new cluster started with this version (an empty --data), or run "
         "the old version");
   }
+  if (f.auth && !(meta.status().code() == StatusCode::kNotFound && f.join.empty())) {
+    spdlog::warn(
+        "--auth only takes effect on the first start of a new cluster; this node follows the "
+        "mode its cluster was made with");
+  }
   if (meta.ok()) {
     if (!f.join.empty()) {
       NDS_RETURN_IF_ERROR(CheckSameCluster(f.join, meta->cluster_id));
@@ -267,6 +312,11 @@ Status ResolveIdentity(const StartFlags& f, node::RaftNodeOptions* o) {
     o->id = 1;
     o->bootstrap = true;
     o->join_token_hash = crypto::HashJoinToken(token);
+    if (f.auth) {
+      NDS_ASSIGN_OR_RETURN(std::string root, RootToken(f));
+      o->seed_commands = store::AuthSeedCommands(crypto::HashAccessToken(root));
+      crypto::SecureWipe(root);
+    }
     NDS_RETURN_IF_ERROR(WriteMetaPrivately(
         f.data,
         wal::NodeMeta{o->cluster_id, NodeId{1}, wal::kDataFormatVersion, o->cluster_secret}));
@@ -277,7 +327,8 @@ Status ResolveIdentity(const StartFlags& f, node::RaftNodeOptions* o) {
   }
 
   if (token.empty()) {
-    return InvalidArgument("--join needs the cluster's join token: --token T or NDS_TOKEN");
+    return InvalidArgument(
+        "--join needs the cluster's join token: --token-file FILE, NDS_TOKEN, or --token T");
   }
   client::ClientOptions copts;
   auto servers = client::ParseServerList(f.join);
@@ -337,7 +388,27 @@ std::thread StartJoinProgress(const node::Node* n, std::atomic<bool>* stop) {
   });
 }
 
+// Whether the applied state says the cluster requires tokens (false when not known yet).
+bool ClusterRequiresTokens(const engine::Engine& engine) {
+  auto mode = engine.Get(store::SystemKey(store::kAuthModeKey));
+  return mode.ok() && mode->has_value();
+}
+
+// The API is protected when only this machine can reach it, or when requests need a token.
+// (Other protections, such as TLS client certificates, join this test as they are built.)
+void WarnIfExposed(const std::string& api_host, bool tokens_required) {
+  if (IsLoopbackHost(api_host) || tokens_required) return;
+  spdlog::warn(
+      "the API listens on {} beyond loopback without authentication: anyone who can reach it "
+      "can read, write and wipe the store and change the cluster (a node that joined an --auth "
+      "cluster enforces tokens once it has caught up; otherwise make the cluster with --auth)",
+      api_host);
+}
+
 int RunNode(const StartFlags& f) {
+  // Everything this process creates (the data directory, the WAL, RocksDB's files, snapshots)
+  // is its owner's only: directories 0700, files 0600. Set before any thread starts.
+  ::umask(077);
   if (Status s = f.limits.Validate(); !s.ok()) {
     spdlog::error("invalid limits: {}", s.message());
     return 2;
@@ -424,6 +495,7 @@ int RunNode(const StartFlags& f) {
   api::ApiOptions aopts;
   aopts.limits = f.limits;
   aopts.cluster_secret = ropts.cluster_secret;
+  aopts.auth_tokens_max = f.auth_tokens_max;
   api::ApiService service(node.get(), aopts);
 
   net::HttpServerOptions hopts;
@@ -444,6 +516,7 @@ int RunNode(const StartFlags& f) {
   }
   spdlog::info("nds {} node '{}' serving on {}:{} ({} engine, data in {})", NDS_VERSION, f.name,
                hopts.address, (*server)->port(), f.engine, f.data);
+  WarnIfExposed(hopts.address, f.auth || ClusterRequiresTokens(node->engine()));
 
   // Wait for SIGTERM/SIGINT; they were blocked in every thread before any was started.
   int sig = launcher::WaitForStopSignal();
@@ -469,7 +542,23 @@ void RegisterStartCommand(CLI::App& app) {
       ->capture_default_str()
       ->check(CLI::IsMember({"rocksdb", "memory"}));
   start->add_option("--join", flags->join, "API address of any member of the cluster to join");
-  start->add_option("--token", flags->token, "The cluster's join token")->envname("NDS_TOKEN");
+  start
+      ->add_option("--token", flags->token,
+                   "The cluster's join token (visible to other local users in the "
+                   "process list: prefer --token-file or NDS_TOKEN)")
+      ->envname("NDS_TOKEN");
+  start->add_option("--token-file", flags->token_file,
+                    "Read the join token from FILE (its first line; wins over --token)");
+  start->add_flag("--auth", flags->auth,
+                  "Make a new cluster that requires a bearer token on every request but "
+                  "/healthz, /readyz, /role and /metrics; prints the root token once");
+  start->add_option("--root-token-file", flags->root_token_file,
+                    "With --auth: use the root token in FILE (root.<secret>) instead of a new one");
+  start
+      ->add_option("--max-auth-tokens", flags->auth_tokens_max,
+                   "Access tokens the cluster may hold")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 100000));
   start->add_option("--advertise-api", flags->advertise_api,
                     "HOST:PORT other nodes and clients use for this node's API (default: --api, "
                     "a wildcard host replaced by the host name)");
@@ -487,6 +576,18 @@ void RegisterStartCommand(CLI::App& app) {
   start->callback([flags] {
     // Block the stop signals before any thread starts, so that only the main thread sees them.
     launcher::BlockStopSignals();
+    if (!flags->token_file.empty()) {
+      auto token = ReadSecretFile("--token-file", flags->token_file);
+      if (!token.ok()) {
+        spdlog::error("{}", token.status().message());
+        std::exit(2);
+      }
+      flags->token = *std::move(token);
+    }
+    if (!flags->root_token_file.empty() && !flags->auth) {
+      spdlog::error("--root-token-file needs --auth");
+      std::exit(2);
+    }
     std::exit(RunNode(*flags));
   });
 }

@@ -73,13 +73,23 @@ Result<std::unique_ptr<Client>> Client::Create(ClientOptions options) {
 }
 
 Client::Client(ClientOptions options)
-    : transport_(std::make_unique<Transport>(std::move(options))) {}
+    : auth_token_(options.auth_token),
+      transport_(std::make_unique<Transport>(std::move(options))) {}
+
+void Client::AddAuthorization(HttpCall* call) const {
+  if (auth_token_.empty()) return;
+  for (const auto& [name, value] : call->headers) {
+    if (strcasecmp(name.c_str(), "authorization") == 0) return;
+  }
+  call->headers.emplace_back("Authorization", "Bearer " + auth_token_);
+}
 
 const ServerAddress& Client::current_server() const { return transport_->current_server(); }
 
 Client::~Client() = default;
 
 Result<HttpReply> Client::Call(HttpCall call) {
+  AddAuthorization(&call);
   NDS_ASSIGN_OR_RETURN(HttpReply reply, transport_->Send(call));
   if (reply.status < 200 || reply.status >= 300) return StatusFromReply(reply);
   return reply;
@@ -259,6 +269,7 @@ Result<HttpReply> Client::Raw(std::string_view method, std::string_view target,
                               std::string_view body, const HttpHeaders& headers) {
   HttpCall call = MakeCall(std::string(method), std::string(target), false, body);
   call.headers = headers;
+  AddAuthorization(&call);
   call.idempotent = method == "GET" || method == "HEAD" ||
                     ((method == "PUT" || method == "DELETE") && !IsConditional(headers));
   return transport_->Send(call);

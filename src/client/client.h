@@ -107,6 +107,13 @@ struct JoinReply {
   std::string cluster_secret;
 };
 
+// One access token as GET /auth/tokens lists it (never its secret or hash).
+struct TokenInfo {
+  std::string name;
+  std::string role;
+  std::string prefix;
+};
+
 class Client {
  public:
   // Returns kInvalidArgument when options.Validate() fails. Connects lazily, on the first call.
@@ -171,6 +178,18 @@ class Client {
   // Hands leadership to member `to`. Never retried; kInvalidArgument for kNoNode.
   Status TransferLeader(NodeId to);
 
+  // --- Access tokens (/auth/tokens; an admin token; docs/security.md) ---
+  // Creates token `name` with `role` ("read", "write", "admin") and key `prefix`; returns the
+  // token text, which the cluster never shows again. Never retried. kAlreadyExists when a token
+  // has that name; kInvalidArgument for a refused name, role or prefix, or a missing, unknown or
+  // too weak token of our own (401, 403).
+  Result<std::string> CreateToken(std::string_view name, std::string_view role,
+                                  std::string_view prefix);
+  // Every token's name, role and prefix, in name order.
+  Result<std::vector<TokenInfo>> ListTokens();
+  // Revokes token `name`; kNotFound when there is none.
+  Status RevokeToken(std::string_view name);
+
   // --- Secrets (/secrets/{id}) ---
   // Returns the key (base64url) that alone can retrieve `plaintext`. Never retried: a retry
   // would store a second copy under a second key.
@@ -192,6 +211,10 @@ class Client {
   explicit Client(ClientOptions options);
   // Sends and maps a non-2xx reply to its Status.
   Result<HttpReply> Call(HttpCall call);
+  // Adds "Authorization: Bearer <auth_token_>" unless the call has an Authorization already.
+  void AddAuthorization(HttpCall* call) const;
+
+  std::string auth_token_;  // ClientOptions::auth_token
 
   std::unique_ptr<Transport> transport_;
 };

@@ -2,8 +2,11 @@
 #include "client/options.h"
 
 #include <charconv>
+#include <cstdlib>
 
 #include <fmt/format.h>
+
+#include "util/file_system.h"
 
 namespace nds::client {
 namespace {
@@ -90,7 +93,22 @@ Status ClientOptions::Validate() const {
   if (reply_body_bytes_max == 0 || reply_header_bytes_max == 0) {
     return InvalidArgument("reply limits must be positive");
   }
+  for (char c : auth_token) {
+    if (static_cast<unsigned char>(c) <= 0x20 || c == 0x7f) {
+      return InvalidArgument("the auth token holds a space or control character");
+    }
+  }
   return Status::Ok();
+}
+
+Result<std::string> CommandLineAuthToken(const std::string& token_file) {
+  if (!token_file.empty()) {
+    auto token = ReadSecretFile(token_file);
+    if (!token.ok()) return InvalidArgument("--token-file " + token.status().message());
+    return token;
+  }
+  const char* env = std::getenv("NDS_AUTH_TOKEN");
+  return std::string(env == nullptr ? "" : env);
 }
 
 }  // namespace nds::client

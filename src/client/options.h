@@ -56,10 +56,18 @@ struct ClientOptions {
   // Room for the 16 MiB default value limit and any listing page of 10000 keys of 1 KiB.
   size_t reply_body_bytes_max = 64 << 20;
   size_t reply_header_bytes_max = 64 << 10;
+  // Sent as "Authorization: Bearer <auth_token>" on every call that sets no Authorization of its
+  // own (Join sends the join token instead). Empty: no header.
+  std::string auth_token;
 
   // Rejects an empty or too long server list, zero ports, zero timeouts, zero attempts, and
   // zero reply limits, with kInvalidArgument.
   Status Validate() const;
 };
+
+// The bearer token of a command-line client (docs/cli.md): the first line of `token_file` when it
+// is not empty, else the environment variable NDS_AUTH_TOKEN, else "" (no token).
+// kInvalidArgument naming the file when it cannot be read or is empty.
+Result<std::string> CommandLineAuthToken(const std::string& token_file);
 
 }  // namespace nds::client

@@ -166,7 +166,7 @@ Result<LogIndex> Parser::Run(
 }  // namespace
 
 Status WriteMemoryCheckpoint(const std::string& path, const View& view) {
-  Fd fd(::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644));
+  Fd fd(::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600));
   if (fd.get() < 0) {
     if (errno == EEXIST) return AlreadyExists(fmt::format("checkpoint file {}", path));
     return ErrnoStatus(errno, "create", path);

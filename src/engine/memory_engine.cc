@@ -407,7 +407,7 @@ class MemoryEngine final : public Engine {
 };
 
 Status MemoryEngine::Checkpoint(const std::string& dir) const {
-  if (::mkdir(dir.c_str(), 0755) != 0) {
+  if (::mkdir(dir.c_str(), 0700) != 0) {
     if (errno == EEXIST) return AlreadyExists(fmt::format("checkpoint {}: already exists", dir));
     return ErrnoStatus(errno, "create checkpoint directory", dir);
   }

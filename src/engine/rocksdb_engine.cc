@@ -496,7 +496,7 @@ Result<LogIndex> LoadMeta(Db& db, const std::string& dir) {
 }
 
 Result<OpenedDb> OpenDb(const std::string& dir, const RocksDbOptions& options) {
-  if (::mkdir(dir.c_str(), 0755) != 0 && errno != EEXIST) {
+  if (::mkdir(dir.c_str(), 0700) != 0 && errno != EEXIST) {
     return ErrnoStatus(errno, "create engine directory", dir);
   }
   rocksdb::Options db_options = MakeOptions(options);

@@ -24,7 +24,7 @@ constexpr size_t kLineBytesMax = 4096;
 
 int OpenLog(const std::string& path, bool truncate) {
   int flags = O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | (truncate ? O_TRUNC : 0);
-  return ::open(path.c_str(), flags, 0644);
+  return ::open(path.c_str(), flags, 0600);
 }
 
 const char* LevelName(rocksdb::InfoLogLevel level) {

@@ -37,6 +37,9 @@ Result<std::unique_ptr<Client>> ProbeClient(uint16_t port, std::chrono::millisec
   options.request_timeout = timeout;
   options.retry_deadline = timeout;
   options.attempts_max = 1;
+  // Like every command-line client, probes send NDS_AUTH_TOKEN when it is set (a cluster made
+  // with --auth answers only /healthz, /readyz, /role and /metrics without a token).
+  NDS_ASSIGN_OR_RETURN(options.auth_token, client::CommandLineAuthToken(""));
   return Client::Create(std::move(options));
 }
 

@@ -23,7 +23,8 @@
 namespace nds::launcher {
 
 // A client of 127.0.0.1:`port` alone that tries each call once, waiting at most `timeout` for the
-// connection and again for the reply: for probes, where a retry would only hide the answer.
+// connection and again for the reply: for probes, where a retry would only hide the answer. It
+// sends NDS_AUTH_TOKEN, when set, as its bearer token.
 Result<std::unique_ptr<Client>> ProbeClient(uint16_t port, std::chrono::milliseconds timeout);
 
 // GET `target` from 127.0.0.1:`port` on a fresh connection, no retry. The reply of any HTTP

@@ -137,6 +137,7 @@ Status BenchOptions::Validate() const {
 Result<BenchOptions> BenchFlags::ToOptions(std::string_view servers_text) const {
   BenchOptions o;
   NDS_ASSIGN_OR_RETURN(o.servers, client::ParseServerList(servers_text));
+  NDS_ASSIGN_OR_RETURN(o.auth_token, client::CommandLineAuthToken(token_file));
   if (workload == "put") {
     o.workload = Workload::kPut;
   } else if (workload == "get") {

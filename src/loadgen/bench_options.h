@@ -69,6 +69,8 @@ struct BenchOptions {
   bool preload = true;
   std::string key_prefix = "bench/";
   uint64_t seed = 1;
+  // Sent as "Authorization: Bearer <auth_token>" on every nds request when not empty.
+  std::string auth_token;
 
   // kInvalidArgument naming the flag for: no servers, neither duration nor op count, a zero or
   // out-of-range count, size, rate, ratio or timeout, more threads than connections.
@@ -106,6 +108,7 @@ struct BenchFlags {
   uint64_t seed = 1;
   bool json = false;
   bool no_progress = false;
+  std::string token_file;  // --token-file; NDS_AUTH_TOKEN when empty
 
   // Builds validated options against `servers_text` ("HOST:PORT[,HOST:PORT...]").
   Result<BenchOptions> ToOptions(std::string_view servers_text) const;

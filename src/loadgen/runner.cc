@@ -347,6 +347,11 @@ asio::awaitable<Outcome> Worker::DoCas(Conn& c) {
 asio::awaitable<Status> Worker::RoundTrip(Conn& c, ResponseLimits limits) {
   c.timed_out = false;
   c.io_deadline = Clock::now() + phase_->options->request_timeout;
+  const std::string& token = phase_->options->auth_token;
+  if (!token.empty() && phase_->options->target == Target::kNds) {
+    // Before the blank line that ends the head.
+    c.request.head.insert(c.request.head.size() - 2, "Authorization: Bearer " + token + "\r\n");
+  }
   const std::array<asio::const_buffer, 2> buffers{asio::buffer(c.request.head),
                                                   asio::buffer(c.request.body)};
   auto [ec, written] = co_await asio::async_write(c.socket, buffers, kUseTuple);

@@ -61,6 +61,10 @@ struct RaftNodeOptions {
   // HashJoinToken(token) of the cluster's join token, recorded in the replicated state by the
   // first leader of a new cluster (empty: not recorded by this node).
   std::string join_token_hash;
+  // System commands (kPutSystem) the first leader of a new cluster records before its own member
+  // record, such as the authentication mode and root token (store/auth_state.h): a node that has
+  // applied any member record has applied these too.
+  std::vector<store::Command> seed_commands;
   // Members known before the log says so (from the join reply): lets a joiner answer the leader.
   std::vector<store::MemberRecord> known_members;
   // Linearizable reads on a leader that holds its lease use its commit index without a

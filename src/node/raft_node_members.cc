@@ -88,7 +88,7 @@ void RaftNode::SeedNewCluster() {
   }
   if (self.api_address.empty()) self.api_address = "unknown:0";
   if (self.name.empty()) self.name = "node" + std::to_string(options_.id);
-  std::vector<store::Command> cmds;
+  std::vector<store::Command> cmds = options_.seed_commands;
   cmds.push_back(
       store::PutSystemCommand(store::MemberKeyName(options_.id), store::EncodeMemberRecord(self)));
   if (!options_.join_token_hash.empty()) {

@@ -120,7 +120,7 @@ Result<std::unique_ptr<File>> PosixFileSystem::Open(const std::string& path, Ope
   }
   int fd;
   do {
-    fd = ::open(path.c_str(), flags, 0644);
+    fd = ::open(path.c_str(), flags, 0600);  // data files are the owner's only (docs/security.md)
   } while (fd < 0 && errno == EINTR);
   if (fd < 0) return ErrnoStatus(errno, "open", path);
   return std::unique_ptr<File>(std::make_unique<PosixFile>(path, fd));
@@ -142,7 +142,7 @@ Status PosixFileSystem::Remove(const std::string& path) {
 }
 
 Status PosixFileSystem::CreateDir(const std::string& path) {
-  if (::mkdir(path.c_str(), 0755) != 0) return ErrnoStatus(errno, "mkdir", path);
+  if (::mkdir(path.c_str(), 0700) != 0) return ErrnoStatus(errno, "mkdir", path);
   return Status::Ok();
 }
 
@@ -230,6 +230,14 @@ Result<std::string> ReadWholeFile(FileSystem* fs, const std::string& path, uint6
   NDS_ASSIGN_OR_RETURN(size_t n, file->ReadAt(0, size, out.data()));
   out.resize(n);
   return out;
+}
+
+Result<std::string> ReadSecretFile(const std::string& path) {
+  auto bytes = ReadWholeFile(DefaultFileSystem(), path, kSecretFileBytesMax);
+  if (!bytes.ok()) return InvalidArgument(path + ": " + bytes.status().message());
+  std::string secret = bytes->substr(0, bytes->find_first_of("\r\n"));
+  if (secret.empty()) return InvalidArgument(path + ": the first line is empty");
+  return secret;
 }
 
 Status WriteFileAtomically(FileSystem* fs, const std::string& dir, const std::string& name,

@@ -127,6 +127,11 @@ std::string DirName(std::string_view path);
 Status EnsureDir(FileSystem* fs, const std::string& path);
 // Reads a whole file. kResourceExhausted when it is larger than `bytes_max`.
 Result<std::string> ReadWholeFile(FileSystem* fs, const std::string& path, uint64_t bytes_max);
+// A secret kept in a file (a token given with --token-file and the like): the file's first line,
+// without its line end. kInvalidArgument naming the path when the file cannot be read, is larger
+// than kSecretFileBytesMax, or its first line is empty.
+inline constexpr uint64_t kSecretFileBytesMax = 4096;
+Result<std::string> ReadSecretFile(const std::string& path);
 // Replaces DIR/NAME with `data` atomically and durably: writes DIR/NAME.tmp, syncs it, renames it
 // over DIR/NAME and syncs DIR. After a crash DIR/NAME holds either the old or the new bytes.
 Status WriteFileAtomically(FileSystem* fs, const std::string& dir, const std::string& name,
