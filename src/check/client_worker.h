@@ -32,6 +32,7 @@ struct WorkerShared {
   // Operations the run may still start; a worker stops when it finds none left.
   std::atomic<uint64_t>* ops_left = nullptr;
   std::chrono::milliseconds request_timeout{3'000};
+  client::ClientTlsOptions tls;  // for https:// servers
 };
 
 class ClientWorker {

@@ -52,8 +52,10 @@ std::optional<uint64_t> ParseEtagRevision(std::string_view etag);
 // which no register history explains). Not thread-safe.
 class RegisterClient {
  public:
-  explicit RegisterClient(std::chrono::milliseconds request_timeout)
-      : request_timeout_(request_timeout) {}
+  // `tls` is used for https:// addresses.
+  explicit RegisterClient(std::chrono::milliseconds request_timeout,
+                          client::ClientTlsOptions tls = {})
+      : request_timeout_(request_timeout), tls_(std::move(tls)) {}
 
   Result<client::HttpReply> Get(const std::string& address, std::string_view key);
   // PUT `value`; with `if_match` set, `If-Match: "<revision>"`; with `if_none_match_star`,
@@ -68,6 +70,7 @@ class RegisterClient {
                                  const client::HttpHeaders& headers);
 
   std::chrono::milliseconds request_timeout_;
+  client::ClientTlsOptions tls_;
   std::map<std::string, std::unique_ptr<Client>> clients_;  // by address
 };
 

@@ -21,13 +21,16 @@ void RegisterBenchCommand(CLI::App& app) {
   auto* bench = app.add_subcommand(
       "bench", "Load-test nds (or etcd) and report throughput and latency percentiles");
   loadgen::AddBenchFlags(bench, flags.get());
+  const bool global_tls = app.get_option_no_throw("--cacert") != nullptr;
+  if (!global_tls) loadgen::AddClientTlsFlags(bench, &flags->tls);
   CLI::Option* global_servers = app.get_option_no_throw("--server");
   if (global_servers == nullptr) {
     bench->add_option("--server", *own_servers, "Servers HOST:PORT[,HOST:PORT...]")
         ->envname("NDS_SERVER")
         ->capture_default_str();
   }
-  bench->callback([flags, own_servers, global_servers] {
+  bench->callback([flags, own_servers, global_servers, global_tls, &app] {
+    if (global_tls) flags->tls = loadgen::ClientTlsFlagValues(app);
     std::string servers = *own_servers;
     if (global_servers != nullptr) {
       // Given on the command line or through NDS_SERVER: its value; else its default.

@@ -12,6 +12,7 @@
 #include "check/check_options.h"
 #include "check/check_run.h"
 #include "check/report.h"
+#include "loadgen/bench_options.h"
 
 namespace nds::cli {
 namespace {
@@ -54,13 +55,16 @@ void RegisterCheckCommand(CLI::App& app) {
   auto* command = app.add_subcommand(
       "check", "Test a cluster: concurrent clients, faults, and a linearizability check");
   AddCheckFlags(command, flags.get());
+  const bool global_tls = app.get_option_no_throw("--cacert") != nullptr;
+  if (!global_tls) loadgen::AddClientTlsFlags(command, &flags->tls);
   CLI::Option* servers_option = app.get_option_no_throw("--server");
   CLI::Option* own_option = nullptr;
   if (servers_option == nullptr) {
     own_option = command->add_option("--server", *own_servers, "Servers HOST:PORT[,HOST:PORT...]")
                      ->envname("NDS_SERVER");
   }
-  command->callback([flags, servers_option, own_option] {
+  command->callback([flags, servers_option, own_option, global_tls, &app] {
+    if (global_tls) flags->tls = loadgen::ClientTlsFlagValues(app);
     CLI::Option* option = servers_option != nullptr ? servers_option : own_option;
     bool use_servers = option->count() > 0;
     std::string servers = use_servers ? option->results().back() : std::string();

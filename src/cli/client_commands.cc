@@ -11,6 +11,7 @@
 #include <fmt/format.h>
 
 #include "cli/terminal_io.h"
+#include "loadgen/bench_options.h"
 
 namespace nds::cli {
 namespace {
@@ -38,12 +39,14 @@ void ClientCommands::Register(CLI::App& app) {
   // Global flags may follow the subcommand: `nds get k --server h:7777`.
   app.fallthrough();
   app.add_option("--server", servers_text_,
-                 "Cluster addresses HOST:PORT[,HOST:PORT...], tried in order")
+                 "Cluster addresses HOST:PORT[,HOST:PORT...] (https://HOST:PORT for TLS), tried "
+                 "in order")
       ->envname("NDS_SERVER")
       ->capture_default_str();
   app.add_option("--timeout", timeout_seconds_,
                  "Seconds to wait for each request (default 10; connect: at most 2)")
       ->check(CLI::Range(0.001, kTimeoutSecondsMax));
+  loadgen::AddClientTlsFlags(&app, &tls_);
 
   auto* set = app.add_subcommand("set", "Set the single default key (via /set?k=default)");
   set->add_option("VALUE", value_, "Text, up to 256 characters")->required();
@@ -149,6 +152,7 @@ void ClientCommands::OnRun(CLI::App* sub, std::function<int(Client&)> body) {
 Result<std::unique_ptr<Client>> ClientCommands::MakeClient() const {
   client::ClientOptions options;
   NDS_ASSIGN_OR_RETURN(options.servers, client::ParseServerList(servers_text_));
+  options.tls = tls_;
   // `nds get` can read back any value `nds put` can send.
   options.reply_body_bytes_max = kInputBytesMax;
   if (timeout_seconds_ > 0) {

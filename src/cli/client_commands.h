@@ -49,7 +49,8 @@ class ClientCommands {
 
   // Global flags.
   std::string servers_text_ = "localhost:7777";
-  double timeout_seconds_ = 0;  // 0: the library's defaults
+  double timeout_seconds_ = 0;    // 0: the library's defaults
+  client::ClientTlsOptions tls_;  // --cacert, --cert, --key
   // The chosen subcommand's body, set by its CLI11 callback and run after parsing.
   std::function<int(Client&)> run_;
 
