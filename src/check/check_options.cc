@@ -105,6 +105,7 @@ Result<CheckOptions> CheckFlags::ToOptions(std::string_view servers_text, bool u
     NDS_ASSIGN_OR_RETURN(std::vector<client::ServerAddress> addresses,
                          client::ParseServerList(servers_text));
     for (const client::ServerAddress& a : addresses) o.servers.push_back(a.ToString());
+    o.tls = tls;
   }
   o.node_args = node_args;
   o.binary = std::move(binary);

@@ -12,6 +12,7 @@
 #include <string_view>
 #include <vector>
 
+#include "client/options.h"
 #include "util/status.h"
 
 namespace nds::check {
@@ -48,7 +49,8 @@ struct CheckOptions {
   // Exactly one of these: a local cluster of `local_nodes` nodes that the run starts and stops,
   // or the API addresses of an existing cluster.
   size_t local_nodes = 0;
-  std::vector<std::string> servers;  // "host:port"
+  std::vector<std::string> servers;  // "host:port", or "https://host:port"
+  client::ClientTlsOptions tls;      // for https:// servers (--cacert, --cert, --key)
   // Extra arguments for every `nds start` of the local cluster (e.g. "--heartbeat-ms=50").
   std::vector<std::string> node_args;
   // The `nds` executable that the local cluster runs.
@@ -88,6 +90,7 @@ struct CheckFlags {
   bool json = false;
   std::string history_path;
   std::string token_file;  // --token-file; NDS_AUTH_TOKEN when empty
+  client::ClientTlsOptions tls;  // filled by the caller from --cacert/--cert/--key
 
   // Builds validated options. `servers_text` ("HOST:PORT[,...]") is used only when `use_servers`
   // (the user gave --server or NDS_SERVER); `binary` is the executable for a local cluster;

@@ -93,6 +93,12 @@ void FinalReads(ClientWorker& reader, const std::vector<std::string>& keys,
   }
 }
 
+RolePollerOptions PollerOptions(const CheckOptions& options) {
+  RolePollerOptions o;
+  o.tls = options.tls;
+  return o;
+}
+
 // The pieces of one run, alive from the cluster's start to the report. Main thread only.
 class CheckRun {
  public:
@@ -101,7 +107,7 @@ class CheckRun {
         progress_(progress),
         recorder_(kHistoryOpsMax),
         targets_({}),
-        poller_(&recorder_, RolePollerOptions{}),
+        poller_(&recorder_, PollerOptions(options)),
         keys_(MakeKeys(options.keys, options.seed)),
         ops_left_(options.ops.value_or(kOpsMax)),
         clients_running_(options.clients) {}
@@ -116,7 +122,7 @@ class CheckRun {
  private:
   WorkerShared Shared() {
     return {&recorder_,         &targets_, &keys_, &stop_, &ops_left_, options_.request_timeout,
-            options_.auth_token};
+            options_.auth_token, options_.tls};
   }
 
   const CheckOptions& options_;

@@ -18,7 +18,7 @@ ClientWorker::ClientWorker(uint64_t client_id, uint64_t seed, WorkerShared share
     : client_id_(client_id),
       rng_(seed ^ (client_id * 0x9e3779b97f4a7c15ULL)),
       shared_(shared),
-      client_(shared.request_timeout, shared.auth_token) {}
+      client_(shared.request_timeout, shared.auth_token, shared.tls) {}
 
 void ClientWorker::Run() {
   while (!shared_.stop->load() && !history_full_) {

@@ -33,6 +33,7 @@ struct WorkerShared {
   std::atomic<uint64_t>* ops_left = nullptr;
   std::chrono::milliseconds request_timeout{3'000};
   std::string auth_token;  // CheckOptions::auth_token
+  client::ClientTlsOptions tls;  // for https:// servers
 };
 
 class ClientWorker {

@@ -98,6 +98,7 @@ Result<client::HttpReply> RegisterClient::Send(const std::string& address, std::
     options.attempts_max = 1;  // never retried: see the class comment
     options.retry_deadline = request_timeout_;
     options.auth_token = auth_token_;
+    options.tls = tls_;
     NDS_ASSIGN_OR_RETURN(std::unique_ptr<Client> c, Client::Create(std::move(options)));
     it = clients_.emplace(address, std::move(c)).first;
   }

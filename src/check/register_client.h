@@ -52,9 +52,11 @@ std::optional<uint64_t> ParseEtagRevision(std::string_view etag);
 // which no register history explains). Not thread-safe.
 class RegisterClient {
  public:
-  // `auth_token`, when not empty, goes with every request as a bearer token.
-  explicit RegisterClient(std::chrono::milliseconds request_timeout, std::string auth_token = {})
-      : request_timeout_(request_timeout), auth_token_(std::move(auth_token)) {}
+  // `auth_token`, when not empty, goes with every request as a bearer token; `tls` is used for
+  // https:// addresses.
+  explicit RegisterClient(std::chrono::milliseconds request_timeout, std::string auth_token = {},
+                          client::ClientTlsOptions tls = {})
+      : request_timeout_(request_timeout), auth_token_(std::move(auth_token)), tls_(std::move(tls)) {}
 
   Result<client::HttpReply> Get(const std::string& address, std::string_view key);
   // PUT `value`; with `if_match` set, `If-Match: "<revision>"`; with `if_none_match_star`,
@@ -70,6 +72,7 @@ class RegisterClient {
 
   std::chrono::milliseconds request_timeout_;
   std::string auth_token_;
+  client::ClientTlsOptions tls_;
   std::map<std::string, std::unique_ptr<Client>> clients_;  // by address
 };
 

@@ -77,6 +77,7 @@ void RolePoller::PollLoop(std::string address) {
   options.connect_timeout = options_.timeout;
   options.attempts_max = 1;
   options.retry_deadline = options_.timeout;
+  options.tls = options_.tls;
   std::unique_ptr<Client> c;
   uint64_t round = 0;
   while (!stop_.load() && !Unwatched(address)) {

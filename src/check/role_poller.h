@@ -19,6 +19,7 @@
 #include <vector>
 
 #include "check/recorder.h"
+#include "client/options.h"
 #include "util/thread_annotations.h"
 
 namespace nds::check {
@@ -46,6 +47,7 @@ struct RolePollerOptions {
   std::chrono::milliseconds interval{20};
   std::chrono::milliseconds timeout{100};  // per request; a later answer is dropped
   size_t samples_max = 1'000'000;          // goose answers kept (then counted only)
+  client::ClientTlsOptions tls;            // for https:// addresses
 };
 
 class RolePoller {

@@ -38,6 +38,8 @@ void RegisterBenchCommand(CLI::App& app) {
   for (const char* name : {"--request-timeout", "--connect-timeout"}) {
     bench->get_option(name)->check(DecimalInRange(0.001, kBenchTimeoutSecondsMax, "1 hour"));
   }
+  const bool global_tls = app.get_option_no_throw("--cacert") != nullptr;
+  if (!global_tls) loadgen::AddClientTlsFlags(bench, &flags->tls);
   CLI::Option* global_servers = app.get_option_no_throw("--server");
   CLI::Option* global_token_file = app.get_option_no_throw("--token-file");
   if (global_token_file == nullptr) {
@@ -49,10 +51,11 @@ void RegisterBenchCommand(CLI::App& app) {
         ->envname("NDS_SERVER")
         ->capture_default_str();
   }
-  bench->callback([flags, own_servers, global_servers, global_token_file] {
+  bench->callback([flags, own_servers, global_servers, global_token_file, global_tls, &app] {
     if (global_token_file != nullptr && global_token_file->count() > 0) {
       flags->token_file = global_token_file->results().back();
     }
+    if (global_tls) flags->tls = loadgen::ClientTlsFlagValues(app);
     std::string servers = *own_servers;
     if (global_servers != nullptr) {
       // Given on the command line or through NDS_SERVER: its value; else its default.

@@ -14,6 +14,7 @@
 #include "check/check_run.h"
 #include "check/report.h"
 #include "cli/flag_range.h"
+#include "loadgen/bench_options.h"
 
 namespace nds::cli {
 namespace {
@@ -63,6 +64,8 @@ void RegisterCheckCommand(CLI::App& app) {
   auto* command = app.add_subcommand(
       "check", "Test a cluster: concurrent clients, faults, and a linearizability check");
   AddCheckFlags(command, flags.get());
+  const bool global_tls = app.get_option_no_throw("--cacert") != nullptr;
+  if (!global_tls) loadgen::AddClientTlsFlags(command, &flags->tls);
   CLI::Option* servers_option = app.get_option_no_throw("--server");
   CLI::Option* token_file_option = app.get_option_no_throw("--token-file");
   if (token_file_option == nullptr) {
@@ -74,10 +77,11 @@ void RegisterCheckCommand(CLI::App& app) {
     own_option = command->add_option("--server", *own_servers, "Servers HOST:PORT[,HOST:PORT...]")
                      ->envname("NDS_SERVER");
   }
-  command->callback([flags, servers_option, own_option, token_file_option] {
+  command->callback([flags, servers_option, own_option, token_file_option, global_tls, &app] {
     if (token_file_option != nullptr && token_file_option->count() > 0) {
       flags->token_file = token_file_option->results().back();
     }
+    if (global_tls) flags->tls = loadgen::ClientTlsFlagValues(app);
     CLI::Option* option = servers_option != nullptr ? servers_option : own_option;
     bool use_servers = option->count() > 0;
     std::string servers = use_servers ? option->results().back() : std::string();

@@ -12,6 +12,7 @@
 
 #include "cli/flag_range.h"
 #include "cli/terminal_io.h"
+#include "loadgen/bench_options.h"
 
 namespace nds::cli {
 namespace {
@@ -39,7 +40,8 @@ void ClientCommands::Register(CLI::App& app) {
   // Global flags may follow the subcommand: `nds get k --server h:7777`.
   app.fallthrough();
   app.add_option("--server", servers_text_,
-                 "Cluster addresses HOST:PORT[,HOST:PORT...], tried in order")
+                 "Cluster addresses HOST:PORT[,HOST:PORT...] (https://HOST:PORT for TLS), tried "
+                 "in order")
       ->envname("NDS_SERVER")
       ->capture_default_str();
   app.add_option("--timeout", timeout_seconds_,
@@ -47,6 +49,7 @@ void ClientCommands::Register(CLI::App& app) {
       ->check(DecimalInRange(0.001, kTimeoutSecondsMax, "1 hour"));
   app.add_option("--token-file", token_file_,
                  "Send the bearer token in FILE (its first line); default: NDS_AUTH_TOKEN");
+  loadgen::AddClientTlsFlags(&app, &tls_);
 
   auto* set = app.add_subcommand("set", "Set the single default key (via /set?k=default)");
   set->add_option("VALUE", value_, "Text, up to 256 characters")->required();
@@ -153,6 +156,7 @@ void ClientCommands::OnRun(CLI::App* sub, std::function<int(Client&)> body) {
 Result<std::unique_ptr<Client>> ClientCommands::MakeClient() const {
   client::ClientOptions options;
   NDS_ASSIGN_OR_RETURN(options.servers, client::ParseServerList(servers_text_));
+  options.tls = tls_;
   // `nds get` can read back any value `nds put` can send.
   options.reply_body_bytes_max = kInputBytesMax;
   NDS_ASSIGN_OR_RETURN(options.auth_token, client::CommandLineAuthToken(token_file_));

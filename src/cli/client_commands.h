@@ -51,8 +51,9 @@ class ClientCommands {
 
   // Global flags.
   std::string servers_text_ = "localhost:7777";
-  double timeout_seconds_ = 0;  // 0: the library's defaults
-  std::string token_file_;      // --token-file; NDS_AUTH_TOKEN when empty
+  double timeout_seconds_ = 0;    // 0: the library's defaults
+  std::string token_file_;        // --token-file; NDS_AUTH_TOKEN when empty
+  client::ClientTlsOptions tls_;  // --cacert, --cert, --key
   // The chosen subcommand's body, set by its CLI11 callback and run after parsing.
   std::function<int(Client&)> run_;
 

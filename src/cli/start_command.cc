@@ -35,7 +35,9 @@
 #include "crypto/secure.h"
 #include "engine/engine_factory.h"
 #include "launcher/stop_signals.h"
+#include "loadgen/bench_options.h"
 #include "net/http.h"
+#include "net/tls_context.h"
 #include "node/engine_dir.h"
 #include "node/raft_node.h"
 #include "store/auth_state.h"
@@ -67,7 +69,36 @@ struct StartFlags {
   bool lease_reads = false;
   size_t io_threads = 2;
   Limits limits;
+  net::TlsServerFiles tls;            // --tls-cert, --tls-key, --tls-client-ca
+  client::ClientTlsOptions join_tls;  // the global --cacert/--cert/--key, for --join
 };
+
+// Waits for SIGINT or SIGTERM (blocked before any thread started) and returns which; on SIGHUP in
+// between, reloads the API's TLS certificate and key (when TLS is on): a reload that fails keeps
+// the files in use and logs why.
+int WaitForStopReloadingTls(net::TlsServerContext* tls) {
+  sigset_t set;
+  sigemptyset(&set);
+  sigaddset(&set, SIGINT);
+  sigaddset(&set, SIGTERM);
+  sigaddset(&set, SIGHUP);
+  while (true) {
+    int sig = 0;
+    if (sigwait(&set, &sig) != 0) continue;
+    if (sig != SIGHUP) return sig;
+    if (tls == nullptr) {
+      spdlog::info("SIGHUP: no --tls-cert given, nothing to reload");
+      continue;
+    }
+    if (Status s = tls->Reload(); !s.ok()) {
+      spdlog::error("SIGHUP: TLS reload failed, still serving the previous certificate: {}",
+                    s.message());
+    } else {
+      spdlog::info("SIGHUP: reloaded the TLS certificate {} and key {}; new connections use them",
+                   tls->files().cert_file, tls->files().key_file);
+    }
+  }
+}
 
 // Splits "host:port"; kInvalidArgument naming the flag when it is not one.
 Result<std::pair<std::string, uint16_t>> SplitHostPort(const std::string& flag,
@@ -255,11 +286,13 @@ Result<std::string> NewClusterId() {
 
 // A data directory of cluster `cluster_id` started with --join `join`: refuses when `join`
 // answers for another cluster. A member that does not answer is no reason to refuse a restart.
-Status CheckSameCluster(const std::string& join, const std::string& cluster_id) {
+Status CheckSameCluster(const std::string& join, const std::string& cluster_id,
+                        const client::ClientTlsOptions& tls) {
   client::ClientOptions copts;
   auto servers = client::ParseServerList(join);
   if (!servers.ok()) return InvalidArgument("--join: " + servers.status().message());
   copts.servers = *servers;
+  copts.tls = tls;
   NDS_ASSIGN_OR_RETURN(auto c, Client::Create(copts));
   auto status = c->GetStatus();
   if (!status.ok() || status->cluster_id.empty() || status->cluster_id == cluster_id) {
@@ -290,7 +323,7 @@ Status ResolveIdentity(const StartFlags& f, node::RaftNodeOptions* o) {
   }
   if (meta.ok()) {
     if (!f.join.empty()) {
-      NDS_RETURN_IF_ERROR(CheckSameCluster(f.join, meta->cluster_id));
+      NDS_RETURN_IF_ERROR(CheckSameCluster(f.join, meta->cluster_id, f.join_tls));
       spdlog::info("{} already belongs to cluster {} as node {}; --join is ignored", f.data,
                    meta->cluster_id, meta->node_id.value);
     }
@@ -334,6 +367,7 @@ Status ResolveIdentity(const StartFlags& f, node::RaftNodeOptions* o) {
   auto servers = client::ParseServerList(f.join);
   if (!servers.ok()) return InvalidArgument("--join: " + servers.status().message());
   copts.servers = *servers;
+  copts.tls = f.join_tls;
   NDS_ASSIGN_OR_RETURN(auto c, Client::Create(copts));
   client::JoinRequest req{o->name, o->peer_address, o->api_address};
   auto deadline = std::chrono::steady_clock::now() + f.join_timeout;
@@ -417,6 +451,20 @@ int RunNode(const StartFlags& f) {
   if (!api_addr.ok()) {
     spdlog::error("{}", api_addr.status().message());
     return 2;
+  }
+  // TLS files are checked before anything is created or joined.
+  std::shared_ptr<net::TlsServerContext> tls;
+  if (!f.tls.cert_file.empty() || !f.tls.key_file.empty() || !f.tls.client_ca_file.empty()) {
+    if (f.tls.cert_file.empty() || f.tls.key_file.empty()) {
+      spdlog::error("--tls-cert and --tls-key go together (and --tls-client-ca needs them)");
+      return 2;
+    }
+    auto loaded = net::TlsServerContext::Load(f.tls);
+    if (!loaded.ok()) {
+      spdlog::error("cannot serve HTTPS: {}", loaded.status().message());
+      return 2;
+    }
+    tls = std::move(loaded).value();
   }
   std::error_code ec;
   std::filesystem::create_directories(f.data, ec);
@@ -509,17 +557,22 @@ int RunNode(const StartFlags& f) {
   hopts.body_bytes_per_second_min = f.limits.body_bytes_per_second_min;
   hopts.connections_max = f.limits.connections_max;
   hopts.pipelined_requests_max = f.limits.pipelined_requests_max;
+  hopts.tls = tls;
   auto server = net::HttpServer::Start(hopts, &service);
   if (!server.ok()) {
     spdlog::error("cannot serve on {}: {}", f.api, server.status().ToString());
     return 1;
   }
-  spdlog::info("nds {} node '{}' serving on {}:{} ({} engine, data in {})", NDS_VERSION, f.name,
-               hopts.address, (*server)->port(), f.engine, f.data);
+  spdlog::info(
+      "nds {} node '{}' serving {} on {}:{} ({} engine, data in {})", NDS_VERSION, f.name,
+      tls ? (tls->requires_client_certificate() ? "HTTPS (client certificates required)" : "HTTPS")
+          : "HTTP",
+      hopts.address, (*server)->port(), f.engine, f.data);
   WarnIfExposed(hopts.address, f.auth || ClusterRequiresTokens(node->engine()));
 
-  // Wait for SIGTERM/SIGINT; they were blocked in every thread before any was started.
-  int sig = launcher::WaitForStopSignal();
+  // Wait for SIGTERM/SIGINT (SIGHUP reloads TLS); they were blocked in every thread before any
+  // was started.
+  int sig = WaitForStopReloadingTls(tls.get());
   spdlog::info("signal {}: stopping", sig);
   (*server)->Stop(std::chrono::seconds(5));
   stop_progress = true;
@@ -573,8 +626,15 @@ void RegisterStartCommand(CLI::App& app) {
       ->capture_default_str()
       ->check(WholeInRange(1, kIoThreadsMax));
   AddLimitFlags(start, &flags->limits);
-  start->callback([flags] {
-    // Block the stop signals before any thread starts, so that only the main thread sees them.
+  start->add_option("--tls-cert", flags->tls.cert_file,
+                    "PEM certificate (chain) of the API: serve HTTPS only (reloaded on SIGHUP)");
+  start->add_option("--tls-key", flags->tls.key_file, "PEM private key of --tls-cert");
+  start->add_option("--tls-client-ca", flags->tls.client_ca_file,
+                    "PEM CA: API clients must present a certificate it signed");
+  start->callback([flags, &app] {
+    flags->join_tls = loadgen::ClientTlsFlagValues(app);
+    // Block the stop signals (and SIGHUP, the TLS reload) before any thread starts, so that only
+    // the main thread sees them.
     launcher::BlockStopSignals();
     if (!flags->token_file.empty()) {
       auto token = ReadSecretFile("--token-file", flags->token_file);
@@ -588,6 +648,10 @@ void RegisterStartCommand(CLI::App& app) {
       spdlog::error("--root-token-file needs --auth");
       std::exit(2);
     }
+    sigset_t hup;
+    sigemptyset(&hup);
+    sigaddset(&hup, SIGHUP);
+    pthread_sigmask(SIG_BLOCK, &hup, nullptr);
     std::exit(RunNode(*flags));
   });
 }

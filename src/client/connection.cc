@@ -11,6 +11,7 @@
 
 #include <boost/asio/buffer.hpp>
 #include <boost/asio/connect.hpp>
+#include <boost/asio/ssl/error.hpp>
 #include <boost/asio/write.hpp>
 #include <boost/beast/http/error.hpp>
 #include <boost/beast/http/read.hpp>
@@ -72,7 +73,7 @@ Result<std::string> BuildHead(const HttpCall& call, const ServerAddress& server)
                     EscapeForMessage(call.target)));
   }
   std::string head = fmt::format("{} {} HTTP/1.1\r\nHost: {}\r\nUser-Agent: nds-client/{}\r\n",
-                                 call.method, call.target, server.ToString(), NDS_VERSION);
+                                 call.method, call.target, server.HostPort(), NDS_VERSION);
   for (const auto& [name, value] : call.headers) {
     if (!IsToken(name) || !IsFieldValue(value)) {
       return InvalidArgument(fmt::format("bad header '{}'", EscapeForMessage(name)));
@@ -117,24 +118,28 @@ Status ReadFailure(const error_code& ec, const ServerAddress& server,
 
 }  // namespace
 
-Connection::Connection(asio::io_context& ioc, ServerAddress server)
-    : ioc_(ioc), server_(std::move(server)), socket_(ioc), resolver_(ioc) {}
+Connection::Connection(asio::io_context& ioc, ServerAddress server,
+                       std::shared_ptr<net::SslContext> tls)
+    : ioc_(ioc), server_(std::move(server)), tls_(std::move(tls)), stream_(ioc), resolver_(ioc) {
+  NDS_CHECK(!server_.tls || tls_ != nullptr, "an https:// server needs a TLS context");
+}
 
 Connection::~Connection() { Close(); }
 
-bool Connection::IsOpen() const { return socket_.is_open(); }
+bool Connection::IsOpen() const { return stream_.socket().is_open(); }
 
 void Connection::Close() {
   error_code ignored;
-  socket_.shutdown(tcp::socket::shutdown_both, ignored);
-  socket_.close(ignored);
+  stream_.socket().shutdown(tcp::socket::shutdown_both, ignored);
+  stream_.socket().close(ignored);
+  stream_.ResetTls();
   buffer_.clear();
 }
 
 bool Connection::LooksReusable() {
-  if (!socket_.is_open() || buffer_.size() != 0) return false;
+  if (!stream_.socket().is_open() || buffer_.size() != 0) return false;
   pollfd pfd{};
-  pfd.fd = socket_.native_handle();
+  pfd.fd = stream_.socket().native_handle();
   pfd.events = POLLIN;
   // Readable on an idle connection means EOF, a reset or bytes nobody asked for: all unusable.
   return ::poll(&pfd, 1, 0) == 0;
@@ -146,8 +151,8 @@ bool Connection::RunUntil(Clock::time_point deadline) {
   if (ioc_.stopped()) return false;  // out of work: every operation completed
   resolver_.cancel();
   error_code ignored;
-  socket_.cancel(ignored);
-  socket_.close(ignored);
+  stream_.socket().cancel(ignored);
+  stream_.socket().close(ignored);
   ioc_.restart();
   ioc_.run();  // drains the aborted handlers; they only record their error
   return true;
@@ -164,7 +169,7 @@ Status Connection::Connect(Clock::time_point deadline, std::chrono::milliseconds
           return;
         }
         asio::async_connect(
-            socket_, endpoints,
+            stream_.socket(), endpoints,
             [&result](const error_code& cec, const tcp::endpoint&) { result = cec; });
       });
   if (RunUntil(deadline)) {
@@ -177,10 +182,36 @@ Status Connection::Connect(Clock::time_point deadline, std::chrono::milliseconds
     return Unavailable(reason);
   }
   error_code ec;
-  socket_.set_option(tcp::no_delay(true), ec);
+  stream_.socket().set_option(tcp::no_delay(true), ec);
   if (ec) {
     Close();
     return Unavailable(fmt::format("cannot set TCP_NODELAY ({})", ec.message()));
+  }
+  if (server_.tls) return Handshake(deadline);
+  return Status::Ok();
+}
+
+Status Connection::Handshake(Clock::time_point deadline) {
+  stream_.StartTls(*tls_);
+  SSL* ssl = stream_.tls()->native_handle();
+  if (Status s = net::SetTlsPeerHost(ssl, server_.host); !s.ok()) {
+    Close();
+    return s;
+  }
+  error_code result = asio::error::would_block;
+  stream_.tls()->async_handshake(asio::ssl::stream_base::client,
+                                 [&result](const error_code& ec) { result = ec; });
+  if (RunUntil(deadline)) {
+    Close();
+    return Unavailable("TLS handshake timed out");
+  }
+  if (result) {
+    std::string reason = net::DescribeTlsFailure(ssl, result);
+    if (SSL_get_verify_result(ssl) != X509_V_OK) {
+      reason += "; give the CA that signed it with --cacert (NDS_CACERT)";
+    }
+    Close();
+    return Unavailable(fmt::format("TLS handshake failed: {}", reason));
   }
   return Status::Ok();
 }
@@ -202,12 +233,12 @@ RoundTripOutcome Connection::RoundTrip(const HttpCall& call, Clock::time_point d
   error_code write_ec = asio::error::would_block;
   error_code read_ec = asio::error::would_block;
   const std::array<asio::const_buffer, 2> buffers{asio::buffer(*head), asio::buffer(call.body)};
-  asio::async_write(socket_, buffers, [&](const error_code& ec, size_t) {
+  asio::async_write(stream_, buffers, [&](const error_code& ec, size_t) {
     write_ec = ec;
     if (ec == asio::error::operation_aborted) return;  // the deadline passed
     // Read even after a failed write: a server may answer early (413 for a body over its limit)
     // and close without reading the rest, and that answer is the one worth reporting.
-    http::async_read(socket_, buffer_, parser,
+    http::async_read(stream_, buffer_, parser,
                      [&read_ec](const error_code& rec, size_t) { read_ec = rec; });
   });
   const bool timed_out = RunUntil(deadline);

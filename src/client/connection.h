@@ -14,6 +14,7 @@
 
 #include "client/http_types.h"
 #include "client/options.h"
+#include "net/maybe_tls_stream.h"
 #include "util/status.h"
 
 namespace nds::client {
@@ -31,14 +32,18 @@ struct RoundTripOutcome {
 
 class Connection {
  public:
-  // `ioc` must outlive the connection and be run by no one else.
-  Connection(boost::asio::io_context& ioc, ServerAddress server);
+  // `ioc` must outlive the connection and be run by no one else. `tls` is the client TLS context
+  // for an https:// server (required then), null for a plain one.
+  Connection(boost::asio::io_context& ioc, ServerAddress server,
+             std::shared_ptr<net::SslContext> tls = nullptr);
   ~Connection();
   Connection(const Connection&) = delete;
   Connection& operator=(const Connection&) = delete;
 
-  // Resolves and connects, with TCP_NODELAY, before `deadline`. Returns kUnavailable with the
-  // reason ("connection refused", "connect timed out after N ms", a resolver error) on failure.
+  // Resolves and connects, with TCP_NODELAY, before `deadline`; for an https:// server also runs
+  // the TLS handshake, verifying the certificate against the CA and the host. Returns
+  // kUnavailable with the reason ("connection refused", "connect timed out after N ms", a resolver
+  // error, "TLS handshake failed: the server's certificate was refused: ...") on failure.
   Status Connect(Clock::time_point deadline, std::chrono::milliseconds connect_timeout);
 
   // Sends `call` and reads its whole reply before `deadline`. Precondition: IsOpen(). A reply
@@ -61,10 +66,12 @@ class Connection {
   // Runs ioc_ until it has no work or `deadline` passes; in the latter case cancels the socket
   // (and resolver) and drains the aborted handlers. Returns true when the deadline passed.
   bool RunUntil(Clock::time_point deadline);
+  Status Handshake(Clock::time_point deadline);
 
   boost::asio::io_context& ioc_;
   const ServerAddress server_;
-  boost::asio::ip::tcp::socket socket_;
+  const std::shared_ptr<net::SslContext> tls_;
+  net::MaybeTlsStream stream_;
   boost::asio::ip::tcp::resolver resolver_;
   // Bytes read past the end of a reply stay here for the next one (none are expected: the client
   // does not pipeline); non-empty after a reply means the server misbehaved and we close.

@@ -18,6 +18,23 @@ std::string_view Trim(std::string_view s) {
 }
 
 Result<ServerAddress> ParseServer(std::string_view entry) {
+  const std::string_view whole = entry;
+  bool tls = false;
+  if (const size_t scheme_end = entry.find("://"); scheme_end != std::string_view::npos) {
+    const std::string_view scheme = entry.substr(0, scheme_end);
+    if (scheme == "https") {
+      tls = true;
+    } else if (scheme != "http") {
+      return InvalidArgument(
+          fmt::format("server '{}': the scheme must be http:// or https://", whole));
+    }
+    entry.remove_prefix(scheme_end + 3);
+    if (!entry.empty() && entry.back() == '/') entry.remove_suffix(1);
+    if (entry.find('/') != std::string_view::npos) {
+      return InvalidArgument(
+          fmt::format("server '{}': give no path, only the host and port", whole));
+    }
+  }
   std::string_view host;
   std::string_view port_text;
   if (!entry.empty() && entry.front() == '[') {
@@ -46,15 +63,17 @@ Result<ServerAddress> ParseServer(std::string_view entry) {
       port > 65535) {
     return InvalidArgument(fmt::format("server '{}' has a bad port (1 to 65535)", entry));
   }
-  return ServerAddress{std::string(host), static_cast<uint16_t>(port)};
+  return ServerAddress{std::string(host), static_cast<uint16_t>(port), tls};
 }
 
 }  // namespace
 
-std::string ServerAddress::ToString() const {
+std::string ServerAddress::HostPort() const {
   if (host.find(':') != std::string::npos) return fmt::format("[{}]:{}", host, port);
   return fmt::format("{}:{}", host, port);
 }
+
+std::string ServerAddress::ToString() const { return tls ? "https://" + HostPort() : HostPort(); }
 
 Result<std::vector<ServerAddress>> ParseServerList(std::string_view text) {
   std::vector<ServerAddress> servers;
@@ -90,6 +109,9 @@ Status ClientOptions::Validate() const {
     return InvalidArgument("retry bounds must not be negative");
   }
   if (attempts_max == 0) return InvalidArgument("attempts_max must be at least 1");
+  if (tls.cert_file.empty() != tls.key_file.empty()) {
+    return InvalidArgument("a client certificate needs both --cert and --key");
+  }
   if (reply_body_bytes_max == 0 || reply_header_bytes_max == 0) {
     return InvalidArgument("reply limits must be positive");
   }

@@ -25,16 +25,30 @@ inline constexpr size_t kServersMax = 64;
 struct ServerAddress {
   std::string host;  // a name, an IPv4 address, or an IPv6 address without brackets
   uint16_t port = 0;
+  bool tls = false;  // given as https://: spoken to over TLS, its certificate verified
 
-  // "host:port", with brackets around an IPv6 host.
+  // "host:port" (brackets around an IPv6 host), prefixed with "https://" for a TLS server, so
+  // that ParseServerList reads it back as it was.
   std::string ToString() const;
+  // "host:port" alone: the Host header.
+  std::string HostPort() const;
   bool operator==(const ServerAddress&) const = default;
 };
 
 // Parses "HOST:PORT[,HOST:PORT...]" ("[::1]:7777" for IPv6; spaces around entries are ignored).
+// An entry may be a URL: "https://HOST:PORT" (TLS) or "http://HOST:PORT" (plain, the default),
+// with an optional trailing "/"; any other scheme or a path is kInvalidArgument.
 // Returns kInvalidArgument naming the bad entry for an empty list, an empty host, a missing,
 // non-numeric or zero port, or more than kServersMax entries.
 Result<std::vector<ServerAddress>> ParseServerList(std::string_view text);
+
+// TLS for https:// servers (`--cacert`, `--cert`, `--key`). PEM file paths; empty means none.
+struct ClientTlsOptions {
+  std::string ca_file;    // CAs that server certificates must chain to; empty: the system's
+  std::string cert_file;  // a client certificate, for servers started with --tls-client-ca
+  std::string key_file;   // its private key
+  bool operator==(const ClientTlsOptions&) const = default;
+};
 
 struct ClientOptions {
   // Tried in order; the client stays with the first one that answers and moves to the next one
@@ -59,6 +73,8 @@ struct ClientOptions {
   // Sent as "Authorization: Bearer <auth_token>" on every call that sets no Authorization of its
   // own (Join sends the join token instead). Empty: no header.
   std::string auth_token;
+  // Used for the servers given as https://; TLS handshakes count against connect_timeout.
+  ClientTlsOptions tls;
 
   // Rejects an empty or too long server list, zero ports, zero timeouts, zero attempts, and
   // zero reply limits, with kInvalidArgument.

@@ -44,6 +44,15 @@ void Transport::MoveToNextServer() {
   current_ = (current_ + 1) % options_.servers.size();
 }
 
+Result<std::shared_ptr<net::SslContext>> Transport::TlsContext() {
+  if (!tls_context_) {
+    const ClientTlsOptions& o = options_.tls;
+    NDS_ASSIGN_OR_RETURN(tls_context_,
+                         net::MakeClientTlsContext({o.ca_file, o.cert_file, o.key_file}));
+  }
+  return tls_context_;
+}
+
 Status Transport::EnsureConnected(std::vector<bool>& unreachable) {
   if (connection_ && connection_->IsOpen()) {
     if (connection_->LooksReusable()) return Status::Ok();
@@ -54,7 +63,13 @@ Status Transport::EnsureConnected(std::vector<bool>& unreachable) {
   for (size_t tried = 0; tried < n; ++tried) {
     if (!unreachable[current_]) {
       const ServerAddress& server = options_.servers[current_];
-      if (!connection_) connection_ = std::make_unique<Connection>(ioc_, server);
+      if (!connection_) {
+        std::shared_ptr<net::SslContext> tls;
+        if (server.tls) {
+          NDS_ASSIGN_OR_RETURN(tls, TlsContext());
+        }
+        connection_ = std::make_unique<Connection>(ioc_, server, std::move(tls));
+      }
       const Status connected =
           connection_->Connect(Clock::now() + options_.connect_timeout, options_.connect_timeout);
       if (connected.ok()) return Status::Ok();

@@ -53,12 +53,15 @@ class Transport {
   // with kCannotReachPrefix) when every server is marked.
   Status EnsureConnected(std::vector<bool>& unreachable);
   void MoveToNextServer();
+  // The TLS context for https:// servers, built from options_.tls on first use.
+  Result<std::shared_ptr<net::SslContext>> TlsContext();
 
   const ClientOptions options_;
   boost::asio::io_context ioc_;
   // Index into options_.servers of the server in use; connection_ (when set) is to it.
   size_t current_ = 0;
   std::unique_ptr<Connection> connection_;
+  std::shared_ptr<net::SslContext> tls_context_;
 };
 
 }  // namespace nds::client

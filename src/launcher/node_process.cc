@@ -30,9 +30,11 @@ std::string LastLine(const std::string& text) {
 
 }  // namespace
 
-Result<std::unique_ptr<Client>> ProbeClient(uint16_t port, std::chrono::milliseconds timeout) {
+Result<std::unique_ptr<Client>> ProbeClient(uint16_t port, std::chrono::milliseconds timeout,
+                                            const std::string& https_ca_file) {
   client::ClientOptions options;
-  options.servers = {client::ServerAddress{"127.0.0.1", port}};
+  options.servers = {client::ServerAddress{"127.0.0.1", port, !https_ca_file.empty()}};
+  options.tls.ca_file = https_ca_file;
   options.connect_timeout = timeout;
   options.request_timeout = timeout;
   options.retry_deadline = timeout;
@@ -44,8 +46,9 @@ Result<std::unique_ptr<Client>> ProbeClient(uint16_t port, std::chrono::millisec
 }
 
 Result<client::HttpReply> HttpGet(uint16_t port, const std::string& target,
-                                  std::chrono::milliseconds timeout) {
-  NDS_ASSIGN_OR_RETURN(auto http, ProbeClient(port, timeout));
+                                  std::chrono::milliseconds timeout,
+                                  const std::string& https_ca_file) {
+  NDS_ASSIGN_OR_RETURN(auto http, ProbeClient(port, timeout, https_ca_file));
   return http->Raw("GET", target);
 }
 
@@ -141,7 +144,7 @@ Status NodeProcess::WaitFor200(const std::string& path, std::chrono::millisecond
 
 Result<client::HttpReply> NodeProcess::Get(const std::string& target,
                                            std::chrono::milliseconds timeout) const {
-  return HttpGet(spec_.api_port, target, timeout);
+  return HttpGet(spec_.api_port, target, timeout, spec_.https_ca_file);
 }
 
 void NodeProcess::Signal(int sig) {

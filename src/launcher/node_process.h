@@ -24,13 +24,16 @@ namespace nds::launcher {
 
 // A client of 127.0.0.1:`port` alone that tries each call once, waiting at most `timeout` for the
 // connection and again for the reply: for probes, where a retry would only hide the answer. It
-// sends NDS_AUTH_TOKEN, when set, as its bearer token.
-Result<std::unique_ptr<Client>> ProbeClient(uint16_t port, std::chrono::milliseconds timeout);
+// sends NDS_AUTH_TOKEN, when set, as its bearer token. With a non-empty `https_ca_file`, over
+// HTTPS, trusting that CA.
+Result<std::unique_ptr<Client>> ProbeClient(uint16_t port, std::chrono::milliseconds timeout,
+                                            const std::string& https_ca_file = "");
 
 // GET `target` from 127.0.0.1:`port` on a fresh connection, no retry. The reply of any HTTP
 // status; kUnavailable when nothing listens, kTimeout when no reply comes within `timeout`.
 Result<client::HttpReply> HttpGet(uint16_t port, const std::string& target,
-                                  std::chrono::milliseconds timeout);
+                                  std::chrono::milliseconds timeout,
+                                  const std::string& https_ca_file = "");
 
 struct NodeSpec {
   std::string binary;      // path of the `nds` executable
@@ -44,6 +47,9 @@ struct NodeSpec {
   std::string join;        // --join <host:port> when non-empty
   std::vector<std::string> extra_args;  // appended to the command line (limits, --engine, ...)
   std::string log_path;  // stdout+stderr of the child go here (appended); default data_dir + ".log"
+  // When set, the node serves HTTPS (its --tls-* flags are in extra_args) and the probes trust
+  // this CA.
+  std::string https_ca_file;
 };
 
 // Not thread-safe: one thread drives a NodeProcess.

@@ -138,6 +138,10 @@ Result<BenchOptions> BenchFlags::ToOptions(std::string_view servers_text) const 
   BenchOptions o;
   NDS_ASSIGN_OR_RETURN(o.servers, client::ParseServerList(servers_text));
   NDS_ASSIGN_OR_RETURN(o.auth_token, client::CommandLineAuthToken(token_file));
+  o.tls = tls;
+  if (tls.cert_file.empty() != tls.key_file.empty()) {
+    return InvalidArgument("--cert and --key go together");
+  }
   if (workload == "put") {
     o.workload = Workload::kPut;
   } else if (workload == "get") {
@@ -191,6 +195,25 @@ Result<BenchOptions> BenchFlags::ToOptions(std::string_view servers_text) const 
   o.seed = seed;
   NDS_RETURN_IF_ERROR(o.Validate());
   return o;
+}
+
+void AddClientTlsFlags(CLI::App* app, client::ClientTlsOptions* tls) {
+  app->add_option("--cacert", tls->ca_file,
+                  "PEM file of the CA that https:// servers' certificates must chain to "
+                  "(default: the system's CAs)")
+      ->envname("NDS_CACERT");
+  app->add_option("--cert", tls->cert_file,
+                  "PEM client certificate, for servers that require one (--tls-client-ca)")
+      ->envname("NDS_CERT");
+  app->add_option("--key", tls->key_file, "PEM private key of --cert")->envname("NDS_KEY");
+}
+
+client::ClientTlsOptions ClientTlsFlagValues(const CLI::App& app) {
+  auto value = [&app](const std::string& name) {
+    const CLI::Option* option = app.get_option_no_throw(name);
+    return option != nullptr && option->count() > 0 ? option->as<std::string>() : std::string();
+  };
+  return client::ClientTlsOptions{value("--cacert"), value("--cert"), value("--key")};
 }
 
 void AddBenchFlags(CLI::App* command, BenchFlags* flags) {

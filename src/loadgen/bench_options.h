@@ -71,6 +71,7 @@ struct BenchOptions {
   uint64_t seed = 1;
   // Sent as "Authorization: Bearer <auth_token>" on every nds request when not empty.
   std::string auth_token;
+  client::ClientTlsOptions tls;  // for https:// servers
 
   // kInvalidArgument naming the flag for: no servers, neither duration nor op count, a zero or
   // out-of-range count, size, rate, ratio or timeout, more threads than connections.
@@ -109,10 +110,20 @@ struct BenchFlags {
   bool json = false;
   bool no_progress = false;
   std::string token_file;  // --token-file; NDS_AUTH_TOKEN when empty
+  client::ClientTlsOptions tls;  // --cacert, --cert, --key (see AddClientTlsFlags)
 
   // Builds validated options against `servers_text` ("HOST:PORT[,HOST:PORT...]").
   Result<BenchOptions> ToOptions(std::string_view servers_text) const;
 };
+
+// Adds --cacert (NDS_CACERT), --cert (NDS_CERT) and --key (NDS_KEY), for https:// servers, to
+// `app`, writing into `*tls`. `nds` adds them once as global flags; nds-bench adds them itself.
+void AddClientTlsFlags(CLI::App* app, client::ClientTlsOptions* tls);
+
+// The --cacert/--cert/--key values that AddClientTlsFlags put on `app` (given on the command line
+// or through the environment), for subcommands registered beside them (start's --join, bench,
+// check); empty fields when `app` has no such flags or they were not given.
+client::ClientTlsOptions ClientTlsFlagValues(const CLI::App& app);
 
 // Adds the bench flags to `command`, writing into `*flags` (which must outlive parsing). Does not
 // add --server or --timeout: `nds` has them as global flags (the caller passes them on).

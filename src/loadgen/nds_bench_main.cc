@@ -12,6 +12,7 @@ int main(int argc, char** argv) {
       ->envname("NDS_SERVER")
       ->capture_default_str();
   nds::loadgen::AddBenchFlags(&app, &flags);
+  nds::loadgen::AddClientTlsFlags(&app, &flags.tls);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

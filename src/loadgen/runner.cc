@@ -25,6 +25,7 @@
 
 #include "loadgen/request_format.h"
 #include "loadgen/response_parser.h"
+#include "net/maybe_tls_stream.h"
 #include "util/thread_annotations.h"
 
 namespace nds::loadgen {
@@ -69,7 +70,8 @@ struct Phase {
   uint64_t ops_limit = UINT64_MAX;
   std::atomic<uint64_t> ops_started{0};
   std::vector<tcp::endpoint> endpoints;
-  std::vector<std::string> hosts;  // Host header per endpoint
+  std::vector<std::string> hosts;        // Host header per endpoint
+  std::shared_ptr<net::SslContext> tls;  // set when a server is https://
   // The value every write sends: one copy shared read-only by all connections, so that memory
   // does not grow with connections times value size.
   std::string value;
@@ -77,10 +79,10 @@ struct Phase {
 
 // One connection's state. Owned by its Worker; touched only on that worker's thread.
 struct Conn {
-  explicit Conn(asio::io_context& ioc) : socket(ioc), timer(ioc), read_buffer(kReadBufferBytes) {}
+  explicit Conn(asio::io_context& ioc) : stream(ioc), timer(ioc), read_buffer(kReadBufferBytes) {}
   size_t id = 0;
   size_t server = 0;
-  tcp::socket socket;
+  net::MaybeTlsStream stream;  // plain, or TLS for an https:// server
   asio::steady_timer timer;
   // The reaper closes the socket once this passes (max: nothing outstanding).
   Clock::time_point io_deadline = Clock::time_point::max();
@@ -190,27 +192,46 @@ asio::awaitable<void> Worker::Reap() {
       c->timed_out = true;
       c->io_deadline = Clock::time_point::max();
       boost::system::error_code ec;
-      c->socket.close(ec);  // aborts the pending connect, write or read
+      c->stream.socket().close(ec);  // aborts the pending connect, write or read
     }
   }
 }
 
 asio::awaitable<Status> Worker::Connect(Conn& c) {
   boost::system::error_code ec;
-  c.socket.close(ec);
+  c.stream.socket().close(ec);
+  c.stream.ResetTls();
   c.timed_out = false;
   c.io_deadline = Clock::now() + phase_->options->connect_timeout;
   const tcp::endpoint& endpoint = phase_->endpoints[c.server];
-  std::tie(ec) = co_await c.socket.async_connect(endpoint, kUseTuple);
+  std::tie(ec) = co_await c.stream.socket().async_connect(endpoint, kUseTuple);
   c.io_deadline = Clock::time_point::max();
   if (c.timed_out || ec) {
     boost::system::error_code ignored;
-    c.socket.close(ignored);  // a failed connect leaves the socket open but unconnected
+    c.stream.socket().close(ignored);  // a failed connect leaves the socket open but unconnected
     const std::string& host = phase_->hosts[c.server];
     if (c.timed_out) co_return Timeout(fmt::format("connect to {} timed out", host));
     co_return Unavailable(fmt::format("connect to {}: {}", host, ec.message()));
   }
-  c.socket.set_option(tcp::no_delay(true), ec);
+  c.stream.socket().set_option(tcp::no_delay(true), ec);
+  const client::ServerAddress& server = phase_->options->servers[c.server];
+  if (!server.tls) co_return Status::Ok();
+  // HTTPS: the handshake, bounded by the connect timeout too.
+  c.stream.StartTls(*phase_->tls);
+  SSL* ssl = c.stream.tls()->native_handle();
+  if (Status s = net::SetTlsPeerHost(ssl, server.host); !s.ok()) co_return s;
+  c.io_deadline = Clock::now() + phase_->options->connect_timeout;
+  std::tie(ec) =
+      co_await c.stream.tls()->async_handshake(asio::ssl::stream_base::client, kUseTuple);
+  c.io_deadline = Clock::time_point::max();
+  if (c.timed_out || ec) {
+    const std::string reason =
+        c.timed_out ? std::string("timed out") : net::DescribeTlsFailure(ssl, ec);
+    boost::system::error_code ignored;
+    c.stream.socket().close(ignored);
+    co_return Unavailable(
+        fmt::format("TLS handshake with {}: {}", phase_->hosts[c.server], reason));
+  }
   co_return Status::Ok();
 }
 
@@ -225,7 +246,7 @@ asio::awaitable<void> Worker::RunConnection(Conn& c) {
   uint64_t schedule_index = 0;
   size_t failures = 0;  // consecutive
   while (true) {
-    if (!c.socket.is_open()) {
+    if (!c.stream.socket().is_open()) {
       if (phase_->deadline && Clock::now() >= *phase_->deadline) break;
       const Status connected = co_await Connect(c);
       if (!connected.ok()) {
@@ -259,7 +280,7 @@ asio::awaitable<void> Worker::RunConnection(Conn& c) {
     if (outcome == Outcome::kClosed || outcome == Outcome::kTimeout ||
         outcome == Outcome::kProtocol) {
       boost::system::error_code ec;
-      c.socket.close(ec);
+      c.stream.socket().close(ec);
       ++failures;
       if (failures > o.reconnects_max) {
         std::lock_guard lock(mu_);
@@ -270,12 +291,12 @@ asio::awaitable<void> Worker::RunConnection(Conn& c) {
       failures = 0;
       if (c.parser.response().connection_close) {
         boost::system::error_code ec;
-        c.socket.close(ec);
+        c.stream.socket().close(ec);
       }
     }
   }
   boost::system::error_code ec;
-  c.socket.close(ec);
+  c.stream.socket().close(ec);
   --active_;
 }
 
@@ -354,13 +375,13 @@ asio::awaitable<Status> Worker::RoundTrip(Conn& c, ResponseLimits limits) {
   }
   const std::array<asio::const_buffer, 2> buffers{asio::buffer(c.request.head),
                                                   asio::buffer(c.request.body)};
-  auto [ec, written] = co_await asio::async_write(c.socket, buffers, kUseTuple);
+  auto [ec, written] = co_await asio::async_write(c.stream, buffers, kUseTuple);
   uint64_t read_bytes = 0;
   Status status;
   c.parser.Reset(limits);
   while (!ec) {
     size_t n = 0;
-    std::tie(ec, n) = co_await c.socket.async_read_some(asio::buffer(c.read_buffer), kUseTuple);
+    std::tie(ec, n) = co_await c.stream.async_read_some(asio::buffer(c.read_buffer), kUseTuple);
     read_bytes += n;
     if (ec == asio::error::eof) {
       ec = {};
@@ -439,7 +460,12 @@ Status Resolve(const BenchOptions& o, Phase* phase) {
                                      ec ? ec.message() : "no address"));
     }
     phase->endpoints.push_back(results.begin()->endpoint());
-    phase->hosts.push_back(server.ToString());
+    phase->hosts.push_back(server.HostPort());
+    if (server.tls && !phase->tls) {
+      const client::ClientTlsOptions& t = o.tls;
+      NDS_ASSIGN_OR_RETURN(phase->tls,
+                           net::MakeClientTlsContext({t.ca_file, t.cert_file, t.key_file}));
+    }
   }
   return Status::Ok();
 }
@@ -453,6 +479,7 @@ BenchResult RunPhase(const BenchOptions& o, bool preload, const ProgressCallback
   phase.preload = preload;
   phase.endpoints = resolved.endpoints;
   phase.hosts = resolved.hosts;
+  phase.tls = resolved.tls;
   std::mt19937_64 value_rng(o.seed);
   phase.value.resize(o.value_bytes);
   for (char& ch : phase.value) ch = static_cast<char>('a' + value_rng() % 26);

@@ -22,6 +22,8 @@
 
 namespace nds::net {
 
+class TlsServerContext;  // net/tls_context.h
+
 struct HttpRequest {
   std::string method;  // upper case: "GET", "PUT", ...
   std::string target;  // as sent: path plus query, still percent-encoded
@@ -75,6 +77,10 @@ struct HttpServerOptions {
   size_t connections_max = 4096;
   size_t pipelined_requests_max = 64;
   int listen_backlog = 1024;
+  // When set, the port speaks HTTPS only: a connection whose first byte is not a TLS handshake
+  // gets a plain 400 and is closed; the handshake counts against header_read_timeout. The
+  // context may be reloaded while the server runs (new connections use the new one).
+  std::shared_ptr<TlsServerContext> tls;
 };
 
 // Owns its io_context and threads. Thread-safe.

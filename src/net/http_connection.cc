@@ -16,6 +16,7 @@
 #include <spdlog/spdlog.h>
 
 #include "net/http_wire.h"
+#include "net/tls_context.h"
 #include "util/log_text.h"
 
 namespace nds::net {
@@ -80,17 +81,17 @@ bool StreamsBody(const HttpResponse& response, bool is_head) {
 HttpConnection::HttpConnection(ServerContext* context, asio::ip::tcp::socket socket)
     : context_(context),
       options_(context->options),
-      socket_(std::move(socket)),
-      read_timer_(socket_.get_executor()),
-      write_timer_(socket_.get_executor()),
+      stream_(std::move(socket)),
+      read_timer_(stream_.get_executor()),
+      write_timer_(stream_.get_executor()),
       buffer_(std::max<size_t>(context->options.header_bytes_max, kReadChunkBytes) +
               kReadBufferSlackBytes) {}
 
 void HttpConnection::Start(bool overloaded) {
   registry_id_ = context_->registry.Add(shared_from_this());
-  asio::post(socket_.get_executor(), [self = shared_from_this(), overloaded] {
+  asio::post(stream_.get_executor(), [self = shared_from_this(), overloaded] {
     error_code ec;
-    const auto endpoint = self->socket_.remote_endpoint(ec);
+    const auto endpoint = self->stream_.socket().remote_endpoint(ec);
     if (!ec) self->remote_ = FormatEndpoint(endpoint);
     self->accepted_at_ = Clock::now();
     if (overloaded) {
@@ -99,12 +100,16 @@ void HttpConnection::Start(bool overloaded) {
                                    self->options_.connections_max));
       return;
     }
-    self->StartRead();
+    if (self->options_.tls) {
+      self->DetectTls();
+    } else {
+      self->StartRead();
+    }
   });
 }
 
 void HttpConnection::BeginDrain() {
-  asio::post(socket_.get_executor(), [self = shared_from_this()] {
+  asio::post(stream_.get_executor(), [self = shared_from_this()] {
     if (self->closed_) return;
     self->draining_ = true;
     if (self->read_state_ == ReadState::kIdle && !self->awaiting_continue_) {
@@ -115,7 +120,53 @@ void HttpConnection::BeginDrain() {
 }
 
 void HttpConnection::ForceClose() {
-  asio::post(socket_.get_executor(), [self = shared_from_this()] { self->Close(); });
+  asio::post(stream_.get_executor(), [self = shared_from_this()] { self->Close(); });
+}
+
+// ---- TLS ----
+
+void HttpConnection::DetectTls() {
+  // Peek, not read: a handshake record stays in the socket for the TLS layer, and a plain request
+  // stays for the linger that follows the refusal.
+  read_state_ = ReadState::kHandshake;
+  SetReadDeadline(accepted_at_ + options_.header_read_timeout, /*idle=*/false);
+  stream_.socket().async_receive(
+      asio::buffer(first_byte_), asio::socket_base::message_peek,
+      [self = shared_from_this()](error_code ec, size_t bytes) { self->OnTlsDetected(ec, bytes); });
+}
+
+void HttpConnection::OnTlsDetected(error_code ec, size_t bytes) {
+  read_state_ = ReadState::kIdle;
+  ClearReadDeadline();
+  if (closed_) return;
+  if (ec || bytes == 0) {
+    Close();
+    return;
+  }
+  if (static_cast<uint8_t>(first_byte_[0]) != kTlsHandshakeRecordType) {
+    QueueError(400, "https_required", "this port speaks HTTPS only: connect with https:// and TLS");
+    return;
+  }
+  tls_context_ = options_.tls->Current();
+  stream_.StartTls(*tls_context_);
+  read_state_ = ReadState::kHandshake;
+  SetReadDeadline(accepted_at_ + options_.header_read_timeout, /*idle=*/false);
+  stream_.tls()->async_handshake(
+      asio::ssl::stream_base::server,
+      [self = shared_from_this()](error_code handshake_ec) { self->OnTlsHandshake(handshake_ec); });
+}
+
+void HttpConnection::OnTlsHandshake(error_code ec) {
+  read_state_ = ReadState::kIdle;
+  ClearReadDeadline();
+  if (closed_) return;
+  if (ec) {
+    // A client that does not trust our certificate, has none when one is required, or speaks no
+    // TLS we accept: nothing can be said to it in HTTP.
+    Close();
+    return;
+  }
+  StartRead();
 }
 
 // ---- Read side ----
@@ -146,7 +197,7 @@ void HttpConnection::StartRead() {
   } else {
     SetReadDeadline(Clock::now() + options_.idle_timeout, /*idle=*/true);
   }
-  socket_.async_read_some(
+  stream_.async_read_some(
       buffer_.prepare(kReadChunkBytes),
       [self = shared_from_this()](error_code ec, size_t bytes) { self->OnFirstByte(ec, bytes); });
 }
@@ -175,7 +226,7 @@ void HttpConnection::ReadHeader(Clock::time_point deadline) {
   SetReadDeadline(deadline, /*idle=*/false);
   // The whole head is read before Beast parses it, so that CheckRequestHead sees its raw bytes.
   // The buffer's size limit ends the wait with not_found once the head cannot fit.
-  asio::async_read_until(socket_, buffer_, "\r\n\r\n",
+  asio::async_read_until(stream_, buffer_, "\r\n\r\n",
                          [self = shared_from_this()](error_code ec, size_t head_bytes) {
                            self->OnHeadRead(ec, head_bytes);
                          });
@@ -257,7 +308,7 @@ void HttpConnection::ReadBodySome() {
           TimeForBytes(body_bytes_read_ + kBodyStepBytes, options_.body_bytes_per_second_min),
       /*idle=*/false);
   http::async_read_some(
-      socket_, buffer_, *parser_,
+      stream_, buffer_, *parser_,
       [self = shared_from_this()](error_code ec, size_t bytes) { self->OnBodySome(ec, bytes); });
 }
 
@@ -354,7 +405,7 @@ Responder HttpConnection::MakeResponder(uint64_t slot_id) {
     gate->RunIfOpen([&] {
       std::shared_ptr<HttpConnection> self = weak.lock();
       if (!self) return;
-      asio::post(self->socket_.get_executor(),
+      asio::post(self->stream_.get_executor(),
                  [self, slot_id, response = std::move(response)]() mutable {
                    self->OnResponse(slot_id, std::move(response));
                  });
@@ -410,7 +461,7 @@ void HttpConnection::StartWrite() {
   if (front.is_continue) {
     writing_ = true;
     SetWriteDeadline(kContinueResponse.size());
-    asio::async_write(socket_, asio::buffer(kContinueResponse),
+    asio::async_write(stream_, asio::buffer(kContinueResponse),
                       [self = shared_from_this()](error_code ec, size_t /*bytes*/) {
                         self->OnWritten(ec, 1, false);
                       });
@@ -450,7 +501,7 @@ void HttpConnection::StartWrite() {
   }
   writing_ = true;
   SetWriteDeadline(bytes);
-  asio::async_write(socket_, write_buffers_,
+  asio::async_write(stream_, write_buffers_,
                     [self = shared_from_this(), count, close_after](error_code ec, size_t) {
                       self->OnWritten(ec, count, close_after);
                     });
@@ -492,7 +543,7 @@ void HttpConnection::PullAndWriteChunk() {
       Close();
       return;
     }
-    asio::post(socket_.get_executor(), [self = shared_from_this()] {
+    asio::post(stream_.get_executor(), [self = shared_from_this()] {
       if (!self->closed_) self->PullAndWriteChunk();
     });
     return;
@@ -512,7 +563,7 @@ void HttpConnection::PullAndWriteChunk() {
   std::array<asio::const_buffer, 3> buffers = {asio::buffer(stream_prefix_),
                                                asio::buffer(stream_data_), asio::buffer(suffix)};
   SetWriteDeadline(stream_prefix_.size() + stream_data_.size() + suffix.size());
-  asio::async_write(socket_, buffers, [self = shared_from_this(), last](error_code ec, size_t) {
+  asio::async_write(stream_, buffers, [self = shared_from_this(), last](error_code ec, size_t) {
     self->OnChunkWritten(ec, last);
   });
 }
@@ -557,7 +608,8 @@ void HttpConnection::MaybeFinish() {
   if (closed_ || owes_answers()) return;
   if (read_state_ == ReadState::kIdle && read_stopped_ && !awaiting_continue_) {
     Close();
-  } else if ((read_state_ == ReadState::kFirstByte || read_state_ == ReadState::kLinger) &&
+  } else if ((read_state_ == ReadState::kFirstByte || read_state_ == ReadState::kLinger ||
+              read_state_ == ReadState::kHandshake) &&
              draining_) {
     Close();  // idle between requests, or only waiting for the client's close, while stopping
   }
@@ -637,7 +689,7 @@ void HttpConnection::LingerThenClose() {
     return;
   }
   error_code ec;
-  socket_.shutdown(asio::ip::tcp::socket::shutdown_send, ec);
+  stream_.socket().shutdown(asio::ip::tcp::socket::shutdown_send, ec);
   if (ec) {
     Close();
     return;
@@ -650,7 +702,7 @@ void HttpConnection::LingerThenClose() {
 }
 
 void HttpConnection::ReadLinger() {
-  socket_.async_read_some(
+  stream_.async_read_some(
       buffer_.prepare(kReadChunkBytes),
       [self = shared_from_this()](error_code ec, size_t bytes) { self->OnLingerRead(ec, bytes); });
 }
@@ -672,8 +724,8 @@ void HttpConnection::Close() {
   error_code ec;
   read_timer_.cancel();
   write_timer_.cancel();
-  socket_.shutdown(asio::ip::tcp::socket::shutdown_both, ec);
-  socket_.close(ec);
+  stream_.socket().shutdown(asio::ip::tcp::socket::shutdown_both, ec);
+  stream_.socket().close(ec);
   // Slots, buffers and the parser stay until the object dies: operations still completing
   // (cancelled by the close) may reference them.
   context_->registry.Remove(registry_id_);

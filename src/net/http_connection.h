@@ -15,6 +15,7 @@
 // write the same way (idle_timeout plus bytes at that rate).
 #pragma once
 
+#include <array>
 #include <chrono>
 #include <condition_variable>
 #include <cstdint>
@@ -35,6 +36,7 @@
 #include <boost/beast/http/string_body.hpp>
 
 #include "net/http.h"
+#include "net/maybe_tls_stream.h"
 #include "util/thread_annotations.h"
 
 namespace nds::net {
@@ -127,7 +129,13 @@ class HttpConnection : public std::enable_shared_from_this<HttpConnection> {
     HttpResponse response;
     std::string head;  // serialised status line and headers, built when written
   };
-  enum class ReadState { kIdle, kFirstByte, kHeader, kBody, kLinger };
+  enum class ReadState { kIdle, kHandshake, kFirstByte, kHeader, kBody, kLinger };
+
+  // TLS (when the server has a TLS context): the first byte decides between a handshake and a
+  // plain-HTTP refusal (400); the handshake must end within header_read_timeout of the accept.
+  void DetectTls();
+  void OnTlsDetected(boost::system::error_code ec, size_t bytes);
+  void OnTlsHandshake(boost::system::error_code ec);
 
   // Read side.
   void StartRead();
@@ -173,7 +181,9 @@ class HttpConnection : public std::enable_shared_from_this<HttpConnection> {
 
   ServerContext* const context_;
   const HttpServerOptions& options_;
-  boost::asio::ip::tcp::socket socket_;
+  MaybeTlsStream stream_;
+  std::shared_ptr<SslContext> tls_context_;  // the context of this connection's handshake
+  std::array<char, 1> first_byte_{};         // peeked to tell TLS from plain HTTP
   boost::asio::steady_timer read_timer_;
   boost::asio::steady_timer write_timer_;
   std::string remote_;
