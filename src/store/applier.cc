@@ -18,12 +18,38 @@ void BatchApplier::AdvanceTo(LogIndex index) {
 void BatchApplier::Skip(LogIndex index) { AdvanceTo(index); }
 
 Result<std::optional<uint64_t>> BatchApplier::CurrentRevision(const std::string& data_key) const {
-  if (auto it = overlay_.find(data_key); it != overlay_.end()) return it->second;
+  if (auto it = overlay_.find(data_key); it != overlay_.end()) {
+    if (!it->second) return std::optional<uint64_t>();
+    return std::optional<uint64_t>(it->second->revision);
+  }
   if (cleared_) return std::optional<uint64_t>();
   NDS_ASSIGN_OR_RETURN(std::optional<std::string> bytes, engine_->Get(data_key));
   if (!bytes) return std::optional<uint64_t>();
   NDS_ASSIGN_OR_RETURN(RecordView rec, DecodeRecord(*bytes));
   return std::optional<uint64_t>(rec.revision);
+}
+
+Result<std::optional<std::string>> BatchApplier::CurrentRecord(const std::string& data_key) const {
+  if (auto it = overlay_.find(data_key); it != overlay_.end()) {
+    if (!it->second) return std::optional<std::string>();
+    const engine::WriteBatch::Op& op = batch_.ops()[it->second->op];
+    NDS_CHECK(op.type == engine::WriteBatch::OpType::kPut);
+    NDS_CHECK(op.key == data_key);
+    return std::optional<std::string>(op.value);
+  }
+  if (cleared_) return std::optional<std::string>();
+  return engine_->Get(data_key);
+}
+
+void BatchApplier::PutRecord(const std::string& data_key, uint64_t revision,
+                             std::string_view content_type, std::string_view value) {
+  batch_.Put(data_key, EncodeRecord(revision, content_type, value));
+  overlay_[data_key] = Written{revision, batch_.ops().size() - 1};
+}
+
+void BatchApplier::DeleteRecord(const std::string& data_key) {
+  batch_.Delete(data_key);
+  overlay_[data_key] = std::nullopt;
 }
 
 Status BatchApplier::CheckPrecondition(const Command& cmd,
@@ -140,6 +166,16 @@ ApplyResult BatchApplier::Apply(const Command& cmd, LogIndex index) {
     case CommandType::kRemoveMember:
       result.status = RemoveMember(cmd.member_id);
       return result;
+    case CommandType::kIncrementBy:
+      return ApplyIncrementBy(cmd, index);
+    case CommandType::kAppend:
+      return ApplyAppend(cmd, index);
+    case CommandType::kPutReturnOld:
+      return ApplyPutReturnOld(cmd, index);
+    case CommandType::kPutMany:
+      return ApplyPutMany(cmd, index);
+    case CommandType::kDeleteMany:
+      return ApplyDeleteMany(cmd, index);
     case CommandType::kPut:
     case CommandType::kDelete:
       break;
@@ -154,15 +190,13 @@ ApplyResult BatchApplier::Apply(const Command& cmd, LogIndex index) {
   if (!result.status.ok()) return result;
   if (cmd.type == CommandType::kPut) {
     result.created = !current->has_value();
-    batch_.Put(key, EncodeRecord(index.value, cmd.content_type, cmd.value));
-    overlay_[key] = index.value;
+    PutRecord(key, index.value, cmd.content_type, cmd.value);
   } else {
     if (!current->has_value()) {
       // A delete without the kMustExist precondition of a missing key changes nothing.
       return result;
     }
-    batch_.Delete(key);
-    overlay_[key] = std::nullopt;
+    DeleteRecord(key);
   }
   return result;
 }

@@ -27,6 +27,11 @@ struct ApplyResult {
   Status status;
   uint64_t revision = 0;  // the command's log index (for kAddMember also the new member's id)
   bool created = false;   // kPut: the key did not exist before
+  // kIncrementBy: the new value; kAppend: the new length; kDeleteMany: the keys removed.
+  int64_t integer = 0;
+  // kPutReturnOld: the value the key held before (std::nullopt when absent), also when the
+  // precondition failed.
+  std::optional<std::string> old_value;
 };
 
 class BatchApplier {
@@ -49,8 +54,24 @@ class BatchApplier {
   size_t bytes() const { return batch_.ByteSize(); }
 
  private:
-  // The current record of a data key as this batch sees it, or std::nullopt when absent.
+  // A data key written in this batch: its revision and the index of its Put in batch_.ops().
+  struct Written {
+    uint64_t revision = 0;
+    size_t op = 0;
+  };
+  // The current revision of a data key as this batch sees it, or std::nullopt when absent.
   Result<std::optional<uint64_t>> CurrentRevision(const std::string& data_key) const;
+  // The current encoded record of a data key as this batch sees it, or std::nullopt when absent.
+  Result<std::optional<std::string>> CurrentRecord(const std::string& data_key) const;
+  void PutRecord(const std::string& data_key, uint64_t revision, std::string_view content_type,
+                 std::string_view value);
+  void DeleteRecord(const std::string& data_key);
+  // applier_resp.cc: the RESP front's read-modify-write commands.
+  ApplyResult ApplyIncrementBy(const Command& cmd, LogIndex index);
+  ApplyResult ApplyAppend(const Command& cmd, LogIndex index);
+  ApplyResult ApplyPutReturnOld(const Command& cmd, LogIndex index);
+  ApplyResult ApplyPutMany(const Command& cmd, LogIndex index);
+  ApplyResult ApplyDeleteMany(const Command& cmd, LogIndex index);
   Status CheckPrecondition(const Command& cmd, const std::optional<uint64_t>& revision) const;
   void AdvanceTo(LogIndex index);
   // The member keys as this batch sees them, loaded from the engine on first use.
@@ -66,8 +87,8 @@ class BatchApplier {
 
   const engine::Engine* engine_;
   engine::WriteBatch batch_;
-  // Data keys written or deleted in this batch: revision, or nullopt for deleted.
-  std::map<std::string, std::optional<uint64_t>> overlay_;
+  // Data keys written or deleted in this batch: where their record is, or nullopt for deleted.
+  std::map<std::string, std::optional<Written>> overlay_;
   bool cleared_ = false;  // a kClear is in this batch: keys outside the overlay are absent
   // Once loaded: every member key as of the last command applied in this batch, undecoded.
   std::optional<MemberEntries> member_keys_;

@@ -8,7 +8,7 @@ namespace nds::store {
 namespace {
 
 constexpr uint8_t kCommandFormatVersion = 1;
-constexpr uint8_t kCommandTypeMax = static_cast<uint8_t>(CommandType::kRemoveMember);
+constexpr uint8_t kCommandTypeMax = static_cast<uint8_t>(CommandType::kDeleteMany);
 
 bool IsMemberCommand(CommandType type) {
   return type == CommandType::kAddMember || type == CommandType::kRemoveMember;
@@ -27,7 +27,124 @@ Status ValidateMemberCommand(const Command& c) {
   return DecodeMemberRecord(c.value).status();
 }
 
+// The fields the RESP commands leave unused must be empty and their values well formed: a log
+// entry that says otherwise was not written by EncodeCommand.
+Status ValidateRespCommand(const Command& c) {
+  bool many = c.type == CommandType::kPutMany || c.type == CommandType::kDeleteMany;
+  if (!c.content_type.empty()) return Corruption("RESP command with a content type");
+  if (many != c.key.empty()) return Corruption("RESP command with a misplaced key");
+  if (c.type == CommandType::kPutReturnOld) {
+    if (c.precondition == Precondition::kRevisionEquals || c.expected_revision != 0) {
+      return Corruption("put-return-old with a revision precondition");
+    }
+    return Status::Ok();
+  }
+  if (c.precondition != Precondition::kNone) return Corruption("RESP command with a precondition");
+  if (c.type != CommandType::kAppend && c.expected_revision != 0) {
+    return Corruption("RESP command with a revision");
+  }
+  if (c.type == CommandType::kIncrementBy && !ParseDecimalInt64(c.value)) {
+    return Corruption("increment that is not a decimal integer");
+  }
+  if (many) {
+    NDS_ASSIGN_OR_RETURN(std::vector<std::string_view> items, DecodeStringList(c.value));
+    if (items.empty()) return Corruption("multi-key command without keys");
+    if (c.type == CommandType::kPutMany && items.size() % 2 != 0) {
+      return Corruption("put-many with an odd number of strings");
+    }
+  }
+  return Status::Ok();
+}
+
 }  // namespace
+
+std::optional<int64_t> ParseDecimalInt64(std::string_view text) {
+  if (text.empty() || text.size() > 20) return std::nullopt;
+  bool negative = text.front() == '-';
+  std::string_view digits = negative ? text.substr(1) : text;
+  if (digits.empty() || (digits.size() > 1 && digits.front() == '0')) return std::nullopt;
+  if (negative && digits == "0") return std::nullopt;
+  uint64_t magnitude = 0;
+  for (char ch : digits) {
+    if (ch < '0' || ch > '9') return std::nullopt;
+    uint64_t d = static_cast<uint64_t>(ch - '0');
+    if (magnitude > (UINT64_MAX - d) / 10) return std::nullopt;
+    magnitude = magnitude * 10 + d;
+  }
+  constexpr uint64_t kMaxPositive = static_cast<uint64_t>(INT64_MAX);
+  if (!negative) {
+    if (magnitude > kMaxPositive) return std::nullopt;
+    return static_cast<int64_t>(magnitude);
+  }
+  if (magnitude > kMaxPositive + 1) return std::nullopt;
+  if (magnitude == kMaxPositive + 1) return INT64_MIN;
+  return -static_cast<int64_t>(magnitude);
+}
+
+std::string EncodeStringList(const std::vector<std::string_view>& items) {
+  std::string out;
+  for (std::string_view item : items) PutLengthPrefixed(&out, item);
+  return out;
+}
+
+Result<std::vector<std::string_view>> DecodeStringList(std::string_view bytes) {
+  Decoder d(bytes);
+  std::vector<std::string_view> items;
+  while (!d.done()) {
+    NDS_ASSIGN_OR_RETURN(std::string_view item, d.LengthPrefixed());
+    items.push_back(item);
+  }
+  return items;
+}
+
+Command IncrementByCommand(std::string key, int64_t delta) {
+  Command c;
+  c.type = CommandType::kIncrementBy;
+  c.key = std::move(key);
+  c.value = std::to_string(delta);
+  return c;
+}
+
+Command AppendCommand(std::string key, std::string suffix, uint64_t length_max) {
+  Command c;
+  c.type = CommandType::kAppend;
+  c.key = std::move(key);
+  c.value = std::move(suffix);
+  c.expected_revision = length_max;
+  return c;
+}
+
+Command PutReturnOldCommand(std::string key, std::string value, Precondition pre) {
+  NDS_CHECK(pre != Precondition::kRevisionEquals);
+  Command c;
+  c.type = CommandType::kPutReturnOld;
+  c.precondition = pre;
+  c.key = std::move(key);
+  c.value = std::move(value);
+  return c;
+}
+
+Command PutManyCommand(const std::vector<std::pair<std::string, std::string>>& pairs) {
+  NDS_CHECK(!pairs.empty());
+  std::vector<std::string_view> items;
+  items.reserve(2 * pairs.size());
+  for (const auto& [k, v] : pairs) {
+    items.push_back(k);
+    items.push_back(v);
+  }
+  Command c;
+  c.type = CommandType::kPutMany;
+  c.value = EncodeStringList(items);
+  return c;
+}
+
+Command DeleteManyCommand(const std::vector<std::string>& keys) {
+  NDS_CHECK(!keys.empty());
+  Command c;
+  c.type = CommandType::kDeleteMany;
+  c.value = EncodeStringList(std::vector<std::string_view>(keys.begin(), keys.end()));
+  return c;
+}
 
 Command PutCommand(std::string key, std::string value, std::string content_type, Precondition pre,
                    uint64_t expected_revision) {
@@ -138,6 +255,7 @@ Result<Command> DecodeCommand(std::string_view bytes) {
   c.content_type = content_type;
   c.value = value;
   if (IsMemberCommand(c.type)) NDS_RETURN_IF_ERROR(ValidateMemberCommand(c));
+  if (c.type >= CommandType::kIncrementBy) NDS_RETURN_IF_ERROR(ValidateRespCommand(c));
   return c;
 }
 

@@ -4,8 +4,11 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
+#include <vector>
 
 #include "store/membership.h"
 #include "util/status.h"
@@ -25,6 +28,23 @@ enum class CommandType : uint8_t {
   // the new member's id is the command's log index. kRemoveMember names the id in `member_id`.
   kAddMember = 7,
   kRemoveMember = 8,
+  // The atomic read-modify-write commands of the RESP front (docs/resp.md), decided when applied
+  // so that concurrent clients are ordered by the log. Each is one log entry.
+  // Adds the signed decimal int64 in `value` to the decimal integer stored under `key` (0 when
+  // absent); ApplyResult::integer is the new value (INCR, INCRBY, DECR, DECRBY).
+  kIncrementBy = 9,
+  // Appends `value` to the value under `key` (created when absent); `expected_revision` carries
+  // the longest resulting value allowed. ApplyResult::integer is the new length (APPEND).
+  kAppend = 10,
+  // kPut (with kNone, kMustNotExist or kMustExist) that also returns the value it replaced in
+  // ApplyResult::old_value, also when the precondition failed (SET ... GET).
+  kPutReturnOld = 11,
+  // Every (key, value) pair of EncodeStringList(`value`) (an even count, at least two) is written
+  // at once, all or nothing; `key` is empty (MSET).
+  kPutMany = 12,
+  // Every key of EncodeStringList(`value`) (at least one) is removed if present; `key` is empty.
+  // ApplyResult::integer is the number of keys removed (DEL k1 k2 ...).
+  kDeleteMany = 13,
 };
 
 // What must hold about the key's current state for the command to take effect. Checked when the
@@ -63,6 +83,23 @@ Command DeleteSystemCommand(std::string name);
 // Precondition (checked): ValidateMemberRecord(record) is ok.
 Command AddMemberCommand(MemberRecord record);
 Command RemoveMemberCommand(uint64_t id);
+Command IncrementByCommand(std::string key, int64_t delta);
+Command AppendCommand(std::string key, std::string suffix, uint64_t length_max);
+// `pre` is kNone, kMustNotExist or kMustExist (checked).
+Command PutReturnOldCommand(std::string key, std::string value, Precondition pre);
+// Precondition (checked): pairs is not empty.
+Command PutManyCommand(const std::vector<std::pair<std::string, std::string>>& pairs);
+// Precondition (checked): keys is not empty.
+Command DeleteManyCommand(const std::vector<std::string>& keys);
+
+// A list of strings, each length-prefixed (the value of kPutMany and kDeleteMany).
+std::string EncodeStringList(const std::vector<std::string_view>& items);
+// kCorruption for truncated input.
+Result<std::vector<std::string_view>> DecodeStringList(std::string_view bytes);
+
+// A decimal integer exactly as Redis reads one: an optional '-', then digits without a leading
+// zero (except "0" itself), no sign '+', no spaces, within int64. std::nullopt otherwise.
+std::optional<int64_t> ParseDecimalInt64(std::string_view text);
 
 // Appends the encoding of `cmd` to `out`.
 void EncodeCommand(const Command& cmd, std::string* out);

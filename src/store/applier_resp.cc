@@ -1,0 +1,152 @@
+// The RESP front's read-modify-write commands (kIncrementBy, kAppend, kPutReturnOld, kPutMany,
+// kDeleteMany), decided here at apply time so that concurrent clients are ordered by the log
+// (docs/formats/store.md). Each sees earlier commands of the same batch through the overlay.
+#include <limits>
+#include <set>
+#include <string>
+
+#include "store/applier.h"
+#include "store/keyspace.h"
+#include "util/check.h"
+
+namespace nds::store {
+namespace {
+
+// Redis's own words, so that client libraries recognise the errors (docs/resp.md).
+constexpr std::string_view kNotAnInteger = "value is not an integer or out of range";
+constexpr std::string_view kOverflow = "increment or decrement would overflow";
+
+}  // namespace
+
+ApplyResult BatchApplier::ApplyIncrementBy(const Command& cmd, LogIndex index) {
+  ApplyResult result;
+  result.revision = index.value;
+  std::optional<int64_t> delta = ParseDecimalInt64(cmd.value);
+  NDS_CHECK(delta.has_value());  // DecodeCommand validated it
+  std::string key = DataKey(cmd.key);
+  auto current = CurrentRecord(key);
+  if (!current.ok()) {
+    result.status = current.status();
+    return result;
+  }
+  int64_t value = 0;
+  std::string content_type;
+  if (current->has_value()) {
+    auto rec = DecodeRecord(**current);
+    if (!rec.ok()) {
+      result.status = rec.status();
+      return result;
+    }
+    std::optional<int64_t> parsed = ParseDecimalInt64(rec->value);
+    if (!parsed) {
+      result.status = InvalidArgument(std::string(kNotAnInteger));
+      return result;
+    }
+    value = *parsed;
+    content_type = rec->content_type;
+  }
+  if ((*delta > 0 && value > std::numeric_limits<int64_t>::max() - *delta) ||
+      (*delta < 0 && value < std::numeric_limits<int64_t>::min() - *delta)) {
+    result.status = InvalidArgument(std::string(kOverflow));
+    return result;
+  }
+  value += *delta;
+  result.integer = value;
+  result.created = !current->has_value();
+  PutRecord(key, index.value, content_type, std::to_string(value));
+  return result;
+}
+
+ApplyResult BatchApplier::ApplyAppend(const Command& cmd, LogIndex index) {
+  ApplyResult result;
+  result.revision = index.value;
+  std::string key = DataKey(cmd.key);
+  auto current = CurrentRecord(key);
+  if (!current.ok()) {
+    result.status = current.status();
+    return result;
+  }
+  std::string value;
+  std::string content_type;
+  if (current->has_value()) {
+    auto rec = DecodeRecord(**current);
+    if (!rec.ok()) {
+      result.status = rec.status();
+      return result;
+    }
+    value.assign(rec->value);
+    content_type.assign(rec->content_type);
+  }
+  const uint64_t length_max = cmd.expected_revision;
+  if (value.size() + cmd.value.size() > length_max) {
+    result.status = ResourceExhausted("string exceeds maximum allowed size (--max-value-bytes=" +
+                                      std::to_string(length_max) + ")");
+    return result;
+  }
+  value += cmd.value;
+  result.integer = static_cast<int64_t>(value.size());
+  result.created = !current->has_value();
+  PutRecord(key, index.value, content_type, value);
+  return result;
+}
+
+ApplyResult BatchApplier::ApplyPutReturnOld(const Command& cmd, LogIndex index) {
+  ApplyResult result;
+  result.revision = index.value;
+  std::string key = DataKey(cmd.key);
+  auto current = CurrentRecord(key);
+  if (!current.ok()) {
+    result.status = current.status();
+    return result;
+  }
+  std::optional<uint64_t> revision;
+  if (current->has_value()) {
+    auto rec = DecodeRecord(**current);
+    if (!rec.ok()) {
+      result.status = rec.status();
+      return result;
+    }
+    result.old_value = std::string(rec->value);
+    revision = rec->revision;
+  }
+  result.status = CheckPrecondition(cmd, revision);
+  if (!result.status.ok()) return result;
+  result.created = !revision.has_value();
+  PutRecord(key, index.value, cmd.content_type, cmd.value);
+  return result;
+}
+
+ApplyResult BatchApplier::ApplyPutMany(const Command& cmd, LogIndex index) {
+  ApplyResult result;
+  result.revision = index.value;
+  auto items = DecodeStringList(cmd.value);
+  NDS_CHECK(items.ok());  // DecodeCommand validated it
+  NDS_CHECK(items->size() % 2 == 0);
+  for (size_t i = 0; i < items->size(); i += 2) {
+    PutRecord(DataKey((*items)[i]), index.value, "", (*items)[i + 1]);
+  }
+  return result;
+}
+
+ApplyResult BatchApplier::ApplyDeleteMany(const Command& cmd, LogIndex index) {
+  ApplyResult result;
+  result.revision = index.value;
+  auto items = DecodeStringList(cmd.value);
+  NDS_CHECK(items.ok());  // DecodeCommand validated it
+  // Read every key before deleting any, so that a read error changes nothing.
+  std::set<std::string> present;
+  for (std::string_view user_key : *items) {
+    std::string key = DataKey(user_key);
+    auto current = CurrentRevision(key);
+    if (!current.ok()) {
+      result.status = current.status();
+      return result;
+    }
+    if (current->has_value()) present.insert(std::move(key));
+  }
+  for (const std::string& key : present) DeleteRecord(key);
+  result.integer = static_cast<int64_t>(present.size());
+  return result;
+}
+
+}  // namespace nds::store
