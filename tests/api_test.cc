@@ -2,6 +2,7 @@
 // headers and bodies, through the real `nds` binary over real sockets.
 // Method: one node (RocksDB engine, fresh data directory) for the suite; raw HTTP requests, so
 // that percent-encoding, pipelining and cut-off bodies are under the test's control.
+#include <initializer_list>
 #include <memory>
 #include <string>
 
@@ -325,40 +326,42 @@ TEST_F(ApiTest, SecretsStoredTwiceUnderOneIdAreIndependentAndLargeBinaryRoundTri
 // Issue 11, request smuggling: with a coding list not ending in chunked, the bytes after the
 // header were read as a second request, which stored a key; "gzip, chunked" stored the raw
 // bytes. Now: 400 (or 501), the connection closes, and nothing is stored.
-TEST_F(ApiTest, SmuggledRequestBehindABadTransferEncodingGets400AndStoresNothing) {
-  ASSERT_TRUE(http_->SendRaw(
+class ApiFramingTest : public ApiTest {
+ protected:
+  // Sends `request` as it is; expects `status` with `body_part` in its body, the connection
+  // closed, and every target in `absent` still missing.
+  void ExpectRefusedAndNothingStored(const std::string& request, int status,
+                                     const std::string& body_part,
+                                     std::initializer_list<const char*> absent) {
+    ASSERT_TRUE(http_->SendRaw(request));
+    const HttpAnswer answer = http_->ReadAnswer();
+    EXPECT_EQ(answer.status, status);
+    EXPECT_NE(answer.body.find(body_part), std::string::npos) << answer.body;
+    EXPECT_TRUE(http_->WaitClosed());
+    RawHttp fresh(node_->port());
+    for (const char* target : absent) EXPECT_EQ(fresh.Request("GET", target).status, 404) << target;
+  }
+};
+
+TEST_F(ApiFramingTest, SmuggledRequestBehindABadTransferEncodingGets400AndStoresNothing) {
+  ExpectRefusedAndNothingStored(
       "PUT /store/carrier HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked, identity\r\n\r\n"
-      "GET /set?k=smuggled&v=1 HTTP/1.1\r\nHost: h\r\n\r\n"));
-  const HttpAnswer answer = http_->ReadAnswer();
-  EXPECT_EQ(answer.status, 400);
-  EXPECT_NE(answer.body.find("Transfer-Encoding must end in chunked"), std::string::npos)
-      << answer.body;
-  EXPECT_TRUE(http_->WaitClosed());
-  RawHttp fresh(node_->port());
-  EXPECT_EQ(fresh.Request("GET", "/get?k=smuggled").status, 404);
-  EXPECT_EQ(fresh.Request("GET", "/store/carrier").status, 404);
+      "GET /set?k=smuggled&v=1 HTTP/1.1\r\nHost: h\r\n\r\n",
+      400, "Transfer-Encoding must end in chunked", {"/get?k=smuggled", "/store/carrier"});
 }
 
-TEST_F(ApiTest, UnsupportedTransferCodingGets501AndStoresNothing) {
-  ASSERT_TRUE(http_->SendRaw(
+TEST_F(ApiFramingTest, UnsupportedTransferCodingGets501AndStoresNothing) {
+  ExpectRefusedAndNothingStored(
       "PUT /store/zipped HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: gzip, chunked\r\n\r\n"
-      "4\r\nabcd\r\n0\r\n\r\n"));
-  const HttpAnswer answer = http_->ReadAnswer();
-  EXPECT_EQ(answer.status, 501);
-  EXPECT_NE(answer.body.find("not_implemented"), std::string::npos) << answer.body;
-  EXPECT_TRUE(http_->WaitClosed());
-  RawHttp fresh(node_->port());
-  EXPECT_EQ(fresh.Request("GET", "/store/zipped").status, 404);
+      "4\r\nabcd\r\n0\r\n\r\n",
+      501, "not_implemented", {"/store/zipped"});
 }
 
-TEST_F(ApiTest, ContentLengthWithTransferEncodingGets400AndStoresNothing) {
-  ASSERT_TRUE(
-      http_->SendRaw("PUT /store/both HTTP/1.1\r\nHost: h\r\nContent-Length: 4\r\n"
-                     "Transfer-Encoding: chunked\r\n\r\n4\r\nabcd\r\n0\r\n\r\n"));
-  EXPECT_EQ(http_->ReadAnswer().status, 400);
-  EXPECT_TRUE(http_->WaitClosed());
-  RawHttp fresh(node_->port());
-  EXPECT_EQ(fresh.Request("GET", "/store/both").status, 404);
+TEST_F(ApiFramingTest, ContentLengthWithTransferEncodingGets400AndStoresNothing) {
+  ExpectRefusedAndNothingStored(
+      "PUT /store/both HTTP/1.1\r\nHost: h\r\nContent-Length: 4\r\n"
+      "Transfer-Encoding: chunked\r\n\r\n4\r\nabcd\r\n0\r\n\r\n",
+      400, "bad_request", {"/store/both"});
 }
 
 }  // namespace

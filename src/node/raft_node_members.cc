@@ -176,7 +176,7 @@ void RaftNode::RecordClaimedAddresses() {
     Status valid = store::ValidateMemberRecord(want);
     for (const std::string* address : {&claim.peer_address, &claim.api_address}) {
       if (valid.ok() && !address->empty() && !store::IsMemberAddress(*address)) {
-        valid = InvalidArgument("'" + *address + "' is not HOST:PORT");
+        valid = InvalidArgument("'" + EscapeForLog(*address) + "' is not HOST:PORT");
       }
     }
     bool taken = std::any_of(members_.begin(), members_.end(), [&](const auto& m) {
