@@ -22,6 +22,8 @@
 #include "node/raft_codec.h"
 #include "store/command.h"
 #include "store/keyspace.h"
+#include "util/file_system.h"
+#include "wal/meta_file.h"
 
 namespace nds::test {
 namespace {
@@ -129,6 +131,22 @@ TEST(PeerAttack, ForgedHelloForwardAndHighTermMessageChangeNothingOnARunningClus
     cluster.reset();
     std::filesystem::remove_all(options.base_dir);
   }
+}
+
+// A data directory written before peers authenticated each other (DIR/meta version 1, no
+// secret) is refused at start with a message that says why, not run without authentication.
+TEST(PeerAttack, ADataDirectoryWithoutAClusterSecretIsRefusedClearly) {
+  const std::string dir = MakeTempDir("meta-v1");
+  ASSERT_TRUE(WriteFileAtomically(DefaultFileSystem(), dir, std::string(wal::kMetaFileName),
+                                  wal::EncodeNodeMeta({"old-cluster", NodeId{1},
+                                                       wal::kDataFormatVersionWithoutSecret, ""}))
+                  .ok());
+  NdsProcess node(dir);
+  EXPECT_FALSE(node.Start(seconds(20)));
+  EXPECT_NE(node.LogTail().find("before peers authenticated each other"), std::string::npos)
+      << node.LogTail();
+  std::filesystem::remove_all(dir);
+  std::filesystem::remove(dir + ".log");
 }
 
 }  // namespace
