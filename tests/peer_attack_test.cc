@@ -11,6 +11,7 @@
 #include <iostream>
 #include <memory>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include <gtest/gtest.h>
@@ -22,6 +23,8 @@
 #include "node/raft_codec.h"
 #include "store/command.h"
 #include "store/keyspace.h"
+#include "util/file_system.h"
+#include "wal/meta_file.h"
 
 namespace nds::test {
 namespace {
@@ -106,6 +109,45 @@ TEST(PeerAttack, ForgedHelloForwardAndHighTermMessageChangeNothingOnARunningClus
     EXPECT_TRUE(old_protocol.ClosedByPeer(seconds(10)));
   }
 
+  // An insider's view, with the real secret read from a member's DATA/meta: a captured
+  // connection replayed on a new one gets nothing in, and a hello whose cluster id holds a
+  // newline is refused without writing a forged line into the log.
+  auto meta = wal::ReadMetaFile(DefaultFileSystem(), cluster->node(0).spec().data_dir);
+  ASSERT_TRUE(meta.ok()) << meta.status().ToString();
+  const uint16_t port0 = cluster->node(0).spec().peer_port;
+  {
+    net::RawPeerClient member;  // speaks for node 2 (its real connection is replaced meanwhile)
+    ASSERT_TRUE(member.Connect(port0));
+    ASSERT_EQ(
+        member.RunHandshake(meta->cluster_secret,
+                            node::EncodeHello(node::Hello{cluster_id, before[1].id.value, "", ""})),
+        net::RawPeerClient::Handshake::kAcceptorProven);
+    ASSERT_TRUE(member.SendFrame(ForwardOf(store::PutCommand("captured", "x"))));
+    bool applied = false;
+    for (int i = 0; i < 200 && !applied; ++i) {
+      applied = c->KvGet("captured").ok();
+      if (!applied) std::this_thread::sleep_for(milliseconds(50));
+    }
+    ASSERT_TRUE(applied) << "control: a member's forwarded write was not applied" << logs();
+    ASSERT_TRUE(c->Delete("captured").ok());
+    net::RawPeerClient replayer;
+    ASSERT_TRUE(replayer.Connect(port0));
+    ASSERT_TRUE(replayer.Send(member.sent()));
+    EXPECT_TRUE(replayer.ClosedByPeer(seconds(10)));
+  }
+  {
+    net::RawPeerClient insider;
+    ASSERT_TRUE(insider.Connect(port0));
+    EXPECT_EQ(insider.RunHandshake(meta->cluster_secret,
+                                   node::EncodeHello(node::Hello{cluster_id + "\nFORGED-LINE",
+                                                                 before[1].id.value, "", ""})),
+              net::RawPeerClient::Handshake::kAcceptorProven);
+    EXPECT_TRUE(insider.ClosedByPeer(seconds(10)));
+    const std::string log0 = cluster->node(0).LogTail(1 << 20);
+    EXPECT_NE(log0.find("control character"), std::string::npos) << log0;
+    EXPECT_EQ(log0.find("\nFORGED-LINE"), std::string::npos) << log0;
+  }
+
   // A write through the log after the attack orders it after anything the attack could have
   // proposed.
   ASSERT_TRUE(c->Set("after", "v").ok());
@@ -115,9 +157,11 @@ TEST(PeerAttack, ForgedHelloForwardAndHighTermMessageChangeNothingOnARunningClus
     auto s = (*one)->GetStatus();
     ASSERT_TRUE(s.ok());
     EXPECT_LT(s->term.value, term_max + 1000) << "node" << i + 1 << " took the forged term";
-    auto got = (*one)->KvGet("forged");
-    EXPECT_FALSE(got.ok()) << "node" << i + 1 << " holds the forged key";
-    EXPECT_EQ(got.status().code(), StatusCode::kNotFound);
+    for (const char* key : {"forged", "captured"}) {
+      auto got = (*one)->KvGet(key);
+      EXPECT_FALSE(got.ok()) << "node" << i + 1 << " holds " << key;
+      EXPECT_EQ(got.status().code(), StatusCode::kNotFound);
+    }
   }
   // The join token hash was not replaced: the real token still admits a node.
   auto added = cluster->AddNode();
@@ -129,6 +173,22 @@ TEST(PeerAttack, ForgedHelloForwardAndHighTermMessageChangeNothingOnARunningClus
     cluster.reset();
     std::filesystem::remove_all(options.base_dir);
   }
+}
+
+// A data directory written before peers authenticated each other (DIR/meta version 1, no
+// secret) is refused at start with a message that says why, not run without authentication.
+TEST(PeerAttack, ADataDirectoryWithoutAClusterSecretIsRefusedClearly) {
+  const std::string dir = MakeTempDir("meta-v1");
+  ASSERT_TRUE(WriteFileAtomically(DefaultFileSystem(), dir, std::string(wal::kMetaFileName),
+                                  wal::EncodeNodeMeta({"old-cluster", NodeId{1},
+                                                       wal::kDataFormatVersionWithoutSecret, ""}))
+                  .ok());
+  NdsProcess node(dir);
+  EXPECT_FALSE(node.Start(seconds(20)));
+  EXPECT_NE(node.LogTail().find("before peers authenticated each other"), std::string::npos)
+      << node.LogTail();
+  std::filesystem::remove_all(dir);
+  std::filesystem::remove(dir + ".log");
 }
 
 }  // namespace

@@ -637,6 +637,25 @@ TEST_F(PeerAuthTest, ARaftMessageClaimingAnotherSenderIsDroppedAndCounted) {
   ExpectNothingChanged();
 }
 
+// A removed member still holds the secret (and may still have a connection open): what it sends
+// after its removal is dropped and counted, so it cannot move the term of the cluster it left.
+TEST_F(PeerAuthTest, AMemberRemovedWhileConnectedCanNoLongerMoveTheTerm) {
+  auto peer = SendAsPeer(o1_.peer_listen_port, Hello{"test-cluster", id3_, "", ""}, "");
+  ASSERT_NE(peer, nullptr);
+  ASSERT_TRUE(SubmitAndWait(n1_.get(), store::RemoveMemberCommand(id3_)).status.ok());
+  ASSERT_TRUE(WaitFor([&] {
+    for (const MemberInfo& m : n1_->Members()) {
+      if (m.id == id3_) return false;
+    }
+    return true;
+  }));
+  const uint64_t rejected = n1_->GetStatus().peer_messages_rejected;
+  ASSERT_TRUE(peer->SendFrame(HighTermMessage(id3_)));
+  ASSERT_TRUE(peer->SendFrame(ForgedForward("forged")));
+  EXPECT_TRUE(WaitFor([&] { return n1_->GetStatus().peer_messages_rejected >= rejected + 2; }));
+  ExpectNothingChanged();
+}
+
 TEST_F(PeerAuthTest, ASecondConnectionWithoutTheSecretDoesNotDisplaceAMember) {
   auto member = SendAsPeer(o1_.peer_listen_port, Hello{"test-cluster", id3_, "", ""}, "");
   ASSERT_NE(member, nullptr);
