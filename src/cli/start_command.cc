@@ -274,8 +274,10 @@ Status ResolveIdentity(const StartFlags& f, node::RaftNodeOptions* o) {
     NDS_RETURN_IF_ERROR(
         wal::WriteMetaFile(DefaultFileSystem(), f.data, wal::NodeMeta{o->cluster_id, NodeId{1}}));
     std::cout << "join token: " << token << std::endl;
-    spdlog::info("created cluster {}; other nodes join with --join {} --token <the token above>",
-                 o->cluster_id, o->api_address);
+    spdlog::info(
+        "created cluster {}; other nodes join with --join {} --token-file FILE (FILE holding the "
+        "join token above; or NDS_TOKEN)",
+        o->cluster_id, o->api_address);
     return Status::Ok();
   }
 
