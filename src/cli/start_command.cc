@@ -153,6 +153,8 @@ std::string Advertised(const std::string& flag_value, const std::string& listen)
 
 constexpr std::string_view kTokenFileName = "token";
 constexpr uint64_t kTokenFileBytesMax = 4096;
+// Present on the node that made a cluster with --auth.
+constexpr std::string_view kAuthMarkerFileName = "auth";
 
 // The join token saved in DATA/token by the node that created the cluster, or "".
 std::string ReadSavedToken(const std::string& data) {
@@ -172,6 +174,11 @@ Status SaveToken(const std::string& data, const std::string& token) {
       WriteFileAtomically(DefaultFileSystem(), data, std::string(kTokenFileName), token + "\n");
   ::umask(old);
   return s;
+}
+
+bool FileExists(const std::string& path) {
+  struct stat st {};
+  return ::stat(path.c_str(), &st) == 0;
 }
 
 // ReadSecretFile with the flag named in its error.
@@ -254,6 +261,9 @@ Status ResolveIdentity(const StartFlags& f, node::RaftNodeOptions* o) {
     o->cluster_id = meta->cluster_id;
     // The founding node may have stopped before its log was written: it bootstraps again then.
     o->bootstrap = meta->node_id.value == 1;
+    if (o->bootstrap && FileExists(JoinPath(f.data, kAuthMarkerFileName))) {
+      o->seed_commands = {store::AuthModeCommand()};  // ignored once the cluster is seeded
+    }
     if (!token.empty()) o->join_token_hash = crypto::HashJoinToken(token);
     return Status::Ok();
   }
@@ -261,7 +271,8 @@ Status ResolveIdentity(const StartFlags& f, node::RaftNodeOptions* o) {
 
   if (f.join.empty()) {
     NDS_ASSIGN_OR_RETURN(o->cluster_id, NewClusterId());
-    if (token.empty()) token = crypto::GenerateJoinToken();
+    const bool made_token = token.empty();
+    if (made_token) token = crypto::GenerateJoinToken();
     NDS_RETURN_IF_ERROR(SaveToken(f.data, token));
     o->id = 1;
     o->bootstrap = true;
@@ -270,10 +281,17 @@ Status ResolveIdentity(const StartFlags& f, node::RaftNodeOptions* o) {
       NDS_ASSIGN_OR_RETURN(std::string root, RootToken(f));
       o->seed_commands = store::AuthSeedCommands(crypto::HashAccessToken(root));
       crypto::SecureWipe(root);
+      // A first node stopped before its log was written bootstraps again on restart (as with
+      // DATA/token): it must not make an open cluster then. Only the mode is recorded again, never
+      // the root token (which could bring back a revoked root token); see docs/security.md.
+      NDS_RETURN_IF_ERROR(WriteFileAtomically(DefaultFileSystem(), f.data,
+                                              std::string(kAuthMarkerFileName),
+                                              std::string(store::kAuthModeOn) + "\n"));
     }
     NDS_RETURN_IF_ERROR(
         wal::WriteMetaFile(DefaultFileSystem(), f.data, wal::NodeMeta{o->cluster_id, NodeId{1}}));
-    std::cout << "join token: " << token << std::endl;
+    // A token the operator chose is theirs already: printing it would only put it in a log.
+    if (made_token) std::cout << "join token: " << token << std::endl;
     spdlog::info(
         "created cluster {}; other nodes join with --join {} --token-file FILE (FILE holding the "
         "join token above; or NDS_TOKEN)",

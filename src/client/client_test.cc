@@ -5,6 +5,7 @@
 #include "client/client.h"
 
 #include <algorithm>
+
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
