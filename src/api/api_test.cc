@@ -709,6 +709,44 @@ TEST_F(AuthTest, JoinStillTakesTheJoinTokenAlone) {
   EXPECT_EQ(As("join-secret", "POST", "/cluster/members", body).status, 201);
 }
 
+// A node that has applied nothing yet (a joiner catching up) cannot tell whether the cluster
+// requires tokens: it refuses all but the open routes with 503 instead of serving unchecked.
+TEST(AuthMode, ANodeThatHasAppliedNothingAnswers503) {
+  std::random_device rd;
+  const std::string dir = (std::filesystem::temp_directory_path() /
+                           ("api_test_unseeded_" + std::to_string(rd()) + std::to_string(rd())))
+                              .string();
+  std::filesystem::create_directories(dir);
+  node::RaftNodeOptions o;
+  o.id = 2;
+  o.data_dir = dir;
+  o.bootstrap = false;  // no log and no configuration: it waits for a leader that never comes
+  auto node = node::RaftNode::Open(engine::NewMemoryEngine(), o);
+  ASSERT_TRUE(node.ok()) << node.status().ToString();
+  ApiService api(node->get(), ApiOptions{});
+  auto call = [&api](std::string method, std::string target) {
+    net::HttpRequest req;
+    req.method = std::move(method);
+    req.target = std::move(target);
+    auto promise = std::make_shared<std::promise<net::HttpResponse>>();
+    auto future = promise->get_future();
+    api.Handle(std::move(req),
+               [promise](net::HttpResponse r) { promise->set_value(std::move(r)); });
+    EXPECT_EQ(future.wait_for(std::chrono::seconds(10)), std::future_status::ready);
+    return future.get();
+  };
+  for (const char* target : {"/store/k", "/keys", "/set?k=a&v=1", "/clear", "/auth/tokens"}) {
+    auto r = call("GET", target);
+    EXPECT_EQ(r.status, 503) << target;
+    EXPECT_EQ(nlohmann::json::parse(r.body, nullptr, false)["error"], "not_ready") << target;
+  }
+  EXPECT_EQ(call("GET", "/healthz").status, 200);
+  EXPECT_EQ(node->get()->engine().Get(store::DataKey("a"))->has_value(), false);
+  node->reset();
+  std::error_code ignored;
+  std::filesystem::remove_all(dir, ignored);
+}
+
 TEST_F(AuthTest, TheTokenLimitIsEnforced) {
   ApiOptions o;
   o.auth_tokens_max = 2;  // root + one

@@ -187,6 +187,39 @@ TEST_F(NdsBinary, PutFromStdinAndGetMoveExactBytes) {
   EXPECT_EQ(get.out, value);
 }
 
+TEST_F(NdsBinary, TokenCommandsSendTheTokenFromAFileOrTheEnvironment) {
+  FakeHttpServer server([](const RecordedRequest& r) {
+    if (r.Header("authorization").empty()) {
+      return FakeReply::Status(401, R"({"error":"unauthenticated","message":"no token"})");
+    }
+    if (r.method == "POST") return FakeReply::Status(201, R"({"name":"ci","token":"ci.new"})");
+    if (r.method == "DELETE") return FakeReply::Status(204);
+    return FakeReply::Status(200, R"({"tokens":[{"name":"ci","role":"read","prefix":"p/"}]})");
+  });
+  const std::string flag = "--server " + server.address().ToString();
+  std::ofstream(dir_ + "/tok") << "root.from-file\nignored second line\n";
+  const RunResult create = Run(
+      fmt::format("token create ci --role read --prefix p/ --token-file '{}/tok' {}", dir_, flag));
+  EXPECT_EQ(create.exit_status, 0) << create.err;
+  EXPECT_EQ(create.out, "ci.new\n");
+  EXPECT_EQ(server.last_request().Header("authorization"), "Bearer root.from-file");
+  const RunResult list =
+      Run(fmt::format("token list {}", flag), "", "env -u NDS_SERVER NDS_AUTH_TOKEN=root.env");
+  EXPECT_EQ(list.exit_status, 0) << list.err;
+  EXPECT_EQ(list.out, "ci\tread\t'p/'\n");
+  EXPECT_EQ(server.last_request().Header("authorization"), "Bearer root.env");
+  const RunResult revoke =
+      Run(fmt::format("token revoke ci {}", flag), "", "env -u NDS_SERVER NDS_AUTH_TOKEN=r.x");
+  EXPECT_EQ(revoke.exit_status, 0) << revoke.err;
+  EXPECT_EQ(server.last_request().target, "/auth/tokens/ci");
+  const RunResult refused =
+      Run(fmt::format("token list {}", flag), "", "env -u NDS_SERVER -u NDS_AUTH_TOKEN");
+  EXPECT_EQ(refused.exit_status, 1);
+  EXPECT_NE(refused.err.find("no token"), std::string::npos) << refused.err;
+  EXPECT_EQ(Run(fmt::format("token list --token-file '{}/missing' {}", dir_, flag)).exit_status, 2);
+  EXPECT_EQ(Run(fmt::format("token create x --role root {}", flag)).exit_status, 2);
+}
+
 TEST_F(NdsBinary, SetReadAndMissingKeyUseTheKeyValueRoutes) {
   FakeHttpServer server([](const RecordedRequest& r) {
     if (r.target == "/get?k=default") return FakeReply::Status(200, "hello world");

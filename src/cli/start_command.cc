@@ -28,8 +28,8 @@
 #include "api/service.h"
 #include "cli/flag_range.h"
 #include "client/client.h"
-#include "crypto/base64url.h"
 #include "crypto/access_token.h"
+#include "crypto/base64url.h"
 #include "crypto/join_token.h"
 #include "crypto/random.h"
 #include "crypto/secure.h"
@@ -204,6 +204,8 @@ std::string Advertised(const std::string& flag_value, const std::string& listen)
 
 constexpr std::string_view kTokenFileName = "token";
 constexpr uint64_t kTokenFileBytesMax = 4096;
+// Present on the node that made a cluster with --auth.
+constexpr std::string_view kAuthMarkerFileName = "auth";
 
 // The join token saved in DATA/token by the node that created the cluster, or "".
 std::string ReadSavedToken(const std::string& data) {
@@ -225,20 +227,17 @@ Status SaveToken(const std::string& data, const std::string& token) {
   return s;
 }
 
-// Writes DATA/meta readable by its owner only: it holds the cluster secret.
-Status WriteMetaPrivately(const std::string& data, const wal::NodeMeta& meta) {
-  mode_t old = ::umask(077);
-  Status s = wal::WriteMetaFile(DefaultFileSystem(), data, meta);
-  ::umask(old);
-  return s;
-}
-
 // The secret every peer connection of a new cluster proves it holds (node/raft_node.h).
 Result<std::string> NewClusterSecret() {
   std::string secret(32, '\0');
   NDS_RETURN_IF_ERROR(crypto::RandomBytes(
       std::span<uint8_t>(reinterpret_cast<uint8_t*>(secret.data()), secret.size())));
   return secret;
+}
+
+bool FileExists(const std::string& path) {
+  struct stat st {};
+  return ::stat(path.c_str(), &st) == 0;
 }
 
 // ReadSecretFile with the flag named in its error.
@@ -332,6 +331,9 @@ Status ResolveIdentity(const StartFlags& f, node::RaftNodeOptions* o) {
     o->cluster_secret = meta->cluster_secret;
     // The founding node may have stopped before its log was written: it bootstraps again then.
     o->bootstrap = meta->node_id.value == 1;
+    if (o->bootstrap && FileExists(JoinPath(f.data, kAuthMarkerFileName))) {
+      o->seed_commands = {store::AuthModeCommand()};  // ignored once the cluster is seeded
+    }
     if (!token.empty()) o->join_token_hash = crypto::HashJoinToken(token);
     return Status::Ok();
   }
@@ -340,7 +342,8 @@ Status ResolveIdentity(const StartFlags& f, node::RaftNodeOptions* o) {
   if (f.join.empty()) {
     NDS_ASSIGN_OR_RETURN(o->cluster_id, NewClusterId());
     NDS_ASSIGN_OR_RETURN(o->cluster_secret, NewClusterSecret());
-    if (token.empty()) token = crypto::GenerateJoinToken();
+    const bool made_token = token.empty();
+    if (made_token) token = crypto::GenerateJoinToken();
     NDS_RETURN_IF_ERROR(SaveToken(f.data, token));
     o->id = 1;
     o->bootstrap = true;
@@ -349,13 +352,23 @@ Status ResolveIdentity(const StartFlags& f, node::RaftNodeOptions* o) {
       NDS_ASSIGN_OR_RETURN(std::string root, RootToken(f));
       o->seed_commands = store::AuthSeedCommands(crypto::HashAccessToken(root));
       crypto::SecureWipe(root);
+      // A first node stopped before its log was written bootstraps again on restart (as with
+      // DATA/token): it must not make an open cluster then. Only the mode is recorded again, never
+      // the root token (which could bring back a revoked root token); see docs/security.md.
+      NDS_RETURN_IF_ERROR(WriteFileAtomically(DefaultFileSystem(), f.data,
+                                              std::string(kAuthMarkerFileName),
+                                              std::string(store::kAuthModeOn) + "\n"));
     }
-    NDS_RETURN_IF_ERROR(WriteMetaPrivately(
-        f.data,
+    // DATA/meta holds the cluster secret: owner-only, like every file (RunNode's umask).
+    NDS_RETURN_IF_ERROR(wal::WriteMetaFile(
+        DefaultFileSystem(), f.data,
         wal::NodeMeta{o->cluster_id, NodeId{1}, wal::kDataFormatVersion, o->cluster_secret}));
-    std::cout << "join token: " << token << std::endl;
-    spdlog::info("created cluster {}; other nodes join with --join {} --token <the token above>",
-                 o->cluster_id, o->api_address);
+    // A token the operator chose is theirs already: printing it would only put it in a log.
+    if (made_token) std::cout << "join token: " << token << std::endl;
+    spdlog::info(
+        "created cluster {}; other nodes join with --join {} --token-file FILE (FILE holding the "
+        "join token above; or NDS_TOKEN)",
+        o->cluster_id, o->api_address);
     return Status::Ok();
   }
 
@@ -389,8 +402,8 @@ Status ResolveIdentity(const StartFlags& f, node::RaftNodeOptions* o) {
       for (const auto& m : reply->members) {
         o->known_members.push_back({m.id.value, m.name, m.peer_address, m.api_address});
       }
-      NDS_RETURN_IF_ERROR(WriteMetaPrivately(
-          f.data,
+      NDS_RETURN_IF_ERROR(wal::WriteMetaFile(
+          DefaultFileSystem(), f.data,
           wal::NodeMeta{o->cluster_id, NodeId{o->id}, wal::kDataFormatVersion, o->cluster_secret}));
       spdlog::info("joined cluster {} through {} as node {}", o->cluster_id, f.join, o->id);
       return Status::Ok();

@@ -4,6 +4,8 @@
 // (fake_http_server.h) records the requests and plays back canned replies.
 #include "client/client.h"
 
+#include <algorithm>
+
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
@@ -431,6 +433,47 @@ TEST(ClientValues, MalformedReplyIsAnIoError) {
   });
   auto client = ClientFor(server);
   EXPECT_EQ(client->Get("k").status().code(), StatusCode::kIoError);
+}
+
+TEST(ClientAuth, EveryCallButJoinSendsTheBearerTokenAndTokenCallsParse) {
+  FakeHttpServer server([](const RecordedRequest& r) {
+    if (r.target == "/auth/tokens" && r.method == "POST") {
+      return Json(201, R"({"name":"ci","token":"ci.secret"})");
+    }
+    if (r.target == "/auth/tokens") {
+      return Json(200, R"({"tokens":[{"name":"ci","role":"read","prefix":"p/"}]})");
+    }
+    if (r.target == "/auth/tokens/gone") return Json(404, R"({"error":"not_found"})");
+    if (r.target == "/cluster/members")
+      return Json(201, R"({"id":5,"cluster_id":"c","members":[]})");
+    return FakeReply::Status(204, "");
+  });
+  ClientOptions options;
+  options.servers = {server.address()};
+  options.auth_token = "root.abc";
+  auto client = Client::Create(options).value();
+  EXPECT_EQ(client->CreateToken("ci", "read", "p/").value(), "ci.secret");
+  EXPECT_EQ(server.last_request().Header("authorization"), "Bearer root.abc");
+  EXPECT_EQ(nlohmann::json::parse(server.last_request().body),
+            (nlohmann::json{{"name", "ci"}, {"role", "read"}, {"prefix", "p/"}}));
+  const auto tokens = client->ListTokens().value();
+  ASSERT_EQ(tokens.size(), 1u);
+  EXPECT_EQ(tokens[0].prefix, "p/");
+  EXPECT_TRUE(client->RevokeToken("ci").ok());
+  EXPECT_EQ(server.last_request().method, "DELETE");
+  EXPECT_EQ(client->RevokeToken("gone").code(), StatusCode::kNotFound);
+  ASSERT_TRUE(client->Raw("GET", "/anything").ok());
+  EXPECT_EQ(server.last_request().Header("authorization"), "Bearer root.abc");
+  ASSERT_TRUE(client->Join(JoinRequest{"n", "h:1", "h:2"}, "join-tok").ok());
+  EXPECT_EQ(server.last_request().Header("authorization"), "Bearer join-tok");
+  for (const RecordedRequest& r : server.requests()) {  // exactly one Authorization each
+    EXPECT_EQ(std::count_if(r.headers.begin(), r.headers.end(),
+                            [](const auto& h) { return h.first == "authorization"; }),
+              1)
+        << r.target;
+  }
+  options.auth_token = "bad token";
+  EXPECT_EQ(Client::Create(options).status().code(), StatusCode::kInvalidArgument);
 }
 
 }  // namespace

@@ -100,10 +100,14 @@ Result<TokenRecord> DecodeTokenRecord(std::string_view bytes) {
   return r;
 }
 
+Command AuthModeCommand() {
+  return PutSystemCommand(std::string(kAuthModeKey), std::string(kAuthModeOn));
+}
+
 std::vector<Command> AuthSeedCommands(std::string root_hash) {
   NDS_CHECK(root_hash.size() == kTokenHashBytes);
   std::vector<Command> cmds;
-  cmds.push_back(PutSystemCommand(std::string(kAuthModeKey), std::string(kAuthModeOn)));
+  cmds.push_back(AuthModeCommand());
   TokenRecord root{TokenRole::kAdmin, "", std::move(root_hash)};
   cmds.push_back(PutSystemCommand(TokenKeyName(kRootTokenName), EncodeTokenRecord(root)));
   return cmds;

@@ -58,6 +58,8 @@ Result<TokenRecord> DecodeTokenRecord(std::string_view bytes);
 // The commands a new cluster made with --auth records first: the mode, then the root token
 // (admin, no prefix) under the name "root". Precondition: root_hash is kTokenHashBytes long.
 inline constexpr std::string_view kRootTokenName = "root";
+// The first of them alone: put_system(kAuthModeKey, "on"). Recording it twice changes nothing.
+Command AuthModeCommand();
 std::vector<Command> AuthSeedCommands(std::string root_hash);
 
 // Every token record of `view`, in name order. Errors reading or decoding are returned.
