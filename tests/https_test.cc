@@ -31,8 +31,8 @@ using std::chrono::milliseconds;
 using std::chrono::seconds;
 
 const std::vector<std::string> kFastRaft = {
-    "--heartbeat-ms", "50",  "--election-timeout-ms", "500",
-    "--lease-ms",     "400", "--wal-segment-bytes",   "4194304"};
+    "--heartbeat-ms",      "50",      "--election-timeout-ms", "500",    "--lease-ms", "400",
+    "--wal-segment-bytes", "4194304", "--max-value-bytes",     "1048576"};
 
 struct CommandResult {
   int exit_code = -1;

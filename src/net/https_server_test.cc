@@ -280,7 +280,7 @@ TEST_F(HttpsServerTest, BadFilesAtLoadNameTheFile) {
   // A key that is not the certificate's.
   auto mismatch = TlsServerContext::Load({pki_->Cert("server"), pki_->Key("server2"), ""});
   ASSERT_FALSE(mismatch.ok());
-  EXPECT_NE(mismatch.status().message().find("does not match"), std::string::npos)
+  EXPECT_NE(mismatch.status().message().find("mismatch"), std::string::npos)
       << mismatch.status().message();
   // Not PEM at all.
   auto not_pem = TlsServerContext::Load({pki_->Cert("server"), pki_->Dir("ca.srl"), ""});
