@@ -94,18 +94,21 @@ void HttpConnection::Start(bool overloaded) {
     const auto endpoint = self->stream_.socket().remote_endpoint(ec);
     if (!ec) self->remote_ = FormatEndpoint(endpoint);
     self->accepted_at_ = Clock::now();
-    if (overloaded) {
-      self->QueueError(503, "overloaded",
-                       fmt::format("the server has {} connections open, its limit; retry later",
-                                   self->options_.connections_max));
-      return;
-    }
+    self->overloaded_ = overloaded;
     if (self->options_.tls) {
-      self->DetectTls();
+      self->DetectTls();  // the 503 of an overloaded server goes out over TLS, after the handshake
+    } else if (overloaded) {
+      self->QueueOverloaded();
     } else {
       self->StartRead();
     }
   });
+}
+
+void HttpConnection::QueueOverloaded() {
+  QueueError(503, "overloaded",
+             fmt::format("the server has {} connections open, its limit; retry later",
+                         options_.connections_max));
 }
 
 void HttpConnection::BeginDrain() {
@@ -166,7 +169,11 @@ void HttpConnection::OnTlsHandshake(error_code ec) {
     Close();
     return;
   }
-  StartRead();
+  if (overloaded_) {
+    QueueOverloaded();
+  } else {
+    StartRead();
+  }
 }
 
 // ---- Read side ----

@@ -136,6 +136,8 @@ class HttpConnection : public std::enable_shared_from_this<HttpConnection> {
   void DetectTls();
   void OnTlsDetected(boost::system::error_code ec, size_t bytes);
   void OnTlsHandshake(boost::system::error_code ec);
+  // Answers 503 (over connections_max) and closes.
+  void QueueOverloaded();
 
   // Read side.
   void StartRead();
@@ -188,6 +190,7 @@ class HttpConnection : public std::enable_shared_from_this<HttpConnection> {
   boost::asio::steady_timer write_timer_;
   std::string remote_;
   uint64_t registry_id_ = 0;  // 0 until registered
+  bool overloaded_ = false;   // over connections_max at accept: answered 503 and closed
 
   // Read side: `parser_` holds the request being read; `buffer_` bytes read but not parsed yet
   // (bounded by header_bytes_max plus one read); `pending_body_bytes_` sums the bodies of the

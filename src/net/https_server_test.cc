@@ -134,7 +134,8 @@ class HttpsServerTest : public ::testing::Test {
   }
 
   void StartServer(const TlsServerFiles& files,
-                   milliseconds header_read_timeout = milliseconds(10'000)) {
+                   milliseconds header_read_timeout = milliseconds(10'000),
+                   size_t connections_max = 4096) {
     auto tls = TlsServerContext::Load(files);
     ASSERT_TRUE(tls.ok()) << tls.status().ToString();
     tls_ = *tls;
@@ -143,6 +144,7 @@ class HttpsServerTest : public ::testing::Test {
     options.port = 0;
     options.tls = tls_;
     options.header_read_timeout = header_read_timeout;
+    options.connections_max = connections_max;
     auto started = HttpServer::Start(options, &handler_);
     ASSERT_TRUE(started.ok()) << started.status().ToString();
     server_ = std::move(started).value();
@@ -188,6 +190,17 @@ TEST_F(HttpsServerTest, PlainHttpGetsA400SayingThePortSpeaksHttps) {
   EXPECT_NE(reply.body.find("HTTPS"), std::string::npos) << reply.body;
   EXPECT_EQ(reply.Header("Connection"), "close");
   EXPECT_TRUE(client.WaitClosed());
+  EXPECT_EQ(handler_.calls(), 0);
+}
+
+TEST_F(HttpsServerTest, OverTheConnectionLimitThe503ComesOverTls) {
+  StartServer(ServerFiles(), milliseconds(10'000), /*connections_max=*/1);
+  RawClient holder(port());  // takes the one connection, waiting in the handshake
+  ASSERT_FALSE(holder.connect_error());
+  HttpsResult r = HttpsGet(port(), Trusting("ca"));
+  ASSERT_TRUE(r.error.empty()) << r.error;
+  EXPECT_EQ(r.status, 503);
+  EXPECT_NE(r.body.find("overloaded"), std::string::npos) << r.body;
   EXPECT_EQ(handler_.calls(), 0);
 }
 
@@ -280,7 +293,7 @@ TEST_F(HttpsServerTest, BadFilesAtLoadNameTheFile) {
   // A key that is not the certificate's.
   auto mismatch = TlsServerContext::Load({pki_->Cert("server"), pki_->Key("server2"), ""});
   ASSERT_FALSE(mismatch.ok());
-  EXPECT_NE(mismatch.status().message().find("does not match"), std::string::npos)
+  EXPECT_NE(mismatch.status().message().find("mismatch"), std::string::npos)
       << mismatch.status().message();
   // Not PEM at all.
   auto not_pem = TlsServerContext::Load({pki_->Cert("server"), pki_->Dir("ca.srl"), ""});

@@ -7,7 +7,9 @@
 // Not movable: the TLS layer refers to the socket. Not thread-safe: one strand drives it.
 #pragma once
 
+#include <algorithm>
 #include <memory>
+#include <string>
 #include <utility>
 
 #include <boost/asio/ip/tcp.hpp>
@@ -49,15 +51,33 @@ class MaybeTlsStream {
     return socket_.async_read_some(buffers, std::forward<Token>(token));
   }
 
+  // Over TLS, a gather write whose first buffer is short (a response head before its body) is
+  // copied into one staging buffer of up to a TLS record first: the TLS layer writes only the
+  // first buffer of a sequence per call, which would cost a record and a syscall per piece.
   template <typename ConstBuffers, typename Token>
   auto async_write_some(const ConstBuffers& buffers, Token&& token) {
-    if (tls_) return tls_->async_write_some(buffers, std::forward<Token>(token));
+    if (tls_) {
+      const auto first = boost::asio::buffer_sequence_begin(buffers);
+      const size_t total = boost::asio::buffer_size(buffers);
+      if (first != boost::asio::buffer_sequence_end(buffers) &&
+          boost::asio::const_buffer(*first).size() < std::min(total, kTlsRecordBytes)) {
+        write_staging_.resize(std::min(total, kTlsRecordBytes));
+        boost::asio::buffer_copy(boost::asio::buffer(write_staging_), buffers);
+        return tls_->async_write_some(boost::asio::buffer(write_staging_),
+                                      std::forward<Token>(token));
+      }
+      return tls_->async_write_some(buffers, std::forward<Token>(token));
+    }
     return socket_.async_write_some(buffers, std::forward<Token>(token));
   }
 
  private:
+  // The largest TLS record's payload.
+  static constexpr size_t kTlsRecordBytes = 16 << 10;
+
   Socket socket_;
   std::unique_ptr<TlsLayer> tls_;
+  std::string write_staging_;  // the bytes of the one write in progress, when staged
 };
 
 }  // namespace nds::net

@@ -1,12 +1,11 @@
 // TLS context loading (tls_context.h).
 #include "net/tls_context.h"
 
-#include <openssl/ssl.h>
-#include <openssl/x509v3.h>
-
 #include <boost/asio/buffer.hpp>
 #include <boost/asio/ip/address.hpp>
 #include <fmt/format.h>
+#include <openssl/ssl.h>
+#include <openssl/x509v3.h>
 
 #include "util/file_system.h"
 
@@ -149,8 +148,9 @@ std::string DescribeTlsFailure(SSL* ssl, const error_code& error) {
   }
   std::string reason = error.message();
   if (error == asio::error::eof || error == asio::error::connection_reset) {
-    reason += " (the server closed the connection during the TLS handshake: does it speak "
-              "HTTPS, and does it want a client certificate (--cert/--key)?)";
+    reason +=
+        " (the server closed the connection during the TLS handshake: does it speak "
+        "HTTPS, and does it want a client certificate (--cert/--key)?)";
   }
   return reason;
 }
