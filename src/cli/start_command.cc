@@ -443,12 +443,23 @@ bool ClusterRequiresTokens(const engine::Engine& engine) {
 
 // The API is protected when only this machine can reach it, or when requests need a token.
 // (Other protections, such as TLS client certificates, join this test as they are built.)
-void WarnIfExposed(const std::string& api_host, bool tokens_required) {
-  if (IsLoopbackHost(api_host) || tokens_required) return;
+void WarnIfExposed(const std::string& api_host, bool tokens_required, bool tls,
+                   bool client_certificates_required) {
+  if (IsLoopbackHost(api_host) || tokens_required || client_certificates_required) return;
+  if (tls) {
+    spdlog::warn(
+        "the API listens on {} beyond loopback with TLS but without authentication: traffic is "
+        "encrypted, yet anyone who can reach it can read, write and wipe the store and change "
+        "the cluster (make the cluster with --auth, or require client certificates with "
+        "--tls-client-ca)",
+        api_host);
+    return;
+  }
   spdlog::warn(
-      "the API listens on {} beyond loopback without authentication: anyone who can reach it "
-      "can read, write and wipe the store and change the cluster (a node that joined an --auth "
-      "cluster enforces tokens once it has caught up; otherwise make the cluster with --auth)",
+      "the API listens on {} beyond loopback with neither TLS nor authentication: anyone who can "
+      "reach it can read, write and wipe the store and change the cluster, and anyone on the "
+      "path reads every value (a node that joined an --auth cluster enforces tokens once it has "
+      "caught up; otherwise make the cluster with --auth, and serve HTTPS with --tls-cert)",
       api_host);
 }
 
@@ -581,7 +592,8 @@ int RunNode(const StartFlags& f) {
       tls ? (tls->requires_client_certificate() ? "HTTPS (client certificates required)" : "HTTPS")
           : "HTTP",
       hopts.address, (*server)->port(), f.engine, f.data);
-  WarnIfExposed(hopts.address, f.auth || ClusterRequiresTokens(node->engine()));
+  WarnIfExposed(hopts.address, f.auth || ClusterRequiresTokens(node->engine()), tls != nullptr,
+                tls != nullptr && tls->requires_client_certificate());
 
   // Wait for SIGTERM/SIGINT (SIGHUP reloads TLS); they were blocked in every thread before any
   // was started.
