@@ -2,9 +2,9 @@
 // opens the engine in the data directory, builds the node, the API service and the HTTP server,
 // and runs until SIGTERM or SIGINT.
 //
-// Teardown order (the reverse of construction): stop the HTTP server (no new requests; requests
-// in flight finish within the grace period), then the node (queued writes are applied), then the
-// engine (closed with the node).
+// Teardown order (the reverse of construction): stop the RESP server (its connections close at
+// once), then the HTTP server (no new requests; requests in flight finish within the grace
+// period), then the node (queued writes are applied), then the engine (closed with the node).
 #include "cli/start_command.h"
 
 #include <atomic>
@@ -32,6 +32,8 @@
 #include "net/http.h"
 #include "node/engine_dir.h"
 #include "node/raft_node.h"
+#include "resp/server.h"
+#include "resp/service.h"
 #include "store/membership.h"
 #include "util/limits.h"
 #include "wal/meta_file.h"
@@ -52,6 +54,7 @@ struct StartFlags {
   std::chrono::milliseconds join_timeout{60'000};
   bool lease_reads = false;
   size_t io_threads = 2;
+  std::string resp;  // HOST:PORT of the RESP front; empty: off
   Limits limits;
 };
 
@@ -128,6 +131,42 @@ void AddLimitFlags(CLI::App* app, Limits* l) {
   bytes("--wal-segment-bytes", &l->wal_segment_bytes, "Size of each WAL segment file");
   bytes("--min-free-disk-bytes", &l->disk_free_bytes_min,
         "Writes get 507 while the data disk has less free space than this");
+}
+
+// The RESP front's limits (docs/resp.md); --max-value-bytes bounds its bulk strings too.
+void AddRespLimitFlags(CLI::App* app, Limits* l) {
+  auto count = [&](const std::string& name, size_t* v, const std::string& help) {
+    app->add_option(name, *v, help)->capture_default_str()->check(CLI::PositiveNumber);
+  };
+  count("--resp-max-connections", &l->resp_connections_max, "Open RESP connections at most");
+  count("--resp-max-array-elements", &l->resp_array_elements_max,
+        "Arguments of one RESP command at most");
+  count("--resp-max-inline-bytes", &l->resp_inline_bytes_max,
+        "Bytes of one inline (typed) RESP command at most");
+  count("--resp-max-command-bytes", &l->resp_command_bytes_max,
+        "Bytes of one RESP command at most (must hold a SET of --max-value-bytes)");
+  AddMillisFlag(app, "--resp-idle-timeout-ms", &l->resp_idle_timeout,
+                "Close RESP connections idle this long");
+  count("--resp-max-pipelined-commands", &l->resp_pipelined_commands_max,
+        "RESP commands parsed ahead of their replies per connection");
+  count("--resp-max-scan-cursors", &l->resp_scan_cursors_max,
+        "SCAN cursors remembered (least recently used forgotten first)");
+  count("--resp-max-keys", &l->resp_keys_max, "Keys one KEYS reply holds at most");
+}
+
+// Serves RESP on `address` (HOST:PORT) until the returned server is stopped.
+Result<std::unique_ptr<resp::RespServer>> StartResp(const std::string& address, size_t threads,
+                                                    resp::RespService* service,
+                                                    const Limits& limits) {
+  NDS_ASSIGN_OR_RETURN(auto host_port, SplitHostPort("--resp", address));
+  resp::RespServerOptions o = resp::ServerOptionsFrom(limits);
+  o.address = host_port.first;
+  o.port = host_port.second;
+  o.threads = threads;
+  NDS_ASSIGN_OR_RETURN(auto server, resp::RespServer::Start(o, service));
+  spdlog::info("serving RESP (Redis protocol) on {}:{}; it has no authentication: see docs/resp.md",
+               o.address, server->port());
+  return server;
 }
 
 // "0.0.0.0:7777" -> "<host name>:7777": other nodes and clients cannot dial a wildcard.
@@ -385,10 +424,27 @@ int RunNode(const StartFlags& f) {
   }
   spdlog::info("nds {} node '{}' serving on {}:{} ({} engine, data in {})", NDS_VERSION, f.name,
                hopts.address, (*server)->port(), f.engine, f.data);
+  resp::RespOptions respopts;
+  respopts.limits = f.limits;
+  resp::RespService resp_service(node.get(), respopts);
+  std::unique_ptr<resp::RespServer> resp_server;
+  if (!f.resp.empty()) {
+    auto started = StartResp(f.resp, f.io_threads, &resp_service, f.limits);
+    if (!started.ok()) {
+      spdlog::error("cannot serve RESP on {}: {}", f.resp, started.status().ToString());
+      (*server)->Stop(std::chrono::seconds(0));
+      stop_progress = true;
+      if (progress.joinable()) progress.join();
+      stop_node();
+      return 1;
+    }
+    resp_server = std::move(started).value();
+  }
 
   // Wait for SIGTERM/SIGINT; they were blocked in every thread before any was started.
   int sig = launcher::WaitForStopSignal();
   spdlog::info("signal {}: stopping", sig);
+  if (resp_server) resp_server->Stop();
   (*server)->Stop(std::chrono::seconds(5));
   stop_progress = true;
   if (progress.joinable()) progress.join();
@@ -425,6 +481,10 @@ void RegisterStartCommand(CLI::App& app) {
       ->capture_default_str()
       ->check(CLI::Range(1, 64));
   AddLimitFlags(start, &flags->limits);
+  start->add_option("--resp", flags->resp,
+                    "HOST:PORT to also serve the Redis protocol (RESP2) on; off when not given. "
+                    "No authentication: bind it to a trusted network (docs/resp.md)");
+  AddRespLimitFlags(start, &flags->limits);
   start->callback([flags] {
     // Block the stop signals before any thread starts, so that only the main thread sees them.
     launcher::BlockStopSignals();

@@ -9,6 +9,8 @@ namespace {
 
 // Framing, command header and key bytes that travel with a value inside one Raft message.
 constexpr size_t kMessageOverheadBytes = 4096 + kKeyBytesMax;
+// RESP framing and the command name, key and options around a SET's value.
+constexpr size_t kRespCommandOverheadBytes = 256 + kKeyBytesMax;
 
 }  // namespace
 
@@ -43,6 +45,14 @@ Status Limits::Validate() const {
       {"--snapshot-bytes", snapshot_bytes},
       {"--wal-segment-bytes", wal_segment_bytes},
       {"--min-free-disk-bytes", disk_free_bytes_min},
+      {"--resp-max-connections", resp_connections_max},
+      {"--resp-max-array-elements", resp_array_elements_max},
+      {"--resp-max-inline-bytes", resp_inline_bytes_max},
+      {"--resp-max-command-bytes", resp_command_bytes_max},
+      {"--resp-idle-timeout-ms", static_cast<uint64_t>(resp_idle_timeout.count())},
+      {"--resp-max-pipelined-commands", resp_pipelined_commands_max},
+      {"--resp-max-scan-cursors", resp_scan_cursors_max},
+      {"--resp-max-keys", resp_keys_max},
   };
   for (const auto& n : nonzero) {
     if (n.value == 0) return InvalidArgument(std::string(n.flag) + " must be greater than 0");
@@ -59,6 +69,10 @@ Status Limits::Validate() const {
   }
   if (append_bytes_in_flight_max < std::min<size_t>(1 << 20, message_bytes_max)) {
     return InvalidArgument("--max-append-bytes-in-flight must be at least 1 MiB (one append)");
+  }
+  if (resp_command_bytes_max < value_bytes_max + kRespCommandOverheadBytes) {
+    return InvalidArgument("--resp-max-command-bytes must hold a SET of --max-value-bytes (plus " +
+                           std::to_string(kRespCommandOverheadBytes) + " bytes)");
   }
   if (lease_duration >= election_timeout) {
     return InvalidArgument("--lease-ms must be shorter than --election-timeout-ms");
