@@ -62,7 +62,7 @@ Output RunBounded(const std::string& command, int limit_seconds = 60) {
 }
 
 bool HaveTool(const std::string& name) {
-  return RunBounded("command -v " + name + " >/dev/null", 10).exit_code == 0;
+  return RunBounded("sh -c 'command -v " + name + "' >/dev/null", 10).exit_code == 0;
 }
 
 std::string Trim(std::string s) {
@@ -159,13 +159,16 @@ TEST_F(RespClusterTest, RedisBenchmarkRunsToTheEndAgainstAFollower) {
 }
 
 TEST_F(RespClusterTest, PythonRedisClientWorksThroughAFollower) {
-  if (RunBounded("python3 -c 'import redis'", 20).exit_code != 0) {
+  // Debian's interpreter, which python3-redis installs into (a python3 earlier on PATH, such as
+  // pyenv's, may not have it).
+  const std::string python = "/usr/bin/python3";
+  if (RunBounded(python + " -c 'import redis'", 20).exit_code != 0) {
     GTEST_SKIP() << "python3-redis is not installed";
   }
-  Output out = RunBounded(
-      std::string("python3 ") + NDS_SOURCE_DIR + "/tests/resp/client_check.py " +
-          std::to_string(resp_ports_[leader_]) + " " + std::to_string(resp_ports_[follower_]),
-      120);
+  Output out = RunBounded(python + " " + NDS_SOURCE_DIR + "/tests/resp/client_check.py " +
+                              std::to_string(resp_ports_[leader_]) + " " +
+                              std::to_string(resp_ports_[follower_]),
+                          120);
   EXPECT_EQ(out.exit_code, 0) << out.text;
   EXPECT_NE(out.text.find("redis-py: ok"), std::string::npos) << out.text;
 }
