@@ -326,6 +326,10 @@ class RespServerImpl final : public RespServer {
         socket.close(ignored);
         return;
       }
+      // Replies are small and clients wait for each one: without this, Nagle's algorithm and
+      // delayed acknowledgements hold replies back for tens of milliseconds.
+      error_code ignored;
+      socket.set_option(tcp::no_delay(true), ignored);
       c = std::make_shared<Connection>(std::move(socket), shared_, id);
       shared_->connections.emplace(id, c);
     }
