@@ -69,12 +69,16 @@ class Connection : public std::enable_shared_from_this<Connection> {
   void Close() {
     if (closed_) return;
     closed_ = true;
+    {
+      // Unregistered before the socket closes: a client that sees the close may connect again
+      // at once and must find the slot free.
+      std::lock_guard lock(shared_->mu);
+      shared_->connections.erase(session_.id);
+    }
     error_code ignored;
     socket_.shutdown(tcp::socket::shutdown_both, ignored);
     socket_.close(ignored);
     timer_.cancel();
-    std::lock_guard lock(shared_->mu);
-    shared_->connections.erase(session_.id);
   }
 
  private:
@@ -133,6 +137,8 @@ class Connection : public std::enable_shared_from_this<Connection> {
       if (parsed->consumed_bytes == 0) break;
       offset += parsed->consumed_bytes;
       if (parsed->args.empty()) continue;
+      // Nothing after QUIT runs (it closes the connection once answered), as in Redis.
+      if (Lower(parsed->args.front()) == "quit") input_done_ = true;
       Slot s;
       s.seq = next_seq_++;
       s.kind = RespService::KindOf(parsed->args.front());

@@ -313,9 +313,10 @@ TEST_F(RespServiceTest, ServerAnswersPipelinedCommandsInOrderAndClosesOnProtocol
     EXPECT_EQ(b.ReadBytes(7), "+PONG\r\n");
     RawClient third((*server)->port());  // over connections_max
     EXPECT_EQ(third.ReadBytes(36), "-ERR max number of clients reached\r\n");
-    a.Send("QUIT\r\nPING\r\n");
+    a.Send("QUIT\r\nSET after-quit x\r\n");
     EXPECT_EQ(a.ReadBytes(5), "+OK\r\n");
     EXPECT_TRUE(a.ClosedByPeer());
+    EXPECT_EQ(R({"EXISTS", "after-quit"}), ":0\r\n");  // nothing after QUIT ran
   }
   (*server)->Stop();
 }
