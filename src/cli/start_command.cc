@@ -2,9 +2,9 @@
 // opens the engine in the data directory, builds the node, the API service and the HTTP server,
 // and runs until SIGTERM or SIGINT.
 //
-// Teardown order (the reverse of construction): stop the HTTP server (no new requests; requests
-// in flight finish within the grace period), then the node (queued writes are applied), then the
-// engine (closed with the node).
+// Teardown order (the reverse of construction): stop the RESP server (its connections close at
+// once), then the HTTP server (no new requests; requests in flight finish within the grace
+// period), then the node (queued writes are applied), then the engine (closed with the node).
 #include "cli/start_command.h"
 
 #include <atomic>
@@ -40,6 +40,8 @@
 #include "net/tls_context.h"
 #include "node/engine_dir.h"
 #include "node/raft_node.h"
+#include "resp/server.h"
+#include "resp/service.h"
 #include "store/auth_state.h"
 #include "store/keyspace.h"
 #include "store/membership.h"
@@ -68,6 +70,7 @@ struct StartFlags {
   std::chrono::milliseconds join_timeout{60'000};
   bool lease_reads = false;
   size_t io_threads = 2;
+  std::string resp;  // HOST:PORT of the RESP front; empty: off
   Limits limits;
   net::TlsServerFiles tls;            // --tls-cert, --tls-key, --tls-client-ca
   client::ClientTlsOptions join_tls;  // the global --cacert/--cert/--key, for --join
@@ -188,6 +191,42 @@ void AddLimitFlags(CLI::App* app, Limits* l) {
   bytes("--wal-segment-bytes", &l->wal_segment_bytes, "Size of each WAL segment file");
   bytes("--min-free-disk-bytes", &l->disk_free_bytes_min,
         "Writes get 507 while the data disk has less free space than this");
+}
+
+// The RESP front's limits (docs/resp.md); --max-value-bytes bounds its bulk strings too.
+void AddRespLimitFlags(CLI::App* app, Limits* l) {
+  auto count = [&](const std::string& name, size_t* v, const std::string& help) {
+    app->add_option(name, *v, help)->capture_default_str()->check(CLI::PositiveNumber);
+  };
+  count("--resp-max-connections", &l->resp_connections_max, "Open RESP connections at most");
+  count("--resp-max-array-elements", &l->resp_array_elements_max,
+        "Arguments of one RESP command at most");
+  count("--resp-max-inline-bytes", &l->resp_inline_bytes_max,
+        "Bytes of one inline (typed) RESP command at most");
+  count("--resp-max-command-bytes", &l->resp_command_bytes_max,
+        "Bytes of one RESP command at most (must hold a SET of --max-value-bytes)");
+  AddMillisFlag(app, "--resp-idle-timeout-ms", &l->resp_idle_timeout,
+                "Close RESP connections idle this long");
+  count("--resp-max-pipelined-commands", &l->resp_pipelined_commands_max,
+        "RESP commands parsed ahead of their replies per connection");
+  count("--resp-max-scan-cursors", &l->resp_scan_cursors_max,
+        "SCAN cursors remembered (least recently used forgotten first)");
+  count("--resp-max-keys", &l->resp_keys_max, "Keys one KEYS reply holds at most");
+}
+
+// Serves RESP on `address` (HOST:PORT) until the returned server is stopped.
+Result<std::unique_ptr<resp::RespServer>> StartResp(const std::string& address, size_t threads,
+                                                    resp::RespService* service,
+                                                    const Limits& limits) {
+  NDS_ASSIGN_OR_RETURN(auto host_port, SplitHostPort("--resp", address));
+  resp::RespServerOptions o = resp::ServerOptionsFrom(limits);
+  o.address = host_port.first;
+  o.port = host_port.second;
+  o.threads = threads;
+  NDS_ASSIGN_OR_RETURN(auto server, resp::RespServer::Start(o, service));
+  spdlog::info("serving RESP (Redis protocol) on {}:{}; it has no authentication: see docs/resp.md",
+               o.address, server->port());
+  return server;
 }
 
 // "0.0.0.0:7777" -> "<host name>:7777": other nodes and clients cannot dial a wildcard.
@@ -471,6 +510,10 @@ int RunNode(const StartFlags& f) {
     spdlog::error("invalid limits: {}", s.message());
     return 2;
   }
+  if (Status s = f.limits.ValidateResp(); !f.resp.empty() && !s.ok()) {
+    spdlog::error("invalid limits: {}", s.message());
+    return 2;
+  }
   auto api_addr = SplitHostPort("--api", f.api);
   if (!api_addr.ok()) {
     spdlog::error("{}", api_addr.status().message());
@@ -594,11 +637,28 @@ int RunNode(const StartFlags& f) {
       hopts.address, (*server)->port(), f.engine, f.data);
   WarnIfExposed(hopts.address, f.auth || ClusterRequiresTokens(node->engine()), tls != nullptr,
                 tls != nullptr && tls->requires_client_certificate());
+  resp::RespOptions respopts;
+  respopts.limits = f.limits;
+  resp::RespService resp_service(node.get(), respopts);
+  std::unique_ptr<resp::RespServer> resp_server;
+  if (!f.resp.empty()) {
+    auto started = StartResp(f.resp, f.io_threads, &resp_service, f.limits);
+    if (!started.ok()) {
+      spdlog::error("cannot serve RESP on {}: {}", f.resp, started.status().ToString());
+      (*server)->Stop(std::chrono::seconds(0));
+      stop_progress = true;
+      if (progress.joinable()) progress.join();
+      stop_node();
+      return 1;
+    }
+    resp_server = std::move(started).value();
+  }
 
   // Wait for SIGTERM/SIGINT (SIGHUP reloads TLS); they were blocked in every thread before any
   // was started.
   int sig = WaitForStopReloadingTls(tls.get());
   spdlog::info("signal {}: stopping", sig);
+  if (resp_server) resp_server->Stop();
   (*server)->Stop(std::chrono::seconds(5));
   stop_progress = true;
   if (progress.joinable()) progress.join();
@@ -651,6 +711,10 @@ void RegisterStartCommand(CLI::App& app) {
       ->capture_default_str()
       ->check(WholeInRange(1, kIoThreadsMax));
   AddLimitFlags(start, &flags->limits);
+  start->add_option("--resp", flags->resp,
+                    "HOST:PORT to also serve the Redis protocol (RESP2) on; off when not given. "
+                    "No authentication: bind it to a trusted network (docs/resp.md)");
+  AddRespLimitFlags(start, &flags->limits);
   start->add_option("--tls-cert", flags->tls.cert_file,
                     "PEM certificate (chain) of the API: serve HTTPS only (reloaded on SIGHUP)");
   start->add_option("--tls-key", flags->tls.key_file, "PEM private key of --tls-cert");

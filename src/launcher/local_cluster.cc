@@ -46,6 +46,10 @@ NodeSpec LocalCluster::SpecFor(size_t i) const {
   }
   spec.token = options_.token;
   spec.extra_args = options_.extra_args;
+  if (i < options_.node_args.size()) {
+    spec.extra_args.insert(spec.extra_args.end(), options_.node_args[i].begin(),
+                           options_.node_args[i].end());
+  }
   return spec;
 }
 

@@ -30,6 +30,9 @@ struct LocalClusterOptions {
   uint16_t first_api_port = 0;          // 0: free ports; else node i uses first_api_port + 10*i
   uint16_t first_peer_port = 0;         // 0: free ports; else node i uses first_peer_port + 10*i
   std::vector<std::string> extra_args;  // for every node
+  // More arguments for node i (node_args[i], when there is one), after extra_args: per-node
+  // listeners such as --resp 127.0.0.1:<port>.
+  std::vector<std::vector<std::string>> node_args;
   std::chrono::milliseconds start_timeout{30'000};  // per node, until it is ready
 };
 

@@ -13,6 +13,7 @@
 
 #include "engine/engine.h"
 #include "store/command.h"
+#include "store/keyspace.h"
 #include "util/status.h"
 #include "util/strong_id.h"
 
@@ -63,6 +64,8 @@ class BatchApplier {
   Result<std::optional<uint64_t>> CurrentRevision(const std::string& data_key) const;
   // The current encoded record of a data key as this batch sees it, or std::nullopt when absent.
   Result<std::optional<std::string>> CurrentRecord(const std::string& data_key) const;
+  // CurrentRecord decoded: nullopt when absent; kCorruption for a damaged record.
+  Result<std::optional<Record>> CurrentDecoded(const std::string& data_key) const;
   void PutRecord(const std::string& data_key, uint64_t revision, std::string_view content_type,
                  std::string_view value);
   void DeleteRecord(const std::string& data_key);

@@ -18,13 +18,21 @@ constexpr std::string_view kOverflow = "increment or decrement would overflow";
 
 }  // namespace
 
+Result<std::optional<Record>> BatchApplier::CurrentDecoded(const std::string& data_key) const {
+  NDS_ASSIGN_OR_RETURN(std::optional<std::string> bytes, CurrentRecord(data_key));
+  if (!bytes) return std::optional<Record>();
+  NDS_ASSIGN_OR_RETURN(RecordView rec, DecodeRecord(*bytes));
+  return std::optional<Record>(
+      Record{rec.revision, std::string(rec.content_type), std::string(rec.value)});
+}
+
 ApplyResult BatchApplier::ApplyIncrementBy(const Command& cmd, LogIndex index) {
   ApplyResult result;
   result.revision = index.value;
   std::optional<int64_t> delta = ParseDecimalInt64(cmd.value);
   NDS_CHECK(delta.has_value());  // DecodeCommand validated it
   std::string key = DataKey(cmd.key);
-  auto current = CurrentRecord(key);
+  auto current = CurrentDecoded(key);
   if (!current.ok()) {
     result.status = current.status();
     return result;
@@ -32,18 +40,13 @@ ApplyResult BatchApplier::ApplyIncrementBy(const Command& cmd, LogIndex index) {
   int64_t value = 0;
   std::string content_type;
   if (current->has_value()) {
-    auto rec = DecodeRecord(**current);
-    if (!rec.ok()) {
-      result.status = rec.status();
-      return result;
-    }
-    std::optional<int64_t> parsed = ParseDecimalInt64(rec->value);
+    std::optional<int64_t> parsed = ParseDecimalInt64((*current)->value);
     if (!parsed) {
       result.status = InvalidArgument(std::string(kNotAnInteger));
       return result;
     }
     value = *parsed;
-    content_type = rec->content_type;
+    content_type = std::move((*current)->content_type);
   }
   if ((*delta > 0 && value > std::numeric_limits<int64_t>::max() - *delta) ||
       (*delta < 0 && value < std::numeric_limits<int64_t>::min() - *delta)) {
@@ -61,7 +64,7 @@ ApplyResult BatchApplier::ApplyAppend(const Command& cmd, LogIndex index) {
   ApplyResult result;
   result.revision = index.value;
   std::string key = DataKey(cmd.key);
-  auto current = CurrentRecord(key);
+  auto current = CurrentDecoded(key);
   if (!current.ok()) {
     result.status = current.status();
     return result;
@@ -69,13 +72,8 @@ ApplyResult BatchApplier::ApplyAppend(const Command& cmd, LogIndex index) {
   std::string value;
   std::string content_type;
   if (current->has_value()) {
-    auto rec = DecodeRecord(**current);
-    if (!rec.ok()) {
-      result.status = rec.status();
-      return result;
-    }
-    value.assign(rec->value);
-    content_type.assign(rec->content_type);
+    value = std::move((*current)->value);
+    content_type = std::move((*current)->content_type);
   }
   const uint64_t length_max = cmd.expected_revision;
   if (value.size() + cmd.value.size() > length_max) {
@@ -94,20 +92,15 @@ ApplyResult BatchApplier::ApplyPutReturnOld(const Command& cmd, LogIndex index) 
   ApplyResult result;
   result.revision = index.value;
   std::string key = DataKey(cmd.key);
-  auto current = CurrentRecord(key);
+  auto current = CurrentDecoded(key);
   if (!current.ok()) {
     result.status = current.status();
     return result;
   }
   std::optional<uint64_t> revision;
   if (current->has_value()) {
-    auto rec = DecodeRecord(**current);
-    if (!rec.ok()) {
-      result.status = rec.status();
-      return result;
-    }
-    result.old_value = std::string(rec->value);
-    revision = rec->revision;
+    result.old_value = std::move((*current)->value);
+    revision = (*current)->revision;
   }
   result.status = CheckPrecondition(cmd, revision);
   if (!result.status.ok()) return result;

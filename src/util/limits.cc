@@ -18,6 +18,8 @@ constexpr size_t kShownValueBytesMax = 40;
 
 // Framing, command header and key bytes that travel with a value inside one Raft message.
 constexpr size_t kMessageOverheadBytes = 4096 + kKeyBytesMax;
+// RESP framing and the command name, key and options around a SET's value.
+constexpr size_t kRespCommandOverheadBytes = 256 + kKeyBytesMax;
 
 }  // namespace
 
@@ -111,6 +113,14 @@ Status Limits::Validate() const {
       {"--snapshot-bytes", snapshot_bytes, kBytes, kLimitBytesMaxWords},
       {"--wal-segment-bytes", wal_segment_bytes, kBytes, kLimitBytesMaxWords},
       {"--min-free-disk-bytes", disk_free_bytes_min, kBytes, kLimitBytesMaxWords},
+      {"--resp-max-connections", resp_connections_max, kCount, kLimitCountMaxWords},
+      {"--resp-max-array-elements", resp_array_elements_max, kCount, kLimitCountMaxWords},
+      {"--resp-max-inline-bytes", resp_inline_bytes_max, kBytes, kLimitBytesMaxWords},
+      {"--resp-max-command-bytes", resp_command_bytes_max, kBytes, kLimitBytesMaxWords},
+      {"--resp-idle-timeout-ms", ms(resp_idle_timeout), kTime, kTimeoutMsMaxWords},
+      {"--resp-max-pipelined-commands", resp_pipelined_commands_max, kCount, kLimitCountMaxWords},
+      {"--resp-max-scan-cursors", resp_scan_cursors_max, kCount, kLimitCountMaxWords},
+      {"--resp-max-keys", resp_keys_max, kCount, kLimitCountMaxWords},
   };
   for (const auto& b : bounded) {
     if (b.value == 0 || b.value > b.max) {
@@ -136,6 +146,14 @@ Status Limits::Validate() const {
   }
   if (heartbeat_interval * 3 > election_timeout) {
     return InvalidArgument("--heartbeat-ms must be at most a third of --election-timeout-ms");
+  }
+  return Status::Ok();
+}
+
+Status Limits::ValidateResp() const {
+  if (resp_command_bytes_max < value_bytes_max + kRespCommandOverheadBytes) {
+    return InvalidArgument("--resp-max-command-bytes must hold a SET of --max-value-bytes (plus " +
+                           std::to_string(kRespCommandOverheadBytes) + " bytes)");
   }
   return Status::Ok();
 }

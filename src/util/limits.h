@@ -103,10 +103,31 @@ struct Limits {
   // engine's compactions and the Raft log's next segment, so a full disk never stops the node.
   size_t disk_free_bytes_min = 64 << 20;
 
+  // The RESP front (`nds start --resp`, docs/resp.md). A bulk string is at most value_bytes_max.
+  // Open RESP connections; further connections get an error reply and are closed.
+  size_t resp_connections_max = 1024;
+  // Arguments of one command (an array's elements, or the words of an inline command).
+  size_t resp_array_elements_max = 1 << 20;
+  // An inline command (a line typed by hand) without its newline.
+  size_t resp_inline_bytes_max = 64 << 10;
+  // Every byte of one command: what a connection buffers at most before it is complete. Must
+  // hold a SET of value_bytes_max.
+  size_t resp_command_bytes_max = 32 << 20;
+  // A connection with nothing to read or write for this long is closed.
+  std::chrono::milliseconds resp_idle_timeout{300'000};
+  // Commands parsed ahead of the one being answered, per connection (pipelining).
+  size_t resp_pipelined_commands_max = 1024;
+  // SCAN cursors a node remembers (the least recently used is forgotten first).
+  size_t resp_scan_cursors_max = 10'000;
+  // Keys one KEYS reply holds at most; more is an error that points to SCAN.
+  size_t resp_keys_max = 100'000;
+
   // Rejects limits outside 1 to their bound above (naming the flag, the value and the range) and
   // contradictions: a value limit the message limit cannot carry, a
   // lease not shorter than the election timeout, a heartbeat not well under the election timeout.
   Status Validate() const;
+  // With `nds start --resp`: whether one RESP command can carry a SET of value_bytes_max.
+  Status ValidateResp() const;
 };
 
 }  // namespace nds

@@ -152,6 +152,15 @@ TEST(Limits, ContradictionsAreRejectedWithTheFlagName) {
   l = Limits{};
   l.snapshot_send_timeout = std::chrono::milliseconds(0);
   EXPECT_NE(l.Validate().message().find("--snapshot-send-timeout-ms"), std::string::npos);
+  l = Limits{};
+  l.resp_command_bytes_max = l.value_bytes_max;  // no room for a SET's key and framing
+  EXPECT_TRUE(l.Validate().ok());                // checked only when RESP is served: ValidateResp
+  EXPECT_NE(l.ValidateResp().message().find("--resp-max-command-bytes"), std::string::npos);
+  l = Limits{};
+  EXPECT_TRUE(l.ValidateResp().ok());
+  l = Limits{};
+  l.resp_scan_cursors_max = 0;
+  EXPECT_NE(l.Validate().message().find("--resp-max-scan-cursors"), std::string::npos);
 }
 
 TEST(Limits, DurationsAndSizesBeyondTheirBoundAreRejectedWithTheRange) {

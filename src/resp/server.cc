@@ -1,0 +1,386 @@
+// RespServer and its connections (server.h).
+#include "resp/server.h"
+
+#include <atomic>
+#include <deque>
+#include <map>
+#include <mutex>
+#include <thread>
+#include <vector>
+
+#include <boost/asio/bind_executor.hpp>
+#include <boost/asio/executor_work_guard.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/strand.hpp>
+#include <boost/asio/write.hpp>
+#include <spdlog/spdlog.h>
+
+#include "util/thread_annotations.h"
+
+namespace nds::resp {
+namespace {
+
+namespace asio = boost::asio;
+using asio::ip::tcp;
+using boost::system::error_code;
+using Clock = std::chrono::steady_clock;
+
+constexpr size_t kReadChunkBytes = 64 << 10;
+constexpr size_t kThreadsMax = 256;
+constexpr std::chrono::milliseconds kAcceptRetryDelay{50};
+
+class Connection;
+
+// What every connection shares with the server. Thread-safe. `open` turns false once the io
+// threads are joined: a reply completing later is dropped instead of posted to a dead context.
+struct Shared {
+  RespServerOptions options;
+  RespService* service = nullptr;
+  std::mutex mu;
+  bool open NDS_GUARDED_BY(mu) = true;
+  // Every open connection, held strongly until it closes (a connection waiting only for the node
+  // has no pending Asio operation to keep it alive).
+  std::map<uint64_t, std::shared_ptr<Connection>> connections NDS_GUARDED_BY(mu);
+  std::atomic<uint64_t> next_id{1};
+};
+
+// One client connection. Every member is used on the connection's strand only, except what the
+// reply callbacks touch through Shared's mutex.
+class Connection : public std::enable_shared_from_this<Connection> {
+ public:
+  Connection(tcp::socket socket, std::shared_ptr<Shared> shared, uint64_t id)
+      : socket_(std::move(socket)), timer_(socket_.get_executor()), shared_(std::move(shared)) {
+    session_.id = id;
+    chunk_.resize(kReadChunkBytes);
+  }
+
+  uint64_t id() const { return session_.id; }
+  tcp::socket::executor_type executor() { return socket_.get_executor(); }
+
+  void Start() {
+    last_activity_ = Clock::now();
+    ArmIdleTimer(shared_->options.idle_timeout);
+    Read();
+  }
+
+  void Close() {
+    if (closed_) return;
+    closed_ = true;
+    {
+      // Unregistered before the socket closes: a client that sees the close may connect again
+      // at once and must find the slot free.
+      std::lock_guard lock(shared_->mu);
+      shared_->connections.erase(session_.id);
+    }
+    error_code ignored;
+    socket_.shutdown(tcp::socket::shutdown_both, ignored);
+    socket_.close(ignored);
+    timer_.cancel();
+  }
+
+ private:
+  // One command in flight: its reply once the service has given it.
+  struct Slot {
+    uint64_t seq = 0;
+    bool ready = false;
+    Reply reply;
+    CommandKind kind = CommandKind::kLocal;
+    bool started = false;
+    std::vector<std::string> args;  // until started
+  };
+
+  void ArmIdleTimer(Clock::duration wait) {
+    timer_.expires_after(wait);
+    timer_.async_wait([self = shared_from_this()](error_code ec) {
+      if (ec || self->closed_) return;
+      auto idle = Clock::now() - self->last_activity_;
+      if (idle >= self->shared_->options.idle_timeout) return self->Close();
+      self->ArmIdleTimer(self->shared_->options.idle_timeout - idle);
+    });
+  }
+
+  void Read() {
+    if (closed_ || reading_ || input_done_) return;
+    if (slots_.size() >= shared_->options.pipelined_commands_max) return;  // resumes on write
+    reading_ = true;
+    socket_.async_read_some(asio::buffer(chunk_),
+                            [self = shared_from_this()](error_code ec, size_t n) {
+                              self->reading_ = false;
+                              if (ec) return self->Close();
+                              self->last_activity_ = Clock::now();
+                              self->in_.append(self->chunk_.data(), n);
+                              self->ParseAvailable();
+                              self->Read();
+                            });
+  }
+
+  // Parses every complete command buffered, up to the pipelining limit, and starts those whose
+  // turn has come.
+  void ParseAvailable() {
+    size_t offset = 0;
+    while (!input_done_ && slots_.size() < shared_->options.pipelined_commands_max) {
+      auto parsed = ParseCommand(std::string_view(in_).substr(offset), shared_->options.parser);
+      if (!parsed.ok()) {
+        // Answer what came before, then the error, then close: the stream cannot be trusted.
+        input_done_ = true;
+        Slot s;
+        s.seq = next_seq_++;
+        s.ready = s.started = true;
+        s.reply = ErrorReply("ERR " + parsed.status().message());
+        s.reply.close = true;
+        slots_.push_back(std::move(s));
+        break;
+      }
+      if (parsed->consumed_bytes == 0) break;
+      offset += parsed->consumed_bytes;
+      if (parsed->args.empty()) continue;
+      // Nothing after QUIT runs (it closes the connection once answered), as in Redis.
+      if (Lower(parsed->args.front()) == "quit") input_done_ = true;
+      Slot s;
+      s.seq = next_seq_++;
+      s.kind = RespService::KindOf(parsed->args.front());
+      s.args = std::move(parsed->args);
+      slots_.push_back(std::move(s));
+    }
+    in_.erase(0, offset);
+    StartInOrder();
+    Flush();
+  }
+
+  // Starts the commands not yet started, in order, while each may run beside those in flight:
+  // a read waits for the writes before it to complete (read-your-writes within a pipeline), a
+  // write for the reads before it (they must not see it); same-kind runs go together.
+  void StartInOrder() {
+    for (; next_start_ < slots_.size(); ++next_start_) {
+      Slot& s = slots_[next_start_];
+      if (s.started) continue;
+      if (s.kind != CommandKind::kLocal && in_flight_ > 0 && s.kind != in_flight_kind_) return;
+      s.started = true;
+      if (s.kind != CommandKind::kLocal) {
+        in_flight_kind_ = s.kind;
+        ++in_flight_;
+      }
+      Execute(s.seq, std::move(s.args));
+    }
+  }
+
+  void Execute(uint64_t seq, std::vector<std::string> args) {
+    std::weak_ptr<Connection> weak = weak_from_this();
+    std::shared_ptr<Shared> shared = shared_;
+    shared_->service->Execute(&session_, std::move(args), [weak, shared, seq](Reply reply) {
+      // Any thread: hand the reply to the connection's strand while the context lives.
+      std::lock_guard lock(shared->mu);
+      if (!shared->open) return;
+      auto self = weak.lock();
+      if (!self) return;
+      auto executor = self->socket_.get_executor();
+      asio::post(executor, [self = std::move(self), seq, reply = std::move(reply)]() mutable {
+        self->OnReply(seq, std::move(reply));
+      });
+    });
+  }
+
+  void OnReply(uint64_t seq, Reply reply) {
+    if (closed_ || slots_.empty() || seq < slots_.front().seq) return;
+    Slot& s = slots_[seq - slots_.front().seq];
+    s.ready = true;
+    s.reply = std::move(reply);
+    if (s.kind != CommandKind::kLocal && --in_flight_ == 0) StartInOrder();
+    Flush();
+  }
+
+  // Writes the replies ready at the front, in order, in one write.
+  void Flush() {
+    if (closed_ || writing_) return;
+    while (!slots_.empty() && slots_.front().ready && !close_after_write_) {
+      out_ += slots_.front().reply.bytes;
+      close_after_write_ = slots_.front().reply.close;
+      slots_.pop_front();
+      --next_start_;  // a ready slot was started: next_start_ is past it
+    }
+    if (out_.empty()) {
+      if (close_after_write_) Close();
+      return;
+    }
+    writing_ = true;
+    asio::async_write(socket_, asio::buffer(out_),
+                      [self = shared_from_this()](error_code ec, size_t) {
+                        self->writing_ = false;
+                        if (ec) return self->Close();
+                        self->last_activity_ = Clock::now();
+                        self->out_.clear();
+                        if (self->close_after_write_) return self->Close();
+                        // Commands may wait in `in_` behind the pipelining limit: parse them before
+                        // reading more.
+                        self->ParseAvailable();
+                        self->Read();
+                      });
+  }
+
+  tcp::socket socket_;
+  asio::steady_timer timer_;
+  std::shared_ptr<Shared> shared_;
+  Session session_;
+  std::string chunk_;  // the read buffer of one async_read_some
+  std::string in_;     // bytes received and not yet parsed into a command
+  std::string out_;    // the reply bytes being written
+  // Commands in arrival order; front().seq is the oldest owed reply. At most
+  // pipelined_commands_max (plus one protocol error).
+  std::deque<Slot> slots_;
+  uint64_t next_seq_ = 1;
+  size_t next_start_ = 0;  // index in slots_ of the first command not started
+  // Store commands started and not yet answered, all of in_flight_kind_.
+  size_t in_flight_ = 0;
+  CommandKind in_flight_kind_ = CommandKind::kLocal;
+  Clock::time_point last_activity_;
+  bool reading_ = false;
+  bool writing_ = false;
+  bool input_done_ = false;         // a protocol error or QUIT: read nothing more
+  bool close_after_write_ = false;  // the last reply queued closes the connection
+  bool closed_ = false;
+};
+
+class RespServerImpl final : public RespServer {
+ public:
+  RespServerImpl(const RespServerOptions& options, RespService* service)
+      : shared_(std::make_shared<Shared>()),
+        ioc_(static_cast<int>(options.threads)),
+        work_(asio::make_work_guard(ioc_)),
+        acceptor_(asio::make_strand(ioc_)),
+        retry_timer_(acceptor_.get_executor()) {
+    shared_->options = options;
+    shared_->service = service;
+  }
+  ~RespServerImpl() override { Stop(); }
+
+  Status Listen() {
+    error_code ec;
+    auto address = asio::ip::make_address(shared_->options.address, ec);
+    if (ec) return InvalidArgument("--resp has a bad address '" + shared_->options.address + "'");
+    tcp::endpoint endpoint(address, shared_->options.port);
+    acceptor_.open(endpoint.protocol(), ec);
+    if (!ec) acceptor_.set_option(asio::socket_base::reuse_address(true), ec);
+    if (!ec) acceptor_.bind(endpoint, ec);
+    if (!ec) acceptor_.listen(1024, ec);
+    if (ec) {
+      return Unavailable("cannot listen for RESP on " + shared_->options.address + ":" +
+                         std::to_string(shared_->options.port) + ": " + ec.message());
+    }
+    port_ = acceptor_.local_endpoint(ec).port();
+    return Status::Ok();
+  }
+
+  void Run() {
+    Accept();
+    for (size_t i = 0; i < shared_->options.threads; ++i) {
+      threads_.emplace_back([this] { ioc_.run(); });
+    }
+  }
+
+  uint16_t port() const override { return port_; }
+
+  void Stop() override {
+    std::lock_guard stop_lock(stop_mu_);
+    if (stopped_) return;
+    stopped_ = true;
+    work_.reset();
+    ioc_.stop();
+    for (auto& t : threads_) t.join();
+    std::map<uint64_t, std::shared_ptr<Connection>> connections;
+    {
+      std::lock_guard lock(shared_->mu);
+      shared_->open = false;
+      connections.swap(shared_->connections);
+    }
+    error_code ignored;
+    acceptor_.close(ignored);
+    for (auto& [id, c] : connections) c->Close();
+  }
+
+ private:
+  void Accept() {
+    acceptor_.async_accept(asio::make_strand(ioc_), [this](error_code ec, tcp::socket socket) {
+      if (ec) {
+        if (ec == asio::error::operation_aborted || !acceptor_.is_open()) return;
+        // Out of file descriptors, say: wait a little rather than spin.
+        spdlog::warn("RESP accept failed: {}", ec.message());
+        retry_timer_.expires_after(kAcceptRetryDelay);
+        retry_timer_.async_wait([this](error_code e) {
+          if (!e) Accept();
+        });
+        return;
+      }
+      Admit(std::move(socket));
+      Accept();
+    });
+  }
+
+  void Admit(tcp::socket socket) {
+    uint64_t id = shared_->next_id.fetch_add(1);
+    std::shared_ptr<Connection> c;
+    {
+      std::lock_guard lock(shared_->mu);
+      if (shared_->connections.size() >= shared_->options.connections_max) {
+        // Redis's words. One best-effort write: the socket is new, its buffer is empty.
+        static constexpr std::string_view kFull = "-ERR max number of clients reached\r\n";
+        error_code ignored;
+        socket.non_blocking(true, ignored);
+        socket.write_some(asio::buffer(kFull.data(), kFull.size()), ignored);
+        socket.close(ignored);
+        return;
+      }
+      // Replies are small and clients wait for each one: without this, Nagle's algorithm and
+      // delayed acknowledgements hold replies back for tens of milliseconds.
+      error_code ignored;
+      socket.set_option(tcp::no_delay(true), ignored);
+      c = std::make_shared<Connection>(std::move(socket), shared_, id);
+      shared_->connections.emplace(id, c);
+    }
+    auto executor = c->executor();
+    asio::post(executor, [c = std::move(c)] { c->Start(); });
+  }
+
+  std::shared_ptr<Shared> shared_;
+  asio::io_context ioc_;
+  asio::executor_work_guard<asio::io_context::executor_type> work_;
+  tcp::acceptor acceptor_;
+  asio::steady_timer retry_timer_;
+  std::vector<std::thread> threads_;
+  uint16_t port_ = 0;
+  std::mutex stop_mu_;
+  bool stopped_ = false;
+};
+
+}  // namespace
+
+RespServerOptions ServerOptionsFrom(const Limits& limits) {
+  RespServerOptions o;
+  o.parser.bulk_bytes_max = limits.value_bytes_max;
+  o.parser.array_elements_max = limits.resp_array_elements_max;
+  o.parser.inline_bytes_max = limits.resp_inline_bytes_max;
+  o.parser.command_bytes_max = limits.resp_command_bytes_max;
+  o.connections_max = limits.resp_connections_max;
+  o.pipelined_commands_max = limits.resp_pipelined_commands_max;
+  o.idle_timeout = limits.resp_idle_timeout;
+  return o;
+}
+
+Result<std::unique_ptr<RespServer>> RespServer::Start(const RespServerOptions& options,
+                                                      RespService* service) {
+  if (options.threads == 0 || options.threads > kThreadsMax) {
+    return InvalidArgument("RESP server threads must be 1.." + std::to_string(kThreadsMax));
+  }
+  if (options.connections_max == 0 || options.pipelined_commands_max == 0 ||
+      options.idle_timeout.count() <= 0) {
+    return InvalidArgument("RESP connection, pipelining and idle limits must be positive");
+  }
+  auto server = std::make_unique<RespServerImpl>(options, service);
+  NDS_RETURN_IF_ERROR(server->Listen());
+  server->Run();
+  return std::unique_ptr<RespServer>(std::move(server));
+}
+
+}  // namespace nds::resp

@@ -1,0 +1,325 @@
+// Goal: every RESP command maps onto the store as docs/resp.md says (same key space, atomic
+// writes decided in the log, Redis's replies and error words), SCAN returns each key present
+// for the whole scan exactly once while others are written, the auth seam guards commands when
+// set, and the server answers pipelined commands in order and closes on a protocol error.
+// Method: RespService driven directly over a one-node RaftNode (a Raft log in a fresh temporary
+// directory, the memory engine); the server over a loopback socket with blocking reads.
+#include "resp/service.h"
+
+#include <filesystem>
+#include <future>
+#include <random>
+#include <set>
+#include <thread>
+
+#include <boost/asio/connect.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/read.hpp>
+#include <boost/asio/write.hpp>
+#include <gtest/gtest.h>
+
+#include "engine/memory_engine.h"
+#include "node/raft_node.h"
+#include "resp/server.h"
+#include "store/keyspace.h"
+
+namespace nds::resp {
+namespace {
+
+class RespServiceTest : public ::testing::Test {
+ protected:
+  RespServiceTest() {
+    std::random_device rd;
+    dir_ = (std::filesystem::temp_directory_path() /
+            ("resp_test_" + std::to_string(rd()) + std::to_string(rd())))
+               .string();
+    std::filesystem::create_directories(dir_);
+    node::RaftNodeOptions o;
+    o.name = "n1";
+    o.api_address = "127.0.0.1:7777";
+    o.data_dir = dir_;
+    o.bootstrap = true;
+    o.limits.heartbeat_interval = std::chrono::milliseconds(10);
+    o.limits.election_timeout = std::chrono::milliseconds(100);
+    o.limits.lease_duration = std::chrono::milliseconds(80);
+    auto node = node::RaftNode::Open(engine::NewMemoryEngine(), o);
+    EXPECT_TRUE(node.ok()) << node.status().ToString();
+    if (!node.ok()) return;
+    node_ = std::move(node).value();
+    auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+    while (std::chrono::steady_clock::now() < deadline && !node_->GetStatus().has_lease) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    }
+    MakeService(nullptr);
+  }
+  ~RespServiceTest() override {
+    service_.reset();
+    node_.reset();
+    std::error_code ignored;
+    std::filesystem::remove_all(dir_, ignored);
+  }
+
+  void MakeService(std::function<Status(std::string_view, std::string_view)> auth) {
+    RespOptions o;
+    o.limits.value_bytes_max = 64;
+    o.limits.resp_command_bytes_max = 64 + 2048;
+    o.limits.resp_keys_max = 5;
+    o.authenticate = std::move(auth);
+    service_ = std::make_unique<RespService>(node_.get(), o);
+  }
+
+  Reply Run(std::vector<std::string> args) {
+    auto promise = std::make_shared<std::promise<Reply>>();
+    auto future = promise->get_future();
+    service_->Execute(&session_, std::move(args),
+                      [promise](Reply r) { promise->set_value(std::move(r)); });
+    EXPECT_EQ(future.wait_for(std::chrono::seconds(10)), std::future_status::ready);
+    return future.get();
+  }
+  std::string R(std::vector<std::string> args) { return Run(std::move(args)).bytes; }
+
+  std::string dir_;
+  std::unique_ptr<node::RaftNode> node_;
+  std::unique_ptr<RespService> service_;
+  Session session_;
+};
+
+TEST_F(RespServiceTest, SetAndGetShareTheStoreKeySpace) {
+  EXPECT_EQ(R({"SET", "k", "v"}), "+OK\r\n");
+  EXPECT_EQ(R({"get", "k"}), "$1\r\nv\r\n");
+  EXPECT_EQ(R({"GET", "missing"}), "$-1\r\n");
+  // What HTTP wrote (a store put with a content type) reads back over RESP, and the other way.
+  auto bytes = node_->engine().Get(store::DataKey("k"));
+  ASSERT_TRUE(bytes.ok() && bytes->has_value());
+  EXPECT_EQ(store::DecodeRecord(**bytes)->value, "v");
+  std::promise<store::ApplyResult> put;
+  node_->Submit(store::PutCommand("http", "blob", "text/plain"),
+                [&put](store::ApplyResult r) { put.set_value(std::move(r)); });
+  ASSERT_TRUE(put.get_future().get().status.ok());
+  EXPECT_EQ(R({"GET", "http"}), "$4\r\nblob\r\n");
+}
+
+TEST_F(RespServiceTest, SetOptionsAreDecidedInTheLog) {
+  EXPECT_EQ(R({"SET", "k", "1", "XX"}), "$-1\r\n");
+  EXPECT_EQ(R({"SET", "k", "1", "NX"}), "+OK\r\n");
+  EXPECT_EQ(R({"SET", "k", "2", "nx"}), "$-1\r\n");
+  EXPECT_EQ(R({"SET", "k", "3", "GET"}), "$1\r\n1\r\n");
+  EXPECT_EQ(R({"SET", "k", "4", "NX", "GET"}), "$1\r\n3\r\n");  // not set; old value
+  EXPECT_EQ(R({"GET", "k"}), "$1\r\n3\r\n");
+  EXPECT_EQ(R({"SET", "new", "x", "GET"}), "$-1\r\n");
+  EXPECT_EQ(R({"SET", "k", "v", "NX", "XX"}), "-ERR syntax error\r\n");
+  EXPECT_EQ(R({"SET", "k", "v", "BOGUS"}), "-ERR syntax error\r\n");
+  EXPECT_TRUE(R({"SET", "k", "v", "EX", "10"}).starts_with("-ERR key expiry is not supported"));
+  EXPECT_EQ(R({"SETNX", "k", "v"}), ":0\r\n");
+  EXPECT_EQ(R({"SETNX", "k2", "v"}), ":1\r\n");
+  EXPECT_EQ(R({"GETSET", "k2", "w"}), "$1\r\nv\r\n");
+  EXPECT_TRUE(R({"SET", "", "v"}).starts_with("-ERR empty keys are not supported"));
+  EXPECT_TRUE(R({"SET", std::string(1025, 'k'), "v"}).starts_with("-ERR key of 1025 bytes"));
+}
+
+TEST_F(RespServiceTest, CountersAndAppendAreAtomicCommands) {
+  EXPECT_EQ(R({"INCR", "n"}), ":1\r\n");
+  EXPECT_EQ(R({"INCRBY", "n", "10"}), ":11\r\n");
+  EXPECT_EQ(R({"DECR", "n"}), ":10\r\n");
+  EXPECT_EQ(R({"DECRBY", "n", "-5"}), ":15\r\n");
+  EXPECT_EQ(R({"INCRBY", "n", "x"}), "-ERR value is not an integer or out of range\r\n");
+  EXPECT_EQ(R({"DECRBY", "n", "-9223372036854775808"}), "-ERR decrement would overflow\r\n");
+  R({"SET", "s", "abc"});
+  EXPECT_EQ(R({"INCR", "s"}), "-ERR value is not an integer or out of range\r\n");
+  R({"SET", "max", "9223372036854775807"});
+  EXPECT_EQ(R({"INCR", "max"}), "-ERR increment or decrement would overflow\r\n");
+  EXPECT_EQ(R({"APPEND", "s", "de"}), ":5\r\n");
+  EXPECT_EQ(R({"STRLEN", "s"}), ":5\r\n");
+  EXPECT_EQ(R({"STRLEN", "none"}), ":0\r\n");
+  EXPECT_TRUE(R({"APPEND", "s", std::string(60, 'x')}).starts_with("-ERR string exceeds"));
+
+  // Concurrent increments from many callers lose nothing: each is one log entry.
+  std::vector<std::future<Reply>> pending;
+  for (int i = 0; i < 50; ++i) {
+    auto p = std::make_shared<std::promise<Reply>>();
+    pending.push_back(p->get_future());
+    service_->Execute(&session_, {"INCR", "c"}, [p](Reply r) { p->set_value(std::move(r)); });
+  }
+  std::set<std::string> seen;
+  for (auto& f : pending) seen.insert(f.get().bytes);
+  EXPECT_EQ(seen.size(), 50u);
+  EXPECT_EQ(R({"GET", "c"}), "$2\r\n50\r\n");
+}
+
+TEST_F(RespServiceTest, MultiKeyCommands) {
+  EXPECT_EQ(R({"MSET", "a", "1", "b", "2"}), "+OK\r\n");
+  EXPECT_EQ(R({"MSET", "a", "1", "b"}), "-ERR wrong number of arguments for 'mset' command\r\n");
+  EXPECT_EQ(R({"MGET", "a", "zz", "b", ""}), "*4\r\n$1\r\n1\r\n$-1\r\n$1\r\n2\r\n$-1\r\n");
+  EXPECT_EQ(R({"EXISTS", "a", "a", "zz"}), ":2\r\n");
+  EXPECT_EQ(R({"DEL", "a", "zz", "a"}), ":1\r\n");
+  EXPECT_EQ(R({"UNLINK", "b"}), ":1\r\n");
+  EXPECT_TRUE(R({"MSET", "a", std::string(40, 'x'), "b", std::string(40, 'y')})
+                  .starts_with("-ERR the keys and values of one MSET"));
+}
+
+TEST_F(RespServiceTest, ExpiryAnswersHonestlyWithoutLeases) {
+  R({"SET", "k", "v"});
+  EXPECT_EQ(R({"TTL", "k"}), ":-1\r\n");
+  EXPECT_EQ(R({"PTTL", "missing"}), ":-2\r\n");
+  EXPECT_EQ(R({"PERSIST", "k"}), ":0\r\n");
+  EXPECT_TRUE(R({"EXPIRE", "k", "10"}).starts_with("-ERR key expiry is not supported yet"));
+  EXPECT_TRUE(R({"SETEX", "k", "10", "v"}).starts_with("-ERR key expiry is not supported yet"));
+}
+
+TEST_F(RespServiceTest, ScanReturnsEveryKeyPresentThroughoutExactlyOnce) {
+  std::set<std::string> stable;
+  for (int i = 0; i < 30; ++i) {
+    std::string k = "key" + std::to_string(100 + i);
+    stable.insert(k);
+    R({"SET", k, "v"});
+  }
+  std::multiset<std::string> seen;
+  std::string cursor = "0";
+  for (int page = 0; page < 100; ++page) {
+    Reply r = Run({"SCAN", cursor, "COUNT", "4", "MATCH", "key*"});
+    // Parse *2 $n cursor *m ($k key)...
+    std::string_view b = r.bytes;
+    ASSERT_TRUE(b.starts_with("*2\r\n$")) << b;
+    size_t p = b.find("\r\n", 5);
+    size_t len = std::stoul(std::string(b.substr(5, p - 5)));
+    cursor = std::string(b.substr(p + 2, len));
+    p = p + 2 + len + 2;
+    ASSERT_EQ(b[p], '*');
+    size_t q = b.find("\r\n", p);
+    size_t n = std::stoul(std::string(b.substr(p + 1, q - p - 1)));
+    p = q + 2;
+    for (size_t i = 0; i < n; ++i) {
+      q = b.find("\r\n", p);
+      size_t klen = std::stoul(std::string(b.substr(p + 1, q - p - 1)));
+      seen.insert(std::string(b.substr(q + 2, klen)));
+      p = q + 2 + klen + 2;
+    }
+    // Writes between pages: new keys before and after the position, and deletions of others.
+    R({"SET", "key0" + std::to_string(page), "x"});
+    R({"SET", "key9" + std::to_string(page), "x"});
+    R({"DEL", "key0" + std::to_string(page)});
+    if (cursor == "0") break;
+  }
+  EXPECT_EQ(cursor, "0");
+  for (const std::string& k : stable) EXPECT_EQ(seen.count(k), 1u) << k;
+  EXPECT_EQ(R({"SCAN", "12345"}).substr(0, 18), "-ERR invalid curso");
+  EXPECT_EQ(R({"SCAN", "abc"}), "-ERR invalid cursor\r\n");
+  EXPECT_EQ(R({"SCAN", "0", "COUNT", "0"}), "-ERR syntax error\r\n");
+}
+
+TEST_F(RespServiceTest, KeysDbSizeAndFlush) {
+  R({"MSET", "user:1", "a", "user:2", "b", "other", "c"});
+  EXPECT_EQ(R({"KEYS", "user:*"}), "*2\r\n$6\r\nuser:1\r\n$6\r\nuser:2\r\n");
+  EXPECT_EQ(R({"DBSIZE"}), ":3\r\n");
+  R({"MSET", "x1", "1", "x2", "2", "x3", "3"});
+  EXPECT_TRUE(R({"KEYS", "*"}).starts_with("-ERR KEYS would return more than --resp-max-keys=5"));
+  EXPECT_EQ(R({"FLUSHDB"}), "+OK\r\n");
+  EXPECT_EQ(R({"DBSIZE"}), ":0\r\n");
+  EXPECT_EQ(R({"FLUSHALL", "ASYNC"}), "+OK\r\n");
+}
+
+TEST_F(RespServiceTest, ConnectionCommandsAndErrorsInRedisWords) {
+  EXPECT_EQ(R({"PING"}), "+PONG\r\n");
+  EXPECT_EQ(R({"PING", "hi"}), "$2\r\nhi\r\n");
+  EXPECT_EQ(R({"ECHO", "x"}), "$1\r\nx\r\n");
+  EXPECT_EQ(R({"SELECT", "0"}), "+OK\r\n");
+  EXPECT_EQ(R({"SELECT", "1"}), "-ERR DB index is out of range\r\n");
+  EXPECT_EQ(R({"CLIENT", "GETNAME"}), "$-1\r\n");
+  EXPECT_EQ(R({"CLIENT", "SETNAME", "app"}), "+OK\r\n");
+  EXPECT_EQ(R({"CLIENT", "GETNAME"}), "$3\r\napp\r\n");
+  EXPECT_TRUE(R({"HELLO", "2"}).starts_with("*14\r\n$6\r\nserver\r\n$3\r\nnds\r\n"));
+  EXPECT_EQ(R({"HELLO", "3"}), "-NOPROTO unsupported protocol version\r\n");
+  EXPECT_TRUE(R({"AUTH", "secret"}).starts_with("-ERR AUTH <password> called without any"));
+  EXPECT_EQ(R({"FOO", "a"}), "-ERR unknown command 'FOO', with args beginning with: 'a' \r\n");
+  EXPECT_EQ(R({"GET"}), "-ERR wrong number of arguments for 'get' command\r\n");
+  EXPECT_TRUE(R({"ROLE"}).starts_with("*3\r\n$6\r\nmaster\r\n"));
+  EXPECT_NE(R({"INFO"}).find("role:master"), std::string::npos);
+  Reply quit = Run({"QUIT"});
+  EXPECT_EQ(quit.bytes, "+OK\r\n");
+  EXPECT_TRUE(quit.close);
+}
+
+TEST_F(RespServiceTest, WithAnAuthenticatorCommandsWaitForAuth) {
+  MakeService([](std::string_view user, std::string_view password) {
+    return user == "default" && password == "right" ? Status::Ok()
+                                                    : InvalidArgument("no such token");
+  });
+  EXPECT_EQ(R({"GET", "k"}), "-NOAUTH Authentication required.\r\n");
+  EXPECT_TRUE(R({"AUTH", "wrong"}).starts_with("-WRONGPASS"));
+  EXPECT_EQ(R({"AUTH", "right"}), "+OK\r\n");
+  EXPECT_EQ(R({"GET", "k"}), "$-1\r\n");
+}
+
+// A blocking loopback client of the real server.
+class RawClient {
+ public:
+  explicit RawClient(uint16_t port) : socket_(ioc_) {
+    boost::asio::ip::tcp::endpoint ep(boost::asio::ip::make_address("127.0.0.1"), port);
+    socket_.connect(ep);
+  }
+  void Send(std::string_view bytes) { boost::asio::write(socket_, boost::asio::buffer(bytes)); }
+  // Reads until `n` bytes arrived or the server closed; returns what came.
+  std::string ReadBytes(size_t n) {
+    std::string out(n, '\0');
+    boost::system::error_code ec;
+    size_t got = boost::asio::read(socket_, boost::asio::buffer(out), ec);
+    out.resize(got);
+    return out;
+  }
+  bool ClosedByPeer() {
+    char c;
+    boost::system::error_code ec;
+    socket_.read_some(boost::asio::buffer(&c, 1), ec);
+    return ec == boost::asio::error::eof || ec == boost::asio::error::connection_reset;
+  }
+
+ private:
+  boost::asio::io_context ioc_;
+  boost::asio::ip::tcp::socket socket_;
+};
+
+TEST_F(RespServiceTest, ServerAnswersPipelinedCommandsInOrderAndClosesOnProtocolError) {
+  RespServerOptions o;
+  o.port = 0;
+  o.threads = 2;
+  o.parser.bulk_bytes_max = 64;
+  o.pipelined_commands_max = 4;
+  o.connections_max = 2;
+  auto server = RespServer::Start(o, service_.get());
+  ASSERT_TRUE(server.ok()) << server.status().ToString();
+  {
+    RawClient c((*server)->port());
+    // Writes (through the log) and reads (through a read point) complete out of order inside;
+    // the replies still come in the order sent. Ten commands with a pipelining limit of four.
+    c.Send(
+        "SET a 1\r\nGET a\r\nINCR n\r\n*2\r\n$4\r\nINCR\r\n$1\r\nn\r\nPING\r\nGET a\r\n"
+        "APPEND a 2\r\nGET a\r\nECHO \"x y\"\r\nDBSIZE\r\n");
+    const std::string want =
+        "+OK\r\n$1\r\n1\r\n:1\r\n:2\r\n+PONG\r\n$1\r\n1\r\n:2\r\n$2\r\n12\r\n"
+        "$3\r\nx y\r\n:2\r\n";
+    EXPECT_EQ(c.ReadBytes(want.size()), want);
+    c.Send("PING\r\n*1\r\n$999\r\n");
+    const std::string error = "+PONG\r\n-ERR Protocol error: invalid bulk length\r\n";
+    EXPECT_EQ(c.ReadBytes(error.size()), error);
+    EXPECT_TRUE(c.ClosedByPeer());
+  }
+  {
+    RawClient a((*server)->port());
+    RawClient b((*server)->port());
+    a.Send("PING\r\n");
+    EXPECT_EQ(a.ReadBytes(7), "+PONG\r\n");
+    b.Send("PING\r\n");
+    EXPECT_EQ(b.ReadBytes(7), "+PONG\r\n");
+    RawClient third((*server)->port());  // over connections_max
+    EXPECT_EQ(third.ReadBytes(36), "-ERR max number of clients reached\r\n");
+    a.Send("QUIT\r\nSET after-quit x\r\n");
+    EXPECT_EQ(a.ReadBytes(5), "+OK\r\n");
+    EXPECT_TRUE(a.ClosedByPeer());
+    EXPECT_EQ(R({"EXISTS", "after-quit"}), ":0\r\n");  // nothing after QUIT ran
+  }
+  (*server)->Stop();
+}
+
+}  // namespace
+}  // namespace nds::resp
