@@ -145,9 +145,8 @@ void RespService::Execute(Session* session, std::vector<std::string> args, Reply
   if ((spec->arity > 0 && n != spec->arity) || (spec->arity < 0 && n < -spec->arity)) {
     return done(ErrorReply("ERR wrong number of arguments for '" + name + "' command"));
   }
-  if (options_.authenticate && !session->authenticated && name != "auth" && name != "hello" &&
-      name != "quit") {
-    return done(ErrorReply("NOAUTH Authentication required."));
+  if (std::string refused = Refusal(session, name, spec->kind); !refused.empty()) {
+    return done(ErrorReply(refused));
   }
   args.front() = std::move(name);
   (this->*(spec->handler))(session, args, done);
@@ -189,18 +188,13 @@ void RespService::Select(Session*, Args& args, ReplyCallback& done) {
 
 void RespService::Auth(Session* session, Args& args, ReplyCallback& done) {
   if (args.size() > 3) return done(ErrorReply("ERR syntax error"));
-  if (!options_.authenticate) {
-    // Redis's words when no password is configured; clients show them as they are.
-    return done(ErrorReply(
-        "ERR AUTH <password> called without any password configured for the default user. Are "
-        "you sure your configuration is correct?"));
-  }
   std::string_view user = args.size() == 3 ? std::string_view(args[1]) : "default";
-  Status s = options_.authenticate(user, args.back());
-  if (!s.ok()) {
+  Status s = Authenticate(session, user, args.back());
+  if (s.code() == StatusCode::kNotFound) {
     return done(ErrorReply("WRONGPASS invalid username-password pair or user is disabled."));
   }
-  session->authenticated = true;
+  if (s.code() == StatusCode::kFailedPrecondition) return done(ErrorReply("ERR " + s.message()));
+  if (!s.ok()) return done(StatusReply(s));
   done(OkReply());
 }
 
@@ -216,15 +210,14 @@ void RespService::Hello(Session* session, Args& args, ReplyCallback& done) {
   for (; i < args.size(); ++i) {
     std::string opt = Lower(args[i]);
     if (opt == "auth" && i + 2 < args.size()) {
-      if (!options_.authenticate) {
-        return done(
-            ErrorReply("ERR AUTH <password> called without any password configured for "
-                       "the default user. Are you sure your configuration is correct?"));
-      }
-      if (!options_.authenticate(args[i + 1], args[i + 2]).ok()) {
+      Status s = Authenticate(session, args[i + 1], args[i + 2]);
+      if (s.code() == StatusCode::kNotFound) {
         return done(ErrorReply("WRONGPASS invalid username-password pair or user is disabled."));
       }
-      session->authenticated = true;
+      if (s.code() == StatusCode::kFailedPrecondition) {
+        return done(ErrorReply("ERR " + s.message()));
+      }
+      if (!s.ok()) return done(StatusReply(s));
       i += 2;
     } else if (opt == "setname" && i + 1 < args.size()) {
       session->name = args[++i];
@@ -232,7 +225,8 @@ void RespService::Hello(Session* session, Args& args, ReplyCallback& done) {
       return done(ErrorReply("ERR Syntax error in HELLO option '" + args[i].substr(0, 64) + "'"));
     }
   }
-  if (options_.authenticate && !session->authenticated) {
+  if (std::string refused = Refusal(session, "hello-reply", CommandKind::kLocal);
+      !refused.empty()) {
     return done(
         ErrorReply("NOAUTH HELLO must be called with the client already authenticated, "
                    "otherwise the HELLO <proto> AUTH <user> <pass> option can be used"));

@@ -8,14 +8,17 @@
 // returns. Owns the SCAN cursors; the node outlives it.
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 #include <functional>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
 
 #include "node/node.h"
 #include "resp/scan_cursors.h"
+#include "resp/token_gate.h"
 #include "util/limits.h"
 
 namespace nds::resp {
@@ -23,18 +26,22 @@ namespace nds::resp {
 struct RespOptions {
   Limits limits;
   std::string version = NDS_VERSION;
-  // The seam for client tokens. Unset (today): AUTH answers that no password is configured and
-  // every command is allowed. Set: a connection must AUTH (or HELLO ... AUTH) before any command
-  // but AUTH, HELLO and QUIT; the function gets the user name ("default" when none was given)
-  // and the password, and returns ok or why not. Called on an io thread: it must not block.
+  // A replacement for the cluster's tokens (tests). Unset: the cluster's tokens decide
+  // (token_gate.h): in a cluster made without --auth, AUTH answers that no password is configured
+  // and every command is allowed; with --auth, a connection must AUTH with a token before any
+  // command but AUTH, HELLO and QUIT, and each command is checked against the token's role.
+  // Set: a connection must AUTH (or HELLO ... AUTH) before any command but AUTH, HELLO and QUIT;
+  // the function gets the user name ("default" when none was given) and the password, and
+  // returns ok or why not. Called on an io thread: it must not block.
   std::function<Status(std::string_view user, std::string_view password)> authenticate;
 };
 
 // What a connection remembers between commands. Owned by the connection; not thread-safe.
 struct Session {
   uint64_t id = 0;
-  std::string name;  // CLIENT SETNAME
-  bool authenticated = false;
+  std::string name;                 // CLIENT SETNAME
+  bool authenticated = false;       // through RespOptions::authenticate
+  std::optional<TokenGrant> grant;  // through the cluster's tokens (token_gate.h)
 };
 
 struct Reply {
@@ -118,9 +125,21 @@ class RespService {
   void Info(Session*, Args&, ReplyCallback&);
   void Role(Session*, Args&, ReplyCallback&);
 
+  // auth.cc: who may run what.
+  // Empty when `session` may run command `name` of `kind`; else the error reply.
+  std::string Refusal(Session* session, std::string_view name, CommandKind kind);
+  // Authenticates `session` with `password` (and `user`, ignored by the cluster's tokens): ok;
+  // kNotFound for a wrong one (WRONGPASS); kFailedPrecondition when no password is configured
+  // (a cluster made without --auth) or the token cannot be used over RESP, with the reason.
+  Status Authenticate(Session* session, std::string_view user, std::string_view password);
+  // The cluster's mode, cached once known (it never changes after the cluster's first entry).
+  Result<AuthMode> Mode();
+
   node::Node* node_;
   const RespOptions options_;
   ScanCursors cursors_;
+  // -1 unknown yet, else an AuthMode (kOn or kOff). Any thread.
+  std::atomic<int> mode_cache_{-1};
 };
 
 // Reply helpers shared by the command files.

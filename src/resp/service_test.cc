@@ -19,9 +19,11 @@
 #include <boost/asio/write.hpp>
 #include <gtest/gtest.h>
 
+#include "crypto/access_token.h"
 #include "engine/memory_engine.h"
 #include "node/raft_node.h"
 #include "resp/server.h"
+#include "store/auth_state.h"
 #include "store/keyspace.h"
 
 namespace nds::resp {
@@ -29,7 +31,9 @@ namespace {
 
 class RespServiceTest : public ::testing::Test {
  protected:
-  RespServiceTest() {
+  // `seed` is recorded before the cluster's first member (RaftNodeOptions::seed_commands): the
+  // auth seed makes a cluster that requires tokens.
+  explicit RespServiceTest(std::vector<store::Command> seed = {}) {
     std::random_device rd;
     dir_ = (std::filesystem::temp_directory_path() /
             ("resp_test_" + std::to_string(rd()) + std::to_string(rd())))
@@ -40,6 +44,8 @@ class RespServiceTest : public ::testing::Test {
     o.api_address = "127.0.0.1:7777";
     o.data_dir = dir_;
     o.bootstrap = true;
+    o.cluster_secret = std::string(32, 's');
+    o.seed_commands = std::move(seed);
     o.limits.heartbeat_interval = std::chrono::milliseconds(10);
     o.limits.election_timeout = std::chrono::milliseconds(100);
     o.limits.lease_duration = std::chrono::milliseconds(80);
@@ -48,7 +54,12 @@ class RespServiceTest : public ::testing::Test {
     if (!node.ok()) return;
     node_ = std::move(node).value();
     auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
-    while (std::chrono::steady_clock::now() < deadline && !node_->GetStatus().has_lease) {
+    // Leading, and the cluster's first entries applied (the auth mode is known from them).
+    auto settled = [&] {
+      auto mode = ReadAuthMode(node_->engine());
+      return node_->GetStatus().has_lease && mode.ok() && *mode != AuthMode::kUnknown;
+    };
+    while (std::chrono::steady_clock::now() < deadline && !settled()) {
       std::this_thread::sleep_for(std::chrono::milliseconds(5));
     }
     MakeService(nullptr);
@@ -319,6 +330,79 @@ TEST_F(RespServiceTest, ServerAnswersPipelinedCommandsInOrderAndClosesOnProtocol
     EXPECT_EQ(R({"EXISTS", "after-quit"}), ":0\r\n");  // nothing after QUIT ran
   }
   (*server)->Stop();
+}
+
+// A cluster made with --auth: RESP connections need a token too, each command is checked against
+// the token's role, and a revocation stops the connection's next command.
+class RespAuthTest : public RespServiceTest {
+ protected:
+  RespAuthTest() : RespServiceTest(store::AuthSeedCommands(crypto::HashAccessToken(Root()))) {}
+  static const std::string& Root() {
+    static const std::string token = crypto::GenerateAccessToken("root");
+    return token;
+  }
+  // Stores a token `name` with `role` (and `prefix`) and returns it.
+  std::string MakeToken(const std::string& name, store::TokenRole role,
+                        const std::string& prefix = "") {
+    std::string token = crypto::GenerateAccessToken(name);
+    store::TokenRecord record{role, prefix, crypto::HashAccessToken(token)};
+    EXPECT_TRUE(Commit(
+        store::PutSystemCommand(store::TokenKeyName(name), store::EncodeTokenRecord(record))));
+    return token;
+  }
+  bool Commit(store::Command cmd) {
+    std::promise<store::ApplyResult> done;
+    node_->Submit(std::move(cmd), [&done](store::ApplyResult r) { done.set_value(std::move(r)); });
+    return done.get_future().get().status.ok();
+  }
+};
+
+TEST_F(RespAuthTest, CommandsNeedATokenWhoseRoleAllowsThem) {
+  EXPECT_EQ(R({"GET", "k"}), "-NOAUTH Authentication required.\r\n");
+  EXPECT_EQ(R({"SET", "k", "v"}), "-NOAUTH Authentication required.\r\n");
+  EXPECT_EQ(R({"PING"}), "-NOAUTH Authentication required.\r\n");
+  EXPECT_TRUE(R({"AUTH", crypto::GenerateAccessToken("root")}).starts_with("-WRONGPASS"));
+  EXPECT_TRUE(R({"AUTH", "not a token"}).starts_with("-WRONGPASS"));
+  EXPECT_TRUE(R({"AUTH", "nobody." + std::string(43, 'a')}).starts_with("-WRONGPASS"));
+  EXPECT_EQ(R({"GET", "k"}), "-NOAUTH Authentication required.\r\n");  // still refused
+
+  const std::string reader = MakeToken("reader", store::TokenRole::kRead);
+  EXPECT_EQ(R({"AUTH", "someone", reader}), "+OK\r\n");  // the user name is ignored
+  EXPECT_EQ(R({"GET", "k"}), "$-1\r\n");
+  EXPECT_TRUE(R({"SET", "k", "v"}).starts_with("-NOPERM"));
+  EXPECT_TRUE(R({"INCR", "n"}).starts_with("-NOPERM"));
+  EXPECT_TRUE(node_->engine().Get(store::DataKey("k"))->value_or("").empty());
+
+  const std::string writer = MakeToken("writer", store::TokenRole::kWrite);
+  EXPECT_EQ(R({"AUTH", writer}), "+OK\r\n");
+  EXPECT_EQ(R({"SET", "k", "v"}), "+OK\r\n");
+  EXPECT_TRUE(R({"FLUSHDB"}).starts_with("-NOPERM"));  // wiping the store needs admin
+  EXPECT_EQ(R({"GET", "k"}), "$1\r\nv\r\n");
+  EXPECT_EQ(R({"AUTH", Root()}), "+OK\r\n");
+  EXPECT_EQ(R({"FLUSHDB"}), "+OK\r\n");
+  EXPECT_EQ(R({"GET", "k"}), "$-1\r\n");
+}
+
+TEST_F(RespAuthTest, ARevokedTokenStopsAtTheNextCommand) {
+  const std::string writer = MakeToken("writer", store::TokenRole::kWrite);
+  EXPECT_EQ(R({"HELLO", "2", "AUTH", "default", writer}).substr(0, 1), "*");
+  EXPECT_EQ(R({"SET", "k", "v"}), "+OK\r\n");
+  ASSERT_TRUE(Commit(store::DeleteSystemCommand(store::TokenKeyName("writer"))));
+  EXPECT_TRUE(R({"SET", "k", "w"}).starts_with("-NOAUTH"));
+  EXPECT_TRUE(R({"GET", "k"}).starts_with("-NOAUTH"));
+  EXPECT_TRUE(R({"AUTH", writer}).starts_with("-WRONGPASS"));
+}
+
+TEST_F(RespAuthTest, TokensWithAPrefixAreRefusedOverResp) {
+  const std::string scoped = MakeToken("scoped", store::TokenRole::kWrite, "app/");
+  std::string reply = R({"AUTH", scoped});
+  EXPECT_TRUE(reply.starts_with("-ERR tokens with a key prefix")) << reply;
+  EXPECT_EQ(R({"GET", "app/k"}), "-NOAUTH Authentication required.\r\n");
+}
+
+TEST_F(RespServiceTest, WithoutAuthAuthSaysNoPasswordIsConfigured) {
+  EXPECT_TRUE(R({"AUTH", "x"}).starts_with("-ERR AUTH <password> called without any password"));
+  EXPECT_EQ(R({"SET", "k", "v"}), "+OK\r\n");
 }
 
 }  // namespace
