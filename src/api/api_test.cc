@@ -16,8 +16,8 @@
 #include "api/listing.h"
 #include "api/service.h"
 #include "api/uri.h"
-#include "crypto/base64url.h"
 #include "crypto/access_token.h"
+#include "crypto/base64url.h"
 #include "crypto/join_token.h"
 #include "engine/memory_engine.h"
 #include "node/raft_node.h"
@@ -720,6 +720,7 @@ TEST(AuthMode, ANodeThatHasAppliedNothingAnswers503) {
   node::RaftNodeOptions o;
   o.id = 2;
   o.data_dir = dir;
+  o.cluster_secret = std::string(32, 's');
   o.bootstrap = false;  // no log and no configuration: it waits for a leader that never comes
   auto node = node::RaftNode::Open(engine::NewMemoryEngine(), o);
   ASSERT_TRUE(node.ok()) << node.status().ToString();

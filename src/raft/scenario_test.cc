@@ -252,9 +252,7 @@ class Interpreter {
   std::unique_ptr<Network> net_;
 };
 
-std::string TestdataDir() {
-  return (std::filesystem::path(__FILE__).parent_path() / "testdata").string();
-}
+std::string TestdataDir() { return NDS_RAFT_TESTDATA_DIR; }
 
 TEST(Scenario, AllScriptsProduceTheirRecordedOutput) {
   const bool rewrite = std::getenv("NDS_REWRITE") != nullptr;
