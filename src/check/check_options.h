@@ -89,7 +89,7 @@ struct CheckFlags {
   std::optional<uint64_t> seed;
   bool json = false;
   std::string history_path;
-  std::string token_file;  // --token-file; NDS_AUTH_TOKEN when empty
+  std::string token_file;        // --token-file; NDS_AUTH_TOKEN when empty
   client::ClientTlsOptions tls;  // filled by the caller from --cacert/--cert/--key
 
   // Builds validated options. `servers_text` ("HOST:PORT[,...]") is used only when `use_servers`

@@ -121,7 +121,7 @@ class CheckRun {
 
  private:
   WorkerShared Shared() {
-    return {&recorder_,         &targets_, &keys_, &stop_, &ops_left_, options_.request_timeout,
+    return {&recorder_,          &targets_,   &keys_, &stop_, &ops_left_, options_.request_timeout,
             options_.auth_token, options_.tls};
   }
 

@@ -32,7 +32,7 @@ struct WorkerShared {
   // Operations the run may still start; a worker stops when it finds none left.
   std::atomic<uint64_t>* ops_left = nullptr;
   std::chrono::milliseconds request_timeout{3'000};
-  std::string auth_token;  // CheckOptions::auth_token
+  std::string auth_token;        // CheckOptions::auth_token
   client::ClientTlsOptions tls;  // for https:// servers
 };
 

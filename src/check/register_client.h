@@ -56,7 +56,9 @@ class RegisterClient {
   // https:// addresses.
   explicit RegisterClient(std::chrono::milliseconds request_timeout, std::string auth_token = {},
                           client::ClientTlsOptions tls = {})
-      : request_timeout_(request_timeout), auth_token_(std::move(auth_token)), tls_(std::move(tls)) {}
+      : request_timeout_(request_timeout),
+        auth_token_(std::move(auth_token)),
+        tls_(std::move(tls)) {}
 
   Result<client::HttpReply> Get(const std::string& address, std::string_view key);
   // PUT `value`; with `if_match` set, `If-Match: "<revision>"`; with `if_none_match_star`,

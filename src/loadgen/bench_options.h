@@ -109,7 +109,7 @@ struct BenchFlags {
   uint64_t seed = 1;
   bool json = false;
   bool no_progress = false;
-  std::string token_file;  // --token-file; NDS_AUTH_TOKEN when empty
+  std::string token_file;        // --token-file; NDS_AUTH_TOKEN when empty
   client::ClientTlsOptions tls;  // --cacert, --cert, --key (see AddClientTlsFlags)
 
   // Builds validated options against `servers_text` ("HOST:PORT[,HOST:PORT...]").
