@@ -52,8 +52,9 @@ void ApiService::Dispatch(const CallPtr& call) {
   }
   if (HandleCluster(call, path)) return;
   if (path == "/auth/tokens" || path.starts_with("/auth/tokens/")) return HandleAuth(call, path);
-  Finish(call, ErrorResponse(404, "not_found",
-                             "no route " + std::string(path) + "; see the API reference in docs/"));
+  Finish(call,
+         ErrorResponse(404, "not_found",
+                       "no route " + std::string(path) + "; every route is listed in docs/api.md"));
 }
 
 void ApiService::AfterReadPoint(const CallPtr& call, std::function<void()> then) {
