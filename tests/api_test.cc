@@ -1,4 +1,4 @@
-// Goal: every route of shared/API.md that a single node serves answers with the contract's codes,
+// Goal: every route of docs/api.md that a single node serves answers with the contract's codes,
 // headers and bodies, through the real `nds` binary over real sockets.
 // Method: one node (RocksDB engine, fresh data directory) for the suite; raw HTTP requests, so
 // that percent-encoding, pipelining and cut-off bodies are under the test's control.

@@ -1,4 +1,4 @@
-// Goal: a cluster of real `nds start` processes keeps the cluster contract (shared/API.md,
+// Goal: a cluster of real `nds start` processes keeps the cluster contract (docs/api.md,
 // docs/cluster.md): writes made on any node reach every node, also a node that joins later; a
 // killed leader is replaced within a bounded time and no acknowledged write is lost; a leader
 // that was killed and restarted, or paused until a new one was elected, never answers goose; a

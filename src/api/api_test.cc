@@ -1,4 +1,4 @@
-// Goal: the API layer's pure pieces and its routes behave as shared/API.md says, without sockets.
+// Goal: the API layer's pure pieces and its routes behave as docs/api.md says, without sockets.
 // Method: table tests of the Status→HTTP mapping, URI decoding, JSON text and listing parameters;
 // ApiService driven directly (Handle → captured response) over a one-node RaftNode (a Raft log
 // in a fresh temporary directory, the memory engine).

@@ -1,4 +1,4 @@
-// ApiService: the HTTP routes of shared/API.md on top of node::Node (and nothing below it).
+// ApiService: the HTTP routes of docs/api.md on top of node::Node (and nothing below it).
 // It validates each request, builds store commands or reads, and answers through the Responder.
 //
 // Thread-safe: Handle() runs on any io thread; completions from the node run on its threads and

@@ -1,6 +1,6 @@
 // The "two geese" watch of `nds check`: GET /role on every node, every ~20 ms, in rounds that
 // start at the same instants on every node (one thread per node, all aligned to one clock), and
-// the search of the answers for a round in which two nodes both answered goose (shared/API.md:
+// the search of the answers for a round in which two nodes both answered goose (docs/api.md:
 // "at any instant at most one node answers goose").
 //
 // An answer belongs to its round only when it arrives within the poll timeout (a fraction of a

@@ -1,6 +1,6 @@
 // Input and output of the `nds` client subcommands: reading a value from a file or stdin
 // (binary-safe, bounded), writing raw bytes to stdout, and the one-line error messages a person
-// can act on (shared/API.md "Command line"). Called from the main thread only.
+// can act on (docs/api.md "Command line"). Called from the main thread only.
 #pragma once
 
 #include <string>

@@ -1,5 +1,5 @@
 // The typed calls of nds::Client (see client.h): each builds one HttpCall for a route of
-// shared/API.md, sends it through the Transport and turns the reply into a value or a Status.
+// docs/api.md, sends it through the Transport and turns the reply into a value or a Status.
 #include "client/client.h"
 
 #include <cctype>

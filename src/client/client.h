@@ -1,4 +1,4 @@
-// nds::Client: the C++ client library of an nds cluster (shared/API.md is the contract it
+// nds::Client: the C++ client library of an nds cluster (docs/api.md is the contract it
 // speaks). Used by the `nds` CLI, the bench tool, tests and applications.
 //
 //   nds::client::ClientOptions options;
@@ -159,7 +159,7 @@ class Client {
   // Clear: removes every key (not secrets) in one atomic write.
   Status Clear();
 
-  // --- Cluster (the node asked answers; see shared/API.md "Cluster and roles") ---
+  // --- Cluster (the node asked answers; see docs/api.md "Cluster and roles") ---
   // The node's /status. Fields the node leaves out keep their zero defaults; kIoError when the
   // reply is not a JSON object.
   Result<NodeStatus> GetStatus();

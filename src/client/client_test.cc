@@ -1,4 +1,4 @@
-// Goal: every typed call of nds::Client sends exactly the request shared/API.md describes
+// Goal: every typed call of nds::Client sends exactly the request docs/api.md describes
 // (method, target with its key encoding, headers, body) and turns each reply, good or bad, into
 // the documented value or Status. Method: a scripted fake HTTP server on 127.0.0.1
 // (fake_http_server.h) records the requests and plays back canned replies.

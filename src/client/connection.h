@@ -26,7 +26,7 @@ struct RoundTripOutcome {
   Status status;    // ok when `reply` holds a whole reply
   HttpReply reply;  // valid when status.ok()
   // When !status.ok(): true once the whole request was written, so the server may have acted on
-  // it; false when it cannot have (a cut-off request stores nothing: shared/API.md).
+  // it; false when it cannot have (a cut-off request stores nothing: docs/api.md).
   bool request_may_have_arrived = false;
 };
 

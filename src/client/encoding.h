@@ -1,4 +1,4 @@
-// Byte encodings the client needs on the wire (shared/API.md "Conventions"): percent-encoding of
+// Byte encodings the client needs on the wire (docs/api.md "Conventions"): percent-encoding of
 // keys in URL paths, form-encoding of query parameters, and base64 decoding of the keys that
 // `GET /keys?encoding=base64` returns. Pure functions, no I/O: safe from any thread.
 #pragma once

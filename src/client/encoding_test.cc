@@ -1,4 +1,4 @@
-// Goal: the client's byte encodings match shared/API.md's conventions exactly (keys any bytes,
+// Goal: the client's byte encodings match docs/api.md's conventions exactly (keys any bytes,
 // '/' kept in paths, '+' for spaces in queries, base64 of /keys in either alphabet).
 // Method: table tests of the pure functions, including every byte value and malformed inputs.
 #include "client/encoding.h"

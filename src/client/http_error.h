@@ -1,4 +1,4 @@
-// Maps a server's HTTP error reply to a typed Status (shared/API.md "Errors"): the code from the
+// Maps a server's HTTP error reply to a typed Status (docs/api.md "Errors"): the code from the
 // status line, the message from the JSON body's "message". Pure functions: any thread.
 #pragma once
 

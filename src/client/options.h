@@ -1,5 +1,5 @@
 // How a Client finds the cluster and how long it waits: the server list (`--server` /
-// NDS_SERVER, shared/API.md "Command line") and the timeouts and retry bounds of one call.
+// NDS_SERVER, docs/api.md "Command line") and the timeouts and retry bounds of one call.
 // Plain value types: copy them freely.
 #pragma once
 

@@ -1,4 +1,4 @@
-// Parsers for the JSON and header values of the server's replies (shared/API.md): revisions from
+// Parsers for the JSON and header values of the server's replies (docs/api.md): revisions from
 // X-Revision and ETag, the /keys page, /status, /cluster/members and the secret store reply.
 // Pure functions over untrusted bytes: every malformed input is a kIoError naming the reply,
 // never a crash. Any thread.

@@ -1,5 +1,5 @@
 // The client's transport: sends one HttpCall to the cluster with failover and bounded retries,
-// over one reused keep-alive connection (shared/API.md: any node serves every route).
+// over one reused keep-alive connection (docs/api.md: any node serves every route).
 //
 // Policy, per call:
 // - The transport stays with the server that last answered. A server that cannot be reached

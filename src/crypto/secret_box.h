@@ -1,4 +1,4 @@
-// The secrets scheme of shared/API.md "Secrets" (described in docs/secrets.md): each stored secret
+// The secrets scheme of docs/api.md "Secrets" (described in docs/secrets.md): each stored secret
 // gets a fresh random 256-bit key that the cluster hands back once and never keeps. From that key,
 // HKDF-SHA256 derives two independent subkeys:
 //   enc subkey = HKDF(key, info "nds secret enc v1")  -> AES-256-GCM key for the plaintext

@@ -1,6 +1,6 @@
 // The requests `nds bench` sends, formatted once per operation into one buffer for the head and
 // one view of the body, so that a request is a single gather write: nds's own routes
-// (shared/API.md: PUT/GET /store/{key}, If-Match for compare-and-swap) and etcd's v3 JSON gateway
+// (docs/api.md: PUT/GET /store/{key}, If-Match for compare-and-swap) and etcd's v3 JSON gateway
 // (POST /v3/kv/put, /v3/kv/range, /v3/kv/txn with base64 keys and values), so that the same client
 // measures both. Also the one etcd reply field a CAS needs (the key's mod_revision).
 //

@@ -1,4 +1,4 @@
-// Goal: the bytes `nds bench` sends are exactly the requests of shared/API.md (nds) and of etcd's
+// Goal: the bytes `nds bench` sends are exactly the requests of docs/api.md (nds) and of etcd's
 // v3 JSON gateway, and the etcd reply fields a CAS needs are read correctly or refused.
 // Method: format each kind of request and compare with the expected bytes; base64 against the
 // RFC 4648 test vectors; parse canned etcd replies.

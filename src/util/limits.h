@@ -13,7 +13,7 @@
 
 namespace nds {
 
-// Fixed by the contract (shared/API.md), not tunable.
+// Fixed by the contract (docs/api.md), not tunable.
 inline constexpr size_t kKeyBytesMax = 1024;
 inline constexpr size_t kKvKeyCodePointsMax = 64;     // /set k
 inline constexpr size_t kKvValueCodePointsMax = 256;  // /set v
