@@ -632,7 +632,8 @@ void RaftNode::PublishStatus() {
   }
   uint64_t applied = engine_->AppliedIndex().value;
   const auto tick = std::max(std::chrono::milliseconds(1), options_.limits.heartbeat_interval);
-  bool lease = bs.role == raft::Role::kLeader && raw_->HasLeaderLease();
+  const uint64_t lease_ticks = bs.role == raft::Role::kLeader ? raw_->LeaseTicksLeft() : 0;
+  const bool lease = lease_ticks > 0;
   std::lock_guard lock(mu_);
   status_.role = ToNodeRole(bs.role);
   if (status_.role == Role::kFollower && Contains(cs.learners, options_.id)) {
@@ -642,10 +643,13 @@ void RaftNode::PublishStatus() {
   status_.leader_id = bs.leader.value;
   status_.commit_index = bs.commit.value;
   status_.applied_index = applied;
-  // The core decided the lease at the last tick; it holds at most until the next one. Checking
-  // the wall clock again when /role asks keeps a paused-and-resumed leader from answering goose
-  // before this loop has caught up with the ticks it missed.
-  lease_until_ = lease ? last_tick_ + tick : Clock::time_point{};
+  // The core counts the lease in ticks from the last tick this loop ran (last_tick_); it lapses
+  // lease_ticks ticks later unless a newer round is acknowledged. Checking the wall clock again
+  // when /role asks keeps a paused-and-resumed leader from answering goose before this loop has
+  // caught up with the ticks it missed, and keeps a loop busy for a few ticks (a large batch, a
+  // slow fsync) from flapping to duck while its lease still holds.
+  lease_until_ =
+      lease ? last_tick_ + tick * static_cast<int64_t>(lease_ticks) : Clock::time_point{};
   status_.has_lease = lease;
   status_.ready = !removed_ && bs.leader.value != 0 && applied >= bs.commit.value;
   removed_published_ = removed_;

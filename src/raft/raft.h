@@ -83,7 +83,9 @@ class Raft {
   int randomized_election_ticks() const { return randomized_election_ticks_; }
   HardState hard_state() const { return HardState{term_, vote_, log_.committed()}; }
   SoftState soft_state() const { return SoftState{leader_, role_}; }
-  bool HasLeaderLease() const;
+  bool HasLeaderLease() const { return LeaseTicksLeft() > 0; }
+  // Ticks until the lease lapses unless a newer round is acknowledged; 0 when there is none.
+  uint64_t LeaseTicksLeft() const;
   // True when a voter of the applied configuration (may campaign).
   bool Promotable() const;
 

@@ -141,10 +141,13 @@ TEST(Lease, LeaseIsMeasuredFromWhenTheRoundWasSentNotWhenAcked) {
   net.Process(NodeId(2));
   net.Process(NodeId(3));
   net.DeliverAll();
-  EXPECT_TRUE(net.node(1).HasLeaderLease());  // T+3 < T+5
+  EXPECT_TRUE(net.node(1).HasLeaderLease());    // T+3 < T+5
+  EXPECT_EQ(net.node(1).LeaseTicksLeft(), 2u);  // the driver maps these ticks to wall time
   net.Tick(1);
   EXPECT_TRUE(net.node(1).HasLeaderLease());  // T+4
+  EXPECT_EQ(net.node(1).LeaseTicksLeft(), 1u);
   net.Tick(1);
+  EXPECT_EQ(net.node(1).LeaseTicksLeft(), 0u);
   // T+5: expired, although the acks arrived only 2 ticks ago.
   EXPECT_FALSE(net.node(1).HasLeaderLease());
 }

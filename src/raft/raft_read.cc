@@ -44,18 +44,19 @@ uint64_t Raft::QuorumAckedRound() const {
   });
 }
 
-bool Raft::HasLeaderLease() const {
+uint64_t Raft::LeaseTicksLeft() const {
   if (role_ != Role::kLeader || lead_transferee_ != kNoNode || transfer_term_ == term_) {
-    return false;
+    return 0;
   }
   const uint64_t acked = QuorumAckedRound();
   // The send time of the newest remembered round <= acked: a majority heard from us after it.
   for (auto it = round_sent_ticks_.rbegin(); it != round_sent_ticks_.rend(); ++it) {
     if (it->first <= acked) {
-      return now_ticks_ < it->second + static_cast<uint64_t>(config_.EffectiveLeaseTicks());
+      const uint64_t until = it->second + static_cast<uint64_t>(config_.EffectiveLeaseTicks());
+      return now_ticks_ < until ? until - now_ticks_ : 0;
     }
   }
-  return false;
+  return 0;
 }
 
 void Raft::ReleaseReads() {

@@ -33,6 +33,7 @@ Status RawNode::TransferLeadership(NodeId to) { return raft_->TransferLeadership
 void RawNode::ReportUnreachable(NodeId id) { raft_->ReportUnreachable(id); }
 void RawNode::ReportSnapshot(NodeId id, bool ok) { raft_->ReportSnapshot(id, ok); }
 bool RawNode::HasLeaderLease() const { return raft_->HasLeaderLease(); }
+uint64_t RawNode::LeaseTicksLeft() const { return raft_->LeaseTicksLeft(); }
 const ConfState& RawNode::GetConfState() const { return raft_->conf_state(); }
 LogIndex RawNode::LastIndex() const { return raft_->log().LastIndex(); }
 Term RawNode::CurrentTerm() const { return raft_->term(); }

@@ -145,6 +145,8 @@ class RawNode {
   // True only on a leader that heard from a majority within lease_ticks of sending the heartbeat
   // round they acknowledged (docs/raft.md "Leader lease"). Decides /role "goose".
   bool HasLeaderLease() const;
+  // How many more ticks the lease holds without a newer acknowledged round (0: no lease).
+  uint64_t LeaseTicksLeft() const;
   // The applied configuration.
   const ConfState& GetConfState() const;
 
