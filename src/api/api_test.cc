@@ -202,6 +202,30 @@ TEST_F(ServiceTest, BlobLifecycleWithRevisions) {
   EXPECT_EQ(Call("DELETE", "/store/a/b").status, 404);
 }
 
+TEST_F(ServiceTest, DashboardFilesComeFromTheBinaryWithAStrictPolicyAndDataIsLive) {
+  auto page = Call("GET", "/ui/");
+  EXPECT_EQ(page.status, 200);
+  EXPECT_EQ(Header(page, "Content-Type"), "text/html; charset=utf-8");
+  EXPECT_NE(page.body.find("<script src=\"app.js\""), std::string::npos);
+  EXPECT_NE(Header(page, "Content-Security-Policy").find("frame-ancestors 'none'"),
+            std::string::npos);
+  EXPECT_EQ(Header(page, "X-Content-Type-Options"), "nosniff");
+  auto script = Call("GET", "/ui/app.js");
+  EXPECT_EQ(Header(script, "Content-Type"), "text/javascript; charset=utf-8");
+  EXPECT_NE(script.body.find("/ui/data"), std::string::npos);
+  EXPECT_EQ(Header(Call("GET", "/ui"), "Location"), "/ui/");
+  EXPECT_EQ(Call("GET", "/ui/../secrets").status, 404);
+  EXPECT_EQ(Call("GET", "/ui/nope.js").status, 404);
+  EXPECT_EQ(Call("POST", "/ui/").status, 405);
+
+  auto before = nlohmann::json::parse(Call("GET", "/ui/data").body);
+  Call("GET", "/set?k=ui&v=1");
+  auto after = nlohmann::json::parse(Call("GET", "/ui/data").body);
+  EXPECT_EQ(after["status"]["role"], "leader");
+  EXPECT_GT(after["status"]["commit_index"], before["status"]["commit_index"]);
+  EXPECT_GE(after["requests_total"].get<uint64_t>(), before["requests_total"].get<uint64_t>() + 2);
+}
+
 TEST_F(ServiceTest, StreamedBulkAnswersAreValidJsonAcrossChunks) {
   for (int i = 0; i < 50; ++i)
     Call("GET", "/set?k=k" + std::to_string(100 + i) + "&v=" + std::string(200, 'x'));
@@ -420,6 +444,10 @@ TEST(Access, RoutesNeedTheRolesOfTheTable) {
       {"POST", "/auth/tokens", false, TokenRole::kAdmin},
       {"DELETE", "/auth/tokens/x", false, TokenRole::kAdmin},
       {"GET", "/snapshot", false, TokenRole::kAdmin},
+      {"GET", "/ui/", true, TokenRole::kRead},
+      {"GET", "/ui/app.js", true, TokenRole::kRead},
+      {"GET", "/ui/data", false, TokenRole::kRead},
+      {"POST", "/ui/", false, TokenRole::kAdmin},
       {"GET", "/unknown", false, TokenRole::kRead},
       {"POST", "/unknown", false, TokenRole::kAdmin},
   };

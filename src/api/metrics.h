@@ -38,6 +38,7 @@ enum class Route : uint8_t {
   kHealthz,
   kReadyz,
   kMetrics,
+  kUi,
   kOther,
   kCount,
 };
@@ -51,6 +52,8 @@ class Metrics {
       0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 5};
 
   void Observe(Route route, int http_status, std::chrono::nanoseconds latency);
+  // Every request answered so far, over all routes (the dashboard's request rate).
+  uint64_t RequestsTotal() const;
 
   // The counters and histograms; `extra` (already in the text format) is appended.
   std::string Render(std::string_view extra) const;

@@ -51,6 +51,7 @@ void ApiService::Dispatch(const CallPtr& call) {
     return HandleBulk(call, path.substr(1));
   }
   if (HandleCluster(call, path)) return;
+  if (path == "/ui" || path.starts_with("/ui/")) return HandleUi(call, path);
   if (path == "/auth/tokens" || path.starts_with("/auth/tokens/")) return HandleAuth(call, path);
   Finish(call,
          ErrorResponse(404, "not_found",
