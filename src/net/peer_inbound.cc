@@ -129,6 +129,7 @@ void InboundConnection::CloseNow() {
 
 void InboundConnection::StartRead() {
   const std::span<char> space = decoder_.WritableSpace();
+  read_space_ = space.data();
   stream_.async_read_some(
       asio::buffer(space.data(), space.size()),
       [self = shared_from_this()](error_code ec, size_t bytes) { self->OnRead(ec, bytes); });
@@ -147,11 +148,21 @@ void InboundConnection::OnRead(error_code ec, size_t bytes) {
     }
     return;
   }
+  if (!any_byte_read_ && bytes > 0) {
+    any_byte_read_ = true;
+    tls_dialler_ = context_->options.tls == nullptr &&
+                   static_cast<uint8_t>(read_space_[0]) == kTlsHandshakeRecordType;
+  }
   decoder_.Commit(bytes);
   while (!closed_) {
     Result<std::optional<std::string>> next = decoder_.Next();
     if (!next.ok()) {
-      Close(next.status().ToString());
+      Close(
+          next.status().ToString() +
+              (tls_dialler_ ? " (the dialler speaks TLS: its cluster runs peer TLS, and this node "
+                              "was started without --peer-tls-*)"
+                            : ""),
+          /*handshake=*/!from_.has_value());
       return;
     }
     if (!next->has_value()) break;

@@ -109,6 +109,10 @@ class InboundConnection : public std::enable_shared_from_this<InboundConnection>
   uint64_t id_ = 0;               // registry id; set by Start
   std::optional<uint64_t> from_;  // the peer id, once the handshake succeeded
   bool closed_ = false;
+  char* read_space_ = nullptr;  // where the read in flight writes
+  bool any_byte_read_ = false;
+  // Without peer TLS: the connection's first byte opened a TLS handshake record (said on close).
+  bool tls_dialler_ = false;
   // The handshake: the dialer's hello and nonce (once its hello arrived), our nonce, and the
   // challenge frame being written.
   bool hello_received_ = false;
