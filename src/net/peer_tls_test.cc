@@ -217,5 +217,41 @@ TEST_F(PeerTlsTest, ATransportCompletesTlsOnlyWithAnAcceptorOfItsPeerCa) {
   }
 }
 
+TEST_F(PeerTlsTest, ReloadSwitchesNewConnectionsAndABadReloadKeepsTheOld) {
+  // The node reads copies that the test replaces.
+  const PeerTlsFiles live{*dir_ + "/live.pem", *dir_ + "/live.key", *dir_ + "/live-ca.pem"};
+  const auto copy = [](const std::string& from, const std::string& to) {
+    std::filesystem::copy_file(from, to, std::filesystem::copy_options::overwrite_existing);
+  };
+  copy(pki_->Cert("peer2"), live.cert_file);
+  copy(pki_->Key("peer2"), live.key_file);
+  copy(pki_->Cert("ca"), live.ca_file);
+  auto tls = PeerTls::Load(live);
+  ASSERT_TRUE(tls.ok()) << tls.status().ToString();
+  Receiver rb;
+  auto b = StartTransport(2, *tls, &rb);
+  ASSERT_TRUE(b);
+  auto ours = testing::PinnedClientContext(TLS1_3_VERSION, pki_->Cert("ca"), pki_->Cert("peer"),
+                                           pki_->Key("peer"));
+  auto theirs = testing::PinnedClientContext(TLS1_3_VERSION, pki_->Cert("other_ca"),
+                                             pki_->Cert("other_peer"), pki_->Key("other_peer"));
+  EXPECT_FALSE(testing::ProbeTls(b->port(), *ours, HelloFrame()).answer.empty());
+  EXPECT_TRUE(testing::ProbeTls(b->port(), *theirs, HelloFrame()).answer.empty());
+
+  // The node moves to the other CA: after Reload, only that CA's nodes are answered.
+  copy(pki_->Cert("other_peer"), live.cert_file);
+  copy(pki_->Key("other_peer"), live.key_file);
+  copy(pki_->Cert("other_ca"), live.ca_file);
+  ASSERT_TRUE((*tls)->Reload().ok());
+  EXPECT_TRUE(testing::ProbeTls(b->port(), *ours, HelloFrame()).answer.empty());
+  EXPECT_FALSE(testing::ProbeTls(b->port(), *theirs, HelloFrame()).answer.empty());
+
+  // A key that does not match: the reload fails and the contexts in use stay.
+  copy(pki_->Key("peer"), live.key_file);
+  EXPECT_FALSE((*tls)->Reload().ok());
+  EXPECT_FALSE(testing::ProbeTls(b->port(), *theirs, HelloFrame()).answer.empty());
+  b->Stop();
+}
+
 }  // namespace
 }  // namespace nds::net
