@@ -666,6 +666,39 @@ TEST_F(AuthTest, PrefixedTokensReachOnlyTheirKeys) {
   EXPECT_EQ(As(Root(), "GET", "/store/b/x").body, "vb");
 }
 
+TEST_F(AuthTest, ConcurrentCreatesOfOneNameLetExactlyOneSucceed) {
+  // All are handed to the service before any is answered, so they pass the name check at the
+  // read point together; the command's must-not-exist condition decides in log order.
+  constexpr int kCreates = 4;
+  std::vector<std::future<net::HttpResponse>> answers;
+  for (int i = 0; i < kCreates; ++i) {
+    net::HttpRequest req;
+    req.method = "POST";
+    req.target = "/auth/tokens";
+    req.body = R"({"name":"dup","role":"read"})";
+    req.headers = {{"authorization", "Bearer " + Root()}};
+    auto promise = std::make_shared<std::promise<net::HttpResponse>>();
+    answers.push_back(promise->get_future());
+    api_->Handle(std::move(req),
+                 [promise](net::HttpResponse r) { promise->set_value(std::move(r)); });
+  }
+  int created = 0;
+  std::string token;
+  for (auto& answer : answers) {
+    ASSERT_EQ(answer.wait_for(std::chrono::seconds(10)), std::future_status::ready);
+    net::HttpResponse r = answer.get();
+    if (r.status == 201) {
+      ++created;
+      token = nlohmann::json::parse(r.body)["token"];
+    } else {
+      EXPECT_EQ(r.status, 409) << r.body;
+    }
+  }
+  EXPECT_EQ(created, 1);
+  // The one token handed out is the one stored.
+  EXPECT_EQ(As(token, "GET", "/keys").status, 200);
+}
+
 TEST_F(AuthTest, TokensAreCreatedListedAndRevoked) {
   auto created = As(Root(), "POST", "/auth/tokens", R"({"name":"ci","role":"read","prefix":"p/"})");
   ASSERT_EQ(created.status, 201) << created.body;

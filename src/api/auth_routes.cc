@@ -178,8 +178,9 @@ void ApiService::HandleAuth(const CallPtr& call, std::string_view path) {
 void ApiService::CreateToken(const CallPtr& call) {
   Result<NewToken> wanted = ParseNewToken(call->request.body);
   if (!wanted.ok()) return Finish(call, ErrorResponse(wanted.status()));
-  // The name and count checks read the state at a linearizable read point. Two creates of one
-  // name racing past it both commit and the later one wins (docs/security.md).
+  // The name and count checks read the state at a linearizable read point; the command also
+  // requires that the name not exist when it is applied, so of two creates of one name racing
+  // past the read point only the first in the log takes effect (the other gets 409).
   AfterReadPoint(call, [this, call, wanted = std::move(wanted).value()] {
     auto tokens = store::ReadTokens(*node_->engine().NewView());
     if (!tokens.ok()) return Finish(call, ErrorResponse(tokens.status()));
@@ -199,7 +200,8 @@ void ApiService::CreateToken(const CallPtr& call) {
     store::TokenRecord record{wanted.role, wanted.prefix, crypto::HashAccessToken(*token)};
     SubmitThen(
         call,
-        store::PutSystemCommand(store::TokenKeyName(wanted.name), store::EncodeTokenRecord(record)),
+        store::PutSystemCommand(store::TokenKeyName(wanted.name), store::EncodeTokenRecord(record),
+                                store::Precondition::kMustNotExist),
         [token, name = wanted.name](const store::ApplyResult&) {
           std::string body = "{\"name\":";
           AppendJsonString(&body, name, StringEncoding::kLossyUtf8);
@@ -210,6 +212,13 @@ void ApiService::CreateToken(const CallPtr& call) {
           net::HttpResponse r = JsonAnswer(201, std::move(body));
           r.SetHeader("Cache-Control", "no-store");
           return r;
+        },
+        [token](const Status& s) {
+          crypto::SecureWipe(*token);
+          return s.code() == StatusCode::kAlreadyExists
+                     ? ErrorResponse(409, "already_exists",
+                                     "a token of that name exists; revoke it first")
+                     : ErrorResponse(s);
         });
   });
 }

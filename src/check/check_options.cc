@@ -105,8 +105,9 @@ Result<CheckOptions> CheckFlags::ToOptions(std::string_view servers_text, bool u
     NDS_ASSIGN_OR_RETURN(std::vector<client::ServerAddress> addresses,
                          client::ParseServerList(servers_text));
     for (const client::ServerAddress& a : addresses) o.servers.push_back(a.ToString());
-    o.tls = tls;
   }
+  o.tls = tls;  // a local cluster serves HTTPS when its --node-arg flags say so
+  o.token_file = token_file;
   o.node_args = node_args;
   o.binary = std::move(binary);
   o.clients = clients;

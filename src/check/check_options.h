@@ -69,6 +69,8 @@ struct CheckOptions {
   std::string history_path;  // when not empty, the recorded history is written there
   // Sent as "Authorization: Bearer <auth_token>" by every client when not empty.
   std::string auth_token;
+  // --token-file: with --local and `--node-arg --auth`, also the first node's --root-token-file.
+  std::string token_file;
 
   // kInvalidArgument naming the flag for: neither or both of local_nodes and servers, a count or
   // duration out of its bounds, faults without a local cluster, neither duration nor ops.

@@ -3,6 +3,7 @@
 // anomalies. Method: run the built binary (NDS_BINARY) with --json under `timeout`, parse its
 // report. Every run is bounded by --duration and by `timeout` (the test's own bound).
 #include <cstdlib>
+#include <filesystem>
 #include <fstream>
 #include <iterator>
 #include <string>
@@ -10,6 +11,8 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 #include <sys/wait.h>
+
+#include "net/test_pki.h"
 
 namespace {
 
@@ -76,6 +79,31 @@ TEST(CheckProcess, ThreeLocalNodesUnderEveryFaultKindHaveNoAnomaly) {
                           "--fault-interval 1500ms --request-timeout 1s --seed 3",
                           60),
                  4, 4);
+}
+
+TEST(CheckProcess, ALocalClusterWithHttpsAndAuthPassesItsFlagsToTheNodes) {
+  // --cacert and --token-file reach the nodes nds check starts: they serve HTTPS with the
+  // certificate of --node-arg, the first makes the cluster with --auth and the root token of
+  // --token-file, and the clients and probes use both.
+  const std::string dir = ::testing::TempDir() + "check-tls-auth";
+  std::filesystem::remove_all(dir);
+  std::filesystem::create_directories(dir);
+  auto pki = nds::net::testing::MakeTestPki(dir);
+  ASSERT_TRUE(pki.ok()) << pki.status().ToString();
+  const std::string root = dir + "/root";
+  {
+    std::ofstream out(root);
+    out << "root." << std::string(43, 'r') << "\n";
+  }
+  std::filesystem::permissions(
+      root, std::filesystem::perms::owner_read | std::filesystem::perms::owner_write);
+  CheckRun run = RunCheck(
+      "--local 3 --clients 3 --keys 3 --ops 150 --seed 5 --cacert " + pki->Cert("ca") +
+          " --token-file " + root + " --node-arg=--tls-cert --node-arg=" + pki->Cert("server") +
+          " --node-arg=--tls-key --node-arg=" + pki->Key("server") + " --node-arg=--auth",
+      120);
+  ExpectCleanRun(run, 3, 0);
+  std::filesystem::remove_all(dir);
 }
 
 TEST(CheckProcess, BadFlagsExitTwo) {

@@ -1,6 +1,7 @@
 // The `nds check` run (see check_run.h).
 #include "check/check_run.h"
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <filesystem>
@@ -48,6 +49,17 @@ Result<LocalSetup> StartLocalCluster(const CheckOptions& options, std::ostream& 
   cluster_options.base_dir = setup.dir;
   cluster_options.nodes = options.local_nodes;
   cluster_options.extra_args = options.node_args;
+  // TLS and auth pass through: with --cacert the nodes' --tls-* (in --node-arg) are trusted; with
+  // --node-arg --auth the cluster's root token is the one in --token-file.
+  cluster_options.https_ca_file = options.tls.ca_file;
+  const bool auth = std::find(options.node_args.begin(), options.node_args.end(), "--auth") !=
+                    options.node_args.end();
+  if (auth && !options.token_file.empty()) {
+    cluster_options.node_args = {{"--root-token-file", options.token_file}};
+  }
+  // The launcher's probes send NDS_AUTH_TOKEN (launcher/node_process.h).
+  if (auth && !options.auth_token.empty())
+    ::setenv("NDS_AUTH_TOKEN", options.auth_token.c_str(), 1);
   progress << fmt::format("nds check: starting a local cluster of {} nodes in {}\n",
                           options.local_nodes, setup.dir)
            << std::flush;

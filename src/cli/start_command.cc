@@ -27,6 +27,7 @@
 
 #include "api/service.h"
 #include "cli/flag_range.h"
+#include "cli/tls_flags.h"
 #include "client/client.h"
 #include "crypto/access_token.h"
 #include "crypto/base64url.h"
@@ -74,34 +75,8 @@ struct StartFlags {
   Limits limits;
   net::TlsServerFiles tls;            // --tls-cert, --tls-key, --tls-client-ca
   client::ClientTlsOptions join_tls;  // the global --cacert/--cert/--key, for --join
+  net::PeerTlsFiles peer_tls;         // --peer-tls-cert, --peer-tls-key, --peer-tls-ca
 };
-
-// Waits for SIGINT or SIGTERM (blocked before any thread started) and returns which; on SIGHUP in
-// between, reloads the API's TLS certificate and key (when TLS is on): a reload that fails keeps
-// the files in use and logs why.
-int WaitForStopReloadingTls(net::TlsServerContext* tls) {
-  sigset_t set;
-  sigemptyset(&set);
-  sigaddset(&set, SIGINT);
-  sigaddset(&set, SIGTERM);
-  sigaddset(&set, SIGHUP);
-  while (true) {
-    int sig = 0;
-    if (sigwait(&set, &sig) != 0) continue;
-    if (sig != SIGHUP) return sig;
-    if (tls == nullptr) {
-      spdlog::info("SIGHUP: no --tls-cert given, nothing to reload");
-      continue;
-    }
-    if (Status s = tls->Reload(); !s.ok()) {
-      spdlog::error("SIGHUP: TLS reload failed, still serving the previous certificate: {}",
-                    s.message());
-    } else {
-      spdlog::info("SIGHUP: reloaded the TLS certificate {} and key {}; new connections use them",
-                   tls->files().cert_file, tls->files().key_file);
-    }
-  }
-}
 
 // Splits "host:port"; kInvalidArgument naming the flag when it is not one.
 Result<std::pair<std::string, uint16_t>> SplitHostPort(const std::string& flag,
@@ -533,6 +508,15 @@ int RunNode(const StartFlags& f) {
     }
     tls = std::move(loaded).value();
   }
+  auto peer_tls = LoadPeerTlsFlags(f.peer_tls);
+  if (!peer_tls.ok()) {
+    spdlog::error("cannot run peer TLS: {}", peer_tls.status().message());
+    return 2;
+  }
+  if (*peer_tls != nullptr) {
+    spdlog::info("peer traffic is mutual TLS: certificate {}, peer CA {}", f.peer_tls.cert_file,
+                 f.peer_tls.ca_file);
+  }
   std::error_code ec;
   std::filesystem::create_directories(f.data, ec);
   if (ec) {
@@ -570,6 +554,7 @@ int RunNode(const StartFlags& f) {
   ropts.peer_listen_port = peer_addr->second;
   ropts.data_dir = f.data;
   ropts.limits = f.limits;
+  ropts.peer_tls = *peer_tls;
   for (const auto& [flag, value] : {std::pair{"--advertise-api", ropts.api_address},
                                     std::pair{"--advertise-peer", ropts.peer_address}}) {
     auto hp = SplitHostPort(flag, value);
@@ -657,7 +642,7 @@ int RunNode(const StartFlags& f) {
 
   // Wait for SIGTERM/SIGINT (SIGHUP reloads TLS); they were blocked in every thread before any
   // was started.
-  int sig = WaitForStopReloadingTls(tls.get());
+  int sig = WaitForStopReloadingTls(tls.get(), peer_tls->get());
   spdlog::info("signal {}: stopping", sig);
   if (resp_server) resp_server->Stop();
   (*server)->Stop(std::chrono::seconds(5));
@@ -721,6 +706,7 @@ void RegisterStartCommand(CLI::App& app) {
   start->add_option("--tls-key", flags->tls.key_file, "PEM private key of --tls-cert");
   start->add_option("--tls-client-ca", flags->tls.client_ca_file,
                     "PEM CA: API clients must present a certificate it signed");
+  AddPeerTlsFlags(start, &flags->peer_tls);
   start->callback([flags, &app] {
     flags->join_tls = loadgen::ClientTlsFlagValues(app);
     // Block the stop signals (and SIGHUP, the TLS reload) before any thread starts, so that only

@@ -46,6 +46,10 @@ NodeSpec LocalCluster::SpecFor(size_t i) const {
   }
   spec.token = options_.token;
   spec.extra_args = options_.extra_args;
+  spec.https_ca_file = options_.https_ca_file;
+  if (!options_.https_ca_file.empty()) {
+    spec.extra_args.insert(spec.extra_args.end(), {"--cacert", options_.https_ca_file});
+  }
   if (i < options_.node_args.size()) {
     spec.extra_args.insert(spec.extra_args.end(), options_.node_args[i].begin(),
                            options_.node_args[i].end());
@@ -98,7 +102,8 @@ Status LocalCluster::Join(size_t i) {
   if (!via || *via == i) {
     return FailedPrecondition(nodes_[i]->spec().name + " cannot join: no member runs");
   }
-  nodes_[i]->mutable_spec().join = nodes_[*via]->api_address();
+  nodes_[i]->mutable_spec().join =
+      (options_.https_ca_file.empty() ? "" : "https://") + nodes_[*via]->api_address();
   return StartAndWaitReady(*nodes_[i]);
 }
 
@@ -112,7 +117,9 @@ Status LocalCluster::StartAndWaitReady(NodeProcess& node) {
 
 std::vector<std::string> LocalCluster::ApiAddresses() const {
   std::vector<std::string> out;
-  for (const auto& n : nodes_) out.push_back(n->api_address());
+  for (const auto& n : nodes_) {
+    out.push_back((options_.https_ca_file.empty() ? "" : "https://") + n->api_address());
+  }
   return out;
 }
 
@@ -193,7 +200,7 @@ Status LocalCluster::WaitVoters(size_t members, std::chrono::milliseconds timeou
     std::string last = "no answer";
     while (true) {
       if (removed_.contains(i) || n->paused() || !n->Running()) break;
-      auto probe = ProbeClient(n->spec().api_port, kProbeTimeout);
+      auto probe = ProbeClient(n->spec().api_port, kProbeTimeout, n->spec().https_ca_file);
       auto listed = probe.ok() ? (*probe)->Members() : probe.status();
       if (listed.ok()) {
         size_t voters = 0;

@@ -34,6 +34,10 @@ struct LocalClusterOptions {
   // listeners such as --resp 127.0.0.1:<port>.
   std::vector<std::vector<std::string>> node_args;
   std::chrono::milliseconds start_timeout{30'000};  // per node, until it is ready
+  // When set, the nodes serve HTTPS (their --tls-* flags are in extra_args): probes, joins and
+  // ApiAddresses use https:// trusting this CA, which every node also gets as --cacert (for its
+  // join).
+  std::string https_ca_file;
 };
 
 // Owns its NodeProcesses. Not thread-safe: one thread drives a LocalCluster (other threads may

@@ -25,6 +25,7 @@
 #include "net/maybe_tls_stream.h"
 #include "net/test_pki.h"
 #include "net/tls_context.h"
+#include "net/tls_probe.h"
 
 namespace nds::net {
 namespace {
@@ -175,6 +176,19 @@ TEST_F(HttpsServerTest, RequestOverTlsIsAnswered) {
   EXPECT_EQ(r.server_cn, "nds-server");
   // Twice: the server's context serves every connection.
   EXPECT_EQ(HttpsGet(port(), Trusting("ca")).status, 200);
+}
+
+TEST_F(HttpsServerTest, TlsBelow12IsRefusedAnd12And13Work) {
+  StartServer(ServerFiles());
+  for (int version : {TLS1_VERSION, TLS1_1_VERSION, TLS1_2_VERSION, TLS1_3_VERSION}) {
+    auto ctx = testing::PinnedClientContext(version, pki_->Cert("ca"));
+    testing::TlsProbeResult r = testing::ProbeTls(
+        port(), *ctx, "GET /x HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n");
+    const bool modern = version >= TLS1_2_VERSION;
+    EXPECT_EQ(r.tls_ok, modern) << "version " << version << ": " << r.error;
+    EXPECT_EQ(r.answer.starts_with("HTTP/1.1 200"), modern)
+        << "version " << version << ": " << r.error << r.answer;
+  }
 }
 
 TEST_F(HttpsServerTest, PlainHttpGetsA400SayingThePortSpeaksHttps) {

@@ -8,11 +8,14 @@
 
 #include <boost/asio/buffer.hpp>
 #include <boost/asio/post.hpp>
+#include <boost/asio/ssl/error.hpp>
+#include <boost/asio/ssl/stream.hpp>
 #include <boost/asio/write.hpp>
 #include <fmt/core.h>
 #include <spdlog/spdlog.h>
 
 #include "net/peer_handshake.h"
+#include "net/peer_tls.h"
 
 namespace nds::net {
 namespace {
@@ -82,35 +85,52 @@ std::vector<std::shared_ptr<InboundConnection>> InboundRegistry::TakeAll() {
 
 InboundConnection::InboundConnection(std::shared_ptr<PeerContext> context, tcp::socket socket)
     : context_(std::move(context)),
-      socket_(std::move(socket)),
-      hello_timer_(socket_.get_executor()),
+      stream_(std::move(socket)),
+      hello_timer_(stream_.get_executor()),
       decoder_(std::min(kPeerHelloBytesMax, context_->options.frame_bytes_max)),
-      remote_(EndpointText(socket_)) {}
+      remote_(EndpointText(stream_.socket())) {}
 
 void InboundConnection::Start(uint64_t id) {
   id_ = id;
-  asio::post(socket_.get_executor(), [self = shared_from_this()] {
+  asio::post(stream_.get_executor(), [self = shared_from_this()] {
     self->hello_timer_.expires_after(self->context_->options.hello_timeout);
     self->hello_timer_.async_wait([self](error_code ec) { self->OnHelloTimeout(ec); });
-    self->StartRead();
+    if (self->context_->options.tls == nullptr) {
+      self->StartRead();
+      return;
+    }
+    self->tls_context_ = self->context_->options.tls->Server();
+    self->stream_.StartTls(*self->tls_context_);
+    self->stream_.tls()->async_handshake(asio::ssl::stream_base::server,
+                                         [self](error_code ec) { self->OnTlsHandshake(ec); });
   });
 }
 
+void InboundConnection::OnTlsHandshake(error_code ec) {
+  if (closed_) return;
+  if (ec) {
+    Close(fmt::format("peer TLS handshake failed: {}", ec.message()), /*handshake=*/true);
+    return;
+  }
+  StartRead();
+}
+
 void InboundConnection::CloseLater(std::string reason) {
-  asio::post(socket_.get_executor(),
+  asio::post(stream_.get_executor(),
              [self = shared_from_this(), reason = std::move(reason)] { self->Close(reason); });
 }
 
 void InboundConnection::CloseNow() {
   closed_ = true;
   error_code ec;
-  socket_.close(ec);
+  stream_.socket().close(ec);
   hello_timer_.cancel();
 }
 
 void InboundConnection::StartRead() {
   const std::span<char> space = decoder_.WritableSpace();
-  socket_.async_read_some(
+  read_space_ = space.data();
+  stream_.async_read_some(
       asio::buffer(space.data(), space.size()),
       [self = shared_from_this()](error_code ec, size_t bytes) { self->OnRead(ec, bytes); });
 }
@@ -118,7 +138,9 @@ void InboundConnection::StartRead() {
 void InboundConnection::OnRead(error_code ec, size_t bytes) {
   if (closed_) return;
   if (ec) {
-    if (ec == asio::error::eof) {
+    // A TLS peer that closes without close_notify (a stop, a crash) ends the stream "truncated":
+    // for a frame stream, whose every frame is checksummed and framed, that is a plain close.
+    if (ec == asio::error::eof || ec == asio::ssl::error::stream_truncated) {
       spdlog::debug("peer transport: inbound connection from {} closed by the peer", remote_);
       Close("");
     } else {
@@ -126,11 +148,21 @@ void InboundConnection::OnRead(error_code ec, size_t bytes) {
     }
     return;
   }
+  if (!any_byte_read_ && bytes > 0) {
+    any_byte_read_ = true;
+    tls_dialler_ = context_->options.tls == nullptr &&
+                   static_cast<uint8_t>(read_space_[0]) == kTlsHandshakeRecordType;
+  }
   decoder_.Commit(bytes);
   while (!closed_) {
     Result<std::optional<std::string>> next = decoder_.Next();
     if (!next.ok()) {
-      Close(next.status().ToString());
+      Close(
+          next.status().ToString() +
+              (tls_dialler_ ? " (the dialler speaks TLS: its cluster runs peer TLS, and this node "
+                              "was started without --peer-tls-*)"
+                            : ""),
+          /*handshake=*/!from_.has_value());
       return;
     }
     if (!next->has_value()) break;
@@ -169,7 +201,7 @@ void InboundConnection::OnHandshakeHello(std::string_view frame) {
   dialer_nonce_ = std::move(hello->nonce);
   acceptor_nonce_ = *nonce;
   challenge_frame_ = EncodePeerFrame(EncodeHandshakeChallenge({*nonce, *proof}));
-  asio::async_write(socket_, asio::buffer(challenge_frame_),
+  asio::async_write(stream_, asio::buffer(challenge_frame_),
                     [self = shared_from_this()](error_code ec, size_t /*bytes*/) {
                       if (ec && !self->closed_) {
                         self->Close(fmt::format("writing the challenge failed: {}", ec.message()));

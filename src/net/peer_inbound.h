@@ -16,6 +16,7 @@
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/steady_timer.hpp>
 
+#include "net/maybe_tls_stream.h"
 #include "net/peer_frame.h"
 #include "net/peer_transport.h"
 #include "util/log_text.h"
@@ -62,11 +63,11 @@ struct PeerContext {
   LogRateLimiter handshake_failure_log{20};
 };
 
-// One accepted connection: the handshake within hello_timeout (the dialer's hello, our challenge,
-// the dialer's proof), then every frame to the receiver, in order; a failed handshake or any
-// damage closes it (docs/formats/peer.md). Kept alive by its pending handlers
-// (shared_from_this). Runs on the strand its socket is bound to; CloseLater may be called from
-// any thread; CloseNow only when no io thread runs.
+// One accepted connection: the handshake within hello_timeout (with peer TLS first the TLS
+// handshake, then the dialer's hello, our challenge, the dialer's proof), then every frame to the
+// receiver, in order; a failed handshake or any damage closes it (docs/formats/peer.md). Kept alive
+// by its pending handlers (shared_from_this). Runs on the strand its socket is bound to; CloseLater
+// may be called from any thread; CloseNow only when no io thread runs.
 class InboundConnection : public std::enable_shared_from_this<InboundConnection> {
  public:
   // `socket` must be bound to a strand of its own.
@@ -84,6 +85,9 @@ class InboundConnection : public std::enable_shared_from_this<InboundConnection>
   void CloseNow();
 
  private:
+  // With peer TLS: the server side of the TLS handshake (a client certificate of the peer CA
+  // required), within hello_timeout like the rest of the handshake.
+  void OnTlsHandshake(boost::system::error_code ec);
   void StartRead();
   void OnRead(boost::system::error_code ec, size_t bytes);
   void Deliver(std::string frame);
@@ -97,13 +101,18 @@ class InboundConnection : public std::enable_shared_from_this<InboundConnection>
 
   // All strand only.
   const std::shared_ptr<PeerContext> context_;
-  boost::asio::ip::tcp::socket socket_;
+  std::shared_ptr<SslContext> tls_context_;  // with peer TLS; declared before the stream using it
+  MaybeTlsStream stream_;
   boost::asio::steady_timer hello_timer_;
   PeerFrameDecoder decoder_;  // limited to the hello size until the handshake succeeded
   const std::string remote_;
   uint64_t id_ = 0;               // registry id; set by Start
   std::optional<uint64_t> from_;  // the peer id, once the handshake succeeded
   bool closed_ = false;
+  char* read_space_ = nullptr;  // where the read in flight writes
+  bool any_byte_read_ = false;
+  // Without peer TLS: the connection's first byte opened a TLS handshake record (said on close).
+  bool tls_dialler_ = false;
   // The handshake: the dialer's hello and nonce (once its hello arrived), our nonce, and the
   // challenge frame being written.
   bool hello_received_ = false;

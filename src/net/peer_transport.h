@@ -28,6 +28,8 @@
 
 namespace nds::net {
 
+class PeerTls;  // net/peer_tls.h
+
 class PeerReceiver {
  public:
   virtual ~PeerReceiver() = default;
@@ -56,6 +58,9 @@ struct PeerTransportOptions {
   // The cluster secret both sides of the handshake prove they hold: at least
   // kPeerSecretBytesMin bytes. Never logged.
   std::string secret;
+  // When set, every connection runs mutual TLS with these contexts before the handshake: the
+  // other side must present a certificate signed by the peer CA (net/peer_tls.h).
+  std::shared_ptr<PeerTls> tls;
 };
 
 class PeerTransport {

@@ -5,12 +5,16 @@
 //   server2       the same names, a different CN ("nds-server-2"): to see a reload switch
 //   client        signed by ca, for client authentication
 //   other_ca      an unrelated CA; other_server and other_client are signed by it
+// and, from MakeTestPeerCerts, node certificates for peer mutual TLS (serverAuth and clientAuth):
+//   peer, peer2   signed by ca
+//   other_peer    signed by other_ca
 // Header-only, included by *_test.cc files alone (net, client, tests/).
 #pragma once
 
 #include <cstdlib>
 #include <fstream>
 #include <string>
+#include <utility>
 
 #include <fmt/format.h>
 
@@ -73,6 +77,18 @@ inline Result<TestPki> MakeTestPki(const std::string& dir) {
   NDS_RETURN_IF_ERROR(MakeLeaf(dir, "other_server", "other_ca", "nds-other", server_ext));
   NDS_RETURN_IF_ERROR(MakeLeaf(dir, "other_client", "other_ca", "nds-other-client", client_ext));
   return TestPki{dir};
+}
+
+// Adds the peer certificates above to a directory MakeTestPki filled.
+inline Status MakeTestPeerCerts(const TestPki& pki) {
+  const std::string peer_ext =
+      "subjectAltName=IP:127.0.0.1,DNS:localhost\nextendedKeyUsage=serverAuth,clientAuth";
+  for (const auto& [name, ca] : {std::pair<std::string, std::string>{"peer", "ca"},
+                                 {"peer2", "ca"},
+                                 {"other_peer", "other_ca"}}) {
+    NDS_RETURN_IF_ERROR(test_pki_internal::MakeLeaf(pki.dir, name, ca, "nds-" + name, peer_ext));
+  }
+  return Status::Ok();
 }
 
 }  // namespace nds::net::testing

@@ -122,6 +122,7 @@ Result<std::unique_ptr<RaftNode>> RaftNode::Open(std::unique_ptr<engine::Engine>
   topts.hello = EncodeHello(Hello{node->options_.cluster_id, node->options_.id,
                                   node->options_.peer_address, node->options_.api_address});
   topts.secret = node->options_.cluster_secret;
+  topts.tls = node->options_.peer_tls;
   NDS_ASSIGN_OR_RETURN(node->transport_, net::PeerTransport::Start(topts, node.get()));
   node->UpdatePeers();
 

@@ -56,6 +56,8 @@ struct RaftNodeOptions {
   // The cluster secret (at least net::kPeerSecretBytesMin bytes): every peer connection proves
   // on both sides that it holds it (net/peer_handshake.h). Never logged.
   std::string cluster_secret;
+  // With --peer-tls-*: every peer connection runs mutual TLS first (net/peer_tls.h).
+  std::shared_ptr<net::PeerTls> peer_tls;
   // Start a new cluster whose only voter is this node when the log is empty.
   bool bootstrap = false;
   // HashJoinToken(token) of the cluster's join token, recorded in the replicated state by the

@@ -125,7 +125,7 @@ Status BatchApplier::RemoveMember(uint64_t id) {
 }
 
 Status BatchApplier::TrackSystemWrite(const Command& cmd) {
-  if (!cmd.key.starts_with(kMemberKeyPrefix)) return Status::Ok();
+  if (!cmd.key.starts_with(kMemberKeyPrefix)) return TrackOtherSystemWrite(cmd);
   // Loaded before the write is applied, so that the overlay starts from the engine's state.
   NDS_ASSIGN_OR_RETURN(MemberEntries * keys, MemberKeys());
   if (cmd.precondition == Precondition::kMustExist && !keys->contains(cmd.key)) {
@@ -136,6 +136,28 @@ Status BatchApplier::TrackSystemWrite(const Command& cmd) {
   } else {
     (*keys)[cmd.key] = cmd.value;
   }
+  return Status::Ok();
+}
+
+Status BatchApplier::TrackOtherSystemWrite(const Command& cmd) {
+  if (cmd.precondition == Precondition::kMustNotExist ||
+      cmd.precondition == Precondition::kMustExist) {
+    bool exists = false;
+    auto written = system_overlay_.find(cmd.key);
+    if (written != system_overlay_.end()) {
+      exists = written->second;
+    } else {
+      NDS_ASSIGN_OR_RETURN(std::optional<std::string> stored, engine_->Get(SystemKey(cmd.key)));
+      exists = stored.has_value();
+    }
+    if (cmd.precondition == Precondition::kMustNotExist && exists) {
+      return AlreadyExists("the system key " + cmd.key + " exists");
+    }
+    if (cmd.precondition == Precondition::kMustExist && !exists) {
+      return NotFound("no system key " + cmd.key);
+    }
+  }
+  system_overlay_[cmd.key] = cmd.type != CommandType::kDeleteSystem;
   return Status::Ok();
 }
 
@@ -209,6 +231,7 @@ Status BatchApplier::Commit(engine::Engine* engine, bool sync) {
   overlay_.clear();
   cleared_ = false;
   member_keys_.reset();
+  system_overlay_.clear();
   last_index_.reset();
   return s;
 }

@@ -91,6 +91,10 @@ class BatchApplier {
   // Keeps the member overlay true when a system command writes a member key directly. Fails
   // (and the write must not happen) only when the member keys cannot be read from the engine.
   Status TrackSystemWrite(const Command& cmd);
+  // The same for the other system keys (tokens, settings): checks kMustNotExist / kMustExist
+  // against this batch's earlier writes, else the engine, and records the write. The error is
+  // the failed precondition (kAlreadyExists, kNotFound) or a failed engine read.
+  Status TrackOtherSystemWrite(const Command& cmd);
 
   const engine::Engine* engine_;
   engine::WriteBatch batch_;
@@ -99,6 +103,8 @@ class BatchApplier {
   bool cleared_ = false;  // a kClear is in this batch: keys outside the overlay are absent
   // Once loaded: every member key as of the last command applied in this batch, undecoded.
   std::optional<MemberEntries> member_keys_;
+  // Other system keys written in this batch: whether each exists after its last write.
+  std::map<std::string, bool> system_overlay_;
   std::optional<LogIndex> last_index_;
 };
 

@@ -5,6 +5,7 @@
 
 #include "engine/memory_engine.h"
 #include "store/applier.h"
+#include "store/auth_state.h"
 #include "store/command.h"
 #include "store/keyspace.h"
 #include "store/membership.h"
@@ -381,6 +382,48 @@ TEST_F(ApplierTest, ReadMembersListsInIdOrderAndIgnoresOtherSystemKeys) {
   for (const MemberRecord& m : *members) ids.push_back(m.id);
   EXPECT_EQ(ids, (std::vector<uint64_t>{2, 10, 300}));
   EXPECT_TRUE(ReadMembers(*engine::NewMemoryEngine())->empty());
+}
+
+}  // namespace
+}  // namespace nds::store
+
+namespace nds::store {
+namespace {
+
+// Two token creates of one name that both passed the API's read check: the first in the log
+// takes effect, the second fails and changes nothing, in one batch or across batches.
+TEST(ApplierSystemKeys, MustNotExistLetsOnlyTheFirstCreateOfANameApply) {
+  std::unique_ptr<engine::Engine> engine = engine::NewMemoryEngine();
+  const std::string key = TokenKeyName("ci");
+  {
+    BatchApplier a(engine.get());
+    EXPECT_TRUE(a.Apply(PutSystemCommand(key, "first", Precondition::kMustNotExist), LogIndex(1))
+                    .status.ok());
+    EXPECT_EQ(a.Apply(PutSystemCommand(key, "second", Precondition::kMustNotExist), LogIndex(2))
+                  .status.code(),
+              StatusCode::kAlreadyExists);
+    ASSERT_TRUE(a.Commit(engine.get(), true).ok());
+  }
+  EXPECT_EQ(engine->Get(SystemKey(key)).value(), std::optional<std::string>("first"));
+  {
+    BatchApplier a(engine.get());
+    EXPECT_EQ(a.Apply(PutSystemCommand(key, "third", Precondition::kMustNotExist), LogIndex(3))
+                  .status.code(),
+              StatusCode::kAlreadyExists);
+    // A revocation in between makes the name free again, within the same batch.
+    EXPECT_TRUE(a.Apply(DeleteSystemCommand(key), LogIndex(4)).status.ok());
+    EXPECT_TRUE(a.Apply(PutSystemCommand(key, "fourth", Precondition::kMustNotExist), LogIndex(5))
+                    .status.ok());
+    ASSERT_TRUE(a.Commit(engine.get(), true).ok());
+  }
+  EXPECT_EQ(engine->Get(SystemKey(key)).value(), std::optional<std::string>("fourth"));
+  // Round trip through the wire: the precondition travels with the command.
+  const Command c = PutSystemCommand(key, "x", Precondition::kMustNotExist);
+  std::string bytes;
+  EncodeCommand(c, &bytes);
+  auto decoded = DecodeCommand(bytes);
+  ASSERT_TRUE(decoded.ok()) << decoded.status().ToString();
+  EXPECT_EQ(*decoded, c);
 }
 
 }  // namespace
