@@ -27,6 +27,7 @@
 
 #include "api/service.h"
 #include "cli/flag_range.h"
+#include "cli/one_member_dir.h"
 #include "client/client.h"
 #include "crypto/access_token.h"
 #include "crypto/base64url.h"
@@ -537,6 +538,12 @@ int RunNode(const StartFlags& f) {
   std::filesystem::create_directories(f.data, ec);
   if (ec) {
     spdlog::error("cannot create the data directory {}: {}", f.data, ec.message());
+    return 1;
+  }
+  // One process per data directory: `nds recover` and `nds snapshot restore` test this lock.
+  auto dir_lock = DataDirLock::Acquire(f.data);
+  if (!dir_lock.ok()) {
+    spdlog::error("{}", dir_lock.status().message());
     return 1;
   }
   // A snapshot installed from the leader may have moved the engine (node/engine_dir.h).

@@ -85,8 +85,8 @@ Result<bool> ImageWriter::Pull(std::string* out, size_t chunk_bytes) {
   const size_t start = out->size();
   if (!started_) {
     started_ = true;
-    Append(out, EncodeImageHeader(ImageHeader{kImageFormatVersion, revision_, created_unix_ms_,
-                                              cluster_id_}));
+    Append(out, EncodeImageHeader(
+                    ImageHeader{kImageFormatVersion, revision_, created_unix_ms_, cluster_id_}));
     it_ = view_->NewIterator();
     it_->Seek("");
   }
@@ -130,9 +130,8 @@ Status ImageReader::ReadExactly(size_t n, std::string* out, std::string_view wha
   while (got < n) {
     NDS_ASSIGN_OR_RETURN(size_t r, source_(out->data() + got, n - got));
     if (r == 0) {
-      return Corruption("the image is truncated" + At(offset_ + got) + " (in " +
-                        std::string(what) + ", " + std::to_string(n - got) +
-                        " more bytes expected)");
+      return Corruption("the image is truncated" + At(offset_ + got) + " (in " + std::string(what) +
+                        ", " + std::to_string(n - got) + " more bytes expected)");
     }
     got += r;
   }
@@ -245,7 +244,8 @@ Result<bool> ImageReader::Next(ImageRecord* record) {
     record->content_type = std::string(*content_type);
   }
   auto key = d.LengthPrefixed();
-  if (!key.ok() || key->empty()) return Corruption("a record's key is malformed" + At(record_offset));
+  if (!key.ok() || key->empty())
+    return Corruption("a record's key is malformed" + At(record_offset));
   record->key.assign(*key);
   record->value.assign(body_.data() + (body_.size() - d.remaining()), d.remaining());
   ++totals_.records;

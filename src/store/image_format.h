@@ -29,9 +29,9 @@ inline constexpr size_t kImageClusterIdBytesMax = 256;
 inline constexpr size_t kImageRecordHeadBytes = 9;
 
 enum class ImageRecordKind : uint8_t {
-  kData = 1,     // a user key: revision, Content-Type, value
-  kSecret = 2,   // a secret's location and sealed blob (ciphertext only)
-  kAuth = 3,     // an authentication record of the system namespace (mode, token hashes)
+  kData = 1,    // a user key: revision, Content-Type, value
+  kSecret = 2,  // a secret's location and sealed blob (ciphertext only)
+  kAuth = 3,    // an authentication record of the system namespace (mode, token hashes)
   kTrailer = 0x7f,
 };
 
@@ -67,8 +67,7 @@ class ImageWriter {
  public:
   // Streams every data, secret and auth record of `view` after a header naming
   // `view->applied_index()` and `cluster_id`.
-  ImageWriter(std::unique_ptr<engine::View> view, std::string cluster_id,
-              uint64_t created_unix_ms);
+  ImageWriter(std::unique_ptr<engine::View> view, std::string cluster_id, uint64_t created_unix_ms);
 
   // Appends at least about `chunk_bytes` (less at the end) of the stream to `out`. Returns true
   // while more follows, false once the trailer has been appended. Engine errors and damaged

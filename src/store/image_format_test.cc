@@ -133,8 +133,7 @@ TEST(ImageFormat, ADamagedRecordNamesItsOwnOffset) {
   bad[first + kImageRecordHeadBytes + 2] ^= 0x40;  // inside the first record's body
   Status s = ReadAll(bad);
   EXPECT_EQ(s.code(), StatusCode::kCorruption);
-  EXPECT_NE(s.message().find("offset " + std::to_string(first)), std::string::npos)
-      << s.ToString();
+  EXPECT_NE(s.message().find("offset " + std::to_string(first)), std::string::npos) << s.ToString();
 }
 
 TEST(ImageFormat, BytesAfterTheTrailerAndNewerVersionsAreRefused) {
