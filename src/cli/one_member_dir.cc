@@ -74,10 +74,24 @@ Status SealOneMemberSnapshot(const std::string& data_dir, const engine::Engine& 
   Status created =
       snapshots->Create(meta, [&engine](const std::string& dir) { return engine.Checkpoint(dir); });
   if (!created.ok() && created.code() != StatusCode::kAlreadyExists) return created;
-  NDS_ASSIGN_OR_RETURN(auto wal, wal::Wal::Open(fs, data_dir, wal::WalOptions{}));
-  NDS_RETURN_IF_ERROR(wal->ApplySnapshot(meta));
-  if (wal->FirstIndex().value <= index.value) NDS_RETURN_IF_ERROR(wal->Compact(index));
-  return wal->SaveHardState(raft::HardState{hs_term, hs_vote, index});
+  // With `replace`, the old log goes: everything in it is in the engine and so in the snapshot,
+  // and its configuration entries must not be replayed over the new configuration at start
+  // (Raft restores the configuration from the snapshot, then replays the log's changes). A crash
+  // before the new log is written leaves none, and the node starts from the snapshot alone.
+  const std::string wal_dir = JoinPath(data_dir, "wal");
+  const std::string old_wal = JoinPath(data_dir, "wal.replaced");
+  if (replace) {
+    NDS_RETURN_IF_ERROR(RemoveRecursively(fs, old_wal, 4));
+    NDS_RETURN_IF_ERROR(fs->Rename(wal_dir, old_wal));
+    NDS_RETURN_IF_ERROR(fs->SyncDir(data_dir));
+  }
+  {
+    NDS_ASSIGN_OR_RETURN(auto wal, wal::Wal::Open(fs, data_dir, wal::WalOptions{}));
+    NDS_RETURN_IF_ERROR(wal->ApplySnapshot(meta));
+    NDS_CHECK(wal->FirstIndex().value == index.value + 1);
+    NDS_RETURN_IF_ERROR(wal->SaveHardState(raft::HardState{hs_term, hs_vote, index}));
+  }
+  return replace ? RemoveRecursively(fs, old_wal, 4) : Status::Ok();
 }
 
 }  // namespace nds::cli

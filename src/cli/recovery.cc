@@ -140,7 +140,9 @@ Result<RecoverReport> RecoverDataDir(const std::string& data_dir) {
   engine.reset();
   wal::NodeMeta fresh = *meta;
   fresh.cluster_id = report.new_cluster_id;
-  NDS_RETURN_IF_ERROR(wal::WriteMetaFile(fs, data_dir, fresh));
+  // The identity is rewritten in place, atomically (WriteMetaFile writes a new one only once).
+  NDS_RETURN_IF_ERROR(WriteFileAtomically(fs, data_dir, std::string(wal::kMetaFileName),
+                                          wal::EncodeNodeMeta(fresh)));
   return report;
 }
 

@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <fmt/format.h>
+#include <sys/stat.h>
 
 #include "cli/client_commands.h"
 #include "cli/image_file.h"
@@ -37,6 +38,7 @@ std::string AdvertisedAddress(const std::string& listen) {
 }
 
 int RunRestore(const RestoreFlags& f) {
+  ::umask(077);  // the data directory holds the cluster secret: owner only, as `nds start` makes it
   const std::string context = fmt::format("snapshot restore {}", f.file);
   auto file = ImageFile::Open(f.file);
   if (!file.ok()) return ReportError(context, file.status());
@@ -61,6 +63,7 @@ int RunRestore(const RestoreFlags& f) {
 }
 
 int RunRecover(const std::string& data) {
+  ::umask(077);
   const std::string context = fmt::format("recover --data {}", data);
   auto report = RecoverDataDir(data);
   if (!report.ok()) return ReportError(context, report.status());
