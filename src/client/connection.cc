@@ -303,6 +303,8 @@ Result<HttpReply> Connection::StreamRoundTrip(const HttpCall& call, const Client
     reply.headers.emplace_back(LowerCase(field.name_string()), std::string(field.value()));
   }
   const bool ok = reply.status >= 200 && reply.status < 300;
+  // Beast reads at most what the buffer has room for: without room it reads 512 bytes a time.
+  buffer_.reserve(256 << 10);
   std::vector<char> buf(256 << 10);
   for (size_t reads = 0; !parser.is_done(); ++reads) {
     parser.get().body().data = buf.data();
