@@ -63,6 +63,15 @@ std::unique_ptr<launcher::LocalCluster> StartCluster(size_t nodes, const std::st
   return cluster;
 }
 
+// Stops a cluster and removes its directory (after a passing test only: a failure keeps it).
+void RemoveCluster(std::unique_ptr<launcher::LocalCluster> cluster, bool failed) {
+  if (failed || !cluster) return;
+  std::string dir = cluster->node(0).spec().data_dir + "/..";
+  cluster.reset();  // SIGKILLs what still runs
+  std::error_code ignored;
+  std::filesystem::remove_all(std::filesystem::canonical(dir, ignored), ignored);
+}
+
 // The number after "<field> " on a line of `text`, or 0.
 uint64_t Field(const std::string& text, const std::string& field) {
   std::smatch m;
@@ -225,6 +234,12 @@ TEST(Backup, AnImageSavedFromAFollowerUnderLoadRestoresEveryRecordIntoANewCluste
   auto got = j->Get("base/7");
   ASSERT_TRUE(got.ok()) << got.status().ToString();
   EXPECT_EQ(got->value, base["base/7"].value);
+  if (!HasFailure()) {
+    IgnoreError(second.Stop(SIGTERM).status(), "the directory goes next");
+    IgnoreError(restored.Stop(SIGTERM).status(), "the directory goes next");
+    std::filesystem::remove_all(dir);
+  }
+  RemoveCluster(std::move(cluster), HasFailure());
 }
 
 TEST(Backup, DamagedImagesAndNonEmptyTargetsAreRefused) {
@@ -284,6 +299,10 @@ TEST(Backup, DamagedImagesAndNonEmptyTargetsAreRefused) {
   CommandResult busy = RunNds("recover --data " + dir + "/node");
   EXPECT_NE(busy.exit_code, 0);
   EXPECT_NE(busy.output.find("in use by a running nds node"), std::string::npos) << busy.output;
+  if (!HasFailure()) {
+    node.Stop(SIGTERM);
+    std::filesystem::remove_all(dir);
+  }
 }
 
 TEST(Recovery, ASurvivorOfALostMajorityKeepsEveryAcknowledgedWriteAndFencesTheOldCluster) {
@@ -346,6 +365,7 @@ TEST(Recovery, ASurvivorOfALostMajorityKeepsEveryAcknowledgedWriteAndFencesTheOl
   auto after = ClientFor(cluster->node(0).api_address())->Members();
   ASSERT_TRUE(after.ok());
   EXPECT_EQ(after->size(), 3u);
+  RemoveCluster(std::move(cluster), HasFailure());
 }
 
 }  // namespace

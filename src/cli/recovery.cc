@@ -2,8 +2,10 @@
 #include "cli/recovery.h"
 
 #include <chrono>
+#include <ctime>
 #include <filesystem>
 
+#include <fmt/chrono.h>
 #include <fmt/format.h>
 
 #include "cli/one_member_dir.h"
@@ -123,14 +125,12 @@ Result<RecoverReport> RecoverDataDir(const std::string& data_dir) {
     if (member.ok()) report.removed.push_back(*member);
     batch.Delete(store::SystemKey(name));
   }
-  const auto now = std::chrono::system_clock::now();
-  batch.Put(
-      store::SystemKey(store::FenceKeyName(report.old_cluster_id)),
-      fmt::format("recovered into cluster {} by 'nds recover' on node {} at {} s since the "
-                  "epoch, keeping index {} (term {})",
-                  report.new_cluster_id, report.node_id,
-                  std::chrono::duration_cast<std::chrono::seconds>(now.time_since_epoch()).count(),
-                  report.last_index, report.last_term));
+  const std::time_t now = std::chrono::system_clock::to_time_t(std::chrono::system_clock::now());
+  batch.Put(store::SystemKey(store::FenceKeyName(report.old_cluster_id)),
+            fmt::format("recovered into cluster {} by 'nds recover' on node {} at {:%Y-%m-%d "
+                        "%H:%M:%S} UTC, keeping index {} (term {})",
+                        report.new_cluster_id, report.node_id, fmt::gmtime(now), report.last_index,
+                        report.last_term));
   NDS_RETURN_IF_ERROR(engine->Write(batch, last, /*sync=*/true));
   const Term hs_term = std::max(hs.term, Term{report.last_term});
   NDS_RETURN_IF_ERROR(SealOneMemberSnapshot(data_dir, *engine, last, Term{report.last_term},
