@@ -21,6 +21,7 @@
 #include <gtest/gtest.h>
 
 #include "client/client.h"
+#include "harness/fast_cluster.h"
 #include "harness/nds_process.h"
 #include "harness/run_nds.h"
 #include "launcher/local_cluster.h"
@@ -33,20 +34,8 @@ using std::chrono::milliseconds;
 using std::chrono::seconds;
 using Clock = std::chrono::steady_clock;
 
-const std::vector<std::string> kNodeFlags = {
-    "--heartbeat-ms",      "50",      "--election-timeout-ms", "500",
-    "--lease-ms",          "400",     "--request-timeout-ms",  "3000",
-    "--wal-segment-bytes", "4194304", "--max-value-bytes",     "1048576"};
+const std::vector<std::string>& kNodeFlags = kFastNodeFlags;
 constexpr const char* kToken = "nds-local-cluster-token";
-
-std::unique_ptr<Client> ClientFor(const std::string& servers) {
-  client::ClientOptions options;
-  options.servers = client::ParseServerList(servers).value();
-  options.connect_timeout = milliseconds(500);
-  options.request_timeout = seconds(5);
-  options.retry_deadline = seconds(10);
-  return Client::Create(std::move(options)).value();
-}
 
 std::unique_ptr<launcher::LocalCluster> StartCluster(size_t nodes, const std::string& tag) {
   launcher::LocalClusterOptions o;

@@ -267,14 +267,6 @@ Status SaveToken(const std::string& data, const std::string& token) {
   return s;
 }
 
-// The secret every peer connection of a new cluster proves it holds (node/raft_node.h).
-Result<std::string> NewClusterSecret() {
-  std::string secret(32, '\0');
-  NDS_RETURN_IF_ERROR(crypto::RandomBytes(
-      std::span<uint8_t>(reinterpret_cast<uint8_t*>(secret.data()), secret.size())));
-  return secret;
-}
-
 bool FileExists(const std::string& path) {
   struct stat st {};
   return ::stat(path.c_str(), &st) == 0;
@@ -309,18 +301,6 @@ Result<std::string> RootToken(const StartFlags& f) {
 // True for an API host only this machine can reach: 127.0.0.0/8, ::1 or localhost.
 bool IsLoopbackHost(std::string_view host) {
   return host == "localhost" || host == "::1" || host.starts_with("127.");
-}
-
-Result<std::string> NewClusterId() {
-  uint8_t bytes[16];
-  NDS_RETURN_IF_ERROR(crypto::RandomBytes(bytes));
-  static constexpr char kHex[] = "0123456789abcdef";
-  std::string id;
-  for (uint8_t b : bytes) {
-    id.push_back(kHex[b >> 4]);
-    id.push_back(kHex[b & 15]);
-  }
-  return id;
 }
 
 // A data directory of cluster `cluster_id` started with --join `join`: refuses when `join`
@@ -380,8 +360,8 @@ Status ResolveIdentity(const StartFlags& f, node::RaftNodeOptions* o) {
   if (meta.status().code() != StatusCode::kNotFound) return meta.status();
 
   if (f.join.empty()) {
-    NDS_ASSIGN_OR_RETURN(o->cluster_id, NewClusterId());
-    NDS_ASSIGN_OR_RETURN(o->cluster_secret, NewClusterSecret());
+    NDS_ASSIGN_OR_RETURN(o->cluster_id, MakeClusterId());
+    NDS_ASSIGN_OR_RETURN(o->cluster_secret, MakeClusterSecret());
     const bool made_token = token.empty();
     if (made_token) token = crypto::GenerateJoinToken();
     NDS_RETURN_IF_ERROR(SaveToken(f.data, token));
