@@ -28,6 +28,7 @@
 #include <gtest/gtest.h>
 
 #include "client/client.h"
+#include "harness/fast_cluster.h"
 #include "harness/nds_process.h"
 #include "launcher/child_process.h"
 #include "launcher/local_cluster.h"
@@ -42,24 +43,9 @@ using std::chrono::milliseconds;
 using std::chrono::seconds;
 using Clock = std::chrono::steady_clock;
 
-// Fast Raft timing so that elections take about a second (the defaults are twice as slow), and
-// small WAL segments (with a value limit to match) so that a cluster takes tens of MB of disk,
-// not hundreds.
-const std::vector<std::string> kNodeFlags = {
-    "--heartbeat-ms",      "50",      "--election-timeout-ms", "500",
-    "--lease-ms",          "400",     "--request-timeout-ms",  "3000",
-    "--wal-segment-bytes", "4194304", "--max-value-bytes",     "1048576"};
+const std::vector<std::string>& kNodeFlags = kFastNodeFlags;
 constexpr auto kElectionBound = seconds(10);  // generous: a new goose is expected in ~1 s
 constexpr auto kReadyBound = seconds(30);
-
-std::unique_ptr<Client> ClientFor(const std::string& servers) {
-  client::ClientOptions options;
-  options.servers = client::ParseServerList(servers).value();
-  options.connect_timeout = milliseconds(500);
-  options.request_timeout = seconds(5);
-  options.retry_deadline = seconds(10);
-  return Client::Create(std::move(options)).value();
-}
 
 class ClusterTest : public ::testing::Test {
  protected:

@@ -20,6 +20,7 @@
 #include <gtest/gtest.h>
 
 #include "harness/nds_process.h"
+#include "harness/run_nds.h"
 #include "launcher/child_process.h"
 #include "launcher/node_process.h"
 #include "net/test_pki.h"
@@ -33,27 +34,6 @@ using std::chrono::seconds;
 const std::vector<std::string> kFastRaft = {
     "--heartbeat-ms",      "50",      "--election-timeout-ms", "500",    "--lease-ms", "400",
     "--wal-segment-bytes", "4194304", "--max-value-bytes",     "1048576"};
-
-struct CommandResult {
-  int exit_code = -1;
-  std::string output;  // stdout and stderr
-};
-
-// Runs `nds <args>` (stderr joined to stdout) and returns its exit code and output.
-CommandResult RunNds(const std::string& args) {
-  CommandResult result;
-  const std::string command = std::string(NDS_BINARY) + " " + args + " 2>&1";
-  FILE* pipe = popen(command.c_str(), "r");
-  if (pipe == nullptr) return result;
-  char buf[4096];
-  size_t n = 0;
-  while ((n = fread(buf, 1, sizeof buf, pipe)) > 0 && result.output.size() < (4 << 20)) {
-    result.output.append(buf, n);
-  }
-  const int status = pclose(pipe);
-  result.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  return result;
-}
 
 class HttpsClusterTest : public ::testing::Test {
  protected:

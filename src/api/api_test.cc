@@ -23,6 +23,7 @@
 #include "node/lone_node_for_test.h"
 #include "node/raft_node.h"
 #include "store/auth_state.h"
+#include "store/image_format.h"
 #include "store/keyspace.h"
 #include "store/membership.h"
 
@@ -578,6 +579,7 @@ constexpr RouteCase kRoutes[] = {
     {"DELETE", "/cluster/members/1", ""},
     {"POST", "/cluster/leader", R"({"to": 1})"},
     {"GET", "/auth/tokens", ""},
+    {"GET", "/snapshot", ""},
     {"POST", "/auth/tokens", R"({"name": "evil", "role": "admin"})"},
     {"DELETE", "/auth/tokens/root", ""},
     {"GET", "/unknown", ""},
@@ -629,6 +631,32 @@ TEST_F(AuthTest, RolesAreEnforcedOnEveryRoute) {
   EXPECT_EQ(As(reader, "GET", "/store/b/x").body, "vb");
   EXPECT_EQ(As(Root(), "GET", "/auth/tokens").body.find("evil"), std::string::npos);
   EXPECT_EQ(StoredMemberNames(), std::vector<std::string>{"n1"});
+}
+
+TEST_F(AuthTest, OnlyAnAdminTakesASnapshotAndItCarriesKeysAndTokenRecords) {
+  EXPECT_EQ(As(Create("w", "write", ""), "GET", "/snapshot").status, 403);
+  auto r = As(Root(), "GET", "/snapshot");
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_EQ(Header(r, "X-Revision"), std::to_string(node_->engine().AppliedIndex().value));
+  size_t pos = 0;
+  store::ImageReader reader([&](char* buf, size_t n) -> Result<size_t> {
+    size_t k = std::min(n, r.body.size() - pos);
+    std::copy_n(r.body.data() + pos, k, buf);
+    pos += k;
+    return k;
+  });
+  ASSERT_TRUE(reader.ReadHeader().ok());
+  std::vector<std::string> data;
+  store::ImageRecord rec;
+  for (int i = 0; i < 100; ++i) {
+    auto more = reader.Next(&rec);
+    ASSERT_TRUE(more.ok()) << more.status().ToString();
+    if (!*more) break;
+    if (rec.kind == store::ImageRecordKind::kData) data.push_back(rec.key + "=" + rec.value);
+  }
+  EXPECT_EQ(data, (std::vector<std::string>{"a/x=va", "b/x=vb"}));
+  EXPECT_EQ(reader.totals().auth_records, 3u);  // the mode, root and w
+  EXPECT_EQ(Call("POST", "/snapshot", "", {{"authorization", "Bearer " + Root()}}).status, 405);
 }
 
 TEST_F(AuthTest, AReadTokenChangesNothingAnywhere) {

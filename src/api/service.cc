@@ -50,6 +50,7 @@ void ApiService::Dispatch(const CallPtr& call) {
   if (path == "/getKeys" || path == "/getValues" || path == "/getAll") {
     return HandleBulk(call, path.substr(1));
   }
+  if (path == "/snapshot") return HandleSnapshot(call);
   if (HandleCluster(call, path)) return;
   if (path == "/ui" || path.starts_with("/ui/")) return HandleUi(call, path);
   if (path == "/auth/tokens" || path.starts_with("/auth/tokens/")) return HandleAuth(call, path);

@@ -84,6 +84,8 @@ class ApiService final : public net::Handler {
   void HandleBulk(const CallPtr& call, std::string_view name);
   // secret_routes.cc
   void HandleSecret(const CallPtr& call, std::string_view encoded_id);
+  // snapshot_route.cc: GET /snapshot.
+  void HandleSnapshot(const CallPtr& call);
   // cluster_routes.cc
   bool HandleCluster(const CallPtr& call, std::string_view path);
   void JoinCluster(const CallPtr& call);                             // POST /cluster/members

@@ -37,6 +37,9 @@ class ClientCommands {
   void AddBlobCommands(CLI::App& app);
   void AddClusterCommands(CLI::App& app);
   void AddSecretCommands(CLI::App& app);
+  // snapshot_commands.cc: nds snapshot save|inspect (and restore, recover: restore_commands.cc).
+  void AddSnapshotCommands(CLI::App& app);
+  static void AddRestoreCommands(CLI::App* snapshot, CLI::App* app);
   // token_commands.cc: nds token create|list|revoke.
   void AddTokenCommands(CLI::App& app);
   // Makes `sub` run `body` with a fresh client once parsing has succeeded.

@@ -27,6 +27,7 @@
 
 #include "api/service.h"
 #include "cli/flag_range.h"
+#include "cli/one_member_dir.h"
 #include "cli/tls_flags.h"
 #include "client/client.h"
 #include "crypto/access_token.h"
@@ -241,14 +242,6 @@ Status SaveToken(const std::string& data, const std::string& token) {
   return s;
 }
 
-// The secret every peer connection of a new cluster proves it holds (node/raft_node.h).
-Result<std::string> NewClusterSecret() {
-  std::string secret(32, '\0');
-  NDS_RETURN_IF_ERROR(crypto::RandomBytes(
-      std::span<uint8_t>(reinterpret_cast<uint8_t*>(secret.data()), secret.size())));
-  return secret;
-}
-
 bool FileExists(const std::string& path) {
   struct stat st {};
   return ::stat(path.c_str(), &st) == 0;
@@ -283,18 +276,6 @@ Result<std::string> RootToken(const StartFlags& f) {
 // True for an API host only this machine can reach: 127.0.0.0/8, ::1 or localhost.
 bool IsLoopbackHost(std::string_view host) {
   return host == "localhost" || host == "::1" || host.starts_with("127.");
-}
-
-Result<std::string> NewClusterId() {
-  uint8_t bytes[16];
-  NDS_RETURN_IF_ERROR(crypto::RandomBytes(bytes));
-  static constexpr char kHex[] = "0123456789abcdef";
-  std::string id;
-  for (uint8_t b : bytes) {
-    id.push_back(kHex[b >> 4]);
-    id.push_back(kHex[b & 15]);
-  }
-  return id;
 }
 
 // A data directory of cluster `cluster_id` started with --join `join`: refuses when `join`
@@ -354,8 +335,8 @@ Status ResolveIdentity(const StartFlags& f, node::RaftNodeOptions* o) {
   if (meta.status().code() != StatusCode::kNotFound) return meta.status();
 
   if (f.join.empty()) {
-    NDS_ASSIGN_OR_RETURN(o->cluster_id, NewClusterId());
-    NDS_ASSIGN_OR_RETURN(o->cluster_secret, NewClusterSecret());
+    NDS_ASSIGN_OR_RETURN(o->cluster_id, MakeClusterId());
+    NDS_ASSIGN_OR_RETURN(o->cluster_secret, MakeClusterSecret());
     const bool made_token = token.empty();
     if (made_token) token = crypto::GenerateJoinToken();
     NDS_RETURN_IF_ERROR(SaveToken(f.data, token));
@@ -521,6 +502,12 @@ int RunNode(const StartFlags& f) {
   std::filesystem::create_directories(f.data, ec);
   if (ec) {
     spdlog::error("cannot create the data directory {}: {}", f.data, ec.message());
+    return 1;
+  }
+  // One process per data directory: `nds recover` and `nds snapshot restore` test this lock.
+  auto dir_lock = DataDirLock::Acquire(f.data);
+  if (!dir_lock.ok()) {
+    spdlog::error("{}", dir_lock.status().message());
     return 1;
   }
   // A snapshot installed from the leader may have moved the engine (node/engine_dir.h).

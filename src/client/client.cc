@@ -95,6 +95,17 @@ Result<HttpReply> Client::Call(HttpCall call) {
   return reply;
 }
 
+Result<HttpReply> Client::Download(std::string_view target,
+                                   const std::function<Status(std::string_view)>& sink) {
+  HttpCall call;
+  call.method = "GET";
+  call.target = std::string(target);
+  AddAuthorization(&call);
+  NDS_ASSIGN_OR_RETURN(HttpReply reply, transport_->Stream(call, sink));
+  if (reply.status < 200 || reply.status >= 300) return StatusFromReply(reply);
+  return reply;
+}
+
 Result<PutResult> Client::Put(std::string_view key, std::string_view value,
                               const PutOptions& options) {
   NDS_RETURN_IF_ERROR(ValidateKey(key, "key"));

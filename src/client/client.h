@@ -204,6 +204,12 @@ class Client {
   Result<HttpReply> Raw(std::string_view method, std::string_view target,
                         std::string_view body = {}, const HttpHeaders& headers = {});
 
+  // GET `target`, streaming a 2xx body to `sink` in pieces (constant memory; for /snapshot).
+  // Returns the reply's status and headers; a non-2xx reply is mapped to its Status. Never
+  // retried; each read must arrive within the request timeout.
+  Result<HttpReply> Download(std::string_view target,
+                             const std::function<Status(std::string_view)>& sink);
+
   // The server the next call starts with (the one that last answered).
   const ServerAddress& current_server() const;
 

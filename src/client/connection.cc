@@ -13,6 +13,7 @@
 #include <boost/asio/connect.hpp>
 #include <boost/asio/ssl/error.hpp>
 #include <boost/asio/write.hpp>
+#include <boost/beast/http/buffer_body.hpp>
 #include <boost/beast/http/error.hpp>
 #include <boost/beast/http/read.hpp>
 #include <boost/beast/http/string_body.hpp>
@@ -269,6 +270,65 @@ RoundTripOutcome Connection::RoundTrip(const HttpCall& call, Clock::time_point d
   // After an early answer to a request not wholly sent, the connection is out of step.
   if (write_ec || !message.keep_alive() || buffer_.size() != 0) Close();
   return outcome;
+}
+
+Result<HttpReply> Connection::StreamRoundTrip(const HttpCall& call, const ClientOptions& options,
+                                              const std::function<Status(std::string_view)>& sink) {
+  NDS_CHECK(IsOpen());
+  NDS_ASSIGN_OR_RETURN(std::string head, BuildHead(call, server_));
+  http::response_parser<http::buffer_body> parser;
+  parser.header_limit(static_cast<uint32_t>(options.reply_header_bytes_max));
+  parser.body_limit(boost::none);  // the body goes to the sink, never into memory
+  error_code ec = asio::error::would_block;
+  const std::array<asio::const_buffer, 2> buffers{asio::buffer(head), asio::buffer(call.body)};
+  asio::async_write(stream_, buffers, [&](const error_code& wec, size_t) {
+    ec = wec;
+    if (wec) return;
+    http::async_read_header(stream_, buffer_, parser,
+                            [&ec](const error_code& rec, size_t) { ec = rec; });
+  });
+  auto timed_out = [&] {
+    Close();
+    return Timeout(fmt::format("no reply from {} within {} ms", server_.ToString(),
+                               options.request_timeout.count()));
+  };
+  if (RunUntil(Clock::now() + options.request_timeout)) return timed_out();
+  if (ec) {
+    Close();
+    return ReadFailure(ec, server_, options);
+  }
+  HttpReply reply;
+  reply.status = static_cast<int>(parser.get().result_int());
+  for (const auto& field : parser.get()) {
+    reply.headers.emplace_back(LowerCase(field.name_string()), std::string(field.value()));
+  }
+  const bool ok = reply.status >= 200 && reply.status < 300;
+  // Beast reads at most what the buffer has room for: without room it reads 512 bytes a time.
+  buffer_.reserve(256 << 10);
+  std::vector<char> buf(256 << 10);
+  for (size_t reads = 0; !parser.is_done(); ++reads) {
+    parser.get().body().data = buf.data();
+    parser.get().body().size = buf.size();
+    ec = asio::error::would_block;
+    http::async_read_some(stream_, buffer_, parser,
+                          [&ec](const error_code& rec, size_t) { ec = rec; });
+    if (RunUntil(Clock::now() + options.request_timeout)) return timed_out();
+    if (ec && ec != http::error::need_buffer) {
+      Close();
+      return ReadFailure(ec, server_, options);
+    }
+    const size_t n = buf.size() - parser.get().body().size;
+    if (ok) {
+      if (Status s = sink(std::string_view(buf.data(), n)); !s.ok()) {
+        Close();
+        return s;
+      }
+    } else if (reply.body.size() + n <= options.reply_header_bytes_max) {
+      reply.body.append(buf.data(), n);
+    }
+  }
+  Close();
+  return reply;
 }
 
 }  // namespace nds::client

@@ -6,6 +6,7 @@
 #pragma once
 
 #include <chrono>
+#include <functional>
 #include <memory>
 
 #include <boost/asio/io_context.hpp>
@@ -54,6 +55,15 @@ class Connection {
   // The connection is closed after any failure and after a reply that ends it.
   RoundTripOutcome RoundTrip(const HttpCall& call, Clock::time_point deadline,
                              const ClientOptions& options);
+
+  // Sends `call` and streams a 2xx reply's body to `sink` piece by piece (constant memory): the
+  // reply's status and headers are returned, its body left empty. A reply of another status has
+  // its body (at most options.reply_header_bytes_max bytes) in the returned reply and nothing
+  // goes to the sink. Each read must complete within options.request_timeout (an idle limit, not
+  // a limit on the whole transfer). Failures as RoundTrip, or the sink's first error. The
+  // connection is closed after the call.
+  Result<HttpReply> StreamRoundTrip(const HttpCall& call, const ClientOptions& options,
+                                    const std::function<Status(std::string_view)>& sink);
 
   bool IsOpen() const;
   // True when an open idle connection shows no sign of having been closed by the server (no

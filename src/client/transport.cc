@@ -123,4 +123,11 @@ Result<HttpReply> Transport::Send(const HttpCall& call) {
   return last_failure;
 }
 
+Result<HttpReply> Transport::Stream(const HttpCall& call,
+                                    const std::function<Status(std::string_view)>& sink) {
+  std::vector<bool> unreachable(options_.servers.size(), false);
+  NDS_RETURN_IF_ERROR(EnsureConnected(unreachable));
+  return connection_->StreamRoundTrip(call, options_, sink);
+}
+
 }  // namespace nds::client

@@ -43,6 +43,11 @@ class Transport {
   // kIoError (malformed reply).
   Result<HttpReply> Send(const HttpCall& call);
 
+  // Sends `call` once, to the first server that accepts a connection, streaming a 2xx reply's
+  // body to `sink` (Connection::StreamRoundTrip). Never retried: the sink may have seen bytes.
+  Result<HttpReply> Stream(const HttpCall& call,
+                           const std::function<Status(std::string_view)>& sink);
+
   const ClientOptions& options() const { return options_; }
   // The server currently used (the next call starts there).
   const ServerAddress& current_server() const { return options_.servers[current_]; }

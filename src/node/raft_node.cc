@@ -14,6 +14,7 @@
 #include "net/peer_handshake.h"
 #include "node/raft_codec.h"
 #include "store/command.h"
+#include "store/fence.h"
 #include "util/log_text.h"
 
 namespace nds::node {
@@ -189,6 +190,14 @@ Result<uint64_t> RaftNode::OnHello(std::string_view hello) {
   // only a member (or the learner being added) may speak for its id.
   NDS_ASSIGN_OR_RETURN(Hello h, DecodeHello(hello));
   if (h.cluster_id != options_.cluster_id) {
+    // A member of a cluster that `nds recover` fenced off (store/fence.h): say so.
+    auto fence = engine_->Get(store::SystemKey(store::FenceKeyName(h.cluster_id)));
+    if (fence.ok() && fence->has_value()) {
+      return FailedPrecondition("peer " + std::to_string(h.node_id) + " belongs to cluster '" +
+                                EscapeForLog(h.cluster_id) + "', which was " + **fence +
+                                "; it may not come back: wipe its data directory and join it "
+                                "again with --join");
+    }
     // The claimed id is outside input and ends up in a log line: escaped (issue 11).
     return InvalidArgument("peer " + std::to_string(h.node_id) + " belongs to cluster '" +
                            EscapeForLog(h.cluster_id) + "', not '" + options_.cluster_id + "'");
