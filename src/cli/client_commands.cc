@@ -68,6 +68,7 @@ void ClientCommands::Register(CLI::App& app) {
   AddClusterCommands(app);
   AddSecretCommands(app);
   AddTokenCommands(app);
+  AddTxnCommands(app);
 }
 
 void ClientCommands::AddBlobCommands(CLI::App& app) {
