@@ -54,6 +54,8 @@ AccessNeed NeedFor(std::string_view method, const Target& target) {
   } else if (path == "/get" || path == "/is") {
     need.keyed = true;
     need.key = ParamKey(target);
+  } else if (path == "/txn") {
+    need.role = TokenRole::kWrite;  // every key it names is checked against the prefix later
   } else if (path == "/keys" || path == "/getKeys" || path == "/getValues" || path == "/getAll") {
     need.listing = true;
   } else if (path == "/clear" || path.starts_with("/auth/") || path == "/auth" ||

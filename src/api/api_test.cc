@@ -227,6 +227,72 @@ TEST_F(ServiceTest, DashboardFilesComeFromTheBinaryWithAStrictPolicyAndDataIsLiv
   EXPECT_GE(after["requests_total"].get<uint64_t>(), before["requests_total"].get<uint64_t>() + 2);
 }
 
+TEST_F(ServiceTest, TxnComparesThenAppliesOneBranchAtOneRevision) {
+  auto put = Call("PUT", "/store/acct/a", "10");
+  const std::string rev = Header(put, "X-Revision");
+  const std::string cas = R"({"compare": [{"key": "acct/a", "revision": )" + rev +
+                          R"(}], "success": [{"put": {"key": "acct/a", "value": "7"}},
+      {"put": {"key": "acct/b", "value": "3", "content_type": "text/plain"}},
+      {"get": {"key": "acct/b"}}], "failure": [{"get": {"key": "acct/a"}}]})";
+  auto won = Call("POST", "/txn", cas);
+  ASSERT_EQ(won.status, 200) << won.body;
+  auto j = nlohmann::json::parse(won.body);
+  EXPECT_EQ(j["succeeded"], true);
+  const uint64_t revision = j["revision"];
+  EXPECT_EQ(Header(won, "X-Revision"), std::to_string(revision));
+  EXPECT_EQ(j["results"][0]["put"]["revision"], revision);
+  EXPECT_EQ(j["results"][2]["get"]["value"], "3");
+  EXPECT_EQ(j["results"][2]["get"]["content_type"], "text/plain");
+  EXPECT_EQ(Call("GET", "/store/acct/a").body, "7");
+  EXPECT_EQ(Header(Call("GET", "/store/acct/b"), "ETag"), "\"" + std::to_string(revision) + "\"");
+
+  auto lost = Call("POST", "/txn", cas);  // the same compare-and-swap again: the revision moved
+  ASSERT_EQ(lost.status, 200);
+  auto l = nlohmann::json::parse(lost.body);
+  EXPECT_EQ(l["succeeded"], false);
+  EXPECT_EQ(l["results"][0]["get"]["value"], "7");
+  EXPECT_EQ(Call("GET", "/store/acct/a").body, "7");
+
+  auto b64 = Call("POST", "/txn?encoding=base64",
+                  R"({"compare": [{"key": "YWNjdC9h", "exists": true}],
+                      "success": [{"delete": {"key": "YWNjdC9i"}}, {"get": {"key": "YWNjdC9h"}}]})");
+  ASSERT_EQ(b64.status, 200) << b64.body;
+  auto b = nlohmann::json::parse(b64.body);
+  EXPECT_EQ(b["results"][0]["delete"]["deleted"], true);
+  EXPECT_EQ(b["results"][1]["get"]["value"], "Nw==");
+  EXPECT_EQ(Call("GET", "/store/acct/b").status, 404);
+}
+
+TEST_F(ServiceTest, TxnRefusesMalformedBodiesWithoutWriting) {
+  const uint64_t before = node_->GetStatus().commit_index;
+  for (const char* bad : {
+           "not json",
+           "[]",
+           R"({"compare": {}})",
+           R"({"extra": []})",
+           R"({"compare": [{"key": "a"}]})",
+           R"({"compare": [{"key": "a", "revision": 1, "exists": true}]})",
+           R"({"compare": [{"key": "a", "revision": -1}]})",
+           R"({"success": [{"put": {"key": "a"}}]})",
+           R"({"success": [{"put": {"key": "a", "value": "v", "lease": 5}}]})",
+           R"({"success": [{"put": {"key": "", "value": "v"}}]})",
+           R"({"success": [{"patch": {"key": "a"}}]})",
+           R"({"success": [{"get": {"key": "a"}, "put": {"key": "b", "value": "v"}}]})",
+       }) {
+    auto r = Call("POST", "/txn", bad);
+    EXPECT_EQ(r.status, 400) << bad << " -> " << r.body;
+    EXPECT_EQ(nlohmann::json::parse(r.body)["error"], "invalid_argument") << bad;
+  }
+  EXPECT_EQ(Call("POST", "/txn?encoding=base64", R"({"success": [{"get": {"key": "!!"}}]})").status,
+            400);
+  std::string many = R"({"success": [)";
+  for (int i = 0; i < 129; ++i) many += std::string(i ? "," : "") + R"({"get": {"key": "k"}})";
+  many += "]}";
+  EXPECT_EQ(Call("POST", "/txn", many).status, 400);  // over --max-txn-ops (128)
+  EXPECT_EQ(Call("GET", "/txn").status, 405);
+  EXPECT_EQ(node_->GetStatus().commit_index, before);  // nothing was proposed
+}
+
 TEST_F(ServiceTest, StreamedBulkAnswersAreValidJsonAcrossChunks) {
   for (int i = 0; i < 50; ++i)
     Call("GET", "/set?k=k" + std::to_string(100 + i) + "&v=" + std::string(200, 'x'));
@@ -448,6 +514,7 @@ TEST(Access, RoutesNeedTheRolesOfTheTable) {
       {"GET", "/ui/", true, TokenRole::kRead},
       {"GET", "/ui/app.js", true, TokenRole::kRead},
       {"GET", "/ui/data", false, TokenRole::kRead},
+      {"POST", "/txn", false, TokenRole::kWrite},
       {"POST", "/ui/", false, TokenRole::kAdmin},
       {"GET", "/unknown", false, TokenRole::kRead},
       {"POST", "/unknown", false, TokenRole::kAdmin},
@@ -582,6 +649,8 @@ constexpr RouteCase kRoutes[] = {
     {"GET", "/snapshot", ""},
     {"POST", "/auth/tokens", R"({"name": "evil", "role": "admin"})"},
     {"DELETE", "/auth/tokens/root", ""},
+    {"POST", "/txn", R"({"success": [{"put": {"key": "a/x", "value": "txn"}}]})"},
+    {"GET", "/ui/data", ""},
     {"GET", "/unknown", ""},
 };
 
@@ -680,6 +749,14 @@ TEST_F(AuthTest, PrefixedTokensReachOnlyTheirKeys) {
     EXPECT_EQ(As(a, "GET", target).status, 403) << target;
   }
   EXPECT_EQ(As(a, "POST", "/secrets/b/s", "x").status, 403);
+  // A transaction may name only keys under the prefix, in its compares as in its ops.
+  EXPECT_EQ(As(a, "POST", "/txn", R"({"success": [{"put": {"key": "b/x", "value": "1"}}]})").status,
+            403);
+  EXPECT_EQ(As(a, "POST", "/txn",
+               R"({"compare": [{"key": "b/x", "exists": true}],
+                   "success": [{"put": {"key": "a/t", "value": "1"}}]})")
+                .status,
+            403);
   EXPECT_EQ(World(), before);
   // Within the prefix everything works, and listings without a prefix list only the token's keys.
   EXPECT_EQ(Put("/store/a/y", "vy", a).status, 201);
@@ -691,6 +768,8 @@ TEST_F(AuthTest, PrefixedTokensReachOnlyTheirKeys) {
   EXPECT_EQ(all.size(), 3u);
   EXPECT_FALSE(all.contains("b/x"));
   EXPECT_EQ(As(a, "POST", "/secrets/a/s", "plain").status, 201);
+  EXPECT_EQ(As(a, "POST", "/txn", R"({"success": [{"put": {"key": "a/t", "value": "1"}}]})").status,
+            200);
   EXPECT_EQ(As(Root(), "GET", "/store/b/x").body, "vb");
 }
 

@@ -7,15 +7,14 @@
 #include <string>
 #include <string_view>
 
+#include "util/base64.h"
+
 namespace nds::api {
 
 enum class StringEncoding { kLossyUtf8, kBase64 };
 
 // Appends `bytes` as a quoted JSON string in the chosen encoding.
 void AppendJsonString(std::string* out, std::string_view bytes, StringEncoding encoding);
-
-// Standard base64 (RFC 4648 §4) with padding.
-std::string Base64Encode(std::string_view bytes);
 
 // The number of code points in UTF-8 text; each byte that is not part of a valid sequence counts
 // as one.

@@ -15,7 +15,7 @@ std::string_view RouteName(Route r) {
       "getValues",    "getAll",     "secret_store", "secret_retrieve",
       "role",         "status",     "members",      "members_change",
       "leader",       "healthz",    "readyz",       "metrics",
-      "ui",           "other"};
+      "ui",           "txn",        "other"};
   static_assert(std::size(kNames) == static_cast<size_t>(Route::kCount));
   return kNames[static_cast<size_t>(r)];
 }

@@ -39,6 +39,7 @@ enum class Route : uint8_t {
   kReadyz,
   kMetrics,
   kUi,
+  kTxn,
   kOther,
   kCount,
 };

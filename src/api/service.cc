@@ -53,6 +53,7 @@ void ApiService::Dispatch(const CallPtr& call) {
   if (path == "/snapshot") return HandleSnapshot(call);
   if (HandleCluster(call, path)) return;
   if (path == "/ui" || path.starts_with("/ui/")) return HandleUi(call, path);
+  if (path == "/txn") return HandleTxn(call);
   if (path == "/auth/tokens" || path.starts_with("/auth/tokens/")) return HandleAuth(call, path);
   Finish(call,
          ErrorResponse(404, "not_found",

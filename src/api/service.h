@@ -92,6 +92,8 @@ class ApiService final : public net::Handler {
   void RemoveMember(const CallPtr& call, std::string_view id_text);  // DELETE /cluster/members/{id}
   void TransferLeader(const CallPtr& call);                          // POST /cluster/leader
   std::string StatusJson() const;
+  // txn_routes.cc: POST /txn
+  void HandleTxn(const CallPtr& call);
   // ui_routes.cc: the dashboard's files and its live figures.
   void HandleUi(const CallPtr& call, std::string_view path);
   std::string UiDataJson() const;

@@ -69,6 +69,7 @@ void ClientCommands::Register(CLI::App& app) {
   AddSecretCommands(app);
   AddTokenCommands(app);
   AddSnapshotCommands(app);
+  AddTxnCommands(app);
 }
 
 void ClientCommands::AddBlobCommands(CLI::App& app) {

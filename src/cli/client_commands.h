@@ -42,6 +42,8 @@ class ClientCommands {
   static void AddRestoreCommands(CLI::App* snapshot, CLI::App* app);
   // token_commands.cc: nds token create|list|revoke.
   void AddTokenCommands(CLI::App& app);
+  // txn_command.cc: nds txn [FILE|-].
+  void AddTxnCommands(CLI::App& app);
   // Makes `sub` run `body` with a fresh client once parsing has succeeded.
   void OnRun(CLI::App* sub, std::function<int(Client&)> body);
 
@@ -76,6 +78,7 @@ class ClientCommands {
   std::string token_name_;
   std::string token_role_;
   std::string token_prefix_;
+  std::string txn_input_ = "-";
 };
 
 }  // namespace nds::cli

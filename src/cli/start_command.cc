@@ -145,6 +145,7 @@ void AddLimitFlags(CLI::App* app, Limits* l) {
   bytes("--max-proposal-bytes-in-flight", &l->proposal_bytes_in_flight_max,
         "Bytes of writes waiting to be applied; more get 503");
   count("--max-pending-reads", &l->pending_reads_max, "Linearizable reads waiting at most");
+  count("--max-txn-ops", &l->txn_ops_max, "Compares, and ops of both branches, in one /txn");
   bytes("--stream-chunk-bytes", &l->stream_chunk_bytes, "Chunk size of streamed listings");
   AddRaftTimingFlag(app, "--heartbeat-ms", &l->heartbeat_interval, "Raft heartbeat interval");
   AddRaftTimingFlag(app, "--election-timeout-ms", &l->election_timeout, "Raft election timeout");

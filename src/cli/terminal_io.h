@@ -14,6 +14,8 @@ namespace nds::cli {
 inline constexpr int kExitOk = 0;
 inline constexpr int kExitError = 1;
 inline constexpr int kExitUsage = 2;
+// `nds txn`: the transaction ran its failure ops (a compare did not hold).
+inline constexpr int kExitTxnFailed = 3;
 
 // A value read from a file or stdin larger than this is refused (the server's default value
 // limit is 16 MiB; this leaves room for servers configured higher without unbounded memory).

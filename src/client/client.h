@@ -32,6 +32,7 @@
 
 #include "client/http_types.h"
 #include "client/options.h"
+#include "client/txn.h"
 #include "util/status.h"
 #include "util/strong_id.h"
 
@@ -189,6 +190,13 @@ class Client {
   Result<std::vector<TokenInfo>> ListTokens();
   // Revokes token `name`; kNotFound when there is none.
   Status RevokeToken(std::string_view name);
+
+  // --- Transactions (POST /txn) ---
+  // Checks request.compare and runs the success or the failure ops, atomically, with one
+  // revision (client/txn.h). Never retried (a lost answer may hide an applied transaction).
+  // kInvalidArgument for a request the server refuses (400), and for a token that may not (401,
+  // 403: a key outside its prefix).
+  Result<TxnResult> Txn(const TxnRequest& request);
 
   // --- Secrets (/secrets/{id}) ---
   // Returns the key (base64url) that alone can retrieve `plaintext`. Never retried: a retry

@@ -21,16 +21,6 @@ void AppendPercent(std::string& out, unsigned char c) {
   out.push_back(kHexDigits[c & 0xF]);
 }
 
-// Maps a base64 character of either alphabet to its 6-bit value, or -1.
-int Base64Value(unsigned char c) {
-  if (c >= 'A' && c <= 'Z') return c - 'A';
-  if (c >= 'a' && c <= 'z') return c - 'a' + 26;
-  if (c >= '0' && c <= '9') return c - '0' + 52;
-  if (c == '+' || c == '-') return 62;
-  if (c == '/' || c == '_') return 63;
-  return -1;
-}
-
 }  // namespace
 
 std::string PercentEncodePath(std::string_view bytes) {
@@ -56,30 +46,6 @@ std::string FormEncode(std::string_view bytes) {
       out.push_back('+');
     } else {
       AppendPercent(out, c);
-    }
-  }
-  return out;
-}
-
-Result<std::string> Base64Decode(std::string_view text) {
-  // Padding may only end the text: strip at most two '='.
-  size_t end = text.size();
-  for (int i = 0; i < 2 && end > 0 && text[end - 1] == '='; ++i) --end;
-  if (end % 4 == 1) {
-    return InvalidArgument(fmt::format("base64 text of {} characters has a bad length", end));
-  }
-  std::string out;
-  out.reserve(end / 4 * 3 + 2);
-  uint32_t bits = 0;
-  int bit_count = 0;
-  for (size_t i = 0; i < end; ++i) {
-    const int v = Base64Value(static_cast<unsigned char>(text[i]));
-    if (v < 0) return InvalidArgument(fmt::format("bad base64 character at offset {}", i));
-    bits = (bits << 6) | static_cast<uint32_t>(v);
-    bit_count += 6;
-    if (bit_count >= 8) {
-      bit_count -= 8;
-      out.push_back(static_cast<char>((bits >> bit_count) & 0xFF));
     }
   }
   return out;

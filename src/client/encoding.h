@@ -6,6 +6,7 @@
 #include <string>
 #include <string_view>
 
+#include "util/base64.h"  // Base64Decode, for the keys of ?encoding=base64
 #include "util/status.h"
 
 namespace nds::client {
@@ -17,10 +18,6 @@ std::string PercentEncodePath(std::string_view bytes);
 // Returns `bytes` form-encoded for a query value: unreserved bytes stay, space becomes '+', every
 // other byte becomes %XX. Any bytes are accepted.
 std::string FormEncode(std::string_view bytes);
-
-// Decodes standard (+/) or URL-safe (-_) base64, with or without '=' padding. Returns
-// kInvalidArgument (naming the offset of the first bad character) on any other input.
-Result<std::string> Base64Decode(std::string_view text);
 
 // Returns `bytes` as printable ASCII for messages: printable bytes as they are, others as \xNN,
 // cut to `bytes_max` input bytes with "..." appended when longer.

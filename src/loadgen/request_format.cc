@@ -54,32 +54,6 @@ std::string PercentEncodePath(std::string_view key) {
   return out;
 }
 
-std::string Base64Encode(std::string_view bytes) {
-  static constexpr char kAlphabet[] =
-      "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-  std::string out;
-  out.reserve((bytes.size() + 2) / 3 * 4);
-  size_t i = 0;
-  for (; i + 3 <= bytes.size(); i += 3) {
-    const uint32_t n = static_cast<uint8_t>(bytes[i]) << 16 |
-                       static_cast<uint8_t>(bytes[i + 1]) << 8 | static_cast<uint8_t>(bytes[i + 2]);
-    out.push_back(kAlphabet[n >> 18]);
-    out.push_back(kAlphabet[(n >> 12) & 63]);
-    out.push_back(kAlphabet[(n >> 6) & 63]);
-    out.push_back(kAlphabet[n & 63]);
-  }
-  const size_t left = bytes.size() - i;
-  if (left > 0) {
-    uint32_t n = static_cast<uint8_t>(bytes[i]) << 16;
-    if (left == 2) n |= static_cast<uint8_t>(bytes[i + 1]) << 8;
-    out.push_back(kAlphabet[n >> 18]);
-    out.push_back(kAlphabet[(n >> 12) & 63]);
-    out.push_back(left == 2 ? kAlphabet[(n >> 6) & 63] : '=');
-    out.push_back('=');
-  }
-  return out;
-}
-
 void FormatPut(Target target, std::string_view host, std::string_view key, std::string_view value,
                const std::optional<CasCondition>& cas, Request* request) {
   if (target == Target::kNds) {

@@ -12,6 +12,7 @@
 #include <string>
 #include <string_view>
 
+#include "util/base64.h"
 #include "util/status.h"
 
 namespace nds::loadgen {
@@ -47,8 +48,7 @@ void FormatGet(Target target, std::string_view host, std::string_view key, Reque
 // Percent-encodes `key` for a /store/ path: unreserved bytes and '/' stay, the rest become %XX.
 std::string PercentEncodePath(std::string_view key);
 
-// Standard base64 with padding (what etcd's gateway expects for bytes fields).
-std::string Base64Encode(std::string_view bytes);
+// Base64Encode (util/base64.h): what etcd's gateway expects for bytes fields.
 
 // From an etcd /v3/kv/range reply body: the mod_revision of the first key, nullopt when the
 // reply holds no key. kIoError when the body is not the JSON etcd sends.

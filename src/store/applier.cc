@@ -198,6 +198,8 @@ ApplyResult BatchApplier::Apply(const Command& cmd, LogIndex index) {
       return ApplyPutMany(cmd, index);
     case CommandType::kDeleteMany:
       return ApplyDeleteMany(cmd, index);
+    case CommandType::kTxn:
+      return ApplyTxn(cmd, index);
     case CommandType::kPut:
     case CommandType::kDelete:
       break;

@@ -8,12 +8,14 @@
 #pragma once
 
 #include <map>
+#include <memory>
 #include <optional>
 #include <string>
 
 #include "engine/engine.h"
 #include "store/command.h"
 #include "store/keyspace.h"
+#include "store/txn.h"
 #include "util/status.h"
 #include "util/strong_id.h"
 
@@ -33,6 +35,8 @@ struct ApplyResult {
   // kPutReturnOld: the value the key held before (std::nullopt when absent), also when the
   // precondition failed.
   std::optional<std::string> old_value;
+  // kTxn: which branch ran and what each of its ops did (set when status is ok).
+  std::shared_ptr<const TxnOutcome> txn;
 };
 
 class BatchApplier {
@@ -79,6 +83,8 @@ class BatchApplier {
   ApplyResult ApplyPutReturnOld(const Command& cmd, LogIndex index);
   ApplyResult ApplyPutMany(const Command& cmd, LogIndex index);
   ApplyResult ApplyDeleteMany(const Command& cmd, LogIndex index);
+  // applier_txn.cc
+  ApplyResult ApplyTxn(const Command& cmd, LogIndex index);
   Status CheckPrecondition(const Command& cmd, const std::optional<uint64_t>& revision) const;
   void AdvanceTo(LogIndex index);
   // The member keys as this batch sees them, loaded from the engine on first use.

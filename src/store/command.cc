@@ -1,6 +1,7 @@
 // Command constructors and the versioned command encoding (docs/formats/store.md).
 #include "store/command.h"
 
+#include "store/txn.h"
 #include "util/check.h"
 #include "util/coding.h"
 
@@ -8,7 +9,7 @@ namespace nds::store {
 namespace {
 
 constexpr uint8_t kCommandFormatVersion = 1;
-constexpr uint8_t kCommandTypeMax = static_cast<uint8_t>(CommandType::kDeleteMany);
+constexpr uint8_t kCommandTypeMax = static_cast<uint8_t>(CommandType::kTxn);
 
 bool IsMemberCommand(CommandType type) {
   return type == CommandType::kAddMember || type == CommandType::kRemoveMember;
@@ -54,6 +55,15 @@ Status ValidateRespCommand(const Command& c) {
     }
   }
   return Status::Ok();
+}
+
+// A transaction carries everything in its value, which must decode.
+Status ValidateTxnCommand(const Command& c) {
+  if (c.precondition != Precondition::kNone || c.expected_revision != 0 || !c.key.empty() ||
+      !c.content_type.empty()) {
+    return Corruption("transaction command with a precondition, revision, key or content type");
+  }
+  return DecodeTxn(c.value).status();
 }
 
 }  // namespace
@@ -255,7 +265,11 @@ Result<Command> DecodeCommand(std::string_view bytes) {
   c.content_type = content_type;
   c.value = value;
   if (IsMemberCommand(c.type)) NDS_RETURN_IF_ERROR(ValidateMemberCommand(c));
-  if (c.type >= CommandType::kIncrementBy) NDS_RETURN_IF_ERROR(ValidateRespCommand(c));
+  if (c.type == CommandType::kTxn) {
+    NDS_RETURN_IF_ERROR(ValidateTxnCommand(c));
+  } else if (c.type >= CommandType::kIncrementBy) {
+    NDS_RETURN_IF_ERROR(ValidateRespCommand(c));
+  }
   return c;
 }
 

@@ -45,6 +45,9 @@ enum class CommandType : uint8_t {
   // Every key of EncodeStringList(`value`) (at least one) is removed if present; `key` is empty.
   // ApplyResult::integer is the number of keys removed (DEL k1 k2 ...).
   kDeleteMany = 13,
+  // A transaction (txn.h): `value` is EncodeTxn(txn); every other field is empty. Its compares
+  // are decided when applied; ApplyResult::txn says which branch ran and what each op did.
+  kTxn = 14,
 };
 
 // What must hold about the key's current state for the command to take effect. Checked when the

@@ -97,6 +97,7 @@ Status Limits::Validate() const {
       {"--max-proposals-in-flight", proposals_in_flight_max, kCount, kLimitCountMaxWords},
       {"--max-proposal-bytes-in-flight", proposal_bytes_in_flight_max, kBytes, kLimitBytesMaxWords},
       {"--max-pending-reads", pending_reads_max, kCount, kLimitCountMaxWords},
+      {"--max-txn-ops", txn_ops_max, kCount, kLimitCountMaxWords},
       {"--stream-chunk-bytes", stream_chunk_bytes, kBytes, kLimitBytesMaxWords},
       {"--heartbeat-ms", ms(heartbeat_interval), kRaft, kRaftTimingMsMaxWords},
       {"--election-timeout-ms", ms(election_timeout), kRaft, kRaftTimingMsMaxWords},

@@ -53,6 +53,8 @@ std::string DecimalNumberError(std::string_view text, double lo, double hi,
 struct Limits {
   // Largest value (blob) accepted; larger bodies get 413 before they are read.
   size_t value_bytes_max = 16 << 20;
+  // Compares, and ops of both branches together, one POST /txn may hold.
+  size_t txn_ops_max = 128;
   // Request line plus headers.
   size_t header_bytes_max = 64 << 10;
   // A client must send its whole header within this time, and finish its body at no less than
