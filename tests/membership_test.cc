@@ -160,7 +160,7 @@ struct BusyPort {
   ~BusyPort() { ::close(fd); }
 };
 
-TEST(JoinChecks, APortInUseOrAnotherEngineIsRefusedBeforeJoiningAndLeavesNoMember) {
+TEST(JoinChecks, APortInUseABadLimitOrAnotherEngineIsRefusedBeforeJoiningAndLeavesNoMember) {
   NdsProcess a(MakeTempDir("join-checks"), {"--token", "join-checks"});
   ASSERT_TRUE(a.Start()) << a.error;
   const std::string base = MakeTempDir("joiners");
@@ -181,6 +181,14 @@ TEST(JoinChecks, APortInUseOrAnotherEngineIsRefusedBeforeJoiningAndLeavesNoMembe
             base + "/j2.log");
     EXPECT_EQ(j.Exit(), 1) << j.Log();
     EXPECT_NE(j.Log().find("runs the rocksdb engine"), std::string::npos) << j.Log();
+  }
+  {  // A limit the HTTP server would refuse once it starts: refused before the join.
+    Child j({"--name", "j3", "--api", "127.0.0.1:" + std::to_string(FreePort()), "--peer",
+             free_peer, "--data", base + "/j3", "--max-header-bytes", "10", "--join", a.address(),
+             "--token", "join-checks"},
+            base + "/j3.log");
+    EXPECT_EQ(j.Exit(), 2) << j.Log();
+    EXPECT_NE(j.Log().find("--max-header-bytes: 10 is out of range"), std::string::npos) << j.Log();
   }
   RawHttp http(a.port());
   auto members = Json(http.Request("GET", "/cluster/members"));
