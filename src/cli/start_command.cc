@@ -327,12 +327,7 @@ Result<std::string> NewClusterId() {
 // answers for another cluster. A member that does not answer is no reason to refuse a restart.
 Status CheckSameCluster(const std::string& join, const std::string& cluster_id,
                         const client::ClientTlsOptions& tls) {
-  client::ClientOptions copts;
-  auto servers = client::ParseServerList(join);
-  if (!servers.ok()) return InvalidArgument("--join: " + servers.status().message());
-  copts.servers = *servers;
-  copts.tls = tls;
-  NDS_ASSIGN_OR_RETURN(auto c, Client::Create(copts));
+  NDS_ASSIGN_OR_RETURN(auto c, ClientForJoin(join, tls));
   auto status = c->GetStatus();
   if (!status.ok() || status->cluster_id.empty() || status->cluster_id == cluster_id) {
     return Status::Ok();
@@ -416,12 +411,7 @@ Status ResolveIdentity(const StartFlags& f, node::RaftNodeOptions* o) {
     return InvalidArgument(
         "--join needs the cluster's join token: --token-file FILE, NDS_TOKEN, or --token T");
   }
-  client::ClientOptions copts;
-  auto servers = client::ParseServerList(f.join);
-  if (!servers.ok()) return InvalidArgument("--join: " + servers.status().message());
-  copts.servers = *servers;
-  copts.tls = f.join_tls;
-  NDS_ASSIGN_OR_RETURN(auto c, Client::Create(copts));
+  NDS_ASSIGN_OR_RETURN(auto c, ClientForJoin(f.join, f.join_tls));
   NDS_RETURN_IF_ERROR(CheckSameEngine(f.join, f.engine, f.join_tls));
   client::JoinRequest req{o->name, o->peer_address, o->api_address};
   auto deadline = std::chrono::steady_clock::now() + f.join_timeout;

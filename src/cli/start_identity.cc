@@ -107,14 +107,19 @@ Status CheckPortFree(const std::string& flag, const std::string& host, uint16_t 
   return s;
 }
 
-Status CheckSameEngine(const std::string& join, const std::string& engine,
-                       const client::ClientTlsOptions& tls) {
+Result<std::unique_ptr<Client>> ClientForJoin(const std::string& join,
+                                              const client::ClientTlsOptions& tls) {
   client::ClientOptions copts;
   auto servers = client::ParseServerList(join);
   if (!servers.ok()) return InvalidArgument("--join: " + servers.status().message());
   copts.servers = *servers;
   copts.tls = tls;
-  NDS_ASSIGN_OR_RETURN(auto c, Client::Create(copts));
+  return Client::Create(copts);
+}
+
+Status CheckSameEngine(const std::string& join, const std::string& engine,
+                       const client::ClientTlsOptions& tls) {
+  NDS_ASSIGN_OR_RETURN(auto c, ClientForJoin(join, tls));
   auto status = c->GetStatus();
   if (!status.ok() || status->engine.empty() || status->engine == engine) return Status::Ok();
   return FailedPrecondition(fmt::format(
@@ -124,12 +129,7 @@ Status CheckSameEngine(const std::string& join, const std::string& engine,
 }
 
 void UndoJoin(const std::string& join, uint64_t id, const client::ClientTlsOptions& tls) {
-  client::ClientOptions copts;
-  auto servers = client::ParseServerList(join);
-  if (!servers.ok()) return;
-  copts.servers = *servers;
-  copts.tls = tls;
-  auto c = Client::Create(copts);
+  auto c = ClientForJoin(join, tls);
   Status s = c.ok() ? (*c)->RemoveMember(NodeId{id}) : c.status();
   if (s.ok()) {
     spdlog::info("removed node {} from the cluster again: it could not start", id);

@@ -4,8 +4,10 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <string>
 
+#include "client/client.h"
 #include "client/options.h"
 #include "node/data_dir_state.h"
 #include "util/status.h"
@@ -36,6 +38,10 @@ Status SaveIdentity(const std::string& data_dir, const node::NodeIdentity& id);
 
 // Binds HOST:PORT for a moment: kUnavailable naming `flag` when another process holds it.
 Status CheckPortFree(const std::string& flag, const std::string& host, uint16_t port);
+
+// A client of the --join address list `join`; kInvalidArgument naming --join for a bad list.
+Result<std::unique_ptr<Client>> ClientForJoin(const std::string& join,
+                                              const client::ClientTlsOptions& tls);
 
 // Asks `join` which engine its node runs: kFailedPrecondition when it is not `engine` (a
 // snapshot of one engine cannot be installed in the other). Ok when it cannot tell.
