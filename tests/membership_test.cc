@@ -306,8 +306,12 @@ TEST_F(QuorumTest, RemovedNodesKnowItMembersAreTheLeadersViewAndNoQuorumIsQuick)
   EXPECT_LT(took, milliseconds(2 * kElectionMs + 2500));
   HttpAnswer read = http.Request("GET", "/store/after");
   EXPECT_EQ(Json(read)["error"], "no_quorum") << read.body;
+  const auto cli_started = Clock::now();
   auto [put_out, put_status] =
       RunCli("--server " + cluster_->node(survivor).api_address() + " put k v");
+  std::cout << "nds put without a quorum exited after "
+            << std::chrono::duration_cast<milliseconds>(Clock::now() - cli_started).count()
+            << " ms: " << put_out;
   EXPECT_NE(put_status, 0);
   EXPECT_NE(put_out.find("no quorum"), std::string::npos) << put_out;
 }
