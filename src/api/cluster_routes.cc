@@ -138,10 +138,20 @@ bool ApiService::HandleCluster(const CallPtr& call, std::string_view path) {
   } else if (path == "/readyz") {
     call->route = Route::kReadyz;
     if (!only("GET")) return true;
-    if (node_->GetStatus().ready) {
+    node::NodeStatus s = node_->GetStatus();
+    if (s.ready) {
       Finish(call, Text("ready\n"));
+    } else if (s.role == node::Role::kRemoved) {
+      Finish(call, ErrorResponse(Removed(std::string(node::kRemovedMessage))));
     } else {
-      Finish(call, ErrorResponse(503, "not_ready", "no leader known yet, or still applying"));
+      std::string why =
+          s.leader_id == 0 ? std::string("no leader known yet")
+          : s.role == node::Role::kLearner
+              ? fmt::format("a learner still catching up ({} applied of {} committed)",
+                            s.applied_index, s.commit_index)
+              : fmt::format("still applying ({} applied of {} committed)", s.applied_index,
+                            s.commit_index);
+      Finish(call, ErrorResponse(503, "not_ready", why));
     }
   } else if (path == "/metrics") {
     call->route = Route::kMetrics;

@@ -32,6 +32,8 @@ int HttpStatusFor(StatusCode code) {
     case StatusCode::kTimeout:
       return 503;
     case StatusCode::kCancelled:
+    case StatusCode::kNoQuorum:
+    case StatusCode::kRemoved:
       return 503;
   }
   return 500;

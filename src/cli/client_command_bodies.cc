@@ -98,8 +98,20 @@ int ClientCommands::RunLeave(Client& client) {
     }
     id = st->id;
   }
+  // Named before it goes, so that the answer can say who left.
+  std::string who = fmt::format("node {}", id.value);
+  if (auto members = client.Members(); members.ok()) {
+    for (const client::MemberInfo& m : *members) {
+      if (m.id == id) who = fmt::format("node {} ({}, API {})", id.value, m.name, m.api_address);
+    }
+  }
   const Status s = client.RemoveMember(id);
-  return s.ok() ? kExitOk : ReportError(fmt::format("leave {}", id), s);
+  if (!s.ok()) return ReportError(fmt::format("leave {}", id), s);
+  const Status w = WriteStdout(fmt::format(
+      "removed {} from the cluster; it stops serving (role removed). To add that machine back, "
+      "move its data directory away and start it with --join\n",
+      who));
+  return w.ok() ? kExitOk : ReportError("leave", w);
 }
 
 int ClientCommands::RunSecretStore(Client& client) {

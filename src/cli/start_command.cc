@@ -29,6 +29,7 @@
 #include "cli/flag_range.h"
 #include "cli/one_member_dir.h"
 #include "cli/tls_flags.h"
+#include "cli/start_identity.h"
 #include "client/client.h"
 #include "crypto/access_token.h"
 #include "crypto/base64url.h"
@@ -283,12 +284,7 @@ bool IsLoopbackHost(std::string_view host) {
 // answers for another cluster. A member that does not answer is no reason to refuse a restart.
 Status CheckSameCluster(const std::string& join, const std::string& cluster_id,
                         const client::ClientTlsOptions& tls) {
-  client::ClientOptions copts;
-  auto servers = client::ParseServerList(join);
-  if (!servers.ok()) return InvalidArgument("--join: " + servers.status().message());
-  copts.servers = *servers;
-  copts.tls = tls;
-  NDS_ASSIGN_OR_RETURN(auto c, Client::Create(copts));
+  NDS_ASSIGN_OR_RETURN(auto c, ClientForJoin(join, tls));
   auto status = c->GetStatus();
   if (!status.ok() || status->cluster_id.empty() || status->cluster_id == cluster_id) {
     return Status::Ok();
@@ -372,12 +368,8 @@ Status ResolveIdentity(const StartFlags& f, node::RaftNodeOptions* o) {
     return InvalidArgument(
         "--join needs the cluster's join token: --token-file FILE, NDS_TOKEN, or --token T");
   }
-  client::ClientOptions copts;
-  auto servers = client::ParseServerList(f.join);
-  if (!servers.ok()) return InvalidArgument("--join: " + servers.status().message());
-  copts.servers = *servers;
-  copts.tls = f.join_tls;
-  NDS_ASSIGN_OR_RETURN(auto c, Client::Create(copts));
+  NDS_ASSIGN_OR_RETURN(auto c, ClientForJoin(f.join, f.join_tls));
+  NDS_RETURN_IF_ERROR(CheckSameEngine(f.join, f.engine, f.join_tls));
   client::JoinRequest req{o->name, o->peer_address, o->api_address};
   auto deadline = std::chrono::steady_clock::now() + f.join_timeout;
   for (int attempt = 1;; ++attempt) {
@@ -490,6 +482,18 @@ int RunNode(const StartFlags& f) {
     }
     tls = std::move(loaded).value();
   }
+  // Every local resource is checked before anything is created or joined: a join must not
+  // leave a member behind that cannot start.
+  for (const auto& [flag, value] :
+       {std::pair{"--api", f.api}, std::pair{"--peer", f.peer}, std::pair{"--resp", f.resp}}) {
+    if (value.empty()) continue;
+    auto hp = SplitHostPort(flag, value);
+    Status s = hp.ok() ? CheckPortFree(flag, hp->first, hp->second) : hp.status();
+    if (!s.ok()) {
+      spdlog::error("{}", s.message());
+      return 2;
+    }
+  }
   auto peer_tls = LoadPeerTlsFlags(f.peer_tls);
   if (!peer_tls.ok()) {
     spdlog::error("cannot run peer TLS: {}", peer_tls.status().message());
@@ -564,6 +568,12 @@ int RunNode(const StartFlags& f) {
     return 1;
   }
   bool joining = !ropts.known_members.empty();
+  if (Status s =
+          SaveIdentity(f.data, {f.name, f.api, f.peer, ropts.api_address, ropts.peer_address});
+      !s.ok()) {
+    spdlog::error("cannot save the node's identity in {}: {}", f.data, s.ToString());
+    return 1;
+  }
   auto raft_node = node::RaftNode::Open(std::move(engine).value(), ropts);
   if (!raft_node.ok()) {
     spdlog::error("cannot start the node in {}: {}", f.data, raft_node.status().ToString());
@@ -602,6 +612,10 @@ int RunNode(const StartFlags& f) {
   auto server = net::HttpServer::Start(hopts, &service);
   if (!server.ok()) {
     spdlog::error("cannot serve on {}: {}", f.api, server.status().ToString());
+    stop_progress = true;
+    if (progress.joinable()) progress.join();
+    if (joining) UndoJoin(f.join, ropts.id, f.join_tls);
+    stop_node();
     return 1;
   }
   spdlog::info(
@@ -622,6 +636,7 @@ int RunNode(const StartFlags& f) {
       (*server)->Stop(std::chrono::seconds(0));
       stop_progress = true;
       if (progress.joinable()) progress.join();
+      if (joining) UndoJoin(f.join, ropts.id, f.join_tls);
       stop_node();
       return 1;
     }
@@ -646,9 +661,12 @@ int RunNode(const StartFlags& f) {
 void RegisterStartCommand(CLI::App& app) {
   auto flags = std::make_shared<StartFlags>();
   auto* start = app.add_subcommand("start", "Run a node in the foreground until SIGTERM/SIGINT");
-  start->add_option("--name", flags->name, "This node's name")->capture_default_str();
-  start->add_option("--api", flags->api, "HOST:PORT for the HTTP API")->capture_default_str();
-  start->add_option("--peer", flags->peer, "HOST:PORT for peer traffic")->capture_default_str();
+  start->add_option("--name", flags->name, "This node's name (a restart keeps the saved one)")
+      ->capture_default_str();
+  start->add_option("--api", flags->api, "HOST:PORT for the HTTP API (a restart: the saved one)")
+      ->capture_default_str();
+  start->add_option("--peer", flags->peer, "HOST:PORT for peer traffic (a restart: the saved one)")
+      ->capture_default_str();
   start->add_option("--data", flags->data, "Data directory")->capture_default_str();
   start->add_option("--engine", flags->engine, "Storage engine")
       ->capture_default_str()
@@ -695,8 +713,23 @@ void RegisterStartCommand(CLI::App& app) {
   start->add_option("--tls-client-ca", flags->tls.client_ca_file,
                     "PEM CA: API clients must present a certificate it signed");
   AddPeerTlsFlags(start, &flags->peer_tls);
-  start->callback([flags, &app] {
+  start->callback([flags, start, &app] {
     flags->join_tls = loadgen::ClientTlsFlagValues(app);
+    // A data directory that already holds a node restarts it as it was (cli/start_identity.h).
+    IdentityFlags identity{&flags->name,
+                           &flags->api,
+                           &flags->peer,
+                           &flags->advertise_api,
+                           &flags->advertise_peer,
+                           start->count("--name") > 0,
+                           start->count("--api") > 0,
+                           start->count("--peer") > 0,
+                           start->count("--advertise-api") > 0,
+                           start->count("--advertise-peer") > 0};
+    if (Status s = AdoptSavedIdentity(flags->data, identity); !s.ok()) {
+      spdlog::error("cannot start the node in {}: {}", flags->data, s.message());
+      std::exit(1);
+    }
     // Block the stop signals (and SIGHUP, the TLS reload) before any thread starts, so that only
     // the main thread sees them.
     launcher::BlockStopSignals();

@@ -80,6 +80,7 @@ struct NodeStatus {
   LogIndex commit_index;
   LogIndex applied_index;
   std::string version;
+  std::string engine;  // "rocksdb" or "memory"; empty from a node that does not say
 };
 
 struct MemberInfo {

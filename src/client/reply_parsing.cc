@@ -125,6 +125,7 @@ Result<NodeStatus> ParseNodeStatus(std::string_view body) {
   s.id = NodeId(U64Field(doc, {"id"}).value_or(0));
   s.name = StringField(doc, {"name"});
   s.cluster_id = StringField(doc, {"cluster_id"});
+  s.engine = StringField(doc, {"engine"});
   s.role = StringField(doc, {"role"});
   s.term = Term(U64Field(doc, {"term"}).value_or(0));
   s.leader_id = NodeId(U64Field(doc, {"leader_id"}).value_or(0));

@@ -13,6 +13,8 @@ std::string_view RoleName(Role role) {
       return "candidate";
     case Role::kLearner:
       return "learner";
+    case Role::kRemoved:
+      return "removed";
   }
   return "unknown";
 }

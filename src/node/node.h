@@ -18,7 +18,13 @@
 
 namespace nds::node {
 
-enum class Role { kLeader, kFollower, kCandidate, kLearner };
+// kRemoved: this node was removed from its cluster (it serves no data any more).
+enum class Role { kLeader, kFollower, kCandidate, kLearner, kRemoved };
+
+// What a node removed from its cluster answers (kRemoved) to every write and read.
+inline constexpr std::string_view kRemovedMessage =
+    "this node was removed from its cluster and serves no data; to add it back, stop it, move its "
+    "--data directory away, and start it with an empty --data and --join ADDR of a member";
 std::string_view RoleName(Role role);  // "leader", "follower", ...
 
 struct NodeStatus {

@@ -119,7 +119,7 @@ std::string ForwardFrameOf(std::string_view encoded_envelope) {
 Result<FrameKind> PeekFrameKind(std::string_view frame) {
   if (frame.empty()) return Corruption("empty peer frame");
   auto k = static_cast<uint8_t>(frame[0]);
-  if (k < 1 || k > static_cast<uint8_t>(FrameKind::kForwardRefused))
+  if (k < 1 || k > static_cast<uint8_t>(FrameKind::kMembersView))
     return Corruption("unknown peer frame kind " + std::to_string(k));
   return static_cast<FrameKind>(k);
 }
@@ -160,6 +160,42 @@ Result<ForwardRefusal> DecodeForwardRefusalFrame(std::string_view frame) {
   NDS_ASSIGN_OR_RETURN(r.envelope, DecodeEnvelope(rest));
   r.status = Status(static_cast<StatusCode>(code), std::string(message));
   return r;
+}
+
+std::string EncodeMembersViewFrame(const std::vector<MemberHealth>& view) {
+  std::string out;
+  out.push_back(static_cast<char>(FrameKind::kMembersView));
+  out.push_back(static_cast<char>(kCodecVersion));
+  PutVarint64(&out, view.size());
+  for (const MemberHealth& m : view) {
+    PutVarint64(&out, m.id);
+    out.push_back(m.reachable ? 1 : 0);
+    PutVarint64(&out, m.behind);
+  }
+  return out;
+}
+
+Result<std::vector<MemberHealth>> DecodeMembersViewFrame(std::string_view frame) {
+  Decoder d(frame);
+  NDS_ASSIGN_OR_RETURN(std::string_view head, d.Bytes(2));
+  if (static_cast<uint8_t>(head[0]) != static_cast<uint8_t>(FrameKind::kMembersView)) {
+    return Corruption("not a members view frame");
+  }
+  if (static_cast<uint8_t>(head[1]) != kCodecVersion) return Corruption("unknown codec version");
+  NDS_ASSIGN_OR_RETURN(uint64_t n, d.Varint64());
+  if (n > kMembersViewEntriesMax) return Corruption("a members view of too many members");
+  std::vector<MemberHealth> view;
+  for (uint64_t i = 0; i < n; ++i) {
+    MemberHealth m;
+    NDS_ASSIGN_OR_RETURN(m.id, d.Varint64());
+    NDS_ASSIGN_OR_RETURN(std::string_view flag, d.Bytes(1));
+    if (flag[0] != 0 && flag[0] != 1) return Corruption("a members view with a bad flag");
+    m.reachable = flag[0] == 1;
+    NDS_ASSIGN_OR_RETURN(m.behind, d.Varint64());
+    view.push_back(m);
+  }
+  if (!d.done()) return Corruption("trailing bytes after a members view");
+  return view;
 }
 
 Result<raft::Message> DecodeRaftFrame(std::string_view frame) {

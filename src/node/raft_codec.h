@@ -20,6 +20,7 @@ enum class FrameKind : uint8_t {
   kSnapshotChunk =
       3,  // a piece of a snapshot's stream (wal/snapshot_transfer.h), leader -> follower
   kForwardRefused = 4,  // a forwarded Envelope handed back: the receiver did not propose it
+  kMembersView = 5,     // the leader's view of its members' health, leader -> followers
 };
 
 // The payload of every normal log entry: who asked, under which request id, for what.
@@ -75,6 +76,19 @@ struct Hello {
 
   bool operator==(const Hello&) const = default;
 };
+// One member as the leader sees it (kMembersView): heard from lately, and entries behind.
+struct MemberHealth {
+  uint64_t id = 0;
+  bool reachable = false;
+  uint64_t behind = 0;
+
+  bool operator==(const MemberHealth&) const = default;
+};
+inline constexpr size_t kMembersViewEntriesMax = 4096;
+std::string EncodeMembersViewFrame(const std::vector<MemberHealth>& view);
+// kCorruption on malformed input, more than kMembersViewEntriesMax entries or trailing bytes.
+Result<std::vector<MemberHealth>> DecodeMembersViewFrame(std::string_view frame);
+
 std::string EncodeHello(const Hello& h);
 // kCorruption on any malformed input (wrong magic, bad fields, trailing bytes).
 Result<Hello> DecodeHello(std::string_view bytes);

@@ -139,6 +139,7 @@ Result<std::unique_ptr<RaftNode>> RaftNode::Open(std::unique_ptr<engine::Engine>
     node->HandleReady();
   }
   node->last_tick_ = Clock::now();
+  node->quorum_seen_ = node->last_tick_;
   node->loop_thread_ = std::thread([n = node.get()] { n->Loop(); });
   return node;
 }
@@ -238,7 +239,9 @@ void RaftNode::Submit(store::Command cmd, SubmitCallback done) {
       refused = NoSpace("the data disk has less than --min-free-disk-bytes=" +
                         std::to_string(options_.limits.disk_free_bytes_min) + " free");
     } else if (removed_published_) {
-      refused = Unavailable("this node was removed from the cluster");
+      refused = Removed(std::string(kRemovedMessage));
+    } else if (!no_quorum_status_.ok()) {
+      refused = no_quorum_status_;
     } else if (writes_.size() >= options_.limits.proposals_in_flight_max) {
       refused = Unavailable("too many writes in flight (--max-proposals-in-flight=" +
                             std::to_string(options_.limits.proposals_in_flight_max) + ")");
@@ -264,16 +267,21 @@ void RaftNode::Submit(store::Command cmd, SubmitCallback done) {
 }
 
 void RaftNode::WaitForReadPoint(ReadCallback done) {
+  Status refused = ResourceExhausted("too many reads wait for a read point (--max-pending-reads)");
   {
     std::lock_guard lock(mu_);
-    if (!stopping_ && new_reads_.size() < options_.limits.pending_reads_max) {
+    if (removed_published_) {
+      refused = Removed(std::string(kRemovedMessage));
+    } else if (!no_quorum_status_.ok()) {
+      refused = no_quorum_status_;
+    } else if (!stopping_ && new_reads_.size() < options_.limits.pending_reads_max) {
       new_reads_.push_back(
           PendingRead{std::move(done), Clock::now() + options_.limits.request_timeout});
       done = nullptr;
     }
   }
   if (done) {
-    done(ResourceExhausted("too many reads wait for a read point (--max-pending-reads)"));
+    done(refused);
     return;
   }
   wake_.notify_one();
@@ -375,6 +383,7 @@ void RaftNode::Step(Clock::time_point now) {
   CompleteTransfers(now);
   PumpSnapshotSends();
   if (!pending_ready_) MaybeSnapshot();
+  WatchQuorum(now);
   ExpireDeadlines(now);
 }
 
@@ -421,6 +430,10 @@ void RaftNode::HandleInbound(std::deque<Inbound> frames) {
     }
     if (*kind == FrameKind::kForwardRefused) {
       HandleForwardRefusal(in.from, in.frame);
+      continue;
+    }
+    if (*kind == FrameKind::kMembersView) {
+      HandleMembersView(in.from, in.frame);
       continue;
     }
     auto e = DecodeForwardFrame(in.frame);
@@ -636,10 +649,7 @@ void RaftNode::PublishStatus() {
   const raft::ConfState& cs = raw_->GetConfState();
   bool member = Contains(cs.voters, options_.id) || Contains(cs.learners, options_.id);
   if (member) was_member_ = true;
-  if (was_member_ && !member && !removed_) {
-    removed_ = true;
-    spdlog::warn("this node was removed from the cluster; it no longer takes writes");
-  }
+  if (was_member_ && !member && !removed_) NoteRemoved();
   uint64_t applied = engine_->AppliedIndex().value;
   const auto tick = std::max(std::chrono::milliseconds(1), options_.limits.heartbeat_interval);
   const uint64_t lease_ticks = bs.role == raft::Role::kLeader ? raw_->LeaseTicksLeft() : 0;
@@ -649,6 +659,7 @@ void RaftNode::PublishStatus() {
   if (status_.role == Role::kFollower && Contains(cs.learners, options_.id)) {
     status_.role = Role::kLearner;
   }
+  if (removed_) status_.role = Role::kRemoved;
   status_.term = bs.term.value;
   status_.leader_id = bs.leader.value;
   status_.commit_index = bs.commit.value;
@@ -661,7 +672,9 @@ void RaftNode::PublishStatus() {
   lease_until_ =
       lease ? last_tick_ + tick * static_cast<int64_t>(lease_ticks) : Clock::time_point{};
   status_.has_lease = lease;
-  status_.ready = !removed_ && bs.leader.value != 0 && applied >= bs.commit.value;
+  // A learner is still catching up: it is promoted once it has.
+  status_.ready = !removed_ && bs.leader.value != 0 && applied >= bs.commit.value &&
+                  status_.role != Role::kLearner;
   removed_published_ = removed_;
 }
 
@@ -739,8 +752,12 @@ Status RaftNode::ApplyCommitted(const std::vector<raft::Entry>& entries) {
 void RaftNode::ExpireDeadlines(Clock::time_point now) {
   std::vector<SubmitCallback> expired;
   std::vector<ReadCallback> expired_reads;
+  // Without a quorum every waiting write and read is answered now, with why.
+  Status no_quorum;
   {
     std::lock_guard lock(mu_);
+    no_quorum = no_quorum_status_;
+    if (!no_quorum.ok()) now = Clock::time_point::max();
     for (auto it = writes_.begin(); it != writes_.end();) {
       if (now >= it->second.deadline) {
         expired.push_back(std::move(it->second.done));
@@ -771,10 +788,13 @@ void RaftNode::ExpireDeadlines(Clock::time_point now) {
   }
   for (auto& d : expired) {
     store::ApplyResult r;
-    r.status = Unavailable("the write did not commit within --request-timeout-ms");
+    r.status = no_quorum.ok() ? Unavailable("the write did not commit within --request-timeout-ms")
+                              : no_quorum;
     d(std::move(r));
   }
-  for (auto& d : expired_reads) d(Unavailable("no read point within --request-timeout-ms"));
+  for (auto& d : expired_reads) {
+    d(no_quorum.ok() ? Unavailable("no read point within --request-timeout-ms") : no_quorum);
+  }
 }
 
 void RaftNode::FailAll(const Status& s) {

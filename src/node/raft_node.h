@@ -30,6 +30,7 @@
 #include "engine/swappable_engine.h"
 #include "net/peer_transport.h"
 #include "node/node.h"
+#include "node/raft_codec.h"
 #include "raft/raw_node.h"
 #include "store/membership.h"
 #include "util/limits.h"
@@ -193,6 +194,19 @@ class RaftNode final : public Node, private net::PeerReceiver {
   void CompleteMembershipWaits(Clock::time_point now);
   void CompleteTransfers(Clock::time_point now);
   void PublishMembers();
+  // The leader's view of its members' health (raft_node_view.cc): sent by the leader every few
+  // ticks, kept by the others, so that /cluster/members says the same on every node.
+  void SendMembersView(const raft::BasicStatus& bs);
+  void HandleMembersView(uint64_t from, const std::string& frame);
+  // Fills `m`'s reachable and behind on a node that does not lead.
+  void FillFromLeaderView(const raft::BasicStatus& bs, Clock::time_point now, MemberInfo* m) const;
+
+  // Quorum watch (raft_node_quorum.cc), loop thread: sets no_quorum_status_ once this node has
+  // been without a reachable quorum for an election timeout (docs/cluster.md "No quorum").
+  void WatchQuorum(Clock::time_point now);
+  // This node is no longer in the configuration: it stops serving and marks its data directory
+  // (node/data_dir_state.h) so that a restart refuses it.
+  void NoteRemoved();
 
   // Snapshots (raft_node_snapshots.cc), loop thread.
   void MaybeSnapshot();
@@ -249,9 +263,15 @@ class RaftNode final : public Node, private net::PeerReceiver {
   };
   std::map<uint64_t, AddressClaim> claimed_addresses_;  // member id -> addresses from its hello
   uint64_t applied_bytes_since_snapshot_ = 0;  // entry bytes applied since the last snapshot
-  bool seeded_ = false;      // this leader proposed the new cluster's first member record
-  bool was_member_ = false;  // the configuration contained this node at some point
-  bool removed_ = false;     // ... and no longer does
+  bool seeded_ = false;           // this leader proposed the new cluster's first member record
+  bool was_member_ = false;       // the configuration contained this node at some point
+  bool removed_ = false;          // ... and no longer does (or its member record was removed)
+  bool in_member_table_ = false;  // the applied member table held this node at some point
+  std::map<uint64_t, MemberHealth> leader_view_;  // from the last kMembersView frame
+  uint64_t leader_view_from_ = 0;                 // the leader that sent it
+  Clock::time_point leader_view_at_;              // when it arrived
+  uint64_t members_view_sent_tick_ = 0;
+  Clock::time_point quorum_seen_;  // the last pass on which a quorum was reachable
 
   mutable std::mutex mu_;
   std::condition_variable wake_;
@@ -266,6 +286,9 @@ class RaftNode final : public Node, private net::PeerReceiver {
   // The leader lease as of the last tick: /role answers goose only before this instant.
   Clock::time_point lease_until_ NDS_GUARDED_BY(mu_);
   bool removed_published_ NDS_GUARDED_BY(mu_) = false;
+  // Not ok (kNoQuorum, naming how many members are reachable) while WatchQuorum finds no quorum:
+  // new writes and reads are refused with it at once, and those waiting are answered with it.
+  Status no_quorum_status_ NDS_GUARDED_BY(mu_);
   // New writes are refused with this (kNoSpace) while the disk is full.
   Status disk_full_status_ NDS_GUARDED_BY(mu_);
   // Free bytes of the data directory's file system at the last check (every tick), and the

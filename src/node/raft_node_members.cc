@@ -34,6 +34,13 @@ void RaftNode::LoadMembers() {
     if (!peer_addresses_.contains(r.id)) peer_addresses_[r.id] = r.peer_address;
   }
   members_dirty_ = true;
+  // The record of this node is removed while it is still in the configuration, so it applies
+  // that removal (the configuration change that follows may never reach it).
+  if (members_.contains(options_.id)) {
+    in_member_table_ = true;
+  } else if (in_member_table_ && !removed_) {
+    NoteRemoved();
+  }
   if (transport_) UpdatePeers();
 }
 
@@ -268,6 +275,8 @@ void RaftNode::PublishMembers() {
   members_dirty_ = false;
   raft::BasicStatus bs = raw_->GetStatus();
   const raft::ConfState& cs = raw_->GetConfState();
+  const Clock::time_point now = Clock::now();
+  if (bs.role == raft::Role::kLeader) SendMembersView(bs);
   std::vector<MemberInfo> view;
   auto add = [&](uint64_t id, bool voter) {
     MemberInfo m;
@@ -288,6 +297,8 @@ void RaftNode::PublishMembers() {
         m.reachable = id == options_.id || p.recent_active;
         m.behind = bs.last_index.value > p.match.value ? bs.last_index.value - p.match.value : 0;
       }
+    } else {
+      FillFromLeaderView(bs, now, &m);
     }
     view.push_back(std::move(m));
   };

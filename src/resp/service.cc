@@ -43,6 +43,8 @@ Reply StatusReply(const Status& s) {
     case StatusCode::kTimeout:
     case StatusCode::kNotLeader:
     case StatusCode::kCancelled:
+    case StatusCode::kNoQuorum:
+    case StatusCode::kRemoved:
       // Redis's code for "this cannot be done right now, try again": the write may still take
       // effect later when it timed out (docs/resp.md).
       return ErrorReply("TRYAGAIN " + s.message());

@@ -129,6 +129,11 @@ Status Limits::Validate() const {
           OutOfRangeMessage(b.flag, std::to_string(b.value), 1, b.max, b.max_words));
     }
   }
+  // The HTTP server needs room for a request line and a few headers (net/http_server.cc).
+  if (header_bytes_max < 256 || header_bytes_max > (size_t{1} << 30)) {
+    return InvalidArgument(OutOfRangeMessage("--max-header-bytes", std::to_string(header_bytes_max),
+                                             256, size_t{1} << 30, "1 GiB"));
+  }
   if (value_bytes_max + kMessageOverheadBytes > message_bytes_max) {
     return InvalidArgument("--max-value-bytes plus " + std::to_string(kMessageOverheadBytes) +
                            " bytes of overhead exceeds --max-message-bytes");

@@ -31,6 +31,10 @@ std::string_view StatusCodeName(StatusCode code) {
       return "timeout";
     case StatusCode::kCancelled:
       return "cancelled";
+    case StatusCode::kNoQuorum:
+      return "no_quorum";
+    case StatusCode::kRemoved:
+      return "removed";
   }
   return "unknown";
 }
@@ -55,6 +59,8 @@ Status IoError(std::string m) { return {StatusCode::kIoError, std::move(m)}; }
 Status Corruption(std::string m) { return {StatusCode::kCorruption, std::move(m)}; }
 Status NotLeader(std::string m) { return {StatusCode::kNotLeader, std::move(m)}; }
 Status Unavailable(std::string m) { return {StatusCode::kUnavailable, std::move(m)}; }
+Status NoQuorum(std::string m) { return {StatusCode::kNoQuorum, std::move(m)}; }
+Status Removed(std::string m) { return {StatusCode::kRemoved, std::move(m)}; }
 Status Timeout(std::string m) { return {StatusCode::kTimeout, std::move(m)}; }
 Status Cancelled(std::string m) { return {StatusCode::kCancelled, std::move(m)}; }
 

@@ -30,6 +30,8 @@ enum class StatusCode {
   kUnavailable,
   kTimeout,
   kCancelled,
+  kNoQuorum,  // too few members reachable to commit or confirm anything (503 no_quorum)
+  kRemoved,   // this node was removed from its cluster (503 removed)
 };
 
 // Returns the snake_case name of `code` (e.g. "not_found"); valid for the program's lifetime.
@@ -67,6 +69,8 @@ Status IoError(std::string msg);
 Status Corruption(std::string msg);
 Status NotLeader(std::string msg);
 Status Unavailable(std::string msg);
+Status NoQuorum(std::string msg);
+Status Removed(std::string msg);
 Status Timeout(std::string msg);
 Status Cancelled(std::string msg);
 
