@@ -29,8 +29,8 @@ AccessNeed NeedFor(std::string_view method, const Target& target) {
   using store::TokenRole;
   std::string_view path = target.path;
   AccessNeed need;
-  if (path == "/healthz" || path == "/readyz" || path == "/role" || path == "/metrics" ||
-      (path == "/cluster/members" && method == "POST")) {
+  if (path == "/" || path == "/healthz" || path == "/readyz" || path == "/role" ||
+      path == "/metrics" || (path == "/cluster/members" && method == "POST")) {
     need.open = true;
     return need;
   }

@@ -1,6 +1,8 @@
 // Request dispatch, metrics, and the helpers shared by every route.
 #include "api/service.h"
 
+#include <fmt/format.h>
+
 #include "api/http_errors.h"
 
 namespace nds::api {
@@ -52,6 +54,16 @@ void ApiService::Dispatch(const CallPtr& call) {
   }
   if (HandleCluster(call, path)) return;
   if (path == "/auth/tokens" || path.starts_with("/auth/tokens/")) return HandleAuth(call, path);
+  if (path == "/" && (call->request.method == "GET" || call->request.method == "HEAD")) {
+    // A person who points a browser at a node learns where to go (no data, no state shown).
+    net::HttpResponse r;
+    r.SetHeader("Content-Type", "text/plain; charset=utf-8");
+    r.body = fmt::format(
+        "nds {}: a replicated key-value and blob store.\nTry GET /status, /cluster/members, "
+        "/metrics, /store/KEY; every route is listed in docs/api.md.\n",
+        options_.version);
+    return Finish(call, std::move(r));
+  }
   Finish(call,
          ErrorResponse(404, "not_found",
                        "no route " + std::string(path) + "; every route is listed in docs/api.md"));

@@ -89,6 +89,8 @@ class ApiService final : public net::Handler {
   void TransferLeader(const CallPtr& call);                          // POST /cluster/leader
   std::string StatusJson() const;
   std::string MembersJson() const;
+  // metrics_routes.cc: the body of GET /metrics.
+  std::string MetricsText() const;
 
   node::Node* node_;
   const ApiOptions options_;
