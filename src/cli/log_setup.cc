@@ -119,13 +119,13 @@ Status SetUpLogging(const LogFlags& flags) {
   }
   std::shared_ptr<spdlog::logger> logger;
   if (flags.format == "json") {
-    logger = std::make_shared<spdlog::logger>("nds", std::make_shared<JsonLineSink>());
+    logger = std::make_shared<spdlog::logger>("", std::make_shared<JsonLineSink>());
   } else if (flags.format == "text") {
     const char* no_color = std::getenv("NO_COLOR");
     const bool plain = no_color != nullptr && no_color[0] != '\0';
     auto sink = std::make_shared<spdlog::sinks::stdout_color_sink_mt>(
         plain ? spdlog::color_mode::never : spdlog::color_mode::automatic);
-    logger = std::make_shared<spdlog::logger>("nds", std::move(sink));
+    logger = std::make_shared<spdlog::logger>("", std::move(sink));
   } else {
     return InvalidArgument("--log-format must be text or json, got '" + flags.format + "'");
   }

@@ -162,6 +162,7 @@ void AddConfigSources(CLI::App* start, bool* print_config) {
   // CLI11 reads a config file on the main app only; EnvFirstToml sends its items to `start`.
   CLI::App* app = start->get_parent();
   app->config_formatter(std::make_shared<EnvFirstToml>());
+  app->allow_config_extras(CLI::config_extras_mode::error);  // a misspelt flag is an error
   app->set_config("--config", "",
                   "nds start: read flags from this TOML file (flag-name = value); the command "
                   "line and NDS_<FLAG> variables win over it");
