@@ -158,6 +158,7 @@ void ClientCommands::AddClusterCommands(CLI::App& app) {
   OnRun(role, [this](Client& c) { return RunRole(c); });
 
   auto* members = app.add_subcommand("members", "List the cluster's members");
+  members->add_flag("--json", json_, "As -o json");
   OnRun(members, [this](Client& c) { return RunMembers(c); });
 
   auto* leave = app.add_subcommand("leave", "Remove member ID (default: the node asked)");
@@ -231,7 +232,8 @@ int ClientCommands::ParseAndRun(CLI::App& app, int argc, const char* const* argv
     const int code = app.exit(e);
     return code == 0 ? kExitOk : kExitUsage;
   }
-  if (!run_) return kExitOk;  // another subcommand (start) ran in its callback
+  if (!run_) return kExitOk;    // another subcommand (start) ran in its callback
+  if (json_) output_ = "json";  // --json, kept where it was before -o
   Result<std::unique_ptr<Client>> client = MakeClient();
   if (!client.ok()) {
     std::fprintf(stderr, "nds: %s; run 'nds --help'\n", client.status().message().c_str());
