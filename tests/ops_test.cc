@@ -5,6 +5,7 @@
 // Method: one real `nds start --log-format json` child on 127.0.0.1; its log file read back and
 // parsed line by line; /metrics scraped over a raw socket before and after a load of writes; the
 // built `nds` binary run against it through the shell, its stdout parsed as JSON.
+#include <cctype>
 #include <csignal>
 #include <cstdlib>
 #include <fstream>
@@ -184,6 +185,34 @@ TEST_F(OpsTest, ExitStatusesTellNotFoundFromUsage) {
   EXPECT_EQ(Nds("leave 999999", &out), 3) << out;
   EXPECT_EQ(Nds("set " + std::string(300, 'x'), &out), 2) << out;
   EXPECT_EQ(Nds("members -o yaml", &out), 2) << out;
+}
+
+TEST_F(OpsTest, EveryFamilyTheGrafanaDashboardUsesIsServed) {
+  const std::string dashboard =
+      ReadFile(std::string(NDS_SOURCE_DIR) + "/docs/grafana/nds-dashboard.json");
+  ASSERT_FALSE(nlohmann::json::parse(dashboard, nullptr, false).is_discarded());
+  RawHttp http(node_->port());
+  const Scrape scrape = ParseMetrics(http.Request("GET", "/metrics").body);
+  std::set<std::string> used;
+  for (size_t pos = 0; pos < dashboard.size(); ++pos) {
+    for (std::string_view prefix : {"nds_", "process_"}) {
+      if (dashboard.compare(pos, prefix.size(), prefix) != 0) continue;
+      if (pos > 0 && (std::isalnum(static_cast<unsigned char>(dashboard[pos - 1])) ||
+                      dashboard[pos - 1] == '_')) {
+        continue;
+      }
+      size_t end = pos;
+      while (end < dashboard.size() &&
+             (std::islower(static_cast<unsigned char>(dashboard[end])) || dashboard[end] == '_')) {
+        ++end;
+      }
+      std::string name = dashboard.substr(pos, end - pos);
+      if (name.ends_with("_bucket")) name.resize(name.size() - 7);
+      used.insert(name);
+    }
+  }
+  EXPECT_GE(used.size(), 10u);
+  for (const std::string& family : used) EXPECT_TRUE(scrape.type.contains(family)) << family;
 }
 
 TEST_F(OpsTest, TheRootAnswersAPointerNotA404) {

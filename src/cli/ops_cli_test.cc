@@ -116,5 +116,31 @@ TEST_F(PrintConfig, TheOutputReadsBackAndBadInputIsAUsageError) {
   EXPECT_EQ(Run("", "--log-level loud"), 2) << out_;
 }
 
+// Runs `nds start` with a bad --api on a pseudo-terminal (script(1)), so that colour is possible;
+// returns what it printed.
+std::string StartOnATerminal(const std::string& env) {
+  const std::string out_file = ::testing::TempDir() + "/nds_ops_color.out";
+  const std::string command = fmt::format(
+      "script -qec \"env {} '{}' start --data /nonexistent/nds --api nonsense\" /dev/null "
+      ">'{}' 2>&1",
+      env, NDS_BINARY, out_file);
+  EXPECT_NE(std::system(command.c_str()), -1);
+  std::ifstream in(out_file);
+  std::ostringstream s;
+  s << in.rdbuf();
+  std::remove(out_file.c_str());
+  return s.str();
+}
+
+TEST(NoColor, ATerminalGetsColourUnlessNoColorIsSet) {
+  if (std::system("command -v script >/dev/null 2>&1") != 0) GTEST_SKIP() << "no script(1)";
+  const std::string coloured = StartOnATerminal("-u NO_COLOR");
+  ASSERT_NE(coloured.find("--api must be HOST:PORT"), std::string::npos) << coloured;
+  EXPECT_NE(coloured.find("\x1b["), std::string::npos) << coloured;
+  const std::string plain = StartOnATerminal("NO_COLOR=1");
+  ASSERT_NE(plain.find("--api must be HOST:PORT"), std::string::npos) << plain;
+  EXPECT_EQ(plain.find("\x1b["), std::string::npos) << plain;
+}
+
 }  // namespace
 }  // namespace nds::cli
