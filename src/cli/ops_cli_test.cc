@@ -18,6 +18,7 @@
 #include "cli/log_setup.h"
 #include "cli/output_format.h"
 #include "cli/start_flags.h"
+#include "client/fake_http_server.h"
 
 namespace nds::cli {
 namespace {
@@ -114,6 +115,26 @@ TEST_F(PrintConfig, TheOutputReadsBackAndBadInputIsAUsageError) {
   EXPECT_EQ(Run("", fmt::format("--config '{}/missing.toml'", dir_)), 2) << out_;
   EXPECT_EQ(Run("NDS_MAX_VALUE_BYTES=0", ""), 2) << out_;  // the same checks as the flag
   EXPECT_EQ(Run("", "--log-level loud"), 2) << out_;
+}
+
+// Issue #15: `--timeout 1` waited three tries (3 s) and then said "within 1000 ms". Now the
+// timeout bounds the whole command: one try against a server that never answers, and the message
+// names that timeout.
+TEST(Timeout, BoundsTheWholeCommandAndTheMessageSaysSo) {
+  client::testing::FakeHttpServer server([](const client::testing::RecordedRequest&) {
+    return client::testing::FakeReply::Of(client::testing::FakeReply::Action::kNeverReply);
+  });
+  const std::string out_file = ::testing::TempDir() + "/nds_ops_timeout.out";
+  const std::string command = fmt::format("'{}' --timeout 0.3 role --server {} >'{}' 2>&1",
+                                          NDS_BINARY, server.address().ToString(), out_file);
+  const int raw = std::system(command.c_str());
+  std::ifstream in(out_file);
+  std::ostringstream s;
+  s << in.rdbuf();
+  std::remove(out_file.c_str());
+  EXPECT_EQ(WIFEXITED(raw) ? WEXITSTATUS(raw) : -1, 4) << s.str();
+  EXPECT_NE(s.str().find("within 300 ms"), std::string::npos) << s.str();
+  EXPECT_EQ(server.requests().size(), 1u) << s.str();
 }
 
 // Runs `nds start` with a bad --api on a pseudo-terminal (script(1)), so that colour is possible;
