@@ -211,7 +211,7 @@ Status RaftNode::InstallSnapshot(const raft::SnapshotMetadata& meta) {
   applied_bytes_since_snapshot_ = 0;
   LoadMembers();
   metrics_.snapshots_installed.fetch_add(1, std::memory_order_relaxed);
-  spdlog::info("installed a snapshot from the leader event=snapshot_installed index={} term={}",
+  spdlog::info("installed the snapshot from the leader event=snapshot_installed index={} term={}",
                meta.index.value, meta.term.value);
   return Status::Ok();
 }
