@@ -22,7 +22,7 @@ build: configure
 run: build
 	$(BUILD)/src/cli/nds demo --data ./nds-demo
 
-# Installs bin/nds, the systemd unit, bash completion and docs under PREFIX (default /usr/local).
+# Installs bin/nds, the systemd unit, bash completion, the man page and docs under PREFIX (default /usr/local).
 PREFIX ?= /usr/local
 install: build
 	cmake --install $(BUILD) --prefix $(PREFIX) --strip

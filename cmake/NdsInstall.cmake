@@ -15,3 +15,15 @@ install(FILES ${CMAKE_SOURCE_DIR}/packaging/nds.bash-completion
 install(FILES ${CMAKE_SOURCE_DIR}/README.md ${CMAKE_SOURCE_DIR}/docs/operations.md
               ${CMAKE_SOURCE_DIR}/docs/cli.md ${CMAKE_SOURCE_DIR}/docs/api.md
         DESTINATION ${CMAKE_INSTALL_DOCDIR})
+# The man page, generated from the installed binary's --help (scripts/make-man).
+if(TARGET nds)
+  install(CODE "
+    set(man_dir \"\$ENV{DESTDIR}\${CMAKE_INSTALL_PREFIX}/${CMAKE_INSTALL_MANDIR}/man1\")
+    file(MAKE_DIRECTORY \"\${man_dir}\")
+    execute_process(COMMAND ${CMAKE_SOURCE_DIR}/scripts/make-man $<TARGET_FILE:nds>
+                    OUTPUT_FILE \"\${man_dir}/nds.1\" RESULT_VARIABLE man_result)
+    if(NOT man_result EQUAL 0)
+      message(FATAL_ERROR \"scripts/make-man failed: \${man_result}\")
+    endif()
+    message(STATUS \"Installing: \${man_dir}/nds.1\")")
+endif()
