@@ -34,6 +34,7 @@ dist: build
 
 # Every test: unit, simulator and process tests.
 test: build
+	./scripts/install-deps --tests
 	ctest --test-dir $(BUILD) --output-on-failure -j $(JOBS)
 
 # The same tests under AddressSanitizer and UndefinedBehaviorSanitizer.

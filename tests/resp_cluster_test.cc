@@ -17,6 +17,7 @@
 
 #include "client/client.h"
 #include "harness/nds_process.h"
+#include "harness/run_bounded.h"
 #include "launcher/local_cluster.h"
 #include "net/loopback_port.h"
 
@@ -39,31 +40,6 @@ const std::vector<std::string> kNodeFlags = {"--heartbeat-ms",
                                              "1048576",
                                              "--resp-max-command-bytes",
                                              "2097152"};
-
-struct Output {
-  int exit_code = -1;
-  std::string text;
-};
-
-// Runs `command` through the shell (stderr joined to stdout), at most `limit` seconds.
-Output RunBounded(const std::string& command, int limit_seconds = 60) {
-  Output out;
-  std::string full = "timeout -k 5 " + std::to_string(limit_seconds) + " " + command + " 2>&1";
-  FILE* pipe = ::popen(full.c_str(), "r");
-  if (pipe == nullptr) return out;
-  std::array<char, 4096> buf;
-  size_t n;
-  while ((n = std::fread(buf.data(), 1, buf.size(), pipe)) > 0) {
-    if (out.text.size() < (1 << 20)) out.text.append(buf.data(), n);
-  }
-  int status = ::pclose(pipe);
-  out.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  return out;
-}
-
-bool HaveTool(const std::string& name) {
-  return RunBounded("sh -c 'command -v " + name + "' >/dev/null", 10).exit_code == 0;
-}
 
 std::string Trim(std::string s) {
   while (!s.empty() && (s.back() == '\n' || s.back() == '\r')) s.pop_back();

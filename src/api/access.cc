@@ -29,8 +29,12 @@ AccessNeed NeedFor(std::string_view method, const Target& target) {
   using store::TokenRole;
   std::string_view path = target.path;
   AccessNeed need;
+  // The dashboard's static files are the same for everyone and hold no data (its figures come
+  // from /ui/data, which needs a read token like any other read).
+  const bool ui_file = (path == "/ui" || path.starts_with("/ui/")) && path != "/ui/data";
   if (path == "/" || path == "/healthz" || path == "/readyz" || path == "/role" ||
-      path == "/metrics" || (path == "/cluster/members" && method == "POST")) {
+      path == "/metrics" || (path == "/cluster/members" && method == "POST") ||
+      (ui_file && IsRead(method))) {
     need.open = true;
     return need;
   }

@@ -20,6 +20,7 @@
 #include "crypto/base64url.h"
 #include "crypto/join_token.h"
 #include "engine/memory_engine.h"
+#include "node/lone_node_for_test.h"
 #include "node/raft_node.h"
 #include "store/auth_state.h"
 #include "store/keyspace.h"
@@ -125,52 +126,32 @@ class ServiceTest : public ::testing::Test {
  protected:
   // Node 1 ("n1") of a new one-node cluster, leading with its lease and its member record
   // applied; `seed` is recorded before the member record (RaftNodeOptions::seed_commands).
-  explicit ServiceTest(std::vector<store::Command> seed = {}) {
-    std::random_device rd;
-    dir_ = (std::filesystem::temp_directory_path() /
-            ("api_test_" + std::to_string(rd()) + std::to_string(rd())))
-               .string();
-    std::filesystem::create_directories(dir_);
-    node::RaftNodeOptions o;
-    o.name = "n1";
-    o.api_address = "127.0.0.1:7777";
-    o.data_dir = dir_;
-    o.cluster_secret = kClusterSecret;
-    o.bootstrap = true;
-    o.seed_commands = std::move(seed);
-    o.limits.heartbeat_interval = std::chrono::milliseconds(10);
-    o.limits.election_timeout = std::chrono::milliseconds(100);
-    o.limits.lease_duration = std::chrono::milliseconds(80);
-    auto node = node::RaftNode::Open(engine::NewMemoryEngine(), o);
-    EXPECT_TRUE(node.ok()) << node.status().ToString();
-    if (!node.ok()) return;
-    node_ = std::move(node).value();
-    auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
-    while (std::chrono::steady_clock::now() < deadline &&
-           !(node_->GetStatus().has_lease && StoredMemberNames().size() == 1)) {
-      std::this_thread::sleep_for(std::chrono::milliseconds(5));
-    }
+  explicit ServiceTest(std::vector<store::Command> seed = {})
+      : lone_("api_test_", kClusterSecret, std::move(seed),
+              [](node::RaftNode* n) { return MemberNames(n).size() == 1; }),
+        node_(lone_.node()) {
+    EXPECT_TRUE(lone_.ok()) << lone_.open_error();
+    if (!lone_.ok()) return;
     EXPECT_EQ(StoredMemberNames(), std::vector<std::string>{"n1"});
     ApiOptions api_options;
     api_options.cluster_secret = kClusterSecret;
-    api_ = std::make_unique<ApiService>(node_.get(), api_options);
+    api_ = std::make_unique<ApiService>(node_, api_options);
   }
   ~ServiceTest() override {
     api_.reset();
-    node_.reset();
-    std::error_code ignored;
-    std::filesystem::remove_all(dir_, ignored);
+    lone_.Close();
   }
 
-  std::vector<std::string> StoredMemberNames() {
+  static std::vector<std::string> MemberNames(node::RaftNode* n) {
     std::vector<std::string> names;
-    auto members = store::ReadMembers(node_->engine());
+    auto members = store::ReadMembers(n->engine());
     EXPECT_TRUE(members.ok());
     if (members.ok()) {
       for (const auto& m : *members) names.push_back(m.name);
     }
     return names;
   }
+  std::vector<std::string> StoredMemberNames() { return MemberNames(node_); }
 
   net::HttpResponse Call(std::string method, std::string target, std::string body = {},
                          std::vector<std::pair<std::string, std::string>> headers = {}) {
@@ -201,8 +182,8 @@ class ServiceTest : public ::testing::Test {
     return {};
   }
 
-  std::string dir_;
-  std::unique_ptr<node::RaftNode> node_;
+  node::LoneNodeForTest lone_;
+  node::RaftNode* node_;
   std::unique_ptr<ApiService> api_;
 };
 
@@ -219,6 +200,30 @@ TEST_F(ServiceTest, BlobLifecycleWithRevisions) {
   EXPECT_TRUE(head.body.empty());
   EXPECT_EQ(Call("DELETE", "/store/a/b").status, 204);
   EXPECT_EQ(Call("DELETE", "/store/a/b").status, 404);
+}
+
+TEST_F(ServiceTest, DashboardFilesComeFromTheBinaryWithAStrictPolicyAndDataIsLive) {
+  auto page = Call("GET", "/ui/");
+  EXPECT_EQ(page.status, 200);
+  EXPECT_EQ(Header(page, "Content-Type"), "text/html; charset=utf-8");
+  EXPECT_NE(page.body.find("<script src=\"app.js\""), std::string::npos);
+  EXPECT_NE(Header(page, "Content-Security-Policy").find("frame-ancestors 'none'"),
+            std::string::npos);
+  EXPECT_EQ(Header(page, "X-Content-Type-Options"), "nosniff");
+  auto script = Call("GET", "/ui/app.js");
+  EXPECT_EQ(Header(script, "Content-Type"), "text/javascript; charset=utf-8");
+  EXPECT_NE(script.body.find("/ui/data"), std::string::npos);
+  EXPECT_EQ(Header(Call("GET", "/ui"), "Location"), "/ui/");
+  EXPECT_EQ(Call("GET", "/ui/../secrets").status, 404);
+  EXPECT_EQ(Call("GET", "/ui/nope.js").status, 404);
+  EXPECT_EQ(Call("POST", "/ui/").status, 405);
+
+  auto before = nlohmann::json::parse(Call("GET", "/ui/data").body);
+  Call("GET", "/set?k=ui&v=1");
+  auto after = nlohmann::json::parse(Call("GET", "/ui/data").body);
+  EXPECT_EQ(after["status"]["role"], "leader");
+  EXPECT_GT(after["status"]["commit_index"], before["status"]["commit_index"]);
+  EXPECT_GE(after["requests_total"].get<uint64_t>(), before["requests_total"].get<uint64_t>() + 2);
 }
 
 TEST_F(ServiceTest, StreamedBulkAnswersAreValidJsonAcrossChunks) {
@@ -439,6 +444,10 @@ TEST(Access, RoutesNeedTheRolesOfTheTable) {
       {"POST", "/auth/tokens", false, TokenRole::kAdmin},
       {"DELETE", "/auth/tokens/x", false, TokenRole::kAdmin},
       {"GET", "/snapshot", false, TokenRole::kAdmin},
+      {"GET", "/ui/", true, TokenRole::kRead},
+      {"GET", "/ui/app.js", true, TokenRole::kRead},
+      {"GET", "/ui/data", false, TokenRole::kRead},
+      {"POST", "/ui/", false, TokenRole::kAdmin},
       {"GET", "/unknown", false, TokenRole::kRead},
       {"POST", "/unknown", false, TokenRole::kAdmin},
   };
@@ -751,7 +760,7 @@ TEST(AuthMode, ANodeThatHasAppliedNothingAnswers503) {
 TEST_F(AuthTest, TheTokenLimitIsEnforced) {
   ApiOptions o;
   o.auth_tokens_max = 2;  // root + one
-  api_ = std::make_unique<ApiService>(node_.get(), o);
+  api_ = std::make_unique<ApiService>(node_, o);
   Create("one", "read", "");
   auto r = As(Root(), "POST", "/auth/tokens", R"({"name":"two","role":"read"})");
   EXPECT_EQ(r.status, 409);

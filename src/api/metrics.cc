@@ -15,9 +15,17 @@ std::string_view RouteName(Route r) {
       "getValues",    "getAll",     "secret_store", "secret_retrieve",
       "role",         "status",     "members",      "members_change",
       "leader",       "healthz",    "readyz",       "metrics",
-      "other"};
+      "ui",           "other"};
   static_assert(std::size(kNames) == static_cast<size_t>(Route::kCount));
   return kNames[static_cast<size_t>(r)];
+}
+
+uint64_t Metrics::RequestsTotal() const {
+  uint64_t total = 0;
+  for (const PerRoute& p : routes_) {
+    for (const auto& n : p.by_class) total += n.load(std::memory_order_relaxed);
+  }
+  return total;
 }
 
 void Metrics::Observe(Route route, int http_status, std::chrono::nanoseconds latency) {

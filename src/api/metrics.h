@@ -40,6 +40,7 @@ enum class Route : uint8_t {
   kHealthz,
   kReadyz,
   kMetrics,
+  kUi,
   kOther,
   kCount,
 };
@@ -49,6 +50,8 @@ std::string_view RouteName(Route r);
 class Metrics {
  public:
   void Observe(Route route, int http_status, std::chrono::nanoseconds latency);
+  // Every request answered so far, over all routes (the dashboard's request rate).
+  uint64_t RequestsTotal() const;
 
   // The counters and histograms; `extra` (already in the text format) is appended.
   std::string Render(std::string_view extra) const;

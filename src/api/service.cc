@@ -53,14 +53,15 @@ void ApiService::Dispatch(const CallPtr& call) {
     return HandleBulk(call, path.substr(1));
   }
   if (HandleCluster(call, path)) return;
+  if (path == "/ui" || path.starts_with("/ui/")) return HandleUi(call, path);
   if (path == "/auth/tokens" || path.starts_with("/auth/tokens/")) return HandleAuth(call, path);
   if (path == "/" && (call->request.method == "GET" || call->request.method == "HEAD")) {
     // A person who points a browser at a node learns where to go (no data, no state shown).
     net::HttpResponse r;
     r.SetHeader("Content-Type", "text/plain; charset=utf-8");
     r.body = fmt::format(
-        "nds {}: a replicated key-value and blob store.\nTry GET /status, /cluster/members, "
-        "/metrics, /store/KEY; every route is listed in docs/api.md.\n",
+        "nds {}: a replicated key-value and blob store.\nThe dashboard is at /ui/; try also "
+        "GET /status, /cluster/members, /metrics; every route is listed in docs/api.md.\n",
         options_.version);
     return Finish(call, std::move(r));
   }

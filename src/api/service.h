@@ -25,6 +25,8 @@ struct ApiOptions {
   // The cluster secret peers prove they hold: handed only to a joiner whose join token checked
   // out (POST /cluster/members), never shown by any other route. Empty: joins are refused.
   std::string cluster_secret;
+  // The data directory, for the dashboard's disk figures (GET /ui/data); empty: not shown.
+  std::string data_dir;
 };
 
 class ApiService final : public net::Handler {
@@ -88,6 +90,9 @@ class ApiService final : public net::Handler {
   void RemoveMember(const CallPtr& call, std::string_view id_text);  // DELETE /cluster/members/{id}
   void TransferLeader(const CallPtr& call);                          // POST /cluster/leader
   std::string StatusJson() const;
+  // ui_routes.cc: the dashboard's files and its live figures.
+  void HandleUi(const CallPtr& call, std::string_view path);
+  std::string UiDataJson() const;
   std::string MembersJson() const;
   // metrics_routes.cc: the body of GET /metrics.
   std::string MetricsText() const;

@@ -524,6 +524,7 @@ int RunNode(const StartFlags& f) {
   api::ApiOptions aopts;
   aopts.limits = f.limits;
   aopts.cluster_secret = ropts.cluster_secret;
+  aopts.data_dir = ropts.data_dir;
   aopts.auth_tokens_max = f.auth_tokens_max;
   api::ApiService service(node.get(), aopts);
 

@@ -21,6 +21,7 @@
 
 #include "crypto/access_token.h"
 #include "engine/memory_engine.h"
+#include "node/lone_node_for_test.h"
 #include "node/raft_node.h"
 #include "resp/server.h"
 #include "store/auth_state.h"
@@ -33,42 +34,21 @@ class RespServiceTest : public ::testing::Test {
  protected:
   // `seed` is recorded before the cluster's first member (RaftNodeOptions::seed_commands): the
   // auth seed makes a cluster that requires tokens.
-  explicit RespServiceTest(std::vector<store::Command> seed = {}) {
-    std::random_device rd;
-    dir_ = (std::filesystem::temp_directory_path() /
-            ("resp_test_" + std::to_string(rd()) + std::to_string(rd())))
-               .string();
-    std::filesystem::create_directories(dir_);
-    node::RaftNodeOptions o;
-    o.name = "n1";
-    o.api_address = "127.0.0.1:7777";
-    o.data_dir = dir_;
-    o.bootstrap = true;
-    o.cluster_secret = std::string(32, 's');
-    o.seed_commands = std::move(seed);
-    o.limits.heartbeat_interval = std::chrono::milliseconds(10);
-    o.limits.election_timeout = std::chrono::milliseconds(100);
-    o.limits.lease_duration = std::chrono::milliseconds(80);
-    auto node = node::RaftNode::Open(engine::NewMemoryEngine(), o);
-    EXPECT_TRUE(node.ok()) << node.status().ToString();
-    if (!node.ok()) return;
-    node_ = std::move(node).value();
-    auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
-    // Leading, and the cluster's first entries applied (the auth mode is known from them).
-    auto settled = [&] {
-      auto mode = ReadAuthMode(node_->engine());
-      return node_->GetStatus().has_lease && mode.ok() && *mode != AuthMode::kUnknown;
-    };
-    while (std::chrono::steady_clock::now() < deadline && !settled()) {
-      std::this_thread::sleep_for(std::chrono::milliseconds(5));
-    }
+  explicit RespServiceTest(std::vector<store::Command> seed = {})
+      : lone_("resp_test_", std::string(32, 's'), std::move(seed),
+              // The cluster's first entries applied: the auth mode is known from them.
+              [](node::RaftNode* n) {
+                auto mode = ReadAuthMode(n->engine());
+                return mode.ok() && *mode != AuthMode::kUnknown;
+              }),
+        node_(lone_.node()) {
+    EXPECT_TRUE(lone_.ok()) << lone_.open_error();
+    if (!lone_.ok()) return;
     MakeService(nullptr);
   }
   ~RespServiceTest() override {
     service_.reset();
-    node_.reset();
-    std::error_code ignored;
-    std::filesystem::remove_all(dir_, ignored);
+    lone_.Close();
   }
 
   void MakeService(std::function<Status(std::string_view, std::string_view)> auth) {
@@ -77,7 +57,7 @@ class RespServiceTest : public ::testing::Test {
     o.limits.resp_command_bytes_max = 64 + 2048;
     o.limits.resp_keys_max = 5;
     o.authenticate = std::move(auth);
-    service_ = std::make_unique<RespService>(node_.get(), o);
+    service_ = std::make_unique<RespService>(node_, o);
   }
 
   Reply Run(std::vector<std::string> args) {
@@ -90,8 +70,8 @@ class RespServiceTest : public ::testing::Test {
   }
   std::string R(std::vector<std::string> args) { return Run(std::move(args)).bytes; }
 
-  std::string dir_;
-  std::unique_ptr<node::RaftNode> node_;
+  node::LoneNodeForTest lone_;
+  node::RaftNode* node_;
   std::unique_ptr<RespService> service_;
   Session session_;
 };

@@ -69,7 +69,11 @@ class BatchApplier {
   void PutRecord(const std::string& data_key, uint64_t revision, std::string_view content_type,
                  std::string_view value);
   void DeleteRecord(const std::string& data_key);
-  // applier_resp.cc: the RESP front's read-modify-write commands.
+  // applier_resp.cc: the RESP front's read-modify-write commands. Each runs its `modify` on the
+  // decoded current record of cmd.key (nullopt when absent) through ModifyCurrent, which turns a
+  // read error into the result's status and stamps the result with the entry's revision.
+  template <typename Modify>
+  ApplyResult ModifyCurrent(const Command& cmd, LogIndex index, Modify modify);
   ApplyResult ApplyIncrementBy(const Command& cmd, LogIndex index);
   ApplyResult ApplyAppend(const Command& cmd, LogIndex index);
   ApplyResult ApplyPutReturnOld(const Command& cmd, LogIndex index);

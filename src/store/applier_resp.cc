@@ -26,87 +26,83 @@ Result<std::optional<Record>> BatchApplier::CurrentDecoded(const std::string& da
       Record{rec.revision, std::string(rec.content_type), std::string(rec.value)});
 }
 
-ApplyResult BatchApplier::ApplyIncrementBy(const Command& cmd, LogIndex index) {
+template <typename Modify>
+ApplyResult BatchApplier::ModifyCurrent(const Command& cmd, LogIndex index, Modify modify) {
   ApplyResult result;
   result.revision = index.value;
-  std::optional<int64_t> delta = ParseDecimalInt64(cmd.value);
-  NDS_CHECK(delta.has_value());  // DecodeCommand validated it
-  std::string key = DataKey(cmd.key);
+  const std::string key = DataKey(cmd.key);
   auto current = CurrentDecoded(key);
   if (!current.ok()) {
     result.status = current.status();
     return result;
   }
-  int64_t value = 0;
-  std::string content_type;
-  if (current->has_value()) {
-    std::optional<int64_t> parsed = ParseDecimalInt64((*current)->value);
-    if (!parsed) {
-      result.status = InvalidArgument(std::string(kNotAnInteger));
-      return result;
-    }
-    value = *parsed;
-    content_type = std::move((*current)->content_type);
-  }
-  if ((*delta > 0 && value > std::numeric_limits<int64_t>::max() - *delta) ||
-      (*delta < 0 && value < std::numeric_limits<int64_t>::min() - *delta)) {
-    result.status = InvalidArgument(std::string(kOverflow));
-    return result;
-  }
-  value += *delta;
-  result.integer = value;
-  result.created = !current->has_value();
-  PutRecord(key, index.value, content_type, std::to_string(value));
+  const bool existed = current->has_value();
+  modify(key, *current, result);
+  if (result.status.ok()) result.created = !existed;
   return result;
+}
+
+ApplyResult BatchApplier::ApplyIncrementBy(const Command& cmd, LogIndex index) {
+  std::optional<int64_t> delta = ParseDecimalInt64(cmd.value);
+  NDS_CHECK(delta.has_value());  // DecodeCommand validated it
+  return ModifyCurrent(
+      cmd, index, [&](const std::string& key, std::optional<Record>& current, ApplyResult& result) {
+        int64_t value = 0;
+        std::string content_type;
+        if (current) {
+          std::optional<int64_t> parsed = ParseDecimalInt64(current->value);
+          if (!parsed) {
+            result.status = InvalidArgument(std::string(kNotAnInteger));
+            return;
+          }
+          value = *parsed;
+          content_type = std::move(current->content_type);
+        }
+        if ((*delta > 0 && value > std::numeric_limits<int64_t>::max() - *delta) ||
+            (*delta < 0 && value < std::numeric_limits<int64_t>::min() - *delta)) {
+          result.status = InvalidArgument(std::string(kOverflow));
+          return;
+        }
+        value += *delta;
+        result.integer = value;
+        PutRecord(key, index.value, content_type, std::to_string(value));
+      });
 }
 
 ApplyResult BatchApplier::ApplyAppend(const Command& cmd, LogIndex index) {
-  ApplyResult result;
-  result.revision = index.value;
-  std::string key = DataKey(cmd.key);
-  auto current = CurrentDecoded(key);
-  if (!current.ok()) {
-    result.status = current.status();
-    return result;
-  }
-  std::string value;
-  std::string content_type;
-  if (current->has_value()) {
-    value = std::move((*current)->value);
-    content_type = std::move((*current)->content_type);
-  }
-  const uint64_t length_max = cmd.expected_revision;
-  if (value.size() + cmd.value.size() > length_max) {
-    result.status = ResourceExhausted("string exceeds maximum allowed size (--max-value-bytes=" +
-                                      std::to_string(length_max) + ")");
-    return result;
-  }
-  value += cmd.value;
-  result.integer = static_cast<int64_t>(value.size());
-  result.created = !current->has_value();
-  PutRecord(key, index.value, content_type, value);
-  return result;
+  return ModifyCurrent(
+      cmd, index, [&](const std::string& key, std::optional<Record>& current, ApplyResult& result) {
+        std::string value;
+        std::string content_type;
+        if (current) {
+          value = std::move(current->value);
+          content_type = std::move(current->content_type);
+        }
+        const uint64_t length_max = cmd.expected_revision;
+        if (value.size() + cmd.value.size() > length_max) {
+          result.status =
+              ResourceExhausted("string exceeds maximum allowed size (--max-value-bytes=" +
+                                std::to_string(length_max) + ")");
+          return;
+        }
+        value += cmd.value;
+        result.integer = static_cast<int64_t>(value.size());
+        PutRecord(key, index.value, content_type, value);
+      });
 }
 
 ApplyResult BatchApplier::ApplyPutReturnOld(const Command& cmd, LogIndex index) {
-  ApplyResult result;
-  result.revision = index.value;
-  std::string key = DataKey(cmd.key);
-  auto current = CurrentDecoded(key);
-  if (!current.ok()) {
-    result.status = current.status();
-    return result;
-  }
-  std::optional<uint64_t> revision;
-  if (current->has_value()) {
-    result.old_value = std::move((*current)->value);
-    revision = (*current)->revision;
-  }
-  result.status = CheckPrecondition(cmd, revision);
-  if (!result.status.ok()) return result;
-  result.created = !revision.has_value();
-  PutRecord(key, index.value, cmd.content_type, cmd.value);
-  return result;
+  return ModifyCurrent(
+      cmd, index, [&](const std::string& key, std::optional<Record>& current, ApplyResult& result) {
+        std::optional<uint64_t> revision;
+        if (current) {
+          result.old_value = std::move(current->value);
+          revision = current->revision;
+        }
+        result.status = CheckPrecondition(cmd, revision);
+        if (!result.status.ok()) return;
+        PutRecord(key, index.value, cmd.content_type, cmd.value);
+      });
 }
 
 ApplyResult BatchApplier::ApplyPutMany(const Command& cmd, LogIndex index) {
