@@ -6,7 +6,7 @@ JOBS ?= $(shell nproc)
 SEEDS ?= 2000
 FUZZ_SECONDS ?= 30
 
-.PHONY: deps configure build run test test-asan fuzz bench format lint sim clean
+.PHONY: deps configure build run test test-asan fuzz bench format lint sim clean install dist
 
 deps:
 	./scripts/install-deps
@@ -21,6 +21,16 @@ build: configure
 # data in ./nds-demo; Ctrl-C stops it.
 run: build
 	$(BUILD)/src/cli/nds demo --data ./nds-demo
+
+# Installs bin/nds, the systemd unit, bash completion, the man page and docs under PREFIX (default /usr/local).
+PREFIX ?= /usr/local
+install: build
+	cmake --install $(BUILD) --prefix $(PREFIX) --strip
+
+# nds-<version>-linux-<arch>.tar.gz in the current directory (scripts/make-dist), checked by
+# unpacking it into an empty directory and running a node from it (scripts/test-dist).
+dist: build
+	./scripts/make-dist $(BUILD) .
 
 # Every test: unit, simulator and process tests.
 test: build

@@ -252,7 +252,7 @@ TEST_F(ApiTest, MetricsCountRequestsAndStoredKeys) {
   EXPECT_NE(m.find("nds_http_requests_total{route=\"store_put\",code=\"2xx\"}"), std::string::npos);
   EXPECT_NE(m.find("nds_http_request_duration_seconds_bucket{route=\"store_get\""),
             std::string::npos);
-  EXPECT_NE(m.find("nds_keys "), std::string::npos);
+  EXPECT_NE(m.find("nds_keys_estimate "), std::string::npos);
 }
 
 TEST_F(ApiTest, UnknownRoutesAre404AndWrongMethods405WithJsonErrors) {

@@ -26,6 +26,7 @@
 #include <vector>
 
 #include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
 
 #include "client/client.h"
 #include "harness/fast_cluster.h"
@@ -517,6 +518,52 @@ TEST_F(ClusterTest, TheReadmeSessionSetOnNode1ReadOnAJoinedNode2) {
   auto read = RunCli("--server " + cluster_->node(*joined).api_address() + " read");
   ASSERT_TRUE(read.has_value()) << Logs();
   EXPECT_EQ(*read, "123\n");
+}
+
+// docs/cli.md "Output": `nds members` marks the one leader, `nds leader transfer ID` hands
+// leadership to another voter, `nds status --cluster` then shows every member following it, and
+// the new leader's /metrics counts the change.
+TEST_F(ClusterTest, LeaderTransferFromTheCliIsSeenByStatusClusterAndMetrics) {
+  ASSERT_NO_FATAL_FAILURE(StartCluster(3));
+  const std::string server = "--server " + cluster_->node(0).api_address();
+  auto members = RunCli(server + " members -o json");
+  ASSERT_TRUE(members.has_value()) << Logs();
+  auto list = nlohmann::json::parse(*members);
+  ASSERT_EQ(list.size(), 3u) << *members;
+  uint64_t other = 0;
+  int leaders = 0;
+  for (const auto& m : list) {
+    if (m["leader"].get<bool>()) {
+      ++leaders;
+    } else {
+      other = m["id"].get<uint64_t>();
+    }
+  }
+  ASSERT_EQ(leaders, 1) << *members;
+  ASSERT_TRUE(RunCli(server + " leader transfer " + std::to_string(other)).has_value()) << Logs();
+  nlohmann::json cluster;
+  bool agreed = false;
+  for (auto deadline = Clock::now() + seconds(10); !agreed && Clock::now() < deadline;) {
+    auto out = RunCli(server + " status --cluster -o json");
+    if (out) {
+      cluster = nlohmann::json::parse(*out);
+      agreed = cluster.size() == 3;
+      for (const auto& st : cluster) agreed = agreed && st.value("leader_id", 0u) == other;
+    }
+    if (!agreed) std::this_thread::sleep_for(milliseconds(50));
+  }
+  ASSERT_TRUE(agreed) << cluster.dump() << Logs();
+  for (const auto& st : cluster) {
+    if (st["id"].get<uint64_t>() != other) continue;
+    EXPECT_EQ(st["role"], "leader");
+    for (size_t i = 0; i < cluster_->size(); ++i) {
+      if (cluster_->node(i).api_address() != st["api_address"].get<std::string>()) continue;
+      auto metrics = cluster_->node(i).Get("/metrics");
+      ASSERT_TRUE(metrics.ok());
+      EXPECT_NE(metrics->body.find("\nnds_is_leader 1\n"), std::string::npos) << metrics->body;
+      EXPECT_EQ(metrics->body.find("\nnds_leader_changes_total 0\n"), std::string::npos);
+    }
+  }
 }
 
 TEST_F(ClusterTest, FailoverTimeOverTenLeaderKills) {

@@ -107,7 +107,7 @@ TEST_F(TxnClusterTest, TheCliRunsATransactionFromAFileAndSaysWhetherItSucceeded)
   EXPECT_EQ(first.exit_code, 0) << first.text;
   EXPECT_NE(first.text.find("\"succeeded\":true"), std::string::npos) << first.text;
   Output second = RunBounded(cmd, 30);
-  EXPECT_EQ(second.exit_code, 3) << second.text;
+  EXPECT_EQ(second.exit_code, 5) << second.text;
   EXPECT_NE(second.text.find("\"value\":\"blue\""), std::string::npos) << second.text;
   Output bad = RunBounded("echo '{\"compare\": 5}' | " + std::string(NDS_BINARY) +
                               " txn --server " + cluster_->node(0).api_address() + " -",

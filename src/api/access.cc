@@ -32,8 +32,9 @@ AccessNeed NeedFor(std::string_view method, const Target& target) {
   // The dashboard's static files are the same for everyone and hold no data (its figures come
   // from /ui/data, which needs a read token like any other read).
   const bool ui_file = (path == "/ui" || path.starts_with("/ui/")) && path != "/ui/data";
-  if (path == "/healthz" || path == "/readyz" || path == "/role" || path == "/metrics" ||
-      (path == "/cluster/members" && method == "POST") || (ui_file && IsRead(method))) {
+  if (path == "/" || path == "/healthz" || path == "/readyz" || path == "/role" ||
+      path == "/metrics" || (path == "/cluster/members" && method == "POST") ||
+      (ui_file && IsRead(method))) {
     need.open = true;
     return need;
   }

@@ -156,16 +156,7 @@ bool ApiService::HandleCluster(const CallPtr& call, std::string_view path) {
   } else if (path == "/metrics") {
     call->route = Route::kMetrics;
     if (!only("GET")) return true;
-    engine::EngineStats es = node_->engine().Stats();
-    node::NodeStatus s = node_->GetStatus();
-    std::string extra = fmt::format(
-        "# TYPE nds_keys gauge\nnds_keys {}\n# TYPE nds_stored_bytes gauge\nnds_stored_bytes {}\n"
-        "# TYPE nds_applied_index gauge\nnds_applied_index {}\n"
-        "# TYPE nds_term gauge\nnds_term {}\n# TYPE nds_is_leader gauge\nnds_is_leader {}\n"
-        "# TYPE nds_peer_messages_rejected_total counter\nnds_peer_messages_rejected_total {}\n",
-        es.keys_estimate, es.bytes_estimate, s.applied_index, s.term,
-        s.role == node::Role::kLeader ? 1 : 0, s.peer_messages_rejected);
-    net::HttpResponse r = Text(metrics_.Render(extra));
+    net::HttpResponse r = Text(MetricsText());
     r.headers.clear();
     r.SetHeader("Content-Type", "text/plain; version=0.0.4");
     Finish(call, std::move(r));

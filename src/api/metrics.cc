@@ -32,11 +32,7 @@ void Metrics::Observe(Route route, int http_status, std::chrono::nanoseconds lat
   PerRoute& p = routes_[static_cast<size_t>(route)];
   size_t cls = (http_status >= 100 && http_status < 600) ? http_status / 100 : 0;
   p.by_class[cls].fetch_add(1, std::memory_order_relaxed);
-  double seconds = std::chrono::duration<double>(latency).count();
-  size_t b = 0;
-  while (b < kBucketBoundsSeconds.size() && seconds > kBucketBoundsSeconds[b]) ++b;
-  p.buckets[b].fetch_add(1, std::memory_order_relaxed);
-  p.latency_sum_ns.fetch_add(static_cast<uint64_t>(latency.count()), std::memory_order_relaxed);
+  p.latency.Observe(latency);
 }
 
 std::string Metrics::Render(std::string_view extra) const {
@@ -55,22 +51,9 @@ std::string Metrics::Render(std::string_view extra) const {
   out += "# HELP nds_http_request_duration_seconds Time from a complete request to its answer.\n";
   out += "# TYPE nds_http_request_duration_seconds histogram\n";
   for (size_t r = 0; r < routes_.size(); ++r) {
-    const PerRoute& p = routes_[r];
-    uint64_t total = 0;
-    for (const auto& b : p.buckets) total += b.load(std::memory_order_relaxed);
-    if (total == 0) continue;
-    std::string_view name = RouteName(static_cast<Route>(r));
-    uint64_t cumulative = 0;
-    for (size_t b = 0; b < kBucketBoundsSeconds.size(); ++b) {
-      cumulative += p.buckets[b].load(std::memory_order_relaxed);
-      out += fmt::format("nds_http_request_duration_seconds_bucket{{route=\"{}\",le=\"{}\"}} {}\n",
-                         name, kBucketBoundsSeconds[b], cumulative);
-    }
-    out += fmt::format("nds_http_request_duration_seconds_bucket{{route=\"{}\",le=\"+Inf\"}} {}\n",
-                       name, total);
-    out += fmt::format("nds_http_request_duration_seconds_sum{{route=\"{}\"}} {:.9f}\n", name,
-                       static_cast<double>(p.latency_sum_ns.load(std::memory_order_relaxed)) / 1e9);
-    out += fmt::format("nds_http_request_duration_seconds_count{{route=\"{}\"}} {}\n", name, total);
+    routes_[r].latency.AppendSamples(&out, "nds_http_request_duration_seconds",
+                                     fmt::format("route=\"{}\"", RouteName(static_cast<Route>(r))),
+                                     /*skip_empty=*/true);
   }
   out.append(extra);
   return out;

@@ -10,6 +10,8 @@
 #include <string>
 #include <string_view>
 
+#include "util/latency_histogram.h"
+
 namespace nds::api {
 
 // Every route the API serves, for metric labels.
@@ -48,10 +50,6 @@ std::string_view RouteName(Route r);
 
 class Metrics {
  public:
-  // Upper bounds of the latency buckets, seconds.
-  static constexpr std::array<double, 14> kBucketBoundsSeconds = {
-      0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 5};
-
   void Observe(Route route, int http_status, std::chrono::nanoseconds latency);
   // Every request answered so far, over all routes (the dashboard's request rate).
   uint64_t RequestsTotal() const;
@@ -62,8 +60,7 @@ class Metrics {
  private:
   struct PerRoute {
     std::array<std::atomic<uint64_t>, 6> by_class{};  // index = http_status / 100 (1..5); 0 other
-    std::array<std::atomic<uint64_t>, kBucketBoundsSeconds.size() + 1> buckets{};
-    std::atomic<uint64_t> latency_sum_ns{0};
+    LatencyHistogram latency;
   };
   std::array<PerRoute, static_cast<size_t>(Route::kCount)> routes_;
 };

@@ -1,6 +1,8 @@
 // Request dispatch, metrics, and the helpers shared by every route.
 #include "api/service.h"
 
+#include <fmt/format.h>
+
 #include "api/http_errors.h"
 
 namespace nds::api {
@@ -63,6 +65,16 @@ void ApiService::Dispatch(const CallPtr& call) {
   if (path == "/ui" || path.starts_with("/ui/")) return HandleUi(call, path);
   if (path == "/txn") return HandleTxn(call);
   if (path == "/auth/tokens" || path.starts_with("/auth/tokens/")) return HandleAuth(call, path);
+  if (path == "/" && (call->request.method == "GET" || call->request.method == "HEAD")) {
+    // A person who points a browser at a node learns where to go (no data, no state shown).
+    net::HttpResponse r;
+    r.SetHeader("Content-Type", "text/plain; charset=utf-8");
+    r.body = fmt::format(
+        "nds {}: a replicated key-value and blob store.\nThe dashboard is at /ui/; try also "
+        "GET /status, /cluster/members, /metrics; every route is listed in docs/api.md.\n",
+        options_.version);
+    return Finish(call, std::move(r));
+  }
   Finish(call,
          ErrorResponse(404, "not_found",
                        "no route " + std::string(path) + "; every route is listed in docs/api.md"));

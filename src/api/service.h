@@ -98,6 +98,8 @@ class ApiService final : public net::Handler {
   void HandleUi(const CallPtr& call, std::string_view path);
   std::string UiDataJson() const;
   std::string MembersJson() const;
+  // metrics_routes.cc: the body of GET /metrics.
+  std::string MetricsText() const;
 
   node::Node* node_;
   const ApiOptions options_;

@@ -158,10 +158,10 @@ TEST_F(NdsBinary, UnreachableClusterSaysWhatToDo) {
       "--server\n",
       port);
   const RunResult by_flag = Run(fmt::format("get k --server 127.0.0.1:{}", port));
-  EXPECT_EQ(by_flag.exit_status, 1);
+  EXPECT_EQ(by_flag.exit_status, 4);
   EXPECT_EQ(by_flag.err, expected);
   const RunResult by_env = Run("role", "", fmt::format("env NDS_SERVER=127.0.0.1:{}", port));
-  EXPECT_EQ(by_env.exit_status, 1);
+  EXPECT_EQ(by_env.exit_status, 4);
   EXPECT_EQ(by_env.err, expected);
 }
 
@@ -232,7 +232,7 @@ TEST_F(NdsBinary, SetReadAndMissingKeyUseTheKeyValueRoutes) {
   const RunResult read = Run("read " + flag);
   EXPECT_EQ(read.out, "hello world\n");
   const RunResult missing = Run("get nope " + flag);
-  EXPECT_EQ(missing.exit_status, 1);
+  EXPECT_EQ(missing.exit_status, 3);
   EXPECT_EQ(missing.err, "nds: get 'nope': key not found\n");
 }
 

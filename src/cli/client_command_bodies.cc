@@ -1,25 +1,16 @@
 // The bodies of the client subcommands that do more than one call or format output (put, keys,
-// status, members, leave, secret store); their registration is in client_commands.cc.
+// leave, secret store); their registration is in client_commands.cc. status, members, role and
+// leader transfer are in cluster_view_commands.cc.
 #include <string>
 #include <vector>
 
 #include <fmt/format.h>
+#include <nlohmann/json.hpp>
 
 #include "cli/client_commands.h"
 #include "cli/terminal_io.h"
 
 namespace nds::cli {
-namespace {
-
-std::string MemberRow(const client::MemberInfo& m) {
-  const std::string reachable = m.reachable ? (*m.reachable ? "yes" : "no") : "-";
-  const std::string behind = m.behind_entries ? fmt::format("{}", *m.behind_entries) : "-";
-  return fmt::format("{:<6} {:<16} {:<8} {:<24} {:<24} {:<9} {}\n", m.id.value, m.name,
-                     m.voter ? "voter" : "learner", m.api_address, m.peer_address, reachable,
-                     behind);
-}
-
-}  // namespace
 
 int ClientCommands::RunPut(Client& client) {
   const std::string context = fmt::format("put {}", Quoted(key_));
@@ -38,51 +29,34 @@ int ClientCommands::RunPut(Client& client) {
   Result<client::PutResult> put = client.Put(key_, value, options);
   if (!put.ok()) return ReportError(context, put.status());
   // The revision alone, so that a script can pass it to --if-match.
-  const Status s = WriteStdout(fmt::format("{}\n", put->revision));
+  const Status s =
+      WriteStdout(output_ == "json" ? fmt::format("{{\"revision\":{}}}\n", put->revision)
+                                    : fmt::format("{}\n", put->revision));
   return s.ok() ? kExitOk : ReportError(context, s);
 }
 
 int ClientCommands::RunKeys(Client& client) {
   const char end = null_separated_ ? '\0' : '\n';
-  std::string line;
-  const Status s = client.ForEachKey(prefix_, [&](std::string_view key) {
-    line.assign(key);
-    line.push_back(end);
-    return WriteStdout(line);
-  });
-  return s.ok() ? kExitOk : ReportError("keys", s);
-}
-
-int ClientCommands::RunStatus(Client& client) {
-  if (json_) {
-    Result<client::HttpReply> reply = client.Raw("GET", "/status");
-    if (!reply.ok()) return ReportError("status", reply.status());
-    if (reply->status != 200) {
-      return ReportError("status", Status(StatusCode::kIoError,
-                                          fmt::format("the node answered HTTP {}", reply->status)));
+  const bool json = output_ == "json";
+  // JSON: one array, streamed a key at a time (a listing may not fit in memory).
+  std::string line = json ? "[" : "";
+  bool first = true;
+  Status s = client.ForEachKey(prefix_, [&](std::string_view key) {
+    if (json) {
+      if (!first) line += ',';
+      line += nlohmann::json(std::string(key))
+                  .dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+    } else {
+      line.assign(key);
+      line.push_back(end);
     }
-    const Status s = WriteStdout(reply->body + (reply->body.ends_with('\n') ? "" : "\n"));
-    return s.ok() ? kExitOk : ReportError("status", s);
-  }
-  Result<client::NodeStatus> st = client.GetStatus();
-  if (!st.ok()) return ReportError("status", st.status());
-  const std::string leader = st->leader_id == kNoNode ? "none" : fmt::format("{}", st->leader_id);
-  const Status s = WriteStdout(
-      fmt::format("id: {}\nname: {}\nrole: {}\nterm: {}\nleader_id: {}\ncommit_index: {}\n"
-                  "applied_index: {}\nversion: {}\nserver: {}\n",
-                  st->id, st->name, st->role, st->term, leader, st->commit_index, st->applied_index,
-                  st->version, client.current_server().ToString()));
-  return s.ok() ? kExitOk : ReportError("status", s);
-}
-
-int ClientCommands::RunMembers(Client& client) {
-  Result<std::vector<client::MemberInfo>> members = client.Members();
-  if (!members.ok()) return ReportError("members", members.status());
-  std::string out = fmt::format("{:<6} {:<16} {:<8} {:<24} {:<24} {:<9} {}\n", "ID", "NAME", "KIND",
-                                "API", "PEER", "REACHABLE", "BEHIND");
-  for (const client::MemberInfo& m : *members) out += MemberRow(m);
-  const Status s = WriteStdout(out);
-  return s.ok() ? kExitOk : ReportError("members", s);
+    first = false;
+    Status w = WriteStdout(line);
+    line.clear();
+    return w;
+  });
+  if (s.ok() && json) s = WriteStdout(line + "]\n");
+  return s.ok() ? kExitOk : ReportError("keys", s);
 }
 
 int ClientCommands::RunLeave(Client& client) {

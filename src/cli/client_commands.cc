@@ -4,6 +4,7 @@
 #include "cli/client_commands.h"
 
 #include <algorithm>
+#include <charconv>
 #include <cstdio>
 #include <string>
 #include <vector>
@@ -13,6 +14,7 @@
 #include "cli/flag_range.h"
 #include "cli/terminal_io.h"
 #include "loadgen/bench_options.h"
+#include "util/limits.h"
 
 namespace nds::cli {
 namespace {
@@ -20,6 +22,33 @@ namespace {
 // The single key of `nds set` and `nds read`, through the /set and /get routes.
 constexpr std::string_view kDefaultKey = "default";
 constexpr double kTimeoutSecondsMax = 3600;
+
+// A member id: decimal digits, 1 and up.
+CLI::Validator MemberIdValidator() {
+  return CLI::Validator(
+      [](std::string& text) -> std::string {
+        uint64_t id = 0;
+        auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), id);
+        if (text.empty() || ec != std::errc() || end != text.data() + text.size() || id == 0) {
+          return fmt::format("must be a member id, a whole number from 'nds members' (got {})",
+                             Quoted(text));
+        }
+        return std::string();
+      },
+      "ID");
+}
+
+// Text of at most `max` Unicode characters (UTF-8 code points; invalid bytes count one each).
+CLI::Validator AtMostCodePoints(size_t max) {
+  return CLI::Validator(
+      [max](std::string& text) -> std::string {
+        size_t points = 0;
+        for (unsigned char c : text) points += (c & 0xC0) != 0x80 ? 1 : 0;
+        if (points <= max) return std::string();
+        return fmt::format("has {} characters; at most {} are allowed", points, max);
+      },
+      fmt::format("TEXT<={}", max));
+}
 
 std::string UsageLine(const CLI::App* app, const CLI::Error& e) {
   std::string name = app->get_name();
@@ -44,15 +73,24 @@ void ClientCommands::Register(CLI::App& app) {
                  "in order")
       ->envname("NDS_SERVER")
       ->capture_default_str();
-  app.add_option("--timeout", timeout_seconds_,
-                 "Seconds to wait for each request (default 10; connect: at most 2)")
+  app.add_option(
+         "--timeout", timeout_seconds_,
+         "Seconds a command waits for its answer, retries included (default 10; connect: at "
+         "most 2)")
       ->check(DecimalInRange(0.001, kTimeoutSecondsMax, "1 hour"));
   app.add_option("--token-file", token_file_,
                  "Send the bearer token in FILE (its first line); default: NDS_AUTH_TOKEN");
   loadgen::AddClientTlsFlags(&app, &tls_);
+  app.add_option("-o,--output", output_,
+                 "How commands that print data print it: text, json (one JSON document) or "
+                 "table")
+      ->capture_default_str()
+      ->check(CLI::IsMember({"text", "json", "table"}));
 
   auto* set = app.add_subcommand("set", "Set the single default key (via /set?k=default)");
-  set->add_option("VALUE", value_, "Text, up to 256 characters")->required();
+  set->add_option("VALUE", value_, "Text, up to 256 characters")
+      ->required()
+      ->check(AtMostCodePoints(kKvValueCodePointsMax));
   OnRun(set, [this](Client& c) {
     const Status s = c.Set(kDefaultKey, value_);
     return s.ok() ? kExitOk : ReportError("set", s);
@@ -112,23 +150,33 @@ void ClientCommands::AddBlobCommands(CLI::App& app) {
 
 void ClientCommands::AddClusterCommands(CLI::App& app) {
   auto* status = app.add_subcommand("status", "Show the node's id, role, term and indexes");
-  status->add_flag("--json", json_, "Print the node's /status JSON as it is");
+  status->add_flag("--json", json_, "Print the node's /status JSON as it is (as -o json)");
+  status->add_flag("--cluster", cluster_,
+                   "Ask every member for its status and show them side by side (exit 4 when "
+                   "one does not answer)");
   OnRun(status, [this](Client& c) { return RunStatus(c); });
 
   auto* role = app.add_subcommand("role", "Print goose (the leader with a lease) or duck");
-  OnRun(role, [](Client& c) {
-    Result<std::string> r = c.Role();
-    if (!r.ok()) return ReportError("role", r.status());
-    const Status s = WriteStdout(*r + "\n");
-    return s.ok() ? kExitOk : ReportError("role", s);
-  });
+  OnRun(role, [this](Client& c) { return RunRole(c); });
 
   auto* members = app.add_subcommand("members", "List the cluster's members");
+  members->add_flag("--json", json_, "As -o json");
   OnRun(members, [this](Client& c) { return RunMembers(c); });
 
   auto* leave = app.add_subcommand("leave", "Remove member ID (default: the node asked)");
-  leave->add_option("ID", member_id_, "The member id (see 'nds members')")->type_name("ID");
+  leave->add_option("ID", member_id_, "The member id (see 'nds members')")
+      ->type_name("ID")
+      ->check(MemberIdValidator());
   OnRun(leave, [this](Client& c) { return RunLeave(c); });
+
+  auto* leader = app.add_subcommand("leader", "Leadership of the cluster");
+  leader->require_subcommand(1);
+  auto* transfer = leader->add_subcommand("transfer", "Hand leadership to member ID (a voter)");
+  transfer->add_option("ID", member_id_, "The member id (see 'nds members')")
+      ->type_name("ID")
+      ->required()
+      ->check(MemberIdValidator());
+  OnRun(transfer, [this](Client& c) { return RunLeaderTransfer(c); });
 }
 
 void ClientCommands::AddSecretCommands(CLI::App& app) {
@@ -156,8 +204,14 @@ void ClientCommands::OnRun(CLI::App* sub, std::function<int(Client&)> body) {
 }
 
 Result<std::unique_ptr<Client>> ClientCommands::MakeClient() const {
+  return MakeClientFor(servers_text_);
+}
+
+Result<std::unique_ptr<Client>> ClientCommands::MakeClientFor(const std::string& servers_text,
+                                                              size_t attempts) const {
   client::ClientOptions options;
-  NDS_ASSIGN_OR_RETURN(options.servers, client::ParseServerList(servers_text_));
+  NDS_ASSIGN_OR_RETURN(options.servers, client::ParseServerList(servers_text));
+  if (attempts > 0) options.attempts_max = attempts;
   options.tls = tls_;
   // `nds get` can read back any value `nds put` can send.
   options.reply_body_bytes_max = kInputBytesMax;
@@ -166,7 +220,9 @@ Result<std::unique_ptr<Client>> ClientCommands::MakeClient() const {
     const auto timeout = std::chrono::milliseconds(static_cast<int64_t>(timeout_seconds_ * 1000));
     options.request_timeout = std::max(timeout, std::chrono::milliseconds(1));
     options.connect_timeout = std::min(options.connect_timeout, options.request_timeout);
-    options.retry_deadline = 3 * options.request_timeout;
+    // The whole command, retries included, ends within --timeout: no attempt starts after it
+    // (issue #15: "--timeout 1" waited 3 s and then said "within 1000 ms").
+    options.retry_deadline = options.request_timeout;
   }
   return Client::Create(std::move(options));
 }
@@ -178,7 +234,8 @@ int ClientCommands::ParseAndRun(CLI::App& app, int argc, const char* const* argv
     const int code = app.exit(e);
     return code == 0 ? kExitOk : kExitUsage;
   }
-  if (!run_) return kExitOk;  // another subcommand (start) ran in its callback
+  if (!run_) return kExitOk;    // another subcommand (start) ran in its callback
+  if (json_) output_ = "json";  // --json, kept where it was before -o
   Result<std::unique_ptr<Client>> client = MakeClient();
   if (!client.ok()) {
     std::fprintf(stderr, "nds: %s; run 'nds --help'\n", client.status().message().c_str());

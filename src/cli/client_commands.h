@@ -34,6 +34,10 @@ class ClientCommands {
  private:
   // Builds the client from --server / NDS_SERVER and --timeout.
   Result<std::unique_ptr<Client>> MakeClient() const;
+  // The same for the servers in `servers_text` (HOST:PORT list), with at most `attempts` tries
+  // of a call (0: the library's default).
+  Result<std::unique_ptr<Client>> MakeClientFor(const std::string& servers_text,
+                                                size_t attempts = 0) const;
   void AddBlobCommands(CLI::App& app);
   void AddClusterCommands(CLI::App& app);
   void AddSecretCommands(CLI::App& app);
@@ -49,8 +53,12 @@ class ClientCommands {
 
   int RunPut(Client& client);
   int RunKeys(Client& client);
+  // cluster_view_commands.cc
   int RunStatus(Client& client);
+  int RunStatusCluster(Client& client);
   int RunMembers(Client& client);
+  int RunRole(Client& client);
+  int RunLeaderTransfer(Client& client);
   int RunLeave(Client& client);
   int RunSecretStore(Client& client);
 
@@ -59,6 +67,7 @@ class ClientCommands {
   double timeout_seconds_ = 0;    // 0: the library's defaults
   std::string token_file_;        // --token-file; NDS_AUTH_TOKEN when empty
   client::ClientTlsOptions tls_;  // --cacert, --cert, --key
+  std::string output_ = "text";   // -o/--output: text, json or table (cli/output_format.h)
   // The chosen subcommand's body, set by its CLI11 callback and run after parsing.
   std::function<int(Client&)> run_;
 
@@ -71,6 +80,7 @@ class ClientCommands {
   std::string prefix_;
   bool null_separated_ = false;
   bool json_ = false;
+  bool cluster_ = false;  // status --cluster
   std::optional<uint64_t> member_id_;
   std::string secret_id_;
   std::string secret_input_ = "-";

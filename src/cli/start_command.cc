@@ -30,6 +30,8 @@
 #include "cli/one_member_dir.h"
 #include "cli/tls_flags.h"
 #include "cli/start_identity.h"
+#include "cli/log_setup.h"
+#include "cli/start_flags.h"
 #include "client/client.h"
 #include "crypto/access_token.h"
 #include "crypto/base64url.h"
@@ -78,6 +80,8 @@ struct StartFlags {
   net::TlsServerFiles tls;            // --tls-cert, --tls-key, --tls-client-ca
   client::ClientTlsOptions join_tls;  // the global --cacert/--cert/--key, for --join
   net::PeerTlsFiles peer_tls;         // --peer-tls-cert, --peer-tls-key, --peer-tls-ca
+  LogFlags log;                       // --log-level, --log-format
+  bool print_config = false;          // --print-config: print the flags' values and exit
 };
 
 // Splits "host:port"; kInvalidArgument naming the flag when it is not one.
@@ -99,97 +103,6 @@ Result<std::pair<std::string, uint16_t>> SplitHostPort(const std::string& flag,
   }
   if (host.empty()) host = "0.0.0.0";
   return std::make_pair(host, static_cast<uint16_t>(port));
-}
-
-// A duration flag in milliseconds, 1 to `max_ms` (util/limits.h: no overflow of the clock).
-template <typename Rep>
-void AddMillisFlag(CLI::App* app, const std::string& name,
-                   std::chrono::duration<Rep, std::milli>* d, const std::string& help,
-                   int64_t max_ms = kTimeoutMsMax,
-                   std::string_view max_words = kTimeoutMsMaxWords) {
-  app->add_option_function<int64_t>(
-         name, [d](int64_t v) { *d = std::chrono::milliseconds(v); }, help)
-      ->default_str(std::to_string(d->count()))
-      ->check(WholeInRange(1, static_cast<uint64_t>(max_ms), max_words));
-}
-
-void AddRaftTimingFlag(CLI::App* app, const std::string& name, std::chrono::milliseconds* d,
-                       const std::string& help) {
-  AddMillisFlag(app, name, d, help, kRaftTimingMsMax, kRaftTimingMsMaxWords);
-}
-
-void AddLimitFlags(CLI::App* app, Limits* l) {
-  auto bytes = [&](const std::string& name, size_t* v, const std::string& help) {
-    app->add_option(name, *v, help)
-        ->capture_default_str()
-        ->check(WholeInRange(1, kLimitBytesMax, kLimitBytesMaxWords));
-  };
-  auto count = [&](const std::string& name, size_t* v, const std::string& help) {
-    app->add_option(name, *v, help)
-        ->capture_default_str()
-        ->check(WholeInRange(1, kLimitCountMax, kLimitCountMaxWords));
-  };
-  bytes("--max-value-bytes", &l->value_bytes_max, "Largest value or blob accepted (413 above)");
-  bytes("--max-header-bytes", &l->header_bytes_max, "Request line plus headers, at most");
-  AddMillisFlag(app, "--header-read-timeout-ms", &l->header_read_timeout,
-                "A client must send its whole header within this time");
-  AddMillisFlag(app, "--idle-timeout-ms", &l->idle_timeout, "Close idle keep-alive connections");
-  bytes("--min-body-bytes-per-second", &l->body_bytes_per_second_min,
-        "A request body must arrive at least this fast");
-  count("--max-connections", &l->connections_max, "Open client connections at most");
-  count("--max-pipelined-requests", &l->pipelined_requests_max,
-        "Requests parsed ahead per connection");
-  AddMillisFlag(app, "--request-timeout-ms", &l->request_timeout,
-                "A write or read not done in this time gets 503");
-  count("--max-proposals-in-flight", &l->proposals_in_flight_max,
-        "Writes waiting to be applied; more get 503");
-  bytes("--max-proposal-bytes-in-flight", &l->proposal_bytes_in_flight_max,
-        "Bytes of writes waiting to be applied; more get 503");
-  count("--max-pending-reads", &l->pending_reads_max, "Linearizable reads waiting at most");
-  count("--max-txn-ops", &l->txn_ops_max, "Compares, and ops of both branches, in one /txn");
-  bytes("--stream-chunk-bytes", &l->stream_chunk_bytes, "Chunk size of streamed listings");
-  AddRaftTimingFlag(app, "--heartbeat-ms", &l->heartbeat_interval, "Raft heartbeat interval");
-  AddRaftTimingFlag(app, "--election-timeout-ms", &l->election_timeout, "Raft election timeout");
-  AddRaftTimingFlag(app, "--lease-ms", &l->lease_duration, "Leader lease (< election timeout)");
-  count("--max-append-entries", &l->append_entries_max, "Entries per append message");
-  bytes("--max-message-bytes", &l->message_bytes_max, "Bytes per peer message");
-  count("--max-append-messages-in-flight", &l->append_messages_in_flight_max,
-        "Append messages in flight per follower");
-  bytes("--max-append-bytes-in-flight", &l->append_bytes_in_flight_max,
-        "Entry bytes in flight per follower");
-  count("--max-peer-inbox-frames", &l->peer_inbox_frames_max,
-        "Peer frames waiting for the Raft loop; more are dropped");
-  bytes("--snapshot-chunk-bytes", &l->snapshot_chunk_bytes, "Snapshot transfer chunk size");
-  AddMillisFlag(app, "--snapshot-send-timeout-ms", &l->snapshot_send_timeout,
-                "Abandon a snapshot stream to a follower after this");
-  count("--snapshot-entries", &l->snapshot_entries,
-        "Snapshot the engine and compact the Raft log every this many applied entries");
-  bytes("--snapshot-bytes", &l->snapshot_bytes,
-        "... or once this many bytes of entries were applied since the last snapshot");
-  bytes("--wal-segment-bytes", &l->wal_segment_bytes, "Size of each WAL segment file");
-  bytes("--min-free-disk-bytes", &l->disk_free_bytes_min,
-        "Writes get 507 while the data disk has less free space than this");
-}
-
-// The RESP front's limits (docs/resp.md); --max-value-bytes bounds its bulk strings too.
-void AddRespLimitFlags(CLI::App* app, Limits* l) {
-  auto count = [&](const std::string& name, size_t* v, const std::string& help) {
-    app->add_option(name, *v, help)->capture_default_str()->check(CLI::PositiveNumber);
-  };
-  count("--resp-max-connections", &l->resp_connections_max, "Open RESP connections at most");
-  count("--resp-max-array-elements", &l->resp_array_elements_max,
-        "Arguments of one RESP command at most");
-  count("--resp-max-inline-bytes", &l->resp_inline_bytes_max,
-        "Bytes of one inline (typed) RESP command at most");
-  count("--resp-max-command-bytes", &l->resp_command_bytes_max,
-        "Bytes of one RESP command at most (must hold a SET of --max-value-bytes)");
-  AddMillisFlag(app, "--resp-idle-timeout-ms", &l->resp_idle_timeout,
-                "Close RESP connections idle this long");
-  count("--resp-max-pipelined-commands", &l->resp_pipelined_commands_max,
-        "RESP commands parsed ahead of their replies per connection");
-  count("--resp-max-scan-cursors", &l->resp_scan_cursors_max,
-        "SCAN cursors remembered (least recently used forgotten first)");
-  count("--resp-max-keys", &l->resp_keys_max, "Keys one KEYS reply holds at most");
 }
 
 // Serves RESP on `address` (HOST:PORT) until the returned server is stopped.
@@ -713,7 +626,14 @@ void RegisterStartCommand(CLI::App& app) {
   start->add_option("--tls-client-ca", flags->tls.client_ca_file,
                     "PEM CA: API clients must present a certificate it signed");
   AddPeerTlsFlags(start, &flags->peer_tls);
+  AddLogFlags(start, &flags->log);
+  AddConfigSources(start, &flags->print_config);  // last: every flag gets its NDS_<FLAG>
   start->callback([flags, start, &app] {
+    if (flags->print_config) std::exit(std::fputs(EffectiveConfig(start).c_str(), stdout) < 0);
+    if (Status s = SetUpLogging(flags->log); !s.ok()) {
+      std::fprintf(stderr, "nds: %s\n", s.message().c_str());
+      std::exit(2);
+    }
     flags->join_tls = loadgen::ClientTlsFlagValues(app);
     // A data directory that already holds a node restarts it as it was (cli/start_identity.h).
     IdentityFlags identity{&flags->name,

@@ -86,9 +86,22 @@ std::string ErrorLine(std::string_view context, const Status& status) {
   }
 }
 
+int ExitStatusFor(const Status& status) {
+  switch (status.code()) {
+    case StatusCode::kNotFound:
+      return kExitNotFound;
+    case StatusCode::kUnavailable:
+    case StatusCode::kTimeout:
+    case StatusCode::kNotLeader:
+      return kExitUnavailable;
+    default:
+      return kExitError;
+  }
+}
+
 int ReportError(std::string_view context, const Status& status) {
   std::fprintf(stderr, "%s\n", ErrorLine(context, status).c_str());
-  return kExitError;
+  return ExitStatusFor(status);
 }
 
 std::string Quoted(std::string_view bytes) {

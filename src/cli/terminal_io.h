@@ -12,10 +12,17 @@ namespace nds::cli {
 
 // Exit statuses of the `nds` binary (docs/cli.md).
 inline constexpr int kExitOk = 0;
-inline constexpr int kExitError = 1;
-inline constexpr int kExitUsage = 2;
+inline constexpr int kExitError = 1;        // any other failure (refused, conflict, I/O, ...)
+inline constexpr int kExitUsage = 2;        // a bad command line or argument; nothing was sent
+inline constexpr int kExitNotFound = 3;     // the key, secret, token or member does not exist
+inline constexpr int kExitUnavailable = 4;  // no node answered, no leader, or it timed out
+
+// The exit status for a failed command's `status`: kExitNotFound, kExitUnavailable (kUnavailable,
+// kTimeout, kNotLeader), kExitUsage (kInvalidArgument found before anything was sent is the
+// caller's to report; a server's 400 is kExitError), else kExitError.
+int ExitStatusFor(const Status& status);
 // `nds txn`: the transaction ran its failure ops (a compare did not hold).
-inline constexpr int kExitTxnFailed = 3;
+inline constexpr int kExitTxnFailed = 5;
 
 // A value read from a file or stdin larger than this is refused (the server's default value
 // limit is 16 MiB; this leaves room for servers configured higher without unbounded memory).
@@ -35,7 +42,7 @@ Status WriteStdout(std::string_view bytes);
 // server's message are replaced so that the message stays one line.
 std::string ErrorLine(std::string_view context, const Status& status);
 
-// Prints ErrorLine(context, status) and a newline to stderr; returns kExitError.
+// Prints ErrorLine(context, status) and a newline to stderr; returns ExitStatusFor(status).
 int ReportError(std::string_view context, const Status& status);
 
 // `bytes` quoted for a message: 'abc', with control bytes escaped and long keys cut.

@@ -1,8 +1,10 @@
 // `nds token create|list|revoke`: the access-token routes (/auth/tokens) from the command line.
 // They need an admin token (--token-file or NDS_AUTH_TOKEN); see docs/cli.md.
 #include <fmt/format.h>
+#include <nlohmann/json.hpp>
 
 #include "cli/client_commands.h"
+#include "cli/output_format.h"
 #include "cli/terminal_io.h"
 
 namespace nds::cli {
@@ -27,11 +29,23 @@ void ClientCommands::AddTokenCommands(CLI::App& app) {
   });
 
   auto* list = token->add_subcommand("list", "List tokens: name, role, prefix");
-  OnRun(list, [](Client& c) {
+  OnRun(list, [this](Client& c) {
     Result<std::vector<client::TokenInfo>> tokens = c.ListTokens();
     if (!tokens.ok()) return ReportError("token list", tokens.status());
     std::string out;
+    if (output_ == "json") {
+      nlohmann::json list = nlohmann::json::array();
+      for (const client::TokenInfo& t : *tokens) {
+        list.push_back({{"name", t.name}, {"role", t.role}, {"prefix", t.prefix}});
+      }
+      out = list.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
+    } else if (output_ == "table") {
+      std::vector<std::vector<std::string>> rows;
+      for (const client::TokenInfo& t : *tokens) rows.push_back({t.name, t.role, Quoted(t.prefix)});
+      out = RenderTable({"NAME", "ROLE", "PREFIX"}, rows);
+    }
     for (const client::TokenInfo& t : *tokens) {
+      if (output_ != "text") break;
       out += fmt::format("{}\t{}\t{}\n", t.name, t.role, Quoted(t.prefix));
     }
     const Status s = WriteStdout(out);

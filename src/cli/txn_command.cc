@@ -1,5 +1,5 @@
 // `nds txn [FILE|-]`: sends a transaction (docs/api.md "Transactions") read as JSON from FILE or
-// stdin to POST /txn and prints the answer. Exit status: 0 when the success ops ran, 3 when the
+// stdin to POST /txn and prints the answer. Exit status: 0 when the success ops ran, 5 when the
 // failure ops ran (a compare did not hold), 1 when it could not run, 2 for a bad command line.
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
@@ -11,7 +11,7 @@ namespace nds::cli {
 
 void ClientCommands::AddTxnCommands(CLI::App& app) {
   auto* txn = app.add_subcommand(
-      "txn", "Run a transaction from FILE or stdin (JSON); exit 0 if it succeeded, 3 if not");
+      "txn", "Run a transaction from FILE or stdin (JSON); exit 0 if it succeeded, 5 if not");
   txn->add_option("FILE", txn_input_, "The transaction as JSON, or - for stdin")
       ->capture_default_str();
   OnRun(txn, [this](Client& c) {

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "engine/engine.h"
+#include "node/node_metrics.h"
 #include "store/applier.h"
 #include "store/command.h"
 #include "util/status.h"
@@ -85,6 +86,8 @@ class Node {
 
   virtual NodeStatus GetStatus() const = 0;
   virtual std::vector<MemberInfo> Members() const = 0;
+  // Counters and histograms for /metrics; valid for the node's lifetime.
+  virtual const NodeMetrics& metrics() const = 0;
 };
 
 }  // namespace nds::node

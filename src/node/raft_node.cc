@@ -9,7 +9,6 @@
 #include <random>
 
 #include <spdlog/spdlog.h>
-#include <sys/statvfs.h>
 
 #include "net/peer_handshake.h"
 #include "node/raft_codec.h"
@@ -100,6 +99,11 @@ Result<std::unique_ptr<RaftNode>> RaftNode::Open(std::unique_ptr<engine::Engine>
   std::random_device rd;
   cfg.seed = node->options_.id ^ (static_cast<uint64_t>(rd()) << 32 | rd());
   NDS_ASSIGN_OR_RETURN(node->raw_, raft::RawNode::Create(cfg));
+  spdlog::info(
+      "opened the Raft log event=recovered term={} last_index={} applied_index={} "
+      "snapshot_index={}",
+      node->raw_->GetStatus().term.value, node->wal_->LastIndex().value, cfg.applied.value,
+      snap.index.value);
   if (node->options_.bootstrap && node->wal_->LastIndex().value == 0) {
     NDS_RETURN_IF_ERROR(node->raw_->Bootstrap({NodeId{node->options_.id}}));
   }
@@ -563,7 +567,9 @@ void RaftNode::HandleReady() {
         if (!s.ok()) DieOnStorage("cannot install the snapshot from the leader", s);
       }
       if (!rd.entries.empty() || rd.hard_state) {
+        const Clock::time_point save_start = Clock::now();
         Status s = wal_->Save(rd.hard_state.value_or(raft::HardState{}), rd.entries);
+        metrics_.wal_fsync.Observe(Clock::now() - save_start);
         if (s.code() == StatusCode::kNoSpace) {
           // Nothing was written; the same Ready is saved again on a later pass.
           SetDiskFull(true, s);
@@ -574,10 +580,12 @@ void RaftNode::HandleReady() {
       pending_saved_ = true;
       SendMessages(std::move(rd.messages));
     }
+    const Clock::time_point apply_start = Clock::now();
     if (Status s = ApplyCommitted(rd.committed_entries); !s.ok()) {
       SetDiskFull(true, s);
       break;
     }
+    if (!rd.committed_entries.empty()) metrics_.apply.Observe(Clock::now() - apply_start);
     for (const auto& rs : rd.read_states) {
       uint64_t seq = std::strtoull(rs.context.c_str(), nullptr, 10);
       auto it = reads_in_flight_.find(seq);
@@ -607,29 +615,6 @@ void RaftNode::RunCompletions() {
   for (auto& [done, r] : completions) done(std::move(r));
 }
 
-void RaftNode::CheckFreeSpace() {
-  struct statvfs st {};
-  if (::statvfs(options_.data_dir.c_str(), &st) != 0) return;
-  uint64_t free_bytes = static_cast<uint64_t>(st.f_bavail) * st.f_frsize;
-  std::lock_guard lock(mu_);
-  disk_free_bytes_ = free_bytes;
-  bytes_since_disk_check_ = 0;
-}
-
-void RaftNode::SetDiskFull(bool full, const Status& why) {
-  if (full == disk_full_) return;
-  disk_full_ = full;
-  if (full) {
-    spdlog::error("disk full: {}; refusing new writes until space is freed", why.ToString());
-  } else {
-    spdlog::info("disk space is available again; taking writes");
-  }
-  std::lock_guard lock(mu_);
-  disk_full_status_ =
-      full ? NoSpace("the disk is full (" + why.message() + "); free space on the data disk")
-           : Status::Ok();
-}
-
 void RaftNode::SendMessages(std::vector<raft::Message> messages) {
   for (auto& m : messages) {
     uint64_t to = m.to.value;
@@ -646,6 +631,7 @@ void RaftNode::SendMessages(std::vector<raft::Message> messages) {
 
 void RaftNode::PublishStatus() {
   raft::BasicStatus bs = raw_->GetStatus();
+  NoteStatusChange(bs);
   const raft::ConfState& cs = raw_->GetConfState();
   bool member = Contains(cs.voters, options_.id) || Contains(cs.learners, options_.id);
   if (member) was_member_ = true;

@@ -91,6 +91,7 @@ class RaftNode final : public Node, private net::PeerReceiver {
   const engine::Engine& engine() const override { return *engine_; }
   NodeStatus GetStatus() const override;
   std::vector<MemberInfo> Members() const override;
+  const NodeMetrics& metrics() const override { return metrics_; }
 
   // The port the peer transport listens on.
   uint16_t peer_port() const;
@@ -181,6 +182,8 @@ class RaftNode final : public Node, private net::PeerReceiver {
   void CheckFreeSpace();
   void ExpireDeadlines(Clock::time_point now);
   void PublishStatus();
+  // raft_node_events.cc: logs and counts a change of role or leader since the last call.
+  void NoteStatusChange(const raft::BasicStatus& bs);
   void FailAll(const Status& s);
 
   // Membership (raft_node_members.cc), loop thread.
@@ -272,6 +275,10 @@ class RaftNode final : public Node, private net::PeerReceiver {
   Clock::time_point leader_view_at_;              // when it arrived
   uint64_t members_view_sent_tick_ = 0;
   Clock::time_point quorum_seen_;  // the last pass on which a quorum was reachable
+  // The role and leader NoteStatusChange last saw.
+  raft::Role seen_role_ = raft::Role::kFollower;
+  uint64_t seen_leader_ = 0;
+  NodeMetrics metrics_;  // written by the loop thread, read by any
 
   mutable std::mutex mu_;
   std::condition_variable wake_;

@@ -119,7 +119,8 @@ void RaftNode::Reconcile() {
   auto propose = [&](raft::ConfChangeType type, uint64_t id, std::string_view what) {
     Status s = raw_->ProposeConfChange(raft::ConfChange{type, NodeId{id}});
     if (s.ok()) {
-      spdlog::info("membership: {} {}", what, id);
+      spdlog::info("membership: {} {} event=membership_change member={} term={} index={}", what, id,
+                   id, bs.term.value, bs.last_index.value);
     } else if (s.code() != StatusCode::kFailedPrecondition) {
       spdlog::debug("membership: cannot {} {} yet: {}", what, id, s.ToString());
     }

@@ -63,8 +63,11 @@ void RaftNode::MaybeSnapshot() {
   applied_bytes_since_snapshot_ = 0;
   // The loop thread does this: a long one delays heartbeats, so say how long it took.
   auto took = std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - now);
-  spdlog::info("snapshot at index {} (term {}) in {} ms; Raft log compacted up to it",
-               applied.value, term->value, took.count());
+  metrics_.snapshots_made.fetch_add(1, std::memory_order_relaxed);
+  spdlog::info(
+      "snapshot made in {} ms; Raft log compacted up to it event=snapshot_made index={} "
+      "term={}",
+      took.count(), applied.value, term->value);
 }
 
 void RaftNode::StartSnapshotSend(raft::Message m) {
@@ -81,8 +84,8 @@ void RaftNode::StartSnapshotSend(raft::Message m) {
   // Send the newest stored snapshot, and say so in the message: it is at least as new as the one
   // the core asked for (the log was compacted onto it).
   m.snapshot = stored->manifest.meta;
-  spdlog::info("sending the snapshot at {} ({} bytes) to {}", m.snapshot.index.value,
-               (*reader)->total_bytes(), m.to.value);
+  spdlog::info("sending a snapshot event=snapshot_sending to={} index={} term={} bytes={}",
+               m.to.value, m.snapshot.index.value, m.snapshot.term.value, (*reader)->total_bytes());
   uint64_t to = m.to.value;
   snapshot_sends_[to] = SnapshotSend{std::move(reader).value(), std::move(m),
                                      Clock::now() + options_.limits.snapshot_send_timeout};
@@ -109,7 +112,9 @@ void RaftNode::PumpSnapshotSends() {
     if (failed.ok() && send.reader->done()) {
       if (transport_->Send(to, EncodeRaftFrame(send.message))) {
         raw_->ReportSnapshot(NodeId{to}, true);
-        spdlog::info("snapshot at {} sent to {}", send.message.snapshot.index.value, to);
+        metrics_.snapshots_sent.fetch_add(1, std::memory_order_relaxed);
+        spdlog::info("snapshot sent event=snapshot_sent to={} index={} term={}", to,
+                     send.message.snapshot.index.value, send.message.snapshot.term.value);
         it = snapshot_sends_.erase(it);
         continue;
       }
@@ -205,7 +210,9 @@ Status RaftNode::InstallSnapshot(const raft::SnapshotMetadata& meta) {
   staged_snapshot_.reset();
   applied_bytes_since_snapshot_ = 0;
   LoadMembers();
-  spdlog::info("installed the snapshot at index {} (term {})", meta.index.value, meta.term.value);
+  metrics_.snapshots_installed.fetch_add(1, std::memory_order_relaxed);
+  spdlog::info("installed the snapshot from the leader event=snapshot_installed index={} term={}",
+               meta.index.value, meta.term.value);
   return Status::Ok();
 }
 

@@ -1,0 +1,30 @@
+// What the Raft loop counts and times for /metrics (docs/operations.md "Metrics"): leader changes,
+// snapshots, and how long the Raft log's write-and-fsync and the engine's apply take.
+// Owned by the node; written by its raft loop thread, read by any thread (relaxed atomics: each
+// figure is exact on its own, a scrape is not a consistent cut across them).
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+
+#include "util/latency_histogram.h"
+
+namespace nds::node {
+
+struct NodeMetrics {
+  // Times this node saw the leader change to a known leader (itself included), since start.
+  std::atomic<uint64_t> leader_changes{0};
+  // Elections this node started (it became a candidate), since start.
+  std::atomic<uint64_t> elections_started{0};
+  // Snapshots this node made of its own engine, sent whole to a follower, and installed from
+  // its leader, since start.
+  std::atomic<uint64_t> snapshots_made{0};
+  std::atomic<uint64_t> snapshots_sent{0};
+  std::atomic<uint64_t> snapshots_installed{0};
+  // One observation per Raft log write (entries and hard state, fsynced) and per batch of
+  // committed entries applied to the engine.
+  LatencyHistogram wal_fsync;
+  LatencyHistogram apply;
+};
+
+}  // namespace nds::node
