@@ -77,7 +77,7 @@ struct Command {
   uint64_t member_id = 0;    // kRemoveMember only
   // Set when a token allowed this user write (a cluster made with --auth): the token's name and
   // the SHA-256 of its stored record as the accepting node saw it (store::TokenRecordDigest).
-  // Applied only if the token's record is still that one; empty token name: no check.
+  // Applied only if the token's record is still that one; unset: no check (auth off).
   struct Authorization {
     std::string token_name;
     std::string record_digest;  // kAuthorizedDigestBytes
