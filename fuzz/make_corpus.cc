@@ -145,6 +145,13 @@ void WriteWal(const fs::path& dir) {
   Write(dir, "snapshot_manifest", "seed1", wal::EncodeManifest(manifest));
 }
 
+// A put wrapped as a write a token allowed (type 15): a token name and a 32-byte digest.
+store::Command AuthorizedPut() {
+  store::Command c = store::PutCommand("a", "value");
+  c.authorized_by = store::Command::Authorization{"ci-writer", std::string(32, 'd')};
+  return c;
+}
+
 void WriteCommands(const fs::path& dir) {
   const store::Command commands[] = {
       store::PutCommand("a", "value", "text/plain", store::Precondition::kRevisionEquals, 7),
@@ -155,6 +162,7 @@ void WriteCommands(const fs::path& dir) {
       store::DeleteSystemCommand("x"),
       store::AddMemberCommand(store::MemberRecord{0, "node2", "10.0.0.2:7778", "10.0.0.2:7777"}),
       store::RemoveMemberCommand(3),
+      AuthorizedPut(),
   };
   int i = 0;
   for (const store::Command& c : commands) {

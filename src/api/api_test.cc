@@ -844,6 +844,47 @@ TEST_F(AuthTest, TokensAreCreatedListedAndRevoked) {
   EXPECT_EQ(As(again, "GET", "/keys").status, 200);
 }
 
+// A node may accept a write (its token checked against its applied state) before it applies a
+// revocation that the log orders ahead of the write. Simulated on one node by submitting the write,
+// wrapped as SubmitThen wraps it, right behind the revocation: it is refused when applied and
+// writes nothing, while the same token's writes before the revocation applied.
+TEST_F(AuthTest, AWriteOrderedAfterARevocationIsRefusedWhenApplied) {
+  const std::string w = Create("w", "write", "");
+  auto record = node_->engine().Get(store::SystemKey(store::TokenKeyName("w")));
+  ASSERT_TRUE(record.ok() && record->has_value());
+  EXPECT_EQ(Put("/store/w/before", "v", w).status, 201);
+  auto submit = [this](store::Command c) {
+    auto done = std::make_shared<std::promise<store::ApplyResult>>();
+    auto future = done->get_future();
+    node_->Submit(std::move(c), [done](store::ApplyResult r) { done->set_value(std::move(r)); });
+    return future;
+  };
+  store::Command late = store::PutCommand("w/after", "v");
+  late.authorized_by = store::Command::Authorization{"w", store::TokenRecordDigest(**record)};
+  store::Command root_write = store::PutCommand("w/root", "v");
+  auto root_record = node_->engine().Get(store::SystemKey(store::TokenKeyName("root")));
+  ASSERT_TRUE(root_record.ok() && root_record->has_value());
+  root_write.authorized_by =
+      store::Command::Authorization{"root", store::TokenRecordDigest(**root_record)};
+  auto revoked = submit(store::DeleteSystemCommand(store::TokenKeyName("w")));
+  auto refused = submit(late);
+  auto allowed = submit(root_write);
+  for (auto* f : {&revoked, &refused, &allowed}) {
+    ASSERT_EQ(f->wait_for(std::chrono::seconds(10)), std::future_status::ready);
+  }
+  EXPECT_TRUE(revoked.get().status.ok());
+  store::ApplyResult r = refused.get();
+  EXPECT_TRUE(r.token_refused);
+  EXPECT_FALSE(r.status.ok());
+  EXPECT_TRUE(allowed.get().status.ok()) << "another token's write is not affected";
+  EXPECT_EQ(As(Root(), "GET", "/store/w/after").status, 404);
+  EXPECT_EQ(As(Root(), "GET", "/store/w/before").status, 200);
+  EXPECT_EQ(As(Root(), "GET", "/store/w/root").status, 200);
+  auto after = Put("/store/w/after", "v", w);
+  EXPECT_EQ(after.status, 401);
+  EXPECT_EQ(Header(after, "WWW-Authenticate"), "Bearer");
+}
+
 TEST_F(AuthTest, JoinStillTakesTheJoinTokenAlone) {
   auto done = std::make_shared<std::promise<store::ApplyResult>>();
   auto future = done->get_future();

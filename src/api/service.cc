@@ -4,6 +4,7 @@
 #include <fmt/format.h>
 
 #include "api/http_errors.h"
+#include "store/auth_state.h"
 
 namespace nds::api {
 
@@ -105,11 +106,22 @@ void ApiService::AfterReadPoint(const CallPtr& call, std::function<void()> then)
 void ApiService::SubmitThen(const CallPtr& call, store::Command cmd,
                             std::function<net::HttpResponse(const store::ApplyResult&)> on_ok,
                             std::function<net::HttpResponse(const Status&)> on_error) {
+  // A write a token allowed applies only while the token's record is still the one it was
+  // allowed with, on every node (docs/security.md "Revocation").
+  if (!call->auth_name.empty() && store::IsUserWrite(cmd.type)) {
+    cmd.authorized_by =
+        store::Command::Authorization{call->auth_name, store::TokenRecordDigest(call->auth_record)};
+  }
   node_->Submit(std::move(cmd), [this, call, on_ok = std::move(on_ok),
                                  on_error = std::move(on_error)](store::ApplyResult r) {
     if (r.status.ok()) {
       net::HttpResponse resp = on_ok(r);
       resp.SetHeader("X-Revision", std::to_string(r.revision));
+      Finish(call, std::move(resp));
+    } else if (r.token_refused) {
+      // Refused when applied: the token was revoked after this node accepted the write.
+      net::HttpResponse resp = ErrorResponse(401, "unauthenticated", "unknown or revoked token");
+      resp.SetHeader("WWW-Authenticate", "Bearer");
       Finish(call, std::move(resp));
     } else {
       Finish(call, on_error ? on_error(r.status) : ErrorResponse(r.status));

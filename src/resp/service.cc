@@ -160,10 +160,18 @@ void RespService::Read(ReplyCallback& done, std::function<Reply()> then) {
   });
 }
 
-void RespService::Submit(store::Command cmd, ReplyCallback& done,
+void RespService::Submit(const Session* session, store::Command cmd, ReplyCallback& done,
                          std::function<Reply(const store::ApplyResult&)> on_result) {
-  node_->Submit(std::move(cmd), [done = std::move(done), on_result = std::move(on_result)](
-                                    store::ApplyResult r) { done(on_result(r)); });
+  // As over HTTP: applied only while the session's token is unchanged (docs/security.md).
+  if (session->grant && store::IsUserWrite(cmd.type)) {
+    cmd.authorized_by = store::Command::Authorization{
+        session->grant->name, store::TokenRecordDigest(session->grant->stored)};
+  }
+  node_->Submit(std::move(cmd), [done = std::move(done),
+                                 on_result = std::move(on_result)](store::ApplyResult r) {
+    done(r.token_refused ? ErrorReply("NOAUTH the token was revoked; AUTH with another")
+                         : on_result(r));
+  });
 }
 
 void RespService::Ping(Session*, Args& args, ReplyCallback& done) {

@@ -88,8 +88,9 @@ class RespService {
   // Runs `then` on the engine once every write acknowledged before is visible, and answers with
   // what it returns; an error reply when no read point could be had.
   void Read(ReplyCallback& done, std::function<Reply()> then);
-  // Submits `cmd` and answers with what `on_result` makes of its outcome.
-  void Submit(store::Command cmd, ReplyCallback& done,
+  // Submits `cmd` and answers with what `on_result` makes of its outcome. A user write of a
+  // session with a token carries the token (store::Command::authorized_by).
+  void Submit(const Session* session, store::Command cmd, ReplyCallback& done,
               std::function<Reply(const store::ApplyResult&)> on_result);
 
   // service.cc: the connection commands.

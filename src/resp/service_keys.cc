@@ -136,14 +136,14 @@ void RespService::DbSize(Session*, Args&, ReplyCallback& done) {
   });
 }
 
-void RespService::FlushDb(Session*, Args& args, ReplyCallback& done) {
+void RespService::FlushDb(Session* session, Args& args, ReplyCallback& done) {
   if (args.size() > 2) return done(ErrorReply("ERR syntax error"));
   if (args.size() == 2) {
     std::string mode = Lower(args[1]);
     if (mode != "async" && mode != "sync") return done(ErrorReply("ERR syntax error"));
   }
   // The same single log entry as /clear: every key of the shared key space, atomically.
-  Submit(store::ClearCommand(), done, [](const store::ApplyResult& r) {
+  Submit(session, store::ClearCommand(), done, [](const store::ApplyResult& r) {
     return r.status.ok() ? OkReply() : StatusReply(r.status);
   });
 }

@@ -39,7 +39,7 @@ void RespService::Get(Session*, Args& args, ReplyCallback& done) {
   });
 }
 
-void RespService::Set(Session*, Args& args, ReplyCallback& done) {
+void RespService::Set(Session* session, Args& args, ReplyCallback& done) {
   if (auto bad = CheckKey(args[1])) return done(std::move(*bad));
   store::Precondition pre = store::Precondition::kNone;
   bool get = false;
@@ -59,24 +59,25 @@ void RespService::Set(Session*, Args& args, ReplyCallback& done) {
     }
   }
   if (get) {
-    return Submit(store::PutReturnOldCommand(std::move(args[1]), std::move(args[2]), pre), done,
-                  [](const store::ApplyResult& r) {
+    return Submit(session, store::PutReturnOldCommand(std::move(args[1]), std::move(args[2]), pre),
+                  done, [](const store::ApplyResult& r) {
                     // Redis 7: the old value also when NX or XX kept the write from happening.
                     if (!r.status.ok() && !IsPreconditionFailure(r.status))
                       return StatusReply(r.status);
                     return r.old_value ? BulkReply(*r.old_value) : NullReply();
                   });
   }
-  Submit(store::PutCommand(std::move(args[1]), std::move(args[2]), "", pre), done,
+  Submit(session, store::PutCommand(std::move(args[1]), std::move(args[2]), "", pre), done,
          [](const store::ApplyResult& r) {
            if (r.status.ok()) return OkReply();
            return IsPreconditionFailure(r.status) ? NullReply() : StatusReply(r.status);
          });
 }
 
-void RespService::SetNx(Session*, Args& args, ReplyCallback& done) {
+void RespService::SetNx(Session* session, Args& args, ReplyCallback& done) {
   if (auto bad = CheckKey(args[1])) return done(std::move(*bad));
-  Submit(store::PutCommand(std::move(args[1]), std::move(args[2]), "",
+  Submit(session,
+         store::PutCommand(std::move(args[1]), std::move(args[2]), "",
                            store::Precondition::kMustNotExist),
          done, [](const store::ApplyResult& r) {
            if (r.status.ok()) return IntegerReply(1);
@@ -84,9 +85,10 @@ void RespService::SetNx(Session*, Args& args, ReplyCallback& done) {
          });
 }
 
-void RespService::GetSet(Session*, Args& args, ReplyCallback& done) {
+void RespService::GetSet(Session* session, Args& args, ReplyCallback& done) {
   if (auto bad = CheckKey(args[1])) return done(std::move(*bad));
-  Submit(store::PutReturnOldCommand(std::move(args[1]), std::move(args[2]),
+  Submit(session,
+         store::PutReturnOldCommand(std::move(args[1]), std::move(args[2]),
                                     store::Precondition::kNone),
          done, [](const store::ApplyResult& r) {
            if (!r.status.ok()) return StatusReply(r.status);
@@ -94,7 +96,7 @@ void RespService::GetSet(Session*, Args& args, ReplyCallback& done) {
          });
 }
 
-void RespService::Del(Session*, Args& args, ReplyCallback& done) {
+void RespService::Del(Session* session, Args& args, ReplyCallback& done) {
   std::vector<std::string> keys;
   size_t bytes = 0;
   for (size_t i = 1; i < args.size(); ++i) {
@@ -106,7 +108,7 @@ void RespService::Del(Session*, Args& args, ReplyCallback& done) {
   if (bytes > options_.limits.value_bytes_max) {
     return done(ErrorReply("ERR the keys of one DEL add up to more than --max-value-bytes"));
   }
-  Submit(store::DeleteManyCommand(keys), done, [](const store::ApplyResult& r) {
+  Submit(session, store::DeleteManyCommand(keys), done, [](const store::ApplyResult& r) {
     return r.status.ok() ? IntegerReply(r.integer) : StatusReply(r.status);
   });
 }
@@ -151,7 +153,7 @@ void RespService::MGet(Session*, Args& args, ReplyCallback& done) {
   });
 }
 
-void RespService::MSet(Session*, Args& args, ReplyCallback& done) {
+void RespService::MSet(Session* session, Args& args, ReplyCallback& done) {
   if (args.size() % 2 != 1) {
     return done(ErrorReply("ERR wrong number of arguments for 'mset' command"));
   }
@@ -168,12 +170,12 @@ void RespService::MSet(Session*, Args& args, ReplyCallback& done) {
         ErrorReply("ERR the keys and values of one MSET add up to more than "
                    "--max-value-bytes; split it"));
   }
-  Submit(store::PutManyCommand(pairs), done, [](const store::ApplyResult& r) {
+  Submit(session, store::PutManyCommand(pairs), done, [](const store::ApplyResult& r) {
     return r.status.ok() ? OkReply() : StatusReply(r.status);
   });
 }
 
-void RespService::Incr(Session*, Args& args, ReplyCallback& done) {
+void RespService::Incr(Session* session, Args& args, ReplyCallback& done) {
   if (auto bad = CheckKey(args[1])) return done(std::move(*bad));
   const std::string& name = args[0];
   int64_t delta = 1;
@@ -186,15 +188,16 @@ void RespService::Incr(Session*, Args& args, ReplyCallback& done) {
     if (delta == INT64_MIN) return done(ErrorReply("ERR decrement would overflow"));
     delta = -delta;
   }
-  Submit(store::IncrementByCommand(std::move(args[1]), delta), done,
+  Submit(session, store::IncrementByCommand(std::move(args[1]), delta), done,
          [](const store::ApplyResult& r) {
            return r.status.ok() ? IntegerReply(r.integer) : StatusReply(r.status);
          });
 }
 
-void RespService::Append(Session*, Args& args, ReplyCallback& done) {
+void RespService::Append(Session* session, Args& args, ReplyCallback& done) {
   if (auto bad = CheckKey(args[1])) return done(std::move(*bad));
   Submit(
+      session,
       store::AppendCommand(std::move(args[1]), std::move(args[2]), options_.limits.value_bytes_max),
       done, [](const store::ApplyResult& r) {
         return r.status.ok() ? IntegerReply(r.integer) : StatusReply(r.status);

@@ -373,6 +373,28 @@ TEST_F(RespAuthTest, ARevokedTokenStopsAtTheNextCommand) {
   EXPECT_TRUE(R({"AUTH", writer}).starts_with("-WRONGPASS"));
 }
 
+// A write that passed the token check while a revocation ordered ahead of it in the log was not
+// yet applied is refused when it is applied: either way it answers -NOAUTH and changes nothing.
+TEST_F(RespAuthTest, AWriteOrderedAfterARevocationNeverApplies) {
+  const std::string writer = MakeToken("writer", store::TokenRole::kWrite);
+  EXPECT_EQ(R({"AUTH", writer}), "+OK\r\n");
+  EXPECT_EQ(R({"SET", "k", "v"}), "+OK\r\n");
+  auto revoked = std::make_shared<std::promise<store::ApplyResult>>();
+  auto revoked_future = revoked->get_future();
+  node_->Submit(store::DeleteSystemCommand(store::TokenKeyName("writer")),
+                [revoked](store::ApplyResult r) { revoked->set_value(std::move(r)); });
+  for (const std::vector<std::string>& write :
+       {std::vector<std::string>{"SET", "k", "w"}, {"INCR", "n"}, {"MSET", "k", "x", "m", "y"}}) {
+    std::string reply = R(write);
+    EXPECT_TRUE(reply.starts_with("-NOAUTH")) << reply;
+  }
+  ASSERT_EQ(revoked_future.wait_for(std::chrono::seconds(10)), std::future_status::ready);
+  EXPECT_TRUE(revoked_future.get().status.ok());
+  EXPECT_EQ(R({"AUTH", Root()}), "+OK\r\n");
+  EXPECT_EQ(R({"GET", "k"}), "$1\r\nv\r\n");
+  EXPECT_EQ(R({"EXISTS", "n", "m"}), ":0\r\n");
+}
+
 TEST_F(RespAuthTest, TokensWithAPrefixAreRefusedOverResp) {
   const std::string scoped = MakeToken("scoped", store::TokenRole::kWrite, "app/");
   std::string reply = R({"AUTH", scoped});

@@ -3,6 +3,7 @@
 
 #include <algorithm>
 
+#include "store/auth_state.h"
 #include "store/keyspace.h"
 #include "util/check.h"
 
@@ -161,10 +162,38 @@ Status BatchApplier::TrackOtherSystemWrite(const Command& cmd) {
   return Status::Ok();
 }
 
+Result<bool> BatchApplier::StillAllowed(const Command::Authorization& auth) {
+  std::string name = TokenKeyName(auth.token_name);
+  auto it = token_digests_.find(name);
+  if (it == token_digests_.end()) {
+    NDS_ASSIGN_OR_RETURN(std::optional<std::string> stored, engine_->Get(SystemKey(name)));
+    std::optional<std::string> digest;
+    if (stored) digest = TokenRecordDigest(*stored);
+    it = token_digests_.emplace(std::move(name), std::move(digest)).first;
+  }
+  return it->second && *it->second == auth.record_digest;
+}
+
+void BatchApplier::TrackTokenWrite(const Command& cmd) {
+  if (!cmd.key.starts_with(kTokenKeyPrefix)) return;
+  std::optional<std::string> digest;
+  if (cmd.type == CommandType::kPutSystem) digest = TokenRecordDigest(cmd.value);
+  token_digests_[cmd.key] = std::move(digest);
+}
+
 ApplyResult BatchApplier::Apply(const Command& cmd, LogIndex index) {
   AdvanceTo(index);
   ApplyResult result;
   result.revision = index.value;
+  if (cmd.authorized_by) {
+    Result<bool> allowed = StillAllowed(*cmd.authorized_by);
+    if (!allowed.ok() || !*allowed) {
+      result.status =
+          allowed.ok() ? FailedPrecondition("unknown or revoked token") : allowed.status();
+      result.token_refused = allowed.ok();
+      return result;
+    }
+  }
   switch (cmd.type) {
     case CommandType::kClear:
       batch_.DeleteRange(kDataBegin, kDataEnd);
@@ -176,11 +205,17 @@ ApplyResult BatchApplier::Apply(const Command& cmd, LogIndex index) {
       return result;
     case CommandType::kPutSystem:
       result.status = TrackSystemWrite(cmd);
-      if (result.status.ok()) batch_.Put(SystemKey(cmd.key), cmd.value);
+      if (result.status.ok()) {
+        batch_.Put(SystemKey(cmd.key), cmd.value);
+        TrackTokenWrite(cmd);
+      }
       return result;
     case CommandType::kDeleteSystem:
       result.status = TrackSystemWrite(cmd);
-      if (result.status.ok()) batch_.Delete(SystemKey(cmd.key));
+      if (result.status.ok()) {
+        batch_.Delete(SystemKey(cmd.key));
+        TrackTokenWrite(cmd);
+      }
       return result;
     case CommandType::kAddMember:
       result.status = AddMember(cmd, index);
@@ -234,6 +269,7 @@ Status BatchApplier::Commit(engine::Engine* engine, bool sync) {
   cleared_ = false;
   member_keys_.reset();
   system_overlay_.clear();
+  token_digests_.clear();
   last_index_.reset();
   return s;
 }

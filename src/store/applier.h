@@ -26,6 +26,9 @@ namespace nds::store {
 // or If-Match on a missing key). A failed command changes nothing but still consumes its index.
 // Member commands: kAddMember is kAlreadyExists when a member has the same name or peer address;
 // kRemoveMember is kNotFound for an unknown id and kFailedPrecondition for the last member.
+// A command with `authorized_by` is refused before anything else is checked when its token's
+// record (as this batch sees it) is gone or is not the one the digest names: `token_refused`,
+// with status kFailedPrecondition "unknown or revoked token" (HTTP answers 401, RESP NOAUTH).
 struct ApplyResult {
   Status status;
   uint64_t revision = 0;  // the command's log index (for kAddMember also the new member's id)
@@ -37,6 +40,8 @@ struct ApplyResult {
   std::optional<std::string> old_value;
   // kTxn: which branch ran and what each of its ops did (set when status is ok).
   std::shared_ptr<const TxnOutcome> txn;
+  // The write's token was revoked or replaced before it was applied: nothing was written.
+  bool token_refused = false;
 };
 
 class BatchApplier {
@@ -101,6 +106,11 @@ class BatchApplier {
   // against this batch's earlier writes, else the engine, and records the write. The error is
   // the failed precondition (kAlreadyExists, kNotFound) or a failed engine read.
   Status TrackOtherSystemWrite(const Command& cmd);
+  // Whether the token's current record has the digest the write was allowed with; a failed
+  // engine read as it is.
+  Result<bool> StillAllowed(const Command::Authorization& auth);
+  // After a successful system write: keeps token_digests_ true for a token key.
+  void TrackTokenWrite(const Command& cmd);
 
   const engine::Engine* engine_;
   engine::WriteBatch batch_;
@@ -111,6 +121,9 @@ class BatchApplier {
   std::optional<MemberEntries> member_keys_;
   // Other system keys written in this batch: whether each exists after its last write.
   std::map<std::string, bool> system_overlay_;
+  // Token records as this batch sees them, by system key name: the digest of the record, or
+  // nullopt when absent. Filled from the engine on first use and by this batch's token writes.
+  std::map<std::string, std::optional<std::string>> token_digests_;
   std::optional<LogIndex> last_index_;
 };
 

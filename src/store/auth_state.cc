@@ -1,6 +1,7 @@
 // Token records and the authentication mode in the system namespace.
 #include "store/auth_state.h"
 
+#include "crypto/sha256.h"
 #include "store/keyspace.h"
 #include "util/check.h"
 #include "util/coding.h"
@@ -16,6 +17,11 @@ bool IsNameByte(char c) {
 }
 
 }  // namespace
+
+std::string TokenRecordDigest(std::string_view stored_record) {
+  static_assert(crypto::kSha256DigestBytes == kAuthorizedDigestBytes);
+  return crypto::Sha256(stored_record);
+}
 
 std::string_view TokenRoleName(TokenRole role) {
   switch (role) {

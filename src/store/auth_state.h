@@ -52,6 +52,10 @@ Status ValidateTokenScope(TokenRole role, std::string_view prefix);
 // "auth/token/" + name.
 std::string TokenKeyName(std::string_view name);
 std::string EncodeTokenRecord(const TokenRecord& record);
+// The digest an authorized write carries (Command::authorized_by): SHA-256 of the record's stored
+// bytes, kAuthorizedDigestBytes long. A revoked and re-created token has another hash, so another
+// record and digest.
+std::string TokenRecordDigest(std::string_view stored_record);
 // kCorruption for a record of an unknown version, role or hash length, or with trailing bytes.
 Result<TokenRecord> DecodeTokenRecord(std::string_view bytes);
 

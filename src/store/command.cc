@@ -2,6 +2,7 @@
 #include "store/command.h"
 
 #include "store/txn.h"
+#include "store/auth_state.h"
 #include "util/check.h"
 #include "util/coding.h"
 
@@ -222,7 +223,31 @@ Command RemoveMemberCommand(uint64_t id) {
   return c;
 }
 
-void EncodeCommand(const Command& cmd, std::string* out) {
+bool IsUserWrite(CommandType type) {
+  switch (type) {
+    case CommandType::kPut:
+    case CommandType::kDelete:
+    case CommandType::kClear:
+    case CommandType::kPutSecret:
+    case CommandType::kIncrementBy:
+    case CommandType::kAppend:
+    case CommandType::kPutReturnOld:
+    case CommandType::kPutMany:
+    case CommandType::kDeleteMany:
+    case CommandType::kTxn:
+      return true;
+    case CommandType::kPutSystem:
+    case CommandType::kDeleteSystem:
+    case CommandType::kAddMember:
+    case CommandType::kRemoveMember:
+      return false;
+  }
+  return false;
+}
+
+namespace {
+
+void EncodePlainCommand(const Command& cmd, std::string* out) {
   // One varint slot carries the expected revision, or the member id of kRemoveMember.
   const bool remove_member = cmd.type == CommandType::kRemoveMember;
   NDS_CHECK(remove_member || cmd.member_id == 0);
@@ -236,7 +261,7 @@ void EncodeCommand(const Command& cmd, std::string* out) {
   PutLengthPrefixed(out, cmd.value);
 }
 
-Result<Command> DecodeCommand(std::string_view bytes) {
+Result<Command> DecodePlainCommand(std::string_view bytes) {
   Decoder d(bytes);
   NDS_ASSIGN_OR_RETURN(std::string_view head, d.Bytes(3));
   if (static_cast<uint8_t>(head[0]) != kCommandFormatVersion) {
@@ -271,6 +296,62 @@ Result<Command> DecodeCommand(std::string_view bytes) {
     NDS_RETURN_IF_ERROR(ValidateRespCommand(c));
   }
   return c;
+}
+
+// The wrapper has the plain layout: version, kAuthorizedCommandType, precondition 0, varint 0,
+// then the token name in the key slot, the digest in the content-type slot and the inner
+// command's plain encoding in the value slot.
+Result<Command> DecodeAuthorizedCommand(std::string_view bytes) {
+  Decoder d(bytes);
+  NDS_ASSIGN_OR_RETURN(std::string_view head, d.Bytes(3));
+  if (head[2] != 0) return Corruption("authorized-write wrapper with a precondition");
+  NDS_ASSIGN_OR_RETURN(uint64_t number, d.Varint64());
+  if (number != 0) return Corruption("authorized-write wrapper with a revision");
+  NDS_ASSIGN_OR_RETURN(std::string_view name, d.LengthPrefixed());
+  NDS_ASSIGN_OR_RETURN(std::string_view digest, d.LengthPrefixed());
+  NDS_ASSIGN_OR_RETURN(std::string_view inner, d.LengthPrefixed());
+  if (!d.done()) return Corruption("trailing bytes after an authorized-write wrapper");
+  if (!ValidateTokenName(name).ok()) return Corruption("authorized-write with a bad token name");
+  if (digest.size() != kAuthorizedDigestBytes) {
+    return Corruption("authorized-write with a digest of " + std::to_string(digest.size()) +
+                      " bytes");
+  }
+  // A wrapper inside is refused here: the plain decoder knows no type 15.
+  NDS_ASSIGN_OR_RETURN(Command c, DecodePlainCommand(inner));
+  if (!IsUserWrite(c.type)) return Corruption("authorized-write around a non-user command");
+  c.authorized_by = Command::Authorization{std::string(name), std::string(digest)};
+  return c;
+}
+
+}  // namespace
+
+void EncodeCommand(const Command& cmd, std::string* out) {
+  if (!cmd.authorized_by) {
+    EncodePlainCommand(cmd, out);
+    return;
+  }
+  const Command::Authorization& auth = *cmd.authorized_by;
+  NDS_CHECK(IsUserWrite(cmd.type), "command type {} cannot be authorized",
+            static_cast<int>(cmd.type));
+  NDS_CHECK(ValidateTokenName(auth.token_name).ok());
+  NDS_CHECK(auth.record_digest.size() == kAuthorizedDigestBytes);
+  std::string inner;
+  EncodePlainCommand(cmd, &inner);
+  out->push_back(static_cast<char>(kCommandFormatVersion));
+  out->push_back(static_cast<char>(kAuthorizedCommandType));
+  out->push_back(static_cast<char>(Precondition::kNone));
+  PutVarint64(out, 0);
+  PutLengthPrefixed(out, auth.token_name);
+  PutLengthPrefixed(out, auth.record_digest);
+  PutLengthPrefixed(out, inner);
+}
+
+Result<Command> DecodeCommand(std::string_view bytes) {
+  if (bytes.size() >= 2 && static_cast<uint8_t>(bytes[0]) == kCommandFormatVersion &&
+      static_cast<uint8_t>(bytes[1]) == kAuthorizedCommandType) {
+    return DecodeAuthorizedCommand(bytes);
+  }
+  return DecodePlainCommand(bytes);
 }
 
 }  // namespace nds::store

@@ -50,6 +50,17 @@ enum class CommandType : uint8_t {
   kTxn = 14,
 };
 
+// On the wire only: a user write that a token allowed travels as type 15, a wrapper that names
+// the token and the digest of its record (docs/formats/store.md "Authorized writes").
+// DecodeCommand never returns this type: it unwraps into the inner command with `authorized_by`
+// set. Outside the CommandType range so that switches over CommandType stay exhaustive.
+inline constexpr uint8_t kAuthorizedCommandType = 15;
+inline constexpr size_t kAuthorizedDigestBytes = 32;  // SHA-256 of the token's stored record
+
+// The writes a client route makes on the user's behalf: the only ones a kAuthorized wrapper may
+// carry (system, member and token commands may not).
+bool IsUserWrite(CommandType type);
+
 // What must hold about the key's current state for the command to take effect. Checked when the
 // command is applied, so that concurrent writers are ordered by the log (compare-and-swap).
 enum class Precondition : uint8_t {
@@ -67,6 +78,16 @@ struct Command {
   std::string value;
   std::string content_type;  // kPut only; empty means application/octet-stream
   uint64_t member_id = 0;    // kRemoveMember only
+  // Set when a token allowed this user write (a cluster made with --auth): the token's name and
+  // the SHA-256 of its stored record as the accepting node saw it (store::TokenRecordDigest).
+  // Applied only if the token's record is still that one; unset: no check (auth off).
+  struct Authorization {
+    std::string token_name;
+    std::string record_digest;  // kAuthorizedDigestBytes
+
+    bool operator==(const Authorization&) const = default;
+  };
+  std::optional<Authorization> authorized_by;
 
   bool operator==(const Command&) const = default;
 };
@@ -104,9 +125,13 @@ Result<std::vector<std::string_view>> DecodeStringList(std::string_view bytes);
 // zero (except "0" itself), no sign '+', no spaces, within int64. std::nullopt otherwise.
 std::optional<int64_t> ParseDecimalInt64(std::string_view text);
 
-// Appends the encoding of `cmd` to `out`.
+// Appends the encoding of `cmd` to `out`: a kAuthorized wrapper around the plain encoding when
+// cmd.authorized_by is set (precondition, checked: IsUserWrite(cmd.type), a valid token name and
+// a kAuthorizedDigestBytes digest), else the plain encoding alone.
 void EncodeCommand(const Command& cmd, std::string* out);
-// kCorruption for any malformed, truncated, unknown-version or trailing-garbage input.
+// kCorruption for any malformed, truncated, unknown-version or trailing-garbage input, and for a
+// kAuthorized wrapper whose token name or digest is malformed or whose inner command is not a
+// plain user write (a wrapper inside a wrapper included).
 Result<Command> DecodeCommand(std::string_view bytes);
 
 }  // namespace nds::store
