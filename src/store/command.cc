@@ -1,8 +1,8 @@
 // Command constructors and the versioned command encoding (docs/formats/store.md).
 #include "store/command.h"
 
-#include "store/txn.h"
 #include "store/auth_state.h"
+#include "store/txn.h"
 #include "util/check.h"
 #include "util/coding.h"
 
