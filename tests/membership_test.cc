@@ -139,6 +139,14 @@ TEST(Identity, ADataDirectoryAloneRestartsTheNodeAndRefusesAnotherNameOrAMissing
     EXPECT_NE(orphan.Log().find("no meta file"), std::string::npos) << orphan.Log();
     EXPECT_FALSE(std::filesystem::exists(spec.data_dir + "/meta"));
   }
+  {  // meta and the Raft log deleted, the engine kept: refused as well.
+    std::filesystem::remove_all(spec.data_dir + "/wal");
+    std::filesystem::remove_all(spec.data_dir + "/snap");
+    Child orphan({"--data", spec.data_dir}, base + "/engine-only.log");
+    EXPECT_EQ(orphan.Exit(), 1) << orphan.Log();
+    EXPECT_NE(orphan.Log().find("holds an engine with data"), std::string::npos) << orphan.Log();
+    EXPECT_FALSE(std::filesystem::exists(spec.data_dir + "/meta"));
+  }
   std::filesystem::remove_all(base);
 }
 

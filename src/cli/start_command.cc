@@ -442,6 +442,10 @@ int RunNode(const StartFlags& f) {
                   engine.status().ToString());
     return 1;
   }
+  if (Status s = CheckEngineHasMeta(f.data, (*engine)->AppliedIndex().value); !s.ok()) {
+    spdlog::error("{}", s.message());
+    return 1;
+  }
   std::unique_ptr<node::Node> node;
   std::function<void()> stop_node;
   std::atomic<bool> stop_progress{false};

@@ -33,6 +33,18 @@ void Adopt(std::string_view flag, bool given, std::string* value, const std::str
 
 }  // namespace
 
+Status CheckEngineHasMeta(const std::string& data_dir, uint64_t applied_index) {
+  if (applied_index == 0) return Status::Ok();
+  auto meta = wal::ReadMetaFile(DefaultFileSystem(), data_dir);
+  if (meta.ok() || meta.status().code() != StatusCode::kNotFound) return Status::Ok();
+  return FailedPrecondition(fmt::format(
+      "{} holds an engine with data (applied index {}) but no meta file: it was damaged or partly "
+      "deleted, and starting would make a new cluster over old data. Restore {}/meta from a "
+      "backup of this directory; or move {} away and start with an empty --data and --join ADDR "
+      "of a member (remove its old member id first with 'nds leave ID')",
+      data_dir, applied_index, data_dir, data_dir));
+}
+
 Status AdoptSavedIdentity(const std::string& data_dir, IdentityFlags f) {
   if (auto mark = node::RemovedMark(data_dir)) {
     return FailedPrecondition(fmt::format(

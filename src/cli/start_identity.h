@@ -33,6 +33,12 @@ struct IdentityFlags {
 // not given from DATA/identity. kFailedPrecondition with a message that says what to do.
 Status AdoptSavedIdentity(const std::string& data_dir, IdentityFlags flags);
 
+// Refuses an engine that has applied entries (`applied_index` > 0) in a data directory without
+// its meta file: like a Raft log without meta, starting would make a new cluster over old data.
+// A first start that failed before its meta was written leaves an engine at index 0, which is
+// fine to start again.
+Status CheckEngineHasMeta(const std::string& data_dir, uint64_t applied_index);
+
 // Once the node's meta file exists: saves (or updates) DATA/identity.
 Status SaveIdentity(const std::string& data_dir, const node::NodeIdentity& id);
 
