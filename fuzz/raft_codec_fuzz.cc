@@ -1,6 +1,6 @@
 // Fuzz target: node/raft_codec's peer frame payloads (Raft messages, forwarded envelopes, their
-// refusals, snapshot chunks) and the log entry envelope. Properties: no crash; whatever decodes
-// survives re-encoding and decodes to the same value.
+// refusals, snapshot chunks, the leader's members view) and the log entry envelope. Properties: no
+// crash; whatever decodes survives re-encoding and decodes to the same value.
 #include "fuzz/fuzz_check.h"
 #include "node/raft_codec.h"
 
@@ -36,6 +36,12 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
       if (auto c = node::DecodeSnapshotChunkFrame(frame); c.ok()) {
         auto again = node::DecodeSnapshotChunkFrame(node::EncodeSnapshotChunkFrame(*c));
         FUZZ_CHECK(again.ok() && *again == *c);
+      }
+      break;
+    case node::FrameKind::kMembersView:
+      if (auto v = node::DecodeMembersViewFrame(frame); v.ok()) {
+        auto again = node::DecodeMembersViewFrame(node::EncodeMembersViewFrame(*v));
+        FUZZ_CHECK(again.ok() && *again == *v);
       }
       break;
   }
