@@ -295,7 +295,7 @@ void RaftNode::PublishMembers() {
     if (bs.role == raft::Role::kLeader) {
       for (const raft::PeerProgress& p : bs.progress) {
         if (p.id.value != id) continue;
-        m.reachable = id == options_.id || p.recent_active;
+        m.reachable = id == options_.id || p.heard_lately;
         m.behind = bs.last_index.value > p.match.value ? bs.last_index.value - p.match.value : 0;
       }
     } else {

@@ -50,6 +50,14 @@ class Progress {
   void set_is_learner(bool v) { is_learner_ = v; }
   bool recent_active() const { return recent_active_; }
   void set_recent_active(bool v) { recent_active_ = v; }
+  // Closes a check-quorum window: remembers whether the peer was heard in it, then forgets.
+  void EndActivityWindow() {
+    active_last_window_ = recent_active_;
+    recent_active_ = false;
+  }
+  // Heard from in this check-quorum window or the one before: true right after a window closed
+  // for a peer that answers every heartbeat, false within two windows of the peer going silent.
+  bool heard_lately() const { return recent_active_ || active_last_window_; }
   // Lets a probe resume after a heartbeat response (the follower is alive again).
   void ResumeProbe() { probe_sent_ = false; }
   const Inflights& inflights() const { return inflights_; }
@@ -70,9 +78,10 @@ class Progress {
   LogIndex match_;
   LogIndex next_;  // invariant: next_ > match_
   ProgressState state_ = ProgressState::kProbe;
-  LogIndex pending_snapshot_;   // valid in kSnapshot: the index of the snapshot being sent
-  bool probe_sent_ = false;     // kProbe: an append is outstanding
-  bool recent_active_ = false;  // heard from since the last check-quorum window
+  LogIndex pending_snapshot_;        // valid in kSnapshot: the index of the snapshot being sent
+  bool probe_sent_ = false;          // kProbe: an append is outstanding
+  bool recent_active_ = false;       // heard from since the last check-quorum window
+  bool active_last_window_ = false;  // ... and in the window before it
   bool is_learner_ = false;
   uint64_t acked_round_ = 0;
   Inflights inflights_;

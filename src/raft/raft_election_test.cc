@@ -218,3 +218,42 @@ TEST(Election, LearnerNeverCampaigns) {
 
 }  // namespace
 }  // namespace nds::raft
+
+namespace nds::raft {
+namespace {
+
+// A follower that answers every heartbeat is "heard lately" at every tick, also right after a
+// check-quorum window closed (when recent_active was just reset); a silent one stops being so
+// within two windows (what /cluster/members shows as reachable).
+PeerProgress ProgressOf(RawNode& leader, uint64_t id) {
+  for (const PeerProgress& p : leader.GetStatus().progress) {
+    if (p.id == NodeId(id)) return p;
+  }
+  ADD_FAILURE() << "no progress for " << id;
+  return {};
+}
+
+TEST(Reachability, AnAnsweringPeerIsAlwaysHeardLatelyAndASilentOneSoonIsNot) {
+  Network net(3);
+  net.Elect(1);
+  net.TickAllAndStabilize(1);
+  bool saw_reset = false;
+  for (int i = 0; i < 30; ++i) {
+    net.TickAll();  // a window may close here, before the heartbeat answers arrive
+    const PeerProgress p = ProgressOf(net.node(1), 2);
+    EXPECT_TRUE(p.heard_lately) << "tick " << i;
+    saw_reset = saw_reset || !p.recent_active;
+    net.Stabilize();
+  }
+  EXPECT_TRUE(saw_reset);  // a window closed while we watched
+  net.Isolate(2);
+  int ticks = 0;
+  while (ProgressOf(net.node(1), 2).heard_lately) {
+    net.TickAllAndStabilize(1);
+    ASSERT_LE(++ticks, 2 * 10 + 1);  // two election timeouts of 10 ticks
+  }
+  EXPECT_EQ(net.node(1).GetStatus().role, Role::kLeader);
+}
+
+}  // namespace
+}  // namespace nds::raft

@@ -43,7 +43,7 @@ void Raft::TickHeartbeat() {
         return;
       }
       for (auto& [id, pr] : progress_) {
-        if (id != config_.id) pr.set_recent_active(false);
+        if (id != config_.id) pr.EndActivityWindow();
       }
     }
     // A transfer that has not finished in an election timeout is abandoned (thesis §3.10).

@@ -94,9 +94,9 @@ BasicStatus RawNode::GetStatus() const {
   s.lead_transferee = r.lead_transferee();
   if (r.role() == Role::kLeader) {
     for (const auto& [id, pr] : r.progress()) {
-      s.progress.push_back(PeerProgress{id, pr.match(), pr.next(),
-                                        std::string(ProgressStateName(pr.state())), pr.is_learner(),
-                                        pr.recent_active(), pr.inflights().Count()});
+      s.progress.push_back(PeerProgress{
+          id, pr.match(), pr.next(), std::string(ProgressStateName(pr.state())), pr.is_learner(),
+          pr.recent_active(), pr.heard_lately(), pr.inflights().Count()});
     }
   }
   return s;

@@ -59,6 +59,9 @@ struct PeerProgress {
   std::string state;  // "probe", "replicate" or "snapshot"
   bool is_learner = false;
   bool recent_active = false;
+  // Heard from in this check-quorum window or the last one: what "reachable" shows, so that a
+  // peer answering every heartbeat never looks unreachable just after a window closed.
+  bool heard_lately = false;
   size_t inflight_msgs = 0;
 };
 
