@@ -76,7 +76,9 @@ struct TxnParser {
     if (!j.is_object() || j.size() != 1) {
       return InvalidArgument(where + " must be one of {\"put\": …}, {\"delete\": …}, {\"get\": …}");
     }
-    const auto& [name, body] = *j.items().begin();
+    const auto first = j.begin();  // an object's only field (items() proxies must not dangle)
+    const std::string& name = first.key();
+    const Json& body = first.value();
     const std::string at = where + "." + name;
     if (!body.is_object()) return InvalidArgument(at + " must be an object");
     store::TxnOp op;

@@ -27,7 +27,9 @@ Json OpJson(const TxnOp& op) {
 
 Result<TxnOpResult> ParseOpResult(const Json& j) {
   if (!j.is_object() || j.size() != 1) return IoError("a /txn result is not {\"<op>\": {...}}");
-  const auto& [name, body] = *j.items().begin();
+  const auto first = j.begin();  // an object's only field (items() proxies must not dangle)
+  const std::string& name = first.key();
+  const Json& body = first.value();
   if (!body.is_object()) return IoError("a /txn result's body is not an object");
   TxnOpResult r;
   if (name == "put") {
