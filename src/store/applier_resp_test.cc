@@ -6,6 +6,7 @@
 
 #include "engine/memory_engine.h"
 #include "store/applier.h"
+#include "store/applier_fixture_for_test.h"
 #include "store/command.h"
 #include "store/keyspace.h"
 
@@ -63,24 +64,7 @@ TEST(RespCommand, DecimalIntegersParseExactlyAsRedisDoes) {
   }
 }
 
-class RespApplierTest : public ::testing::Test {
- protected:
-  ApplyResult ApplyOne(const Command& c) {
-    BatchApplier a(engine_.get());
-    next_ = next_.Next();
-    ApplyResult r = a.Apply(c, next_);
-    EXPECT_TRUE(a.Commit(engine_.get(), true).ok());
-    return r;
-  }
-  std::optional<std::string> ValueOf(std::string_view key) {
-    auto bytes = engine_->Get(DataKey(key));
-    if (!bytes.ok() || !*bytes) return std::nullopt;
-    return std::string(DecodeRecord(**bytes)->value);
-  }
-
-  std::unique_ptr<engine::Engine> engine_ = engine::NewMemoryEngine();
-  LogIndex next_{0};
-};
+class RespApplierTest : public ApplierFixture {};
 
 TEST_F(RespApplierTest, IncrementStartsAtZeroAndRefusesNonIntegersAndOverflow) {
   ApplyResult r = ApplyOne(IncrementByCommand("n", 5));

@@ -8,6 +8,7 @@
 
 #include "engine/memory_engine.h"
 #include "store/applier.h"
+#include "store/applier_fixture_for_test.h"
 
 namespace nds::store {
 namespace {
@@ -55,25 +56,7 @@ TEST(TxnCodec, EveryTruncationAndBadFieldIsCorruption) {
   EXPECT_EQ(DecodeCommand(buf).status().code(), StatusCode::kCorruption);
 }
 
-class TxnApplierTest : public ::testing::Test {
- protected:
-  ApplyResult ApplyOne(const Command& c) {
-    BatchApplier a(engine_.get());
-    next_ = next_.Next();
-    ApplyResult r = a.Apply(c, next_);
-    EXPECT_TRUE(a.Commit(engine_.get(), true).ok());
-    return r;
-  }
-  std::optional<Record> RecordOf(std::string_view key) {
-    auto bytes = engine_->Get(DataKey(key));
-    if (!bytes.ok() || !*bytes) return std::nullopt;
-    auto rec = DecodeRecord(**bytes);
-    return Record{rec->revision, std::string(rec->content_type), std::string(rec->value)};
-  }
-
-  std::unique_ptr<engine::Engine> engine_ = engine::NewMemoryEngine();
-  LogIndex next_{0};
-};
+class TxnApplierTest : public ApplierFixture {};
 
 TEST_F(TxnApplierTest, TheSuccessBranchWritesEverythingAtOneRevision) {
   ApplyOne(PutCommand("a", "1"));  // revision 1
