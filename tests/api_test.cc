@@ -2,9 +2,11 @@
 // headers and bodies, through the real `nds` binary over real sockets.
 // Method: one node (RocksDB engine, fresh data directory) for the suite; raw HTTP requests, so
 // that percent-encoding, pipelining and cut-off bodies are under the test's control.
+#include <chrono>
 #include <initializer_list>
 #include <memory>
 #include <string>
+#include <thread>
 
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
@@ -21,6 +23,12 @@ class ApiTest : public ::testing::Test {
     dir_ = MakeTempDir("api");
     node_ = new NdsProcess(dir_, {"--max-value-bytes", "2097152", "--stream-chunk-bytes", "4096"});
     ASSERT_TRUE(node_->Start()) << node_->error;
+    // Healthy is not yet leading: the lone node holds its leader lease (and answers goose) from
+    // its first heartbeat round after the election, a tick after it starts serving.
+    RawHttp http(node_->port());
+    for (int i = 0; i < 500 && http.Request("GET", "/role").body != "goose"; ++i) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
   }
   static void TearDownTestSuite() {
     if (node_) {

@@ -1,10 +1,15 @@
 // NdsProcess over launcher::NodeProcess.
 #include "harness/nds_process.h"
 
+#include <cstdio>
 #include <cstdlib>
+#include <filesystem>
+#include <mutex>
 #include <signal.h>
 #include <stdlib.h>
 #include <utility>
+
+#include <gtest/gtest.h>
 
 namespace nds::test {
 namespace {
@@ -18,12 +23,40 @@ launcher::NodeSpec SpecFor(std::string data_dir, std::vector<std::string> extra_
   return spec;
 }
 
+// The directories MakeTempDir made in this process, removed at exit when every test passed.
+std::mutex temp_dirs_mu;
+std::vector<std::string>* temp_dirs = nullptr;  // leaked: atexit handlers may still read it
+
+void RemoveTempDirs() {
+  std::lock_guard<std::mutex> lock(temp_dirs_mu);
+  if (temp_dirs == nullptr || temp_dirs->empty()) return;
+  const bool keep =
+      std::getenv("NDS_KEEP_TEST_DIRS") != nullptr || !::testing::UnitTest::GetInstance()->Passed();
+  if (keep) {
+    std::fprintf(stderr, "kept %zu test directories under %s (nds-*)\n", temp_dirs->size(),
+                 std::filesystem::path(temp_dirs->front()).parent_path().c_str());
+    return;
+  }
+  for (const std::string& dir : *temp_dirs) {
+    std::error_code ec;  // a directory already gone, or busy, is left as it is
+    std::filesystem::remove_all(dir, ec);
+    std::filesystem::remove(dir + ".log", ec);
+  }
+}
+
 }  // namespace
 
 std::string MakeTempDir(const std::string& tag) {
   const char* base = std::getenv("TMPDIR");
   std::string tmpl = std::string(base ? base : "/tmp") + "/nds-" + tag + "-XXXXXX";
-  return mkdtemp(tmpl.data()) ? tmpl : std::string();
+  if (mkdtemp(tmpl.data()) == nullptr) return std::string();
+  std::lock_guard<std::mutex> lock(temp_dirs_mu);
+  if (temp_dirs == nullptr) {
+    temp_dirs = new std::vector<std::string>();
+    std::atexit(RemoveTempDirs);
+  }
+  temp_dirs->push_back(tmpl);
+  return tmpl;
 }
 
 NdsProcess::NdsProcess(std::string data_dir, std::vector<std::string> extra_args)

@@ -17,8 +17,9 @@ namespace nds::test {
 
 using net::FreePort;
 
-// A new empty directory under $TMPDIR (or /tmp); removed by the caller if wanted. Empty when it
-// cannot be made.
+// A new empty directory under $TMPDIR (or /tmp). It and its sibling DIR.log are removed when the
+// test process exits with every test passed (kept for a look after a failure, or always with
+// NDS_KEEP_TEST_DIRS set). Empty when it cannot be made.
 std::string MakeTempDir(const std::string& tag);
 
 class NdsProcess {
