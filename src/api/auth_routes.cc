@@ -125,6 +125,15 @@ bool ApiService::Authorize(const CallPtr& call) {
   if (!record.ok()) {
     if (record.status().code() != StatusCode::kNotFound) {
       Finish(call, ErrorResponse(record.status()));
+    } else if (!call->auth_waited) {
+      // Created (or replaced) on another node a moment ago, this token may not have reached this
+      // node's applied state yet: look again once it has caught up with the leader's commit. An
+      // unknown token therefore costs one batched ReadIndex round, and never gets in.
+      call->auth_waited = true;
+      node_->WaitForReadPoint([this, call](Status s) {
+        if (!s.ok()) return Finish(call, Unauthenticated("unknown or revoked token"));
+        if (Authorize(call)) Dispatch(call);
+      });
     } else {
       Finish(call, Unauthenticated("unknown or revoked token"));
     }

@@ -48,13 +48,19 @@ class ApiService final : public net::Handler {
     // as stored then, for the re-check at the read point (empty when no token was needed).
     std::string auth_name;
     std::string auth_record;
+    // The token was not found (or did not match) in this node's applied state and the check waits
+    // for, or has passed, a linearizable read point: a token created on another node a moment ago
+    // may not have reached this one yet.
+    bool auth_waited = false;
   };
   using CallPtr = std::shared_ptr<Call>;
 
   void Dispatch(const CallPtr& call);
   // auth_routes.cc: with authentication on, checks the bearer token against this node's applied
   // state and the route's needs (access.h). True when the request may go on; otherwise the
-  // request has been answered (401, 403, or 503 while this node does not know the cluster's mode).
+  // request has been answered (401, 403, or 503 while this node does not know the cluster's mode),
+  // or, for a token this node does not know yet, the check runs again after a linearizable read
+  // point and dispatches the request itself when it passes.
   bool Authorize(const CallPtr& call);
   // Whether the token the request was allowed with is still stored unchanged (not revoked).
   bool StillAuthorized(const CallPtr& call);
