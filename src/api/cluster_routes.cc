@@ -47,21 +47,33 @@ std::optional<uint64_t> ParseId(std::string_view text) {
   return id;
 }
 
-// The body of POST /cluster/members as a member record, or kInvalidArgument saying what is wrong.
-Result<store::MemberRecord> ParseJoinRequest(const std::string& body) {
+// The body of POST /cluster/members: the new member and the peer certificate it will present.
+struct JoinBody {
+  store::MemberRecord record;
+  std::optional<std::string> peer_certificate;  // PEM; absent when it runs no peer TLS
+};
+
+// The body of POST /cluster/members, or kInvalidArgument saying what is wrong.
+Result<JoinBody> ParseJoinRequest(const std::string& body) {
   auto j = nlohmann::json::parse(body, nullptr, /*allow_exceptions=*/false);
   if (j.is_discarded() || !j.is_object()) {
     return InvalidArgument(
         "the body must be {\"name\": ..., \"peer_address\": ..., \"api_address\": ...}");
   }
-  store::MemberRecord r;
-  for (auto [field, out] : {std::pair{"name", &r.name}, std::pair{"peer_address", &r.peer_address},
-                            std::pair{"api_address", &r.api_address}}) {
+  JoinBody out;
+  store::MemberRecord& r = out.record;
+  for (auto [field, value] :
+       {std::pair{"name", &r.name}, std::pair{"peer_address", &r.peer_address},
+        std::pair{"api_address", &r.api_address}}) {
     auto it = j.find(field);
     if (it == j.end() || !it->is_string()) {
       return InvalidArgument(fmt::format("\"{}\" must be a string", field));
     }
-    *out = it->get<std::string>();
+    *value = it->get<std::string>();
+  }
+  if (auto cert = j.find("peer_certificate"); cert != j.end()) {
+    if (!cert->is_string()) return InvalidArgument("\"peer_certificate\" must be a string");
+    out.peer_certificate = cert->get<std::string>();
   }
   NDS_RETURN_IF_ERROR(store::ValidateMemberRecord(r));
   for (const std::string* address : {&r.peer_address, &r.api_address}) {
@@ -69,7 +81,25 @@ Result<store::MemberRecord> ParseJoinRequest(const std::string& body) {
       return InvalidArgument(fmt::format("address of {} bytes is not HOST:PORT", address->size()));
     }
   }
-  return r;
+  return out;
+}
+
+// Whether a joiner's peer TLS matches this cluster's: without this check a node the members'
+// TLS refuses (no certificate, another CA's) would be added as a learner that never catches up.
+Status CheckJoinerPeerTls(const net::PeerTls* ours, const std::optional<std::string>& theirs) {
+  if (ours == nullptr) {
+    if (!theirs) return Status::Ok();
+    return InvalidArgument(
+        "this cluster's peer connections do not use TLS: start the joining node without "
+        "--peer-tls-cert, --peer-tls-key and --peer-tls-ca");
+  }
+  if (!theirs) {
+    return InvalidArgument(
+        "this cluster's peer connections use mutual TLS: start the joining node with "
+        "--peer-tls-cert, --peer-tls-key and --peer-tls-ca (a certificate this cluster's peer CA "
+        "signed)");
+  }
+  return ours->CheckPeerCertificate(*theirs);
 }
 
 }  // namespace
@@ -205,9 +235,11 @@ void ApiService::JoinCluster(const CallPtr& call) {
       return Finish(call, ErrorResponse(503, "unavailable",
                                         "this node holds no cluster secret to hand to a joiner"));
     }
-    Result<store::MemberRecord> record = ParseJoinRequest(call->request.body);
-    if (!record.ok()) return Finish(call, ErrorResponse(record.status()));
-    SubmitThen(call, store::AddMemberCommand(std::move(record).value()),
+    Result<JoinBody> join = ParseJoinRequest(call->request.body);
+    if (!join.ok()) return Finish(call, ErrorResponse(join.status()));
+    Status tls = CheckJoinerPeerTls(options_.peer_tls.get(), join->peer_certificate);
+    if (!tls.ok()) return Finish(call, ErrorResponse(tls));
+    SubmitThen(call, store::AddMemberCommand(std::move(join->record)),
                [this](const store::ApplyResult& r) {
                  net::HttpResponse resp = Json(fmt::format("{{\"id\":{},", r.revision));
                  resp.status = 201;

@@ -12,6 +12,7 @@
 #include "api/metrics.h"
 #include "api/uri.h"
 #include "net/http.h"
+#include "net/peer_tls.h"
 #include "node/node.h"
 #include "util/limits.h"
 
@@ -27,6 +28,9 @@ struct ApiOptions {
   std::string cluster_secret;
   // The data directory, for the dashboard's disk figures (GET /ui/data); empty: not shown.
   std::string data_dir;
+  // With --peer-tls-*: a joiner must show a peer certificate the peer CA signed (POST
+  // /cluster/members); without, a joiner that shows one is refused (its peers would not speak TLS).
+  std::shared_ptr<net::PeerTls> peer_tls;
 };
 
 class ApiService final : public net::Handler {

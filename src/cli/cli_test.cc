@@ -14,6 +14,7 @@
 #include <utility>
 
 #include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
 #include <sys/wait.h>
 
 #include "cli/terminal_io.h"
@@ -185,6 +186,54 @@ TEST_F(NdsBinary, PutFromStdinAndGetMoveExactBytes) {
   const RunResult get = Run(fmt::format("get 'a b/c' {}", flag));
   EXPECT_EQ(get.exit_status, 0) << get.err;
   EXPECT_EQ(get.out, value);
+}
+
+// Issue 15: `nds put k /etc/hostname` stored the path while `secret store ID FILE` read the file.
+// An argument is now always the value; a file's content comes with --file; a value that names a
+// file is stored as given, with a note; -o json on get carries the revision and exact bytes.
+TEST_F(NdsBinary, PutTakesAFileOnlyWithFileAndGetPrintsJson) {
+  std::string stored;
+  FakeHttpServer server([&stored](const RecordedRequest& r) {
+    if (r.method == "PUT") {
+      stored = r.body;
+      return FakeReply::Status(201).With("X-Revision", "7");
+    }
+    return FakeReply::Status(200, stored).With("ETag", "\"7\"").With("Content-Type", "text/x");
+  });
+  const std::string flag = "--server " + server.address().ToString();
+  const std::string file = dir_ + "/in";  // Run writes its stdin there
+  const std::string content = "file\x00content\xff"s;
+
+  RunResult by_file = Run(fmt::format("put k --file '{}' {}", file, flag), content);
+  EXPECT_EQ(by_file.exit_status, 0) << by_file.err;
+  EXPECT_EQ(stored, content);
+
+  RunResult literal = Run(fmt::format("put k '{}' {}", file, flag), content);
+  EXPECT_EQ(literal.exit_status, 0) << literal.err;
+  EXPECT_EQ(stored, file);  // the text, as given
+  EXPECT_NE(literal.err.find("--file"), std::string::npos) << literal.err;
+
+  RunResult both = Run(fmt::format("put k v --file '{}' {}", file, flag));
+  EXPECT_EQ(both.exit_status, 2) << both.err;
+  RunResult neither = Run(fmt::format("put k {}", flag));
+  EXPECT_EQ(neither.exit_status, 2) << neither.err;
+  EXPECT_TRUE(neither.err.starts_with("nds: ")) << neither.err;
+
+  stored = "caf\xc3\xa9";
+  RunResult text = Run(fmt::format("get k -o json {}", flag));
+  ASSERT_EQ(text.exit_status, 0) << text.err;
+  auto j = nlohmann::json::parse(text.out);
+  EXPECT_EQ(j["revision"], 7);
+  EXPECT_EQ(j["value"], "caf\xc3\xa9");
+  EXPECT_EQ(j["value_base64"], "Y2Fmw6k=");
+  EXPECT_EQ(j["content_type"], "text/x");
+  stored = "\xff\x00"s;
+  RunResult binary = Run(fmt::format("get k -o json {}", flag));
+  ASSERT_EQ(binary.exit_status, 0) << binary.err;
+  j = nlohmann::json::parse(binary.out);
+  EXPECT_FALSE(j.contains("value"));
+  EXPECT_EQ(j["value_base64"], "/wA=");
+  EXPECT_EQ(j["size_bytes"], 2);
 }
 
 TEST_F(NdsBinary, TokenCommandsSendTheTokenFromAFileOrTheEnvironment) {

@@ -1,6 +1,8 @@
-// The bodies of the client subcommands that do more than one call or format output (put, keys,
+// The bodies of the client subcommands that do more than one call or format output (put, get, keys,
 // leave, secret store); their registration is in client_commands.cc. status, members, role and
 // leader transfer are in cluster_view_commands.cc.
+#include <cstdio>
+#include <filesystem>
 #include <string>
 #include <vector>
 
@@ -9,18 +11,33 @@
 
 #include "cli/client_commands.h"
 #include "cli/terminal_io.h"
+#include "util/base64.h"
 
 namespace nds::cli {
 
 int ClientCommands::RunPut(Client& client) {
   const std::string context = fmt::format("put {}", Quoted(key_));
   std::string value;
-  if (value_ == "-") {
-    Result<std::string> input = ReadInput("-");
+  if (!value_file_.empty() || value_ == "-") {
+    Result<std::string> input = ReadInput(value_file_.empty() ? value_ : value_file_);
     if (!input.ok()) return ReportError(context, input.status());
     value = std::move(*input);
-  } else {
+  } else if (!value_.empty()) {
     value = value_;
+    std::error_code ec;
+    if ((value_.starts_with('/') || value_.starts_with("./")) &&
+        std::filesystem::is_regular_file(value_, ec)) {
+      // The value is stored as given; say so, in case the file's content was meant.
+      std::fprintf(stderr,
+                   "note: stored the text %s as the value; to store the file's content, "
+                   "use --file %s\n",
+                   Quoted(value_).c_str(), Quoted(value_).c_str());
+    }
+  } else {
+    std::fprintf(stderr,
+                 "nds: VALUE (or - for stdin) or --file PATH is required; run 'nds put "
+                 "--help'\n");
+    return kExitUsage;
   }
   client::PutOptions options;
   options.content_type = content_type_;
@@ -32,6 +49,32 @@ int ClientCommands::RunPut(Client& client) {
   const Status s =
       WriteStdout(output_ == "json" ? fmt::format("{{\"revision\":{}}}\n", put->revision)
                                     : fmt::format("{}\n", put->revision));
+  return s.ok() ? kExitOk : ReportError(context, s);
+}
+
+int ClientCommands::RunGet(Client& client) {
+  const std::string context = fmt::format("get {}", Quoted(key_));
+  Result<client::Blob> blob = client.Get(key_);
+  if (!blob.ok()) return ReportError(context, blob.status());
+  if (output_ != "json") {
+    const Status s = WriteStdout(blob->value);
+    return s.ok() ? kExitOk : ReportError(context, s);
+  }
+  // One object: the value as text when it is UTF-8, always as base64 (exact bytes).
+  nlohmann::json j{{"key", key_},
+                   {"revision", blob->revision},
+                   {"content_type", blob->content_type},
+                   {"size_bytes", blob->value.size()},
+                   {"value_base64", Base64Encode(blob->value)}};
+  std::string line;
+  try {
+    j["value"] = blob->value;
+    line = j.dump();
+  } catch (const nlohmann::json::exception&) {  // not UTF-8: base64 only
+    j.erase("value");
+    line = j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+  }
+  const Status s = WriteStdout(line + "\n");
   return s.ok() ? kExitOk : ReportError(context, s);
 }
 

@@ -113,8 +113,14 @@ void ClientCommands::Register(CLI::App& app) {
 void ClientCommands::AddBlobCommands(CLI::App& app) {
   auto* put = app.add_subcommand("put", "Store a value (a blob) under KEY");
   put->add_option("KEY", key_, "The key: any text, up to 1024 bytes")->required();
-  put->add_option("VALUE", value_, "The value, or - to read it from stdin (binary-safe)")
-      ->required();
+  // One rule for every command: a value on the command line is taken as it is; a file's content
+  // is given with --file (or, for secrets, which do not belong on command lines, FILE).
+  auto* value = put->add_option("VALUE", value_,
+                                "The value as it is, or - to read it from stdin (binary-safe); "
+                                "one of VALUE and --file is required");
+  put->add_option("-f,--file", value_file_, "Store the content of file PATH (- for stdin)")
+      ->type_name("PATH")
+      ->excludes(value);
   put->add_option("--content-type", content_type_, "Content-Type to store with the value");
   auto* if_match = put->add_option("--if-match", if_match_,
                                    "Write only if the key's current revision is REV (CAS)")
@@ -123,14 +129,10 @@ void ClientCommands::AddBlobCommands(CLI::App& app) {
       ->excludes(if_match);
   OnRun(put, [this](Client& c) { return RunPut(c); });
 
-  auto* get = app.add_subcommand("get", "Write the value of KEY to stdout, byte for byte");
+  auto* get = app.add_subcommand(
+      "get", "Write the value of KEY to stdout, byte for byte (-o json: with its revision)");
   get->add_option("KEY", key_, "The key")->required();
-  OnRun(get, [this](Client& c) {
-    Result<client::Blob> blob = c.Get(key_);
-    if (!blob.ok()) return ReportError(fmt::format("get {}", Quoted(key_)), blob.status());
-    const Status s = WriteStdout(blob->value);
-    return s.ok() ? kExitOk : ReportError("get", s);
-  });
+  OnRun(get, [this](Client& c) { return RunGet(c); });
 
   auto* rm = app.add_subcommand("rm", "Delete KEY");
   rm->add_option("KEY", key_, "The key")->required();
@@ -184,7 +186,12 @@ void ClientCommands::AddSecretCommands(CLI::App& app) {
   secret->require_subcommand(1);
   auto* store = secret->add_subcommand("store", "Encrypt and store a secret; prints its key");
   store->add_option("ID", secret_id_, "The secret's id")->required();
-  store->add_option("FILE", secret_input_, "Read the secret from FILE, or - for stdin (default)");
+  auto* file = store->add_option("FILE", secret_input_,
+                                 "Read the secret from FILE, or - for stdin (default); a secret "
+                                 "is never taken from the command line, where ps would show it");
+  store->add_option("-f,--file", secret_input_, "The same as FILE, spelled as for 'nds put'")
+      ->type_name("PATH")
+      ->excludes(file);
   OnRun(store, [this](Client& c) { return RunSecretStore(c); });
 
   auto* retrieve = secret->add_subcommand("retrieve", "Write a secret's plaintext to stdout");

@@ -74,9 +74,11 @@ class ClientCommands {
   // Arguments of the subcommands (only the chosen one's are set).
   std::string key_;
   std::string value_;
+  std::string value_file_;  // put --file PATH ("-": stdin)
   std::string content_type_;
   std::optional<uint64_t> if_match_;
   bool create_only_ = false;
+  int RunGet(Client& client);
   std::string prefix_;
   bool null_separated_ = false;
   bool json_ = false;

@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "cli/flag_range.h"
+#include "cli/log_setup.h"
 #include "crypto/join_token.h"
 #include "launcher/local_cluster.h"
 #include "launcher/stop_signals.h"
@@ -30,6 +31,7 @@ struct DemoFlags {
   std::string data = "./nds-demo";
   uint16_t api_port = 7777;
   std::string engine = "rocksdb";
+  LogFlags log;  // handed to every node: the demo itself logs nothing
 };
 
 // This executable's path, so that every node runs the same build as `nds demo` itself.
@@ -132,7 +134,8 @@ int RunDemo(const DemoFlags& f) {
   options.token = *token;
   options.first_api_port = f.api_port;
   options.first_peer_port = static_cast<uint16_t>(f.api_port + 1);
-  options.extra_args = {"--engine", f.engine};
+  options.extra_args = {"--engine",  f.engine,       "--log-level",
+                        f.log.level, "--log-format", f.log.format};
   options.start_timeout = kNodeStartTimeout;
   launcher::LocalCluster cluster(options);
   std::printf("nds demo: starting %zu nodes in %s ...\n", f.nodes, f.data.c_str());
@@ -172,6 +175,7 @@ void RegisterDemoCommand(CLI::App& app) {
   demo->add_option("--engine", flags->engine, "Storage engine of every node")
       ->capture_default_str()
       ->check(CLI::IsMember({"rocksdb", "memory"}));
+  AddLogFlags(demo, &flags->log);  // the nodes' logs (node<i>.log)
   demo->callback([flags] {
     launcher::BlockStopSignals();  // before any thread starts: only sigwait sees them
     std::exit(RunDemo(*flags));

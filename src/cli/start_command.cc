@@ -283,7 +283,13 @@ Status ResolveIdentity(const StartFlags& f, node::RaftNodeOptions* o) {
   }
   NDS_ASSIGN_OR_RETURN(auto c, ClientForJoin(f.join, f.join_tls));
   NDS_RETURN_IF_ERROR(CheckSameEngine(f.join, f.engine, f.join_tls));
-  client::JoinRequest req{o->name, o->peer_address, o->api_address};
+  client::JoinRequest req{o->name, o->peer_address, o->api_address, {}};
+  if (!f.peer_tls.cert_file.empty()) {
+    // Shown to the member that adds this node, which checks it against its peer CA first.
+    NDS_ASSIGN_OR_RETURN(
+        req.peer_certificate,
+        ReadWholeFile(DefaultFileSystem(), f.peer_tls.cert_file, net::kPeerCertificatePemBytesMax));
+  }
   auto deadline = std::chrono::steady_clock::now() + f.join_timeout;
   for (int attempt = 1;; ++attempt) {
     auto reply = c->Join(req, token);
@@ -510,6 +516,7 @@ int RunNode(const StartFlags& f) {
   api::ApiOptions aopts;
   aopts.limits = f.limits;
   aopts.cluster_secret = ropts.cluster_secret;
+  aopts.peer_tls = ropts.peer_tls;
   aopts.data_dir = ropts.data_dir;
   aopts.auth_tokens_max = f.auth_tokens_max;
   api::ApiService service(node.get(), aopts);

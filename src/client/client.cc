@@ -231,11 +231,11 @@ Result<std::vector<MemberInfo>> Client::Members() {
 Result<JoinReply> Client::Join(const JoinRequest& request, std::string_view token) {
   if (token.empty()) return InvalidArgument("empty join token");
   // dump() throws on invalid UTF-8 unless told to replace it; the server then checks the text.
-  const std::string body = nlohmann::json{
-      {"name", request.name},
-      {"peer_address", request.peer_address},
-      {"api_address",
-       request.api_address}}.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+  nlohmann::json j{{"name", request.name},
+                   {"peer_address", request.peer_address},
+                   {"api_address", request.api_address}};
+  if (!request.peer_certificate.empty()) j["peer_certificate"] = request.peer_certificate;
+  const std::string body = j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
   HttpCall call = MakeCall("POST", "/cluster/members", false, body);
   call.headers.emplace_back("Content-Type", "application/json");
   call.headers.emplace_back("Authorization", fmt::format("Bearer {}", token));

@@ -98,6 +98,8 @@ struct JoinRequest {
   std::string name;          // 1 to 64 bytes, unique in the cluster
   std::string peer_address;  // where the other members reach its Raft transport; unique
   std::string api_address;   // where clients reach its HTTP API
+  // PEM of the certificate (and intermediates) it presents to its peers; empty without peer TLS.
+  std::string peer_certificate;
 };
 
 struct JoinReply {

@@ -16,12 +16,16 @@
 #include <memory>
 #include <mutex>
 #include <string>
+#include <string_view>
 
 #include "net/tls_context.h"
 #include "util/status.h"
 #include "util/thread_annotations.h"
 
 namespace nds::net {
+
+// The longest peer certificate chain (PEM) a join request may carry.
+inline constexpr size_t kPeerCertificatePemBytesMax = 64 * 1024;
 
 struct PeerTlsFiles {
   std::string cert_file;  // PEM: this node's certificate (then any intermediates)
@@ -45,6 +49,13 @@ class PeerTls {
   std::shared_ptr<SslContext> Server() const;
   std::shared_ptr<SslContext> Client() const;
   const PeerTlsFiles& files() const { return files_; }
+
+  // Whether `pem` (a certificate, then any intermediates) is one this node's acceptor would take
+  // from a peer: signed by the peer CA, valid now, fit for TLS client use. Checked before a joiner
+  // is added, so that a node whose certificate the members would refuse is not added as a
+  // learner that can never catch up. It proves nothing about who sends it (certificates are
+  // public; the private key is proven by the handshake). kInvalidArgument saying why not.
+  Status CheckPeerCertificate(std::string_view pem) const;
 
   PeerTls(PeerTlsFiles files, std::shared_ptr<SslContext> server,
           std::shared_ptr<SslContext> client)
