@@ -106,6 +106,38 @@ TEST(CheckProcess, ALocalClusterWithHttpsAndAuthPassesItsFlagsToTheNodes) {
   std::filesystem::remove_all(dir);
 }
 
+TEST(CheckProcess, ThreeLocalNodesOverRespWithKillsAndPausesHaveNoAnomaly) {
+  // The register workload through each node's RESP listener (GET, SET, SET ... NX).
+  CheckRun run = RunCheck(
+      "--local 3 --protocol resp --clients 4 --keys 6 --duration 8s --faults kill,pause "
+      "--fault-interval 1500ms --request-timeout 1s --seed 11",
+      90);
+  ExpectCleanRun(run, 6, 2);
+  EXPECT_NE(run.report["cluster"].get<std::string>().find("over resp"), std::string::npos)
+      << run.output;
+}
+
+TEST(CheckProcess, ThreeLocalNodesOverTxnWithKillsHaveNoAnomaly) {
+  // The register workload as transactions: reads, puts, and compare-then-put through POST /txn.
+  CheckRun run = RunCheck(
+      "--local 3 --protocol txn --clients 4 --keys 6 --duration 8s --faults kill "
+      "--fault-interval 2s --request-timeout 2s --seed 13",
+      90);
+  ExpectCleanRun(run, 6, 2);
+  EXPECT_GT(run.report["operations"]["cas_swapped"].get<uint64_t>(), 0u) << run.output;
+  EXPECT_NE(run.report["cluster"].get<std::string>().find("over txn"), std::string::npos)
+      << run.output;
+}
+
+TEST(CheckProcess, ProtocolFlagsAreChecked) {
+  EXPECT_EQ(RunCheck("--local 1 --protocol gopher", 20).exit_status, 2);
+  // RESP against existing servers needs their RESP addresses, one per server.
+  EXPECT_EQ(RunCheck("--server 127.0.0.1:1 --protocol resp", 20).exit_status, 2);
+  EXPECT_EQ(RunCheck("--server 127.0.0.1:1 --resp-server 127.0.0.1:2", 20).exit_status, 2);
+  // A node the member fault adds would have no RESP listener.
+  EXPECT_EQ(RunCheck("--local 3 --protocol resp --faults member", 20).exit_status, 2);
+}
+
 TEST(CheckProcess, BadFlagsExitTwo) {
   CheckRun run = RunCheck("--local 1 --clients 0", 20);
   EXPECT_EQ(run.exit_status, 2) << run.output;

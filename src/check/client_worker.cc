@@ -18,7 +18,9 @@ ClientWorker::ClientWorker(uint64_t client_id, uint64_t seed, WorkerShared share
     : client_id_(client_id),
       rng_(seed ^ (client_id * 0x9e3779b97f4a7c15ULL)),
       shared_(shared),
-      client_(shared.request_timeout, shared.auth_token, shared.tls) {}
+      ops_(RegisterOps::Make(RegisterOpsOptions{shared.protocol, shared.request_timeout,
+                                                shared.auth_token, shared.tls,
+                                                shared.resp_addresses})) {}
 
 void ClientWorker::Run() {
   while (!shared_.stop->load() && !history_full_) {
@@ -34,7 +36,7 @@ void ClientWorker::Run() {
     auto seen = seen_.find(key);
     if (dice < kReadPercent || (dice >= kReadPercent + kWritePercent && seen == seen_.end())) {
       ReadFrom(key, address);
-    } else if (dice < kReadPercent + kWritePercent) {
+    } else if (dice < kReadPercent + kWritePercent || !ops_->CanCas(seen->second)) {
       Update(key, address, nullptr);
     } else {
       Update(key, address, &seen->second);
@@ -52,7 +54,7 @@ sim::OpOutcome ClientWorker::ReadFrom(const std::string& key, const std::string&
     history_full_ = true;
     return sim::OpOutcome::kFailed;
   }
-  ReadVerdict v = ClassifyRead(client_.Get(address, key));
+  ReadVerdict v = ops_->Read(address, key);
   // The checker drops a read that is not ok, failed or indeterminate alike.
   if (v.outcome == sim::OpOutcome::kFailed) {
     shared_.recorder->CompleteFailed(*handle);
@@ -63,7 +65,7 @@ sim::OpOutcome ClientWorker::ReadFrom(const std::string& key, const std::string&
     return v.outcome;
   }
   shared_.recorder->CompleteOk(*handle, v.value);
-  if (!v.value || v.revision) seen_[key] = Seen{v.value, v.revision};
+  seen_[key] = Seen{v.value, v.revision};
   return v.outcome;
 }
 
@@ -80,12 +82,8 @@ void ClientWorker::Update(const std::string& key, const std::string& address, co
     history_full_ = true;
     return;
   }
-  // A cas names the revision this client read with the value (see ReadFrom), or, when it read the
-  // key absent, takes If-None-Match: *.
-  std::optional<uint64_t> if_match = seen != nullptr ? seen->revision : std::nullopt;
-  bool if_none_match_star = seen != nullptr && !seen->value.has_value();
-  Result<client::HttpReply> reply = client_.Put(address, key, value, if_match, if_none_match_star);
-  WriteVerdict verdict = ClassifyWrite(reply, seen != nullptr);
+  WriteVerdict verdict =
+      seen != nullptr ? ops_->Cas(address, key, value, *seen) : ops_->Write(address, key, value);
   if (verdict.outcome == sim::OpOutcome::kOk) {
     shared_.recorder->CompleteOk(*handle, std::nullopt, verdict.cas_swapped);
   } else if (verdict.outcome == sim::OpOutcome::kFailed) {
