@@ -106,27 +106,29 @@ TEST(CheckProcess, ALocalClusterWithHttpsAndAuthPassesItsFlagsToTheNodes) {
   std::filesystem::remove_all(dir);
 }
 
+// A clean run of `--local 3 --protocol <protocol> <args>` on `keys` keys with at least two faults,
+// its report naming the protocol.
+CheckRun ExpectCleanRunOver(const std::string& protocol, const std::string& args, size_t keys) {
+  CheckRun run = RunCheck("--local 3 --protocol " + protocol + " --clients 4 --keys " +
+                              std::to_string(keys) + " --duration 8s " + args,
+                          90);
+  ExpectCleanRun(run, keys, 2);
+  EXPECT_NE(run.report["cluster"].get<std::string>().find("over " + protocol), std::string::npos)
+      << run.output;
+  return run;
+}
+
 TEST(CheckProcess, ThreeLocalNodesOverRespWithKillsAndPausesHaveNoAnomaly) {
   // The register workload through each node's RESP listener (GET, SET, SET ... NX).
-  CheckRun run = RunCheck(
-      "--local 3 --protocol resp --clients 4 --keys 6 --duration 8s --faults kill,pause "
-      "--fault-interval 1500ms --request-timeout 1s --seed 11",
-      90);
-  ExpectCleanRun(run, 6, 2);
-  EXPECT_NE(run.report["cluster"].get<std::string>().find("over resp"), std::string::npos)
-      << run.output;
+  ExpectCleanRunOver(
+      "resp", "--faults kill,pause --fault-interval 1500ms --request-timeout 1s --seed 11", 6);
 }
 
 TEST(CheckProcess, ThreeLocalNodesOverTxnWithKillsHaveNoAnomaly) {
   // The register workload as transactions: reads, puts, and compare-then-put through POST /txn.
-  CheckRun run = RunCheck(
-      "--local 3 --protocol txn --clients 4 --keys 6 --duration 8s --faults kill "
-      "--fault-interval 2s --request-timeout 2s --seed 13",
-      90);
-  ExpectCleanRun(run, 6, 2);
+  CheckRun run = ExpectCleanRunOver(
+      "txn", "--faults kill --fault-interval 2s --request-timeout 2s --seed 13", 6);
   EXPECT_GT(run.report["operations"]["cas_swapped"].get<uint64_t>(), 0u) << run.output;
-  EXPECT_NE(run.report["cluster"].get<std::string>().find("over txn"), std::string::npos)
-      << run.output;
 }
 
 TEST(CheckProcess, ProtocolFlagsAreChecked) {
