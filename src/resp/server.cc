@@ -6,6 +6,7 @@
 #include <map>
 #include <mutex>
 #include <thread>
+#include <utility>
 #include <vector>
 
 #include <boost/asio/bind_executor.hpp>
@@ -33,6 +34,10 @@ constexpr size_t kThreadsMax = 256;
 constexpr std::chrono::milliseconds kAcceptRetryDelay{50};
 
 class Connection;
+
+// The connection whose strand this thread is running a command of, while it does: a reply given
+// synchronously from inside that command is taken at once, without a post.
+thread_local const Connection* t_executing = nullptr;
 struct Shared;
 
 // Replies completed on any thread, waiting for the connection's strand to take them.
@@ -170,6 +175,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
   // touches no key waits for reads started before it (an AUTH must not change what they may do).
   void StartInOrder() {
     std::vector<uint64_t> reads;
+    const Connection* outer = std::exchange(t_executing, this);
     for (; next_start_ < slots_.size(); ++next_start_) {
       Slot& s = slots_[next_start_];
       if (s.started) continue;
@@ -190,6 +196,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
         Execute(s);
       }
     }
+    t_executing = outer;
     if (!reads.empty()) ReadAfterReadPoint(std::move(reads));
   }
 
@@ -213,29 +220,42 @@ class Connection : public std::enable_shared_from_this<Connection> {
   void RunReads(const std::vector<uint64_t>& seqs, const Status& status) {
     if (closed_) return;
     session_.at_read_point = status.ok();
+    const Connection* outer = std::exchange(t_executing, this);
     for (uint64_t seq : seqs) {
       if (slots_.empty() || seq < slots_.front().seq) continue;
       Slot& s = slots_[seq - slots_.front().seq];
       if (status.ok()) {
-        Execute(s);
+        Execute(s);  // reads the engine now: the reply is taken at once
       } else {
-        Deliver(seq, StatusReply(status));
+        Complete(seq, StatusReply(status));
       }
     }
+    t_executing = outer;
     session_.at_read_point = false;
+    if (in_flight_ == 0) StartInOrder();
+    Flush();
   }
 
+  // Runs one command; called with t_executing == this. Its reply, given before Execute returns
+  // (a local command, a refusal, a read at a held read point), is taken at once; one given later
+  // from the node's thread goes through the mailbox.
   void Execute(Slot& s) {
-    std::weak_ptr<Connection> weak = weak_from_this();
     std::shared_ptr<Mailbox> mailbox = mailbox_;
     uint64_t seq = s.seq;
-    shared_->service->Execute(&session_, std::move(s.args), [mailbox, seq](Reply reply) {
+    shared_->service->Execute(&session_, std::move(s.args), [this, mailbox, seq](Reply reply) {
+      if (t_executing == this) return Complete(seq, std::move(reply));
       Post(mailbox, seq, std::move(reply));
     });
   }
 
-  // From the strand: the reply of `seq`, through the mailbox like any other.
-  void Deliver(uint64_t seq, Reply reply) { Post(mailbox_, seq, std::move(reply)); }
+  // On the strand: records the reply of `seq`. The caller starts what may follow and flushes.
+  void Complete(uint64_t seq, Reply reply) {
+    if (closed_ || slots_.empty() || seq < slots_.front().seq) return;
+    Slot& s = slots_[seq - slots_.front().seq];
+    s.ready = true;
+    s.reply = std::move(reply);
+    if (s.kind != CommandKind::kLocal) --in_flight_;
+  }
 
   // Any thread: leaves the reply in the mailbox and, unless a drain is already on its way, posts
   // one to the strand. A burst of completions (one apply pass of the node) costs one post.
@@ -262,15 +282,8 @@ class Connection : public std::enable_shared_from_this<Connection> {
       replies.swap(mailbox_->replies);
       mailbox_->drain_posted = false;
     }
-    bool start = false;
-    for (auto& [seq, reply] : replies) {
-      if (closed_ || slots_.empty() || seq < slots_.front().seq) continue;
-      Slot& s = slots_[seq - slots_.front().seq];
-      s.ready = true;
-      s.reply = std::move(reply);
-      if (s.kind != CommandKind::kLocal && --in_flight_ == 0) start = true;
-    }
-    if (start) StartInOrder();
+    for (auto& [seq, reply] : replies) Complete(seq, std::move(reply));
+    if (in_flight_ == 0) StartInOrder();
     Flush();
   }
 
