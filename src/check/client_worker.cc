@@ -1,6 +1,7 @@
 // The client threads of `nds check` (see client_worker.h).
 #include "check/client_worker.h"
 
+#include <thread>
 #include <utility>
 
 #include <fmt/format.h>
@@ -11,6 +12,10 @@ namespace {
 // The operation mix, in percent: reads, then writes, the rest compare-and-swaps.
 constexpr uint32_t kReadPercent = 50;
 constexpr uint32_t kWritePercent = 25;
+// After an answer that leaves a write's effect open (a 503 while the cluster has no quorum comes
+// back at once), a client waits this long before its next operation: without it, a client spins
+// through hundreds of indeterminate writes per second, which makes the checker's search explode.
+constexpr std::chrono::milliseconds kPauseAfterIndeterminate{50};
 
 }  // namespace
 
@@ -36,10 +41,12 @@ void ClientWorker::Run() {
     auto seen = seen_.find(key);
     if (dice < kReadPercent || (dice >= kReadPercent + kWritePercent && seen == seen_.end())) {
       ReadFrom(key, address);
-    } else if (dice < kReadPercent + kWritePercent || !ops_->CanCas(seen->second)) {
-      Update(key, address, nullptr);
     } else {
-      Update(key, address, &seen->second);
+      bool cas = dice >= kReadPercent + kWritePercent && ops_->CanCas(seen->second);
+      if (Update(key, address, cas ? &seen->second : nullptr) == sim::OpOutcome::kIndeterminate &&
+          !shared_.stop->load()) {
+        std::this_thread::sleep_for(kPauseAfterIndeterminate);
+      }
     }
   }
 }
@@ -69,7 +76,8 @@ sim::OpOutcome ClientWorker::ReadFrom(const std::string& key, const std::string&
   return v.outcome;
 }
 
-void ClientWorker::Update(const std::string& key, const std::string& address, const Seen* seen) {
+sim::OpOutcome ClientWorker::Update(const std::string& key, const std::string& address,
+                                    const Seen* seen) {
   sim::Operation op;
   op.client_id = client_id_;
   op.kind = seen != nullptr ? sim::OpKind::kCas : sim::OpKind::kWrite;
@@ -80,7 +88,7 @@ void ClientWorker::Update(const std::string& key, const std::string& address, co
   Result<size_t> handle = shared_.recorder->Invoke(std::move(op));
   if (!handle.ok()) {
     history_full_ = true;
-    return;
+    return sim::OpOutcome::kFailed;
   }
   WriteVerdict verdict =
       seen != nullptr ? ops_->Cas(address, key, value, *seen) : ops_->Write(address, key, value);
@@ -91,6 +99,7 @@ void ClientWorker::Update(const std::string& key, const std::string& address, co
   } else {
     shared_.recorder->CompleteIndeterminate(*handle);
   }
+  return verdict.outcome;
 }
 
 }  // namespace nds::check

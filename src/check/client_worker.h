@@ -54,9 +54,9 @@ class ClientWorker {
   // What this client last read of a key. Only a successful read sets it.
   using Seen = SeenValue;
 
-  // A write (seen == nullptr), or a cas against what this client last read of the key. Sets
-  // history_full_ when the history refuses the operation.
-  void Update(const std::string& key, const std::string& address, const Seen* seen);
+  // A write (seen == nullptr), or a cas against what this client last read of the key; returns
+  // its outcome. Sets history_full_ (and returns kFailed) when the history refuses the operation.
+  sim::OpOutcome Update(const std::string& key, const std::string& address, const Seen* seen);
 
   uint64_t client_id_;
   std::mt19937_64 rng_;
