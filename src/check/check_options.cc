@@ -93,6 +93,19 @@ Status CheckOptions::Validate() const {
   if (request_timeout.count() <= 0 || request_timeout > kRequestTimeoutMax) {
     return InvalidArgument("--request-timeout: more than 0 and at most 60s");
   }
+  if (!resp_servers.empty() && (protocol != Protocol::kResp || local_nodes > 0)) {
+    return InvalidArgument("--resp-server: only with --protocol resp and --server");
+  }
+  if (protocol == Protocol::kResp && local_nodes == 0 && resp_servers.size() != servers.size()) {
+    return InvalidArgument(
+        "--protocol resp with --server needs --resp-server: one RESP HOST:PORT per server, in the "
+        "same order");
+  }
+  if (protocol == Protocol::kResp &&
+      std::find(faults.begin(), faults.end(), FaultKind::kMember) != faults.end()) {
+    // A node added by the fault would have no RESP listener of its own.
+    return InvalidArgument("--faults member: not with --protocol resp");
+  }
   return Status::Ok();
 }
 
@@ -123,6 +136,15 @@ Result<CheckOptions> CheckFlags::ToOptions(std::string_view servers_text, bool u
   o.seed = seed.value_or(random_seed);
   o.json = json;
   o.history_path = history_path;
+  NDS_ASSIGN_OR_RETURN(o.protocol, ParseProtocol(protocol));
+  if (!resp_servers.empty()) {
+    NDS_ASSIGN_OR_RETURN(std::vector<client::ServerAddress> addresses,
+                         client::ParseServerList(resp_servers));
+    for (const client::ServerAddress& a : addresses) {
+      if (a.tls) return InvalidArgument("--resp-server: RESP has no TLS: HOST:PORT only");
+      o.resp_servers.push_back(a.ToString());
+    }
+  }
   NDS_RETURN_IF_ERROR(o.Validate());
   return o;
 }

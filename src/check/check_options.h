@@ -12,6 +12,7 @@
 #include <string_view>
 #include <vector>
 
+#include "check/register_ops.h"
 #include "client/options.h"
 #include "util/status.h"
 
@@ -71,9 +72,14 @@ struct CheckOptions {
   std::string auth_token;
   // --token-file: with --local and `--node-arg --auth`, also the first node's --root-token-file.
   std::string token_file;
+  // How the register operations are sent (register_ops.h). kResp: a local cluster's nodes get a
+  // --resp listener each; with servers, resp_servers[i] is the RESP address of servers[i].
+  Protocol protocol = Protocol::kHttp;
+  std::vector<std::string> resp_servers;
 
   // kInvalidArgument naming the flag for: neither or both of local_nodes and servers, a count or
-  // duration out of its bounds, faults without a local cluster, neither duration nor ops.
+  // duration out of its bounds, faults without a local cluster, neither duration nor ops, RESP
+  // servers that do not match the servers one for one, the member fault over RESP.
   Status Validate() const;
 };
 
@@ -93,6 +99,8 @@ struct CheckFlags {
   std::string history_path;
   std::string token_file;        // --token-file; NDS_AUTH_TOKEN when empty
   client::ClientTlsOptions tls;  // filled by the caller from --cacert/--cert/--key
+  std::string protocol = "http";
+  std::string resp_servers;  // HOST:PORT[,...]
 
   // Builds validated options. `servers_text` ("HOST:PORT[,...]") is used only when `use_servers`
   // (the user gave --server or NDS_SERVER); `binary` is the executable for a local cluster;

@@ -106,6 +106,40 @@ TEST(CheckProcess, ALocalClusterWithHttpsAndAuthPassesItsFlagsToTheNodes) {
   std::filesystem::remove_all(dir);
 }
 
+// A clean run of `--local 3 --protocol <protocol> <args>` on `keys` keys with at least two faults,
+// its report naming the protocol.
+CheckRun ExpectCleanRunOver(const std::string& protocol, const std::string& args, size_t keys) {
+  CheckRun run = RunCheck("--local 3 --protocol " + protocol + " --clients 4 --keys " +
+                              std::to_string(keys) + " --duration 8s " + args,
+                          90);
+  ExpectCleanRun(run, keys, 2);
+  EXPECT_NE(run.report["cluster"].get<std::string>().find("over " + protocol), std::string::npos)
+      << run.output;
+  return run;
+}
+
+TEST(CheckProcess, ThreeLocalNodesOverRespWithKillsAndPausesHaveNoAnomaly) {
+  // The register workload through each node's RESP listener (GET, SET, SET ... NX).
+  ExpectCleanRunOver(
+      "resp", "--faults kill,pause --fault-interval 1500ms --request-timeout 1s --seed 11", 6);
+}
+
+TEST(CheckProcess, ThreeLocalNodesOverTxnWithKillsHaveNoAnomaly) {
+  // The register workload as transactions: reads, puts, and compare-then-put through POST /txn.
+  CheckRun run = ExpectCleanRunOver(
+      "txn", "--faults kill --fault-interval 2s --request-timeout 2s --seed 13", 6);
+  EXPECT_GT(run.report["operations"]["cas_swapped"].get<uint64_t>(), 0u) << run.output;
+}
+
+TEST(CheckProcess, ProtocolFlagsAreChecked) {
+  EXPECT_EQ(RunCheck("--local 1 --protocol gopher", 20).exit_status, 2);
+  // RESP against existing servers needs their RESP addresses, one per server.
+  EXPECT_EQ(RunCheck("--server 127.0.0.1:1 --protocol resp", 20).exit_status, 2);
+  EXPECT_EQ(RunCheck("--server 127.0.0.1:1 --resp-server 127.0.0.1:2", 20).exit_status, 2);
+  // A node the member fault adds would have no RESP listener.
+  EXPECT_EQ(RunCheck("--local 3 --protocol resp --faults member", 20).exit_status, 2);
+}
+
 TEST(CheckProcess, BadFlagsExitTwo) {
   CheckRun run = RunCheck("--local 1 --clients 0", 20);
   EXPECT_EQ(run.exit_status, 2) << run.output;

@@ -6,6 +6,7 @@
 #include <chrono>
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <memory>
 #include <stdlib.h>
 #include <thread>
@@ -21,6 +22,7 @@
 #include "check/role_poller.h"
 #include "check/targets.h"
 #include "launcher/local_cluster.h"
+#include "net/loopback_port.h"
 
 namespace nds::check {
 namespace {
@@ -35,6 +37,7 @@ constexpr size_t kHistoryOpsMax = kOpsMax + kKeysMax * 64 * kFinalReadAttempts;
 struct LocalSetup {
   std::string dir;
   std::unique_ptr<launcher::LocalCluster> cluster;
+  std::vector<std::string> resp_addresses;  // --protocol resp: node i's --resp address
 };
 
 Result<LocalSetup> StartLocalCluster(const CheckOptions& options, std::ostream& progress) {
@@ -60,6 +63,17 @@ Result<LocalSetup> StartLocalCluster(const CheckOptions& options, std::ostream& 
   // The launcher's probes send NDS_AUTH_TOKEN (launcher/node_process.h).
   if (auth && !options.auth_token.empty())
     ::setenv("NDS_AUTH_TOKEN", options.auth_token.c_str(), 1);
+  if (options.protocol == Protocol::kResp) {
+    // Each node its own RESP listener, kept across restarts (node_args[i] is node i's).
+    cluster_options.node_args.resize(options.local_nodes);
+    for (size_t i = 0; i < options.local_nodes; ++i) {
+      uint16_t port = net::FreePort();
+      if (port == 0) return Unavailable("no free port on 127.0.0.1 for a RESP listener");
+      setup.resp_addresses.push_back(fmt::format("127.0.0.1:{}", port));
+      cluster_options.node_args[i].insert(cluster_options.node_args[i].end(),
+                                          {"--resp", setup.resp_addresses.back()});
+    }
+  }
   progress << fmt::format("nds check: starting a local cluster of {} nodes in {}\n",
                           options.local_nodes, setup.dir)
            << std::flush;
@@ -133,8 +147,16 @@ class CheckRun {
 
  private:
   WorkerShared Shared() {
-    return {&recorder_,          &targets_,   &keys_, &stop_, &ops_left_, options_.request_timeout,
-            options_.auth_token, options_.tls};
+    return {&recorder_,
+            &targets_,
+            &keys_,
+            &stop_,
+            &ops_left_,
+            options_.request_timeout,
+            options_.auth_token,
+            options_.tls,
+            options_.protocol,
+            &resp_addresses_};
   }
 
   const CheckOptions& options_;
@@ -144,6 +166,8 @@ class CheckRun {
   Targets targets_;
   RolePoller poller_;
   std::vector<std::string> keys_;
+  // --protocol resp: each node's RESP address by its API address; fixed once the run starts.
+  std::map<std::string, std::string> resp_addresses_;
   std::atomic<bool> stop_{false};
   std::atomic<bool> clients_done_{false};
   std::atomic<uint64_t> ops_left_;
@@ -157,10 +181,19 @@ Status CheckRun::Start() {
   if (options_.local_nodes > 0) {
     NDS_ASSIGN_OR_RETURN(local_, StartLocalCluster(options_, progress_));
     addresses = local_.cluster->ApiAddresses();
+    for (size_t i = 0; i < local_.resp_addresses.size() && i < addresses.size(); ++i) {
+      resp_addresses_[addresses[i]] = local_.resp_addresses[i];
+    }
+  }
+  for (size_t i = 0; i < options_.resp_servers.size() && i < options_.servers.size(); ++i) {
+    resp_addresses_[options_.servers[i]] = options_.resp_servers[i];
   }
   report_.cluster = options_.local_nodes > 0
                         ? fmt::format("local cluster of {} nodes", options_.local_nodes)
                         : fmt::format("servers {}", fmt::join(options_.servers, ","));
+  if (options_.protocol != Protocol::kHttp) {
+    report_.cluster += fmt::format(", over {}", ProtocolName(options_.protocol));
+  }
   report_.clients = options_.clients;
   report_.keys = options_.keys;
   report_.seed = options_.seed;

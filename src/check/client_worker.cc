@@ -1,6 +1,7 @@
 // The client threads of `nds check` (see client_worker.h).
 #include "check/client_worker.h"
 
+#include <thread>
 #include <utility>
 
 #include <fmt/format.h>
@@ -11,6 +12,10 @@ namespace {
 // The operation mix, in percent: reads, then writes, the rest compare-and-swaps.
 constexpr uint32_t kReadPercent = 50;
 constexpr uint32_t kWritePercent = 25;
+// After an answer that leaves a write's effect open (a 503 while the cluster has no quorum comes
+// back at once), a client waits this long before its next operation: without it, a client spins
+// through hundreds of indeterminate writes per second, which makes the checker's search explode.
+constexpr std::chrono::milliseconds kPauseAfterIndeterminate{50};
 
 }  // namespace
 
@@ -18,7 +23,9 @@ ClientWorker::ClientWorker(uint64_t client_id, uint64_t seed, WorkerShared share
     : client_id_(client_id),
       rng_(seed ^ (client_id * 0x9e3779b97f4a7c15ULL)),
       shared_(shared),
-      client_(shared.request_timeout, shared.auth_token, shared.tls) {}
+      ops_(RegisterOps::Make(RegisterOpsOptions{shared.protocol, shared.request_timeout,
+                                                shared.auth_token, shared.tls,
+                                                shared.resp_addresses})) {}
 
 void ClientWorker::Run() {
   while (!shared_.stop->load() && !history_full_) {
@@ -34,10 +41,12 @@ void ClientWorker::Run() {
     auto seen = seen_.find(key);
     if (dice < kReadPercent || (dice >= kReadPercent + kWritePercent && seen == seen_.end())) {
       ReadFrom(key, address);
-    } else if (dice < kReadPercent + kWritePercent) {
-      Update(key, address, nullptr);
     } else {
-      Update(key, address, &seen->second);
+      bool cas = dice >= kReadPercent + kWritePercent && ops_->CanCas(seen->second);
+      if (Update(key, address, cas ? &seen->second : nullptr) == sim::OpOutcome::kIndeterminate &&
+          !shared_.stop->load()) {
+        std::this_thread::sleep_for(kPauseAfterIndeterminate);
+      }
     }
   }
 }
@@ -52,7 +61,7 @@ sim::OpOutcome ClientWorker::ReadFrom(const std::string& key, const std::string&
     history_full_ = true;
     return sim::OpOutcome::kFailed;
   }
-  ReadVerdict v = ClassifyRead(client_.Get(address, key));
+  ReadVerdict v = ops_->Read(address, key);
   // The checker drops a read that is not ok, failed or indeterminate alike.
   if (v.outcome == sim::OpOutcome::kFailed) {
     shared_.recorder->CompleteFailed(*handle);
@@ -63,11 +72,12 @@ sim::OpOutcome ClientWorker::ReadFrom(const std::string& key, const std::string&
     return v.outcome;
   }
   shared_.recorder->CompleteOk(*handle, v.value);
-  if (!v.value || v.revision) seen_[key] = Seen{v.value, v.revision};
+  seen_[key] = Seen{v.value, v.revision};
   return v.outcome;
 }
 
-void ClientWorker::Update(const std::string& key, const std::string& address, const Seen* seen) {
+sim::OpOutcome ClientWorker::Update(const std::string& key, const std::string& address,
+                                    const Seen* seen) {
   sim::Operation op;
   op.client_id = client_id_;
   op.kind = seen != nullptr ? sim::OpKind::kCas : sim::OpKind::kWrite;
@@ -78,14 +88,10 @@ void ClientWorker::Update(const std::string& key, const std::string& address, co
   Result<size_t> handle = shared_.recorder->Invoke(std::move(op));
   if (!handle.ok()) {
     history_full_ = true;
-    return;
+    return sim::OpOutcome::kFailed;
   }
-  // A cas names the revision this client read with the value (see ReadFrom), or, when it read the
-  // key absent, takes If-None-Match: *.
-  std::optional<uint64_t> if_match = seen != nullptr ? seen->revision : std::nullopt;
-  bool if_none_match_star = seen != nullptr && !seen->value.has_value();
-  Result<client::HttpReply> reply = client_.Put(address, key, value, if_match, if_none_match_star);
-  WriteVerdict verdict = ClassifyWrite(reply, seen != nullptr);
+  WriteVerdict verdict =
+      seen != nullptr ? ops_->Cas(address, key, value, *seen) : ops_->Write(address, key, value);
   if (verdict.outcome == sim::OpOutcome::kOk) {
     shared_.recorder->CompleteOk(*handle, std::nullopt, verdict.cas_swapped);
   } else if (verdict.outcome == sim::OpOutcome::kFailed) {
@@ -93,6 +99,7 @@ void ClientWorker::Update(const std::string& key, const std::string& address, co
   } else {
     shared_.recorder->CompleteIndeterminate(*handle);
   }
+  return verdict.outcome;
 }
 
 }  // namespace nds::check

@@ -73,7 +73,12 @@ std::optional<uint64_t> ParseEtagRevision(std::string_view etag) {
 }
 
 Result<client::HttpReply> RegisterClient::Get(const std::string& address, std::string_view key) {
-  return Send(address, "GET", key, {}, {});
+  return Send(address, "GET", "/store/" + client::PercentEncodePath(key), {}, {});
+}
+
+Result<client::HttpReply> RegisterClient::Post(const std::string& address, std::string_view target,
+                                               std::string_view body) {
+  return Send(address, "POST", target, body, {{"Content-Type", "application/json"}});
 }
 
 Result<client::HttpReply> RegisterClient::Put(const std::string& address, std::string_view key,
@@ -83,11 +88,11 @@ Result<client::HttpReply> RegisterClient::Put(const std::string& address, std::s
   client::HttpHeaders headers;
   if (if_match) headers.emplace_back("If-Match", "\"" + std::to_string(*if_match) + "\"");
   if (if_none_match_star) headers.emplace_back("If-None-Match", "*");
-  return Send(address, "PUT", key, value, headers);
+  return Send(address, "PUT", "/store/" + client::PercentEncodePath(key), value, headers);
 }
 
 Result<client::HttpReply> RegisterClient::Send(const std::string& address, std::string_view method,
-                                               std::string_view key, std::string_view body,
+                                               std::string_view target, std::string_view body,
                                                const client::HttpHeaders& headers) {
   auto it = clients_.find(address);
   if (it == clients_.end()) {
@@ -102,8 +107,7 @@ Result<client::HttpReply> RegisterClient::Send(const std::string& address, std::
     NDS_ASSIGN_OR_RETURN(std::unique_ptr<Client> c, Client::Create(std::move(options)));
     it = clients_.emplace(address, std::move(c)).first;
   }
-  Result<client::HttpReply> reply =
-      it->second->Raw(method, "/store/" + client::PercentEncodePath(key), body, headers);
+  Result<client::HttpReply> reply = it->second->Raw(method, target, body, headers);
   // After a transport failure the connection's state is unknown: the next call starts afresh.
   if (!reply.ok()) clients_.erase(it);
   return reply;

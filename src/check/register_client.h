@@ -66,10 +66,13 @@ class RegisterClient {
   Result<client::HttpReply> Put(const std::string& address, std::string_view key,
                                 std::string_view value, std::optional<uint64_t> if_match,
                                 bool if_none_match_star);
+  // POST `body` (JSON) to `target` ("/txn") on `address`, over the same connections.
+  Result<client::HttpReply> Post(const std::string& address, std::string_view target,
+                                 std::string_view body);
 
  private:
   Result<client::HttpReply> Send(const std::string& address, std::string_view method,
-                                 std::string_view key, std::string_view body,
+                                 std::string_view target, std::string_view body,
                                  const client::HttpHeaders& headers);
 
   std::chrono::milliseconds request_timeout_;

@@ -54,6 +54,12 @@ void AddCheckFlags(CLI::App* c, check::CheckFlags* f) {
       ->check(WholeInRange(0, UINT64_MAX));
   c->add_flag("--json", f->json, "Print the report as JSON");
   c->add_option("--history", f->history_path, "Write the recorded history to this file");
+  c->add_option("--protocol", f->protocol,
+                "How the register operations are sent: http (/store/), resp (the Redis "
+                "protocol) or txn (POST /txn)")
+      ->capture_default_str();
+  c->add_option("--resp-server", f->resp_servers,
+                "With --protocol resp and --server: the RESP HOST:PORT of each server, in order");
 }
 
 }  // namespace

@@ -31,6 +31,8 @@ std::string_view WorkloadName(Workload workload) {
       return "mixed";
     case Workload::kCas:
       return "cas";
+    case Workload::kTxn:
+      return "txn";
     case Workload::kBlob:
       return "blob";
   }
@@ -89,7 +91,9 @@ Result<size_t> ParseBytes(std::string_view text) {
   return static_cast<size_t>(bytes);
 }
 
-bool BenchOptions::ShouldPreload() const { return preload && workload != Workload::kPut; }
+bool BenchOptions::ShouldPreload() const {
+  return preload && workload != Workload::kPut && workload != Workload::kTxn;
+}
 
 Status BenchOptions::Validate() const {
   if (servers.empty()) return InvalidArgument("--server: no server given");
@@ -127,6 +131,12 @@ Status BenchOptions::Validate() const {
   if (reconnects_max > kReconnectsMax) {
     return InvalidArgument(fmt::format("--reconnects must be at most {}", kReconnectsMax));
   }
+  if (txn_ops == 0 || txn_ops > kTxnOpsMax) {
+    return InvalidArgument(fmt::format("--txn-ops must be between 1 and {}", kTxnOpsMax));
+  }
+  if (workload == Workload::kTxn && target != Target::kNds) {
+    return InvalidArgument("--workload txn measures nds's POST /txn: --target nds only");
+  }
   if (key_prefix.size() > kKeyPrefixBytesMax) {
     return InvalidArgument(
         fmt::format("--key-prefix must be at most {} bytes", kKeyPrefixBytesMax));
@@ -152,9 +162,11 @@ Result<BenchOptions> BenchFlags::ToOptions(std::string_view servers_text) const 
     o.workload = Workload::kCas;
   } else if (workload == "blob") {
     o.workload = Workload::kBlob;
+  } else if (workload == "txn") {
+    o.workload = Workload::kTxn;
   } else {
     return InvalidArgument(
-        fmt::format("--workload '{}' is not one of put, get, mixed, cas, blob", workload));
+        fmt::format("--workload '{}' is not one of put, get, mixed, cas, blob, txn", workload));
   }
   if (target == "nds") {
     o.target = Target::kNds;
@@ -164,6 +176,7 @@ Result<BenchOptions> BenchFlags::ToOptions(std::string_view servers_text) const 
     return InvalidArgument(fmt::format("--target '{}' is not one of nds, etcd", target));
   }
   o.read_ratio = read_ratio;
+  o.txn_ops = txn_ops;
   o.key_count = key_count;
   if (value_size.empty()) {
     o.value_bytes = o.workload == Workload::kBlob ? size_t{1} << 20 : 100;
@@ -217,13 +230,15 @@ client::ClientTlsOptions ClientTlsFlagValues(const CLI::App& app) {
 }
 
 void AddBenchFlags(CLI::App* command, BenchFlags* flags) {
-  command->add_option("-w,--workload", flags->workload, "put, get, mixed, cas or blob")
+  command->add_option("-w,--workload", flags->workload, "put, get, mixed, cas, blob or txn")
       ->capture_default_str();
   command->add_option("--target", flags->target, "Server protocol: nds, or etcd's JSON gateway")
       ->capture_default_str();
   command
       ->add_option("--read-ratio", flags->read_ratio,
                    "mixed/blob: share of operations that are reads (0..1)")
+      ->capture_default_str();
+  command->add_option("--txn-ops", flags->txn_ops, "txn workload: puts per transaction")
       ->capture_default_str();
   command->add_option("-k,--keys", flags->key_count, "Number of distinct keys")
       ->capture_default_str();

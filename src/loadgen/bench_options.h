@@ -40,9 +40,13 @@ enum class Workload {
   kMixed,  // reads with probability --read-ratio, else writes
   kCas,    // read the key's revision, then write it only if unchanged (one op, two requests)
   kBlob,   // like mixed, through /store/ with blobs of --value-size (default 1 MiB)
+  kTxn,    // one POST /txn putting --txn-ops random keys (one op, one log entry; nds only)
 };
 
-// Returns "put", "get", "mixed", "cas" or "blob".
+// Most puts in one transaction of the txn workload (a node's default --max-txn-ops).
+inline constexpr size_t kTxnOpsMax = 128;
+
+// Returns "put", "get", "mixed", "cas", "blob" or "txn".
 std::string_view WorkloadName(Workload workload);
 
 struct BenchOptions {
@@ -51,6 +55,7 @@ struct BenchOptions {
   double read_ratio = 0.5;  // mixed and blob: the share of operations that are reads
   uint64_t key_count = 1000;
   size_t value_bytes = 100;
+  size_t txn_ops = 4;  // txn: puts per transaction
   size_t connections = 16;
   size_t threads = 1;
   // At least one of these two ends the run (whichever comes first).
@@ -95,6 +100,7 @@ struct BenchFlags {
   double read_ratio = 0.5;
   uint64_t key_count = 1000;
   std::string value_size;  // empty: 100 B, or 1 MiB for the blob workload
+  size_t txn_ops = 4;
   size_t connections = 16;
   size_t threads = 0;  // 0: min(connections, hardware threads, 4)
   std::string duration;

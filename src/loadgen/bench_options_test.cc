@@ -94,6 +94,20 @@ TEST(BenchOptions, BadFlagsAreRefusedWithTheFlagNamed) {
   EXPECT_FALSE(Parse({"-d", "1s"}, "").ok());
 }
 
+TEST(BenchOptions, TxnWorkloadTakesItsOpCountAndOnlyNds) {
+  Result<BenchOptions> o = Parse({"-w", "txn", "-d", "1s"});
+  ASSERT_TRUE(o.ok()) << o.status().ToString();
+  EXPECT_EQ(o->workload, Workload::kTxn);
+  EXPECT_EQ(o->txn_ops, 4u);
+  EXPECT_FALSE(o->ShouldPreload());  // it writes only
+  o = Parse({"-w", "txn", "--txn-ops", "16", "-d", "1s"});
+  ASSERT_TRUE(o.ok());
+  EXPECT_EQ(o->txn_ops, 16u);
+  EXPECT_FALSE(Parse({"-w", "txn", "--txn-ops", "0", "-d", "1s"}).ok());
+  EXPECT_FALSE(Parse({"-w", "txn", "--txn-ops", "129", "-d", "1s"}).ok());
+  EXPECT_FALSE(Parse({"-w", "txn", "--target", "etcd", "-d", "1s"}).ok());
+}
+
 TEST(BenchOptions, DurationsParse) {
   EXPECT_EQ(*ParseDuration("10s"), std::chrono::seconds(10));
   EXPECT_EQ(*ParseDuration("1.5"), std::chrono::milliseconds(1500));

@@ -54,6 +54,27 @@ std::string PercentEncodePath(std::string_view key) {
   return out;
 }
 
+void FormatTxnPuts(std::string_view host, const std::vector<std::string>& keys,
+                   std::string_view value, Request* request) {
+  std::string& body = request->body_storage;
+  body.assign(R"({"success":[)");
+  const std::string value_json = nlohmann::json(value).dump();
+  for (size_t i = 0; i < keys.size(); ++i) {
+    if (i > 0) body += ',';
+    body += R"({"put":{"key":)";
+    body += nlohmann::json(keys[i]).dump();
+    body += R"(,"value":)";
+    body += value_json;
+    body += "}}";
+  }
+  body += "]}";
+  request->body = body;
+  request->head = fmt::format(
+      "POST /txn HTTP/1.1\r\nHost: {}\r\nContent-Type: application/json\r\nContent-Length: "
+      "{}\r\n\r\n",
+      host, body.size());
+}
+
 void FormatPut(Target target, std::string_view host, std::string_view key, std::string_view value,
                const std::optional<CasCondition>& cas, Request* request) {
   if (target == Target::kNds) {

@@ -11,6 +11,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "util/base64.h"
 #include "util/status.h"
@@ -41,6 +42,11 @@ struct Request {
 // `value` (which must outlive the request); for etcd it is built into body_storage.
 void FormatPut(Target target, std::string_view host, std::string_view key, std::string_view value,
                const std::optional<CasCondition>& cas, Request* request);
+
+// Formats one nds transaction (POST /txn) that puts `value` under each of `keys`, with no
+// compares: one log entry and one revision for all of them. The body is built in body_storage.
+void FormatTxnPuts(std::string_view host, const std::vector<std::string>& keys,
+                   std::string_view value, Request* request);
 
 // Formats a linearizable read of `key` (nds: GET /store/{key}; etcd: POST /v3/kv/range).
 void FormatGet(Target target, std::string_view host, std::string_view key, Request* request);

@@ -76,6 +76,17 @@ TEST(RequestFormat, PercentEncodingKeepsUnreservedAndSlash) {
   EXPECT_EQ(PercentEncodePath(std::string("%?# \x01\xff", 6)), "%25%3F%23%20%01%FF");
 }
 
+TEST(RequestFormat, TxnPutsAreOneNdsTransaction) {
+  Request r;
+  FormatTxnPuts("h:1", {"bench/0000000001", "q\"k"}, "vv", &r);
+  EXPECT_EQ(r.body, R"({"success":[{"put":{"key":"bench/0000000001","value":"vv"}},)"
+                    R"({"put":{"key":"q\"k","value":"vv"}}]})");
+  EXPECT_EQ(r.head,
+            "POST /txn HTTP/1.1\r\nHost: h:1\r\nContent-Type: application/json\r\n"
+            "Content-Length: " +
+                std::to_string(r.body.size()) + "\r\n\r\n");
+}
+
 TEST(RequestFormat, EtcdRangeReplyGivesTheModRevision) {
   Result<std::optional<uint64_t>> r = EtcdRangeModRevision(
       R"({"header":{"revision":"20"},"kvs":[{"key":"Zm9v","create_revision":"3",)"

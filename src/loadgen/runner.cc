@@ -91,6 +91,7 @@ struct Conn {
   std::vector<char> read_buffer;
   std::mt19937_64 rng;
   std::string key;
+  std::vector<std::string> txn_keys;  // the txn workload's keys of the op in flight
   Request request;
 };
 
@@ -310,6 +311,15 @@ asio::awaitable<Outcome> Worker::DoOp(Conn& c, bool* is_read) {
                             std::uniform_real_distribution<double>(0, 1)(c.rng) < o.read_ratio));
   if (*is_read) {
     FormatGet(o.target, host, c.key, &c.request);
+  } else if (!phase_->preload && o.workload == Workload::kTxn) {
+    // c.key and txn_ops - 1 more random keys, in one transaction.
+    c.txn_keys.resize(o.txn_ops);
+    c.txn_keys[0] = c.key;
+    for (size_t i = 1; i < o.txn_ops; ++i) {
+      c.txn_keys[i].assign(o.key_prefix);
+      fmt::format_to(std::back_inserter(c.txn_keys[i]), "{:010}", c.rng() % o.key_count);
+    }
+    FormatTxnPuts(host, c.txn_keys, phase_->value, &c.request);
   } else {
     FormatPut(o.target, host, c.key, phase_->value, std::nullopt, &c.request);
   }

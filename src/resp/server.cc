@@ -6,6 +6,7 @@
 #include <map>
 #include <mutex>
 #include <thread>
+#include <utility>
 #include <vector>
 
 #include <boost/asio/bind_executor.hpp>
@@ -34,6 +35,20 @@ constexpr std::chrono::milliseconds kAcceptRetryDelay{50};
 
 class Connection;
 
+// The connection whose strand this thread is running a command of, while it does: a reply given
+// synchronously from inside that command is taken at once, without a post.
+thread_local const Connection* t_executing = nullptr;
+struct Shared;
+
+// Replies completed on any thread, waiting for the connection's strand to take them.
+struct Mailbox {
+  std::mutex mu;
+  std::vector<std::pair<uint64_t, Reply>> replies NDS_GUARDED_BY(mu);
+  bool drain_posted NDS_GUARDED_BY(mu) = false;
+  std::weak_ptr<Connection> connection;  // set once, before any reply
+  std::shared_ptr<Shared> shared;
+};
+
 // What every connection shares with the server. Thread-safe. `open` turns false once the io
 // threads are joined: a reply completing later is dropped instead of posted to a dead context.
 struct Shared {
@@ -61,6 +76,8 @@ class Connection : public std::enable_shared_from_this<Connection> {
   tcp::socket::executor_type executor() { return socket_.get_executor(); }
 
   void Start() {
+    mailbox_->connection = weak_from_this();
+    mailbox_->shared = shared_;
     last_activity_ = Clock::now();
     ArmIdleTimer(shared_->options.idle_timeout);
     Read();
@@ -152,43 +169,121 @@ class Connection : public std::enable_shared_from_this<Connection> {
 
   // Starts the commands not yet started, in order, while each may run beside those in flight:
   // a read waits for the writes before it to complete (read-your-writes within a pipeline), a
-  // write for the reads before it (they must not see it); same-kind runs go together.
+  // write for the reads before it (they must not see it); same-kind runs go together. Writes are
+  // all submitted before the first commits (the node puts them in one batch); the reads of a run
+  // share one read point and then read on this strand, not on the node's thread. A command that
+  // touches no key waits for reads started before it (an AUTH must not change what they may do).
   void StartInOrder() {
+    std::vector<uint64_t> reads;
+    const Connection* outer = std::exchange(t_executing, this);
     for (; next_start_ < slots_.size(); ++next_start_) {
       Slot& s = slots_[next_start_];
       if (s.started) continue;
-      if (s.kind != CommandKind::kLocal && in_flight_ > 0 && s.kind != in_flight_kind_) return;
-      s.started = true;
-      if (s.kind != CommandKind::kLocal) {
-        in_flight_kind_ = s.kind;
-        ++in_flight_;
+      if (in_flight_ > 0 && s.kind != in_flight_kind_ &&
+          (s.kind != CommandKind::kLocal || in_flight_kind_ == CommandKind::kRead)) {
+        break;
       }
-      Execute(s.seq, std::move(s.args));
+      s.started = true;
+      if (s.kind == CommandKind::kLocal) {
+        Execute(s);
+        continue;
+      }
+      in_flight_kind_ = s.kind;
+      ++in_flight_;
+      if (s.kind == CommandKind::kRead) {
+        reads.push_back(s.seq);
+      } else {
+        Execute(s);
+      }
     }
+    t_executing = outer;
+    if (!reads.empty()) ReadAfterReadPoint(std::move(reads));
   }
 
-  void Execute(uint64_t seq, std::vector<std::string> args) {
+  // One read point for the reads `seqs`, then each runs on the strand in order.
+  void ReadAfterReadPoint(std::vector<uint64_t> seqs) {
     std::weak_ptr<Connection> weak = weak_from_this();
     std::shared_ptr<Shared> shared = shared_;
-    shared_->service->Execute(&session_, std::move(args), [weak, shared, seq](Reply reply) {
-      // Any thread: hand the reply to the connection's strand while the context lives.
-      std::lock_guard lock(shared->mu);
-      if (!shared->open) return;
-      auto self = weak.lock();
-      if (!self) return;
-      auto executor = self->socket_.get_executor();
-      asio::post(executor, [self = std::move(self), seq, reply = std::move(reply)]() mutable {
-        self->OnReply(seq, std::move(reply));
-      });
+    shared_->service->WaitForReadPoint(
+        [weak, shared, seqs = std::move(seqs)](Status status) mutable {
+          std::lock_guard lock(shared->mu);
+          if (!shared->open) return;
+          auto self = weak.lock();
+          if (!self) return;
+          auto executor = self->socket_.get_executor();
+          asio::post(executor, [self = std::move(self), seqs = std::move(seqs), status] {
+            self->RunReads(seqs, status);
+          });
+        });
+  }
+
+  void RunReads(const std::vector<uint64_t>& seqs, const Status& status) {
+    if (closed_) return;
+    session_.at_read_point = status.ok();
+    const Connection* outer = std::exchange(t_executing, this);
+    for (uint64_t seq : seqs) {
+      if (slots_.empty() || seq < slots_.front().seq) continue;
+      Slot& s = slots_[seq - slots_.front().seq];
+      if (status.ok()) {
+        Execute(s);  // reads the engine now: the reply is taken at once
+      } else {
+        Complete(seq, StatusReply(status));
+      }
+    }
+    t_executing = outer;
+    session_.at_read_point = false;
+    if (in_flight_ == 0) StartInOrder();
+    Flush();
+  }
+
+  // Runs one command; called with t_executing == this. Its reply, given before Execute returns
+  // (a local command, a refusal, a read at a held read point), is taken at once; one given later
+  // from the node's thread goes through the mailbox.
+  void Execute(Slot& s) {
+    std::shared_ptr<Mailbox> mailbox = mailbox_;
+    uint64_t seq = s.seq;
+    shared_->service->Execute(&session_, std::move(s.args), [this, mailbox, seq](Reply reply) {
+      if (t_executing == this) return Complete(seq, std::move(reply));
+      Post(mailbox, seq, std::move(reply));
     });
   }
 
-  void OnReply(uint64_t seq, Reply reply) {
+  // On the strand: records the reply of `seq`. The caller starts what may follow and flushes.
+  void Complete(uint64_t seq, Reply reply) {
     if (closed_ || slots_.empty() || seq < slots_.front().seq) return;
     Slot& s = slots_[seq - slots_.front().seq];
     s.ready = true;
     s.reply = std::move(reply);
-    if (s.kind != CommandKind::kLocal && --in_flight_ == 0) StartInOrder();
+    if (s.kind != CommandKind::kLocal) --in_flight_;
+  }
+
+  // Any thread: leaves the reply in the mailbox and, unless a drain is already on its way, posts
+  // one to the strand. A burst of completions (one apply pass of the node) costs one post.
+  static void Post(const std::shared_ptr<Mailbox>& mailbox, uint64_t seq, Reply reply) {
+    {
+      std::lock_guard lock(mailbox->mu);
+      mailbox->replies.emplace_back(seq, std::move(reply));
+      if (mailbox->drain_posted) return;
+      mailbox->drain_posted = true;
+    }
+    // The context must still live to take a post.
+    std::lock_guard lock(mailbox->shared->mu);
+    if (!mailbox->shared->open) return;
+    auto self = mailbox->connection.lock();
+    if (!self) return;
+    auto executor = self->socket_.get_executor();
+    asio::post(executor, [self = std::move(self)] { self->Drain(); });
+  }
+
+  void Drain() {
+    std::vector<std::pair<uint64_t, Reply>> replies;
+    {
+      std::lock_guard lock(mailbox_->mu);
+      replies.swap(mailbox_->replies);
+      mailbox_->drain_posted = false;
+    }
+    for (auto& [seq, reply] : replies) Complete(seq, std::move(reply));
+    if (in_flight_ == 0) StartInOrder();
     Flush();
   }
 
@@ -224,6 +319,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
   asio::steady_timer timer_;
   std::shared_ptr<Shared> shared_;
   Session session_;
+  std::shared_ptr<Mailbox> mailbox_ = std::make_shared<Mailbox>();
   std::string chunk_;  // the read buffer of one async_read_some
   std::string in_;     // bytes received and not yet parsed into a command
   std::string out_;    // the reply bytes being written

@@ -154,7 +154,8 @@ void RespService::Execute(Session* session, std::vector<std::string> args, Reply
   (this->*(spec->handler))(session, args, done);
 }
 
-void RespService::Read(ReplyCallback& done, std::function<Reply()> then) {
+void RespService::Read(const Session* session, ReplyCallback& done, std::function<Reply()> then) {
+  if (session->at_read_point) return done(then());
   node_->WaitForReadPoint([done = std::move(done), then = std::move(then)](Status s) {
     done(s.ok() ? then() : StatusReply(s));
   });

@@ -42,6 +42,10 @@ struct Session {
   std::string name;                 // CLIENT SETNAME
   bool authenticated = false;       // through RespOptions::authenticate
   std::optional<TokenGrant> grant;  // through the cluster's tokens (token_gate.h)
+  // Set by the connection while it runs reads after a read point it waited for itself, for a
+  // batch of pipelined reads (server.cc): the reads then read at once instead of each waiting
+  // for a read point of its own.
+  bool at_read_point = false;
 };
 
 struct Reply {
@@ -68,6 +72,9 @@ class RespService {
   // once, from this thread or a node thread, with the reply.
   void Execute(Session* session, std::vector<std::string> args, ReplyCallback done);
 
+  // The node's read point (node::Node::WaitForReadPoint), for a connection that batches reads.
+  void WaitForReadPoint(node::ReadCallback done) { node_->WaitForReadPoint(std::move(done)); }
+
   const RespOptions& options() const { return options_; }
 
   // The kind of the command `name` (any case); kLocal for an unknown one.
@@ -86,8 +93,9 @@ class RespService {
   static const CommandSpec* FindCommand(std::string_view lower_name);
 
   // Runs `then` on the engine once every write acknowledged before is visible, and answers with
-  // what it returns; an error reply when no read point could be had.
-  void Read(ReplyCallback& done, std::function<Reply()> then);
+  // what it returns; an error reply when no read point could be had. At once, on this thread,
+  // when `session` is at a read point already (Session::at_read_point).
+  void Read(const Session* session, ReplyCallback& done, std::function<Reply()> then);
   // Submits `cmd` and answers with what `on_result` makes of its outcome. A user write of a
   // session with a token carries the token (store::Command::authorized_by).
   void Submit(const Session* session, store::Command cmd, ReplyCallback& done,

@@ -38,7 +38,7 @@ int64_t PortOf(std::string_view address) {
 
 }  // namespace
 
-void RespService::Scan(Session*, Args& args, ReplyCallback& done) {
+void RespService::Scan(Session* session, Args& args, ReplyCallback& done) {
   uint64_t cursor = 0;
   auto [p, ec] = std::from_chars(args[1].data(), args[1].data() + args[1].size(), cursor);
   if (ec != std::errc() || p != args[1].data() + args[1].size()) {
@@ -72,33 +72,34 @@ void RespService::Scan(Session*, Args& args, ReplyCallback& done) {
       return done(ErrorReply("ERR syntax error"));
     }
   }
-  Read(done, [this, after = std::move(after), pattern = std::move(pattern), count, strings] {
-    store::ScanOptions opts;
-    opts.prefix = LiteralPrefix(pattern);
-    opts.after = after;
-    opts.limit = count;
-    store::Scanner scanner(node_->engine().NewView(), opts);
-    std::vector<std::string> keys;
-    std::string last;
-    for (;;) {
-      auto more = scanner.Next();
-      if (!more.ok()) return StatusReply(more.status());
-      if (!*more) break;
-      last.assign(scanner.key());
-      if (strings && GlobMatch(pattern, scanner.key())) keys.push_back(last);
-    }
-    uint64_t next = scanner.more() ? cursors_.Make(std::move(last)) : 0;
-    Reply r;
-    AppendArrayHeader(&r.bytes, 2);
-    AppendBulk(&r.bytes, std::to_string(next));
-    AppendArrayHeader(&r.bytes, keys.size());
-    for (const std::string& k : keys) AppendBulk(&r.bytes, k);
-    return r;
-  });
+  Read(session, done,
+       [this, after = std::move(after), pattern = std::move(pattern), count, strings] {
+         store::ScanOptions opts;
+         opts.prefix = LiteralPrefix(pattern);
+         opts.after = after;
+         opts.limit = count;
+         store::Scanner scanner(node_->engine().NewView(), opts);
+         std::vector<std::string> keys;
+         std::string last;
+         for (;;) {
+           auto more = scanner.Next();
+           if (!more.ok()) return StatusReply(more.status());
+           if (!*more) break;
+           last.assign(scanner.key());
+           if (strings && GlobMatch(pattern, scanner.key())) keys.push_back(last);
+         }
+         uint64_t next = scanner.more() ? cursors_.Make(std::move(last)) : 0;
+         Reply r;
+         AppendArrayHeader(&r.bytes, 2);
+         AppendBulk(&r.bytes, std::to_string(next));
+         AppendArrayHeader(&r.bytes, keys.size());
+         for (const std::string& k : keys) AppendBulk(&r.bytes, k);
+         return r;
+       });
 }
 
-void RespService::Keys(Session*, Args& args, ReplyCallback& done) {
-  Read(done, [this, pattern = std::move(args[1])] {
+void RespService::Keys(Session* session, Args& args, ReplyCallback& done) {
+  Read(session, done, [this, pattern = std::move(args[1])] {
     store::ScanOptions opts;
     opts.prefix = LiteralPrefix(pattern);
     store::Scanner scanner(node_->engine().NewView(), opts);
@@ -121,9 +122,9 @@ void RespService::Keys(Session*, Args& args, ReplyCallback& done) {
   });
 }
 
-void RespService::DbSize(Session*, Args&, ReplyCallback& done) {
+void RespService::DbSize(Session* session, Args&, ReplyCallback& done) {
   // Counts the keys of one view: linear in the number of keys (nds keeps no count).
-  Read(done, [this] {
+  Read(session, done, [this] {
     store::Scanner scanner(node_->engine().NewView(), store::ScanOptions{});
     int64_t n = 0;
     for (;;) {

@@ -31,8 +31,8 @@ bool IsPreconditionFailure(const Status& s) {
 
 }  // namespace
 
-void RespService::Get(Session*, Args& args, ReplyCallback& done) {
-  Read(done, [this, key = std::move(args[1])] {
+void RespService::Get(Session* session, Args& args, ReplyCallback& done) {
+  Read(session, done, [this, key = std::move(args[1])] {
     auto value = ReadValue(node_->engine(), key);
     if (!value.ok()) return StatusReply(value.status());
     return *value ? BulkReply(**value) : NullReply();
@@ -113,8 +113,8 @@ void RespService::Del(Session* session, Args& args, ReplyCallback& done) {
   });
 }
 
-void RespService::Exists(Session*, Args& args, ReplyCallback& done) {
-  Read(done, [this, args = std::move(args)] {
+void RespService::Exists(Session* session, Args& args, ReplyCallback& done) {
+  Read(session, done, [this, args = std::move(args)] {
     int64_t n = 0;
     for (size_t i = 1; i < args.size(); ++i) {
       auto value = ReadValue(node_->engine(), args[i]);
@@ -125,8 +125,8 @@ void RespService::Exists(Session*, Args& args, ReplyCallback& done) {
   });
 }
 
-void RespService::MGet(Session*, Args& args, ReplyCallback& done) {
-  Read(done, [this, args = std::move(args)] {
+void RespService::MGet(Session* session, Args& args, ReplyCallback& done) {
+  Read(session, done, [this, args = std::move(args)] {
     // One engine view: every value from the same point in time.
     std::unique_ptr<engine::View> view = node_->engine().NewView();
     Reply r;
@@ -204,18 +204,18 @@ void RespService::Append(Session* session, Args& args, ReplyCallback& done) {
       });
 }
 
-void RespService::StrLen(Session*, Args& args, ReplyCallback& done) {
-  Read(done, [this, key = std::move(args[1])] {
+void RespService::StrLen(Session* session, Args& args, ReplyCallback& done) {
+  Read(session, done, [this, key = std::move(args[1])] {
     auto value = ReadValue(node_->engine(), key);
     if (!value.ok()) return StatusReply(value.status());
     return IntegerReply(*value ? static_cast<int64_t>((*value)->size()) : 0);
   });
 }
 
-void RespService::Ttl(Session*, Args& args, ReplyCallback& done) {
+void RespService::Ttl(Session* session, Args& args, ReplyCallback& done) {
   // The honest answer without expiry: -1 (no time to live) for a key that exists, -2 for one
   // that does not, as Redis answers for keys without a timeout.
-  Read(done, [this, key = std::move(args[1])] {
+  Read(session, done, [this, key = std::move(args[1])] {
     auto value = ReadValue(node_->engine(), key);
     if (!value.ok()) return StatusReply(value.status());
     return IntegerReply(*value ? -1 : -2);

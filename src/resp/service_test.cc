@@ -373,6 +373,25 @@ TEST_F(RespAuthTest, ARevokedTokenStopsAtTheNextCommand) {
   EXPECT_TRUE(R({"AUTH", writer}).starts_with("-WRONGPASS"));
 }
 
+// Pipelined reads wait for one read point together and only then run; an AUTH sent after them
+// must not let them through.
+TEST_F(RespAuthTest, APipelinedAuthDoesNotReachTheReadsSentBeforeIt) {
+  RespServerOptions o;
+  o.port = 0;
+  o.threads = 2;
+  auto server = RespServer::Start(o, service_.get());
+  ASSERT_TRUE(server.ok()) << server.status().ToString();
+  {
+    RawClient c((*server)->port());
+    c.Send("GET k\r\nEXISTS k\r\nAUTH " + Root() + "\r\nGET k\r\nPING\r\n");
+    const std::string want =
+        "-NOAUTH Authentication required.\r\n-NOAUTH Authentication required.\r\n+OK\r\n"
+        "$-1\r\n+PONG\r\n";
+    EXPECT_EQ(c.ReadBytes(want.size()), want);
+  }
+  (*server)->Stop();
+}
+
 // A write that passed the token check while a revocation ordered ahead of it in the log was not
 // yet applied is refused when it is applied: either way it answers -NOAUTH and changes nothing.
 TEST_F(RespAuthTest, AWriteOrderedAfterARevocationNeverApplies) {
