@@ -475,7 +475,12 @@ void RaftNode::HandleInbound(std::deque<Inbound> frames) {
     // A forwarded write is proposed here if this node leads. Otherwise leadership moved on, or
     // the leader refused it (a limit, a transfer): it goes back to its origin, never further (two
     // nodes with stale views could bounce it forever). The origin routes it again or fails it.
+    if (seen_forwards_.Contains(e->origin, e->request_id)) {
+      spdlog::debug("dropping a duplicate of write {} forwarded by {}", e->request_id, in.from);
+      continue;
+    }
     Status s = raw_->Propose(EncodeEnvelope(*e));
+    if (s.ok()) seen_forwards_.Insert(e->origin, e->request_id);
     if (!s.ok()) {
       spdlog::debug("handing back a write forwarded by {}: {}", in.from, s.ToString());
       (void)peers_->Send(in.from, EncodeForwardRefusalFrame(ForwardRefusal{*e, s}));

@@ -33,6 +33,7 @@
 #include "net/peer_transport.h"
 #include "node/node.h"
 #include "node/raft_codec.h"
+#include "node/seen_forwards.h"
 #include "raft/raw_node.h"
 #include "store/membership.h"
 #include "util/file_system.h"
@@ -307,6 +308,7 @@ class RaftNode final : public Node, private net::PeerReceiver {
   bool pending_saved_ = false;
   bool disk_full_ = false;
   bool members_dirty_ = true;
+  SeenForwards seen_forwards_;  // forwarded writes proposed here (duplicates are dropped)
   std::map<uint64_t, SnapshotSend> snapshot_sends_;  // follower id -> stream in progress
   std::unique_ptr<wal::SnapshotReceiver> receiver_;  // from the leader, in progress
   uint64_t receiving_from_ = 0;

@@ -86,7 +86,7 @@ TEST(Simulation, CalmRunAnswersEveryClientAndHoldsALease) {
   SimResult r = RunSimulation(options);
   ASSERT_TRUE(r.ok) << r.failure;
   EXPECT_EQ(r.ops_indeterminate, 0u);
-  EXPECT_EQ(r.crashes, 0u);
+  EXPECT_EQ(r.counters.crashes, 0u);
   EXPECT_GT(r.reads_ok, 100u);
   EXPECT_GT(r.lease_held_ticks, options.steps / 2);
   EXPECT_EQ(r.linearizability, Verdict::kOk);
