@@ -84,6 +84,17 @@ Result<std::unique_ptr<RaftNode>> RaftNode::Create(std::unique_ptr<engine::Engin
                  node->engine_->AppliedIndex().value, snap.index.value);
     NDS_RETURN_IF_ERROR(node->InstallSnapshot(snap));
   }
+  // The log's snapshot is committed by definition, but a crash may keep the snapshot (installed
+  // from the leader, or made here) without the hard state that commits it; the engine restored
+  // from it is then ahead of the commit index and the core refuses to start (found by the
+  // simulator, seed 58). Record the commit index the snapshot proves first.
+  if (snap.index.value > 0) {
+    NDS_ASSIGN_OR_RETURN(raft::HardState hs, node->wal_->InitialHardState());
+    if (hs.commit < snap.index) {
+      hs.commit = snap.index;
+      NDS_RETURN_IF_ERROR(node->wal_->SaveHardState(hs));
+    }
+  }
   raft::Config cfg = RaftConfigFromLimits(node->options_.limits);
   cfg.id = NodeId{node->options_.id};
   cfg.applied = node->engine_->AppliedIndex();
@@ -105,6 +116,10 @@ Result<std::unique_ptr<RaftNode>> RaftNode::Create(std::unique_ptr<engine::Engin
     // Request ids must not repeat across restarts: an entry proposed by an earlier incarnation
     // may still commit after this one started.
     node->next_request_id_ = rng() >> 1 << 1 | 1;
+    // The same for read contexts: a ReadIndex answer meant for an earlier incarnation (delayed
+    // in a peer's queue) must not match a read of this one, which would then be served at the
+    // earlier, older read point (a stale read; found by the simulator).
+    node->read_seq_ = rng() >> 1;
     node->status_.id = node->options_.id;
     node->status_.name = node->options_.name;
     node->status_.cluster_id = node->options_.cluster_id;

@@ -200,9 +200,13 @@ Status RaftNode::InstallSnapshot(const raft::SnapshotMetadata& meta) {
                       std::to_string(fresh->AppliedIndex().value) + ", not " +
                       std::to_string(meta.index.value));
   }
-  engine_->Replace(std::move(fresh));
-  NDS_RETURN_IF_ERROR(SetCurrentEngineDir(options_.data_dir, name, fs));
+  // The log moves onto the snapshot before DATA/ENGINE names the new engine. After a crash between
+  // the two, the engine is behind the log's snapshot and Open installs it again; in the other
+  // order the engine would be ahead of every index the log can vouch for (its commit index and
+  // its snapshot), and the node could not start again.
   if (wal_->SnapshotMeta().index < meta.index) NDS_RETURN_IF_ERROR(wal_->ApplySnapshot(meta));
+  NDS_RETURN_IF_ERROR(SetCurrentEngineDir(options_.data_dir, name, fs));
+  engine_->Replace(std::move(fresh));
   staged_snapshot_.reset();
   applied_bytes_since_snapshot_ = 0;
   LoadMembers();

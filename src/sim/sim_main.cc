@@ -50,6 +50,9 @@ int main(int argc, char** argv) {
                "deliberately wrong: clients read without ReadIndex (the checker must object)");
   app.add_flag("--break-fsync", options.break_fsync,
                "deliberately wrong: nodes never fsync (the checkers must object)");
+  bool no_member_changes = false;
+  app.add_flag("--no-member-changes", no_member_changes,
+               "no members join or leave after the founding ones (see docs/simulation.md)");
   app.add_flag("--trace", options.trace_all, "print every trace line to stderr");
   app.add_flag("--node-logs", options.node_logs, "print the nodes' own log lines to stderr");
   app.add_flag("-v,--verbose", verbose, "print each run's fault mix");
@@ -58,6 +61,7 @@ int main(int argc, char** argv) {
   } catch (const CLI::ParseError& e) {
     return app.exit(e);
   }
+  options.member_changes = !no_member_changes;
   auto with_overrides = [&](uint64_t seed) {
     options.seed = seed;
     options.faults = nds::sim::FaultMix::FromSeed(seed);

@@ -76,7 +76,8 @@ std::string SimResult::Summary() const {
 std::string ReplayCommand(const SimOptions& o) {
   return fmt::format("nds-sim --seed={} --steps={} --nodes={} --clients={} --keys={}{}", o.seed,
                      o.steps, o.nodes, o.clients, o.keys,
-                     std::string(o.break_read_index ? " --break-read-index" : "") +
+                     std::string(o.member_changes ? "" : " --no-member-changes") +
+                         (o.break_read_index ? " --break-read-index" : "") +
                          (o.break_fsync ? " --break-fsync" : ""));
 }
 
@@ -154,6 +155,7 @@ Simulation::Simulation(const SimOptions& options)
       faults_(options.faults ? *options.faults : FaultMix::FromSeed(options.seed)),
       rng_(options.seed),
       client_rng_(rng_.Fork()) {
+  if (!options.member_changes) faults_.membership_per_million = 0;
   // The founding members join in a calm world (Run turns the faults on after Bootstrap).
   NetworkOptions net;
   ClusterOptions co;

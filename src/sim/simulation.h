@@ -58,7 +58,10 @@ struct SimOptions {
   // node's state machine directly instead of through ReadIndex (stale reads); nodes never fsync.
   bool break_read_index = false;
   bool break_fsync = false;
-  bool trace_all = false;        // print every trace line to stderr as it happens
+  bool trace_all = false;  // print every trace line to stderr as it happens
+  // Members join and leave during the run (besides the founding joins). Off in the seed sweeps
+  // of the tests until the known issue in docs/simulation.md is fixed.
+  bool member_changes = true;
   bool node_logs = false;        // let the nodes log (spdlog, to stderr) as production nodes do
   size_t trace_tail_lines = 80;  // lines of trace kept for a failure report
   CheckOptions check;
