@@ -57,8 +57,11 @@ format:
 lint:
 	git ls-files '*.h' '*.cc' | xargs clang-format --dry-run -Werror
 
+# The simulator's seed sweep. Members neither join nor leave after the founding ones until the
+# known issue in docs/simulation.md is fixed; SIM_FLAGS= runs with membership changes too.
+SIM_FLAGS ?= --no-member-changes
 sim: build
-	$(BUILD)/src/sim/nds-sim --seeds $(SEEDS)
+	$(BUILD)/src/sim/nds-sim --seeds $(SEEDS) $(SIM_FLAGS)
 
 clean:
 	rm -rf build

@@ -24,6 +24,7 @@
 #include <string>
 #include <string_view>
 
+#include "net/peer_sender.h"
 #include "util/status.h"
 
 namespace nds::net {
@@ -63,7 +64,7 @@ struct PeerTransportOptions {
   std::shared_ptr<PeerTls> tls;
 };
 
-class PeerTransport {
+class PeerTransport : public PeerSender {
  public:
   virtual ~PeerTransport() = default;
 
@@ -72,25 +73,7 @@ class PeerTransport {
   static Result<std::unique_ptr<PeerTransport>> Start(const PeerTransportOptions& options,
                                                       PeerReceiver* receiver);
 
-  // Sets (or changes) where peer `id` is reached: "host:port". Idempotent.
-  virtual void SetPeer(uint64_t id, const std::string& address) = 0;
-  // Forgets a peer: its queue is dropped and its connection closed.
-  virtual void RemovePeer(uint64_t id) = 0;
-
-  // Queues `frame` for peer `id`. False (frame dropped) when the peer is unknown, its queue is
-  // full, or the frame exceeds frame_bytes_max.
-  virtual bool Send(uint64_t id, std::string frame) = 0;
-
-  // Closes the inbound connection on which peer `id` speaks to us (it dials again), logging
-  // `reason`: for a frame that arrived intact but that the receiver cannot decode. No-op when
-  // no such connection is open.
-  virtual void CloseInbound(uint64_t id, const std::string& reason) = 0;
-
-  // Bytes queued for `id` and not yet written (0 for an unknown peer): lets a snapshot sender
-  // apply back-pressure by waiting until the queue drains.
-  virtual size_t QueuedBytes(uint64_t id) const = 0;
-  // Whether the outbound connection to `id` is currently established and authenticated.
-  virtual bool Connected(uint64_t id) const = 0;
+  // SetPeer, RemovePeer, Send, CloseInbound, QueuedBytes, Connected: net/peer_sender.h.
 
   virtual uint16_t port() const = 0;
   // Closes every connection and joins the threads. Idempotent.

@@ -28,9 +28,10 @@ std::string* FieldOf(NodeIdentity* id, std::string_view key) {
 }
 
 // Writes `name` in DIR atomically with owner-only permissions, whatever the umask.
-Status WriteOwnerOnly(const std::string& dir, std::string_view name, const std::string& bytes) {
+Status WriteOwnerOnly(const std::string& dir, std::string_view name, const std::string& bytes,
+                      FileSystem* fs = DefaultFileSystem()) {
   mode_t old = ::umask(077);
-  Status s = WriteFileAtomically(DefaultFileSystem(), dir, std::string(name), bytes);
+  Status s = WriteFileAtomically(fs, dir, std::string(name), bytes);
   ::umask(old);
   return s;
 }
@@ -117,9 +118,10 @@ Status WriteIdentity(const std::string& data_dir, const NodeIdentity& id) {
   return WriteOwnerOnly(data_dir, kIdentityFileName, EncodeIdentity(id));
 }
 
-Status MarkRemoved(const std::string& data_dir, uint64_t id, const std::string& cluster_id) {
+Status MarkRemoved(const std::string& data_dir, uint64_t id, const std::string& cluster_id,
+                   FileSystem* fs) {
   return WriteOwnerOnly(data_dir, kRemovedFileName,
-                        fmt::format("node {} was removed from cluster {}\n", id, cluster_id));
+                        fmt::format("node {} was removed from cluster {}\n", id, cluster_id), fs);
 }
 
 std::optional<std::string> RemovedMark(const std::string& data_dir) {

@@ -14,6 +14,7 @@
 #include <string_view>
 #include <vector>
 
+#include "util/file_system.h"
 #include "util/status.h"
 
 namespace nds::node {
@@ -44,7 +45,8 @@ Result<std::optional<NodeIdentity>> ReadIdentity(const std::string& data_dir);
 Status WriteIdentity(const std::string& data_dir, const NodeIdentity& id);
 
 // Records that node `id` was removed from cluster `cluster_id` (DIR/removed, synced).
-Status MarkRemoved(const std::string& data_dir, uint64_t id, const std::string& cluster_id);
+Status MarkRemoved(const std::string& data_dir, uint64_t id, const std::string& cluster_id,
+                   FileSystem* fs = DefaultFileSystem());
 // The text of DIR/removed when the node was removed, std::nullopt otherwise.
 std::optional<std::string> RemovedMark(const std::string& data_dir);
 

@@ -17,9 +17,9 @@ bool ValidName(const std::string& name) {
          name[0] != '.';
 }
 
-Result<std::string> PointedName(const std::string& data_dir) {
+Result<std::string> PointedName(const std::string& data_dir, FileSystem* fs) {
   std::string path = JoinPath(data_dir, kPointerName);
-  auto bytes = ReadWholeFile(DefaultFileSystem(), path, 512);
+  auto bytes = ReadWholeFile(fs, path, 512);
   if (!bytes.ok()) {
     if (bytes.status().code() == StatusCode::kNotFound) return std::string(kFirstEngineName);
     return bytes.status();
@@ -32,18 +32,54 @@ Result<std::string> PointedName(const std::string& data_dir) {
 
 }  // namespace
 
-Result<std::string> CurrentEngineDir(const std::string& data_dir) {
-  NDS_ASSIGN_OR_RETURN(std::string name, PointedName(data_dir));
+Result<std::string> CurrentEngineDir(const std::string& data_dir, FileSystem* fs) {
+  NDS_ASSIGN_OR_RETURN(std::string name, PointedName(data_dir, fs));
   return JoinPath(data_dir, name);
 }
 
-Status SetCurrentEngineDir(const std::string& data_dir, const std::string& name) {
+Status SetCurrentEngineDir(const std::string& data_dir, const std::string& name, FileSystem* fs) {
   if (!ValidName(name)) return InvalidArgument("bad engine directory name '" + name + "'");
-  return WriteFileAtomically(DefaultFileSystem(), data_dir, kPointerName, name + "\n");
+  return WriteFileAtomically(fs, data_dir, kPointerName, name + "\n");
+}
+
+namespace {
+
+// Engine checkpoints are flat (RocksDB) or one file (memory); a little depth is room enough.
+constexpr int kCopyDirDepthMax = 4;
+constexpr size_t kCopyChunkBytes = 1 << 20;
+
+Status CopyFile(FileSystem* fs, const std::string& from, const std::string& to) {
+  NDS_ASSIGN_OR_RETURN(auto in, fs->Open(from, OpenMode::kReadOnly));
+  NDS_ASSIGN_OR_RETURN(auto out, fs->Open(to, OpenMode::kCreateExclusive));
+  std::string buf(kCopyChunkBytes, '\0');
+  for (uint64_t offset = 0;;) {
+    NDS_ASSIGN_OR_RETURN(size_t n, in->ReadAt(offset, buf.size(), buf.data()));
+    if (n == 0) return Status::Ok();
+    NDS_RETURN_IF_ERROR(out->WriteAt(offset, std::string_view(buf.data(), n)));
+    offset += n;
+  }
+}
+
+Status CopyTree(FileSystem* fs, const std::string& from, const std::string& to, int depth) {
+  if (depth > kCopyDirDepthMax) return ResourceExhausted(from + " is nested too deep to copy");
+  NDS_RETURN_IF_ERROR(fs->CreateDir(to));
+  NDS_ASSIGN_OR_RETURN(auto entries, fs->ListDir(from));
+  for (const DirEntry& e : entries) {
+    const std::string src = JoinPath(from, e.name);
+    const std::string dst = JoinPath(to, e.name);
+    NDS_RETURN_IF_ERROR(e.is_dir ? CopyTree(fs, src, dst, depth + 1) : CopyFile(fs, src, dst));
+  }
+  return Status::Ok();
+}
+
+}  // namespace
+
+Status CopyDir(FileSystem* fs, const std::string& from, const std::string& to) {
+  return CopyTree(fs, from, to, 0);
 }
 
 void RemoveStaleEngineDirs(const std::string& data_dir) {
-  auto pointed = PointedName(data_dir);
+  auto pointed = PointedName(data_dir, DefaultFileSystem());
   if (!pointed.ok()) return;
   const std::string& current = *pointed;
   std::error_code ec;

@@ -10,8 +10,10 @@
 
 #include <spdlog/spdlog.h>
 
+#include "engine/engine_factory.h"
 #include "net/peer_handshake.h"
 #include "node/raft_codec.h"
+#include "node/raft_config.h"
 #include "store/command.h"
 #include "store/fence.h"
 #include "util/log_text.h"
@@ -39,12 +41,6 @@ bool Contains(const std::vector<NodeId>& ids, uint64_t id) {
   return std::find(ids.begin(), ids.end(), NodeId{id}) != ids.end();
 }
 
-// Storage failures other than a full disk cannot be retried safely (STYLE.md §3): stop.
-[[noreturn]] void DieOnStorage(std::string_view what, const Status& s) {
-  spdlog::critical("{}: {}; stopping", what, s.ToString());
-  std::_Exit(70);
-}
-
 // "leader=<id>" from a kNotLeader status; 0 when unknown.
 uint64_t LeaderFromStatus(const Status& s) {
   constexpr std::string_view kPrefix = "leader=";
@@ -54,21 +50,32 @@ uint64_t LeaderFromStatus(const Status& s) {
 
 }  // namespace
 
-Result<std::unique_ptr<RaftNode>> RaftNode::Open(std::unique_ptr<engine::Engine> engine,
-                                                 RaftNodeOptions options) {
+Result<std::unique_ptr<RaftNode>> RaftNode::Create(std::unique_ptr<engine::Engine> engine,
+                                                   RaftNodeOptions options, RaftNodeEnv env) {
   if (options.id == 0) return InvalidArgument("the node id must not be 0");
   if (options.cluster_secret.size() < net::kPeerSecretBytesMin) {
     return InvalidArgument("the cluster secret must be at least " +
                            std::to_string(net::kPeerSecretBytesMin) + " bytes");
   }
-  NDS_ASSIGN_OR_RETURN(auto wal, wal::Wal::Open(DefaultFileSystem(), options.data_dir,
+  if (!env.now) env.now = [] { return Clock::now(); };
+  if (env.fs == nullptr) env.fs = DefaultFileSystem();
+  if (!env.open_engine) {
+    env.open_engine = [](std::string_view kind, const std::string& dir) {
+      return engine::OpenEngine(kind, dir);
+    };
+  }
+  if (env.seed == 0) {
+    std::random_device rd;
+    env.seed = static_cast<uint64_t>(rd()) << 32 | rd();
+  }
+  NDS_ASSIGN_OR_RETURN(auto wal, wal::Wal::Open(env.fs, options.data_dir,
                                                 wal::WalOptions::FromLimits(options.limits)));
   auto node = std::unique_ptr<RaftNode>(
-      new RaftNode(std::move(engine), std::move(wal), std::move(options)));
-  NDS_ASSIGN_OR_RETURN(
-      node->snapshots_,
-      wal::SnapshotStore::Open(DefaultFileSystem(),
-                               node->options_.data_dir + "/" + std::string(wal::kSnapshotDirName)));
+      new RaftNode(std::move(engine), std::move(wal), std::move(options), std::move(env)));
+  FileSystem* fs = node->env_.fs;
+  NDS_ASSIGN_OR_RETURN(node->snapshots_,
+                       wal::SnapshotStore::Open(
+                           fs, node->options_.data_dir + "/" + std::string(wal::kSnapshotDirName)));
   // The engine is not synced on every apply: after a crash it may be behind the log's snapshot
   // (whose entries are gone from the log). Start it from that snapshot then.
   raft::SnapshotMetadata snap = node->wal_->SnapshotMeta();
@@ -77,27 +84,24 @@ Result<std::unique_ptr<RaftNode>> RaftNode::Open(std::unique_ptr<engine::Engine>
                  node->engine_->AppliedIndex().value, snap.index.value);
     NDS_RETURN_IF_ERROR(node->InstallSnapshot(snap));
   }
-  const Limits& l = node->options_.limits;
-  raft::Config cfg;
+  // The log's snapshot is committed by definition, but a crash may keep the snapshot (installed
+  // from the leader, or made here) without the hard state that commits it; the engine restored
+  // from it is then ahead of the commit index and the core refuses to start (found by the
+  // simulator, seed 58). Record the commit index the snapshot proves first.
+  if (snap.index.value > 0) {
+    NDS_ASSIGN_OR_RETURN(raft::HardState hs, node->wal_->InitialHardState());
+    if (hs.commit < snap.index) {
+      hs.commit = snap.index;
+      NDS_RETURN_IF_ERROR(node->wal_->SaveHardState(hs));
+    }
+  }
+  raft::Config cfg = RaftConfigFromLimits(node->options_.limits);
   cfg.id = NodeId{node->options_.id};
-  int64_t tick_ms = std::max<int64_t>(1, l.heartbeat_interval.count());
-  cfg.election_ticks = static_cast<int>(std::max<int64_t>(2, l.election_timeout.count() / tick_ms));
-  cfg.heartbeat_ticks = 1;
-  cfg.lease_ticks = static_cast<int>(l.lease_duration.count() / tick_ms);
-  // Appends aim at 1 MiB so that many stay in flight; one entry larger than that still goes alone
-  // (the frame limit, --max-message-bytes, bounds it).
-  cfg.max_msg_bytes = std::min<uint64_t>(1 << 20, l.message_bytes_max);
-  cfg.max_msg_entries = l.append_entries_max;
-  cfg.max_inflight_msgs = l.append_messages_in_flight_max;
-  cfg.max_inflight_bytes = std::max<uint64_t>(l.append_bytes_in_flight_max, cfg.max_msg_bytes);
-  // The leader's uncommitted entries (from every node's clients) are bounded like the proposals
-  // this node has in flight.
-  cfg.max_uncommitted_bytes = l.proposal_bytes_in_flight_max;
-  cfg.max_pending_reads = l.pending_reads_max;
   cfg.applied = node->engine_->AppliedIndex();
   cfg.storage = node->wal_.get();
-  std::random_device rd;
-  cfg.seed = node->options_.id ^ (static_cast<uint64_t>(rd()) << 32 | rd());
+  // Two independent streams from one seed: the election timer and the request ids.
+  std::mt19937_64 rng(node->env_.seed);
+  cfg.seed = node->options_.id ^ rng();
   NDS_ASSIGN_OR_RETURN(node->raw_, raft::RawNode::Create(cfg));
   spdlog::info(
       "opened the Raft log event=recovered term={} last_index={} applied_index={} "
@@ -111,7 +115,11 @@ Result<std::unique_ptr<RaftNode>> RaftNode::Open(std::unique_ptr<engine::Engine>
     std::lock_guard lock(node->mu_);
     // Request ids must not repeat across restarts: an entry proposed by an earlier incarnation
     // may still commit after this one started.
-    node->next_request_id_ = (static_cast<uint64_t>(rd()) << 31 | rd()) << 1 | 1;
+    node->next_request_id_ = rng() >> 1 << 1 | 1;
+    // The same for read contexts: a ReadIndex answer meant for an earlier incarnation (delayed
+    // in a peer's queue) must not match a read of this one, which would then be served at the
+    // earlier, older read point (a stale read; found by the simulator).
+    node->read_seq_ = rng() >> 1;
     node->status_.id = node->options_.id;
     node->status_.name = node->options_.name;
     node->status_.cluster_id = node->options_.cluster_id;
@@ -119,7 +127,30 @@ Result<std::unique_ptr<RaftNode>> RaftNode::Open(std::unique_ptr<engine::Engine>
     node->status_.applied_index = node->engine_->AppliedIndex().value;
   }
   node->LoadMembers();
+  return node;
+}
 
+void RaftNode::Begin() {
+  UpdatePeers();
+  // Apply what the log holds first (Campaign ignores a node with unapplied conf changes), then a
+  // lone voter campaigns at once rather than after an election timeout.
+  HandleReady();
+  const raft::ConfState& cs = raw_->GetConfState();
+  if (cs.voters.size() == 1 && cs.voters[0] == NodeId{options_.id}) {
+    raw_->Campaign();
+    HandleReady();
+    // Before any client write can be proposed: the member table must hold this node first.
+    SeedNewCluster();
+    HandleReady();
+  }
+  last_tick_ = Now();
+  quorum_seen_ = last_tick_;
+}
+
+Result<std::unique_ptr<RaftNode>> RaftNode::Open(std::unique_ptr<engine::Engine> engine,
+                                                 RaftNodeOptions options) {
+  NDS_ASSIGN_OR_RETURN(auto node, Create(std::move(engine), std::move(options), RaftNodeEnv{}));
+  const Limits& l = node->options_.limits;
   net::PeerTransportOptions topts;
   topts.listen_address = node->options_.peer_listen_host;
   topts.listen_port = node->options_.peer_listen_port;
@@ -129,30 +160,34 @@ Result<std::unique_ptr<RaftNode>> RaftNode::Open(std::unique_ptr<engine::Engine>
   topts.secret = node->options_.cluster_secret;
   topts.tls = node->options_.peer_tls;
   NDS_ASSIGN_OR_RETURN(node->transport_, net::PeerTransport::Start(topts, node.get()));
-  node->UpdatePeers();
-
-  // Apply what the log holds first (Campaign ignores a node with unapplied conf changes), then a
-  // lone voter campaigns at once rather than after an election timeout.
-  node->HandleReady();
-  const raft::ConfState& cs = node->raw_->GetConfState();
-  if (cs.voters.size() == 1 && cs.voters[0] == NodeId{node->options_.id}) {
-    node->raw_->Campaign();
-    node->HandleReady();
-    // Before any client write can be proposed: the member table must hold this node first.
-    node->SeedNewCluster();
-    node->HandleReady();
-  }
-  node->last_tick_ = Clock::now();
-  node->quorum_seen_ = node->last_tick_;
+  node->peers_ = node->transport_.get();
+  node->Begin();
   node->loop_thread_ = std::thread([n = node.get()] { n->Loop(); });
   return node;
 }
 
+Result<std::unique_ptr<RaftNode>> RaftNode::OpenDriven(std::unique_ptr<engine::Engine> engine,
+                                                       RaftNodeOptions options, RaftNodeEnv env,
+                                                       net::PeerSender* peers) {
+  NDS_CHECK(peers != nullptr);
+  NDS_ASSIGN_OR_RETURN(auto node, Create(std::move(engine), std::move(options), std::move(env)));
+  node->peers_ = peers;
+  node->Begin();
+  return node;
+}
+
 RaftNode::RaftNode(std::unique_ptr<engine::Engine> engine, std::unique_ptr<wal::Wal> wal,
-                   RaftNodeOptions options)
+                   RaftNodeOptions options, RaftNodeEnv env)
     : engine_(std::make_unique<engine::SwappableEngine>(std::move(engine))),
       wal_(std::move(wal)),
-      options_(std::move(options)) {}
+      options_(std::move(options)),
+      env_(std::move(env)) {}
+
+void RaftNode::Die(std::string_view what, const Status& s) const {
+  if (env_.die) env_.die(what, s);
+  spdlog::critical("{}: {}; stopping", what, s.ToString());
+  std::_Exit(kStorageFailureExitCode);
+}
 
 RaftNode::~RaftNode() { Stop(); }
 
@@ -186,7 +221,11 @@ void RaftNode::Stop() {
     stopping_ = true;
   }
   wake_.notify_all();
-  if (loop_thread_.joinable()) loop_thread_.join();
+  if (loop_thread_.joinable()) {
+    loop_thread_.join();  // the loop answered everything still waiting
+  } else {
+    FailAll(Unavailable("the node is shutting down"));  // driven: the caller's thread is the loop
+  }
   if (transport_) transport_->Stop();
 }
 
@@ -257,7 +296,7 @@ void RaftNode::Submit(store::Command cmd, SubmitCallback done) {
       bytes_since_disk_check_ += 2 * e.command.size();
       writes_.emplace(
           e.request_id,
-          PendingWrite{std::move(done), Clock::now() + options_.limits.request_timeout, cmd.type});
+          PendingWrite{std::move(done), Now() + options_.limits.request_timeout, cmd.type});
       proposals_.push_back(Proposal{e.request_id, EncodeEnvelope(e)});
     }
   }
@@ -279,8 +318,7 @@ void RaftNode::WaitForReadPoint(ReadCallback done) {
     } else if (!no_quorum_status_.ok()) {
       refused = no_quorum_status_;
     } else if (!stopping_ && new_reads_.size() < options_.limits.pending_reads_max) {
-      new_reads_.push_back(
-          PendingRead{std::move(done), Clock::now() + options_.limits.request_timeout});
+      new_reads_.push_back(PendingRead{std::move(done), Now() + options_.limits.request_timeout});
       done = nullptr;
     }
   }
@@ -296,7 +334,7 @@ void RaftNode::TransferLeadership(uint64_t to, ReadCallback done) {
     std::lock_guard lock(mu_);
     if (!stopping_) {
       new_transfers_.push_back(
-          PendingTransfer{std::move(done), Clock::now() + options_.limits.request_timeout, to});
+          PendingTransfer{std::move(done), Now() + options_.limits.request_timeout, to});
       done = nullptr;
     }
   }
@@ -318,12 +356,16 @@ void RaftNode::Loop() {
       });
       if (stopping_) break;
     }
-    Step(Clock::now());
+    Pass(Clock::now());
   }
   FailAll(Unavailable("the node is shutting down"));
 }
 
-void RaftNode::Step(Clock::time_point now) {
+void RaftNode::Pass(Clock::time_point now) {
+  {
+    std::lock_guard lock(mu_);
+    if (stopping_) return;
+  }
   const auto tick = std::max(std::chrono::milliseconds(1), options_.limits.heartbeat_interval);
   // Catch up every tick missed (a paused process must not believe it still holds a lease).
   int ticks = 0;
@@ -448,10 +490,15 @@ void RaftNode::HandleInbound(std::deque<Inbound> frames) {
     // A forwarded write is proposed here if this node leads. Otherwise leadership moved on, or
     // the leader refused it (a limit, a transfer): it goes back to its origin, never further (two
     // nodes with stale views could bounce it forever). The origin routes it again or fails it.
+    if (seen_forwards_.Contains(e->origin, e->request_id)) {
+      spdlog::debug("dropping a duplicate of write {} forwarded by {}", e->request_id, in.from);
+      continue;
+    }
     Status s = raw_->Propose(EncodeEnvelope(*e));
+    if (s.ok()) seen_forwards_.Insert(e->origin, e->request_id);
     if (!s.ok()) {
       spdlog::debug("handing back a write forwarded by {}: {}", in.from, s.ToString());
-      (void)transport_->Send(in.from, EncodeForwardRefusalFrame(ForwardRefusal{*e, s}));
+      (void)peers_->Send(in.from, EncodeForwardRefusalFrame(ForwardRefusal{*e, s}));
     }
   }
 }
@@ -459,7 +506,7 @@ void RaftNode::HandleInbound(std::deque<Inbound> frames) {
 void RaftNode::RejectFrame(uint64_t from, const std::string& what) {
   // The frame arrived intact (the transport checked its CRC), so the peer sent it: a bug or a
   // stranger. Dropping its connection makes that visible; it dials again.
-  transport_->CloseInbound(from, "dropped " + what);
+  peers_->CloseInbound(from, "dropped " + what);
 }
 
 void RaftNode::RefuseFrame(uint64_t from, const std::string& what) {
@@ -517,7 +564,7 @@ void RaftNode::Route(Proposal p) {
       held_.push_back(std::move(p));
       return;
     }
-    if (leader != options_.id && transport_->Send(leader, ForwardFrameOf(p.envelope))) {
+    if (leader != options_.id && peers_->Send(leader, ForwardFrameOf(p.envelope))) {
       return;
     }
     held_.push_back(std::move(p));
@@ -564,28 +611,28 @@ void RaftNode::HandleReady() {
       }
       if (rd.snapshot && wal_->SnapshotMeta().index < rd.snapshot->index) {
         Status s = InstallSnapshot(*rd.snapshot);
-        if (!s.ok()) DieOnStorage("cannot install the snapshot from the leader", s);
+        if (!s.ok()) Die("cannot install the snapshot from the leader", s);
       }
       if (!rd.entries.empty() || rd.hard_state) {
-        const Clock::time_point save_start = Clock::now();
+        const Clock::time_point save_start = Now();
         Status s = wal_->Save(rd.hard_state.value_or(raft::HardState{}), rd.entries);
-        metrics_.wal_fsync.Observe(Clock::now() - save_start);
+        metrics_.wal_fsync.Observe(Now() - save_start);
         if (s.code() == StatusCode::kNoSpace) {
           // Nothing was written; the same Ready is saved again on a later pass.
           SetDiskFull(true, s);
           break;
         }
-        if (!s.ok()) DieOnStorage("cannot save the Raft log", s);
+        if (!s.ok()) Die("cannot save the Raft log", s);
       }
       pending_saved_ = true;
       SendMessages(std::move(rd.messages));
     }
-    const Clock::time_point apply_start = Clock::now();
+    const Clock::time_point apply_start = Now();
     if (Status s = ApplyCommitted(rd.committed_entries); !s.ok()) {
       SetDiskFull(true, s);
       break;
     }
-    if (!rd.committed_entries.empty()) metrics_.apply.Observe(Clock::now() - apply_start);
+    if (!rd.committed_entries.empty()) metrics_.apply.Observe(Now() - apply_start);
     for (const auto& rs : rd.read_states) {
       uint64_t seq = std::strtoull(rs.context.c_str(), nullptr, 10);
       auto it = reads_in_flight_.find(seq);
@@ -622,8 +669,8 @@ void RaftNode::SendMessages(std::vector<raft::Message> messages) {
       StartSnapshotSend(std::move(m));
       continue;
     }
-    bool sent = transport_->Send(to, EncodeRaftFrame(m));
-    if (!sent && !transport_->Connected(to)) {
+    bool sent = peers_->Send(to, EncodeRaftFrame(m));
+    if (!sent && !peers_->Connected(to)) {
       raw_->ReportUnreachable(m.to);
     }
   }
@@ -707,12 +754,12 @@ Status RaftNode::ApplyCommitted(const std::vector<raft::Entry>& entries) {
   Status s = applier.Commit(engine_.get(), /*sync=*/false);
   // A full disk wrote nothing: the same entries are applied again on a later pass.
   if (s.code() == StatusCode::kNoSpace) return s;
-  if (!s.ok()) DieOnStorage("cannot apply committed entries", s);
+  if (!s.ok()) Die("cannot apply committed entries", s);
   for (const auto& e : entries) {
     if (e.index > applied) applied_bytes_since_snapshot_ += e.data.size();
   }
   if (membership_changed) LoadMembers();
-  auto now = Clock::now();
+  auto now = Now();
   for (auto& [id, r, removed_member] : mine) {
     PendingWrite w;
     {
@@ -819,7 +866,7 @@ void RaftNode::FailAll(const Status& s) {
 NodeStatus RaftNode::GetStatus() const {
   std::lock_guard lock(mu_);
   NodeStatus s = status_;
-  s.has_lease = s.has_lease && Clock::now() < lease_until_;
+  s.has_lease = s.has_lease && Now() < lease_until_;
   return s;
 }
 

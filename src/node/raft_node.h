@@ -18,6 +18,7 @@
 #include <chrono>
 #include <condition_variable>
 #include <deque>
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -28,11 +29,14 @@
 #include <vector>
 
 #include "engine/swappable_engine.h"
+#include "net/peer_sender.h"
 #include "net/peer_transport.h"
 #include "node/node.h"
 #include "node/raft_codec.h"
+#include "node/seen_forwards.h"
 #include "raft/raw_node.h"
 #include "store/membership.h"
+#include "util/file_system.h"
 #include "util/limits.h"
 #include "util/log_text.h"
 #include "util/thread_annotations.h"
@@ -76,14 +80,56 @@ struct RaftNodeOptions {
   Limits limits;
 };
 
+// What a RaftNode takes from its surroundings besides its options (docs/decisions/
+// 0003-thread-less-raft-node.md): time, the disk, how to open an engine on an installed snapshot,
+// what to do on a storage failure it cannot retry, and the seed of its randomness. Every field
+// left empty gets the production default; the simulator (src/sim/) fills them all.
+struct RaftNodeEnv {
+  using Clock = std::chrono::steady_clock;
+  // Default: Clock::now.
+  std::function<Clock::time_point()> now;
+  // The Raft log, the snapshots, DATA/ENGINE and the removal mark. Default: DefaultFileSystem().
+  FileSystem* fs = nullptr;
+  // Opens the engine of `kind` (the current engine's Name()) on the copy of a snapshot in `dir`.
+  // Default: engine::OpenEngine.
+  std::function<Result<std::unique_ptr<engine::Engine>>(std::string_view kind,
+                                                        const std::string& dir)>
+      open_engine;
+  // A storage failure that cannot be retried (STYLE.md §3): must not return. Default: log it and
+  // exit the process with kStorageFailureExitCode. If it returns, the process exits anyway.
+  std::function<void(std::string_view what, const Status& s)> die;
+  // Seeds the core's election timer and the request ids; 0: drawn from std::random_device.
+  uint64_t seed = 0;
+};
+
+// The exit code of a node that stopped on a storage failure it cannot retry.
+inline constexpr int kStorageFailureExitCode = 70;
+
 class RaftNode final : public Node, private net::PeerReceiver {
  public:
   // Opens the Wal in options.data_dir, creates the RawNode (Config.applied = the engine's applied
   // index), bootstraps when asked and the log is empty, starts the peer transport and the raft
-  // loop thread. Errors from the Wal, the transport or the core are returned as they are.
+  // loop thread, which runs Pass with the real clock. Errors from the Wal, the transport or the
+  // core are returned as they are.
   static Result<std::unique_ptr<RaftNode>> Open(std::unique_ptr<engine::Engine> engine,
                                                 RaftNodeOptions options);
+  // The same node without threads of its own: no transport, no loop. The caller delivers peer
+  // frames with Deliver (after AcceptHello named the sender), sends through `peers` (which must
+  // outlive the node) and calls Pass(env.now()) at least once per heartbeat interval; every
+  // completion runs inside Submit, WaitForReadPoint, TransferLeadership, Pass or Stop.
+  static Result<std::unique_ptr<RaftNode>> OpenDriven(std::unique_ptr<engine::Engine> engine,
+                                                      RaftNodeOptions options, RaftNodeEnv env,
+                                                      net::PeerSender* peers);
   ~RaftNode() override;
+
+  // One pass of the raft loop at time `now`: the ticks due, the peer frames and client requests
+  // that arrived, the core's output (saved, sent, applied), snapshots and deadlines. Driven nodes
+  // only; the loop thread calls it for a node made by Open.
+  void Pass(RaftNodeEnv::Clock::time_point now);
+  // A peer's hello (net/peer_handshake.h) on a new link: the peer's id, or why it may not speak.
+  Result<uint64_t> AcceptHello(std::string_view hello) { return OnHello(hello); }
+  // A frame from peer `from` (as AcceptHello named it), handled at the next Pass.
+  void Deliver(uint64_t from, std::string frame) { OnFrame(from, std::move(frame)); }
 
   void Submit(store::Command cmd, SubmitCallback done) override;
   void WaitForReadPoint(ReadCallback done) override;
@@ -107,7 +153,7 @@ class RaftNode final : public Node, private net::PeerReceiver {
   void Stop();
 
  private:
-  using Clock = std::chrono::steady_clock;
+  using Clock = RaftNodeEnv::Clock;
   struct PendingWrite {
     SubmitCallback done;
     Clock::time_point deadline;
@@ -148,15 +194,21 @@ class RaftNode final : public Node, private net::PeerReceiver {
   };
 
   RaftNode(std::unique_ptr<engine::Engine> engine, std::unique_ptr<wal::Wal> wal,
-           RaftNodeOptions options);
+           RaftNodeOptions options, RaftNodeEnv env);
+  // Open and OpenDriven: everything but the transport and the loop thread.
+  static Result<std::unique_ptr<RaftNode>> Create(std::unique_ptr<engine::Engine> engine,
+                                                  RaftNodeOptions options, RaftNodeEnv env);
+  // Open and OpenDriven, once peers_ is set: applies the log and lets a lone voter lead.
+  void Begin();
+  Clock::time_point Now() const { return env_.now(); }
+  [[noreturn]] void Die(std::string_view what, const Status& s) const;
 
   // net::PeerReceiver (transport threads).
   Result<uint64_t> OnHello(std::string_view hello) override;
   void OnFrame(uint64_t from, std::string frame) override;
 
+  // The production runner: waits for work or the next tick, then runs Pass(Clock::now()).
   void Loop();
-  // Runs on the loop thread: one pass over the mailbox, the clock and the core's output.
-  void Step(Clock::time_point now);
   void HandleInbound(std::deque<Inbound> frames);
   // Drops a frame from `from` that is malformed or misaddressed, and closes the connection it
   // came on (logged by the transport with `what`).
@@ -225,8 +277,10 @@ class RaftNode final : public Node, private net::PeerReceiver {
   std::unique_ptr<wal::Wal> wal_;
   std::unique_ptr<wal::SnapshotStore> snapshots_;
   const RaftNodeOptions options_;
-  std::unique_ptr<raft::RawNode> raw_;  // loop thread only (after Open)
-  std::unique_ptr<net::PeerTransport> transport_;
+  const RaftNodeEnv env_;
+  std::unique_ptr<raft::RawNode> raw_;             // loop thread only (after Open)
+  std::unique_ptr<net::PeerTransport> transport_;  // Open only
+  net::PeerSender* peers_ = nullptr;               // transport_, or the driver's
 
   // Loop-thread state.
   Clock::time_point last_tick_;
@@ -254,6 +308,7 @@ class RaftNode final : public Node, private net::PeerReceiver {
   bool pending_saved_ = false;
   bool disk_full_ = false;
   bool members_dirty_ = true;
+  SeenForwards seen_forwards_;  // forwarded writes proposed here (duplicates are dropped)
   std::map<uint64_t, SnapshotSend> snapshot_sends_;  // follower id -> stream in progress
   std::unique_ptr<wal::SnapshotReceiver> receiver_;  // from the leader, in progress
   uint64_t receiving_from_ = 0;

@@ -1,16 +1,15 @@
 // RaftNode's watch on the data disk: the free space of its file system (checked every tick) and
 // the disk-full state that refuses new writes until space is freed (docs/operations.md).
 #include <spdlog/spdlog.h>
-#include <sys/statvfs.h>
 
 #include "node/raft_node.h"
 
 namespace nds::node {
 
 void RaftNode::CheckFreeSpace() {
-  struct statvfs st {};
-  if (::statvfs(options_.data_dir.c_str(), &st) != 0) return;
-  uint64_t free_bytes = static_cast<uint64_t>(st.f_bavail) * st.f_frsize;
+  Result<uint64_t> free_bytes_or = env_.fs->FreeBytes(options_.data_dir);
+  if (!free_bytes_or.ok()) return;
+  const uint64_t free_bytes = *free_bytes_or;
   std::lock_guard lock(mu_);
   disk_free_bytes_ = free_bytes;
   bytes_since_disk_check_ = 0;

@@ -41,7 +41,7 @@ void RaftNode::LoadMembers() {
   } else if (in_member_table_ && !removed_) {
     NoteRemoved();
   }
-  if (transport_) UpdatePeers();
+  if (peers_) UpdatePeers();
 }
 
 void RaftNode::UpdatePeers() {
@@ -64,14 +64,14 @@ void RaftNode::UpdatePeers() {
   for (uint64_t id : wanted) {
     auto it = peer_addresses_.find(id);
     if (it == peer_addresses_.end()) continue;
-    transport_->SetPeer(id, it->second);
+    peers_->SetPeer(id, it->second);
     transport_peers_.insert(id);
   }
   for (auto it = transport_peers_.begin(); it != transport_peers_.end();) {
     if (wanted.contains(*it)) {
       ++it;
     } else {
-      transport_->RemovePeer(*it);
+      peers_->RemovePeer(*it);
       it = transport_peers_.erase(it);
     }
   }
@@ -91,7 +91,7 @@ void RaftNode::SeedNewCluster() {
   store::MemberRecord self{options_.id, options_.name, options_.peer_address, options_.api_address};
   // Embedded uses (tests) may leave the advertised addresses out: record where we listen.
   if (self.peer_address.empty()) {
-    self.peer_address = options_.peer_listen_host + ":" + std::to_string(transport_->port());
+    self.peer_address = options_.peer_listen_host + ":" + std::to_string(peer_port());
   }
   if (self.api_address.empty()) self.api_address = "unknown:0";
   if (self.name.empty()) self.name = "node" + std::to_string(options_.id);
@@ -276,7 +276,7 @@ void RaftNode::PublishMembers() {
   members_dirty_ = false;
   raft::BasicStatus bs = raw_->GetStatus();
   const raft::ConfState& cs = raw_->GetConfState();
-  const Clock::time_point now = Clock::now();
+  const Clock::time_point now = Now();
   if (bs.role == raft::Role::kLeader) SendMembersView(bs);
   std::vector<MemberInfo> view;
   auto add = [&](uint64_t id, bool voter) {

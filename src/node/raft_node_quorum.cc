@@ -26,7 +26,7 @@ void RaftNode::WatchQuorum(Clock::time_point now) {
   const raft::BasicStatus bs = raw_->GetStatus();
   size_t reachable = 0;
   for (NodeId v : cs.voters) {
-    if (v.value == options_.id || transport_->Connected(v.value)) ++reachable;
+    if (v.value == options_.id || peers_->Connected(v.value)) ++reachable;
   }
   const size_t voters = cs.voters.size();
   const size_t majority = voters / 2 + 1;
@@ -34,7 +34,7 @@ void RaftNode::WatchQuorum(Clock::time_point now) {
   // A node that knows no configuration yet (a joiner before the leader reached it) claims nothing.
   bool healthy = voters == 0 || removed_;
   if (!healthy && leader != 0) {
-    healthy = leader == options_.id ? reachable >= majority : transport_->Connected(leader);
+    healthy = leader == options_.id ? reachable >= majority : peers_->Connected(leader);
   }
   Status verdict;
   if (healthy) {
@@ -70,7 +70,8 @@ void RaftNode::NoteRemoved() {
   removed_ = true;
   spdlog::warn("this node was removed from the cluster: it serves no data any more; {}",
                kRemovedMessage);
-  if (Status s = MarkRemoved(options_.data_dir, options_.id, options_.cluster_id); !s.ok()) {
+  if (Status s = MarkRemoved(options_.data_dir, options_.id, options_.cluster_id, env_.fs);
+      !s.ok()) {
     spdlog::error("cannot mark {} as removed ({}); do not restart the node on it",
                   options_.data_dir, s.ToString());
   }

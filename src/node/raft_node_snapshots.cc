@@ -2,8 +2,6 @@
 // node checkpoints its engine into DATA/snap and drops its Raft log up to there; a follower that
 // needs entries the leader no longer has receives the newest snapshot as chunk frames, then the
 // kSnapshot message, and installs it as a new engine. Loop thread only.
-#include <filesystem>
-
 #include <spdlog/spdlog.h>
 
 #include "engine/engine_factory.h"
@@ -29,7 +27,7 @@ void RaftNode::MaybeSnapshot() {
   const bool by_bytes =
       applied > last && applied_bytes_since_snapshot_ >= options_.limits.snapshot_bytes;
   if (!by_entries && !by_bytes) return;
-  auto now = Clock::now();
+  auto now = Now();
   if (now < snapshot_backoff_until_) return;
   auto term = wal_->TermAt(applied);
   if (!term.ok()) {
@@ -56,13 +54,11 @@ void RaftNode::MaybeSnapshot() {
     return;
   }
   if (!s.ok()) {
-    spdlog::critical("cannot compact the Raft log at {}: {}; stopping", applied.value,
-                     s.ToString());
-    std::_Exit(70);
+    Die("cannot compact the Raft log at " + std::to_string(applied.value), s);
   }
   applied_bytes_since_snapshot_ = 0;
   // The loop thread does this: a long one delays heartbeats, so say how long it took.
-  auto took = std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - now);
+  auto took = std::chrono::duration_cast<std::chrono::milliseconds>(Now() - now);
   metrics_.snapshots_made.fetch_add(1, std::memory_order_relaxed);
   spdlog::info(
       "snapshot made in {} ms; Raft log compacted up to it event=snapshot_made index={} "
@@ -73,9 +69,9 @@ void RaftNode::MaybeSnapshot() {
 void RaftNode::StartSnapshotSend(raft::Message m) {
   auto stored = snapshots_->Newest();
   Result<std::unique_ptr<wal::SnapshotReader>> reader =
-      stored.ok() ? wal::SnapshotReader::Open(DefaultFileSystem(), *stored,
-                                              options_.limits.snapshot_chunk_bytes)
-                  : Result<std::unique_ptr<wal::SnapshotReader>>(stored.status());
+      stored.ok()
+          ? wal::SnapshotReader::Open(env_.fs, *stored, options_.limits.snapshot_chunk_bytes)
+          : Result<std::unique_ptr<wal::SnapshotReader>>(stored.status());
   if (!reader.ok()) {
     spdlog::error("cannot send a snapshot to {}: {}", m.to.value, reader.status().ToString());
     raw_->ReportSnapshot(m.to, false);
@@ -88,29 +84,29 @@ void RaftNode::StartSnapshotSend(raft::Message m) {
                m.to.value, m.snapshot.index.value, m.snapshot.term.value, (*reader)->total_bytes());
   uint64_t to = m.to.value;
   snapshot_sends_[to] = SnapshotSend{std::move(reader).value(), std::move(m),
-                                     Clock::now() + options_.limits.snapshot_send_timeout};
+                                     Now() + options_.limits.snapshot_send_timeout};
 }
 
 void RaftNode::PumpSnapshotSends() {
   const size_t queued_max = kSnapshotChunksQueued * options_.limits.snapshot_chunk_bytes;
-  auto now = Clock::now();
+  auto now = Now();
   for (auto it = snapshot_sends_.begin(); it != snapshot_sends_.end();) {
     uint64_t to = it->first;
     SnapshotSend& send = it->second;
     Status failed;
-    while (!send.reader->done() && transport_->QueuedBytes(to) < queued_max) {
+    while (!send.reader->done() && peers_->QueuedBytes(to) < queued_max) {
       auto chunk = send.reader->Next();
       if (!chunk.ok()) {
         failed = chunk.status();
         break;
       }
-      if (!transport_->Send(to, EncodeSnapshotChunkFrame(*chunk))) {
+      if (!peers_->Send(to, EncodeSnapshotChunkFrame(*chunk))) {
         failed = Unavailable("the transport refused a chunk");
         break;
       }
     }
     if (failed.ok() && send.reader->done()) {
-      if (transport_->Send(to, EncodeRaftFrame(send.message))) {
+      if (peers_->Send(to, EncodeRaftFrame(send.message))) {
         raw_->ReportSnapshot(NodeId{to}, true);
         metrics_.snapshots_sent.fetch_add(1, std::memory_order_relaxed);
         spdlog::info("snapshot sent event=snapshot_sent to={} index={} term={}", to,
@@ -188,25 +184,29 @@ Status RaftNode::InstallSnapshot(const raft::SnapshotMetadata& meta) {
   }
   std::string name = "engine-" + std::to_string(meta.index.value);
   std::string dir = options_.data_dir + "/" + name;
-  std::error_code ec;
-  std::filesystem::remove_all(dir, ec);
-  if (std::filesystem::exists(snap.checkpoint_dir, ec)) {
-    std::filesystem::copy(snap.checkpoint_dir, dir, std::filesystem::copy_options::recursive, ec);
+  FileSystem* fs = env_.fs;
+  NDS_RETURN_IF_ERROR(RemoveRecursively(fs, dir));
+  NDS_ASSIGN_OR_RETURN(bool has_checkpoint, fs->Exists(snap.checkpoint_dir));
+  if (has_checkpoint) {
+    NDS_RETURN_IF_ERROR(CopyDir(fs, snap.checkpoint_dir, dir));
   } else {
-    std::filesystem::create_directories(dir, ec);  // an empty engine's checkpoint
+    NDS_RETURN_IF_ERROR(fs->CreateDir(dir));  // an empty engine's checkpoint
   }
-  if (ec) return IoError("cannot copy the snapshot into " + dir + ": " + ec.message());
   // The copy must be durable before DATA/ENGINE names it (the log is then moved past it).
-  NDS_RETURN_IF_ERROR(wal::SyncAndListFiles(DefaultFileSystem(), dir).status());
-  NDS_ASSIGN_OR_RETURN(auto fresh, engine::OpenEngine(engine_->Name(), dir));
+  NDS_RETURN_IF_ERROR(wal::SyncAndListFiles(fs, dir).status());
+  NDS_ASSIGN_OR_RETURN(auto fresh, env_.open_engine(engine_->Name(), dir));
   if (fresh->AppliedIndex() != meta.index) {
     return Corruption("the snapshot's engine in " + dir + " is at index " +
                       std::to_string(fresh->AppliedIndex().value) + ", not " +
                       std::to_string(meta.index.value));
   }
-  engine_->Replace(std::move(fresh));
-  NDS_RETURN_IF_ERROR(SetCurrentEngineDir(options_.data_dir, name));
+  // The log moves onto the snapshot before DATA/ENGINE names the new engine. After a crash between
+  // the two, the engine is behind the log's snapshot and Open installs it again; in the other
+  // order the engine would be ahead of every index the log can vouch for (its commit index and
+  // its snapshot), and the node could not start again.
   if (wal_->SnapshotMeta().index < meta.index) NDS_RETURN_IF_ERROR(wal_->ApplySnapshot(meta));
+  NDS_RETURN_IF_ERROR(SetCurrentEngineDir(options_.data_dir, name, fs));
+  engine_->Replace(std::move(fresh));
   staged_snapshot_.reset();
   applied_bytes_since_snapshot_ = 0;
   LoadMembers();

@@ -26,7 +26,7 @@ void RaftNode::SendMembersView(const raft::BasicStatus& bs) {
   }
   const std::string frame = EncodeMembersViewFrame(view);
   for (const raft::PeerProgress& p : bs.progress) {
-    if (p.id.value != options_.id) (void)transport_->Send(p.id.value, frame);
+    if (p.id.value != options_.id) (void)peers_->Send(p.id.value, frame);
   }
 }
 
@@ -41,7 +41,7 @@ void RaftNode::HandleMembersView(uint64_t from, const std::string& frame) {
   leader_view_.clear();
   for (const MemberHealth& m : *view) leader_view_[m.id] = m;
   leader_view_from_ = from;
-  leader_view_at_ = Clock::now();
+  leader_view_at_ = Now();
 }
 
 void RaftNode::FillFromLeaderView(const raft::BasicStatus& bs, Clock::time_point now,
@@ -57,7 +57,7 @@ void RaftNode::FillFromLeaderView(const raft::BasicStatus& bs, Clock::time_point
   }
   // No leader, or none heard from lately: this node's own links are the best it knows, and how
   // far behind each member is cannot be told (0).
-  m->reachable = m->id == options_.id || transport_->Connected(m->id);
+  m->reachable = m->id == options_.id || peers_->Connected(m->id);
   m->behind = 0;
 }
 

@@ -1,40 +1,141 @@
-// The simulated cluster: node/'s Ready handling for N RawNodes over simulated disks and network
-// (see cluster.h).
+// The simulated cluster: real RaftNodes on simulated disks, network and clocks (see cluster.h).
 #include "sim/cluster.h"
 
 #include <algorithm>
+#include <set>
 #include <utility>
 
 #include <fmt/format.h>
 
+#include "node/engine_dir.h"
+#include "sim/sim_engine.h"
+#include "store/keyspace.h"
+#include "store/membership.h"
+#include "util/check.h"
+
 namespace nds::sim {
+namespace {
+
+using Clock = node::RaftNodeEnv::Clock;
+
+constexpr std::chrono::milliseconds kTick{10};
+// Bootstrap: ticks allowed for each founding member to join.
+constexpr uint64_t kJoinTicksMax = 400;
+// A full disk frees itself again after this many ticks.
+constexpr uint64_t kDiskFullTicks = 20;
+constexpr char kSecret[] = "simulated-cluster-secret-of-enough-bytes";
+
+// Thrown by a node's storage-failure hook (RaftNodeEnv::die), caught around every call into the
+// node: the process it models has exited.
+struct NodeDied {
+  std::string what;
+};
+
+// A FileSystem whose files and directories ignore Sync (--break-fsync): what a crash keeps is then
+// only what was durable before.
+class NoSyncFileSystem final : public FileSystem {
+ public:
+  explicit NoSyncFileSystem(FileSystem* inner) : inner_(inner) {}
+  Result<std::unique_ptr<File>> Open(const std::string& path, OpenMode mode) override {
+    NDS_ASSIGN_OR_RETURN(auto f, inner_->Open(path, mode));
+    return std::unique_ptr<File>(std::make_unique<NoSyncFile>(std::move(f)));
+  }
+  nds::Status Rename(const std::string& from, const std::string& to) override {
+    return inner_->Rename(from, to);
+  }
+  nds::Status Remove(const std::string& path) override { return inner_->Remove(path); }
+  nds::Status CreateDir(const std::string& path) override { return inner_->CreateDir(path); }
+  Result<std::vector<DirEntry>> ListDir(const std::string& path) override {
+    return inner_->ListDir(path);
+  }
+  nds::Status SyncDir(const std::string&) override { return nds::Status::Ok(); }
+  Result<bool> Exists(const std::string& path) override { return inner_->Exists(path); }
+  Result<uint64_t> FreeBytes(const std::string& path) override { return inner_->FreeBytes(path); }
+
+ private:
+  class NoSyncFile final : public File {
+   public:
+    explicit NoSyncFile(std::unique_ptr<File> f) : f_(std::move(f)) {}
+    nds::Status WriteAt(uint64_t offset, std::string_view data) override {
+      return f_->WriteAt(offset, data);
+    }
+    Result<size_t> ReadAt(uint64_t offset, size_t n, char* dst) const override {
+      return f_->ReadAt(offset, n, dst);
+    }
+    nds::Status Sync() override { return nds::Status::Ok(); }
+    nds::Status Preallocate(uint64_t size_bytes) override { return f_->Preallocate(size_bytes); }
+    nds::Status Truncate(uint64_t size_bytes) override { return f_->Truncate(size_bytes); }
+    Result<uint64_t> Size() const override { return f_->Size(); }
+    const std::string& path() const override { return f_->path(); }
+
+   private:
+    std::unique_ptr<File> f_;
+  };
+  FileSystem* inner_;
+};
+
+}  // namespace
 
 struct Cluster::Node {
   NodeId id;
+  std::string name;
   bool running = false;
   bool stopped = false;
-  SimDisk disk;
-  std::unique_ptr<raft::MemoryStorage> storage;  // set while running
-  std::unique_ptr<raft::RawNode> raw;            // set while running
-  KvStateMachine kv;
-  LogIndex applied;
-  raft::SoftState soft;
-  raft::HardState hard;  // the hard state saved last
-  uint64_t incarnation = 0;
-  // This node's clock rate: the chance it misses a tick, fixed per incarnation, so that some
-  // clocks are consistently slower than others.
+  std::unique_ptr<FaultFileSystem> disk;
+  std::unique_ptr<FileSystem> no_sync;  // with break_fsync: `disk` without fsync
+  FileSystem* fs = nullptr;             // what the node writes through
+  std::unique_ptr<Peers> peers;
+  std::unique_ptr<node::RaftNode> node;  // set while running
+  node::RaftNodeOptions options;
+  Clock::time_point clock = Clock::time_point{} + std::chrono::hours(1);
   uint64_t clock_skip_per_million = 0;
+  uint64_t disk_full_until = 0;  // tick; 0: not full
+  uint64_t incarnation = 0;
+  node::Role role = node::Role::kFollower;
+  uint64_t leader = 0;
+  // Metrics of earlier incarnations.
+  uint64_t snapshots_made = 0, snapshots_sent = 0, snapshots_installed = 0, lease_reads = 0;
+};
+
+// The node's links: frames go into the simulated network; a link is up when it is not cut and
+// the node at its end runs.
+class Cluster::Peers final : public net::PeerSender {
+ public:
+  Peers(Cluster* cluster, NodeId self) : cluster_(cluster), self_(self) {}
+  void SetPeer(uint64_t id, const std::string&) override { known_.insert(id); }
+  void RemovePeer(uint64_t id) override { known_.erase(id); }
+  bool Send(uint64_t id, std::string frame) override {
+    if (!known_.contains(id)) return false;
+    ++cluster_->sent_this_tick_;
+    cluster_->network_->Send(Packet{self_, NodeId(id), std::move(frame)}, cluster_->now_ticks_);
+    return true;
+  }
+  void CloseInbound(uint64_t id, const std::string& reason) override {
+    cluster_->Trace(fmt::format("node {} drops its link from {}: {}", self_, id, reason));
+  }
+  size_t QueuedBytes(uint64_t) const override { return 0; }
+  bool Connected(uint64_t id) const override {
+    return known_.contains(id) && !cluster_->network_->IsCut(self_, NodeId(id)) &&
+           cluster_->IsRunning(NodeId(id));
+  }
+
+ private:
+  Cluster* cluster_;
+  NodeId self_;
+  std::set<uint64_t> known_;
 };
 
 Cluster::Cluster(const ClusterOptions& options, const NetworkOptions& network_options, Rng rng,
                  std::function<void(const std::string&)> trace)
     : options_(options),
       rng_(rng.Fork()),
-      disk_rng_(rng.Fork()),
       network_(std::make_unique<Network>(network_options, rng.Fork())),
       trace_(std::move(trace)) {}
 
-Cluster::~Cluster() = default;
+Cluster::~Cluster() {
+  // Nodes answer what still waits as they stop; the answers may reach into the cluster.
+  for (auto& [id, n] : nodes_) n->node.reset();
+}
 
 void Cluster::Trace(const std::string& line) const {
   if (trace_) trace_(fmt::format("t={} {}", now_ticks_, line));
@@ -45,337 +146,300 @@ Cluster::Node* Cluster::Find(NodeId id) const {
   return it == nodes_.end() ? nullptr : it->second.get();
 }
 
-Status Cluster::StartNode(Node* n) {
-  n->storage = n->disk.Load();
-  raft::Config config;
-  config.id = n->id;
-  config.election_ticks = options_.election_ticks;
-  config.heartbeat_ticks = options_.heartbeat_ticks;
-  config.lease_ticks = options_.lease_ticks;
-  config.pre_vote = options_.pre_vote;
-  config.check_quorum = options_.check_quorum;
-  config.applied = LogIndex(0);  // the KV state machine is in memory: replay from the start
-  config.storage = n->storage.get();
-  config.seed = rng_.Next();
-  Result<std::unique_ptr<raft::RawNode>> raw = raft::RawNode::Create(config);
-  if (!raw.ok()) {
-    return Corruption(fmt::format("node {} failed to restart from its durable state: {}", n->id,
-                                  raw.status().ToString()));
+Cluster::Node* Cluster::NewNode(uint64_t id, std::vector<store::MemberRecord> known) {
+  auto n = std::make_unique<Node>();
+  n->id = NodeId(id);
+  n->disk = std::make_unique<FaultFileSystem>(rng_.Next());
+  n->disk->SetTearOnCrash(true);
+  n->fs = n->disk.get();
+  if (options_.break_fsync) {
+    n->no_sync = std::make_unique<NoSyncFileSystem>(n->disk.get());
+    n->fs = n->no_sync.get();
   }
-  n->raw = std::move(raw).value();
-  n->running = true;
-  n->kv = KvStateMachine();
-  n->applied = LogIndex(0);
-  n->soft = raft::SoftState{};
-  n->hard = n->disk.durable().hard_state;
-  ++n->incarnation;
+  n->peers = std::make_unique<Peers>(this, n->id);
+  node::RaftNodeOptions& o = n->options;
+  o.id = id;
+  o.name = fmt::format("n{}", id);
+  o.cluster_id = "sim";
+  o.data_dir = fmt::format("/n{}", id);
+  o.cluster_secret = kSecret;
+  o.bootstrap = known.empty();
+  o.known_members = std::move(known);
+  o.lease_reads = options_.lease_reads;
+  Limits& l = o.limits;
+  l.heartbeat_interval = kTick;
+  l.election_timeout = kTick * options_.election_ticks;
+  l.lease_duration = kTick * options_.lease_ticks;
+  l.request_timeout = kTick * options_.request_timeout_ticks;
+  l.snapshot_entries = options_.snapshot_entries;
+  l.snapshot_chunk_bytes = options_.snapshot_chunk_bytes;
+  l.snapshot_send_timeout = kTick * 200;
+  l.wal_segment_bytes = options_.wal_segment_bytes;
+  l.disk_free_bytes_min = 0;
+  NDS_CHECK(n->disk->CreateDir(o.data_dir).ok());
+  NDS_CHECK(n->disk->SyncDir("/").ok());
+  Node* raw = n.get();
+  nodes_.emplace(n->id, std::move(n));
+  return raw;
+}
+
+nds::Status Cluster::StartNode(Node* n) {
+  auto dir = node::CurrentEngineDir(n->options.data_dir, n->fs);
+  if (!dir.ok()) return dir.status();
+  auto engine = OpenSimEngine(n->fs, *dir);
+  if (!engine.ok()) return engine.status();
+  node::RaftNodeEnv env;
+  env.now = [n] { return n->clock; };
+  env.fs = n->fs;
+  env.open_engine = [fs = n->fs](std::string_view, const std::string& d) {
+    return OpenSimEngine(fs, d);
+  };
+  env.die = [](std::string_view what, const nds::Status& s) {
+    throw NodeDied{fmt::format("{}: {}", what, s.ToString())};
+  };
+  env.seed = rng_.Next() | 1;
   n->clock_skip_per_million = rng_.Below(options_.clock_skip_per_million + 1);
-  NDS_RETURN_IF_ERROR(checker_.OnRestart(n->id, n->disk.durable().entries));
-  if (n->hard.commit.value > 0) {
-    NDS_RETURN_IF_ERROR(checker_.OnCommit(n->id, n->hard.term, n->hard.commit));
+  ++n->incarnation;
+  try {
+    auto node = node::RaftNode::OpenDriven(std::move(engine).value(), n->options, std::move(env),
+                                           n->peers.get());
+    if (!node.ok()) return node.status();
+    n->node = std::move(node).value();
+  } catch (const NodeDied& d) {
+    return IoError(d.what);
   }
-  return Status::Ok();
+  n->running = true;
+  return nds::Status::Ok();
 }
 
-Status Cluster::Bootstrap(int voters) {
+nds::Status Cluster::Bootstrap(int voters) {
   NDS_CHECK(nodes_.empty());
-  std::vector<NodeId> ids;
-  for (int i = 0; i < voters; ++i) ids.push_back(NodeId(next_node_id_++));
-  for (NodeId id : ids) {
-    auto n = std::make_unique<Node>();
-    n->id = id;
-    NDS_RETURN_IF_ERROR(StartNode(n.get()));
-    NDS_RETURN_IF_ERROR(n->raw->Bootstrap(ids));
-    nodes_.emplace(id, std::move(n));
+  Node* first = NewNode(1, {});
+  NDS_RETURN_IF_ERROR(StartNode(first));
+  Trace("node 1 founded the cluster");
+  for (int i = 1; i < voters; ++i) {
+    const uint64_t joins = counters_.joins;
+    for (uint64_t t = 0; counters_.joins == joins; ++t) {
+      if (t == kJoinTicksMax) {
+        return Corruption(
+            fmt::format("founding member {} did not join within {} ticks", i + 1, kJoinTicksMax));
+      }
+      if (!join_in_flight_) Join();
+      NDS_RETURN_IF_ERROR(Tick());
+    }
   }
-  for (auto& [id, n] : nodes_) NDS_RETURN_IF_ERROR(HandleReadies(n.get()));
-  Trace(fmt::format("bootstrapped {} voters", voters));
-  return Status::Ok();
+  // Wait until the last one is a voter: the run starts with `voters` voters.
+  for (uint64_t t = 0; t < kJoinTicksMax; ++t) {
+    std::optional<NodeId> leader = Leader();
+    if (leader) {
+      size_t v = 0;
+      for (const node::MemberInfo& m : Members(*leader)) v += m.voter ? 1 : 0;
+      if (v == static_cast<size_t>(voters)) return nds::Status::Ok();
+    }
+    NDS_RETURN_IF_ERROR(Tick());
+  }
+  return Corruption(fmt::format("the founding members are not {} voters", voters));
 }
 
-Status Cluster::Tick() {
+void Cluster::NodeDown(Node* n, const std::string& why) {
+  if (!n->running) return;
+  n->running = false;
+  const node::NodeMetrics& m = n->node->metrics();
+  n->snapshots_made += m.snapshots_made.load();
+  n->snapshots_sent += m.snapshots_sent.load();
+  n->snapshots_installed += m.snapshots_installed.load();
+  n->lease_reads += n->node->GetStatus().lease_read_batches;
+  auto dying = std::move(n->node);
+  dying.reset();  // answers every waiting request kUnavailable
+  n->disk->Crash();
+  n->disk_full_until = 0;
+  Trace(fmt::format("node {} {}", n->id, why));
+}
+
+void Cluster::DiskFaults(Node* n) {
+  if (n->disk_full_until != 0 && now_ticks_ >= n->disk_full_until) {
+    n->disk->SetCapacityBytes(UINT64_MAX);
+    n->disk_full_until = 0;
+    Trace(fmt::format("node {}: disk space freed", n->id));
+  }
+  if (n->disk_full_until == 0 && options_.disk_full_per_million > 0 &&
+      rng_.Chance(options_.disk_full_per_million)) {
+    auto free = n->disk->FreeBytes("/");
+    const uint64_t used = (uint64_t{1} << 50) - (free.ok() ? *free : 0);
+    n->disk->SetCapacityBytes(used);
+    n->disk_full_until = now_ticks_ + kDiskFullTicks;
+    ++counters_.disk_full;
+    Trace(fmt::format("node {}: disk full ({} bytes used)", n->id, used));
+  }
+  if (options_.disk_failure_per_million > 0 && rng_.Chance(options_.disk_failure_per_million)) {
+    FaultFileSystem::Fault f;
+    f.op = FileOp::kWrite;
+    f.times = 1;
+    f.code = StatusCode::kIoError;
+    n->disk->AddFault(f);
+    Trace(fmt::format("node {}: its next write fails (EIO)", n->id));
+  }
+}
+
+nds::Status Cluster::Tick() {
   ++now_ticks_;
+  sent_this_tick_ = 0;
+  for (Packet& p : network_->TakeDue(now_ticks_)) {
+    Node* n = Find(p.to);
+    if (n != nullptr && n->running) n->node->Deliver(p.from.value, std::move(p.frame));
+  }
   for (auto& [id, n] : nodes_) {
     if (!n->running) continue;
-    if (n->clock_skip_per_million > 0 && rng_.Chance(n->clock_skip_per_million)) continue;
-    n->raw->Tick();
-  }
-  for (raft::Message& m : network_->TakeDue(now_ticks_)) {
-    Node* n = Find(m.to);
-    if (n == nullptr || !n->running) continue;
-    Status s = n->raw->Step(m);
-    if (!s.ok())
-      Trace(fmt::format("node {} refused {}: {}", m.to, raft::ToString(m), s.ToString()));
-  }
-  uint64_t sent_before = network_->stats().sent;
-  sent_this_tick_.clear();
-  for (auto& [id, n] : nodes_) {
-    if (n->running) NDS_RETURN_IF_ERROR(HandleReadies(n.get()));
-  }
-  uint64_t sent = network_->stats().sent - sent_before;
-  if (sent > options_.messages_per_tick_max) {
-    std::string kinds;
-    for (const auto& [type, count] : sent_this_tick_) {
-      kinds += fmt::format(" {}={}", raft::MessageTypeName(type), count);
+    DiskFaults(n.get());
+    if (n->clock_skip_per_million == 0 || !rng_.Chance(n->clock_skip_per_million)) {
+      n->clock += kTick;
     }
-    return Corruption(fmt::format("message storm: {} messages sent in one tick:{}", sent, kinds));
+    try {
+      n->node->Pass(n->clock);
+    } catch (const NodeDied& d) {
+      ++counters_.storage_deaths;
+      NodeDown(n.get(), "stopped on a storage failure: " + d.what);
+    }
+  }
+  // Answers that change the node set, handled outside the passes.
+  AdoptMembers();
+  for (NodeId id : removed_) {
+    Node* n = Find(id);
+    if (n == nullptr || n->stopped) continue;
+    NodeDown(n, "removed: stopped for good");
+    n->stopped = true;
+    ++counters_.removals;
+  }
+  removed_.clear();
+  if (sent_this_tick_ > options_.messages_per_tick_max) {
+    return Corruption(fmt::format("message storm: {} frames sent in one tick", sent_this_tick_));
   }
   return CheckAfterTick();
 }
 
-Status Cluster::HandleReadies(Node* n) {
-  for (int i = 0; n->running && n->raw->HasReady(); ++i) {
-    if (i == options_.readies_per_tick_max) {
-      return Corruption(fmt::format("node {} produced {} Readies in one tick", n->id, i));
-    }
-    bool crashed = false;
-    NDS_RETURN_IF_ERROR(HandleReady(n, &crashed));
-    if (crashed) return Status::Ok();
-  }
-  return Status::Ok();
-}
-
-// The order of raw_node.h: leader's early sends, persist (+ sync), send, apply, Advance.
-Status Cluster::HandleReady(Node* n, bool* crashed) {
-  raft::Ready rd = n->raw->GetReady();
-  if (rd.soft_state) {
-    if (rd.soft_state->role != n->soft.role || rd.soft_state->leader != n->soft.leader) {
-      Trace(fmt::format("node {} is {} (leader {}) term {}", n->id,
-                        raft::RoleName(rd.soft_state->role), rd.soft_state->leader,
-                        n->raw->GetStatus().term));
-    }
-    n->soft = *rd.soft_state;
-  }
-  if (rd.snapshot) {
-    return Corruption(fmt::format(
-        "node {} got a snapshot at {} although no log is ever compacted in the simulator", n->id,
-        rd.snapshot->index));
-  }
-  // Entries may go to followers while the leader's own fsync runs (STYLE.md §7): do it on half of
-  // the Readies, so that both orders are exercised.
-  bool early = n->soft.role == raft::Role::kLeader && rng_.Below(2) == 0;
-  if (early) SendMessages(rd.messages, /*durable_only=*/false);
-  NDS_RETURN_IF_ERROR(Persist(n, rd, crashed));
-  if (*crashed) return Status::Ok();
-  if (early) {
-    SendMessages(rd.messages, /*durable_only=*/true);
-  } else {
-    for (const raft::Message& m : rd.messages) Send(m);
-  }
-  NDS_RETURN_IF_ERROR(ApplyCommitted(n, rd));
-  for (const raft::ReadState& rs : rd.read_states) {
-    ClusterEvent ev;
-    ev.kind = ClusterEvent::Kind::kReadState;
-    ev.node = n->id;
-    ev.index = rs.index;
-    ev.context = rs.context;
-    events_.push_back(std::move(ev));
-  }
-  n->raw->Advance(rd);
-  return Status::Ok();
-}
-
-void Cluster::SetClockSkip(uint64_t per_million) {
-  options_.clock_skip_per_million = per_million;
-  for (auto& [id, n] : nodes_)
-    n->clock_skip_per_million = std::min(n->clock_skip_per_million, per_million);
-}
-
-void Cluster::Send(const raft::Message& m) {
-  ++sent_this_tick_[m.type];
-  network_->Send(m, now_ticks_);
-}
-
-void Cluster::SendMessages(const std::vector<raft::Message>& msgs, bool durable_only) {
-  for (const raft::Message& m : msgs) {
-    if (raft::MessageNeedsDurableState(m.type) == durable_only) Send(m);
-  }
-}
-
-Status Cluster::Persist(Node* n, const raft::Ready& rd, bool* crashed) {
-  bool writes = !rd.entries.empty() || rd.hard_state.has_value();
-  if (!writes) return Status::Ok();
-  if (options_.disk_failure_per_million > 0 && rng_.Chance(options_.disk_failure_per_million)) {
-    n->disk.InjectWriteFailure();
-  }
-  auto disk_failed = [&](const Status& s) {
-    Trace(fmt::format("node {} disk write failed ({}): the node stops", n->id, s.ToString()));
-    Crash(n->id);
-    *crashed = true;
-  };
-  if (options_.term_vote_before_entries && rd.hard_state && !rd.entries.empty() &&
-      (rd.hard_state->term != n->hard.term || rd.hard_state->vote != n->hard.vote)) {
-    // The new term and vote reach the disk before the entries, the new commit index after them:
-    // whatever prefix of these writes a crash keeps, the log has no entry of a term above the
-    // saved term, and the saved commit index is within the log.
-    raft::HardState first = *rd.hard_state;
-    first.commit = n->hard.commit;
-    Status s = n->disk.SaveHardState(first);
-    if (s.code() == StatusCode::kIoError) {
-      disk_failed(s);
-      return Status::Ok();
-    }
-  }
-  if (!rd.entries.empty()) {
-    Status s = n->disk.AppendEntries(rd.entries);
-    if (s.code() == StatusCode::kIoError) {
-      disk_failed(s);
-      return Status::Ok();
-    }
-    if (!s.ok()) return Corruption(fmt::format("node {}: {}", n->id, s.ToString()));
-    Status m = n->storage->Append(rd.entries);
-    if (!m.ok()) return Corruption(fmt::format("node {}: storage: {}", n->id, m.ToString()));
-    NDS_RETURN_IF_ERROR(checker_.OnAppend(n->id, rd.entries));
-  }
-  if (rd.hard_state) {
-    const raft::HardState& hs = *rd.hard_state;
-    Status s = n->disk.SaveHardState(hs);
-    if (s.code() == StatusCode::kIoError) {
-      disk_failed(s);
-      return Status::Ok();
-    }
-    n->storage->SetHardState(hs);
-    bool term_or_vote_changed = hs.term != n->hard.term || hs.vote != n->hard.vote;
-    if ((term_or_vote_changed || !rd.entries.empty()) && !rd.must_sync) {
-      return Corruption(
-          fmt::format("node {}: Ready changed term/vote or entries without must_sync", n->id));
-    }
-    n->hard = hs;
-    NDS_RETURN_IF_ERROR(checker_.OnCommit(n->id, hs.term, hs.commit));
-  } else if (!rd.entries.empty() && !rd.must_sync) {
-    return Corruption(fmt::format("node {}: Ready with entries without must_sync", n->id));
-  }
-  if (options_.crash_before_sync_per_million > 0 &&
-      rng_.Chance(options_.crash_before_sync_per_million)) {
-    Trace(fmt::format("node {} crashes before its fsync ({} unsynced writes)", n->id,
-                      n->disk.unsynced_writes()));
-    Crash(n->id);
-    *crashed = true;
-    return Status::Ok();
-  }
-  if (rd.must_sync && !options_.break_fsync) n->disk.Sync();
-  return Status::Ok();
-}
-
-Status Cluster::ApplyCommitted(Node* n, const raft::Ready& rd) {
-  for (const raft::Entry& e : rd.committed_entries) {
-    NDS_RETURN_IF_ERROR(checker_.OnApply(n->id, e));
-    n->applied = e.index;
-    if (e.type == raft::EntryType::kConfChange) {
-      Result<raft::ConfChange> cc = raft::DecodeConfChange(e.data);
-      if (!cc.ok())
-        return Corruption(
-            fmt::format("node {}: entry {}: {}", n->id, e.index, cc.status().ToString()));
-      ClusterEvent ev;
-      ev.kind = ClusterEvent::Kind::kConfChangeApplied;
-      ev.node = n->id;
-      ev.index = e.index;
-      ev.conf_change = *cc;
-      events_.push_back(std::move(ev));
-      continue;
-    }
-    if (e.data.empty()) continue;  // a leader's no-op
-    Result<KvCommand> cmd = DecodeKvCommand(e.data);
-    if (!cmd.ok()) {
-      return Corruption(
-          fmt::format("node {}: entry {}: {}", n->id, e.index, cmd.status().ToString()));
-    }
-    ClusterEvent ev;
-    ev.kind = ClusterEvent::Kind::kApplied;
-    ev.node = n->id;
-    ev.index = e.index;
-    ev.cas_swapped = n->kv.Apply(*cmd);
-    ev.command = std::move(cmd).value();
-    events_.push_back(std::move(ev));
-  }
-  return Status::Ok();
-}
-
-Status Cluster::CheckAfterTick() {
+nds::Status Cluster::CheckAfterTick() {
   std::vector<NodeId> lease_holders;
   for (auto& [id, n] : nodes_) {
     if (!n->running) continue;
-    Status inv = raft::CheckInvariants(*n->raw);
-    if (!inv.ok()) {
-      return Corruption(fmt::format("node {} core invariant: {}", id, inv.ToString()));
+    node::NodeStatus st = n->node->GetStatus();
+    if (st.role == node::Role::kLeader) {
+      NDS_RETURN_IF_ERROR(checker_.OnLeader(id, Term(st.term)));
+      if (leaders_seen_.emplace(st.term, id.value).second) ++counters_.leader_changes;
     }
-    raft::BasicStatus st = n->raw->GetStatus();
-    if (st.role == raft::Role::kLeader) NDS_RETURN_IF_ERROR(checker_.OnLeader(id, st.term));
-    if (n->raw->HasLeaderLease()) lease_holders.push_back(id);
+    if (st.has_lease) lease_holders.push_back(id);
+    if (st.role != n->role || st.leader_id != n->leader) {
+      Trace(fmt::format("node {} is {} (leader {}) term {}", id, node::RoleName(st.role),
+                        st.leader_id, st.term));
+      n->role = st.role;
+      n->leader = st.leader_id;
+    }
   }
   if (!lease_holders.empty()) ++lease_held_ticks_;
   return checker_.CheckLeases(lease_holders);
 }
 
-Status Cluster::Propose(NodeId node, const KvCommand& cmd) {
-  Node* n = Find(node);
-  if (n == nullptr || !n->running) return Unavailable(fmt::format("node {} is down", node));
-  return n->raw->Propose(EncodeKvCommand(cmd));
+void Cluster::Submit(NodeId id, store::Command cmd, node::SubmitCallback done) {
+  Node* n = Find(id);
+  if (n == nullptr || !n->running) {
+    store::ApplyResult r;
+    r.status = Unavailable(fmt::format("node {} is down", id));
+    done(std::move(r));
+    return;
+  }
+  n->node->Submit(std::move(cmd), std::move(done));
 }
 
-Status Cluster::ReadIndex(NodeId node, const std::string& context) {
-  Node* n = Find(node);
-  if (n == nullptr || !n->running) return Unavailable(fmt::format("node {} is down", node));
-  return n->raw->ReadIndex(context);
+void Cluster::WaitForReadPoint(NodeId id, node::ReadCallback done) {
+  Node* n = Find(id);
+  if (n == nullptr || !n->running) {
+    done(Unavailable(fmt::format("node {} is down", id)));
+    return;
+  }
+  n->node->WaitForReadPoint(std::move(done));
 }
 
-Status Cluster::ProposeConfChange(NodeId node, const raft::ConfChange& cc) {
-  Node* n = Find(node);
-  if (n == nullptr || !n->running) return Unavailable(fmt::format("node {} is down", node));
-  Status s = n->raw->ProposeConfChange(cc);
-  Trace(fmt::format("node {} proposes {}: {}", node, raft::ToString(cc), s.ToString()));
-  return s;
-}
-
-Status Cluster::TransferLeadership(NodeId node, NodeId to) {
-  Node* n = Find(node);
-  if (n == nullptr || !n->running) return Unavailable(fmt::format("node {} is down", node));
-  Status s = n->raw->TransferLeadership(to);
-  Trace(fmt::format("node {} asked to transfer leadership to {}: {}", node, to, s.ToString()));
-  return s;
-}
-
-void Cluster::Crash(NodeId node) {
-  Node* n = Find(node);
+void Cluster::TransferLeadership(NodeId id, NodeId to) {
+  Node* n = Find(id);
   if (n == nullptr || !n->running) return;
-  n->running = false;
-  n->raw.reset();
-  n->storage.reset();
-  n->disk.Crash(disk_rng_);
-  ClusterEvent ev;
-  ev.kind = ClusterEvent::Kind::kCrashed;
-  ev.node = node;
-  events_.push_back(std::move(ev));
-  Trace(fmt::format("node {} crashed (durable last index {}, commit {})", node,
-                    n->disk.durable().LastIndex(), n->disk.durable().hard_state.commit));
+  Trace(fmt::format("node {} asked to hand leadership to {}", id, to));
+  n->node->TransferLeadership(to.value, [this, id, to](const nds::Status& s) {
+    if (s.ok()) ++counters_.transfers;
+    Trace(fmt::format("transfer {} -> {}: {}", id, to, s.ToString()));
+  });
 }
 
-Status Cluster::Restart(NodeId node) {
-  Node* n = Find(node);
-  if (n == nullptr || n->running || n->stopped) return Status::Ok();
-  NDS_RETURN_IF_ERROR(StartNode(n));
-  Trace(fmt::format("node {} restarted (last index {}, {})", node, n->disk.durable().LastIndex(),
-                    raft::ToString(n->hard)));
-  return HandleReadies(n);
+std::optional<std::string> Cluster::ReadValue(NodeId id, const std::string& key) const {
+  Node* n = Find(id);
+  NDS_CHECK(n != nullptr && n->running);
+  auto v = n->node->engine().Get(store::DataKey(key));
+  NDS_CHECK(v.ok(), "{}", v.status().ToString());
+  if (!v->has_value()) return std::nullopt;
+  auto rec = store::DecodeRecord(**v);
+  NDS_CHECK(rec.ok(), "{}", rec.status().ToString());
+  return std::string(rec->value);
 }
 
-NodeId Cluster::AddNode() {
-  auto n = std::make_unique<Node>();
-  n->id = NodeId(next_node_id_++);
-  Status s = StartNode(n.get());
-  NDS_CHECK(s.ok(), "{}", s.ToString());  // an empty disk always starts
-  NodeId id = n->id;
-  nodes_.emplace(id, std::move(n));
-  Trace(fmt::format("node {} created, empty", id));
-  return id;
+void Cluster::Crash(NodeId id) {
+  Node* n = Find(id);
+  if (n == nullptr || !n->running) return;
+  ++counters_.crashes;
+  NodeDown(n, "crashed (unsynced writes lost, the last ones torn)");
 }
 
-void Cluster::Stop(NodeId node) {
-  Node* n = Find(node);
-  if (n == nullptr || n->stopped) return;
-  Crash(node);
-  n->stopped = true;
-  Trace(fmt::format("node {} stopped for good", node));
+nds::Status Cluster::Restart(NodeId id) {
+  Node* n = Find(id);
+  if (n == nullptr || n->running || n->stopped) return nds::Status::Ok();
+  ++counters_.restarts;
+  nds::Status s = StartNode(n);
+  Trace(fmt::format("node {} restarted: {}", id, s.ToString()));
+  if (s.code() == StatusCode::kIoError) return nds::Status::Ok();  // an injected disk fault
+  return s;
+}
+
+void Cluster::Join() {
+  std::optional<NodeId> leader = Leader();
+  if (!leader || join_in_flight_) return;
+  const uint64_t a = next_address_++;
+  store::MemberRecord rec{0, fmt::format("joiner{}", a),
+                          fmt::format("10.0.{}.{}:7000", a / 250, a % 250 + 1),
+                          fmt::format("10.0.{}.{}:8000", a / 250, a % 250 + 1)};
+  join_in_flight_ = true;
+  Trace(fmt::format("asking leader {} to add {}", *leader, rec.name));
+  // The new member starts once the leader's member table holds it (AdoptMembers), whether or
+  // not this answer arrives: a write that timed out may still have committed.
+  Submit(*leader, store::AddMemberCommand(rec), [this](store::ApplyResult r) {
+    join_in_flight_ = false;
+    Trace(fmt::format("add member: {}",
+                      r.status.ok() ? fmt::format("id {}", r.revision) : r.status.ToString()));
+  });
+}
+
+void Cluster::AdoptMembers() {
+  std::optional<NodeId> leader = Leader();
+  if (!leader) return;
+  const std::vector<node::MemberInfo> members = Members(*leader);
+  for (const node::MemberInfo& m : members) {
+    if (nodes_.contains(NodeId(m.id))) continue;
+    // What `nds start --join` is told: the member table as the leader has it.
+    std::vector<store::MemberRecord> known;
+    for (const node::MemberInfo& k : members) {
+      known.push_back({k.id, k.name, k.peer_address, k.api_address});
+    }
+    Node* n = NewNode(m.id, std::move(known));
+    ++counters_.joins;
+    nds::Status s = StartNode(n);
+    Trace(fmt::format("node {} joined: {}", m.id, s.ToString()));
+  }
+}
+
+void Cluster::Remove(NodeId member) {
+  std::optional<NodeId> leader = Leader();
+  if (!leader) return;
+  Trace(fmt::format("asking leader {} to remove {}", *leader, member));
+  Submit(*leader, store::RemoveMemberCommand(member.value), [this, member](store::ApplyResult r) {
+    Trace(fmt::format("remove member {}: {}", member, r.status.ToString()));
+    if (r.status.ok()) removed_.push_back(member);
+  });
 }
 
 std::vector<NodeId> Cluster::AllNodes() const {
@@ -402,29 +466,30 @@ std::vector<NodeId> Cluster::CrashedNodes() const {
   return out;
 }
 
-bool Cluster::IsRunning(NodeId node) const {
-  Node* n = Find(node);
+bool Cluster::IsRunning(NodeId id) const {
+  Node* n = Find(id);
   return n != nullptr && n->running;
 }
 
-raft::BasicStatus Cluster::NodeStatus(NodeId node) const {
-  Node* n = Find(node);
+node::NodeStatus Cluster::NodeStatus(NodeId id) const {
+  Node* n = Find(id);
   NDS_CHECK(n != nullptr && n->running);
-  return n->raw->GetStatus();
+  return n->node->GetStatus();
 }
 
-bool Cluster::HasLeaderLease(NodeId node) const {
-  Node* n = Find(node);
-  return n != nullptr && n->running && n->raw->HasLeaderLease();
+std::vector<node::MemberInfo> Cluster::Members(NodeId id) const {
+  Node* n = Find(id);
+  NDS_CHECK(n != nullptr && n->running);
+  return n->node->Members();
 }
 
 std::optional<NodeId> Cluster::Leader() const {
   std::optional<NodeId> best;
-  Term best_term;
+  uint64_t best_term = 0;
   for (const auto& [id, n] : nodes_) {
     if (!n->running) continue;
-    raft::BasicStatus st = n->raw->GetStatus();
-    if (st.role == raft::Role::kLeader && (!best || st.term > best_term)) {
+    node::NodeStatus st = n->node->GetStatus();
+    if (st.role == node::Role::kLeader && (!best || st.term > best_term)) {
       best = id;
       best_term = st.term;
     }
@@ -432,27 +497,37 @@ std::optional<NodeId> Cluster::Leader() const {
   return best;
 }
 
-LogIndex Cluster::Applied(NodeId node) const {
-  Node* n = Find(node);
-  return n == nullptr ? LogIndex(0) : n->applied;
+void Cluster::SetClockSkip(uint64_t per_million) {
+  options_.clock_skip_per_million = per_million;
+  for (auto& [id, n] : nodes_)
+    n->clock_skip_per_million = std::min(n->clock_skip_per_million, per_million);
 }
 
-std::optional<std::string> Cluster::Read(NodeId node, const std::string& key) const {
-  Node* n = Find(node);
-  NDS_CHECK(n != nullptr && n->running);
-  return n->kv.Get(key);
+void Cluster::SetDiskFaults(uint64_t disk_failure_per_million, uint64_t disk_full_per_million) {
+  options_.disk_failure_per_million = disk_failure_per_million;
+  options_.disk_full_per_million = disk_full_per_million;
+  for (auto& [id, n] : nodes_) {
+    n->disk->ClearFaults();
+    n->disk->SetCapacityBytes(UINT64_MAX);
+    n->disk_full_until = 0;
+  }
 }
 
-const SimDisk& Cluster::Disk(NodeId node) const {
-  Node* n = Find(node);
-  NDS_CHECK(n != nullptr);
-  return n->disk;
-}
-
-std::vector<ClusterEvent> Cluster::TakeEvents() {
-  std::vector<ClusterEvent> out;
-  out.swap(events_);
-  return out;
+ClusterCounters Cluster::counters() const {
+  ClusterCounters c = counters_;
+  for (const auto& [id, n] : nodes_) {
+    c.snapshots_made += n->snapshots_made;
+    c.snapshots_sent += n->snapshots_sent;
+    c.snapshots_installed += n->snapshots_installed;
+    c.lease_read_batches += n->lease_reads;
+    if (!n->running) continue;
+    const node::NodeMetrics& m = n->node->metrics();
+    c.snapshots_made += m.snapshots_made.load();
+    c.snapshots_sent += m.snapshots_sent.load();
+    c.snapshots_installed += m.snapshots_installed.load();
+    c.lease_read_batches += n->node->GetStatus().lease_read_batches;
+  }
+  return c;
 }
 
 }  // namespace nds::sim

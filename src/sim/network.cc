@@ -21,7 +21,7 @@ uint64_t Network::DrawDelayTicks() {
   return rng_.Between(options_.delay_ticks_min, options_.delay_ticks_max);
 }
 
-void Network::Send(raft::Message m, uint64_t now_ticks) {
+void Network::Send(Packet m, uint64_t now_ticks) {
   ++stats_.sent;
   if (IsCut(m.from, m.to)) {
     ++stats_.dropped_cut;
@@ -51,8 +51,8 @@ void Network::Send(raft::Message m, uint64_t now_ticks) {
   }
 }
 
-std::vector<raft::Message> Network::TakeDue(uint64_t now_ticks) {
-  std::vector<raft::Message> out;
+std::vector<Packet> Network::TakeDue(uint64_t now_ticks) {
+  std::vector<Packet> out;
   auto it = in_flight_.begin();
   while (it != in_flight_.end() && it->first.first <= now_ticks) {
     if (IsCut(it->second.from, it->second.to)) {

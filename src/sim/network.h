@@ -1,6 +1,7 @@
-// The simulated network between the nodes of a simulated cluster: every Raft message travels
-// through it. It drops, duplicates, delays and thereby reorders messages, all decided by its own
-// seeded Rng, and it can cut directed links (partitions: symmetric, one-way, and the link-by-link
+// The simulated network between the nodes of a simulated cluster: every peer frame (node/
+// raft_codec.h: Raft messages, forwarded writes, snapshot chunks, ...) travels through it. It
+// drops, duplicates, delays and thereby reorders messages, all decided by its own seeded Rng, and
+// it can cut directed links (partitions: symmetric, one-way, and the link-by-link
 // "swizzle-clogging" that sim/simulation.cc drives). Time is the simulator's logical tick.
 //
 // Owned by the Cluster; not thread-safe (the simulator is single-threaded).
@@ -9,13 +10,21 @@
 #include <cstdint>
 #include <map>
 #include <set>
+#include <string>
 #include <utility>
 #include <vector>
 
-#include "raft/messages.h"
+#include "raft/types.h"
 #include "sim/rng.h"
 
 namespace nds::sim {
+
+// One frame in flight from one node to another.
+struct Packet {
+  NodeId from;
+  NodeId to;
+  std::string frame;
+};
 
 struct NetworkOptions {
   uint64_t drop_per_million = 0;
@@ -51,11 +60,11 @@ class Network {
 
   // Puts `m` in flight from m.from to m.to, at logical time `now_ticks`. Dropped at once when the
   // link is cut, by chance, or when in_flight_max messages are in flight.
-  void Send(raft::Message m, uint64_t now_ticks);
+  void Send(Packet m, uint64_t now_ticks);
 
   // Removes and returns the messages due at or before `now_ticks`, ordered by delivery time and
   // then by the order they were sent. A message whose link is cut now is dropped instead.
-  std::vector<raft::Message> TakeDue(uint64_t now_ticks);
+  std::vector<Packet> TakeDue(uint64_t now_ticks);
 
   // Directed links. Cutting a cut link or healing a healthy one does nothing.
   void Cut(NodeId from, NodeId to) { cut_.insert({from, to}); }
@@ -74,7 +83,7 @@ class Network {
   NetworkOptions options_;
   Rng rng_;
   // Keyed by (delivery tick, send sequence number): the iteration order is the delivery order.
-  std::map<std::pair<uint64_t, uint64_t>, raft::Message> in_flight_;
+  std::map<std::pair<uint64_t, uint64_t>, Packet> in_flight_;
   uint64_t next_sequence_ = 0;
   std::set<std::pair<NodeId, NodeId>> cut_;
   NetworkStats stats_;

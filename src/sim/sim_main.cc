@@ -46,21 +46,22 @@ int main(int argc, char** argv) {
   app.add_option("--clock-skip", clock_skip,
                  "override the seed's clock skip chance (per million, per node and tick)")
       ->check(CLI::Range(0, 1'000'000));
-  bool entries_first = false;
-  app.add_flag("--entries-before-term-vote", entries_first,
-               "persist a Ready's entries before its new term/vote (see docs/simulation.md)");
   app.add_flag("--break-read-index", options.break_read_index,
                "deliberately wrong: clients read without ReadIndex (the checker must object)");
   app.add_flag("--break-fsync", options.break_fsync,
                "deliberately wrong: nodes never fsync (the checkers must object)");
+  bool no_member_changes = false;
+  app.add_flag("--no-member-changes", no_member_changes,
+               "no members join or leave after the founding ones (see docs/simulation.md)");
   app.add_flag("--trace", options.trace_all, "print every trace line to stderr");
+  app.add_flag("--node-logs", options.node_logs, "print the nodes' own log lines to stderr");
   app.add_flag("-v,--verbose", verbose, "print each run's fault mix");
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
     return app.exit(e);
   }
-  options.term_vote_before_entries = !entries_first;
+  options.member_changes = !no_member_changes;
   auto with_overrides = [&](uint64_t seed) {
     options.seed = seed;
     options.faults = nds::sim::FaultMix::FromSeed(seed);

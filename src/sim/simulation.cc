@@ -5,10 +5,12 @@
 #include <cstdio>
 #include <deque>
 #include <map>
+#include <memory>
 #include <utility>
 #include <vector>
 
 #include <fmt/format.h>
+#include <spdlog/spdlog.h>
 
 #include "sim/cluster.h"
 #include "sim/history.h"
@@ -39,7 +41,7 @@ FaultMix FaultMix::FromSeed(uint64_t seed) {
   f.heal_per_million = 10'000 + rng.Below(20'000);
   f.membership_per_million = pick(3'000, 10'000);
   f.transfer_per_million = pick(2'000, 8'000);
-  f.crash_before_sync_per_million = pick(1'000, 5'000);
+  f.disk_full_per_million = pick(1'000, 5'000);
   f.disk_failure_per_million = pick(500, 2'000);
   f.clock_skip_per_million = pick(20'000, 80'000);  // up to 8% drift
   return f;
@@ -48,28 +50,33 @@ FaultMix FaultMix::FromSeed(uint64_t seed) {
 std::string FaultMix::Describe() const {
   return fmt::format(
       "drop={} dup={} long_delay={} crash={} restart={} partition={} swizzle={} heal={} "
-      "membership={} transfer={} crash_before_sync={} disk_failure={} clock_skip={} (per "
+      "membership={} transfer={} disk_full={} disk_failure={} clock_skip={} (per "
       "million)",
       drop_per_million, duplicate_per_million, long_delay_per_million, crash_per_million,
       restart_per_million, partition_per_million, swizzle_per_million, heal_per_million,
-      membership_per_million, transfer_per_million, crash_before_sync_per_million,
-      disk_failure_per_million, clock_skip_per_million);
+      membership_per_million, transfer_per_million, disk_full_per_million, disk_failure_per_million,
+      clock_skip_per_million);
 }
 
 std::string SimResult::Summary() const {
   return fmt::format(
-      "{} ticks={} ops={} (ok {}, reads {}, failed {}, indeterminate {}) lease_ticks={} crashes={} "
-      "restarts={} partitions={} swizzles={} conf_changes={} max_term={} msgs={} dropped={} lin={} "
-      "check_steps={}",
+      "{} ticks={} ops={} (ok {}, reads {}, failed {}, indeterminate {}) lease_ticks={} "
+      "lease_reads={} crashes={} restarts={} storage_deaths={} disk_full={} partitions={} "
+      "swizzles={} joins={} removals={} leader_changes={} transfers={} forwarded_writes={} "
+      "snapshots_made={} snapshots_sent={} snapshots_installed={} max_term={} msgs={} "
+      "dropped={} lin={} check_steps={}",
       ok ? "ok" : "FAILED", ticks, ops, ops_ok, reads_ok, ops_failed, ops_indeterminate,
-      lease_held_ticks, crashes, restarts, partitions, swizzles, conf_changes, terms, messages_sent,
-      messages_dropped, VerdictName(linearizability), check_steps);
+      lease_held_ticks, counters.lease_read_batches, counters.crashes, counters.restarts,
+      counters.storage_deaths, counters.disk_full, partitions, swizzles, counters.joins,
+      counters.removals, counters.leader_changes, counters.transfers, forwarded_writes,
+      counters.snapshots_made, counters.snapshots_sent, counters.snapshots_installed, terms,
+      messages_sent, messages_dropped, VerdictName(linearizability), check_steps);
 }
 
 std::string ReplayCommand(const SimOptions& o) {
   return fmt::format("nds-sim --seed={} --steps={} --nodes={} --clients={} --keys={}{}", o.seed,
                      o.steps, o.nodes, o.clients, o.keys,
-                     std::string(o.term_vote_before_entries ? "" : " --entries-before-term-vote") +
+                     std::string(o.member_changes ? "" : " --no-member-changes") +
                          (o.break_read_index ? " --break-read-index" : "") +
                          (o.break_fsync ? " --break-fsync" : ""));
 }
@@ -80,6 +87,8 @@ namespace {
 class Simulation {
  public:
   explicit Simulation(const SimOptions& options);
+  // The nodes answer what still waits as they stop: before the clients go.
+  ~Simulation() { cluster_.reset(); }
   SimResult Run();
 
  private:
@@ -88,10 +97,8 @@ class Simulation {
     bool busy = false;
     size_t op = 0;  // History handle of the operation in progress
     NodeId node;    // the node it was sent to
+    bool to_leader = false;
     uint64_t deadline_ticks = 0;
-    bool lost = false;  // the node crashed: no answer will come
-    bool read_point_known = false;
-    LogIndex read_index;
     uint64_t sequence = 0;                                        // for unique values
     std::map<std::string, std::optional<std::string>> last_seen;  // by key, for cas
   };
@@ -111,8 +118,13 @@ class Simulation {
   void ChangeMembership();
   void IssueOps();
   void Issue(Client& c);
-  Status ProcessEvents();
-  Status CompleteReadsAndTimeouts();
+  // The answer of the node to client `index`'s operation `op` (ignored when it timed out).
+  void OnWrite(size_t index, size_t op, const store::ApplyResult& r);
+  void OnReadPoint(size_t index, size_t op, const Status& s);
+  void Note(const Status& s) {
+    if (!s.ok() && failure_.ok()) failure_ = s;
+  }
+  Status CompleteTimeouts();
   Status Finish(Client& c, OpOutcome outcome, std::optional<std::string> observed = {},
                 bool swapped = false);
   Status CheckLiveness();
@@ -133,9 +145,7 @@ class Simulation {
   History history_;
   uint64_t history_time_ = 0;
   std::vector<Client> clients_;
-  std::map<uint64_t, size_t> waiting_write_;    // op handle -> client index
-  std::map<std::string, size_t> waiting_read_;  // read context -> client index
-  std::map<uint64_t, LogIndex> acked_;          // op handle -> index it was applied at
+  Status failure_;  // the first error found inside a node's answer
   Swizzle swizzle_;
   SimResult result_;
 };
@@ -145,14 +155,11 @@ Simulation::Simulation(const SimOptions& options)
       faults_(options.faults ? *options.faults : FaultMix::FromSeed(options.seed)),
       rng_(options.seed),
       client_rng_(rng_.Fork()) {
+  if (!options.member_changes) faults_.membership_per_million = 0;
+  // The founding members join in a calm world (Run turns the faults on after Bootstrap).
   NetworkOptions net;
-  net.drop_per_million = faults_.drop_per_million;
-  net.duplicate_per_million = faults_.duplicate_per_million;
-  net.long_delay_per_million = faults_.long_delay_per_million;
   ClusterOptions co;
-  co.crash_before_sync_per_million = faults_.crash_before_sync_per_million;
-  co.disk_failure_per_million = faults_.disk_failure_per_million;
-  co.term_vote_before_entries = options.term_vote_before_entries;
+  co.lease_reads = options.seed % 2 == 1;  // half the seeds read from the lease
   co.break_fsync = options.break_fsync;
   co.clock_skip_per_million = faults_.clock_skip_per_million;
   cluster_ = std::make_unique<Cluster>(co, net, rng_.Fork(),
@@ -176,6 +183,12 @@ void Simulation::Trace(const std::string& line) {
 
 SimResult Simulation::Run() {
   Status s = cluster_->Bootstrap(options_.nodes);
+  NetworkOptions net;
+  net.drop_per_million = faults_.drop_per_million;
+  net.duplicate_per_million = faults_.duplicate_per_million;
+  net.long_delay_per_million = faults_.long_delay_per_million;
+  cluster_->network().SetOptions(net);
+  cluster_->SetDiskFaults(faults_.disk_failure_per_million, faults_.disk_full_per_million);
   for (uint64_t i = 0; s.ok() && i < options_.steps; ++i) s = Step(true, true);
   if (s.ok()) s = CheckLiveness();
   if (s.ok()) s = CheckHistory();
@@ -186,8 +199,9 @@ SimResult Simulation::Run() {
   result_.messages_dropped = ns.dropped_random + ns.dropped_cut + ns.dropped_overflow;
   result_.terms = 0;
   for (NodeId id : cluster_->RunningNodes()) {
-    result_.terms = std::max(result_.terms, cluster_->NodeStatus(id).term.value);
+    result_.terms = std::max(result_.terms, cluster_->NodeStatus(id).term);
   }
+  result_.counters = cluster_->counters();
   if (!s.ok()) {
     result_.ok = false;
     result_.failure = fmt::format("seed {} failed at tick {}: {}\nreplay: {}", options_.seed,
@@ -201,8 +215,8 @@ Status Simulation::Step(bool faults, bool clients) {
   if (faults) InjectFaults();
   if (clients) IssueOps();
   NDS_RETURN_IF_ERROR(cluster_->Tick());
-  NDS_RETURN_IF_ERROR(ProcessEvents());
-  return CompleteReadsAndTimeouts();
+  NDS_RETURN_IF_ERROR(failure_);
+  return CompleteTimeouts();
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -212,13 +226,11 @@ void Simulation::InjectFaults() {
   std::vector<NodeId> running = cluster_->RunningNodes();
   if (!running.empty() && rng_.Chance(faults_.crash_per_million)) {
     cluster_->Crash(Pick(running));
-    ++result_.crashes;
   }
   for (NodeId id : cluster_->CrashedNodes()) {
     if (rng_.Chance(faults_.restart_per_million)) {
       Status s = cluster_->Restart(id);
       if (!s.ok()) Trace(fmt::format("restart of node {} failed: {}", id, s.ToString()));
-      ++result_.restarts;
     }
   }
   if (rng_.Chance(faults_.partition_per_million)) StartPartition();
@@ -244,11 +256,11 @@ void Simulation::InjectFaults() {
   if (rng_.Chance(faults_.transfer_per_million)) {
     std::optional<NodeId> leader = cluster_->Leader();
     if (leader) {
-      std::vector<NodeId> voters = cluster_->NodeStatus(*leader).conf_state.voters;
-      if (!voters.empty()) {
-        IgnoreError(cluster_->TransferLeadership(*leader, Pick(voters)),
-                    "a refused transfer is a legal outcome");
+      std::vector<NodeId> voters;
+      for (const node::MemberInfo& m : cluster_->Members(*leader)) {
+        if (m.voter && m.id != leader->value) voters.push_back(NodeId(m.id));
       }
+      if (!voters.empty()) cluster_->TransferLeadership(*leader, Pick(voters));
     }
   }
 }
@@ -343,38 +355,22 @@ void Simulation::StepSwizzle() {
 void Simulation::ChangeMembership() {
   std::optional<NodeId> leader = cluster_->Leader();
   if (!leader) return;
-  raft::ConfState cs = cluster_->NodeStatus(*leader).conf_state;
-  switch (rng_.Below(3)) {
-    case 0: {
-      if (cluster_->AllNodes().size() >= static_cast<size_t>(options_.nodes_max)) return;
-      NodeId fresh = cluster_->AddNode();
-      Status s = cluster_->ProposeConfChange(
-          *leader, raft::ConfChange{raft::ConfChangeType::kAddLearner, fresh});
-      if (!s.ok()) cluster_->Stop(fresh);  // nobody will ever add it
-      break;
-    }
-    case 1: {
-      if (cs.learners.empty() || cs.voters.size() >= static_cast<size_t>(options_.voters_max)) {
-        return;
-      }
-      IgnoreError(
-          cluster_->ProposeConfChange(
-              *leader, raft::ConfChange{raft::ConfChangeType::kAddVoter, Pick(cs.learners)}),
-          "a refused change is a legal outcome");
-      break;
-    }
-    default: {
-      std::vector<NodeId> candidates = cs.learners;
-      if (cs.voters.size() > 3)
-        candidates.insert(candidates.end(), cs.voters.begin(), cs.voters.end());
-      if (candidates.empty()) return;
-      IgnoreError(
-          cluster_->ProposeConfChange(
-              *leader, raft::ConfChange{raft::ConfChangeType::kRemoveNode, Pick(candidates)}),
-          "a refused change is a legal outcome");
-      break;
-    }
+  std::vector<node::MemberInfo> members = cluster_->Members(*leader);
+  size_t voters = 0;
+  for (const node::MemberInfo& m : members) voters += m.voter ? 1 : 0;
+  if (rng_.Below(2) == 0) {
+    // A new member: the leader adds it as a learner and promotes it once it has caught up
+    // (up to voters_max voters; beyond, it stays a learner).
+    if (cluster_->AllNodes().size() >= static_cast<size_t>(options_.nodes_max)) return;
+    cluster_->Join();
+    return;
   }
+  // Remove a learner, or a voter (the leader too) while more than 3 remain.
+  std::vector<NodeId> candidates;
+  for (const node::MemberInfo& m : members) {
+    if (!m.voter || voters > 3) candidates.push_back(NodeId(m.id));
+  }
+  if (!candidates.empty()) cluster_->Remove(Pick(candidates));
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -395,51 +391,67 @@ void Simulation::Issue(Client& c) {
   Operation op;
   op.client_id = c.id;
   op.key = fmt::format("k{}", client_rng_.Below(static_cast<uint64_t>(options_.keys)));
-  uint64_t kind = client_rng_.Below(10);
-  op.kind = kind < 4 ? OpKind::kRead : kind < 8 ? OpKind::kWrite : OpKind::kCas;
+  op.kind = client_rng_.Below(10) < 5 ? OpKind::kRead : OpKind::kWrite;
   if (op.kind != OpKind::kRead) op.value = fmt::format("c{}.{}", c.id, ++c.sequence);
-  if (op.kind == OpKind::kCas) {
-    auto it = c.last_seen.find(op.key);
-    if (it != c.last_seen.end() && client_rng_.Below(4) != 0) op.expected = it->second;
-  }
   Result<size_t> handle = history_.Invoke(op, Now());
   if (!handle.ok()) return;  // the history is full: issue no more
   c.busy = true;
   c.op = *handle;
   c.node = node;
+  c.to_leader = leader && node == *leader;
   c.deadline_ticks = cluster_->now_ticks() + options_.client_timeout_ticks;
-  c.lost = false;
-  c.read_point_known = false;
   ++result_.ops;
-  size_t index = static_cast<size_t>(&c - clients_.data());
-  Status s;
+  const size_t index = static_cast<size_t>(&c - clients_.data());
+  const size_t h = c.op;
+  Trace(fmt::format("client {} -> node {}: op {} {}", c.id, node, c.op,
+                    DescribeOperation(history_.ops()[c.op])));
   if (op.kind == OpKind::kRead && options_.break_read_index) {
     if (!cluster_->IsRunning(node)) {
-      s = Unavailable("node down");
+      IgnoreError(Finish(c, OpOutcome::kFailed), "a fresh handle completes");
     } else {
-      s = Finish(c, OpOutcome::kOk, cluster_->Read(node, op.key));
-      IgnoreError(s, "a fresh handle completes");
-      return;
+      Note(Finish(c, OpOutcome::kOk, cluster_->ReadValue(node, op.key)));
     }
   } else if (op.kind == OpKind::kRead) {
-    std::string context = fmt::format("r{}", c.op);
-    s = cluster_->ReadIndex(node, context);
-    if (s.ok()) waiting_read_[context] = index;
+    cluster_->WaitForReadPoint(node, [this, index, h](Status s) { OnReadPoint(index, h, s); });
   } else {
-    KvCommand cmd{c.op, op.kind, op.key, op.value, op.expected};
-    s = cluster_->Propose(node, cmd);
-    if (s.ok()) waiting_write_[c.op] = index;
+    cluster_->Submit(node, store::PutCommand(op.key, *op.value),
+                     [this, index, h](store::ApplyResult r) { OnWrite(index, h, r); });
   }
-  Trace(fmt::format("client {} -> node {}: op {} {} = {}", c.id, node, c.op,
-                    DescribeOperation(history_.ops()[c.op]), s.ToString()));
-  if (!s.ok()) IgnoreError(Finish(c, OpOutcome::kFailed), "a fresh handle completes");
+}
+
+void Simulation::OnWrite(size_t index, size_t op, const store::ApplyResult& r) {
+  Client& c = clients_[index];
+  if (!c.busy || c.op != op) return;  // timed out already
+  Trace(
+      fmt::format("client {} <- node {}: op {} {}", c.id, c.node, op,
+                  r.status.ok() ? fmt::format("applied at {}", r.revision) : r.status.ToString()));
+  if (r.status.ok()) {
+    if (!c.to_leader) ++result_.forwarded_writes;
+    Note(Finish(c, OpOutcome::kOk));
+    return;
+  }
+  // Refused or timed out: it may still commit (a timeout, a lost quorum, a crash).
+  Note(Finish(c, OpOutcome::kIndeterminate));
+}
+
+void Simulation::OnReadPoint(size_t index, size_t op, const Status& s) {
+  Client& c = clients_[index];
+  if (!c.busy || c.op != op) return;
+  if (!s.ok()) {
+    Trace(fmt::format("client {} <- node {}: op {} {}", c.id, c.node, op, s.ToString()));
+    Note(Finish(c, OpOutcome::kFailed));
+    return;
+  }
+  // What api/ does once the read point is reached: read the engine.
+  std::optional<std::string> value = cluster_->ReadValue(c.node, history_.ops()[op].key);
+  Trace(
+      fmt::format("client {} <- node {}: op {} read {}", c.id, c.node, op, value ? *value : "nil"));
+  Note(Finish(c, OpOutcome::kOk, std::move(value)));
 }
 
 Status Simulation::Finish(Client& c, OpOutcome outcome, std::optional<std::string> observed,
                           bool swapped) {
   const Operation& op = history_.ops()[c.op];
-  waiting_write_.erase(c.op);
-  waiting_read_.erase(fmt::format("r{}", c.op));
   c.busy = false;
   switch (outcome) {
     case OpOutcome::kOk:
@@ -461,61 +473,9 @@ Status Simulation::Finish(Client& c, OpOutcome outcome, std::optional<std::strin
   }
 }
 
-Status Simulation::ProcessEvents() {
-  for (ClusterEvent& ev : cluster_->TakeEvents()) {
-    switch (ev.kind) {
-      case ClusterEvent::Kind::kApplied: {
-        auto it = waiting_write_.find(ev.command.op_id);
-        if (it == waiting_write_.end()) break;
-        Client& c = clients_[it->second];
-        if (c.lost || c.node != ev.node) break;
-        acked_[c.op] = ev.index;
-        bool swapped = ev.command.kind == OpKind::kCas && ev.cas_swapped;
-        Trace(fmt::format(
-            "client {} <- node {}: op {} applied at {}{}", c.id, ev.node, c.op, ev.index,
-            ev.command.kind == OpKind::kCas ? (swapped ? " (swapped)" : " (mismatch)") : ""));
-        NDS_RETURN_IF_ERROR(Finish(c, OpOutcome::kOk, std::nullopt, swapped));
-        break;
-      }
-      case ClusterEvent::Kind::kReadState: {
-        auto it = waiting_read_.find(ev.context);
-        if (it == waiting_read_.end()) break;
-        Client& c = clients_[it->second];
-        if (c.lost || c.node != ev.node) break;
-        c.read_point_known = true;
-        c.read_index = ev.index;
-        break;
-      }
-      case ClusterEvent::Kind::kCrashed:
-        for (Client& c : clients_) {
-          if (c.busy && c.node == ev.node) c.lost = true;
-        }
-        break;
-      case ClusterEvent::Kind::kConfChangeApplied:
-        if (ev.conf_change.type == raft::ConfChangeType::kRemoveNode) {
-          // Committed: the operator may now shut the removed node down.
-          cluster_->Stop(ev.conf_change.node);
-        }
-        ++result_.conf_changes;
-        break;
-    }
-  }
-  return Status::Ok();
-}
-
-Status Simulation::CompleteReadsAndTimeouts() {
+Status Simulation::CompleteTimeouts() {
   for (Client& c : clients_) {
-    if (!c.busy) continue;
-    if (!c.lost && c.read_point_known && cluster_->IsRunning(c.node) &&
-        cluster_->Applied(c.node) >= c.read_index) {
-      const Operation& op = history_.ops()[c.op];
-      std::optional<std::string> value = cluster_->Read(c.node, op.key);
-      Trace(fmt::format("client {} <- node {}: op {} read at {} = {}", c.id, c.node, c.op,
-                        c.read_index, value ? *value : "nil"));
-      NDS_RETURN_IF_ERROR(Finish(c, OpOutcome::kOk, std::move(value)));
-      continue;
-    }
-    if (cluster_->now_ticks() >= c.deadline_ticks) {
+    if (c.busy && cluster_->now_ticks() >= c.deadline_ticks) {
       Trace(fmt::format("client {}: op {} timed out", c.id, c.op));
       NDS_RETURN_IF_ERROR(Finish(c, OpOutcome::kIndeterminate));
     }
@@ -541,51 +501,55 @@ Status Simulation::CheckLiveness() {
   while (cluster_->now_ticks() < start + options_.client_timeout_ticks + 1) {
     NDS_RETURN_IF_ERROR(Step(false, false));
   }
-  // A probe write through the leader, retried until it is applied on every member. Its op ids
-  // lie above any History handle (History holds at most kDefaultOpsMax operations).
+  // A probe write through the leader, retried until it is applied on every member.
   constexpr uint64_t kProbeRetryTicks = 20;
-  static_assert(History::kDefaultOpsMax < 1'000'000'000);
-  std::string probe_key = "probe";
-  uint64_t attempt = 0;
-  std::optional<NodeId> proposed_at;
-  LogIndex probe_index;
+  // Shared with the probe's answer, which may come after this function returned.
+  struct Probe {
+    uint64_t index = 0;
+    bool waiting = false;
+  };
+  auto probe = std::make_shared<Probe>();
+  uint64_t& probe_index = probe->index;
+  uint64_t last_try = 0;
   while (cluster_->now_ticks() < deadline) {
-    if (!proposed_at || !cluster_->IsRunning(*proposed_at) ||
-        cluster_->now_ticks() % kProbeRetryTicks == 0) {
-      std::optional<NodeId> leader = cluster_->Leader();
-      if (leader) {
-        KvCommand cmd{1'000'000'000 + attempt++, OpKind::kWrite, probe_key, "live", {}};
-        if (cluster_->Propose(*leader, cmd).ok()) proposed_at = leader;
-      }
-    }
-    NDS_RETURN_IF_ERROR(cluster_->Tick());
-    for (ClusterEvent& ev : cluster_->TakeEvents()) {
-      if (ev.kind == ClusterEvent::Kind::kApplied && ev.command.key == probe_key &&
-          probe_index.value == 0) {
-        probe_index = ev.index;
-      }
-      if (ev.kind == ClusterEvent::Kind::kConfChangeApplied &&
-          ev.conf_change.type == raft::ConfChangeType::kRemoveNode) {
-        cluster_->Stop(ev.conf_change.node);
-      }
-    }
-    if (probe_index.value == 0) continue;
     std::optional<NodeId> leader = cluster_->Leader();
-    if (!leader) continue;
-    raft::ConfState cs = cluster_->NodeStatus(*leader).conf_state;
-    std::vector<NodeId> members = cs.voters;
-    members.insert(members.end(), cs.learners.begin(), cs.learners.end());
+    if (probe_index == 0 && leader &&
+        (!probe->waiting || cluster_->now_ticks() - last_try >= kProbeRetryTicks)) {
+      probe->waiting = true;
+      last_try = cluster_->now_ticks();
+      cluster_->Submit(*leader, store::PutCommand("probe", "live"), [probe](store::ApplyResult r) {
+        probe->waiting = false;
+        if (r.status.ok() && probe->index == 0) probe->index = r.revision;
+      });
+    }
+    NDS_RETURN_IF_ERROR(Step(false, false));
+    if (probe_index == 0 || !leader || !cluster_->IsRunning(*leader)) continue;
+    std::vector<node::MemberInfo> members = cluster_->Members(*leader);
     bool all = true;
-    for (NodeId m : members) {
-      if (!cluster_->IsRunning(m) || cluster_->Applied(m) < probe_index) all = false;
+    for (const node::MemberInfo& m : members) {
+      if (!cluster_->IsRunning(NodeId(m.id)) ||
+          cluster_->NodeStatus(NodeId(m.id)).applied_index < probe_index) {
+        all = false;
+      }
     }
     if (!all) continue;
-    // No acknowledged write may be missing: every member applied past each of them, and the
-    // checker saw every node apply the same entry at each index.
-    for (const auto& [op, index] : acked_) {
-      if (index > cluster_->checker().applied_max()) {
-        return Corruption(fmt::format("acknowledged op {} at index {} was lost", op, index));
+    // Every member holds the same data, and a read of each key after every acknowledged write
+    // must see the last of them (the history checks it: no acknowledged write is lost).
+    for (int k = 0; k < options_.keys; ++k) {
+      const std::string key = fmt::format("k{}", k);
+      const std::optional<std::string> value = cluster_->ReadValue(*leader, key);
+      for (const node::MemberInfo& m : members) {
+        if (cluster_->ReadValue(NodeId(m.id), key) != value) {
+          return Corruption(
+              fmt::format("member {} and leader {} disagree on {}", m.id, *leader, key));
+        }
       }
+      Operation op;
+      op.client_id = 1'000'000;
+      op.kind = OpKind::kRead;
+      op.key = key;
+      Result<size_t> h = history_.Invoke(op, Now());
+      if (h.ok()) NDS_RETURN_IF_ERROR(history_.CompleteOk(*h, Now(), value));
     }
     Trace(fmt::format("live: probe applied at {} on all {} members within {} ticks", probe_index,
                       members.size(), cluster_->now_ticks() - start));
@@ -595,7 +559,7 @@ Status Simulation::CheckLiveness() {
   return Corruption(fmt::format(
       "liveness: {} ticks after the faults stopped, {}", options_.liveness_ticks_max,
       !leader ? std::string("there is no leader")
-      : probe_index.value == 0
+      : probe_index == 0
           ? fmt::format("leader {} has not committed a write", *leader)
           : fmt::format("the write at {} is not applied on every member", probe_index)));
 }
@@ -615,6 +579,8 @@ Status Simulation::CheckHistory() {
 }  // namespace
 
 SimResult RunSimulation(const SimOptions& options) {
+  // The nodes log through spdlog like production ones; a run shows its own trace instead.
+  spdlog::set_level(options.node_logs ? spdlog::level::debug : spdlog::level::off);
   Simulation sim(options);
   return sim.Run();
 }
