@@ -205,6 +205,7 @@ Status RaftNode::InstallSnapshot(const raft::SnapshotMetadata& meta) {
                       std::to_string(meta.index.value));
   }
   engine_->Replace(std::move(fresh));
+  if (options_.on_applied) options_.on_applied();
   NDS_RETURN_IF_ERROR(SetCurrentEngineDir(options_.data_dir, name));
   if (wal_->SnapshotMeta().index < meta.index) NDS_RETURN_IF_ERROR(wal_->ApplySnapshot(meta));
   staged_snapshot_.reset();
