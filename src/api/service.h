@@ -11,6 +11,7 @@
 
 #include "api/metrics.h"
 #include "api/uri.h"
+#include "api/watch_hub.h"
 #include "net/http.h"
 #include "node/node.h"
 #include "util/limits.h"
@@ -27,6 +28,9 @@ struct ApiOptions {
   std::string cluster_secret;
   // The data directory, for the dashboard's disk figures (GET /ui/data); empty: not shown.
   std::string data_dir;
+  // Serves GET /watch (api/watch_hub.h); null: /watch answers 503. Started and stopped by the
+  // composition root (cli/start_command.cc), which also feeds it the node's applied revisions.
+  std::shared_ptr<WatchHub> watch_hub;
 };
 
 class ApiService final : public net::Handler {
@@ -92,6 +96,9 @@ class ApiService final : public net::Handler {
   void RemoveMember(const CallPtr& call, std::string_view id_text);  // DELETE /cluster/members/{id}
   void TransferLeader(const CallPtr& call);                          // POST /cluster/leader
   std::string StatusJson() const;
+  // watch_routes.cc: GET /watch, and GET /store/{k}?revision=R.
+  void HandleWatch(const CallPtr& call);
+  void StoreReadAt(const CallPtr& call, std::string key, bool head, std::string_view revision);
   // txn_routes.cc: POST /txn
   void HandleTxn(const CallPtr& call);
   // ui_routes.cc: the dashboard's files and its live figures.
