@@ -102,7 +102,9 @@ TEST_F(WatchClusterTest, AWatchResumesOnAnotherNodeWhenItsNodeIsKilledAndMissesN
   });
   std::map<std::string, uint64_t> acked;  // key -> revision of its acknowledged put
   for (int i = 0; i < kWrites; ++i) {
-    if (i == kWrites / 3) EXPECT_TRUE(cluster_->Kill(0).ok());
+    if (i == kWrites / 3) {
+      EXPECT_TRUE(cluster_->Kill(0).ok());
+    }
     const std::string key = "w/k" + std::to_string(100 + i);
     const uint64_t rev = PutAcked(*writer, key, std::to_string(i));
     if (rev == 0) {

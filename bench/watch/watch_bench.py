@@ -3,7 +3,7 @@
 
   latency  SERVER_PUT SERVER_WATCH N      p50/p99 of (event seen on a watch) - (PUT acknowledged),
                                           one write at a time, N writes (idle cluster otherwise)
-  hold     SERVER COUNT SECONDS           opens COUNT watches of prefix "bench/" on SERVER and
+  hold     SERVER COUNT SECONDS [PREFIX]  opens COUNT watches of PREFIX (bench/) on SERVER and
                                           drains them for SECONDS; prints lines received and
                                           watches cut off (run `nds bench -w put` beside it)
 
@@ -53,11 +53,11 @@ def latency(put_server, watch_server, n):
           f"max={samples[-1]*1000:.3f} ms")
 
 
-def hold(server, count, seconds):
+def hold(server, count, seconds, prefix="bench/"):
     sel = selectors.DefaultSelector()
     socks = []
     for _ in range(count):
-        s = open_watch(server, "prefix=bench/")
+        s = open_watch(server, "prefix=" + prefix)
         s.setblocking(False)
         sel.register(s, selectors.EVENT_READ)
         socks.append(s)
@@ -82,6 +82,6 @@ if __name__ == "__main__":
     if sys.argv[1] == "latency":
         latency(sys.argv[2], sys.argv[3], int(sys.argv[4]))
     elif sys.argv[1] == "hold":
-        hold(sys.argv[2], int(sys.argv[3]), float(sys.argv[4]))
+        hold(sys.argv[2], int(sys.argv[3]), float(sys.argv[4]), *sys.argv[5:6])
     else:
         sys.exit(__doc__)
