@@ -59,6 +59,14 @@ AccessNeed NeedFor(std::string_view method, const Target& target) {
     need.role = TokenRole::kWrite;  // every key it names is checked against the prefix later
   } else if (path == "/keys" || path == "/getKeys" || path == "/getValues" || path == "/getAll") {
     need.listing = true;
+  } else if (path == "/watch") {
+    // One key (key=K), scoped like a keyed read; else a prefix, scoped like a listing.
+    if (auto k = target.Param("key")) {
+      need.keyed = true;
+      need.key = std::string(*k);
+    } else {
+      need.listing = true;
+    }
   } else if (path == "/clear" || path.starts_with("/auth/") || path == "/auth" ||
              path.starts_with("/snapshot")) {
     need.role = TokenRole::kAdmin;

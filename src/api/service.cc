@@ -44,10 +44,10 @@ void ApiService::Dispatch(const CallPtr& call) {
   std::string_view path = call->target.path;
   constexpr std::string_view kStore = "/store/";
   constexpr std::string_view kSecrets = "/secrets/";
-  const bool data_route = path.starts_with(kStore) || path == "/keys" ||
-                          path.starts_with(kSecrets) || path == "/set" || path == "/get" ||
-                          path == "/rm" || path == "/is" || path == "/clear" ||
-                          path == "/getKeys" || path == "/getValues" || path == "/getAll";
+  const bool data_route =
+      path.starts_with(kStore) || path == "/keys" || path.starts_with(kSecrets) || path == "/set" ||
+      path == "/get" || path == "/rm" || path == "/is" || path == "/clear" || path == "/getKeys" ||
+      path == "/getValues" || path == "/getAll" || path == "/watch";
   // A removed node's data is no longer kept up to date: not even stale reads are served.
   if (data_route && node_->GetStatus().role == node::Role::kRemoved) {
     return Finish(call, ErrorResponse(Removed(std::string(node::kRemovedMessage))));
@@ -65,6 +65,7 @@ void ApiService::Dispatch(const CallPtr& call) {
   if (HandleCluster(call, path)) return;
   if (path == "/ui" || path.starts_with("/ui/")) return HandleUi(call, path);
   if (path == "/txn") return HandleTxn(call);
+  if (path == "/watch") return HandleWatch(call);
   if (path == "/auth/tokens" || path.starts_with("/auth/tokens/")) return HandleAuth(call, path);
   if (path == "/" && (call->request.method == "GET" || call->request.method == "HEAD")) {
     // A person who points a browser at a node learns where to go (no data, no state shown).

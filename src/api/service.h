@@ -11,6 +11,7 @@
 
 #include "api/metrics.h"
 #include "api/uri.h"
+#include "api/watch_hub.h"
 #include "net/http.h"
 #include "net/peer_tls.h"
 #include "node/node.h"
@@ -31,6 +32,9 @@ struct ApiOptions {
   // With --peer-tls-*: a joiner must show a peer certificate the peer CA signed (POST
   // /cluster/members); without, a joiner that shows one is refused (its peers would not speak TLS).
   std::shared_ptr<net::PeerTls> peer_tls;
+  // Serves GET /watch (api/watch_hub.h); null: /watch answers 503. Started and stopped by the
+  // composition root (cli/start_command.cc), which also feeds it the node's applied revisions.
+  std::shared_ptr<WatchHub> watch_hub;
 };
 
 class ApiService final : public net::Handler {
@@ -102,6 +106,9 @@ class ApiService final : public net::Handler {
   void RemoveMember(const CallPtr& call, std::string_view id_text);  // DELETE /cluster/members/{id}
   void TransferLeader(const CallPtr& call);                          // POST /cluster/leader
   std::string StatusJson() const;
+  // watch_routes.cc: GET /watch, and GET /store/{k}?revision=R.
+  void HandleWatch(const CallPtr& call);
+  void StoreReadAt(const CallPtr& call, std::string key, bool head, std::string_view revision);
   // txn_routes.cc: POST /txn
   void HandleTxn(const CallPtr& call);
   // ui_routes.cc: the dashboard's files and its live figures.

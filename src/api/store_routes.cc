@@ -114,6 +114,9 @@ void ApiService::HandleStore(const CallPtr& call, std::string_view encoded_key) 
 }
 
 void ApiService::StoreRead(const CallPtr& call, std::string key, bool head) {
+  if (auto revision = call->target.Param("revision")) {
+    return StoreReadAt(call, std::move(key), head, *revision);
+  }
   AfterReadPoint(call, [this, call, key = std::move(key), head] {
     auto bytes = node_->engine().Get(store::DataKey(key));
     if (!bytes.ok()) return Finish(call, ErrorResponse(bytes.status()));

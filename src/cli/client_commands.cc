@@ -108,6 +108,7 @@ void ClientCommands::Register(CLI::App& app) {
   AddTokenCommands(app);
   AddSnapshotCommands(app);
   AddTxnCommands(app);
+  AddWatchCommands(app);
 }
 
 void ClientCommands::AddBlobCommands(CLI::App& app) {

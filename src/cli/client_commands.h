@@ -48,6 +48,8 @@ class ClientCommands {
   void AddTokenCommands(CLI::App& app);
   // txn_command.cc: nds txn [FILE|-].
   void AddTxnCommands(CLI::App& app);
+  // watch_command.cc: nds watch.
+  void AddWatchCommands(CLI::App& app);
   // Makes `sub` run `body` with a fresh client once parsing has succeeded.
   void OnRun(CLI::App* sub, std::function<int(Client&)> body);
 
@@ -91,6 +93,7 @@ class ClientCommands {
   std::string token_role_;
   std::string token_prefix_;
   std::string txn_input_ = "-";
+  std::optional<uint64_t> watch_from_;
 };
 
 }  // namespace nds::cli

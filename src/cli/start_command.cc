@@ -454,6 +454,9 @@ int RunNode(const StartFlags& f) {
   }
   std::unique_ptr<node::Node> node;
   std::function<void()> stop_node;
+  // Declared after `node`, so destroyed (and its dispatcher joined) before the node's engine.
+  auto watch_hub = std::make_shared<api::WatchHub>(api::WatchHubOptions{
+      .buffer_bytes = f.limits.watch_buffer_bytes, .watchers_max = f.limits.watchers_max});
   std::atomic<bool> stop_progress{false};
   std::thread progress;
   auto peer_addr = SplitHostPort("--peer", f.peer);
@@ -497,6 +500,9 @@ int RunNode(const StartFlags& f) {
     spdlog::error("cannot save the node's identity in {}: {}", f.data, s.ToString());
     return 1;
   }
+  ropts.on_applied = [hub = std::weak_ptr<api::WatchHub>(watch_hub)] {
+    if (auto h = hub.lock()) h->NotifyApplied();
+  };
   auto raft_node = node::RaftNode::Open(std::move(engine).value(), ropts);
   if (!raft_node.ok()) {
     spdlog::error("cannot start the node in {}: {}", f.data, raft_node.status().ToString());
@@ -519,6 +525,8 @@ int RunNode(const StartFlags& f) {
   aopts.peer_tls = ropts.peer_tls;
   aopts.data_dir = ropts.data_dir;
   aopts.auth_tokens_max = f.auth_tokens_max;
+  watch_hub->Start(&node->engine());
+  aopts.watch_hub = watch_hub;
   api::ApiService service(node.get(), aopts);
 
   net::HttpServerOptions hopts;
@@ -572,6 +580,7 @@ int RunNode(const StartFlags& f) {
   int sig = WaitForStopReloadingTls(tls.get(), peer_tls->get());
   spdlog::info("signal {}: stopping", sig);
   if (resp_server) resp_server->Stop();
+  watch_hub->Stop();
   (*server)->Stop(std::chrono::seconds(5));
   stop_progress = true;
   if (progress.joinable()) progress.join();

@@ -121,6 +121,11 @@ void AddLimitFlags(CLI::App* app, Limits* l) {
   bytes("--wal-segment-bytes", &l->wal_segment_bytes, "Size of each WAL segment file");
   bytes("--min-free-disk-bytes", &l->disk_free_bytes_min,
         "Writes get 507 while the data disk has less free space than this");
+  count("--history-revisions", &l->history_revisions,
+        "Revisions of change history kept for watches and reads at a revision");
+  bytes("--watch-buffer-bytes", &l->watch_buffer_bytes,
+        "Events waiting for one watcher at most; a slower watcher is cut off");
+  count("--max-watchers", &l->watchers_max, "Open watches per node; more get 503");
 }
 
 void AddRespLimitFlags(CLI::App* app, Limits* l) {

@@ -33,6 +33,7 @@
 #include "client/http_types.h"
 #include "client/options.h"
 #include "client/txn.h"
+#include "client/watch.h"
 #include "util/status.h"
 #include "util/strong_id.h"
 
@@ -200,6 +201,15 @@ class Client {
   // kInvalidArgument for a request the server refuses (400), and for a token that may not (401,
   // 403: a key outside its prefix).
   Result<TxnResult> Txn(const TxnRequest& request);
+
+  // --- Watches (GET /watch; client/watch.h) ---
+  // Calls on_event for every change after request.from, in revision order, each once, across
+  // the failure of the servers it streams from. Returns on_event's first error; kFailedPrecondition
+  // "compacted ..." (end->compact_revision set) when the history it needs is gone; kUnavailable
+  // after request.reconnects_max reconnections in a row without a line; kInvalidArgument for a
+  // refused request (400, 401, 403). `end` (optional) says how far it got.
+  Status Watch(const WatchRequest& request,
+               const std::function<Status(const WatchEvent&)>& on_event, WatchEnd* end = nullptr);
 
   // --- Secrets (/secrets/{id}) ---
   // Returns the key (base64url) that alone can retrieve `plaintext`. Never retried: a retry

@@ -124,10 +124,14 @@ Result<HttpReply> Transport::Send(const HttpCall& call) {
 }
 
 Result<HttpReply> Transport::Stream(const HttpCall& call,
-                                    const std::function<Status(std::string_view)>& sink) {
+                                    const std::function<Status(std::string_view)>& sink,
+                                    std::optional<std::chrono::milliseconds> read_timeout) {
   std::vector<bool> unreachable(options_.servers.size(), false);
   NDS_RETURN_IF_ERROR(EnsureConnected(unreachable));
-  return connection_->StreamRoundTrip(call, options_, sink);
+  if (!read_timeout) return connection_->StreamRoundTrip(call, options_, sink);
+  ClientOptions options = options_;
+  options.request_timeout = *read_timeout;
+  return connection_->StreamRoundTrip(call, options, sink);
 }
 
 }  // namespace nds::client

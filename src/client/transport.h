@@ -15,7 +15,9 @@
 // Owned by a Client; not thread-safe: the caller serialises (one Client per thread).
 #pragma once
 
+#include <chrono>
 #include <memory>
+#include <optional>
 #include <string_view>
 #include <vector>
 
@@ -45,8 +47,14 @@ class Transport {
 
   // Sends `call` once, to the first server that accepts a connection, streaming a 2xx reply's
   // body to `sink` (Connection::StreamRoundTrip). Never retried: the sink may have seen bytes.
+  // `read_timeout` (when set) replaces options.request_timeout as the limit on each read.
   Result<HttpReply> Stream(const HttpCall& call,
-                           const std::function<Status(std::string_view)>& sink);
+                           const std::function<Status(std::string_view)>& sink,
+                           std::optional<std::chrono::milliseconds> read_timeout = std::nullopt);
+
+  // Drops the connection and makes the next server in the list the one the next call starts with
+  // (a watch that lost its server, client/watch.h).
+  void MoveToNextServer();
 
   const ClientOptions& options() const { return options_; }
   // The server currently used (the next call starts there).
@@ -57,7 +65,6 @@ class Transport {
   // marked in `unreachable`, marking those that fail. Returns the last connect failure (prefixed
   // with kCannotReachPrefix) when every server is marked.
   Status EnsureConnected(std::vector<bool>& unreachable);
-  void MoveToNextServer();
   // The TLS context for https:// servers, built from options_.tls on first use.
   Result<std::shared_ptr<net::SslContext>> TlsContext();
 

@@ -545,6 +545,15 @@ void HttpConnection::PullAndWriteChunk() {
     return;
   }
   const bool last = !*more;
+  if (stream_data_.empty() && !last && slot.response.stream_wait) {
+    stream_empty_pulls_ = 0;
+    slot.response.stream_wait([self = shared_from_this()] {
+      asio::post(self->stream_.get_executor(), [self] {
+        if (!self->closed_) self->PullAndWriteChunk();
+      });
+    });
+    return;
+  }
   if (stream_data_.empty() && !last) {
     if (++stream_empty_pulls_ > kStreamEmptyPullsMax) {
       Close();

@@ -713,7 +713,7 @@ void RaftNode::PublishStatus() {
 
 Status RaftNode::ApplyCommitted(const std::vector<raft::Entry>& entries) {
   if (entries.empty()) return Status::Ok();
-  store::BatchApplier applier(engine_.get());
+  store::BatchApplier applier(engine_.get(), options_.limits.history_revisions);
   struct Mine {
     uint64_t request_id;
     store::ApplyResult result;
@@ -755,6 +755,7 @@ Status RaftNode::ApplyCommitted(const std::vector<raft::Entry>& entries) {
   // A full disk wrote nothing: the same entries are applied again on a later pass.
   if (s.code() == StatusCode::kNoSpace) return s;
   if (!s.ok()) Die("cannot apply committed entries", s);
+  if (options_.on_applied) options_.on_applied();
   for (const auto& e : entries) {
     if (e.index > applied) applied_bytes_since_snapshot_ += e.data.size();
   }

@@ -78,6 +78,9 @@ struct RaftNodeOptions {
   // heartbeat round (docs/cluster.md "Reads"); safe within the lease's clock-drift bound.
   bool lease_reads = false;
   Limits limits;
+  // Called on the apply thread after each batch of entries (or a snapshot) reached the engine;
+  // must not block (the watch hub, api/watch_hub.h, only wakes its own thread).
+  std::function<void()> on_applied;
 };
 
 // What a RaftNode takes from its surroundings besides its options (docs/decisions/

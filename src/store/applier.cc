@@ -44,11 +44,16 @@ Result<std::optional<std::string>> BatchApplier::CurrentRecord(const std::string
 
 void BatchApplier::PutRecord(const std::string& data_key, uint64_t revision,
                              std::string_view content_type, std::string_view value) {
-  batch_.Put(data_key, EncodeRecord(revision, content_type, value));
+  std::optional<std::string> before = RecordBefore(data_key);
+  std::string record = EncodeRecord(revision, content_type, value);
+  history_.Record(&batch_, revision, UserKey(data_key), record, before);
+  batch_.Put(data_key, record);
   overlay_[data_key] = Written{revision, batch_.ops().size() - 1};
 }
 
 void BatchApplier::DeleteRecord(const std::string& data_key) {
+  std::optional<std::string> before = RecordBefore(data_key);
+  history_.Record(&batch_, last_index_->value, UserKey(data_key), {}, before);
   batch_.Delete(data_key);
   overlay_[data_key] = std::nullopt;
 }
@@ -196,6 +201,8 @@ ApplyResult BatchApplier::Apply(const Command& cmd, LogIndex index) {
   }
   switch (cmd.type) {
     case CommandType::kClear:
+      result.status = RecordClear(index.value);
+      if (!result.status.ok()) return result;
       batch_.DeleteRange(kDataBegin, kDataEnd);
       overlay_.clear();
       cleared_ = true;
@@ -263,7 +270,8 @@ ApplyResult BatchApplier::Apply(const Command& cmd, LogIndex index) {
 Status BatchApplier::Commit(engine::Engine* engine, bool sync) {
   NDS_CHECK(engine == engine_);
   if (!last_index_) return Status::Ok();
-  Status s = engine->Write(batch_, *last_index_, sync);
+  Status s = history_.Finish(*engine_, last_index_->value, &batch_);
+  if (s.ok()) s = engine->Write(batch_, *last_index_, sync);
   batch_ = engine::WriteBatch();
   overlay_.clear();
   cleared_ = false;

@@ -14,6 +14,7 @@
 
 #include "engine/engine.h"
 #include "store/command.h"
+#include "store/history.h"
 #include "store/keyspace.h"
 #include "store/txn.h"
 #include "util/status.h"
@@ -46,8 +47,11 @@ struct ApplyResult {
 
 class BatchApplier {
  public:
-  // `engine` must outlive the applier.
-  explicit BatchApplier(const engine::Engine* engine) : engine_(engine) {}
+  // `engine` must outlive the applier. Every data write is also recorded in the change history
+  // (store/history.h), which keeps the last `history_revisions` revisions (at least 1).
+  explicit BatchApplier(const engine::Engine* engine,
+                        uint64_t history_revisions = kHistoryRevisionsDefault)
+      : engine_(engine), history_(history_revisions) {}
 
   // Applies `cmd` at `index`. Preconditions: index > every index applied before, including the
   // engine's applied index. Errors reading the engine come back as the result's status (kIoError).
@@ -78,6 +82,12 @@ class BatchApplier {
   void PutRecord(const std::string& data_key, uint64_t revision, std::string_view content_type,
                  std::string_view value);
   void DeleteRecord(const std::string& data_key);
+  // applier_history.cc: records what /clear removes (a delete event of every key present as this
+  // batch sees it), before the range delete. Engine read errors come back as they are.
+  Status RecordClear(uint64_t revision);
+  // The current record of `data_key` for the history; a read error here is fatal, as the caller
+  // has just read the same key successfully.
+  std::optional<std::string> RecordBefore(const std::string& data_key) const;
   // applier_resp.cc: the RESP front's read-modify-write commands. Each runs its `modify` on the
   // decoded current record of cmd.key (nullopt when absent) through ModifyCurrent, which turns a
   // read error into the result's status and stamps the result with the entry's revision.
@@ -125,6 +135,7 @@ class BatchApplier {
   // nullopt when absent. Filled from the engine on first use and by this batch's token writes.
   std::map<std::string, std::optional<std::string>> token_digests_;
   std::optional<LogIndex> last_index_;
+  HistoryWriter history_;
 };
 
 }  // namespace nds::store

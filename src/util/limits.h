@@ -124,6 +124,14 @@ struct Limits {
   // Keys one KEYS reply holds at most; more is an error that points to SCAN.
   size_t resp_keys_max = 100'000;
 
+  // Change history and watches (docs/api.md "Watch"). Revisions of history kept: a watch or a
+  // read at an older revision gets 410.
+  size_t history_revisions = 100'000;
+  // Bytes of events waiting for one watcher; a watcher that falls further behind is cut off.
+  size_t watch_buffer_bytes = 4 << 20;
+  // Open watches per node; more get 503.
+  size_t watchers_max = 10'000;
+
   // Rejects limits outside 1 to their bound above (naming the flag, the value and the range) and
   // contradictions: a value limit the message limit cannot carry, a
   // lease not shorter than the election timeout, a heartbeat not well under the election timeout.

@@ -1,0 +1,159 @@
+// The watch hub: fans the change history (store/history.h) that this node applies out to the
+// watchers of GET /watch (docs/api.md "Watch").
+//
+// One dispatcher thread per node reads each newly applied revision range once from the engine and
+// hands every event to the watchers whose key or prefix it matches, into each watcher's bounded
+// buffer (events are shared, not copied, between watchers). A watcher that asked for older
+// revisions first reads them from the history itself (Watcher::Next, on the caller's thread),
+// then continues from its buffer. A watcher whose buffer would exceed --watch-buffer-bytes is cut
+// off (it gets an error and may resume from its last revision); the dispatcher never waits for a
+// watcher, so slow watchers slow neither writers nor other watchers. The apply loop only calls
+// NotifyApplied, which wakes the dispatcher.
+//
+// Thread-safety: WatchHub and Watcher are thread-safe. Stop() must run before the engine dies.
+#pragma once
+
+#include <chrono>
+#include <condition_variable>
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <thread>
+#include <unordered_map>
+#include <vector>
+
+#include "engine/engine.h"
+#include "store/history.h"
+#include "util/status.h"
+#include "util/thread_annotations.h"
+
+namespace nds::api {
+
+struct WatchHubOptions {
+  size_t buffer_bytes = 4 << 20;  // --watch-buffer-bytes
+  size_t watchers_max = 10'000;   // --max-watchers
+  // A watcher with nothing to send gets a progress line this often (API.md: at least every 5 s).
+  std::chrono::milliseconds progress_interval{1000};
+  // Events read from the history in one step (dispatcher page, catch-up page).
+  size_t page_bytes = 256 << 10;
+};
+
+using SharedEvent = std::shared_ptr<const store::HistoryEvent>;
+
+// Which keys a watcher wants: one key exactly, or every key starting with a prefix ("" = all).
+struct WatchFilter {
+  std::string key_or_prefix;
+  bool exact = false;
+
+  bool Matches(std::string_view key) const {
+    return exact ? key == key_or_prefix : key.starts_with(key_or_prefix);
+  }
+};
+
+class WatchHub;
+
+// One watch. Created by WatchHub::Add; the route's stream calls Next until it ends.
+class Watcher {
+ public:
+  // Why a watch ends early.
+  struct Failure {
+    std::string error;  // "compacted" or "too_slow" (the JSON "error" field)
+    std::string message;
+    uint64_t compact_revision = 0;  // for "compacted"
+  };
+  // What to send next: events (in revision order), else a progress revision, else a failure
+  // (the last line), else nothing yet (wait: the hub calls the resume function given to Wait).
+  struct Step {
+    std::vector<SharedEvent> events;
+    std::optional<uint64_t> progress;
+    std::optional<Failure> failure;
+  };
+
+  Watcher(WatchFilter filter, uint64_t delivered, uint64_t live_from, size_t buffer_bytes_max);
+
+  // The next thing to send. Reads older history from `engine` when catching up (a page at most).
+  Step Next(const engine::Engine& engine, uint64_t dispatched, std::chrono::milliseconds progress,
+            size_t page_bytes);
+  // Arranges for `resume` to be called once there may be something to send (events, a failure,
+  // or a progress line due). Calls it at once when there already is.
+  void Wait(std::function<void()> resume, std::chrono::milliseconds progress);
+
+  const WatchFilter& filter() const { return filter_; }
+
+ private:
+  friend class WatchHub;
+  // Dispatcher side: adds the matching events (all of one revision range, in order). Returns
+  // the resume function to call (outside any lock) when the watcher was waiting.
+  std::function<void()> Push(const std::vector<SharedEvent>& events);
+  std::function<void()> Fail(Failure failure);
+  // The resume function when a progress line is due at `now`.
+  std::function<void()> DueForProgress(std::chrono::steady_clock::time_point now,
+                                       std::chrono::milliseconds progress);
+
+  const WatchFilter filter_;
+  const size_t buffer_bytes_max_;
+  std::mutex mu_;
+  // Every event with revision <= delivered_ was handed out by Next.
+  uint64_t delivered_ NDS_GUARDED_BY(mu_);
+  // Events with revision > live_from_ arrive through Push; those up to it are read from history.
+  const uint64_t live_from_;
+  std::deque<SharedEvent> buffer_ NDS_GUARDED_BY(mu_);
+  size_t buffered_bytes_ NDS_GUARDED_BY(mu_) = 0;
+  std::optional<Failure> failure_ NDS_GUARDED_BY(mu_);
+  bool failure_sent_ NDS_GUARDED_BY(mu_) = false;
+  std::function<void()> resume_ NDS_GUARDED_BY(mu_);
+  std::chrono::steady_clock::time_point last_sent_ NDS_GUARDED_BY(mu_);
+};
+
+class WatchHub {
+ public:
+  explicit WatchHub(WatchHubOptions options);
+  ~WatchHub();
+  WatchHub(const WatchHub&) = delete;
+  WatchHub& operator=(const WatchHub&) = delete;
+
+  // Starts the dispatcher over `engine` (which must outlive Stop) from its applied index.
+  void Start(const engine::Engine* engine);
+  // Stops and joins the dispatcher; every watcher still open gets nothing more. Idempotent.
+  void Stop();
+
+  // From the apply loop: something new was applied. Never blocks for long.
+  void NotifyApplied();
+
+  // A new watcher for changes after `from` (std::nullopt: from the last applied revision).
+  // kResourceExhausted beyond --max-watchers; kOutOfRange-like kFailedPrecondition is not used:
+  // a revision below the history floor is reported as kNotFound with `*compact_revision` set;
+  // kUnavailable before Start.
+  Result<std::shared_ptr<Watcher>> Add(WatchFilter filter, std::optional<uint64_t> from,
+                                       uint64_t* compact_revision);
+  void Remove(const Watcher* watcher);
+
+  // The revision up to which every applied event has been handed to the watchers.
+  uint64_t dispatched() const { return dispatched_.load(std::memory_order_acquire); }
+  size_t watcher_count() const;
+  const WatchHubOptions& options() const { return options_; }
+  const engine::Engine* engine() const { return engine_; }
+
+ private:
+  void Run();
+  // Reads (dispatched_, applied] and hands it out; returns false when nothing was new.
+  bool DispatchNew();
+  void FailAll(const Watcher::Failure& failure);
+  void WakeDueForProgress();
+
+  const WatchHubOptions options_;
+  const engine::Engine* engine_ = nullptr;
+  std::atomic<uint64_t> dispatched_{0};
+  mutable std::mutex mu_;  // guards watchers_ and the wake-up state
+  std::condition_variable cv_;
+  bool applied_signal_ NDS_GUARDED_BY(mu_) = false;
+  bool stopping_ NDS_GUARDED_BY(mu_) = false;
+  std::unordered_map<const Watcher*, std::shared_ptr<Watcher>> watchers_ NDS_GUARDED_BY(mu_);
+  std::thread thread_;
+};
+
+}  // namespace nds::api

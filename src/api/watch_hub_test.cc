@@ -1,0 +1,166 @@
+// Goal: the watch hub hands every applied change to each matching watcher once, in revision
+// order, whether the watcher starts in the past (catching up from the history) or now; a watcher
+// whose buffer overflows is cut off with a clear failure while the others go on; a revision
+// below the history floor and a watcher beyond the limit are refused.
+// Method: a memory engine written through store::BatchApplier, a real WatchHub (its dispatcher
+// thread), and watchers read through Next/Wait, waiting on the hub's resume with a bounded wait.
+#include "api/watch_hub.h"
+
+#include <algorithm>
+#include <future>
+
+#include <gtest/gtest.h>
+
+#include "engine/memory_engine.h"
+#include "store/applier.h"
+
+namespace nds::api {
+namespace {
+
+using std::chrono::milliseconds;
+
+class WatchHubTest : public ::testing::Test {
+ protected:
+  void StartHub(WatchHubOptions options) {
+    options.progress_interval = milliseconds(3'600'000);  // no progress lines but the first
+    hub_ = std::make_unique<WatchHub>(options);
+    hub_->Start(engine_.get());
+  }
+
+  // Applies `cmds` in one batch and tells the hub.
+  void Apply(const std::vector<store::Command>& cmds, uint64_t keep = 1000) {
+    store::BatchApplier a(engine_.get(), keep);
+    for (const store::Command& c : cmds) a.Apply(c, LogIndex(++next_)).status.ok();
+    ASSERT_TRUE(a.Commit(engine_.get(), false).ok());
+    if (hub_) hub_->NotifyApplied();
+  }
+
+  // The next non-empty step of `w`, waiting (bounded) for the hub to resume it.
+  Watcher::Step NextStep(Watcher& w) {
+    for (int i = 0; i < 100; ++i) {
+      Watcher::Step step =
+          w.Next(*engine_, hub_->dispatched(), hub_->options().progress_interval, 1 << 20);
+      if (!step.events.empty() || step.progress || step.failure) return step;
+      std::promise<void> resumed;
+      w.Wait([&resumed] { resumed.set_value(); }, hub_->options().progress_interval);
+      if (resumed.get_future().wait_for(std::chrono::seconds(10)) != std::future_status::ready) {
+        ADD_FAILURE() << "the hub never resumed the watcher";
+        return {};
+      }
+    }
+    ADD_FAILURE() << "no step after 100 wake-ups";
+    return {};
+  }
+
+  // "rev type key" of events until `count` were seen (progress lines skipped), or a failure.
+  std::string Collect(Watcher& w, size_t count) {
+    std::string out;
+    size_t seen = 0;
+    for (int steps = 0; seen < count && steps < 1000; ++steps) {
+      Watcher::Step step = NextStep(w);
+      if (step.failure) return out + "failure:" + step.failure->error;
+      for (const SharedEvent& e : step.events) {
+        out += std::to_string(e->revision) +
+               (e->type == store::HistoryEventType::kPut ? " put " : " del ") + e->key + ";";
+        ++seen;
+      }
+    }
+    return out;
+  }
+
+  std::shared_ptr<Watcher> Add(WatchFilter filter, std::optional<uint64_t> from) {
+    uint64_t compact = 0;
+    auto w = hub_->Add(std::move(filter), from, &compact);
+    EXPECT_TRUE(w.ok()) << w.status().ToString();
+    return w.ok() ? *w : nullptr;
+  }
+
+  std::unique_ptr<engine::Engine> engine_ = engine::NewMemoryEngine();
+  std::unique_ptr<WatchHub> hub_;
+  uint64_t next_ = 0;
+};
+
+TEST_F(WatchHubTest, LiveWatchersGetTheirMatchingEventsInOrder) {
+  StartHub({});
+  auto all = Add({"", false}, std::nullopt);
+  auto conf = Add({"conf/", false}, std::nullopt);
+  auto one = Add({"conf/a", true}, std::nullopt);
+  Apply({store::PutCommand("conf/a", "1"), store::PutCommand("other", "x")});
+  Apply({store::PutCommand("conf/ab", "2"), store::DeleteCommand("conf/a")});
+  Apply({store::ClearCommand()});
+  EXPECT_EQ(Collect(*all, 6),
+            "1 put conf/a;2 put other;3 put conf/ab;4 del conf/a;5 del conf/ab;"
+            "5 del other;");
+  EXPECT_EQ(Collect(*conf, 4), "1 put conf/a;3 put conf/ab;4 del conf/a;5 del conf/ab;");
+  EXPECT_EQ(Collect(*one, 2), "1 put conf/a;4 del conf/a;");
+}
+
+TEST_F(WatchHubTest, AWatcherFromThePastCatchesUpThenFollows) {
+  Apply({store::PutCommand("k", "1")});
+  Apply({store::PutCommand("k", "2")});
+  Apply({store::PutCommand("k", "3")});
+  StartHub({});
+  auto w = Add({"k", true}, 1);
+  Apply({store::PutCommand("k", "4")});
+  EXPECT_EQ(Collect(*w, 3), "2 put k;3 put k;4 put k;");
+}
+
+TEST_F(WatchHubTest, ASlowWatcherIsCutOffAndTheOthersGoOn) {
+  StartHub({.buffer_bytes = 1000});
+  auto slow = Add({"", false}, std::nullopt);
+  auto fast = Add({"", false}, std::nullopt);
+  // The slow one never reads; the fast one reads after each write.
+  ASSERT_TRUE(NextStep(*slow).progress.has_value());
+  std::string seen;
+  for (int i = 0; i < 40; ++i) {
+    Apply({store::PutCommand("k" + std::to_string(i), std::string(100, 'v'))});
+    seen += Collect(*fast, 1);
+  }
+  EXPECT_EQ(std::count(seen.begin(), seen.end(), ';'), 40);
+  EXPECT_TRUE(seen.ends_with("39 put k38;40 put k39;")) << seen;
+  Watcher::Step step = NextStep(*slow);
+  ASSERT_TRUE(step.failure.has_value());
+  EXPECT_EQ(step.failure->error, "too_slow");
+}
+
+TEST_F(WatchHubTest, CompactedRevisionsAndTooManyWatchersAreRefused) {
+  for (int i = 0; i < 10; ++i) Apply({store::PutCommand("k", std::to_string(i))}, /*keep=*/3);
+  StartHub({.watchers_max = 2});
+  uint64_t compact = 0;
+  auto old = hub_->Add({"", false}, 2, &compact);
+  EXPECT_EQ(old.status().code(), StatusCode::kNotFound);
+  EXPECT_EQ(compact, 7u);
+  auto w1 = Add({"", false}, 7);
+  EXPECT_EQ(Collect(*w1, 3), "8 put k;9 put k;10 put k;");
+  auto w2 = Add({"", false}, std::nullopt);
+  EXPECT_EQ(hub_->Add({"", false}, std::nullopt, &compact).status().code(),
+            StatusCode::kResourceExhausted);
+  hub_->Remove(w2.get());
+  EXPECT_EQ(hub_->watcher_count(), 1u);
+}
+
+TEST_F(WatchHubTest, CompactionOvertakingACatchUpEndsItWithCompacted) {
+  for (int i = 0; i < 5; ++i) Apply({store::PutCommand("k", std::to_string(i))});
+  StartHub({});
+  auto w = Add({"", false}, 0);
+  for (int i = 0; i < 5; ++i) Apply({store::PutCommand("k", std::to_string(i))}, /*keep=*/2);
+  Watcher::Step step = NextStep(*w);
+  ASSERT_TRUE(step.failure.has_value());
+  EXPECT_EQ(step.failure->error, "compacted");
+  // The dispatcher or the catch-up notices first, at a floor of 6 to 8.
+  EXPECT_GE(step.failure->compact_revision, 6u);
+  EXPECT_LE(step.failure->compact_revision, 8u);
+}
+
+TEST_F(WatchHubTest, StoppingEndsEveryWatch) {
+  StartHub({});
+  auto w = Add({"", false}, std::nullopt);
+  ASSERT_TRUE(NextStep(*w).progress.has_value());
+  hub_->Stop();
+  Watcher::Step step = NextStep(*w);
+  ASSERT_TRUE(step.failure.has_value());
+  EXPECT_EQ(step.failure->error, "stopping");
+}
+
+}  // namespace
+}  // namespace nds::api

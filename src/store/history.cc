@@ -1,0 +1,221 @@
+// Change history records and compaction (store/history.h, docs/formats/store.md "History").
+#include "store/history.h"
+
+#include <algorithm>
+
+#include "util/check.h"
+#include "util/coding.h"
+
+namespace nds::store {
+namespace {
+
+constexpr char kEventTag = 'e';
+constexpr char kUndoTag = 'u';
+constexpr char kCompactTag = 'c';
+constexpr uint8_t kUndoAbsent = 0;
+constexpr uint8_t kUndoPresent = 1;
+// 'h' 'e' rev(8) seq(4).
+constexpr size_t kEventKeyBytes = 2 + 8 + 4;
+
+void PutBigEndian64(std::string* out, uint64_t v) {
+  for (int shift = 56; shift >= 0; shift -= 8) out->push_back(static_cast<char>(v >> shift));
+}
+
+void PutBigEndian32(std::string* out, uint32_t v) {
+  for (int shift = 24; shift >= 0; shift -= 8) out->push_back(static_cast<char>(v >> shift));
+}
+
+uint64_t ReadBigEndian(std::string_view bytes) {
+  uint64_t v = 0;
+  for (char c : bytes) v = (v << 8) | static_cast<uint8_t>(c);
+  return v;
+}
+
+std::string UndoKeyPrefix(std::string_view user_key) {
+  std::string k;
+  k.reserve(2 + 4 + user_key.size() + 8);
+  k.push_back(kHistoryPrefix);
+  k.push_back(kUndoTag);
+  PutBigEndian32(&k, static_cast<uint32_t>(user_key.size()));
+  k.append(user_key);
+  return k;
+}
+
+Record CopyRecord(const RecordView& r) {
+  return Record{r.revision, std::string(r.content_type), std::string(r.value)};
+}
+
+}  // namespace
+
+std::string HistoryEventKey(uint64_t revision, uint32_t seq) {
+  std::string k;
+  k.reserve(kEventKeyBytes);
+  k.push_back(kHistoryPrefix);
+  k.push_back(kEventTag);
+  PutBigEndian64(&k, revision);
+  PutBigEndian32(&k, seq);
+  return k;
+}
+
+std::string HistoryUndoKey(std::string_view user_key, uint64_t revision) {
+  std::string k = UndoKeyPrefix(user_key);
+  PutBigEndian64(&k, revision);
+  return k;
+}
+
+std::string HistoryCompactKey() { return std::string{kHistoryPrefix, kCompactTag}; }
+
+std::string EncodeHistoryEvent(HistoryEventType type, std::string_view user_key,
+                               std::string_view record) {
+  std::string out;
+  out.reserve(1 + kVarint64BytesMax + user_key.size() + record.size());
+  out.push_back(static_cast<char>(type));
+  PutLengthPrefixed(&out, user_key);
+  out.append(record);
+  return out;
+}
+
+Result<HistoryEvent> DecodeHistoryEvent(std::string_view engine_key, std::string_view value) {
+  if (engine_key.size() != kEventKeyBytes || engine_key[0] != kHistoryPrefix ||
+      engine_key[1] != kEventTag) {
+    return Corruption("history event key of " + std::to_string(engine_key.size()) + " bytes");
+  }
+  HistoryEvent e;
+  e.revision = ReadBigEndian(engine_key.substr(2, 8));
+  Decoder d(value);
+  NDS_ASSIGN_OR_RETURN(std::string_view type, d.Bytes(1));
+  NDS_ASSIGN_OR_RETURN(std::string_view key, d.LengthPrefixed());
+  e.key = std::string(key);
+  switch (static_cast<HistoryEventType>(type[0])) {
+    case HistoryEventType::kPut: {
+      e.type = HistoryEventType::kPut;
+      NDS_ASSIGN_OR_RETURN(std::string_view record, d.Bytes(d.remaining()));
+      NDS_ASSIGN_OR_RETURN(RecordView rec, DecodeRecord(record));
+      e.value = std::string(rec.value);
+      e.content_type = std::string(rec.content_type);
+      return e;
+    }
+    case HistoryEventType::kDelete:
+      e.type = HistoryEventType::kDelete;
+      if (!d.done()) return Corruption("history delete event with trailing bytes");
+      return e;
+  }
+  return Corruption("history event of unknown kind " +
+                    std::to_string(static_cast<uint8_t>(type[0])));
+}
+
+Result<uint64_t> ReadCompactRevision(const engine::View& view) {
+  NDS_ASSIGN_OR_RETURN(std::optional<std::string> floor, view.Get(HistoryCompactKey()));
+  if (!floor) return view.applied_index().value;
+  if (floor->size() != 8) return Corruption("history floor of " + std::to_string(floor->size()));
+  return ReadBigEndian(*floor);
+}
+
+Result<std::optional<Record>> ReadAtRevision(const engine::View& view, std::string_view user_key,
+                                             uint64_t revision) {
+  const std::string prefix = UndoKeyPrefix(user_key);
+  std::unique_ptr<engine::Iterator> it = view.NewIterator();
+  it->Seek(HistoryUndoKey(user_key, revision + 1));
+  if (it->Valid() && it->key().starts_with(prefix)) {
+    // The key's first change after `revision`: what it replaced is the value as of `revision`.
+    std::string_view undo = it->value();
+    if (undo.empty()) return Corruption("empty history undo entry");
+    if (static_cast<uint8_t>(undo[0]) == kUndoAbsent) return std::optional<Record>();
+    NDS_ASSIGN_OR_RETURN(RecordView rec, DecodeRecord(undo.substr(1)));
+    return std::optional<Record>(CopyRecord(rec));
+  }
+  NDS_RETURN_IF_ERROR(it->status());
+  NDS_ASSIGN_OR_RETURN(std::optional<std::string> bytes, view.Get(DataKey(user_key)));
+  if (!bytes) return std::optional<Record>();
+  NDS_ASSIGN_OR_RETURN(RecordView rec, DecodeRecord(*bytes));
+  return std::optional<Record>(CopyRecord(rec));
+}
+
+Result<uint64_t> ReadHistoryEvents(const engine::View& view, uint64_t after, uint64_t through,
+                                   size_t bytes_max, size_t count_max,
+                                   std::vector<HistoryEvent>* out) {
+  if (through <= after) return through;
+  std::unique_ptr<engine::Iterator> it = view.NewIterator();
+  const std::string end = HistoryEventKey(through + 1, 0);
+  size_t bytes = 0;
+  size_t count = 0;
+  uint64_t last_revision = after;
+  for (it->Seek(HistoryEventKey(after + 1, 0)); it->Valid() && it->key() < end; it->Next()) {
+    NDS_ASSIGN_OR_RETURN(HistoryEvent e, DecodeHistoryEvent(it->key(), it->value()));
+    // Stop between revisions only, so that the returned revision is complete.
+    if (e.revision != last_revision && (bytes >= bytes_max || count >= count_max)) {
+      return last_revision;
+    }
+    last_revision = e.revision;
+    bytes += e.ByteSize();
+    ++count;
+    out->push_back(std::move(e));
+  }
+  NDS_RETURN_IF_ERROR(it->status());
+  return through;
+}
+
+void HistoryWriter::Record(engine::WriteBatch* batch, uint64_t revision, std::string_view user_key,
+                           std::string_view record, const std::optional<std::string>& before) {
+  if (revision != seq_revision_) {
+    NDS_CHECK(revision > seq_revision_, "history revision {} after {}", revision, seq_revision_);
+    seq_revision_ = revision;
+    seq_ = 0;
+    undone_.clear();
+  }
+  const HistoryEventType type = record.empty() ? HistoryEventType::kDelete : HistoryEventType::kPut;
+  batch->Put(HistoryEventKey(revision, seq_++), EncodeHistoryEvent(type, user_key, record));
+  if (!undone_.emplace(user_key).second) return;
+  std::string undo;
+  if (before) {
+    undo.reserve(1 + before->size());
+    undo.push_back(static_cast<char>(kUndoPresent));
+    undo.append(*before);
+  } else {
+    undo.push_back(static_cast<char>(kUndoAbsent));
+  }
+  batch->Put(HistoryUndoKey(user_key, revision), undo);
+}
+
+Status HistoryWriter::Finish(const engine::Engine& engine, uint64_t last_index,
+                             engine::WriteBatch* batch) {
+  seq_revision_ = 0;
+  seq_ = 0;
+  undone_.clear();
+  std::unique_ptr<engine::View> view = engine.NewView();
+  NDS_ASSIGN_OR_RETURN(std::optional<std::string> stored, view->Get(HistoryCompactKey()));
+  NDS_ASSIGN_OR_RETURN(uint64_t floor, ReadCompactRevision(*view));
+  uint64_t target = last_index > keep_revisions_ ? last_index - keep_revisions_ : 0;
+  // Revisions of this very batch are not in the engine yet: never compact past what is.
+  target = std::min(target, view->applied_index().value);
+  uint64_t new_floor = floor;
+  if (target > floor) {
+    std::unique_ptr<engine::Iterator> it = view->NewIterator();
+    const std::string end = HistoryEventKey(target + 1, 0);
+    size_t removed = 0;
+    uint64_t last_removed = 0;
+    new_floor = target;
+    // From `floor` itself: a slice that stopped inside a revision left some of its events.
+    for (it->Seek(HistoryEventKey(floor, 0)); it->Valid() && it->key() < end; it->Next()) {
+      NDS_ASSIGN_OR_RETURN(HistoryEvent e, DecodeHistoryEvent(it->key(), it->value()));
+      if (removed == kCompactEventsPerCommitMax) {
+        // A revision partly removed counts as compacted; the next slice removes the rest.
+        new_floor = std::max(floor, last_removed == e.revision ? e.revision : e.revision - 1);
+        break;
+      }
+      batch->Delete(it->key());
+      batch->Delete(HistoryUndoKey(e.key, e.revision));
+      last_removed = e.revision;
+      ++removed;
+    }
+    NDS_RETURN_IF_ERROR(it->status());
+  }
+  if (!stored || new_floor != floor) {
+    std::string bytes;
+    PutBigEndian64(&bytes, new_floor);
+    batch->Put(HistoryCompactKey(), bytes);
+  }
+  return Status::Ok();
+}
+
+}  // namespace nds::store

@@ -1,0 +1,112 @@
+// The change history of the user key space (docs/formats/store.md "History"): every put and
+// delete the applier makes to a data key is also recorded, in the same atomic engine batch, as
+//
+//   an event    'h' 'e' rev(8, big-endian) seq(4, big-endian) -> kind, key, record (puts)
+//   an undo     'h' 'u' len(key)(4, big-endian) key rev(8)    -> the key's record before rev
+//   the floor   'h' 'c'                                      -> compact revision C (8)
+//
+// Events in key order are the changes in revision order (seq orders the changes of one revision:
+// a transaction or a /clear). An undo entry answers "what did the key hold just before rev", so
+// the value as of R is the undo of the key's first change after R, or the current record when it
+// has not changed since. History is complete for every revision > C: a watch from R and a read
+// at R work for R >= C and are "compacted" below it.
+//
+// Compaction runs in bounded slices at each commit (HistoryWriter::Compact), so a lowered
+// --history-revisions never stalls the apply loop. Everything lives in the engine, so history
+// survives restarts and travels inside Raft snapshots (engine checkpoints); images
+// (store/image_format.h) do not carry it.
+//
+// Secrets, system keys and members have no history: only the 'd' namespace is recorded.
+// Thread-safety: the free functions read a View and are thread-safe as View is.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <set>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "engine/engine.h"
+#include "store/keyspace.h"
+#include "util/status.h"
+
+namespace nds::store {
+
+inline constexpr char kHistoryPrefix = 'h';
+// The default of --history-revisions (util/limits.h).
+inline constexpr uint64_t kHistoryRevisionsDefault = 100'000;
+// Events one commit removes at most while compacting (a bounded slice per apply).
+inline constexpr size_t kCompactEventsPerCommitMax = 4096;
+
+enum class HistoryEventType : uint8_t { kPut = 1, kDelete = 2 };
+
+struct HistoryEvent {
+  uint64_t revision = 0;
+  HistoryEventType type = HistoryEventType::kPut;
+  std::string key;  // the user key
+  std::string value;
+  std::string content_type;
+
+  // Approximate bytes held in memory (for watch buffer limits).
+  size_t ByteSize() const { return key.size() + value.size() + content_type.size() + 64; }
+};
+
+std::string HistoryEventKey(uint64_t revision, uint32_t seq);
+std::string HistoryUndoKey(std::string_view user_key, uint64_t revision);
+std::string HistoryCompactKey();
+
+// The encoded value of an event: its kind, key, and for a put the new value record.
+std::string EncodeHistoryEvent(HistoryEventType type, std::string_view user_key,
+                               std::string_view record);
+// kCorruption for a malformed event key or value.
+Result<HistoryEvent> DecodeHistoryEvent(std::string_view engine_key, std::string_view value);
+
+// The compact revision C of `view`: events and reads at revisions <= C are gone (> C complete).
+// A store that never recorded a floor (made before history existed, or restored from an image)
+// has C = its applied index.
+Result<uint64_t> ReadCompactRevision(const engine::View& view);
+
+// What a data key held as of `revision` in `view`. Errors: kOutOfRange is not used; the caller
+// checks the revision against ReadCompactRevision and the view's applied index first.
+// std::nullopt when the key did not exist then; kCorruption for damaged records.
+Result<std::optional<Record>> ReadAtRevision(const engine::View& view, std::string_view user_key,
+                                             uint64_t revision);
+
+// Appends to `out` the events of `view` with revisions in (after, through], in order, stopping
+// once `bytes_max` bytes of events (at least one event) or `count_max` events were read. Returns
+// the revision read up to completely: every event <= the returned revision was appended (equal
+// to `through` when the range was exhausted). kCorruption for damaged events.
+Result<uint64_t> ReadHistoryEvents(const engine::View& view, uint64_t after, uint64_t through,
+                                   size_t bytes_max, size_t count_max,
+                                   std::vector<HistoryEvent>* out);
+
+// Records events into a batch as the applier writes data keys, and compacts. Not thread-safe:
+// owned by one BatchApplier.
+class HistoryWriter {
+ public:
+  // `keep_revisions` >= 1: revisions older than the last applied index minus it are compacted.
+  explicit HistoryWriter(uint64_t keep_revisions) : keep_revisions_(keep_revisions) {}
+
+  // Records a change of `user_key` at `revision`: `record` is the new encoded record (empty for a
+  // delete) and `before` the encoded record it replaces (nullopt when the key was absent).
+  void Record(engine::WriteBatch* batch, uint64_t revision, std::string_view user_key,
+              std::string_view record, const std::optional<std::string>& before);
+
+  // Adds the compaction slice for this commit to `batch`: deletes events (and their undo entries)
+  // at revisions <= applied - keep, at most kCompactEventsPerCommitMax of them, and moves the
+  // floor. Only revisions already in `engine` are touched. Engine read errors come back as they
+  // are (the caller's commit must then not happen). Resets the per-batch state.
+  Status Finish(const engine::Engine& engine, uint64_t last_index, engine::WriteBatch* batch);
+
+ private:
+  uint64_t keep_revisions_;
+  uint64_t seq_revision_ = 0;  // the revision seq_ counts events of
+  uint32_t seq_ = 0;
+  // Undo entries already written in this batch at seq_revision_: a key changed twice in one
+  // revision keeps the record from before the first change.
+  std::set<std::string> undone_;
+};
+
+}  // namespace nds::store

@@ -1,0 +1,208 @@
+// Goal: every data write the applier makes is in the change history, in revision order, with the
+// value as of any kept revision readable, /clear recorded as a delete of each key it removed,
+// secrets kept out, compaction bounded per commit, and all of it surviving a reopen.
+// Method: BatchApplier over both engines (memory and RocksDB, parameterised), then the history
+// readers of store/history.h on fresh views.
+#include "store/history.h"
+
+#include <gtest/gtest.h>
+
+#include "engine/engine_factory.h"
+#include "engine/engine_test_util.h"
+#include "engine/memory_engine.h"
+#include "store/applier.h"
+#include "store/txn.h"
+
+namespace nds::store {
+namespace {
+
+class HistoryTest : public ::testing::TestWithParam<std::string> {
+ protected:
+  void SetUp() override { Reopen(); }
+
+  void Reopen() {
+    if (GetParam() == "memory") {
+      if (!engine_) engine_ = engine::NewMemoryEngine();
+      return;
+    }
+    engine_.reset();
+    auto opened = engine::OpenEngine("rocksdb", dir_.Sub("engine"));
+    ASSERT_TRUE(opened.ok()) << opened.status().ToString();
+    engine_ = std::move(opened).value();
+  }
+
+  // Applies `cmds` in one batch, one index each; returns the last index.
+  uint64_t Apply(const std::vector<Command>& cmds, uint64_t keep = 1000) {
+    BatchApplier a(engine_.get(), keep);
+    for (const Command& c : cmds) {
+      ++next_;
+      ApplyResult r = a.Apply(c, LogIndex(next_));
+      EXPECT_TRUE(r.status.ok()) << r.status.ToString();
+    }
+    Status s = a.Commit(engine_.get(), false);
+    EXPECT_TRUE(s.ok()) << s.ToString();
+    return next_;
+  }
+
+  std::vector<HistoryEvent> Events(uint64_t after) {
+    std::vector<HistoryEvent> out;
+    auto view = engine_->NewView();
+    auto read =
+        ReadHistoryEvents(*view, after, view->applied_index().value, 1 << 30, 1 << 30, &out);
+    EXPECT_TRUE(read.ok()) << read.status().ToString();
+    return out;
+  }
+
+  std::string At(std::string_view key, uint64_t revision) {
+    auto view = engine_->NewView();
+    auto rec = ReadAtRevision(*view, key, revision);
+    if (!rec.ok()) return "<error " + rec.status().ToString() + ">";
+    return *rec ? (*rec)->value : "<absent>";
+  }
+
+  uint64_t Floor() {
+    auto c = ReadCompactRevision(*engine_->NewView());
+    EXPECT_TRUE(c.ok());
+    return c.ok() ? *c : 0;
+  }
+
+  engine::testing::ScratchDir dir_;
+  std::unique_ptr<engine::Engine> engine_;
+  uint64_t next_ = 0;
+};
+
+std::string Describe(const std::vector<HistoryEvent>& events) {
+  std::string out;
+  for (const HistoryEvent& e : events) {
+    out += std::to_string(e.revision) + (e.type == HistoryEventType::kPut ? " put " : " del ") +
+           e.key + (e.type == HistoryEventType::kPut ? "=" + e.value : "") + ";";
+  }
+  return out;
+}
+
+TEST_P(HistoryTest, EveryWriteIsAnEventInRevisionOrder) {
+  Apply({PutCommand("a", "1", "text/plain"), PutCommand("b", "2")});
+  Apply(
+      {DeleteCommand("a"), PutSecretCommand(std::string(32, 'x'), "sealed"), PutCommand("b", "3")});
+  auto events = Events(0);
+  EXPECT_EQ(Describe(events), "1 put a=1;2 put b=2;3 del a;5 put b=3;");
+  EXPECT_EQ(events[0].content_type, "text/plain");
+  EXPECT_EQ(Describe(Events(3)), "5 put b=3;");
+  // The secret (index 4) left nothing: no event and no undo entry names it.
+  for (const auto& [key, value] : engine::testing::ReadAll(*engine_)) {
+    if (key[0] == kHistoryPrefix) {
+      EXPECT_EQ(value.find("sealed"), std::string::npos) << key;
+    }
+  }
+}
+
+TEST_P(HistoryTest, ValueAsOfAnyKeptRevision) {
+  Apply({PutCommand("k", "v1")});     // 1
+  Apply({PutCommand("other", "x")});  // 2
+  Apply({PutCommand("k", "v3")});     // 3
+  Apply({DeleteCommand("k")});        // 4
+  Apply({PutCommand("k", "v5")});     // 5
+  EXPECT_EQ(At("k", 0), "<absent>");
+  EXPECT_EQ(At("k", 1), "v1");
+  EXPECT_EQ(At("k", 2), "v1");
+  EXPECT_EQ(At("k", 3), "v3");
+  EXPECT_EQ(At("k", 4), "<absent>");
+  EXPECT_EQ(At("k", 5), "v5");
+  EXPECT_EQ(At("nothing", 3), "<absent>");
+  // A key that is a prefix of another is not confused with it.
+  Apply({PutCommand("kk", "z")});  // 6
+  EXPECT_EQ(At("k", 6), "v5");
+  EXPECT_EQ(At("kk", 5), "<absent>");
+}
+
+TEST_P(HistoryTest, ClearIsADeleteOfEveryKeyAtItsOneRevision) {
+  Apply({PutCommand("a", "1"), PutCommand("b", "2")});
+  // In one batch: c written, a deleted, then /clear: it removes b and c only.
+  Apply({PutCommand("c", "3"), DeleteCommand("a"), ClearCommand(), PutCommand("d", "4")});
+  EXPECT_EQ(Describe(Events(2)), "3 put c=3;4 del a;5 del b;5 del c;6 put d=4;");
+  EXPECT_EQ(At("b", 4), "2");
+  EXPECT_EQ(At("c", 4), "3");
+  EXPECT_EQ(At("b", 5), "<absent>");
+}
+
+TEST_P(HistoryTest, TxnKeyWrittenTwiceReadsAsBeforeTheTxn) {
+  Apply({PutCommand("t", "old")});
+  Txn txn;
+  txn.success = {{TxnOpKind::kPut, "t", "mid", ""}, {TxnOpKind::kPut, "t", "new", ""}};
+  Apply({TxnCommand(txn)});
+  EXPECT_EQ(Describe(Events(1)), "2 put t=mid;2 put t=new;");
+  EXPECT_EQ(At("t", 1), "old");
+  EXPECT_EQ(At("t", 2), "new");
+}
+
+TEST_P(HistoryTest, CompactionKeepsTheLastRevisionsAndMovesTheFloor) {
+  EXPECT_EQ(Floor(), 0u);
+  for (int i = 0; i < 20; ++i) Apply({PutCommand("k", std::to_string(i + 1))}, /*keep=*/5);
+  // The last 5 revisions are kept: 16 to 20.
+  EXPECT_EQ(Floor(), 15u);
+  EXPECT_EQ(Events(15).size(), 5u);
+  EXPECT_EQ(Describe(Events(0)).substr(0, 8), "16 put k");
+  EXPECT_EQ(At("k", 15), "15");
+  EXPECT_EQ(At("k", 20), "20");
+  Reopen();
+  EXPECT_EQ(Floor(), 15u);
+  EXPECT_EQ(At("k", 16), "16");
+}
+
+TEST_P(HistoryTest, CompactionOfAHugeBacklogGoesInBoundedSlices) {
+  std::vector<Command> many;
+  for (size_t i = 0; i < kCompactEventsPerCommitMax + 10; ++i) {
+    many.push_back(PutCommand("key" + std::to_string(i), "v"));
+  }
+  Apply({ClearCommand()});  // 1
+  Apply(many);
+  const uint64_t last = next_;
+  // Keep 1 revision: the first commit may only remove kCompactEventsPerCommitMax events.
+  Apply({PutCommand("x", "y")}, /*keep=*/1);
+  uint64_t floor = Floor();
+  EXPECT_LT(floor, last);
+  EXPECT_GT(floor, 1u);
+  EXPECT_EQ(Events(floor).size(), last - floor + 1);  // kept: (floor, last] and the put of x
+  Apply({PutCommand("x", "z")}, /*keep=*/1);
+  EXPECT_EQ(Floor(), last + 1);
+  EXPECT_EQ(Describe(Events(last + 1)), std::to_string(last + 2) + " put x=z;");
+  // Nothing left behind at or below the floor.
+  for (const auto& [key, value] : engine::testing::ReadAll(*engine_)) {
+    if (key.size() > 1 && key[0] == kHistoryPrefix && key[1] == 'u') {
+      EXPECT_TRUE(key.ends_with(HistoryUndoKey("", last + 1).substr(6)) ||
+                  key.ends_with(HistoryUndoKey("", last + 2).substr(6)));
+    }
+  }
+}
+
+TEST_P(HistoryTest, AStoreWithoutHistoryStartsItsFloorAtItsAppliedIndex) {
+  engine::WriteBatch b;
+  b.Put(DataKey("old"), EncodeRecord(7, "", "v"));
+  ASSERT_TRUE(engine_->Write(b, LogIndex(7), false).ok());
+  next_ = 7;
+  EXPECT_EQ(Floor(), 7u);
+  Apply({PutCommand("old", "w")});
+  EXPECT_EQ(Floor(), 7u);
+  EXPECT_EQ(At("old", 7), "v");
+  EXPECT_EQ(Describe(Events(7)), "8 put old=w;");
+}
+
+INSTANTIATE_TEST_SUITE_P(Engines, HistoryTest, ::testing::Values("memory", "rocksdb"));
+
+TEST(HistoryCodec, DamagedEventsAreCorruption) {
+  const std::string key = HistoryEventKey(3, 0);
+  EXPECT_EQ(DecodeHistoryEvent(key.substr(1), "").status().code(), StatusCode::kCorruption);
+  EXPECT_EQ(DecodeHistoryEvent(key, "").status().code(), StatusCode::kCorruption);
+  EXPECT_EQ(DecodeHistoryEvent(key, std::string("\x09\x01k", 3)).status().code(),
+            StatusCode::kCorruption);
+  EXPECT_EQ(DecodeHistoryEvent(key, std::string("\x02\x01kx", 4)).status().code(),
+            StatusCode::kCorruption);
+  auto ok = DecodeHistoryEvent(
+      key, EncodeHistoryEvent(HistoryEventType::kPut, "k", EncodeRecord(3, "ct", "v")));
+  ASSERT_TRUE(ok.ok());
+  EXPECT_EQ(ok->revision, 3u);
+  EXPECT_EQ(ok->content_type, "ct");
+}
+
+}  // namespace
+}  // namespace nds::store
