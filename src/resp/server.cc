@@ -39,7 +39,7 @@ class Connection;
 struct Shared {
   RespServerOptions options;
   RespService* service = nullptr;
-  std::mutex mu;
+  Mutex mu;
   bool open NDS_GUARDED_BY(mu) = true;
   // Every open connection, held strongly until it closes (a connection waiting only for the node
   // has no pending Asio operation to keep it alive).
@@ -72,7 +72,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
     {
       // Unregistered before the socket closes: a client that sees the close may connect again
       // at once and must find the slot free.
-      std::lock_guard lock(shared_->mu);
+      MutexLock lock(shared_->mu);
       shared_->connections.erase(session_.id);
     }
     error_code ignored;
@@ -172,7 +172,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
     std::shared_ptr<Shared> shared = shared_;
     shared_->service->Execute(&session_, std::move(args), [weak, shared, seq](Reply reply) {
       // Any thread: hand the reply to the connection's strand while the context lives.
-      std::lock_guard lock(shared->mu);
+      MutexLock lock(shared->mu);
       if (!shared->open) return;
       auto self = weak.lock();
       if (!self) return;
@@ -291,7 +291,7 @@ class RespServerImpl final : public RespServer {
     for (auto& t : threads_) t.join();
     std::map<uint64_t, std::shared_ptr<Connection>> connections;
     {
-      std::lock_guard lock(shared_->mu);
+      MutexLock lock(shared_->mu);
       shared_->open = false;
       connections.swap(shared_->connections);
     }
@@ -322,7 +322,7 @@ class RespServerImpl final : public RespServer {
     uint64_t id = shared_->next_id.fetch_add(1);
     std::shared_ptr<Connection> c;
     {
-      std::lock_guard lock(shared_->mu);
+      MutexLock lock(shared_->mu);
       if (shared_->connections.size() >= shared_->options.connections_max) {
         // Redis's words. One best-effort write: the socket is new, its buffer is empty.
         static constexpr std::string_view kFull = "-ERR max number of clients reached\r\n";
