@@ -1,10 +1,13 @@
-# nds_module(NAME DEPS <libs...> TEST_DEPS <libs...>)
+# nds_module(NAME DEPS <libs...> TEST_DEPS <libs...> [SKIPPABLE <gtest filter>])
 #
 # One module per directory of src/ (STYLE.md §1): every *.cc except *_test.cc and *_main.cc forms
 # the static library nds_NAME; every *_test.cc forms the test binary NAME_test, registered with
 # ctest and labelled NAME. The file lists are globbed so that adding a file needs no CMake edit.
+# SKIPPABLE names the tests that skip (GTEST_SKIP) where they cannot run, e.g. without root: they
+# run as a ctest entry of their own, NAME_test_skippable, which ctest reports as skipped (not
+# passed) when they skip.
 function(nds_module name)
-  cmake_parse_arguments(ARG "" "" "DEPS;TEST_DEPS" ${ARGN})
+  cmake_parse_arguments(ARG "" "SKIPPABLE" "DEPS;TEST_DEPS" ${ARGN})
   file(GLOB srcs CONFIGURE_DEPENDS ${CMAKE_CURRENT_SOURCE_DIR}/*.cc)
   list(FILTER srcs EXCLUDE REGEX "(_test|_main)\\.cc$")
   file(GLOB tests CONFIGURE_DEPENDS ${CMAKE_CURRENT_SOURCE_DIR}/*_test.cc)
@@ -21,7 +24,20 @@ function(nds_module name)
     add_executable(${name}_test ${tests})
     target_link_libraries(${name}_test PRIVATE nds_${name} ${ARG_TEST_DEPS} GTest::gtest
                           GTest::gmock GTest::gtest_main)
-    add_test(NAME ${name}_test COMMAND ${name}_test)
+    if(ARG_SKIPPABLE)
+      add_test(NAME ${name}_test COMMAND ${name}_test --gtest_filter=-${ARG_SKIPPABLE})
+      nds_skippable_test(${name}_test_skippable ${name}_test ${ARG_SKIPPABLE})
+      set_tests_properties(${name}_test_skippable PROPERTIES LABELS ${name} TIMEOUT 600)
+    else()
+      add_test(NAME ${name}_test COMMAND ${name}_test)
+    endif()
     set_tests_properties(${name}_test PROPERTIES LABELS ${name} TIMEOUT 600)
   endif()
+endfunction()
+
+# nds_skippable_test(TEST_NAME BINARY FILTER): the tests of BINARY matching the gtest FILTER as one
+# ctest entry, reported as skipped when any of them calls GTEST_SKIP (gtest prints "[  SKIPPED ]").
+function(nds_skippable_test test_name binary filter)
+  add_test(NAME ${test_name} COMMAND ${binary} --gtest_filter=${filter})
+  set_tests_properties(${test_name} PROPERTIES SKIP_REGULAR_EXPRESSION "\\[  SKIPPED \\]")
 endfunction()

@@ -3,6 +3,8 @@
 
 #include <cstdint>
 
+#include "util/hex.h"
+
 namespace nds::api {
 namespace {
 
@@ -37,7 +39,6 @@ size_t ValidUtf8Length(std::string_view s, size_t i) {
 }
 
 void AppendEscapedUtf8(std::string* out, std::string_view s) {
-  static constexpr char kHex[] = "0123456789abcdef";
   for (size_t i = 0; i < s.size();) {
     auto c = static_cast<uint8_t>(s[i]);
     if (c >= 0x80) {
@@ -70,8 +71,7 @@ void AppendEscapedUtf8(std::string* out, std::string_view s) {
       default:
         if (c < 0x20) {
           out->append("\\u00");
-          out->push_back(kHex[c >> 4]);
-          out->push_back(kHex[c & 15]);
+          AppendHexByte(out, c);
         } else {
           out->push_back(static_cast<char>(c));
         }

@@ -16,35 +16,35 @@ uint64_t Recorder::NowMicros() const {
 }
 
 Result<size_t> Recorder::Invoke(sim::Operation op) {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(mu_);
   return history_.Invoke(std::move(op), NowMicros());
 }
 
 void Recorder::CompleteOk(size_t handle, std::optional<std::string> observed, bool cas_swapped) {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(mu_);
   Status s = history_.CompleteOk(handle, NowMicros(), std::move(observed), cas_swapped);
   NDS_CHECK(s.ok(), "{}", s.ToString());
 }
 
 void Recorder::CompleteFailed(size_t handle) {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(mu_);
   Status s = history_.CompleteFailed(handle, NowMicros());
   NDS_CHECK(s.ok(), "{}", s.ToString());
 }
 
 void Recorder::CompleteIndeterminate(size_t handle) {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(mu_);
   Status s = history_.CompleteIndeterminate(handle, NowMicros());
   NDS_CHECK(s.ok(), "{}", s.ToString());
 }
 
 std::vector<sim::Operation> Recorder::Snapshot() const {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(mu_);
   return history_.ops();
 }
 
 std::string Recorder::ToText() const {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(mu_);
   return history_.ToText();
 }
 

@@ -46,7 +46,7 @@ class Recorder {
 
  private:
   const std::chrono::steady_clock::time_point start_;
-  mutable std::mutex mu_;
+  mutable Mutex mu_;
   sim::History history_ NDS_GUARDED_BY(mu_);
 };
 

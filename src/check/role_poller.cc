@@ -36,7 +36,7 @@ RolePoller::RolePoller(const Recorder* clock, RolePollerOptions options)
 RolePoller::~RolePoller() { Stop(); }
 
 void RolePoller::Watch(const std::string& address) {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(mu_);
   if (stop_.load()) return;
   if (std::find(watched_.begin(), watched_.end(), address) != watched_.end()) return;
   watched_.push_back(address);
@@ -44,19 +44,19 @@ void RolePoller::Watch(const std::string& address) {
 }
 
 void RolePoller::Unwatch(const std::string& address) {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(mu_);
   unwatched_.push_back(address);
 }
 
 bool RolePoller::Unwatched(const std::string& address) const {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(mu_);
   return std::find(unwatched_.begin(), unwatched_.end(), address) != unwatched_.end();
 }
 
 void RolePoller::Stop() {
   std::vector<std::thread> threads;
   {
-    std::lock_guard<std::mutex> lock(mu_);
+    MutexLock lock(mu_);
     stop_.store(true);
     threads.swap(threads_);
   }
@@ -64,7 +64,7 @@ void RolePoller::Stop() {
 }
 
 std::vector<GooseSample> RolePoller::GooseSamples() const {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(mu_);
   return samples_;
 }
 
@@ -100,7 +100,7 @@ void RolePoller::PollLoop(std::string address) {
     } else {
       answers_.fetch_add(1);
       if (*role == "goose") {
-        std::lock_guard<std::mutex> lock(mu_);
+        MutexLock lock(mu_);
         if (samples_.size() < options_.samples_max) {
           samples_.push_back({address, round, sent_us, received_us});
         }

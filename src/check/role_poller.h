@@ -79,7 +79,7 @@ class RolePoller {
   std::atomic<bool> stop_{false};
   std::atomic<uint64_t> answers_{0};
   std::atomic<uint64_t> failures_{0};
-  mutable std::mutex mu_;
+  mutable Mutex mu_;
   std::vector<std::string> watched_ NDS_GUARDED_BY(mu_);
   std::vector<std::string> unwatched_ NDS_GUARDED_BY(mu_);
   std::vector<std::thread> threads_ NDS_GUARDED_BY(mu_);

@@ -19,22 +19,22 @@ class Targets {
   explicit Targets(std::vector<std::string> addresses) : addresses_(std::move(addresses)) {}
 
   std::vector<std::string> Get() const {
-    std::lock_guard<std::mutex> lock(mu_);
+    MutexLock lock(mu_);
     return addresses_;
   }
   void Add(const std::string& address) {
-    std::lock_guard<std::mutex> lock(mu_);
+    MutexLock lock(mu_);
     if (std::find(addresses_.begin(), addresses_.end(), address) == addresses_.end()) {
       addresses_.push_back(address);
     }
   }
   void Remove(const std::string& address) {
-    std::lock_guard<std::mutex> lock(mu_);
+    MutexLock lock(mu_);
     addresses_.erase(std::remove(addresses_.begin(), addresses_.end(), address), addresses_.end());
   }
 
  private:
-  mutable std::mutex mu_;
+  mutable Mutex mu_;
   std::vector<std::string> addresses_ NDS_GUARDED_BY(mu_);
 };
 

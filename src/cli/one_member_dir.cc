@@ -11,6 +11,7 @@
 #include "crypto/random.h"
 #include "util/check.h"
 #include "util/file_system.h"
+#include "util/hex.h"
 #include "wal/snapshot_store.h"
 #include "wal/wal.h"
 
@@ -38,13 +39,7 @@ DataDirLock::~DataDirLock() { ::close(fd_); }
 Result<std::string> MakeClusterId() {
   uint8_t bytes[16];
   NDS_RETURN_IF_ERROR(crypto::RandomBytes(bytes));
-  static constexpr char kHex[] = "0123456789abcdef";
-  std::string id;
-  for (uint8_t b : bytes) {
-    id.push_back(kHex[b >> 4]);
-    id.push_back(kHex[b & 15]);
-  }
-  return id;
+  return HexEncode(std::string_view(reinterpret_cast<const char*>(bytes), sizeof(bytes)));
 }
 
 Result<std::string> MakeClusterSecret() {

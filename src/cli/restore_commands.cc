@@ -12,6 +12,7 @@
 #include "cli/image_restore.h"
 #include "cli/recovery.h"
 #include "cli/terminal_io.h"
+#include "util/host_port.h"
 
 namespace nds::cli {
 namespace {
@@ -24,18 +25,6 @@ struct RestoreFlags {
   std::string peer = "0.0.0.0:7778";
   std::string engine = "rocksdb";
 };
-
-// "0.0.0.0:7777" -> "<host name>:7777", as `nds start` advertises a wildcard listen address.
-std::string AdvertisedAddress(const std::string& listen) {
-  size_t colon = listen.rfind(':');
-  if (colon == std::string::npos) return listen;
-  std::string host = listen.substr(0, colon);
-  if (host.empty() || host == "0.0.0.0" || host == "::" || host == "[::]") {
-    char name[256] = {};
-    host = ::gethostname(name, sizeof name - 1) == 0 && name[0] != 0 ? name : "localhost";
-  }
-  return host + listen.substr(colon);
-}
 
 int RunRestore(const RestoreFlags& f) {
   ::umask(077);  // the data directory holds the cluster secret: owner only, as `nds start` makes it

@@ -31,6 +31,7 @@
 #include "cli/one_member_dir.h"
 #include "cli/start_flags.h"
 #include "cli/start_identity.h"
+#include "cli/start_reports.h"
 #include "cli/tls_flags.h"
 #include "client/client.h"
 #include "crypto/access_token.h"
@@ -50,6 +51,7 @@
 #include "store/auth_state.h"
 #include "store/keyspace.h"
 #include "store/membership.h"
+#include "util/host_port.h"
 #include "util/limits.h"
 #include "wal/meta_file.h"
 
@@ -84,25 +86,17 @@ struct StartFlags {
   bool print_config = false;          // --print-config: print the flags' values and exit
 };
 
-// Splits "host:port"; kInvalidArgument naming the flag when it is not one.
+// Splits "host:port" (an empty host is 0.0.0.0); kInvalidArgument naming the flag when it is not
+// one.
 Result<std::pair<std::string, uint16_t>> SplitHostPort(const std::string& flag,
                                                        const std::string& value) {
-  size_t colon = value.rfind(':');
-  if (colon == std::string::npos || colon + 1 == value.size()) {
+  if (value.find(':') == std::string::npos || value.back() == ':') {
     return InvalidArgument(flag + " must be HOST:PORT, got '" + value + "'");
   }
-  std::string host = value.substr(0, colon);
-  if (host.size() >= 2 && host.front() == '[' && host.back() == ']')
-    host = host.substr(1, host.size() - 2);
-  unsigned port = 0;
-  const char* b = value.data() + colon + 1;
-  const char* e = value.data() + value.size();
-  auto [p, ec] = std::from_chars(b, e, port);
-  if (ec != std::errc() || p != e || port > 65535) {
-    return InvalidArgument(flag + " has a bad port in '" + value + "'");
-  }
-  if (host.empty()) host = "0.0.0.0";
-  return std::make_pair(host, static_cast<uint16_t>(port));
+  std::optional<HostPort> hp = nds::SplitHostPort(value);
+  if (!hp) return InvalidArgument(flag + " has a bad port in '" + value + "'");
+  if (hp->host.empty()) hp->host = "0.0.0.0";
+  return std::make_pair(std::move(hp->host), hp->port);
 }
 
 // Serves RESP on `address` (HOST:PORT) until the returned server is stopped.
@@ -122,40 +116,11 @@ Result<std::unique_ptr<resp::RespServer>> StartResp(const std::string& address, 
 
 // "0.0.0.0:7777" -> "<host name>:7777": other nodes and clients cannot dial a wildcard.
 std::string Advertised(const std::string& flag_value, const std::string& listen) {
-  if (!flag_value.empty()) return flag_value;
-  size_t colon = listen.rfind(':');
-  std::string host = listen.substr(0, colon);
-  if (host.empty() || host == "0.0.0.0" || host == "::" || host == "[::]") {
-    char name[256] = {};
-    host = ::gethostname(name, sizeof name - 1) == 0 && name[0] != 0 ? name : "localhost";
-  }
-  return host + listen.substr(colon);
+  return flag_value.empty() ? AdvertisedAddress(listen) : flag_value;
 }
 
-constexpr std::string_view kTokenFileName = "token";
-constexpr uint64_t kTokenFileBytesMax = 4096;
 // Present on the node that made a cluster with --auth.
 constexpr std::string_view kAuthMarkerFileName = "auth";
-
-// The join token saved in DATA/token by the node that created the cluster, or "".
-std::string ReadSavedToken(const std::string& data) {
-  auto bytes =
-      ReadWholeFile(DefaultFileSystem(), JoinPath(data, kTokenFileName), kTokenFileBytesMax);
-  if (!bytes.ok()) return "";
-  std::string token = *bytes;
-  while (!token.empty() && (token.back() == '\n' || token.back() == '\r')) token.pop_back();
-  return token;
-}
-
-// Writes DATA/token durably (atomic replace, synced), readable by its owner only: the files are
-// created under umask 077 (start-up runs before any thread that creates files).
-Status SaveToken(const std::string& data, const std::string& token) {
-  mode_t old = ::umask(077);
-  Status s =
-      WriteFileAtomically(DefaultFileSystem(), data, std::string(kTokenFileName), token + "\n");
-  ::umask(old);
-  return s;
-}
 
 bool FileExists(const std::string& path) {
   struct stat st {};
@@ -186,25 +151,6 @@ Result<std::string> RootToken(const StartFlags& f) {
         f.root_token_file, crypto::kAccessSecretCharsMin, crypto::kAccessSecretCharsMax));
   }
   return token;
-}
-
-// True for an API host only this machine can reach: 127.0.0.0/8, ::1 or localhost.
-bool IsLoopbackHost(std::string_view host) {
-  return host == "localhost" || host == "::1" || host.starts_with("127.");
-}
-
-// A data directory of cluster `cluster_id` started with --join `join`: refuses when `join`
-// answers for another cluster. A member that does not answer is no reason to refuse a restart.
-Status CheckSameCluster(const std::string& join, const std::string& cluster_id,
-                        const client::ClientTlsOptions& tls) {
-  NDS_ASSIGN_OR_RETURN(auto c, ClientForJoin(join, tls));
-  auto status = c->GetStatus();
-  if (!status.ok() || status->cluster_id.empty() || status->cluster_id == cluster_id) {
-    return Status::Ok();
-  }
-  return FailedPrecondition("this data directory belongs to cluster " + cluster_id + ", but " +
-                            join + " is a member of cluster " + status->cluster_id +
-                            "; refusing to mix them (use an empty --data to join that cluster)");
 }
 
 // Who this node is: read from DATA/meta on a restart, made for a new cluster, or obtained by
@@ -324,50 +270,6 @@ Status ResolveIdentity(const StartFlags& f, node::RaftNodeOptions* o) {
     spdlog::info("joining through {} (attempt {}): {}; retrying", f.join, attempt, s.message());
     std::this_thread::sleep_for(std::chrono::seconds(1));
   }
-}
-
-// Logs a joining node's progress (applied of committed) until it is a caught-up voter.
-std::thread StartJoinProgress(const node::Node* n, std::atomic<bool>* stop) {
-  return std::thread([n, stop] {
-    for (int i = 0; i < 3600 && !stop->load(); ++i) {
-      std::this_thread::sleep_for(std::chrono::seconds(1));
-      node::NodeStatus s = n->GetStatus();
-      if (s.role != node::Role::kLearner && s.ready) {
-        if (i > 0) spdlog::info("caught up: node {} is a {}", s.id, node::RoleName(s.role));
-        return;
-      }
-      spdlog::info("catching up: {} applied of {} committed ({})", s.applied_index, s.commit_index,
-                   node::RoleName(s.role));
-    }
-  });
-}
-
-// Whether the applied state says the cluster requires tokens (false when not known yet).
-bool ClusterRequiresTokens(const engine::Engine& engine) {
-  auto mode = engine.Get(store::SystemKey(store::kAuthModeKey));
-  return mode.ok() && mode->has_value();
-}
-
-// The API is protected when only this machine can reach it, or when requests need a token.
-// (Other protections, such as TLS client certificates, join this test as they are built.)
-void WarnIfExposed(const std::string& api_host, bool tokens_required, bool tls,
-                   bool client_certificates_required) {
-  if (IsLoopbackHost(api_host) || tokens_required || client_certificates_required) return;
-  if (tls) {
-    spdlog::warn(
-        "the API listens on {} beyond loopback with TLS but without authentication: traffic is "
-        "encrypted, yet anyone who can reach it can read, write and wipe the store and change "
-        "the cluster (make the cluster with --auth, or require client certificates with "
-        "--tls-client-ca)",
-        api_host);
-    return;
-  }
-  spdlog::warn(
-      "the API listens on {} beyond loopback with neither TLS nor authentication: anyone who can "
-      "reach it can read, write and wipe the store and change the cluster, and anyone on the "
-      "path reads every value (a node that joined an --auth cluster enforces tokens once it has "
-      "caught up; otherwise make the cluster with --auth, and serve HTTPS with --tls-cert)",
-      api_host);
 }
 
 int RunNode(const StartFlags& f) {

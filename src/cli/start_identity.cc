@@ -12,6 +12,7 @@
 #include <netinet/in.h>
 #include <spdlog/spdlog.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 
 #include "client/client.h"
 #include "node/data_dir_state.h"
@@ -20,6 +21,9 @@
 
 namespace nds::cli {
 namespace {
+
+constexpr std::string_view kTokenFileName = "token";
+constexpr uint64_t kTokenFileBytesMax = 4096;
 
 // The flag's saved value when it was not given; a changed one is kept (and logged).
 void Adopt(std::string_view flag, bool given, std::string* value, const std::string& saved) {
@@ -151,6 +155,37 @@ void UndoJoin(const std::string& join, uint64_t id, const client::ClientTlsOptio
         "remove it with 'nds --server {} leave {}'",
         id, s.message(), join, id);
   }
+}
+
+std::string ReadSavedToken(const std::string& data) {
+  auto bytes =
+      ReadWholeFile(DefaultFileSystem(), JoinPath(data, kTokenFileName), kTokenFileBytesMax);
+  if (!bytes.ok()) return "";
+  std::string token = *bytes;
+  while (!token.empty() && (token.back() == '\n' || token.back() == '\r')) token.pop_back();
+  return token;
+}
+
+// Writes DATA/token durably (atomic replace, synced), readable by its owner only: the files are
+// created under umask 077 (start-up runs before any thread that creates files).
+Status SaveToken(const std::string& data, const std::string& token) {
+  mode_t old = ::umask(077);
+  Status s =
+      WriteFileAtomically(DefaultFileSystem(), data, std::string(kTokenFileName), token + "\n");
+  ::umask(old);
+  return s;
+}
+
+Status CheckSameCluster(const std::string& join, const std::string& cluster_id,
+                        const client::ClientTlsOptions& tls) {
+  NDS_ASSIGN_OR_RETURN(auto c, ClientForJoin(join, tls));
+  auto status = c->GetStatus();
+  if (!status.ok() || status->cluster_id.empty() || status->cluster_id == cluster_id) {
+    return Status::Ok();
+  }
+  return FailedPrecondition("this data directory belongs to cluster " + cluster_id + ", but " +
+                            join + " is a member of cluster " + status->cluster_id +
+                            "; refusing to mix them (use an empty --data to join that cluster)");
 }
 
 }  // namespace nds::cli

@@ -28,6 +28,17 @@ struct IdentityFlags {
   bool advertise_peer_given = false;
 };
 
+// The join token saved in DATA/token by the node that created the cluster, or "".
+std::string ReadSavedToken(const std::string& data_dir);
+
+// Writes DATA/token durably (atomic replace, synced), readable by its owner only.
+Status SaveToken(const std::string& data_dir, const std::string& token);
+
+// A data directory of cluster `cluster_id` started with --join `join`: refuses when `join`
+// answers for another cluster. A member that does not answer is no reason to refuse a restart.
+Status CheckSameCluster(const std::string& join, const std::string& cluster_id,
+                        const client::ClientTlsOptions& tls);
+
 // Before anything is opened: refuses a data directory whose node was removed, one that holds a
 // Raft log but no meta file, and a --name other than the saved one; fills every identity flag
 // not given from DATA/identity. kFailedPrecondition with a message that says what to do.

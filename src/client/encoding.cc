@@ -5,10 +5,10 @@
 
 #include <fmt/format.h>
 
+#include "util/hex.h"
+
 namespace nds::client {
 namespace {
-
-constexpr char kHexDigits[] = "0123456789ABCDEF";
 
 bool IsUnreserved(unsigned char c) {
   return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' ||
@@ -17,8 +17,7 @@ bool IsUnreserved(unsigned char c) {
 
 void AppendPercent(std::string& out, unsigned char c) {
   out.push_back('%');
-  out.push_back(kHexDigits[c >> 4]);
-  out.push_back(kHexDigits[c & 0xF]);
+  AppendHexByte(&out, c, /*upper=*/true);
 }
 
 }  // namespace

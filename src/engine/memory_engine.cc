@@ -98,7 +98,7 @@ struct PairBatch {
 class State {
  public:
   Result<std::optional<std::string>> Get(std::string_view key, uint64_t seq) const {
-    std::shared_lock lock(mu_);
+    ReaderLock lock(mu_);
     auto it = map_.find(key);
     if (it == map_.end()) return std::optional<std::string>();
     const Version* version = VisibleAt(it->second, seq);
@@ -111,7 +111,7 @@ class State {
   // Adds the pair (key must be greater than every key already present) while loading a
   // checkpoint.
   void Append(std::string_view key, std::string_view value) {
-    std::unique_lock lock(mu_);
+    WriterLock lock(mu_);
     Entry entry;
     entry.newest = Version{1, false, std::string(value)};
     map_.emplace_hint(map_.end(), std::string(key), std::move(entry));
@@ -120,18 +120,18 @@ class State {
     live_bytes_ += key.size() + value.size();
   }
   void SetAppliedIndex(LogIndex index) {
-    std::unique_lock lock(mu_);
+    WriterLock lock(mu_);
     applied_index_.store(index.value, std::memory_order_release);
   }
 
   // A view at the current sequence: registers it and returns its sequence and applied index.
   std::pair<uint64_t, LogIndex> RegisterView() {
-    std::unique_lock lock(mu_);
+    WriterLock lock(mu_);
     view_seqs_.insert(seq_);
     return {seq_, LogIndex(applied_index_.load(std::memory_order_relaxed))};
   }
   void ReleaseView(uint64_t seq) {
-    std::unique_lock lock(mu_);
+    WriterLock lock(mu_);
     auto it = view_seqs_.find(seq);
     NDS_CHECK(it != view_seqs_.end(), "view at sequence {} released twice", seq);
     view_seqs_.erase(it);
@@ -146,7 +146,7 @@ class State {
     return LogIndex(applied_index_.load(std::memory_order_acquire));
   }
   EngineStats Stats() const {
-    std::shared_lock lock(mu_);
+    ReaderLock lock(mu_);
     return EngineStats{live_keys_, live_bytes_};
   }
 
@@ -164,7 +164,7 @@ class State {
     return it != view_seqs_.end() && *it < until;
   }
 
-  mutable std::shared_mutex mu_;
+  mutable SharedMutex mu_;
   Map map_ NDS_GUARDED_BY(mu_);
   // The sequence of the last write; a new view reads at it.
   uint64_t seq_ NDS_GUARDED_BY(mu_) = 0;
@@ -180,7 +180,7 @@ class State {
 };
 
 void State::Write(const WriteBatch& batch, LogIndex applied_index) {
-  std::unique_lock lock(mu_);
+  WriterLock lock(mu_);
   NDS_CHECK(applied_index.value >= applied_index_.load(std::memory_order_relaxed),
             "applied index {} after {}", applied_index, applied_index_.load());
   const uint64_t seq = seq_ + 1;
@@ -278,7 +278,7 @@ void State::CollectGarbage(size_t keys_max) {
 }
 
 void State::Scan(uint64_t seq, Cursor* cursor, PairBatch* batch) const {
-  std::shared_lock lock(mu_);
+  ReaderLock lock(mu_);
   batch->count = 0;
   size_t batch_bytes = 0;
   size_t scanned = 0;

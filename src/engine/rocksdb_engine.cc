@@ -229,7 +229,7 @@ class RocksDbEngine final : public Engine {
   }
 
   std::unique_ptr<View> NewView() const override {
-    std::lock_guard lock(write_mu_);
+    MutexLock lock(write_mu_);
     std::shared_ptr<Db> db = CurrentDb();
     if (db == nullptr) return std::make_unique<FailedView>(Closed(), AppliedIndex());
     auto snapshot = std::make_shared<const Snapshot>(std::move(db), AppliedIndex());
@@ -242,7 +242,7 @@ class RocksDbEngine final : public Engine {
 
  private:
   std::shared_ptr<Db> CurrentDb() const {
-    std::shared_lock lock(db_mu_);
+    ReaderLock lock(db_mu_);
     return db_;
   }
   Status Closed() const {
@@ -264,10 +264,10 @@ class RocksDbEngine final : public Engine {
 
   const std::string dir_;
   const RocksDbOptions options_;
-  mutable std::shared_mutex db_mu_;
+  mutable SharedMutex db_mu_;
   // Null only after a failed reopen.
   std::shared_ptr<Db> db_ NDS_GUARDED_BY(db_mu_);
-  mutable std::mutex write_mu_;
+  mutable Mutex write_mu_;
   // Set when a write or flush failed: RocksDB may be in its background-error (read-only) state.
   bool recovery_needed_ NDS_GUARDED_BY(write_mu_) = false;
   std::string last_error_message_ NDS_GUARDED_BY(write_mu_);
@@ -315,7 +315,7 @@ Status RocksDbEngine::RecoverIfNeeded() {
 }
 
 Status RocksDbEngine::Reopen() {
-  std::unique_lock lock(db_mu_);
+  WriterLock lock(db_mu_);
   if (db_ != nullptr && db_.use_count() > 1) {
     // Views and iterators hold the old database open (and its lock file).
     return Unavailable(
@@ -345,7 +345,7 @@ Status RocksDbEngine::Reopen() {
 }
 
 Status RocksDbEngine::Write(const WriteBatch& batch, LogIndex applied_index, bool sync) {
-  std::lock_guard lock(write_mu_);
+  MutexLock lock(write_mu_);
   NDS_CHECK(applied_index >= AppliedIndex(), "applied index {} after {}", applied_index,
             AppliedIndex());
   NDS_RETURN_IF_ERROR(RecoverIfNeeded());

@@ -71,13 +71,13 @@ BoundedFileLogger::BoundedFileLogger(std::string dir, int fd, size_t file_bytes,
       file_bytes_(file_bytes) {}
 
 BoundedFileLogger::~BoundedFileLogger() {
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   if (fd_ >= 0) ::close(fd_);
   fd_ = -1;
 }
 
 rocksdb::Status BoundedFileLogger::CloseImpl() {
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   if (fd_ >= 0) ::close(fd_);
   fd_ = -1;
   return rocksdb::Status::OK();
@@ -91,7 +91,7 @@ void BoundedFileLogger::Logv(const rocksdb::InfoLogLevel level, const char* form
 }
 
 size_t BoundedFileLogger::GetLogFileSize() const {
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   return file_bytes_;
 }
 
@@ -111,7 +111,7 @@ void BoundedFileLogger::Write(const char* level_name, const char* format, va_lis
   used = std::min(used + static_cast<size_t>(body), sizeof(line) - 2);
   if (line[used - 1] != '\n') line[used++] = '\n';
 
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   if (file_bytes_ + used > file_bytes_max_) Rotate();
   if (fd_ < 0) return;
   // A failed or short write (a full disk) loses this line only; the next line tries again.

@@ -46,7 +46,7 @@ class BoundedFileLogger final : public rocksdb::Logger {
   const std::string dir_;
   const size_t file_bytes_max_;
   const size_t files_max_;
-  mutable std::mutex mu_;
+  mutable Mutex mu_;
   int fd_ NDS_GUARDED_BY(mu_);  // -1 after Close or a failed rotation
   size_t file_bytes_ NDS_GUARDED_BY(mu_);
 };

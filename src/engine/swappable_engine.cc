@@ -34,7 +34,7 @@ void SwappableEngine::Replace(std::unique_ptr<Engine> next) {
   NDS_CHECK(next->Name() == name_);
   std::shared_ptr<Engine> old;
   {
-    std::lock_guard lock(mu_);
+    MutexLock lock(mu_);
     old = std::move(inner_);
     inner_ = std::move(next);
   }
@@ -42,7 +42,7 @@ void SwappableEngine::Replace(std::unique_ptr<Engine> next) {
 }
 
 std::shared_ptr<Engine> SwappableEngine::Current() const {
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   return inner_;
 }
 

@@ -36,7 +36,7 @@ class SwappableEngine final : public Engine {
   std::shared_ptr<Engine> Current() const;
 
   const std::string name_;  // the kind of every engine swapped in
-  mutable std::mutex mu_;
+  mutable Mutex mu_;
   std::shared_ptr<Engine> inner_ NDS_GUARDED_BY(mu_);
 };
 

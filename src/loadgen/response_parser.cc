@@ -6,17 +6,13 @@
 
 #include <fmt/format.h>
 
+#include "util/ascii.h"
+
 namespace nds::loadgen {
 namespace {
 
 constexpr size_t kChunkLineBytesMax = 1024;  // size, extensions and CRLF
 constexpr size_t kTrailerBytesMax = 16 << 10;
-
-bool EqualsIgnoreCase(std::string_view a, std::string_view b) {
-  return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
-           return (x | 0x20) == (y | 0x20);
-         });
-}
 
 bool ContainsTokenIgnoreCase(std::string_view list, std::string_view token) {
   while (!list.empty()) {

@@ -127,7 +127,7 @@ class Worker {
 
   // Moves the interval latency into *into (and clears it); adds the worker's totals to *totals.
   void Collect(Histogram* interval, BenchResult* totals, std::string* first_error) {
-    std::lock_guard lock(mu_);
+    MutexLock lock(mu_);
     interval->Merge(stats_.interval_latency_ns);
     stats_.interval_latency_ns.Reset();
     totals->ops_ok += stats_.totals.ops_ok;
@@ -165,7 +165,7 @@ class Worker {
 
   void Record(Outcome outcome, bool is_read, Clock::duration latency);
   void RecordConnectError(const Status& error) {
-    std::lock_guard lock(mu_);
+    MutexLock lock(mu_);
     ++stats_.totals.errors.connect;
     if (stats_.first_error.empty()) stats_.first_error = "connect: " + error.ToString();
   }
@@ -174,7 +174,7 @@ class Worker {
   asio::io_context ioc_{1};
   std::vector<std::unique_ptr<Conn>> conns_;
   size_t active_ = 0;  // connections still running; worker thread only
-  std::mutex mu_;
+  Mutex mu_;
   WorkerStats stats_ NDS_GUARDED_BY(mu_);
 };
 
@@ -253,7 +253,7 @@ asio::awaitable<void> Worker::RunConnection(Conn& c) {
       if (!connected.ok()) {
         RecordConnectError(connected);
         if (++failures > o.reconnects_max) {
-          std::lock_guard lock(mu_);
+          MutexLock lock(mu_);
           ++stats_.totals.connections_given_up;
           break;
         }
@@ -284,7 +284,7 @@ asio::awaitable<void> Worker::RunConnection(Conn& c) {
       c.stream.socket().close(ec);
       ++failures;
       if (failures > o.reconnects_max) {
-        std::lock_guard lock(mu_);
+        MutexLock lock(mu_);
         ++stats_.totals.connections_given_up;
         break;
       }
@@ -325,7 +325,7 @@ asio::awaitable<Outcome> Worker::DoOp(Conn& c, bool* is_read) {
   }
   const Status s = co_await RoundTrip(c, ResponseLimits{});
   if (!s.ok()) {
-    std::lock_guard lock(mu_);
+    MutexLock lock(mu_);
     if (stats_.first_error.empty()) stats_.first_error = s.ToString();
     co_return OutcomeOfFailure(s);
   }
@@ -413,7 +413,7 @@ asio::awaitable<Status> Worker::RoundTrip(Conn& c, ResponseLimits limits) {
   }
   c.io_deadline = Clock::time_point::max();
   {
-    std::lock_guard lock(mu_);
+    MutexLock lock(mu_);
     stats_.totals.bytes_sent += written;
     stats_.totals.bytes_received += read_bytes;
   }
@@ -425,7 +425,7 @@ asio::awaitable<Status> Worker::RoundTrip(Conn& c, ResponseLimits limits) {
 void Worker::Record(Outcome outcome, bool is_read, Clock::duration latency) {
   const auto ns = static_cast<uint64_t>(
       std::max<int64_t>(0, std::chrono::duration_cast<std::chrono::nanoseconds>(latency).count()));
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   BenchResult& t = stats_.totals;
   switch (outcome) {
     case Outcome::kOk:

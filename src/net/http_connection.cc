@@ -17,6 +17,7 @@
 
 #include "net/http_wire.h"
 #include "net/tls_context.h"
+#include "util/ascii.h"
 #include "util/log_text.h"
 
 namespace nds::net {
@@ -36,29 +37,13 @@ constexpr size_t kReadBufferSlackBytes = 64 << 10;
 // how long) before closing, so that the close does not reset the connection under our answer.
 constexpr uint64_t kLingerBytesMax = 1 << 20;
 constexpr milliseconds kLingerTime{1000};
-// How many ready answers go out in one gather write.
-constexpr size_t kWriteBatchSlotsMax = 64;
 // Bytes of progress each body read is granted time for, at body_bytes_per_second_min.
 constexpr uint64_t kBodyStepBytes = 64 << 10;
-// A stream that keeps returning no bytes while saying more follows is broken after this many.
-constexpr size_t kStreamEmptyPullsMax = 1000;
 
 std::string FormatEndpoint(const asio::ip::tcp::endpoint& endpoint) {
   const asio::ip::address address = endpoint.address();
   if (address.is_v6()) return fmt::format("[{}]:{}", address.to_string(), endpoint.port());
   return fmt::format("{}:{}", address.to_string(), endpoint.port());
-}
-
-std::string ToLower(std::string_view s) {
-  std::string out(s);
-  for (char& c : out) {
-    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
-  }
-  return out;
-}
-
-bool EqualsIgnoreCase(std::string_view a, std::string_view b) {
-  return a.size() == b.size() && ToLower(a) == ToLower(b);
 }
 
 bool IsHttpParseError(const error_code& ec) {
@@ -70,12 +55,6 @@ milliseconds TimeForBytes(uint64_t bytes, size_t bytes_per_second) {
   const uint64_t rate = std::max<uint64_t>(1, bytes_per_second);
   return milliseconds(bytes / rate * 1000 + (bytes % rate) * 1000 / rate);
 }
-
-// True when the answer in `slot`-like terms carries a streamed body.
-bool StreamsBody(const HttpResponse& response, bool is_head) {
-  return response.stream && !is_head && !StatusHasNoBody(response.status);
-}
-
 }  // namespace
 
 HttpConnection::HttpConnection(ServerContext* context, asio::ip::tcp::socket socket)
@@ -341,7 +320,7 @@ void HttpConnection::DispatchRequest() {
   request.method = std::string(message.method_string());
   request.target = std::string(message.target());
   for (const auto& field : message) {
-    request.headers.emplace_back(ToLower(field.name_string()), std::string(field.value()));
+    request.headers.emplace_back(AsciiLower(field.name_string()), std::string(field.value()));
   }
   request.body = std::move(message.body());
   request.remote = remote_;
@@ -431,204 +410,6 @@ void HttpConnection::OnResponse(uint64_t slot_id, HttpResponse response) {
   handler_busy_ = false;
   DispatchNext();
   if (index == 0) StartWrite();
-}
-
-// ---- Write side ----
-
-void HttpConnection::PrepareHead(Slot& slot) {
-  const HttpResponse& response = slot.response;
-  if (ResponseAsksClose(response)) slot.close_after = true;
-  ResponseHeadOptions head;
-  if (StatusHasNoBody(response.status)) {
-    head.framing = BodyFraming::kNone;
-  } else if (slot.is_head) {
-    head.framing = (response.stream && !response.head_content_length) ? BodyFraming::kNone
-                                                                      : BodyFraming::kContentLength;
-    head.content_length = response.head_content_length.value_or(response.body.size());
-  } else if (response.stream) {
-    // HTTP/1.0 has no chunked encoding: the body then ends with the connection.
-    head.framing = slot.http10 ? BodyFraming::kUntilClose : BodyFraming::kChunked;
-    if (slot.http10) slot.close_after = true;
-  } else {
-    head.content_length = response.body.size();
-  }
-  head.connection_close = slot.close_after;
-  head.connection_keep_alive = slot.http10 && !slot.close_after;
-  slot.head.clear();
-  AppendResponseHead(response, head, &slot.head);
-}
-
-void HttpConnection::StartWrite() {
-  if (closed_ || writing_) return;
-  if (slots_.empty() || !slots_.front().ready) {
-    MaybeFinish();
-    return;
-  }
-  Slot& front = slots_.front();
-  if (front.is_continue) {
-    writing_ = true;
-    SetWriteDeadline(kContinueResponse.size());
-    asio::async_write(stream_, asio::buffer(kContinueResponse),
-                      [self = shared_from_this()](error_code ec, size_t /*bytes*/) {
-                        self->OnWritten(ec, 1, false);
-                      });
-    return;
-  }
-  if (StreamsBody(front.response, front.is_head)) {
-    writing_ = true;
-    streaming_ = true;
-    stream_empty_pulls_ = 0;
-    PrepareHead(front);
-    stream_prefix_ = std::move(front.head);
-    PullAndWriteChunk();
-    return;
-  }
-  // Every consecutive ready answer goes out in one gather write.
-  write_buffers_.clear();
-  size_t count = 0;
-  size_t bytes = 0;
-  bool close_after = false;
-  for (Slot& slot : slots_) {
-    if (!slot.ready || slot.is_continue || count == kWriteBatchSlotsMax ||
-        StreamsBody(slot.response, slot.is_head)) {
-      break;
-    }
-    PrepareHead(slot);
-    write_buffers_.push_back(asio::buffer(slot.head));
-    bytes += slot.head.size();
-    if (!slot.is_head && !StatusHasNoBody(slot.response.status) && !slot.response.body.empty()) {
-      write_buffers_.push_back(asio::buffer(slot.response.body));
-      bytes += slot.response.body.size();
-    }
-    ++count;
-    if (slot.close_after) {
-      close_after = true;
-      break;
-    }
-  }
-  writing_ = true;
-  SetWriteDeadline(bytes);
-  asio::async_write(stream_, write_buffers_,
-                    [self = shared_from_this(), count, close_after](error_code ec, size_t) {
-                      self->OnWritten(ec, count, close_after);
-                    });
-}
-
-void HttpConnection::OnWritten(error_code ec, size_t slots_done, bool close_after) {
-  writing_ = false;
-  ClearWriteDeadline();
-  if (closed_) return;
-  if (ec) {
-    Close();
-    return;
-  }
-  const bool was_continue = slots_.front().is_continue;
-  FinishFrontSlots(slots_done);
-  if (close_after) {
-    LingerThenClose();
-    return;
-  }
-  if (was_continue && awaiting_continue_) {
-    awaiting_continue_ = false;
-    StartBody();
-  }
-  StartWrite();
-  StartRead();
-}
-
-void HttpConnection::PullAndWriteChunk() {
-  Slot& slot = slots_.front();
-  stream_data_.clear();
-  Result<bool> more = slot.response.stream(&stream_data_);
-  if (!more.ok()) {
-    Close();  // the client sees a cut-off answer: no terminating chunk
-    return;
-  }
-  const bool last = !*more;
-  if (stream_data_.empty() && !last && slot.response.stream_wait) {
-    stream_empty_pulls_ = 0;
-    slot.response.stream_wait([self = shared_from_this()] {
-      asio::post(self->stream_.get_executor(), [self] {
-        if (!self->closed_) self->PullAndWriteChunk();
-      });
-    });
-    return;
-  }
-  if (stream_data_.empty() && !last) {
-    if (++stream_empty_pulls_ > kStreamEmptyPullsMax) {
-      Close();
-      return;
-    }
-    asio::post(stream_.get_executor(), [self = shared_from_this()] {
-      if (!self->closed_) self->PullAndWriteChunk();
-    });
-    return;
-  }
-  stream_empty_pulls_ = 0;
-  std::string_view suffix;
-  if (!slot.http10) {
-    if (!stream_data_.empty()) AppendChunkSizeLine(stream_data_.size(), &stream_prefix_);
-    if (stream_data_.empty()) {
-      suffix = kLastChunk;
-    } else if (last) {
-      suffix = "\r\n0\r\n\r\n";
-    } else {
-      suffix = kChunkEnd;
-    }
-  }
-  std::array<asio::const_buffer, 3> buffers = {asio::buffer(stream_prefix_),
-                                               asio::buffer(stream_data_), asio::buffer(suffix)};
-  SetWriteDeadline(stream_prefix_.size() + stream_data_.size() + suffix.size());
-  asio::async_write(stream_, buffers, [self = shared_from_this(), last](error_code ec, size_t) {
-    self->OnChunkWritten(ec, last);
-  });
-}
-
-void HttpConnection::OnChunkWritten(error_code ec, bool last) {
-  ClearWriteDeadline();
-  if (closed_) {
-    writing_ = false;
-    return;
-  }
-  if (ec) {
-    writing_ = false;
-    Close();
-    return;
-  }
-  stream_prefix_.clear();
-  if (!last) {
-    PullAndWriteChunk();
-    return;
-  }
-  writing_ = false;
-  streaming_ = false;
-  stream_data_ = std::string();
-  const bool close_after = slots_.front().close_after;
-  FinishFrontSlots(1);
-  if (close_after) {
-    LingerThenClose();
-    return;
-  }
-  StartWrite();
-  StartRead();
-}
-
-void HttpConnection::FinishFrontSlots(size_t count) {
-  for (size_t i = 0; i < count && !slots_.empty(); ++i) {
-    pending_body_bytes_ -= slots_.front().request_bytes;
-    slots_.pop_front();
-  }
-}
-
-void HttpConnection::MaybeFinish() {
-  if (closed_ || owes_answers()) return;
-  if (read_state_ == ReadState::kIdle && read_stopped_ && !awaiting_continue_) {
-    Close();
-  } else if ((read_state_ == ReadState::kFirstByte || read_state_ == ReadState::kLinger ||
-              read_state_ == ReadState::kHandshake) &&
-             draining_) {
-    Close();  // idle between requests, or only waiting for the client's close, while stopping
-  }
 }
 
 // ---- Timers ----
@@ -745,54 +526,6 @@ void HttpConnection::Close() {
   // Slots, buffers and the parser stay until the object dies: operations still completing
   // (cancelled by the close) may reference them.
   context_->registry.Remove(registry_id_);
-}
-
-// ---- Registry ----
-
-uint64_t ConnectionRegistry::Add(std::shared_ptr<HttpConnection> connection) {
-  std::lock_guard<std::mutex> lock(mu_);
-  const uint64_t id = next_id_++;
-  connections_.emplace(id, std::move(connection));
-  return id;
-}
-
-void ConnectionRegistry::Remove(uint64_t id) {
-  std::shared_ptr<HttpConnection> removed;  // destroyed after the lock is released
-  {
-    std::lock_guard<std::mutex> lock(mu_);
-    auto it = connections_.find(id);
-    if (it == connections_.end()) return;
-    removed = std::move(it->second);
-    connections_.erase(it);
-    if (connections_.empty()) empty_cv_.notify_all();
-  }
-}
-
-size_t ConnectionRegistry::Size() const {
-  std::lock_guard<std::mutex> lock(mu_);
-  return connections_.size();
-}
-
-bool ConnectionRegistry::WaitEmptyUntil(Clock::time_point deadline) {
-  std::unique_lock<std::mutex> lock(mu_);
-  return empty_cv_.wait_until(lock, deadline, [this] { return connections_.empty(); });
-}
-
-std::vector<std::shared_ptr<HttpConnection>> ConnectionRegistry::Snapshot() const {
-  std::lock_guard<std::mutex> lock(mu_);
-  std::vector<std::shared_ptr<HttpConnection>> out;
-  out.reserve(connections_.size());
-  for (const auto& [id, connection] : connections_) out.push_back(connection);
-  return out;
-}
-
-void ConnectionRegistry::Clear() {
-  std::unordered_map<uint64_t, std::shared_ptr<HttpConnection>> dropped;
-  {
-    std::lock_guard<std::mutex> lock(mu_);
-    dropped.swap(connections_);
-    empty_cv_.notify_all();
-  }
 }
 
 }  // namespace nds::net

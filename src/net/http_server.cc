@@ -94,7 +94,7 @@ class HttpServerImpl final : public HttpServer {
   uint16_t port_ = 0;
   std::atomic<bool> accepting_{false};
 
-  std::mutex stop_mu_;
+  Mutex stop_mu_;
   bool running_ NDS_GUARDED_BY(stop_mu_) = false;  // threads started and Stop not yet called
   std::vector<std::thread> threads_ NDS_GUARDED_BY(stop_mu_);
 };
@@ -131,7 +131,7 @@ Status HttpServerImpl::Listen() {
 void HttpServerImpl::Run() {
   accepting_ = true;
   asio::post(acceptor_.get_executor(), [this] { StartAccept(); });
-  std::lock_guard<std::mutex> lock(stop_mu_);
+  MutexLock lock(stop_mu_);
   running_ = true;
   for (size_t i = 0; i < context_.options.threads; ++i) {
     threads_.emplace_back([this] { ioc_.run(); });
@@ -167,7 +167,7 @@ void HttpServerImpl::OnAccept(error_code ec, tcp::socket socket) {
 }
 
 void HttpServerImpl::Stop(std::chrono::milliseconds grace) {
-  std::lock_guard<std::mutex> lock(stop_mu_);
+  MutexLock lock(stop_mu_);
   if (!running_) return;
   running_ = false;
   for (const std::thread& t : threads_) {

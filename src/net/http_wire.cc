@@ -7,20 +7,11 @@
 
 #include <boost/beast/http/status.hpp>
 
+#include "util/ascii.h"
+#include "util/hex.h"
+
 namespace nds::net {
 namespace {
-
-bool EqualsIgnoreCase(std::string_view a, std::string_view b) {
-  if (a.size() != b.size()) return false;
-  for (size_t i = 0; i < a.size(); ++i) {
-    char x = a[i];
-    char y = b[i];
-    if (x >= 'A' && x <= 'Z') x = static_cast<char>(x - 'A' + 'a');
-    if (y >= 'A' && y <= 'Z') y = static_cast<char>(y - 'A' + 'a');
-    if (x != y) return false;
-  }
-  return true;
-}
 
 bool HasForbiddenByte(std::string_view s) {
   for (char c : s) {
@@ -233,7 +224,6 @@ void AppendChunkSizeLine(size_t size, std::string* out) {
 }
 
 std::string JsonEscape(std::string_view s) {
-  static constexpr char kHex[] = "0123456789abcdef";
   std::string out;
   out.reserve(s.size() + 8);
   for (char c : s) {
@@ -243,8 +233,7 @@ std::string JsonEscape(std::string_view s) {
       out.push_back(c);
     } else if (u < 0x20) {
       out.append("\\u00");
-      out.push_back(kHex[u >> 4]);
-      out.push_back(kHex[u & 0xf]);
+      AppendHexByte(&out, u);
     } else {
       out.push_back(c);
     }

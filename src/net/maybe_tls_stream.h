@@ -25,7 +25,9 @@ class MaybeTlsStream {
   using TlsLayer = boost::asio::ssl::stream<Socket&>;
   using executor_type = Socket::executor_type;
 
+  // Neither copyable nor movable, so this overload hides no copy or move constructor.
   template <typename ExecutorOrContext>
+  // NOLINTNEXTLINE(bugprone-forwarding-reference-overload)
   explicit MaybeTlsStream(ExecutorOrContext&& executor)
       : socket_(std::forward<ExecutorOrContext>(executor)) {}
   explicit MaybeTlsStream(Socket socket) : socket_(std::move(socket)) {}

@@ -35,7 +35,7 @@ std::string EndpointText(const tcp::socket& socket) {
 
 std::optional<uint64_t> InboundRegistry::TryAdd(
     const std::shared_ptr<InboundConnection>& connection, size_t limit) {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(mu_);
   if (connections_.size() >= limit) return std::nullopt;
   const uint64_t id = next_id_++;
   connections_.emplace(id, connection);
@@ -43,7 +43,7 @@ std::optional<uint64_t> InboundRegistry::TryAdd(
 }
 
 std::weak_ptr<InboundConnection> InboundRegistry::BindPeer(uint64_t id, uint64_t from) {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(mu_);
   std::weak_ptr<InboundConnection> previous;
   auto it = by_peer_.find(from);
   if (it != by_peer_.end() && it->second != id) {
@@ -55,7 +55,7 @@ std::weak_ptr<InboundConnection> InboundRegistry::BindPeer(uint64_t id, uint64_t
 }
 
 std::weak_ptr<InboundConnection> InboundRegistry::FindPeer(uint64_t from) {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(mu_);
   auto it = by_peer_.find(from);
   if (it == by_peer_.end()) return {};
   auto connection = connections_.find(it->second);
@@ -64,7 +64,7 @@ std::weak_ptr<InboundConnection> InboundRegistry::FindPeer(uint64_t from) {
 }
 
 void InboundRegistry::Remove(uint64_t id, std::optional<uint64_t> from) {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(mu_);
   connections_.erase(id);
   if (from.has_value()) {
     auto it = by_peer_.find(*from);
@@ -73,7 +73,7 @@ void InboundRegistry::Remove(uint64_t id, std::optional<uint64_t> from) {
 }
 
 std::vector<std::shared_ptr<InboundConnection>> InboundRegistry::TakeAll() {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(mu_);
   std::vector<std::shared_ptr<InboundConnection>> all;
   for (auto& [id, weak] : connections_) {
     if (auto connection = weak.lock()) all.push_back(std::move(connection));

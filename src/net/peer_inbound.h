@@ -46,7 +46,7 @@ class InboundRegistry {
   std::vector<std::shared_ptr<InboundConnection>> TakeAll();
 
  private:
-  std::mutex mu_;
+  Mutex mu_;
   uint64_t next_id_ NDS_GUARDED_BY(mu_) = 1;
   std::map<uint64_t, std::weak_ptr<InboundConnection>> connections_ NDS_GUARDED_BY(mu_);
   std::map<uint64_t, uint64_t> by_peer_ NDS_GUARDED_BY(mu_);  // peer id -> connection id

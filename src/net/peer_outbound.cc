@@ -16,6 +16,7 @@
 #include "net/peer_handshake.h"
 #include "net/peer_tls.h"
 #include "util/check.h"
+#include "util/host_port.h"
 
 namespace nds::net {
 namespace {
@@ -30,26 +31,12 @@ constexpr int64_t kJitterDivisor = 5;
 }  // namespace
 
 Result<std::pair<std::string, uint16_t>> ParseHostPort(const std::string& address) {
-  const size_t colon = address.rfind(':');
-  if (colon == std::string::npos || colon == 0 || colon + 1 == address.size()) {
-    return InvalidArgument(fmt::format("peer address '{}' is not host:port", address));
-  }
-  std::string host = address.substr(0, colon);
-  if (host.size() >= 2 && host.front() == '[' && host.back() == ']') {
-    host = host.substr(1, host.size() - 2);
-  }
-  uint32_t port = 0;
-  for (size_t i = colon + 1; i < address.size(); ++i) {
-    const char c = address[i];
-    if (c < '0' || c > '9' || port > 65535) {
-      return InvalidArgument(fmt::format("peer address '{}' has a bad port", address));
-    }
-    port = port * 10 + static_cast<uint32_t>(c - '0');
-  }
-  if (port == 0 || port > 65535 || host.empty()) {
+  std::optional<HostPort> hp = SplitHostPort(address);
+  if (!hp) return InvalidArgument(fmt::format("peer address '{}' is not host:port", address));
+  if (hp->port == 0 || hp->host.empty()) {
     return InvalidArgument(fmt::format("peer address '{}' has a bad host or port", address));
   }
-  return std::pair<std::string, uint16_t>(std::move(host), static_cast<uint16_t>(port));
+  return std::pair<std::string, uint16_t>(std::move(hp->host), hp->port);
 }
 
 OutboundLink::OutboundLink(std::shared_ptr<PeerContext> context, asio::io_context& ioc, uint64_t id,
@@ -73,7 +60,7 @@ bool OutboundLink::Enqueue(std::string frame) {
   OutFrame out{EncodePeerFrameHeader(frame), std::move(frame)};
   bool kick = false;
   {
-    std::lock_guard<std::mutex> lock(mu_);
+    MutexLock lock(mu_);
     if (closed_) return false;
     if (queued_frames_ >= context_->options.queue_frames_max ||
         bytes > context_->options.queue_bytes_max -
@@ -93,12 +80,12 @@ bool OutboundLink::Enqueue(std::string frame) {
 }
 
 size_t OutboundLink::QueuedBytes() const {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(mu_);
   return queued_bytes_;
 }
 
 bool OutboundLink::Connected() const {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(mu_);
   return link_up_;
 }
 
@@ -125,7 +112,7 @@ void OutboundLink::CloseNow() {
 }
 
 void OutboundLink::MarkClosed() {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(mu_);
   closed_ = true;
   link_up_ = false;
   for (const OutFrame& f : queue_) queued_bytes_ -= f.payload.size();
@@ -305,7 +292,7 @@ void OutboundLink::OnChallengeRead(error_code ec, size_t bytes) {
   if (failures_ > 0) spdlog::info("peer transport: connected to peer {} at {}", id_, address_);
   failures_ = 0;
   {
-    std::lock_guard<std::mutex> lock(mu_);
+    MutexLock lock(mu_);
     link_up_ = !closed_;
     writer_busy_ = true;
   }
@@ -321,7 +308,7 @@ void OutboundLink::OnKick() {
 void OutboundLink::StartWrite(bool with_proof) {
   NDS_CHECK(!write_in_flight_);
   {
-    std::lock_guard<std::mutex> lock(mu_);
+    MutexLock lock(mu_);
     if (queue_.empty() && !with_proof) {
       writer_busy_ = false;
       return;
@@ -370,7 +357,7 @@ void OutboundLink::StartWatch() {
 
 void OutboundLink::ReleaseWriting() {
   {
-    std::lock_guard<std::mutex> lock(mu_);
+    MutexLock lock(mu_);
     if (!closed_) {  // MarkClosed already zeroed the counters of a closed link
       queued_bytes_ -= writing_bytes_;
       queued_frames_ -= writing_.size();
@@ -388,7 +375,7 @@ void OutboundLink::Disconnect() {
   timer_.cancel();
   write_in_flight_ = false;
   {
-    std::lock_guard<std::mutex> lock(mu_);
+    MutexLock lock(mu_);
     link_up_ = false;
     writer_busy_ = false;
   }

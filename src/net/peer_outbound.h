@@ -159,7 +159,7 @@ class OutboundLink : public std::enable_shared_from_this<OutboundLink> {
   // Guarded by the transport's mutex (Open/ChangeAddress run under it): the last address set.
   std::string address_for_callers_;
 
-  mutable std::mutex mu_;
+  mutable Mutex mu_;
   std::deque<OutFrame> queue_ NDS_GUARDED_BY(mu_);
   size_t queued_bytes_ NDS_GUARDED_BY(mu_) = 0;   // queue_ plus writing_
   size_t queued_frames_ NDS_GUARDED_BY(mu_) = 0;  // queue_ plus writing_

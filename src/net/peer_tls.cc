@@ -36,19 +36,19 @@ Result<std::shared_ptr<PeerTls>> PeerTls::Load(PeerTlsFiles files) {
 
 Status PeerTls::Reload() {
   NDS_ASSIGN_OR_RETURN(Contexts made, Make(files_));
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(mu_);
   server_ = std::move(made.server);
   client_ = std::move(made.client);
   return Status::Ok();
 }
 
 std::shared_ptr<SslContext> PeerTls::Server() const {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(mu_);
   return server_;
 }
 
 std::shared_ptr<SslContext> PeerTls::Client() const {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(mu_);
   return client_;
 }
 

@@ -69,7 +69,7 @@ class PeerTls {
   static Result<Contexts> Make(const PeerTlsFiles& files);
 
   const PeerTlsFiles files_;
-  mutable std::mutex mu_;
+  mutable Mutex mu_;
   std::shared_ptr<SslContext> server_ NDS_GUARDED_BY(mu_);
   std::shared_ptr<SslContext> client_ NDS_GUARDED_BY(mu_);
 };

@@ -147,7 +147,7 @@ class PeerTransportImpl final : public PeerTransport {
   uint16_t port_ = 0;                      // set by Listen, then read-only
   std::atomic<bool> accepting_{false};
 
-  mutable std::mutex mu_;
+  mutable Mutex mu_;
   bool running_ NDS_GUARDED_BY(mu_) = false;  // threads started and Stop not yet called
   std::vector<std::thread> threads_ NDS_GUARDED_BY(mu_);
   std::map<uint64_t, std::shared_ptr<OutboundLink>> links_ NDS_GUARDED_BY(mu_);
@@ -187,7 +187,7 @@ Status PeerTransportImpl::Listen() {
 void PeerTransportImpl::Run() {
   accepting_ = true;
   asio::post(acceptor_.get_executor(), [this] { StartAccept(); });
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(mu_);
   running_ = true;
   for (size_t i = 0; i < context_->options.threads; ++i) {
     threads_.emplace_back([this] { ioc_.run(); });
@@ -227,13 +227,13 @@ void PeerTransportImpl::OnAccept(error_code ec, tcp::socket socket) {
 }
 
 std::shared_ptr<OutboundLink> PeerTransportImpl::FindLink(uint64_t id) const {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(mu_);
   auto it = links_.find(id);
   return it == links_.end() ? nullptr : it->second;
 }
 
 void PeerTransportImpl::SetPeer(uint64_t id, const std::string& address) {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(mu_);
   if (!running_) return;
   auto it = links_.find(id);
   if (it == links_.end()) {
@@ -248,7 +248,7 @@ void PeerTransportImpl::SetPeer(uint64_t id, const std::string& address) {
 void PeerTransportImpl::RemovePeer(uint64_t id) {
   std::shared_ptr<OutboundLink> link;
   {
-    std::lock_guard<std::mutex> lock(mu_);
+    MutexLock lock(mu_);
     auto it = links_.find(id);
     if (it == links_.end()) return;
     link = std::move(it->second);
@@ -281,7 +281,7 @@ void PeerTransportImpl::Stop() {
   std::map<uint64_t, std::shared_ptr<OutboundLink>> links;
   std::vector<std::thread> threads;
   {
-    std::lock_guard<std::mutex> lock(mu_);
+    MutexLock lock(mu_);
     if (!running_) return;
     running_ = false;
     for (const std::thread& t : threads_) {

@@ -162,13 +162,13 @@ Result<std::shared_ptr<TlsServerContext>> TlsServerContext::Load(TlsServerFiles 
 
 Status TlsServerContext::Reload() {
   NDS_ASSIGN_OR_RETURN(std::shared_ptr<SslContext> ctx, MakeServerTlsContext(files_));
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(mu_);
   current_ = std::move(ctx);
   return Status::Ok();
 }
 
 std::shared_ptr<SslContext> TlsServerContext::Current() const {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(mu_);
   return current_;
 }
 

@@ -76,7 +76,7 @@ class TlsServerContext {
 
  private:
   const TlsServerFiles files_;
-  mutable std::mutex mu_;
+  mutable Mutex mu_;
   std::shared_ptr<SslContext> current_ NDS_GUARDED_BY(mu_);
 };
 

@@ -3,6 +3,8 @@
 
 #include <charconv>
 
+#include "util/hex.h"
+
 namespace nds::resp {
 namespace {
 
@@ -82,13 +84,6 @@ Result<ParsedCommand> ParseMultibulk(std::string_view in, const ParserLimits& li
   return out;
 }
 
-int HexDigit(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
-
 bool IsSpace(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\v'; }
 
 // Splits an inline command the way redis-cli and telnet users expect: words separated by
@@ -109,9 +104,10 @@ Result<std::vector<std::string>> SplitInline(std::string_view line) {
       }
       char c = line[i];
       if (quote == '"') {
-        if (c == '\\' && i + 3 < line.size() && line[i + 1] == 'x' && HexDigit(line[i + 2]) >= 0 &&
-            HexDigit(line[i + 3]) >= 0) {
-          arg.push_back(static_cast<char>(HexDigit(line[i + 2]) * 16 + HexDigit(line[i + 3])));
+        if (c == '\\' && i + 3 < line.size() && line[i + 1] == 'x' &&
+            HexDigitValue(line[i + 2]) >= 0 && HexDigitValue(line[i + 3]) >= 0) {
+          arg.push_back(
+              static_cast<char>(HexDigitValue(line[i + 2]) * 16 + HexDigitValue(line[i + 3])));
           i += 4;
           continue;
         }

@@ -10,7 +10,7 @@ ScanCursors::ScanCursors(size_t capacity) : capacity_(capacity), rng_(std::rando
 }
 
 uint64_t ScanCursors::Make(std::string last_key) {
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   uint64_t id = 0;
   // Random ids: a cursor from before a restart is unknown rather than another scan's position.
   while (id == 0 || entries_.contains(id)) id = rng_() >> 1;
@@ -24,7 +24,7 @@ uint64_t ScanCursors::Make(std::string last_key) {
 }
 
 std::optional<std::string> ScanCursors::Find(uint64_t cursor) {
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   auto it = entries_.find(cursor);
   if (it == entries_.end()) return std::nullopt;
   lru_.splice(lru_.begin(), lru_, it->second.lru);

@@ -34,7 +34,7 @@ class ScanCursors {
     std::list<uint64_t>::iterator lru;  // its place in lru_
   };
   const size_t capacity_;
-  std::mutex mu_;
+  Mutex mu_;
   std::mt19937_64 rng_ NDS_GUARDED_BY(mu_);
   std::unordered_map<uint64_t, Entry> entries_ NDS_GUARDED_BY(mu_);
   std::list<uint64_t> lru_ NDS_GUARDED_BY(mu_);  // most recently used first

@@ -42,7 +42,7 @@ struct Shared;
 
 // Replies completed on any thread, waiting for the connection's strand to take them.
 struct Mailbox {
-  std::mutex mu;
+  Mutex mu;
   std::vector<std::pair<uint64_t, Reply>> replies NDS_GUARDED_BY(mu);
   bool drain_posted NDS_GUARDED_BY(mu) = false;
   std::weak_ptr<Connection> connection;  // set once, before any reply
@@ -54,7 +54,7 @@ struct Mailbox {
 struct Shared {
   RespServerOptions options;
   RespService* service = nullptr;
-  std::mutex mu;
+  Mutex mu;
   bool open NDS_GUARDED_BY(mu) = true;
   // Every open connection, held strongly until it closes (a connection waiting only for the node
   // has no pending Asio operation to keep it alive).
@@ -89,7 +89,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
     {
       // Unregistered before the socket closes: a client that sees the close may connect again
       // at once and must find the slot free.
-      std::lock_guard lock(shared_->mu);
+      MutexLock lock(shared_->mu);
       shared_->connections.erase(session_.id);
     }
     error_code ignored;
@@ -206,7 +206,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
     std::shared_ptr<Shared> shared = shared_;
     shared_->service->WaitForReadPoint(
         [weak, shared, seqs = std::move(seqs)](Status status) mutable {
-          std::lock_guard lock(shared->mu);
+          MutexLock lock(shared->mu);
           if (!shared->open) return;
           auto self = weak.lock();
           if (!self) return;
@@ -261,13 +261,13 @@ class Connection : public std::enable_shared_from_this<Connection> {
   // one to the strand. A burst of completions (one apply pass of the node) costs one post.
   static void Post(const std::shared_ptr<Mailbox>& mailbox, uint64_t seq, Reply reply) {
     {
-      std::lock_guard lock(mailbox->mu);
+      MutexLock lock(mailbox->mu);
       mailbox->replies.emplace_back(seq, std::move(reply));
       if (mailbox->drain_posted) return;
       mailbox->drain_posted = true;
     }
     // The context must still live to take a post.
-    std::lock_guard lock(mailbox->shared->mu);
+    MutexLock lock(mailbox->shared->mu);
     if (!mailbox->shared->open) return;
     auto self = mailbox->connection.lock();
     if (!self) return;
@@ -278,7 +278,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
   void Drain() {
     std::vector<std::pair<uint64_t, Reply>> replies;
     {
-      std::lock_guard lock(mailbox_->mu);
+      MutexLock lock(mailbox_->mu);
       replies.swap(mailbox_->replies);
       mailbox_->drain_posted = false;
     }
@@ -387,7 +387,7 @@ class RespServerImpl final : public RespServer {
     for (auto& t : threads_) t.join();
     std::map<uint64_t, std::shared_ptr<Connection>> connections;
     {
-      std::lock_guard lock(shared_->mu);
+      MutexLock lock(shared_->mu);
       shared_->open = false;
       connections.swap(shared_->connections);
     }
@@ -418,7 +418,7 @@ class RespServerImpl final : public RespServer {
     uint64_t id = shared_->next_id.fetch_add(1);
     std::shared_ptr<Connection> c;
     {
-      std::lock_guard lock(shared_->mu);
+      MutexLock lock(shared_->mu);
       if (shared_->connections.size() >= shared_->options.connections_max) {
         // Redis's words. One best-effort write: the socket is new, its buffer is empty.
         static constexpr std::string_view kFull = "-ERR max number of clients reached\r\n";

@@ -49,7 +49,7 @@ class FaultFileSystem::MemFile final : public File {
         writable_(writable) {}
 
   Status WriteAt(uint64_t offset, std::string_view data) override {
-    std::lock_guard lock(fs_->mu_);
+    MutexLock lock(fs_->mu_);
     if (Status s = Check(FileOp::kWrite, true); !s.ok()) {
       // A fault rule (not a crash or a freeze) failed it: maybe store a prefix, as a short write.
       bool by_rule = generation_ == fs_->generation_ && !fs_->frozen_ && writable_;
@@ -66,7 +66,7 @@ class FaultFileSystem::MemFile final : public File {
   }
 
   Result<size_t> ReadAt(uint64_t offset, size_t n, char* dst) const override {
-    std::lock_guard lock(fs_->mu_);
+    MutexLock lock(fs_->mu_);
     NDS_RETURN_IF_ERROR(Check(FileOp::kRead, false));
     const std::string& d = inode_->data;
     if (offset >= d.size()) return size_t{0};
@@ -76,14 +76,14 @@ class FaultFileSystem::MemFile final : public File {
   }
 
   Status Sync() override {
-    std::lock_guard lock(fs_->mu_);
+    MutexLock lock(fs_->mu_);
     NDS_RETURN_IF_ERROR(Check(FileOp::kSync, true));
     inode_->synced = inode_->data;
     return Status::Ok();
   }
 
   Status Preallocate(uint64_t size_bytes) override {
-    std::lock_guard lock(fs_->mu_);
+    MutexLock lock(fs_->mu_);
     NDS_RETURN_IF_ERROR(Check(FileOp::kPreallocate, true));
     uint64_t old_size = inode_->data.size();
     if (size_bytes <= old_size) return Status::Ok();
@@ -93,7 +93,7 @@ class FaultFileSystem::MemFile final : public File {
   }
 
   Status Truncate(uint64_t size_bytes) override {
-    std::lock_guard lock(fs_->mu_);
+    MutexLock lock(fs_->mu_);
     NDS_RETURN_IF_ERROR(Check(FileOp::kTruncate, true));
     uint64_t old_size = inode_->data.size();
     NDS_RETURN_IF_ERROR(fs_->CheckSpace(old_size, size_bytes));
@@ -102,7 +102,7 @@ class FaultFileSystem::MemFile final : public File {
   }
 
   Result<uint64_t> Size() const override {
-    std::lock_guard lock(fs_->mu_);
+    MutexLock lock(fs_->mu_);
     NDS_RETURN_IF_ERROR(Check(FileOp::kSize, false));
     return static_cast<uint64_t>(inode_->data.size());
   }
@@ -208,7 +208,7 @@ Status FaultFileSystem::CheckSpace(uint64_t old_size, uint64_t new_size) const {
 }
 
 Result<std::unique_ptr<File>> FaultFileSystem::Open(const std::string& path, OpenMode mode) {
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   NDS_RETURN_IF_ERROR(Admit(FileOp::kOpen, path, IsMutatingOpen(mode)));
   std::string name;
   std::shared_ptr<Inode> dir = Parent(path, &name);
@@ -239,7 +239,7 @@ Result<std::unique_ptr<File>> FaultFileSystem::Open(const std::string& path, Ope
 }
 
 Status FaultFileSystem::Rename(const std::string& from, const std::string& to) {
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   NDS_RETURN_IF_ERROR(Admit(FileOp::kRename, from, true));
   std::string from_name, to_name;
   std::shared_ptr<Inode> from_dir = Parent(from, &from_name);
@@ -264,7 +264,7 @@ Status FaultFileSystem::Rename(const std::string& from, const std::string& to) {
 }
 
 Status FaultFileSystem::Remove(const std::string& path) {
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   NDS_RETURN_IF_ERROR(Admit(FileOp::kRemove, path, true));
   std::string name;
   std::shared_ptr<Inode> dir = Parent(path, &name);
@@ -280,7 +280,7 @@ Status FaultFileSystem::Remove(const std::string& path) {
 }
 
 Status FaultFileSystem::CreateDir(const std::string& path) {
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   NDS_RETURN_IF_ERROR(Admit(FileOp::kCreateDir, path, true));
   std::string name;
   std::shared_ptr<Inode> dir = Parent(path, &name);
@@ -293,7 +293,7 @@ Status FaultFileSystem::CreateDir(const std::string& path) {
 }
 
 Result<std::vector<DirEntry>> FaultFileSystem::ListDir(const std::string& path) {
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   NDS_RETURN_IF_ERROR(Admit(FileOp::kListDir, path, false));
   std::shared_ptr<Inode> dir = Lookup(path);
   if (dir == nullptr) return NotFound(fmt::format("list {}: no such directory", path));
@@ -304,7 +304,7 @@ Result<std::vector<DirEntry>> FaultFileSystem::ListDir(const std::string& path) 
 }
 
 Status FaultFileSystem::SyncDir(const std::string& path) {
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   NDS_RETURN_IF_ERROR(Admit(FileOp::kSyncDir, path, true));
   std::shared_ptr<Inode> dir = Lookup(path);
   if (dir == nullptr) return NotFound(fmt::format("sync {}: no such directory", path));
@@ -314,13 +314,13 @@ Status FaultFileSystem::SyncDir(const std::string& path) {
 }
 
 Result<bool> FaultFileSystem::Exists(const std::string& path) {
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   NDS_RETURN_IF_ERROR(Admit(FileOp::kExists, path, false));
   return Lookup(path) != nullptr;
 }
 
 Result<uint64_t> FaultFileSystem::FreeBytes(const std::string& path) {
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   NDS_RETURN_IF_ERROR(Admit(FileOp::kFreeBytes, path, false));
   if (capacity_bytes_ == UINT64_MAX) return uint64_t{1} << 50;
   uint64_t used = UsedBytes();
@@ -328,17 +328,17 @@ Result<uint64_t> FaultFileSystem::FreeBytes(const std::string& path) {
 }
 
 void FaultFileSystem::AddFault(Fault fault) {
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   faults_.push_back(std::move(fault));
 }
 
 void FaultFileSystem::ClearFaults() {
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   faults_.clear();
 }
 
 void FaultFileSystem::Crash() {
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   ++generation_;
   faults_.clear();
   frozen_ = false;
@@ -375,37 +375,37 @@ void FaultFileSystem::Crash() {
 }
 
 void FaultFileSystem::SetTearOnCrash(bool on) {
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   tear_on_crash_ = on;
 }
 
 void FaultFileSystem::SetCrashAfterOps(uint64_t ops) {
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   ops_until_freeze_ = ops;
 }
 
 bool FaultFileSystem::frozen() const {
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   return frozen_;
 }
 
 uint64_t FaultFileSystem::mutating_ops() const {
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   return mutating_ops_;
 }
 
 void FaultFileSystem::SetFailedWritePrefixBytes(uint64_t prefix_bytes) {
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   failed_write_prefix_bytes_ = prefix_bytes;
 }
 
 void FaultFileSystem::SetCapacityBytes(uint64_t bytes) {
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   capacity_bytes_ = bytes;
 }
 
 Status FaultFileSystem::FlipBit(const std::string& path, uint64_t offset, int bit) {
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   std::shared_ptr<Inode> n = Lookup(path);
   if (n == nullptr || n->is_dir) return NotFound(fmt::format("flip bit: no file {}", path));
   if (offset >= n->data.size() || bit < 0 || bit > 7) {
@@ -419,7 +419,7 @@ Status FaultFileSystem::FlipBit(const std::string& path, uint64_t offset, int bi
 }
 
 Status FaultFileSystem::CutFile(const std::string& path, uint64_t size_bytes) {
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   std::shared_ptr<Inode> n = Lookup(path);
   if (n == nullptr || n->is_dir) return NotFound(fmt::format("cut: no file {}", path));
   if (n->data.size() > size_bytes) n->data.resize(size_bytes);
@@ -428,7 +428,7 @@ Status FaultFileSystem::CutFile(const std::string& path, uint64_t size_bytes) {
 }
 
 Result<std::string> FaultFileSystem::Contents(const std::string& path) {
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   std::shared_ptr<Inode> n = Lookup(path);
   if (n == nullptr || n->is_dir) return NotFound(fmt::format("no file {}", path));
   return n->data;

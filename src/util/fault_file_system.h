@@ -105,7 +105,7 @@ class FaultFileSystem final : public FileSystem {
   uint64_t UsedBytes() const NDS_REQUIRES(mu_);
   Status CheckSpace(uint64_t old_size, uint64_t new_size) const NDS_REQUIRES(mu_);
 
-  mutable std::mutex mu_;
+  mutable Mutex mu_;
   std::shared_ptr<Inode> root_ NDS_GUARDED_BY(mu_);
   std::vector<Fault> faults_ NDS_GUARDED_BY(mu_);
   std::mt19937_64 rng_ NDS_GUARDED_BY(mu_);

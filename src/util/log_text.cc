@@ -6,6 +6,8 @@
 
 #include <fmt/core.h>
 
+#include "util/hex.h"
+
 namespace nds {
 namespace {
 
@@ -39,7 +41,6 @@ size_t Utf8SequenceBytes(std::string_view s) {
 }  // namespace
 
 std::string EscapeForLog(std::string_view text, size_t max_bytes) {
-  static constexpr char kHex[] = "0123456789abcdef";
   std::string out;
   out.reserve(std::min(text.size(), max_bytes) + 16);
   size_t i = 0;
@@ -61,8 +62,7 @@ std::string EscapeForLog(std::string_view text, size_t max_bytes) {
     }
     if (i + 1 > max_bytes) break;
     out.append("\\x");
-    out.push_back(kHex[b >> 4]);
-    out.push_back(kHex[b & 0xf]);
+    AppendHexByte(&out, b);
     ++i;
   }
   if (i < text.size()) out += fmt::format("...({} bytes)", text.size());
@@ -78,7 +78,7 @@ bool HasControlCharacter(std::string_view text) {
 }
 
 bool LogRateLimiter::Allow(uint64_t* suppressed) {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(mu_);
   const Clock::time_point now = Clock::now();
   if (now - window_start_ >= window_) {
     window_start_ = now;

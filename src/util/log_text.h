@@ -45,7 +45,7 @@ class LogRateLimiter {
   using Clock = std::chrono::steady_clock;
   const size_t lines_per_window_;
   const std::chrono::milliseconds window_;
-  std::mutex mu_;
+  Mutex mu_;
   Clock::time_point window_start_ NDS_GUARDED_BY(mu_){};
   size_t lines_in_window_ NDS_GUARDED_BY(mu_) = 0;
   uint64_t suppressed_ NDS_GUARDED_BY(mu_) = 0;

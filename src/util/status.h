@@ -126,6 +126,7 @@ class [[nodiscard]] Result {
 
 // Evaluates `rexpr` (a Result<T>); on error returns its Status, else moves the value into `lhs`,
 // which may be a declaration: NDS_ASSIGN_OR_RETURN(auto file, fs->Open(path));
+// NOLINTBEGIN(bugprone-macro-parentheses): lhs may be a declaration, which cannot be parenthesised.
 #define NDS_ASSIGN_OR_RETURN(lhs, rexpr) \
   NDS_ASSIGN_OR_RETURN_IMPL(NDS_STATUS_CONCAT(nds_result_, __LINE__), lhs, rexpr)
 #define NDS_ASSIGN_OR_RETURN_IMPL(tmp, lhs, rexpr) \
@@ -133,3 +134,4 @@ class [[nodiscard]] Result {
   if (!tmp.ok()) [[unlikely]]                      \
     return tmp.status();                           \
   lhs = std::move(tmp).value()
+// NOLINTEND(bugprone-macro-parentheses)

@@ -49,8 +49,9 @@ struct EntryPrefix {
 // Reads a varint at *p (bounded by `end`), advancing *p; false when truncated or longer than 10
 // bytes. Inline and Result-free: recovery decodes millions of these.
 inline bool ReadVarintFast(const char** p, const char* end, uint64_t* v) {
+  constexpr int kVarint64BytesMax = 10;  // ten 7-bit groups hold 64 bits
   uint64_t result = 0;
-  for (int shift = 0; shift < 70 && *p < end; shift += 7) {
+  for (int shift = 0; shift < 7 * kVarint64BytesMax && *p < end; shift += 7) {
     uint64_t byte = static_cast<uint8_t>(**p);
     ++*p;
     if (shift == 63 && byte > 1) return false;

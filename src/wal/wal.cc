@@ -88,7 +88,7 @@ Wal::~Wal() = default;
 std::string Wal::SegmentHead(uint64_t seq) const {
   std::string head;
   AppendRecord(&head, RecordType::kSegmentHeader, EncodeSegmentHeader(seq));
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   AppendRecord(&head, RecordType::kHardState, EncodeHardState(hard_state_));
   return head;
 }
@@ -200,7 +200,7 @@ Status Wal::PublishSegment(std::shared_ptr<Segment> seg) {
   seg->file = std::move(*file);
   uint64_t head_bytes = seg->head_bytes;
   {
-    std::lock_guard lock(mu_);
+    MutexLock lock(mu_);
     segments_[seg->seq] = seg;
   }
   active_ = std::move(seg);
@@ -283,7 +283,7 @@ Status Wal::Fail(Status s) {
 }
 
 Status Wal::FailHard(const Status& s) {
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   if (failed_.ok()) {
     failed_ = IoError(fmt::format("WAL unusable after: {}", s.ToString()));
     spdlog::error("{}: {}", wal_dir_, failed_.message());
@@ -292,13 +292,13 @@ Status Wal::FailHard(const Status& s) {
 }
 
 Status Wal::CheckUsable() const {
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   return failed_;
 }
 
 Status Wal::ValidateEntries(const std::vector<raft::Entry>& entries) const {
   if (entries.empty()) return Status::Ok();
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   LogIndex first = entries.front().index;
   LogIndex last(compacted_index_.value + locs_.size());
   if (first <= compacted_index_ || first > last.Next()) {
@@ -342,7 +342,7 @@ Status Wal::Save(const raft::HardState& hs, const std::vector<raft::Entry>& entr
   NDS_RETURN_IF_ERROR(ValidateEntries(entries));
   bool write_hs;
   {
-    std::lock_guard lock(mu_);
+    MutexLock lock(mu_);
     write_hs = !hs.IsEmpty() && hs != hard_state_;
     LogIndex last =
         entries.empty() ? LogIndex(compacted_index_.value + locs_.size()) : entries.back().index;
@@ -379,7 +379,7 @@ Status Wal::Save(const raft::HardState& hs, const std::vector<raft::Entry>& entr
   }
   NDS_RETURN_IF_ERROR(FlushActive());
   {
-    std::lock_guard lock(mu_);
+    MutexLock lock(mu_);
     if (!entries.empty()) {
       locs_.resize(entries.front().index.value - compacted_index_.value - 1);
       locs_.insert(locs_.end(), new_locs.begin(), new_locs.end());
@@ -394,7 +394,7 @@ Status Wal::ApplySnapshot(const raft::SnapshotMetadata& meta) {
   NDS_RETURN_IF_ERROR(CheckUsable());
   bool keep;
   {
-    std::lock_guard lock(mu_);
+    MutexLock lock(mu_);
     if (meta.index < snapshot_.index) {
       return InvalidArgument(fmt::format("snapshot at {} is older than the current one at {}",
                                          meta.index, snapshot_.index));
@@ -416,7 +416,7 @@ Status Wal::ApplySnapshot(const raft::SnapshotMetadata& meta) {
   active_->max_index = std::max(active_->max_index, meta.index);
   NDS_RETURN_IF_ERROR(FlushActive());
   {
-    std::lock_guard lock(mu_);
+    MutexLock lock(mu_);
     snapshot_ = meta;
     if (!keep) {
       locs_.clear();
@@ -432,7 +432,7 @@ Status Wal::Compact(LogIndex index) {
   NDS_RETURN_IF_ERROR(CheckUsable());
   std::vector<std::shared_ptr<Segment>> doomed;
   {
-    std::lock_guard lock(mu_);
+    MutexLock lock(mu_);
     LogIndex last(compacted_index_.value + locs_.size());
     if (index < compacted_index_ || index > snapshot_.index || index > last) {
       return InvalidArgument(fmt::format("compact to {}: outside [{}, min(snapshot {}, last {})]",
@@ -454,26 +454,26 @@ Status Wal::Compact(LogIndex index) {
   for (const auto& seg : doomed) {
     NDS_RETURN_IF_ERROR(fs_->Remove(seg->path));
     if (Status s = fs_->SyncDir(wal_dir_); !s.ok()) return FailHard(s);
-    std::lock_guard lock(mu_);
+    MutexLock lock(mu_);
     segments_.erase(seg->seq);
   }
   return Status::Ok();
 }
 
 Result<raft::HardState> Wal::InitialHardState() const {
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   NDS_RETURN_IF_ERROR(failed_);
   return hard_state_;
 }
 
 Result<raft::ConfState> Wal::InitialConfState() const {
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   NDS_RETURN_IF_ERROR(failed_);
   return snapshot_.conf_state;
 }
 
 Result<Term> Wal::TermAt(LogIndex i) const {
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   NDS_RETURN_IF_ERROR(failed_);
   if (i < compacted_index_) return NotFound("compacted");
   if (i == compacted_index_) return compacted_term_;
@@ -483,22 +483,22 @@ Result<Term> Wal::TermAt(LogIndex i) const {
 }
 
 LogIndex Wal::FirstIndex() const {
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   return compacted_index_.Next();
 }
 
 LogIndex Wal::LastIndex() const {
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   return LogIndex(compacted_index_.value + locs_.size());
 }
 
 raft::SnapshotMetadata Wal::SnapshotMeta() const {
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   return snapshot_;
 }
 
 size_t Wal::segment_count() const {
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   return segments_.size();
 }
 
@@ -506,7 +506,7 @@ Result<std::vector<raft::Entry>> Wal::Entries(LogIndex lo, LogIndex hi, uint64_t
   std::vector<EntryLoc> locs;
   std::vector<std::shared_ptr<Segment>> segs;
   {
-    std::lock_guard lock(mu_);
+    MutexLock lock(mu_);
     NDS_RETURN_IF_ERROR(failed_);
     if (lo <= compacted_index_) return NotFound("compacted");
     LogIndex last(compacted_index_.value + locs_.size());
@@ -574,7 +574,7 @@ Result<std::vector<raft::Entry>> Wal::ReadLocs(const std::vector<EntryLoc>& locs
 }
 
 void Wal::CheckInvariants() const {
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   NDS_CHECK(compacted_index_ <= snapshot_.index, "compacted {} snapshot {}", compacted_index_,
             snapshot_.index);
   Term prev = compacted_term_;

@@ -216,7 +216,7 @@ class Wal final : public raft::Storage {
   const WalOptions options_;
   RecoveryReport report_;
 
-  mutable std::mutex mu_;
+  mutable Mutex mu_;
   // The state the raft::Storage methods read; changed only by the writer after a durable write.
   // locs_[k] describes entry compacted_index_ + 1 + k.
   std::deque<EntryLoc> locs_ NDS_GUARDED_BY(mu_);

@@ -78,7 +78,7 @@ Status Wal::Recover(const raft::SnapshotMetadata& snapshot) {
   report_.segments = seqs.size();
   NDS_RETURN_IF_ERROR(Reconcile(snapshot, &st));
   {
-    std::lock_guard lock(mu_);
+    MutexLock lock(mu_);
     locs_ = std::move(st.locs);
     compacted_index_ = st.base_index;
     compacted_term_ = st.base_term;
@@ -191,7 +191,7 @@ Status Wal::ReplaySegment(uint64_t seq, bool last, ReplayState* st) {
     write_offset_ = offset;
     dirty_end_ = std::max(dirty_end_, offset);
   }
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   segments_[seq] = std::move(seg);
   return Status::Ok();
 }
