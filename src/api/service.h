@@ -9,6 +9,7 @@
 #include <chrono>
 #include <string>
 
+#include "api/lease_keepalive_batcher.h"
 #include "api/metrics.h"
 #include "api/uri.h"
 #include "net/http.h"
@@ -16,6 +17,8 @@
 #include "util/limits.h"
 
 namespace nds::api {
+
+class LeaseKeeper;
 
 struct ApiOptions {
   Limits limits;
@@ -27,6 +30,8 @@ struct ApiOptions {
   std::string cluster_secret;
   // The data directory, for the dashboard's disk figures (GET /ui/data); empty: not shown.
   std::string data_dir;
+  // This node's lease keeper, for the time a lease has left (GET /leases/{id}); null: the TTL.
+  const LeaseKeeper* lease_keeper = nullptr;
 };
 
 class ApiService final : public net::Handler {
@@ -94,6 +99,13 @@ class ApiService final : public net::Handler {
   std::string StatusJson() const;
   // txn_routes.cc: POST /txn
   void HandleTxn(const CallPtr& call);
+  // lease_routes.cc: /leases, /leases/{id}, /leases/{id}/keepalive.
+  void HandleLeases(const CallPtr& call, std::string_view path);
+  void GrantLease(const CallPtr& call);
+  void KeepAliveLease(const CallPtr& call, uint64_t id);
+  void ShowLease(const CallPtr& call, uint64_t id);
+  // The prefix of the request's token (empty: no token, or an unprefixed one).
+  std::string TokenPrefix(const CallPtr& call) const;
   // ui_routes.cc: the dashboard's files and its live figures.
   void HandleUi(const CallPtr& call, std::string_view path);
   std::string UiDataJson() const;
@@ -104,12 +116,16 @@ class ApiService final : public net::Handler {
   node::Node* node_;
   const ApiOptions options_;
   Metrics metrics_;
+  std::unique_ptr<KeepAliveBatcher> keepalives_;
   // Once true, stays true: no command turns authentication off (store/auth_state.h).
   std::atomic<bool> auth_on_{false};
   // The member table was seen non-empty with no auth mode in the same engine view: the cluster
   // was made without --auth (the mode is recorded before the first member).
   std::atomic<bool> seeded_without_auth_{false};
 };
+
+// The ?lease=ID of a write (lease_routes.cc): 0 when absent; kInvalidArgument when malformed.
+Result<uint64_t> LeaseParam(const Target& target);
 
 // Validates a decoded key: 1 to 1024 bytes (API.md). kInvalidArgument naming its length.
 Status ValidateKey(std::string_view key, std::string_view what);

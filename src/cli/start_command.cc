@@ -25,6 +25,7 @@
 #include <spdlog/spdlog.h>
 #include <sys/stat.h>
 
+#include "api/lease_keeper.h"
 #include "api/service.h"
 #include "cli/flag_range.h"
 #include "cli/log_setup.h"
@@ -512,6 +513,11 @@ int RunNode(const StartFlags& f) {
   aopts.cluster_secret = ropts.cluster_secret;
   aopts.data_dir = ropts.data_dir;
   aopts.auth_tokens_max = f.auth_tokens_max;
+  // Expires leases while this node leads (docs/leases.md); stopped before the node.
+  auto lease_keeper = std::make_unique<api::LeaseKeeper>(
+      node.get(), api::LeaseKeeperOptions{f.limits.lease_check_interval});
+  lease_keeper->Start();
+  aopts.lease_keeper = lease_keeper.get();
   api::ApiService service(node.get(), aopts);
 
   net::HttpServerOptions hopts;
@@ -568,6 +574,7 @@ int RunNode(const StartFlags& f) {
   (*server)->Stop(std::chrono::seconds(5));
   stop_progress = true;
   if (progress.joinable()) progress.join();
+  lease_keeper.reset();
   stop_node();
   spdlog::info("stopped");
   return 0;

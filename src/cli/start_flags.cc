@@ -121,6 +121,16 @@ void AddLimitFlags(CLI::App* app, Limits* l) {
   bytes("--wal-segment-bytes", &l->wal_segment_bytes, "Size of each WAL segment file");
   bytes("--min-free-disk-bytes", &l->disk_free_bytes_min,
         "Writes get 507 while the data disk has less free space than this");
+  count("--max-leases", &l->leases_max, "Leases the cluster holds at most (POST /leases)");
+  AddMillisFlag(app, "--min-lease-ttl-ms", &l->lease_ttl_min, "Shortest lease TTL granted",
+                kTimeoutMsMax, kTimeoutMsMaxWords);
+  AddMillisFlag(app, "--max-lease-ttl-ms", &l->lease_ttl_max, "Longest lease TTL granted",
+                kTimeoutMsMax, kTimeoutMsMaxWords);
+  count("--max-lease-keys", &l->lease_keys_max, "Keys one lease may hold");
+  AddRaftTimingFlag(app, "--lease-keepalive-batch-ms", &l->lease_keepalive_batch,
+                    "Gather lease keepalives this long into one log entry");
+  AddRaftTimingFlag(app, "--lease-check-interval-ms", &l->lease_check_interval,
+                    "How often the leader's lease keeper looks for expired leases");
 }
 
 void AddRespLimitFlags(CLI::App* app, Limits* l) {

@@ -114,6 +114,12 @@ Status Limits::Validate() const {
       {"--snapshot-bytes", snapshot_bytes, kBytes, kLimitBytesMaxWords},
       {"--wal-segment-bytes", wal_segment_bytes, kBytes, kLimitBytesMaxWords},
       {"--min-free-disk-bytes", disk_free_bytes_min, kBytes, kLimitBytesMaxWords},
+      {"--max-leases", leases_max, kCount, kLimitCountMaxWords},
+      {"--min-lease-ttl-ms", ms(lease_ttl_min), kTime, kTimeoutMsMaxWords},
+      {"--max-lease-ttl-ms", ms(lease_ttl_max), kTime, kTimeoutMsMaxWords},
+      {"--max-lease-keys", lease_keys_max, kCount, kLimitCountMaxWords},
+      {"--lease-keepalive-batch-ms", ms(lease_keepalive_batch), kRaft, kRaftTimingMsMaxWords},
+      {"--lease-check-interval-ms", ms(lease_check_interval), kRaft, kRaftTimingMsMaxWords},
       {"--resp-max-connections", resp_connections_max, kCount, kLimitCountMaxWords},
       {"--resp-max-array-elements", resp_array_elements_max, kCount, kLimitCountMaxWords},
       {"--resp-max-inline-bytes", resp_inline_bytes_max, kBytes, kLimitBytesMaxWords},
@@ -133,6 +139,9 @@ Status Limits::Validate() const {
   if (header_bytes_max < 256 || header_bytes_max > (size_t{1} << 30)) {
     return InvalidArgument(OutOfRangeMessage("--max-header-bytes", std::to_string(header_bytes_max),
                                              256, size_t{1} << 30, "1 GiB"));
+  }
+  if (lease_ttl_min > lease_ttl_max) {
+    return InvalidArgument("--min-lease-ttl-ms is above --max-lease-ttl-ms");
   }
   if (value_bytes_max + kMessageOverheadBytes > message_bytes_max) {
     return InvalidArgument("--max-value-bytes plus " + std::to_string(kMessageOverheadBytes) +

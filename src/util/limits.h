@@ -124,6 +124,16 @@ struct Limits {
   // Keys one KEYS reply holds at most; more is an error that points to SCAN.
   size_t resp_keys_max = 100'000;
 
+  // Leases (docs/api.md "Leases"): leases the cluster holds at most (the granting node's value
+  // applies), the TTLs a grant may ask for, keys one lease may hold, how long a node gathers
+  // keepalives before it submits them as one log entry, and how often the lease keeper looks.
+  size_t leases_max = 100'000;
+  std::chrono::milliseconds lease_ttl_min{1'000};
+  std::chrono::milliseconds lease_ttl_max{86'400'000};
+  size_t lease_keys_max = 10'000;
+  std::chrono::milliseconds lease_keepalive_batch{50};
+  std::chrono::milliseconds lease_check_interval{100};
+
   // Rejects limits outside 1 to their bound above (naming the flag, the value and the range) and
   // contradictions: a value limit the message limit cannot carry, a
   // lease not shorter than the election timeout, a heartbeat not well under the election timeout.
