@@ -10,6 +10,8 @@ namespace nds::store {
 namespace {
 
 constexpr uint8_t kCommandFormatVersion = 1;
+// Marks the optional lease id after a put's value (docs/formats/store.md "Leases").
+constexpr char kLeaseFieldTag = 'L';
 constexpr uint8_t kCommandTypeMax = static_cast<uint8_t>(CommandType::kLeaseExpire);
 
 bool IsMemberCommand(CommandType type) {
@@ -344,7 +346,10 @@ void EncodePlainCommand(const Command& cmd, std::string* out) {
   PutLengthPrefixed(out, cmd.value);
   // Optional trailing fields, absent unless set: a put without a lease encodes as it always did.
   if (lease) PutVarint64(out, cmd.member_id);
-  if (cmd.lease_id != 0) PutVarint64(out, cmd.lease_id);
+  if (cmd.lease_id != 0) {
+    out->push_back(kLeaseFieldTag);
+    PutVarint64(out, cmd.lease_id);
+  }
 }
 
 Result<Command> DecodePlainCommand(std::string_view bytes) {
@@ -374,6 +379,8 @@ Result<Command> DecodePlainCommand(std::string_view bytes) {
   if (IsLeaseCommand(c.type)) {
     NDS_ASSIGN_OR_RETURN(c.member_id, d.Varint64());
   } else if (c.type == CommandType::kPut && !d.done()) {
+    NDS_ASSIGN_OR_RETURN(std::string_view tag, d.Bytes(1));
+    if (tag[0] != kLeaseFieldTag) return Corruption("trailing bytes after a command");
     NDS_ASSIGN_OR_RETURN(c.lease_id, d.Varint64());
     if (c.lease_id == 0) return Corruption("put with lease id 0");
   }
