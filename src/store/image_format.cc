@@ -1,6 +1,8 @@
 // The snapshot image codec (docs/formats/image.md).
 #include "store/image_format.h"
 
+#include "store/lease_state.h"
+
 #include "store/auth_state.h"
 #include "store/keyspace.h"
 #include "util/coding.h"
@@ -14,7 +16,9 @@ std::string At(uint64_t offset) { return " at byte offset " + std::to_string(off
 }  // namespace
 
 bool IsImageAuthName(std::string_view system_name) {
-  return system_name == kAuthModeKey || system_name.starts_with(kTokenKeyPrefix);
+  return system_name == kAuthModeKey || system_name.starts_with(kTokenKeyPrefix) ||
+         system_name == kLeaseCountKey || system_name.starts_with(kLeaseKeyPrefix) ||
+         system_name.starts_with(kLeaseAttachPrefix);
 }
 
 std::string EncodeImageHeader(const ImageHeader& header) {
