@@ -274,7 +274,7 @@ TEST_F(ServiceTest, TxnRefusesMalformedBodiesWithoutWriting) {
            R"({"compare": [{"key": "a", "revision": 1, "exists": true}]})",
            R"({"compare": [{"key": "a", "revision": -1}]})",
            R"({"success": [{"put": {"key": "a"}}]})",
-           R"({"success": [{"put": {"key": "a", "value": "v", "lease": 5}}]})",
+           R"({"success": [{"put": {"key": "a", "value": "v", "lease": 0}}]})",
            R"({"success": [{"put": {"key": "", "value": "v"}}]})",
            R"({"success": [{"patch": {"key": "a"}}]})",
            R"({"success": [{"get": {"key": "a"}, "put": {"key": "b", "value": "v"}}]})",

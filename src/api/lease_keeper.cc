@@ -55,7 +55,7 @@ void LeaseKeeper::CheckOnce() {
     node_->Submit(store::LeaseExpireCommand(e.id, e.keepalive_index),
                   [state = state_, id = e.id](store::ApplyResult r) {
                     if (r.status.ok()) {
-                      spdlog::info("lease {} expired at revision {}", id, r.revision);
+                      spdlog::debug("lease {} expired at revision {}", id, r.revision);
                       return;
                     }
                     std::lock_guard lock(state->mu);

@@ -1,10 +1,9 @@
 // The snapshot image codec (docs/formats/image.md).
 #include "store/image_format.h"
 
-#include "store/lease_state.h"
-
 #include "store/auth_state.h"
 #include "store/keyspace.h"
+#include "store/lease_state.h"
 #include "util/coding.h"
 #include "util/crc32c.h"
 
