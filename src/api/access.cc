@@ -57,6 +57,9 @@ AccessNeed NeedFor(std::string_view method, const Target& target) {
     need.key = ParamKey(target);
   } else if (path == "/txn") {
     need.role = TokenRole::kWrite;  // every key it names is checked against the prefix later
+  } else if (path == "/leases" || path.starts_with("/leases/")) {
+    // GET reads; granting, keepalive and revocation write. A prefixed token grants leases for
+    // its prefix only and touches no other lease (lease_routes.cc).
   } else if (path == "/keys" || path == "/getKeys" || path == "/getValues" || path == "/getAll") {
     need.listing = true;
   } else if (path == "/watch") {

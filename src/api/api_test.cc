@@ -263,6 +263,35 @@ TEST_F(ServiceTest, TxnComparesThenAppliesOneBranchAtOneRevision) {
   EXPECT_EQ(Call("GET", "/store/acct/b").status, 404);
 }
 
+TEST_F(ServiceTest, LeaseRoutesGrantAttachShowAndRevoke) {
+  EXPECT_EQ(Call("POST", "/leases", R"({"ttl_ms": 5})").status, 400);  // under the minimum
+  EXPECT_EQ(Call("POST", "/leases", R"({"ttl": 5000})").status, 400);
+  EXPECT_EQ(Call("POST", "/leases", "not json").status, 400);
+  auto granted = Call("POST", "/leases", R"({"ttl_ms": 60000})");
+  ASSERT_EQ(granted.status, 201) << granted.body;
+  const auto id = nlohmann::json::parse(granted.body)["id"].get<uint64_t>();
+  const std::string lease = "/leases/" + std::to_string(id);
+  EXPECT_EQ(Call("PUT", "/store/a?lease=" + std::to_string(id), "v").status, 201);
+  EXPECT_EQ(Call("GET", "/set?k=b&v=w&lease=" + std::to_string(id)).status, 200);
+  EXPECT_EQ(Call("PUT", "/store/c?lease=999999", "v").status, 400);
+  EXPECT_EQ(Call("PUT", "/store/c?lease=x", "v").status, 400);
+  EXPECT_EQ(Call("GET", "/store/c").status, 404);
+  auto kept = Call("POST", lease + "/keepalive");
+  ASSERT_EQ(kept.status, 200) << kept.body;
+  EXPECT_EQ(nlohmann::json::parse(kept.body)["ttl_ms"], 60000);
+  auto shown = Call("GET", lease);
+  ASSERT_EQ(shown.status, 200) << shown.body;
+  EXPECT_EQ(nlohmann::json::parse(shown.body)["keys"], nlohmann::json::array({"a", "b"}));
+  EXPECT_EQ(Call("DELETE", lease).status, 204);
+  EXPECT_EQ(Call("GET", "/store/a").status, 404);
+  EXPECT_EQ(Call("GET", "/store/b").status, 404);
+  EXPECT_EQ(Call("GET", lease).status, 404);
+  EXPECT_EQ(Call("POST", lease + "/keepalive").status, 404);
+  EXPECT_EQ(Call("DELETE", lease).status, 404);
+  EXPECT_EQ(Call("GET", "/leases/0").status, 400);
+  EXPECT_EQ(Call("PUT", lease).status, 405);
+}
+
 TEST_F(ServiceTest, TxnRefusesMalformedBodiesWithoutWriting) {
   const uint64_t before = node_->GetStatus().commit_index;
   for (const char* bad : {
@@ -274,7 +303,7 @@ TEST_F(ServiceTest, TxnRefusesMalformedBodiesWithoutWriting) {
            R"({"compare": [{"key": "a", "revision": 1, "exists": true}]})",
            R"({"compare": [{"key": "a", "revision": -1}]})",
            R"({"success": [{"put": {"key": "a"}}]})",
-           R"({"success": [{"put": {"key": "a", "value": "v", "lease": 5}}]})",
+           R"({"success": [{"put": {"key": "a", "value": "v", "lease": 0}}]})",
            R"({"success": [{"put": {"key": "", "value": "v"}}]})",
            R"({"success": [{"patch": {"key": "a"}}]})",
            R"({"success": [{"get": {"key": "a"}, "put": {"key": "b", "value": "v"}}]})",

@@ -98,8 +98,11 @@ void ApiService::HandleKv(const CallPtr& call, std::string_view name) {
       return Finish(call,
                     ErrorResponse(400, "invalid_argument", "v is longer than 256 characters"));
     }
-    return SubmitThen(call, store::PutCommand(std::move(key).value(), std::string(*v)),
-                      [](const store::ApplyResult&) { return Ok(); });
+    auto lease = LeaseParam(call->target);
+    if (!lease.ok()) return Finish(call, ErrorResponse(lease.status()));
+    auto cmd = store::PutCommand(std::move(key).value(), std::string(*v));
+    cmd.lease_id = *lease;
+    return SubmitThen(call, std::move(cmd), [](const store::ApplyResult&) { return Ok(); });
   }
   if (name == "rm") {
     return SubmitThen(call, store::DeleteCommand(std::move(key).value()),

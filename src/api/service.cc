@@ -18,7 +18,10 @@ Status ValidateKey(std::string_view key, std::string_view what) {
 }
 
 ApiService::ApiService(node::Node* node, ApiOptions options)
-    : node_(node), options_(std::move(options)) {}
+    : node_(node),
+      options_(std::move(options)),
+      keepalives_(std::make_unique<KeepAliveBatcher>(
+          node_, KeepAliveBatcherOptions{options_.limits.lease_keepalive_batch})) {}
 
 void ApiService::Handle(net::HttpRequest request, net::Responder respond) {
   auto call = std::make_shared<Call>();
@@ -47,7 +50,8 @@ void ApiService::Dispatch(const CallPtr& call) {
   const bool data_route =
       path.starts_with(kStore) || path == "/keys" || path.starts_with(kSecrets) || path == "/set" ||
       path == "/get" || path == "/rm" || path == "/is" || path == "/clear" || path == "/getKeys" ||
-      path == "/getValues" || path == "/getAll" || path == "/watch";
+      path == "/getValues" || path == "/getAll" || path == "/watch" || path == "/leases" ||
+      path.starts_with("/leases/");
   // A removed node's data is no longer kept up to date: not even stale reads are served.
   if (data_route && node_->GetStatus().role == node::Role::kRemoved) {
     return Finish(call, ErrorResponse(Removed(std::string(node::kRemovedMessage))));
@@ -66,6 +70,7 @@ void ApiService::Dispatch(const CallPtr& call) {
   if (path == "/ui" || path.starts_with("/ui/")) return HandleUi(call, path);
   if (path == "/txn") return HandleTxn(call);
   if (path == "/watch") return HandleWatch(call);
+  if (path == "/leases" || path.starts_with("/leases/")) return HandleLeases(call, path);
   if (path == "/auth/tokens" || path.starts_with("/auth/tokens/")) return HandleAuth(call, path);
   if (path == "/" && (call->request.method == "GET" || call->request.method == "HEAD")) {
     // A person who points a browser at a node learns where to go (no data, no state shown).

@@ -9,6 +9,7 @@
 #include <chrono>
 #include <string>
 
+#include "api/lease_keepalive_batcher.h"
 #include "api/metrics.h"
 #include "api/uri.h"
 #include "api/watch_hub.h"
@@ -18,6 +19,8 @@
 #include "util/limits.h"
 
 namespace nds::api {
+
+class LeaseKeeper;
 
 struct ApiOptions {
   Limits limits;
@@ -35,6 +38,8 @@ struct ApiOptions {
   // Serves GET /watch (api/watch_hub.h); null: /watch answers 503. Started and stopped by the
   // composition root (cli/start_command.cc), which also feeds it the node's applied revisions.
   std::shared_ptr<WatchHub> watch_hub;
+  // This node's lease keeper, for the time a lease has left (GET /leases/{id}); null: the TTL.
+  const LeaseKeeper* lease_keeper = nullptr;
 };
 
 class ApiService final : public net::Handler {
@@ -111,6 +116,13 @@ class ApiService final : public net::Handler {
   void StoreReadAt(const CallPtr& call, std::string key, bool head, std::string_view revision);
   // txn_routes.cc: POST /txn
   void HandleTxn(const CallPtr& call);
+  // lease_routes.cc: /leases, /leases/{id}, /leases/{id}/keepalive.
+  void HandleLeases(const CallPtr& call, std::string_view path);
+  void GrantLease(const CallPtr& call);
+  void KeepAliveLease(const CallPtr& call, uint64_t id);
+  void ShowLease(const CallPtr& call, uint64_t id);
+  // The prefix of the request's token (empty: no token, or an unprefixed one).
+  std::string TokenPrefix(const CallPtr& call) const;
   // ui_routes.cc: the dashboard's files and its live figures.
   void HandleUi(const CallPtr& call, std::string_view path);
   std::string UiDataJson() const;
@@ -121,12 +133,16 @@ class ApiService final : public net::Handler {
   node::Node* node_;
   const ApiOptions options_;
   Metrics metrics_;
+  std::unique_ptr<KeepAliveBatcher> keepalives_;
   // Once true, stays true: no command turns authentication off (store/auth_state.h).
   std::atomic<bool> auth_on_{false};
   // The member table was seen non-empty with no auth mode in the same engine view: the cluster
   // was made without --auth (the mode is recorded before the first member).
   std::atomic<bool> seeded_without_auth_{false};
 };
+
+// The ?lease=ID of a write (lease_routes.cc): 0 when absent; kInvalidArgument when malformed.
+Result<uint64_t> LeaseParam(const Target& target);
 
 // Validates a decoded key: 1 to 1024 bytes (API.md). kInvalidArgument naming its length.
 Status ValidateKey(std::string_view key, std::string_view what);

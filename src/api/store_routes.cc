@@ -168,9 +168,12 @@ void ApiService::StoreWrite(const CallPtr& call, std::string key) {
     if (!parsed.ok()) return Finish(call, ErrorResponse(parsed.status()));
     w = *parsed;
   }
+  auto lease = LeaseParam(call->target);
+  if (!lease.ok()) return Finish(call, ErrorResponse(lease.status()));
   std::string location = "/store/" + PercentEncodePath(key);
   auto cmd =
       store::PutCommand(std::move(key), req.body, std::move(content_type), w.pre, w.revision);
+  cmd.lease_id = *lease;
   SubmitThen(
       call, std::move(cmd),
       [location](const store::ApplyResult& r) {

@@ -83,8 +83,14 @@ struct TxnParser {
     if (!body.is_object()) return InvalidArgument(at + " must be an object");
     store::TxnOp op;
     if (name == "put") {
-      NDS_RETURN_IF_ERROR(OnlyFields(body, {"key", "value", "content_type"}, at));
+      NDS_RETURN_IF_ERROR(OnlyFields(body, {"key", "value", "content_type", "lease"}, at));
       op.kind = store::TxnOpKind::kPut;
+      if (auto lease = body.find("lease"); lease != body.end()) {
+        if (!lease->is_number_unsigned() || lease->get<uint64_t>() == 0) {
+          return InvalidArgument(at + ".lease must be a lease id (a whole number above 0)");
+        }
+        op.lease_id = lease->get<uint64_t>();
+      }
       auto v = body.find("value");
       if (v == body.end()) return InvalidArgument(at + " has no \"value\"");
       NDS_ASSIGN_OR_RETURN(op.value, Bytes(*v, at + ".value"));

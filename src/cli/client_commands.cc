@@ -109,6 +109,7 @@ void ClientCommands::Register(CLI::App& app) {
   AddSnapshotCommands(app);
   AddTxnCommands(app);
   AddWatchCommands(app);
+  AddLeaseCommands(app);
 }
 
 void ClientCommands::AddBlobCommands(CLI::App& app) {
@@ -217,6 +218,12 @@ Result<std::unique_ptr<Client>> ClientCommands::MakeClient() const {
 
 Result<std::unique_ptr<Client>> ClientCommands::MakeClientFor(const std::string& servers_text,
                                                               size_t attempts) const {
+  NDS_ASSIGN_OR_RETURN(client::ClientOptions options, MakeOptionsFor(servers_text, attempts));
+  return Client::Create(std::move(options));
+}
+
+Result<client::ClientOptions> ClientCommands::MakeOptionsFor(const std::string& servers_text,
+                                                             size_t attempts) const {
   client::ClientOptions options;
   NDS_ASSIGN_OR_RETURN(options.servers, client::ParseServerList(servers_text));
   if (attempts > 0) options.attempts_max = attempts;
@@ -232,7 +239,7 @@ Result<std::unique_ptr<Client>> ClientCommands::MakeClientFor(const std::string&
     // (issue #15: "--timeout 1" waited 3 s and then said "within 1000 ms").
     options.retry_deadline = options.request_timeout;
   }
-  return Client::Create(std::move(options));
+  return options;
 }
 
 int ClientCommands::ParseAndRun(CLI::App& app, int argc, const char* const* argv) {

@@ -11,6 +11,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include <CLI/CLI.hpp>
 
@@ -38,6 +39,9 @@ class ClientCommands {
   // of a call (0: the library's default).
   Result<std::unique_ptr<Client>> MakeClientFor(const std::string& servers_text,
                                                 size_t attempts = 0) const;
+  // The options MakeClientFor builds a client from.
+  Result<client::ClientOptions> MakeOptionsFor(const std::string& servers_text,
+                                               size_t attempts = 0) const;
   void AddBlobCommands(CLI::App& app);
   void AddClusterCommands(CLI::App& app);
   void AddSecretCommands(CLI::App& app);
@@ -50,6 +54,9 @@ class ClientCommands {
   void AddTxnCommands(CLI::App& app);
   // watch_command.cc: nds watch.
   void AddWatchCommands(CLI::App& app);
+  // lease_commands.cc: nds lease grant|keepalive|revoke|show, nds lock NAME -- COMMAND...
+  void AddLeaseCommands(CLI::App& app);
+  int RunLock(Client& client);
   // Makes `sub` run `body` with a fresh client once parsing has succeeded.
   void OnRun(CLI::App* sub, std::function<int(Client&)> body);
 
@@ -94,6 +101,11 @@ class ClientCommands {
   std::string token_prefix_;
   std::string txn_input_ = "-";
   std::optional<uint64_t> watch_from_;
+  uint64_t lease_ttl_ms_ = 0;
+  uint64_t lease_id_ = 0;
+  std::string lock_name_;
+  std::vector<std::string> lock_command_;
+  uint64_t lock_ttl_ms_ = 10'000;
 };
 
 }  // namespace nds::cli

@@ -25,6 +25,7 @@
 #include <spdlog/spdlog.h>
 #include <sys/stat.h>
 
+#include "api/lease_keeper.h"
 #include "api/service.h"
 #include "cli/flag_range.h"
 #include "cli/log_setup.h"
@@ -429,6 +430,11 @@ int RunNode(const StartFlags& f) {
   aopts.auth_tokens_max = f.auth_tokens_max;
   watch_hub->Start(&node->engine());
   aopts.watch_hub = watch_hub;
+  // Expires leases while this node leads (docs/leases.md); stopped before the node.
+  auto lease_keeper = std::make_unique<api::LeaseKeeper>(
+      node.get(), api::LeaseKeeperOptions{f.limits.lease_check_interval});
+  lease_keeper->Start();
+  aopts.lease_keeper = lease_keeper.get();
   api::ApiService service(node.get(), aopts);
 
   net::HttpServerOptions hopts;
@@ -486,6 +492,7 @@ int RunNode(const StartFlags& f) {
   (*server)->Stop(std::chrono::seconds(5));
   stop_progress = true;
   if (progress.joinable()) progress.join();
+  lease_keeper.reset();
   stop_node();
   spdlog::info("stopped");
   return 0;

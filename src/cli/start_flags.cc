@@ -126,6 +126,16 @@ void AddLimitFlags(CLI::App* app, Limits* l) {
   bytes("--watch-buffer-bytes", &l->watch_buffer_bytes,
         "Events waiting for one watcher at most; a slower watcher is cut off");
   count("--max-watchers", &l->watchers_max, "Open watches per node; more get 503");
+  count("--max-leases", &l->leases_max, "Leases the cluster holds at most (POST /leases)");
+  AddMillisFlag(app, "--min-lease-ttl-ms", &l->lease_ttl_min, "Shortest lease TTL granted",
+                kTimeoutMsMax, kTimeoutMsMaxWords);
+  AddMillisFlag(app, "--max-lease-ttl-ms", &l->lease_ttl_max, "Longest lease TTL granted",
+                kTimeoutMsMax, kTimeoutMsMaxWords);
+  count("--max-lease-keys", &l->lease_keys_max, "Keys one lease may hold");
+  AddRaftTimingFlag(app, "--lease-keepalive-batch-ms", &l->lease_keepalive_batch,
+                    "Gather lease keepalives this long into one log entry");
+  AddRaftTimingFlag(app, "--lease-check-interval-ms", &l->lease_check_interval,
+                    "How often the leader's lease keeper looks for expired leases");
 }
 
 void AddRespLimitFlags(CLI::App* app, Limits* l) {

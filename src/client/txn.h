@@ -33,12 +33,13 @@ struct TxnOp {
   std::string key;
   std::string value;         // kPut
   std::string content_type;  // kPut; empty: application/octet-stream
+  uint64_t lease_id = 0;     // kPut: attach the key to this lease (0: none)
 
   static TxnOp Put(std::string key, std::string value, std::string content_type = {}) {
-    return {Kind::kPut, std::move(key), std::move(value), std::move(content_type)};
+    return {Kind::kPut, std::move(key), std::move(value), std::move(content_type), 0};
   }
-  static TxnOp Delete(std::string key) { return {Kind::kDelete, std::move(key), {}, {}}; }
-  static TxnOp Get(std::string key) { return {Kind::kGet, std::move(key), {}, {}}; }
+  static TxnOp Delete(std::string key) { return {Kind::kDelete, std::move(key), {}, {}, 0}; }
+  static TxnOp Get(std::string key) { return {Kind::kGet, std::move(key), {}, {}, 0}; }
 };
 
 struct TxnRequest {

@@ -15,6 +15,7 @@ Json OpJson(const TxnOp& op) {
     case TxnOp::Kind::kPut: {
       Json put = {{"key", Base64Encode(op.key)}, {"value", Base64Encode(op.value)}};
       if (!op.content_type.empty()) put["content_type"] = op.content_type;
+      if (op.lease_id != 0) put["lease"] = op.lease_id;
       return Json{{"put", put}};
     }
     case TxnOp::Kind::kDelete:

@@ -242,6 +242,11 @@ ApplyResult BatchApplier::Apply(const Command& cmd, LogIndex index) {
       return ApplyDeleteMany(cmd, index);
     case CommandType::kTxn:
       return ApplyTxn(cmd, index);
+    case CommandType::kLeaseGrant:
+    case CommandType::kLeaseKeepAlive:
+    case CommandType::kLeaseRevoke:
+    case CommandType::kLeaseExpire:
+      return ApplyLease(cmd, index);
     case CommandType::kPut:
     case CommandType::kDelete:
       break;
@@ -255,6 +260,11 @@ ApplyResult BatchApplier::Apply(const Command& cmd, LogIndex index) {
   result.status = CheckPrecondition(cmd, *current);
   if (!result.status.ok()) return result;
   if (cmd.type == CommandType::kPut) {
+    if (cmd.lease_id != 0) {
+      result.status = CheckAttach(cmd.lease_id, cmd.key);
+      if (!result.status.ok()) return result;
+      AttachLease(cmd.lease_id, cmd.key, index.value);
+    }
     result.created = !current->has_value();
     PutRecord(key, index.value, cmd.content_type, cmd.value);
   } else {
@@ -278,6 +288,7 @@ Status BatchApplier::Commit(engine::Engine* engine, bool sync) {
   member_keys_.reset();
   system_overlay_.clear();
   token_digests_.clear();
+  lease_overlay_.clear();
   last_index_.reset();
   return s;
 }

@@ -43,6 +43,8 @@ struct ApplyResult {
   std::shared_ptr<const TxnOutcome> txn;
   // The write's token was revoked or replaced before it was applied: nothing was written.
   bool token_refused = false;
+  // kLeaseKeepAlive: each named lease's TTL in ms, in the command's order (0: no such lease).
+  std::shared_ptr<const std::vector<uint64_t>> lease_ttls_ms;
 };
 
 class BatchApplier {
@@ -100,6 +102,17 @@ class BatchApplier {
   ApplyResult ApplyDeleteMany(const Command& cmd, LogIndex index);
   // applier_txn.cc
   ApplyResult ApplyTxn(const Command& cmd, LogIndex index);
+  // applier_lease.cc: lease records and attachments (lease_state.h), through lease_overlay_.
+  ApplyResult ApplyLease(const Command& cmd, LogIndex index);
+  Result<std::optional<std::string>> LeaseSystemGet(const std::string& name) const;
+  void LeaseSystemPut(const std::string& name, std::string value);
+  void LeaseSystemDelete(const std::string& name);
+  // Whether `key` may be attached to lease `id` (it exists, the key is under its prefix, it has
+  // room); changes nothing. Then AttachLease records the attachment at `revision`.
+  Status CheckAttach(uint64_t id, const std::string& key);
+  void AttachLease(uint64_t id, const std::string& key, uint64_t revision);
+  // Deletes lease `id` and every key still attached to it, all at `index`.
+  Status ReleaseLease(uint64_t id, LogIndex index);
   Status CheckPrecondition(const Command& cmd, const std::optional<uint64_t>& revision) const;
   void AdvanceTo(LogIndex index);
   // The member keys as this batch sees them, loaded from the engine on first use.
@@ -134,6 +147,8 @@ class BatchApplier {
   // Token records as this batch sees them, by system key name: the digest of the record, or
   // nullopt when absent. Filled from the engine on first use and by this batch's token writes.
   std::map<std::string, std::optional<std::string>> token_digests_;
+  // Lease system keys (lease_state.h) written in this batch: their value, nullopt for deleted.
+  std::map<std::string, std::optional<std::string>> lease_overlay_;
   std::optional<LogIndex> last_index_;
   HistoryWriter history_;
 };

@@ -37,12 +37,17 @@ ApplyResult BatchApplier::ApplyTxn(const Command& cmd, LogIndex index) {
     }
   }
   const std::vector<TxnOp>& ops = outcome->succeeded ? txn->success : txn->failure;
-  // Read every key the branch touches before writing any, so that a read error changes nothing.
+  // Read every key the branch touches (and check every lease it attaches to) before writing
+  // any, so that an error changes nothing.
   for (const TxnOp& op : ops) {
     auto current = CurrentDecoded(DataKey(op.key));
     if (!current.ok()) {
       result.status = current.status();
       return result;
+    }
+    if (op.kind == TxnOpKind::kPut && op.lease_id != 0) {
+      result.status = CheckAttach(op.lease_id, op.key);
+      if (!result.status.ok()) return result;
     }
   }
   outcome->results.reserve(ops.size());
@@ -51,6 +56,7 @@ ApplyResult BatchApplier::ApplyTxn(const Command& cmd, LogIndex index) {
     TxnOpResult r;
     r.kind = op.kind;
     if (op.kind == TxnOpKind::kPut) {
+      if (op.lease_id != 0) AttachLease(op.lease_id, op.key, index.value);
       PutRecord(key, index.value, op.content_type, op.value);
       r.found = true;
       r.revision = index.value;

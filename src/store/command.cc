@@ -10,7 +10,9 @@ namespace nds::store {
 namespace {
 
 constexpr uint8_t kCommandFormatVersion = 1;
-constexpr uint8_t kCommandTypeMax = static_cast<uint8_t>(CommandType::kTxn);
+// Marks the optional lease id after a put's value (docs/formats/store.md "Leases").
+constexpr char kLeaseFieldTag = 'L';
+constexpr uint8_t kCommandTypeMax = static_cast<uint8_t>(CommandType::kLeaseExpire);
 
 bool IsMemberCommand(CommandType type) {
   return type == CommandType::kAddMember || type == CommandType::kRemoveMember;
@@ -65,6 +67,45 @@ Status ValidateTxnCommand(const Command& c) {
     return Corruption("transaction command with a precondition, revision, key or content type");
   }
   return DecodeTxn(c.value).status();
+}
+
+bool IsLeaseCommand(CommandType type) {
+  return type >= CommandType::kLeaseGrant && type <= CommandType::kLeaseExpire;
+}
+
+// Lease commands use only the fields their type names (command.h).
+Status ValidateLeaseCommand(const Command& c) {
+  if (c.precondition != Precondition::kNone || !c.content_type.empty()) {
+    return Corruption("lease command with a precondition or content type");
+  }
+  switch (c.type) {
+    case CommandType::kLeaseGrant:
+      if (c.expected_revision == 0 || !ParseDecimalInt64(c.value)) {
+        return Corruption("lease grant without a TTL or a lease limit");
+      }
+      return Status::Ok();
+    case CommandType::kLeaseKeepAlive: {
+      if (!c.key.empty() || c.member_id != 0 || c.expected_revision != 0) {
+        return Corruption("lease keepalive with a key, id or revision");
+      }
+      NDS_ASSIGN_OR_RETURN(std::vector<std::string_view> ids, DecodeStringList(c.value));
+      if (ids.empty()) return Corruption("lease keepalive without ids");
+      for (std::string_view id : ids) {
+        std::optional<int64_t> n = ParseDecimalInt64(id);
+        if (!n || *n <= 0) return Corruption("lease keepalive with a bad id");
+      }
+      return Status::Ok();
+    }
+    case CommandType::kLeaseRevoke:
+    case CommandType::kLeaseExpire:
+      if (!c.key.empty() || !c.value.empty() || c.member_id == 0 ||
+          (c.type == CommandType::kLeaseRevoke && c.expected_revision != 0)) {
+        return Corruption("lease revoke or expire with a key, value or revision, or no id");
+      }
+      return Status::Ok();
+    default:
+      return Corruption("not a lease command");
+  }
 }
 
 }  // namespace
@@ -223,6 +264,43 @@ Command RemoveMemberCommand(uint64_t id) {
   return c;
 }
 
+Command LeaseGrantCommand(uint64_t ttl_ms, uint64_t keys_max, uint64_t leases_max,
+                          std::string prefix) {
+  Command c;
+  c.type = CommandType::kLeaseGrant;
+  c.expected_revision = ttl_ms;
+  c.member_id = keys_max;
+  c.key = std::move(prefix);
+  c.value = std::to_string(leases_max);
+  return c;
+}
+
+Command LeaseKeepAliveCommand(const std::vector<uint64_t>& ids) {
+  NDS_CHECK(!ids.empty());
+  std::vector<std::string> digits;
+  digits.reserve(ids.size());
+  for (uint64_t id : ids) digits.push_back(std::to_string(id));
+  Command c;
+  c.type = CommandType::kLeaseKeepAlive;
+  c.value = EncodeStringList(std::vector<std::string_view>(digits.begin(), digits.end()));
+  return c;
+}
+
+Command LeaseRevokeCommand(uint64_t id) {
+  Command c;
+  c.type = CommandType::kLeaseRevoke;
+  c.member_id = id;
+  return c;
+}
+
+Command LeaseExpireCommand(uint64_t id, uint64_t keepalive_index) {
+  Command c;
+  c.type = CommandType::kLeaseExpire;
+  c.member_id = id;
+  c.expected_revision = keepalive_index;
+  return c;
+}
+
 bool IsUserWrite(CommandType type) {
   switch (type) {
     case CommandType::kPut:
@@ -235,7 +313,11 @@ bool IsUserWrite(CommandType type) {
     case CommandType::kPutMany:
     case CommandType::kDeleteMany:
     case CommandType::kTxn:
+    case CommandType::kLeaseGrant:
+    case CommandType::kLeaseKeepAlive:
+    case CommandType::kLeaseRevoke:
       return true;
+    case CommandType::kLeaseExpire:
     case CommandType::kPutSystem:
     case CommandType::kDeleteSystem:
     case CommandType::kAddMember:
@@ -248,10 +330,13 @@ bool IsUserWrite(CommandType type) {
 namespace {
 
 void EncodePlainCommand(const Command& cmd, std::string* out) {
-  // One varint slot carries the expected revision, or the member id of kRemoveMember.
+  // One varint slot carries the expected revision, or the member id of kRemoveMember. Lease
+  // commands carry both: the id (or limit) follows the value.
   const bool remove_member = cmd.type == CommandType::kRemoveMember;
-  NDS_CHECK(remove_member || cmd.member_id == 0);
+  const bool lease = IsLeaseCommand(cmd.type);
+  NDS_CHECK(remove_member || lease || cmd.member_id == 0);
   NDS_CHECK(!remove_member || cmd.expected_revision == 0);
+  NDS_CHECK(cmd.type == CommandType::kPut || cmd.lease_id == 0);
   out->push_back(static_cast<char>(kCommandFormatVersion));
   out->push_back(static_cast<char>(cmd.type));
   out->push_back(static_cast<char>(cmd.precondition));
@@ -259,6 +344,12 @@ void EncodePlainCommand(const Command& cmd, std::string* out) {
   PutLengthPrefixed(out, cmd.key);
   PutLengthPrefixed(out, cmd.content_type);
   PutLengthPrefixed(out, cmd.value);
+  // Optional trailing fields, absent unless set: a put without a lease encodes as it always did.
+  if (lease) PutVarint64(out, cmd.member_id);
+  if (cmd.lease_id != 0) {
+    out->push_back(kLeaseFieldTag);
+    PutVarint64(out, cmd.lease_id);
+  }
 }
 
 Result<Command> DecodePlainCommand(std::string_view bytes) {
@@ -270,7 +361,7 @@ Result<Command> DecodePlainCommand(std::string_view bytes) {
   }
   auto type = static_cast<uint8_t>(head[1]);
   auto pre = static_cast<uint8_t>(head[2]);
-  if (type < 1 || type > kCommandTypeMax)
+  if (type < 1 || type > kCommandTypeMax || type == kAuthorizedCommandType)
     return Corruption("unknown command type " + std::to_string(type));
   if (pre > 3) return Corruption("unknown precondition " + std::to_string(pre));
   Command c;
@@ -285,12 +376,22 @@ Result<Command> DecodePlainCommand(std::string_view bytes) {
   NDS_ASSIGN_OR_RETURN(std::string_view key, d.LengthPrefixed());
   NDS_ASSIGN_OR_RETURN(std::string_view content_type, d.LengthPrefixed());
   NDS_ASSIGN_OR_RETURN(std::string_view value, d.LengthPrefixed());
+  if (IsLeaseCommand(c.type)) {
+    NDS_ASSIGN_OR_RETURN(c.member_id, d.Varint64());
+  } else if (c.type == CommandType::kPut && !d.done()) {
+    NDS_ASSIGN_OR_RETURN(std::string_view tag, d.Bytes(1));
+    if (tag[0] != kLeaseFieldTag) return Corruption("trailing bytes after a command");
+    NDS_ASSIGN_OR_RETURN(c.lease_id, d.Varint64());
+    if (c.lease_id == 0) return Corruption("put with lease id 0");
+  }
   if (!d.done()) return Corruption("trailing bytes after a command");
   c.key = key;
   c.content_type = content_type;
   c.value = value;
   if (IsMemberCommand(c.type)) NDS_RETURN_IF_ERROR(ValidateMemberCommand(c));
-  if (c.type == CommandType::kTxn) {
+  if (IsLeaseCommand(c.type)) {
+    NDS_RETURN_IF_ERROR(ValidateLeaseCommand(c));
+  } else if (c.type == CommandType::kTxn) {
     NDS_RETURN_IF_ERROR(ValidateTxnCommand(c));
   } else if (c.type >= CommandType::kIncrementBy) {
     NDS_RETURN_IF_ERROR(ValidateRespCommand(c));

@@ -48,6 +48,21 @@ enum class CommandType : uint8_t {
   // A transaction (txn.h): `value` is EncodeTxn(txn); every other field is empty. Its compares
   // are decided when applied; ApplyResult::txn says which branch ran and what each op did.
   kTxn = 14,
+  // Leases (lease_state.h, docs/api.md "Leases"). A lease's id is the index of its grant.
+  // Grant: `expected_revision` is the TTL in ms, `member_id` the most attachments allowed,
+  // `key` the prefix its keys must have; `value` is the most leases allowed (decimal).
+  // ApplyResult::revision is the id; kResourceExhausted when that many leases exist.
+  kLeaseGrant = 16,
+  // Keepalive: `value` is EncodeStringList of decimal lease ids (at least one). Every lease named
+  // restarts its clock; ApplyResult::lease_ttls_ms gives each one's TTL (0: no such lease).
+  kLeaseKeepAlive = 17,
+  // Revoke: `member_id` is the lease id. Deletes every attached key (this index is the revision
+  // of every deletion) and the lease; kNotFound when there is no such lease.
+  kLeaseRevoke = 18,
+  // Expire (the leader's lease keeper): as kLeaseRevoke, but `expected_revision` is the lease's
+  // keepalive index the decision was based on; kFailedPrecondition (nothing done) when the lease
+  // was kept alive since.
+  kLeaseExpire = 19,
 };
 
 // On the wire only: a user write that a token allowed travels as type 15, a wrapper that names
@@ -77,7 +92,10 @@ struct Command {
   std::string key;                 // user key, or the secret location for kPutSecret
   std::string value;
   std::string content_type;  // kPut only; empty means application/octet-stream
-  uint64_t member_id = 0;    // kRemoveMember only
+  uint64_t member_id = 0;    // kRemoveMember, kLeaseGrant, kLeaseRevoke, kLeaseExpire
+  // kPut only: attach the key to this lease (0: none); kInvalidArgument when the lease is
+  // unknown or the key is outside its prefix, kResourceExhausted when it holds its most keys.
+  uint64_t lease_id = 0;
   // Set when a token allowed this user write (a cluster made with --auth): the token's name and
   // the SHA-256 of its stored record as the accepting node saw it (store::TokenRecordDigest).
   // Applied only if the token's record is still that one; unset: no check (auth off).
@@ -115,6 +133,13 @@ Command PutReturnOldCommand(std::string key, std::string value, Precondition pre
 Command PutManyCommand(const std::vector<std::pair<std::string, std::string>>& pairs);
 // Precondition (checked): keys is not empty.
 Command DeleteManyCommand(const std::vector<std::string>& keys);
+
+Command LeaseGrantCommand(uint64_t ttl_ms, uint64_t keys_max, uint64_t leases_max,
+                          std::string prefix);
+// Precondition (checked): ids is not empty.
+Command LeaseKeepAliveCommand(const std::vector<uint64_t>& ids);
+Command LeaseRevokeCommand(uint64_t id);
+Command LeaseExpireCommand(uint64_t id, uint64_t keepalive_index);
 
 // A list of strings, each length-prefixed (the value of kPutMany and kDeleteMany).
 std::string EncodeStringList(const std::vector<std::string_view>& items);

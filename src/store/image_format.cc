@@ -3,6 +3,7 @@
 
 #include "store/auth_state.h"
 #include "store/keyspace.h"
+#include "store/lease_state.h"
 #include "util/coding.h"
 #include "util/crc32c.h"
 
@@ -14,7 +15,9 @@ std::string At(uint64_t offset) { return " at byte offset " + std::to_string(off
 }  // namespace
 
 bool IsImageAuthName(std::string_view system_name) {
-  return system_name == kAuthModeKey || system_name.starts_with(kTokenKeyPrefix);
+  return system_name == kAuthModeKey || system_name.starts_with(kTokenKeyPrefix) ||
+         system_name == kLeaseCountKey || system_name.starts_with(kLeaseKeyPrefix) ||
+         system_name.starts_with(kLeaseAttachPrefix);
 }
 
 std::string EncodeImageHeader(const ImageHeader& header) {

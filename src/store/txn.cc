@@ -7,8 +7,18 @@ namespace nds::store {
 namespace {
 
 constexpr uint8_t kTxnFormatVersion = 1;
+// Version 2 adds a lease id after each put's content type; it is written only when some put
+// names a lease, so that a transaction without leases encodes as it always did.
+constexpr uint8_t kTxnFormatVersionLeases = 2;
 
-void PutOps(std::string* out, const std::vector<TxnOp>& ops) {
+bool NamesLease(const std::vector<TxnOp>& ops) {
+  for (const TxnOp& op : ops) {
+    if (op.lease_id != 0) return true;
+  }
+  return false;
+}
+
+void PutOps(std::string* out, const std::vector<TxnOp>& ops, bool leases) {
   PutVarint64(out, ops.size());
   for (const TxnOp& op : ops) {
     out->push_back(static_cast<char>(op.kind));
@@ -16,11 +26,12 @@ void PutOps(std::string* out, const std::vector<TxnOp>& ops) {
     if (op.kind == TxnOpKind::kPut) {
       PutLengthPrefixed(out, op.value);
       PutLengthPrefixed(out, op.content_type);
+      if (leases) PutVarint64(out, op.lease_id);
     }
   }
 }
 
-Result<std::vector<TxnOp>> DecodeOps(Decoder* d) {
+Result<std::vector<TxnOp>> DecodeOps(Decoder* d, bool leases) {
   NDS_ASSIGN_OR_RETURN(uint64_t count, d->Varint64());
   // Each op takes at least 2 bytes: a count beyond what is left is corrupt, not an allocation.
   if (count > d->remaining() / 2) return Corruption("transaction op count beyond its bytes");
@@ -38,6 +49,9 @@ Result<std::vector<TxnOp>> DecodeOps(Decoder* d) {
       NDS_ASSIGN_OR_RETURN(std::string_view content_type, d->LengthPrefixed());
       op.value = value;
       op.content_type = content_type;
+      if (leases) {
+        NDS_ASSIGN_OR_RETURN(op.lease_id, d->Varint64());
+      }
     }
   }
   return ops;
@@ -47,7 +61,8 @@ Result<std::vector<TxnOp>> DecodeOps(Decoder* d) {
 
 std::string EncodeTxn(const Txn& txn) {
   std::string out;
-  out.push_back(static_cast<char>(kTxnFormatVersion));
+  const bool leases = NamesLease(txn.success) || NamesLease(txn.failure);
+  out.push_back(static_cast<char>(leases ? kTxnFormatVersionLeases : kTxnFormatVersion));
   PutVarint64(&out, txn.compares.size());
   for (const TxnCompare& c : txn.compares) {
     out.push_back(static_cast<char>(c.kind));
@@ -64,15 +79,16 @@ std::string EncodeTxn(const Txn& txn) {
         break;
     }
   }
-  PutOps(&out, txn.success);
-  PutOps(&out, txn.failure);
+  PutOps(&out, txn.success, leases);
+  PutOps(&out, txn.failure, leases);
   return out;
 }
 
 Result<Txn> DecodeTxn(std::string_view bytes) {
   Decoder d(bytes);
   NDS_ASSIGN_OR_RETURN(std::string_view version, d.Bytes(1));
-  if (static_cast<uint8_t>(version[0]) != kTxnFormatVersion) {
+  const auto v = static_cast<uint8_t>(version[0]);
+  if (v != kTxnFormatVersion && v != kTxnFormatVersionLeases) {
     return Corruption("transaction format version " +
                       std::to_string(static_cast<uint8_t>(version[0])) + " is not supported");
   }
@@ -99,8 +115,8 @@ Result<Txn> DecodeTxn(std::string_view bytes) {
       c.exists = flag[0] == 1;
     }
   }
-  NDS_ASSIGN_OR_RETURN(txn.success, DecodeOps(&d));
-  NDS_ASSIGN_OR_RETURN(txn.failure, DecodeOps(&d));
+  NDS_ASSIGN_OR_RETURN(txn.success, DecodeOps(&d, v == kTxnFormatVersionLeases));
+  NDS_ASSIGN_OR_RETURN(txn.failure, DecodeOps(&d, v == kTxnFormatVersionLeases));
   if (!d.done()) return Corruption("trailing bytes after a transaction");
   return txn;
 }

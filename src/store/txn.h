@@ -35,6 +35,7 @@ struct TxnOp {
   std::string key;
   std::string value;         // kPut
   std::string content_type;  // kPut; empty means application/octet-stream
+  uint64_t lease_id = 0;     // kPut: attach the key to this lease (0: none), as Command::lease_id
   bool operator==(const TxnOp&) const = default;
 };
 

@@ -117,6 +117,12 @@ Status Limits::Validate() const {
       {"--history-revisions", history_revisions, kCount, kLimitCountMaxWords},
       {"--watch-buffer-bytes", watch_buffer_bytes, kBytes, kLimitBytesMaxWords},
       {"--max-watchers", watchers_max, kCount, kLimitCountMaxWords},
+      {"--max-leases", leases_max, kCount, kLimitCountMaxWords},
+      {"--min-lease-ttl-ms", ms(lease_ttl_min), kTime, kTimeoutMsMaxWords},
+      {"--max-lease-ttl-ms", ms(lease_ttl_max), kTime, kTimeoutMsMaxWords},
+      {"--max-lease-keys", lease_keys_max, kCount, kLimitCountMaxWords},
+      {"--lease-keepalive-batch-ms", ms(lease_keepalive_batch), kRaft, kRaftTimingMsMaxWords},
+      {"--lease-check-interval-ms", ms(lease_check_interval), kRaft, kRaftTimingMsMaxWords},
       {"--resp-max-connections", resp_connections_max, kCount, kLimitCountMaxWords},
       {"--resp-max-array-elements", resp_array_elements_max, kCount, kLimitCountMaxWords},
       {"--resp-max-inline-bytes", resp_inline_bytes_max, kBytes, kLimitBytesMaxWords},
@@ -136,6 +142,9 @@ Status Limits::Validate() const {
   if (header_bytes_max < 256 || header_bytes_max > (size_t{1} << 30)) {
     return InvalidArgument(OutOfRangeMessage("--max-header-bytes", std::to_string(header_bytes_max),
                                              256, size_t{1} << 30, "1 GiB"));
+  }
+  if (lease_ttl_min > lease_ttl_max) {
+    return InvalidArgument("--min-lease-ttl-ms is above --max-lease-ttl-ms");
   }
   if (value_bytes_max + kMessageOverheadBytes > message_bytes_max) {
     return InvalidArgument("--max-value-bytes plus " + std::to_string(kMessageOverheadBytes) +

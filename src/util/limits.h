@@ -131,6 +131,15 @@ struct Limits {
   size_t watch_buffer_bytes = 4 << 20;
   // Open watches per node; more get 503.
   size_t watchers_max = 10'000;
+  // Leases (docs/api.md "Leases"): leases the cluster holds at most (the granting node's value
+  // applies), the TTLs a grant may ask for, keys one lease may hold, how long a node gathers
+  // keepalives before it submits them as one log entry, and how often the lease keeper looks.
+  size_t leases_max = 100'000;
+  std::chrono::milliseconds lease_ttl_min{1'000};
+  std::chrono::milliseconds lease_ttl_max{86'400'000};
+  size_t lease_keys_max = 10'000;
+  std::chrono::milliseconds lease_keepalive_batch{50};
+  std::chrono::milliseconds lease_check_interval{100};
 
   // Rejects limits outside 1 to their bound above (naming the flag, the value and the range) and
   // contradictions: a value limit the message limit cannot carry, a

@@ -1,0 +1,84 @@
+// Batched lease keepalives (lease_keepalive_batcher.h).
+#include "api/lease_keepalive_batcher.h"
+
+#include <memory>
+
+#include "store/command.h"
+
+namespace nds::api {
+
+KeepAliveBatcher::KeepAliveBatcher(node::Node* node, KeepAliveBatcherOptions options)
+    : node_(node), options_(options), thread_([this] { Run(); }) {}
+
+KeepAliveBatcher::~KeepAliveBatcher() {
+  std::map<uint64_t, std::vector<Done>> left;
+  {
+    std::lock_guard lock(mu_);
+    stopping_ = true;
+    left.swap(gathered_);
+  }
+  cv_.notify_all();
+  thread_.join();
+  for (auto& [id, dones] : left) {
+    for (Done& done : dones) done(Cancelled("the node is stopping"));
+  }
+}
+
+void KeepAliveBatcher::KeepAlive(uint64_t id, Done done) {
+  {
+    std::lock_guard lock(mu_);
+    if (stopping_) {
+      done(Cancelled("the node is stopping"));
+      return;
+    }
+    if (waiting_ >= options_.waiting_max) {
+      done(ResourceExhausted("too many lease keepalives are waiting; try again"));
+      return;
+    }
+    ++waiting_;
+    gathered_[id].push_back(std::move(done));
+  }
+  cv_.notify_all();
+}
+
+void KeepAliveBatcher::Run() {
+  std::unique_lock lock(mu_);
+  while (true) {
+    cv_.wait(lock, [this] { return stopping_ || !gathered_.empty(); });
+    if (stopping_) return;
+    // The window starts with the first keepalive gathered.
+    cv_.wait_for(lock, options_.window, [this] { return stopping_; });
+    if (stopping_) return;
+    std::map<uint64_t, std::vector<Done>> batch;
+    batch.swap(gathered_);
+    waiting_ = 0;
+    lock.unlock();
+    Flush(std::move(batch));
+    lock.lock();
+  }
+}
+
+void KeepAliveBatcher::Flush(std::map<uint64_t, std::vector<Done>> batch) {
+  auto it = batch.begin();
+  while (it != batch.end()) {
+    std::vector<uint64_t> ids;
+    auto waiters = std::make_shared<std::vector<std::vector<Done>>>();
+    for (; it != batch.end() && ids.size() < options_.ids_per_command_max; ++it) {
+      ids.push_back(it->first);
+      waiters->push_back(std::move(it->second));
+    }
+    node_->Submit(store::LeaseKeepAliveCommand(ids), [waiters](store::ApplyResult r) {
+      for (size_t i = 0; i < waiters->size(); ++i) {
+        uint64_t ttl_ms =
+            r.lease_ttls_ms && i < r.lease_ttls_ms->size() ? (*r.lease_ttls_ms)[i] : 0;
+        Result<uint64_t> answer =
+            !r.status.ok() ? Result<uint64_t>(r.status)
+            : ttl_ms == 0  ? Result<uint64_t>(NotFound("no such lease (it expired or was revoked)"))
+                           : Result<uint64_t>(ttl_ms);
+        for (Done& done : (*waiters)[i]) done(answer);
+      }
+    });
+  }
+}
+
+}  // namespace nds::api

@@ -1,0 +1,159 @@
+// Goal: leases on a real 3-node cluster. A lease's keys never vanish before the leader could have
+// watched a whole TTL without a keepalive, not even across a leader failover, and are gone after;
+// leases and their keys survive a restart of every node (and the snapshots taken before it); two
+// `nds lock` processes on different nodes never hold the lock at once: a counter in a file that
+// each increments while holding it never loses an increment, and fencing revisions only grow.
+// Method: launcher::LocalCluster of 3 `nds start` processes on 127.0.0.1 with fast Raft timing;
+// every loop is bounded in count and time.
+#include <chrono>
+#include <fstream>
+#include <sstream>
+#include <thread>
+
+#include <gtest/gtest.h>
+
+#include "client/lease.h"
+#include "harness/fast_cluster.h"
+#include "harness/nds_process.h"
+#include "harness/run_bounded.h"
+#include "launcher/local_cluster.h"
+
+namespace nds::test {
+namespace {
+
+using std::chrono::milliseconds;
+using std::chrono::seconds;
+using Clock = std::chrono::steady_clock;
+
+class LeaseClusterTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = MakeTempDir("lease_cluster");
+    launcher::LocalClusterOptions o;
+    o.binary = NDS_BINARY;
+    o.base_dir = dir_;
+    o.nodes = 3;
+    o.extra_args = kFastNodeFlags;
+    for (const char* flag : {"--min-lease-ttl-ms", "100", "--snapshot-entries", "16"}) {
+      o.extra_args.push_back(flag);
+    }
+    cluster_ = std::make_unique<launcher::LocalCluster>(o);
+    Status s = cluster_->Start();
+    ASSERT_TRUE(s.ok()) << s.ToString();
+  }
+  void TearDown() override {
+    if (cluster_) cluster_->StopAll();
+  }
+
+  std::string dir_;
+  std::unique_ptr<launcher::LocalCluster> cluster_;
+};
+
+TEST_F(LeaseClusterTest, ExpiryAcrossALeaderFailoverIsNeverEarlyAndRemovesTheKeys) {
+  auto leader = cluster_->WaitForGoose(seconds(10));
+  ASSERT_TRUE(leader.ok());
+  const size_t follower = (*leader + 1) % 3;
+  auto c = ClientFor(cluster_->node(follower).api_address());
+  constexpr auto kTtl = milliseconds(8000);
+  auto id = client::GrantLease(c.get(), kTtl);
+  ASSERT_TRUE(id.ok()) << id.status().ToString();
+  ASSERT_TRUE(client::PutWithLease(c.get(), "svc/a", "1", *id).ok());
+  ASSERT_TRUE(client::PutWithLease(c.get(), "svc/b", "2", *id).ok());
+  ASSERT_TRUE(c->Put("plain", "stays").ok());
+  ASSERT_TRUE(client::KeepAliveLease(c.get(), *id).ok());
+  // Once the leader is gone, no node can have seen a keepalive later than this one's answer.
+  const auto kill_at = Clock::now();
+  ASSERT_TRUE(cluster_->Kill(*leader).ok());
+  // Until a whole TTL after the kill, the keys are there whenever a read answers.
+  bool gone = false;
+  int reads_before_ttl = 0;
+  const auto deadline = kill_at + seconds(40);
+  while (!gone && Clock::now() < deadline) {
+    auto blob = c->Get("svc/a");
+    const auto answered = Clock::now();
+    if (blob.ok()) {
+      if (answered < kill_at + kTtl) ++reads_before_ttl;
+    } else if (blob.status().code() == StatusCode::kNotFound) {
+      ASSERT_GE(answered - kill_at, kTtl) << "the lease expired early, after the failover";
+      gone = true;
+    }
+    std::this_thread::sleep_for(milliseconds(50));
+  }
+  ASSERT_TRUE(gone) << "the lease never expired";
+  EXPECT_GT(reads_before_ttl, 0);
+  EXPECT_EQ(c->Get("svc/b").status().code(), StatusCode::kNotFound);
+  EXPECT_EQ(c->Get("plain")->value, "stays");
+  EXPECT_EQ(client::ShowLease(c.get(), *id).status().code(), StatusCode::kNotFound);
+  EXPECT_EQ(client::KeepAliveLease(c.get(), *id).status().code(), StatusCode::kNotFound);
+}
+
+TEST_F(LeaseClusterTest, LeasesAndTheirKeysSurviveARestartOfEveryNode) {
+  auto c = ClientFor(cluster_->ServerList());
+  auto id = client::GrantLease(c.get(), seconds(600));
+  ASSERT_TRUE(id.ok()) << id.status().ToString();
+  ASSERT_TRUE(client::PutWithLease(c.get(), "kept", "v", *id).ok());
+  // Enough writes that every node snapshots (--snapshot-entries 16) and drops the log.
+  for (int i = 0; i < 40; ++i) ASSERT_TRUE(c->Put("filler" + std::to_string(i), "x").ok());
+  cluster_->StopAll();
+  ASSERT_TRUE(cluster_->Start().ok());
+  auto again = ClientFor(cluster_->ServerList());
+  auto info = client::ShowLease(again.get(), *id);
+  ASSERT_TRUE(info.ok()) << info.status().ToString();
+  EXPECT_EQ(info->ttl_ms, 600'000u);
+  EXPECT_EQ(info->keys, std::vector<std::string>{"kept"});
+  ASSERT_TRUE(client::RevokeLease(again.get(), *id).ok());
+  EXPECT_EQ(again->Get("kept").status().code(), StatusCode::kNotFound);
+}
+
+TEST_F(LeaseClusterTest, TwoLockProcessesOnDifferentNodesNeverOverlap) {
+  const std::string counter = dir_ + "/counter";
+  const std::string fences = dir_ + "/fences";
+  { std::ofstream(counter) << 0; }
+  constexpr int kRoundsEach = 8;
+  // Read, pause, write: two holders at once would lose an increment.
+  const std::string body = "v=$(cat " + counter + "); sleep 0.05; echo $((v+1)) > " + counter +
+                           "; echo $NDS_LOCK_REVISION >> " + fences;
+  std::string script;
+  for (size_t n : {0, 1}) {
+    script += "(for i in $(seq " + std::to_string(kRoundsEach) + "); do " NDS_BINARY " --server " +
+              cluster_->node(n).api_address() + " lock counter --ttl-ms 5000 -- sh -c '" + body +
+              "' || exit 1; done) & p" + std::to_string(n) + "=$!; ";
+  }
+  script += "wait $p0 && wait $p1\n";
+  const std::string script_file = dir_ + "/two_lockers.sh";
+  { std::ofstream(script_file) << script; }
+  Output out = RunBounded("sh " + script_file, 120);
+  ASSERT_EQ(out.exit_code, 0) << out.text;
+  std::ifstream in(counter);
+  int value = -1;
+  in >> value;
+  EXPECT_EQ(value, 2 * kRoundsEach);
+  std::ifstream f(fences);
+  uint64_t previous = 0;
+  int holders = 0;
+  for (uint64_t revision = 0; f >> revision; ++holders) {
+    EXPECT_GT(revision, previous) << "fencing revisions must grow with every holder";
+    previous = revision;
+  }
+  EXPECT_EQ(holders, 2 * kRoundsEach);
+  // Every holder's key went with its lease.
+  auto c = ClientFor(cluster_->ServerList());
+  auto left = c->List("locks/counter/");
+  ASSERT_TRUE(left.ok());
+  EXPECT_TRUE(left->keys.empty());
+}
+
+TEST_F(LeaseClusterTest, LockExitCodeIsTheCommandsAndTheRevisionIsInItsEnvironment) {
+  Output out = RunBounded(std::string(NDS_BINARY) + " --server " + cluster_->node(2).api_address() +
+                          " lock job -- sh -c 'test -n \"$NDS_LOCK_REVISION\" && exit 7'");
+  EXPECT_EQ(out.exit_code, 7) << out.text;
+  Output usage = RunBounded(std::string(NDS_BINARY) + " --server " +
+                            cluster_->node(2).api_address() + " lease grant 0");
+  EXPECT_EQ(usage.exit_code, 2) << usage.text;
+  Output unknown = RunBounded(std::string(NDS_BINARY) + " --server " +
+                              cluster_->node(2).api_address() + " lease show 424242");
+  EXPECT_EQ(unknown.exit_code, 3) << unknown.text;
+}
+
+}  // namespace
+}  // namespace nds::test
