@@ -47,11 +47,11 @@ void ApiService::Dispatch(const CallPtr& call) {
   std::string_view path = call->target.path;
   constexpr std::string_view kStore = "/store/";
   constexpr std::string_view kSecrets = "/secrets/";
-  const bool data_route =
-      path.starts_with(kStore) || path == "/keys" || path.starts_with(kSecrets) || path == "/set" ||
-      path == "/get" || path == "/rm" || path == "/is" || path == "/clear" || path == "/getKeys" ||
-      path == "/getValues" || path == "/getAll" || path == "/watch" || path == "/leases" ||
-      path.starts_with("/leases/");
+  const bool data_route = path.starts_with(kStore) || path == "/keys" ||
+                          path.starts_with(kSecrets) || path == "/set" || path == "/get" ||
+                          path == "/rm" || path == "/is" || path == "/clear" ||
+                          path == "/getKeys" || path == "/getValues" || path == "/getAll" ||
+                          path == "/watch" || path == "/leases" || path.starts_with("/leases/");
   // A removed node's data is no longer kept up to date: not even stale reads are served.
   if (data_route && node_->GetStatus().role == node::Role::kRemoved) {
     return Finish(call, ErrorResponse(Removed(std::string(node::kRemovedMessage))));
