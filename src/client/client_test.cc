@@ -272,7 +272,7 @@ TEST(ClientCluster, JoinPostsTheMemberWithTheTokenAndParsesTheReply) {
         .With("Location", "/cluster/members/5");
   });
   auto client = ClientFor(server);
-  const JoinRequest request{"n5", "h:1", "h:2"};
+  const JoinRequest request{"n5", "h:1", "h:2", {}};
   const JoinReply reply = client->Join(request, "tok-1").value();
   EXPECT_EQ(reply.id, 5u);
   EXPECT_EQ(reply.cluster_id, "c-1");
@@ -288,7 +288,7 @@ TEST(ClientCluster, JoinPostsTheMemberWithTheTokenAndParsesTheReply) {
             (nlohmann::json{{"name", "n5"}, {"peer_address", "h:1"}, {"api_address", "h:2"}}));
 
   EXPECT_EQ(client->Join(request, "wrong").status(), InvalidArgument("wrong join token"));
-  EXPECT_EQ(client->Join(JoinRequest{"taken", "h:3", "h:4"}, "tok-1").status().code(),
+  EXPECT_EQ(client->Join(JoinRequest{"taken", "h:3", "h:4", {}}, "tok-1").status().code(),
             StatusCode::kAlreadyExists);
   const size_t sent = server.requests().size();
   EXPECT_EQ(client->Join(request, "").status().code(), StatusCode::kInvalidArgument);
@@ -303,10 +303,10 @@ TEST(ClientCluster, JoinIsNeverRetriedAndNeedsAnIdInTheReply) {
     return Json(201, R"({"cluster_id":"c-1","members":[]})");
   });
   auto client = ClientFor(server);
-  EXPECT_EQ(client->Join(JoinRequest{"busy", "h:1", "h:2"}, "t").status().code(),
+  EXPECT_EQ(client->Join(JoinRequest{"busy", "h:1", "h:2", {}}, "t").status().code(),
             StatusCode::kUnavailable);
   EXPECT_EQ(server.requests().size(), 1u);
-  EXPECT_EQ(client->Join(JoinRequest{"n", "h:1", "h:2"}, "t").status().code(),
+  EXPECT_EQ(client->Join(JoinRequest{"n", "h:1", "h:2", {}}, "t").status().code(),
             StatusCode::kIoError);
 }
 
@@ -464,7 +464,7 @@ TEST(ClientAuth, EveryCallButJoinSendsTheBearerTokenAndTokenCallsParse) {
   EXPECT_EQ(client->RevokeToken("gone").code(), StatusCode::kNotFound);
   ASSERT_TRUE(client->Raw("GET", "/anything").ok());
   EXPECT_EQ(server.last_request().Header("authorization"), "Bearer root.abc");
-  ASSERT_TRUE(client->Join(JoinRequest{"n", "h:1", "h:2"}, "join-tok").ok());
+  ASSERT_TRUE(client->Join(JoinRequest{"n", "h:1", "h:2", {}}, "join-tok").ok());
   EXPECT_EQ(server.last_request().Header("authorization"), "Bearer join-tok");
   for (const RecordedRequest& r : server.requests()) {  // exactly one Authorization each
     EXPECT_EQ(std::count_if(r.headers.begin(), r.headers.end(),
