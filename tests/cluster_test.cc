@@ -562,6 +562,29 @@ TEST_F(ClusterTest, LeaderTransferFromTheCliIsSeenByStatusClusterAndMetrics) {
       ASSERT_TRUE(metrics.ok());
       EXPECT_NE(metrics->body.find("\nnds_is_leader 1\n"), std::string::npos) << metrics->body;
       EXPECT_EQ(metrics->body.find("\nnds_leader_changes_total 0\n"), std::string::npos);
+      // Per peer, the new leader counts the bytes it sent and times its heartbeats' round trips
+      // (polled: the first answered heartbeat of its term may still be on its way).
+      for (const auto& peer : cluster) {
+        const uint64_t id = peer["id"].get<uint64_t>();
+        if (id == other) continue;
+        auto value = [](const std::string& body, const std::string& sample) -> double {
+          size_t at = body.find("\n" + sample + " ");
+          return at == std::string::npos ? -1 : std::stod(body.substr(at + sample.size() + 2));
+        };
+        const std::string label = "{peer=\"" + std::to_string(id) + "\"}";
+        double sent = -1;
+        double rtt = -1;
+        for (int tries = 0; tries < 100 && (sent <= 0 || rtt <= 0); ++tries) {
+          auto scrape = cluster_->node(i).Get("/metrics");
+          ASSERT_TRUE(scrape.ok());
+          sent = value(scrape->body, "nds_peer_sent_bytes_total" + label);
+          rtt = value(scrape->body, "nds_peer_round_trip_seconds" + label);
+          if (sent <= 0 || rtt <= 0) std::this_thread::sleep_for(milliseconds(50));
+        }
+        EXPECT_GT(sent, 0) << "peer " << id;
+        EXPECT_GT(rtt, 0) << "peer " << id;
+        EXPECT_LT(rtt, 5) << "peer " << id;  // loopback: far below an election timeout
+      }
     }
   }
 }

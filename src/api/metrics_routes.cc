@@ -85,6 +85,22 @@ std::string ApiService::MetricsText() const {
       out += fmt::format("nds_member_behind_entries{{member=\"{}\"}} {}\n", m.id, m.behind);
     }
   }
+  Family(&out, "nds_peer_sent_bytes_total", "counter",
+         "Bytes of peer frames (Raft messages, forwarded writes, snapshot chunks) this node handed "
+         "to the transport for the member, since it started.");
+  for (const node::MemberInfo& m : members) {
+    if (m.id == s.id) continue;
+    out += fmt::format("nds_peer_sent_bytes_total{{peer=\"{}\"}} {}\n", m.id, m.sent_bytes);
+  }
+  Family(
+      &out, "nds_peer_round_trip_seconds", "gauge",
+      "How long this node's last answered heartbeat to the member took, send to answer (heartbeats "
+      "come from the leader: other nodes show the figure of their last time leading, if any).");
+  for (const node::MemberInfo& m : members) {
+    if (m.id == s.id || m.round_trip_seconds < 0) continue;
+    out += fmt::format("nds_peer_round_trip_seconds{{peer=\"{}\"}} {:.6f}\n", m.id,
+                       m.round_trip_seconds);
+  }
   AppendProcessMetrics(&out);
   return metrics_.Render(out);
 }

@@ -57,6 +57,11 @@ struct MemberInfo {
   bool voter = true;
   bool reachable = true;  // as seen from the leader
   uint64_t behind = 0;    // entries behind the leader's last index
+  // Peer traffic as this node sees it: bytes of frames it handed to the transport for the member
+  // since it started, and the time its last answered heartbeat to the member took (-1: none yet;
+  // only a leader sends heartbeats).
+  uint64_t sent_bytes = 0;
+  double round_trip_seconds = -1;
 };
 
 using SubmitCallback = std::function<void(store::ApplyResult)>;

@@ -463,6 +463,16 @@ void RaftNode::HandleInbound(std::deque<Inbound> frames) {
         RejectFrame(in.from, what);
         continue;
       }
+      if (m->type == raft::MessageType::kHeartbeatResponse) {
+        // The answer to the last heartbeat sent to this peer: its round trip.
+        auto t = peer_traffic_.find(in.from);
+        if (t != peer_traffic_.end() && t->second.heartbeat_round == m->round &&
+            t->second.heartbeat_round != 0) {
+          t->second.round_trip_seconds =
+              std::chrono::duration<double>(Now() - t->second.heartbeat_sent).count();
+          t->second.heartbeat_round = 0;
+        }
+      }
       if (m->type == raft::MessageType::kSnapshot && !SnapshotStaged(*m)) {
         spdlog::warn("dropping a snapshot message from {} for {}: its data has not arrived",
                      in.from, m->snapshot.index.value);
@@ -500,7 +510,7 @@ void RaftNode::HandleInbound(std::deque<Inbound> frames) {
     if (s.ok()) seen_forwards_.Insert(e->origin, e->request_id);
     if (!s.ok()) {
       spdlog::debug("handing back a write forwarded by {}: {}", in.from, s.ToString());
-      (void)peers_->Send(in.from, EncodeForwardRefusalFrame(ForwardRefusal{*e, s}));
+      (void)SendFrame(in.from, EncodeForwardRefusalFrame(ForwardRefusal{*e, s}));
     }
   }
 }
@@ -566,7 +576,7 @@ void RaftNode::Route(Proposal p) {
       held_.push_back(std::move(p));
       return;
     }
-    if (leader != options_.id && peers_->Send(leader, ForwardFrameOf(p.envelope))) {
+    if (leader != options_.id && SendFrame(leader, ForwardFrameOf(p.envelope))) {
       return;
     }
     held_.push_back(std::move(p));
@@ -671,11 +681,21 @@ void RaftNode::SendMessages(std::vector<raft::Message> messages) {
       StartSnapshotSend(std::move(m));
       continue;
     }
-    bool sent = peers_->Send(to, EncodeRaftFrame(m));
+    if (m.type == raft::MessageType::kHeartbeat) {
+      PeerTraffic& t = peer_traffic_[to];
+      t.heartbeat_round = m.round;
+      t.heartbeat_sent = Now();
+    }
+    bool sent = SendFrame(to, EncodeRaftFrame(m));
     if (!sent && !peers_->Connected(to)) {
       raw_->ReportUnreachable(m.to);
     }
   }
+}
+
+bool RaftNode::SendFrame(uint64_t to, std::string frame) {
+  peer_traffic_[to].sent_bytes += frame.size();
+  return peers_->Send(to, std::move(frame));
 }
 
 void RaftNode::PublishStatus() {
@@ -690,6 +710,7 @@ void RaftNode::PublishStatus() {
   const uint64_t lease_ticks = bs.role == raft::Role::kLeader ? raw_->LeaseTicksLeft() : 0;
   const bool lease = lease_ticks > 0;
   std::lock_guard lock(mu_);
+  peer_traffic_view_ = peer_traffic_;
   status_.role = ToNodeRole(bs.role);
   if (status_.role == Role::kFollower && Contains(cs.learners, options_.id)) {
     status_.role = Role::kLearner;

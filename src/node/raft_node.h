@@ -235,6 +235,16 @@ class RaftNode final : public Node, private net::PeerReceiver {
   void Fail(uint64_t request_id, Status s);
   void HandleReady();
   void SendMessages(std::vector<raft::Message> messages);
+  // Hands `frame` to the transport for peer `to` and counts its bytes (MemberInfo::sent_bytes).
+  bool SendFrame(uint64_t to, std::string frame);
+  // Peer traffic (MemberInfo::sent_bytes, round_trip_seconds): loop-thread figures, copied for
+  // Members() by PublishStatus.
+  struct PeerTraffic {
+    uint64_t sent_bytes = 0;
+    double round_trip_seconds = -1;
+    uint64_t heartbeat_round = 0;  // the last heartbeat round sent, and when
+    Clock::time_point heartbeat_sent;
+  };
   // Ok, or kNoSpace when the engine could not take the batch (nothing applied; retry later).
   Status ApplyCommitted(const std::vector<raft::Entry>& entries);
   // Publishes the status, then runs the answers in completions_.
@@ -342,7 +352,8 @@ class RaftNode final : public Node, private net::PeerReceiver {
   // The role and leader NoteStatusChange last saw.
   raft::Role seen_role_ = raft::Role::kFollower;
   uint64_t seen_leader_ = 0;
-  NodeMetrics metrics_;  // written by the loop thread, read by any
+  NodeMetrics metrics_;                           // written by the loop thread, read by any
+  std::map<uint64_t, PeerTraffic> peer_traffic_;  // loop thread; peer id -> figures
 
   mutable std::mutex mu_;
   std::condition_variable wake_;
@@ -367,6 +378,7 @@ class RaftNode final : public Node, private net::PeerReceiver {
   uint64_t disk_free_bytes_ NDS_GUARDED_BY(mu_) = UINT64_MAX;
   uint64_t bytes_since_disk_check_ NDS_GUARDED_BY(mu_) = 0;
   std::vector<MemberInfo> members_view_ NDS_GUARDED_BY(mu_);
+  std::map<uint64_t, PeerTraffic> peer_traffic_view_ NDS_GUARDED_BY(mu_);
   // allowed_peers_ as of the last change, for OnHello (transport threads).
   std::set<uint64_t> allowed_peers_view_ NDS_GUARDED_BY(mu_);
   // Addresses from hellos (transport threads), taken by the loop every tick.

@@ -317,7 +317,14 @@ void RaftNode::PublishMembers() {
 
 std::vector<MemberInfo> RaftNode::Members() const {
   std::lock_guard lock(mu_);
-  return members_view_;
+  std::vector<MemberInfo> members = members_view_;
+  for (MemberInfo& m : members) {
+    auto t = peer_traffic_view_.find(m.id);
+    if (t == peer_traffic_view_.end()) continue;
+    m.sent_bytes = t->second.sent_bytes;
+    m.round_trip_seconds = t->second.round_trip_seconds;
+  }
+  return members;
 }
 
 }  // namespace nds::node

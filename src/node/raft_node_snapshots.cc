@@ -100,13 +100,13 @@ void RaftNode::PumpSnapshotSends() {
         failed = chunk.status();
         break;
       }
-      if (!peers_->Send(to, EncodeSnapshotChunkFrame(*chunk))) {
+      if (!SendFrame(to, EncodeSnapshotChunkFrame(*chunk))) {
         failed = Unavailable("the transport refused a chunk");
         break;
       }
     }
     if (failed.ok() && send.reader->done()) {
-      if (peers_->Send(to, EncodeRaftFrame(send.message))) {
+      if (SendFrame(to, EncodeRaftFrame(send.message))) {
         raw_->ReportSnapshot(NodeId{to}, true);
         metrics_.snapshots_sent.fetch_add(1, std::memory_order_relaxed);
         spdlog::info("snapshot sent event=snapshot_sent to={} index={} term={}", to,

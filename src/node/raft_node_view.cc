@@ -26,7 +26,7 @@ void RaftNode::SendMembersView(const raft::BasicStatus& bs) {
   }
   const std::string frame = EncodeMembersViewFrame(view);
   for (const raft::PeerProgress& p : bs.progress) {
-    if (p.id.value != options_.id) (void)peers_->Send(p.id.value, frame);
+    if (p.id.value != options_.id) (void)SendFrame(p.id.value, frame);
   }
 }
 
