@@ -248,8 +248,7 @@ Result<uint64_t> RaftNode::OnHello(std::string_view hello) {
   }
   if (h.node_id == options_.id) return InvalidArgument("a peer claims this node's own id");
   std::lock_guard lock(mu_);
-  if (!allowed_peers_view_.contains(h.node_id) &&
-      !MayBeLaterMember(h.node_id, status_.applied_index)) {
+  if (!allowed_peers_view_.contains(h.node_id)) {
     return FailedPrecondition("node " + std::to_string(h.node_id) +
                               " is not a member of this cluster, nor being added");
   }
@@ -438,8 +437,7 @@ void RaftNode::HandleInbound(std::deque<Inbound> frames) {
   for (auto& in : frames) {
     // The connection proved its peer holds the cluster secret when it opened; a peer removed
     // since (or never a member) may still hold it, and must not move the term or propose.
-    if (!allowed_peers_.contains(in.from) &&
-        !MayBeLaterMember(in.from, engine_->AppliedIndex().value)) {
+    if (!allowed_peers_.contains(in.from)) {
       RefuseFrame(in.from, "a frame from node " + std::to_string(in.from) +
                                ", which is not a member of this cluster");
       continue;

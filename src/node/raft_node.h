@@ -216,12 +216,6 @@ class RaftNode final : public Node, private net::PeerReceiver {
   // Drops a frame from `from` that is malformed or misaddressed, and closes the connection it
   // came on (logged by the transport with `what`).
   void RejectFrame(uint64_t from, const std::string& what);
-  // Whether `id`, in no member record this node has applied, may still be a member: a member's
-  // id is the log index of its join, so an id above `applied` may be one added while this node
-  // was down or cut off, and perhaps leading now. Its frames are taken (the cluster secret was
-  // proven) so that this node can receive that join and catch up; an id at or below `applied`
-  // that is no member (one removed, or never added) is refused.
-  static bool MayBeLaterMember(uint64_t id, uint64_t applied) { return id > applied; }
   // Drops a frame from `from` that it may not send (a sender that is not a member, a Raft message
   // claiming another sender or receiver): counted, logged at a bounded rate, never stepped.
   void RefuseFrame(uint64_t from, const std::string& what);
