@@ -173,6 +173,7 @@ Cluster::Node* Cluster::NewNode(uint64_t id, std::vector<store::MemberRecord> kn
   l.request_timeout = kTick * options_.request_timeout_ticks;
   l.snapshot_entries = options_.snapshot_entries;
   l.snapshot_chunk_bytes = options_.snapshot_chunk_bytes;
+  l.history_revisions = options_.history_revisions;
   l.snapshot_send_timeout = kTick * 200;
   l.wal_segment_bytes = options_.wal_segment_bytes;
   l.disk_free_bytes_min = 0;
