@@ -11,6 +11,7 @@
 #include <chrono>
 #include <condition_variable>
 #include <filesystem>
+#include <fstream>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -129,6 +130,28 @@ TEST_F(PeerTlsTest, LoadNeedsAllThreeFilesAndNamesWhatIsWrong) {
   PeerTlsFiles mismatched = Files("peer");
   mismatched.key_file = pki_->Key("peer2");
   EXPECT_FALSE(PeerTls::Load(mismatched).ok());
+}
+
+// What the join route checks before adding a node (docs/security.md, "Joining"): the PEM a
+// joiner shows must be a certificate the peer CA signed; anything else is refused with the reason.
+TEST_F(PeerTlsTest, CheckPeerCertificateTakesOnlyCertificatesOfThePeerCa) {
+  std::shared_ptr<PeerTls> tls = Tls("peer");
+  ASSERT_NE(tls, nullptr);
+  auto read = [](const std::string& path) {
+    std::ifstream in(path, std::ios::binary);
+    return std::string(std::istreambuf_iterator<char>(in), {});
+  };
+  const std::string peer2 = read(pki_->Cert("peer2"));
+  ASSERT_FALSE(peer2.empty());
+  EXPECT_TRUE(tls->CheckPeerCertificate(peer2).ok());
+  Status other = tls->CheckPeerCertificate(read(pki_->Cert("other_peer")));
+  EXPECT_EQ(other.code(), StatusCode::kInvalidArgument);
+  EXPECT_NE(other.message().find("not one this cluster's peer CA accepts"), std::string::npos)
+      << other.ToString();
+  EXPECT_FALSE(tls->CheckPeerCertificate("").ok());
+  EXPECT_FALSE(tls->CheckPeerCertificate("-----BEGIN CERTIFICATE-----\nnot base64\n").ok());
+  EXPECT_FALSE(tls->CheckPeerCertificate(peer2.substr(0, peer2.size() / 2)).ok());
+  EXPECT_FALSE(tls->CheckPeerCertificate(std::string(kPeerCertificatePemBytesMax + 1, 'x')).ok());
 }
 
 TEST_F(PeerTlsTest, AGoodPairExchangesFramesBothWays) {
