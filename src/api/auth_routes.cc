@@ -112,20 +112,14 @@ bool ApiService::Authorize(const CallPtr& call) {
     Finish(call, Unauthenticated("the bearer token is malformed"));
     return false;
   }
-  auto stored = node_->engine().Get(store::SystemKey(store::TokenKeyName(*name)));
-  if (!stored.ok()) {
-    Finish(call, ErrorResponse(stored.status()));
+  auto cached = node_->token_cache().Lookup(node_->engine(), *name);
+  if (!cached.ok()) {
+    Finish(call, ErrorResponse(cached.status()));
     return false;
   }
-  Result<store::TokenRecord> record =
-      stored->has_value() ? store::DecodeTokenRecord(**stored) : NotFound("no such token");
-  if (record.ok() && !crypto::AccessTokenMatches(record->hash, *token)) {
-    record = NotFound("wrong secret");
-  }
-  if (!record.ok()) {
-    if (record.status().code() != StatusCode::kNotFound) {
-      Finish(call, ErrorResponse(record.status()));
-    } else if (!call->auth_waited) {
+  std::shared_ptr<const store::TokenCache::Entry> entry = std::move(cached).value();
+  if (!entry || !crypto::AccessTokenMatches(entry->record.hash, *token)) {
+    if (!call->auth_waited) {
       // Created (or replaced) on another node a moment ago, this token may not have reached this
       // node's applied state yet: look again once it has caught up with the leader's commit. An
       // unknown token therefore costs one batched ReadIndex round, and never gets in.
@@ -140,27 +134,28 @@ bool ApiService::Authorize(const CallPtr& call) {
     return false;
   }
   std::optional<std::string_view> listing_prefix = call->target.Param("prefix");
-  std::string reason = Forbidden(*record, need, listing_prefix);
+  std::string reason = Forbidden(entry->record, need, listing_prefix);
   if (!reason.empty()) {
     Finish(call, ErrorResponse(403, "permission_denied", reason));
     return false;
   }
-  if (need.listing && !listing_prefix && !record->prefix.empty()) {
-    call->target.query.emplace_back("prefix", record->prefix);  // list the token's own keys
+  if (need.listing && !listing_prefix && !entry->record.prefix.empty()) {
+    call->target.query.emplace_back("prefix", entry->record.prefix);  // list the token's own keys
   }
   call->auth_name.assign(*name);
-  call->auth_record = std::move(stored->value());
+  call->auth_record = entry->stored;
+  call->auth_digest = entry->digest;
   return true;
 }
 
 bool ApiService::StillAuthorized(const CallPtr& call) {
   if (call->auth_name.empty()) return true;
-  auto stored = node_->engine().Get(store::SystemKey(store::TokenKeyName(call->auth_name)));
-  if (!stored.ok()) {
-    Finish(call, ErrorResponse(stored.status()));
+  auto entry = node_->token_cache().Lookup(node_->engine(), call->auth_name);
+  if (!entry.ok()) {
+    Finish(call, ErrorResponse(entry.status()));
     return false;
   }
-  if (!stored->has_value() || **stored != call->auth_record) {
+  if (*entry == nullptr || (*entry)->stored != call->auth_record) {
     Finish(call, Unauthenticated("unknown or revoked token"));
     return false;
   }

@@ -115,8 +115,7 @@ void ApiService::SubmitThen(const CallPtr& call, store::Command cmd,
   // A write a token allowed applies only while the token's record is still the one it was
   // allowed with, on every node (docs/security.md "Revocation").
   if (!call->auth_name.empty() && store::IsUserWrite(cmd.type)) {
-    cmd.authorized_by =
-        store::Command::Authorization{call->auth_name, store::TokenRecordDigest(call->auth_record)};
+    cmd.authorized_by = store::Command::Authorization{call->auth_name, call->auth_digest};
   }
   node_->Submit(std::move(cmd), [this, call, on_ok = std::move(on_ok),
                                  on_error = std::move(on_error)](store::ApplyResult r) {

@@ -61,6 +61,7 @@ class ApiService final : public net::Handler {
     // as stored then, for the re-check at the read point (empty when no token was needed).
     std::string auth_name;
     std::string auth_record;
+    std::string auth_digest;  // store::TokenRecordDigest(auth_record)
     // The token was not found (or did not match) in this node's applied state and the check waits
     // for, or has passed, a linearizable read point: a token created on another node a moment ago
     // may not have reached this one yet.

@@ -138,6 +138,7 @@ class RaftNode final : public Node, private net::PeerReceiver {
   void WaitForReadPoint(ReadCallback done) override;
   void TransferLeadership(uint64_t to, ReadCallback done) override;
   const engine::Engine& engine() const override { return *engine_; }
+  store::TokenCache& token_cache() const override { return token_cache_; }
   NodeStatus GetStatus() const override;
   std::vector<MemberInfo> Members() const override;
   const NodeMetrics& metrics() const override { return metrics_; }
@@ -287,6 +288,7 @@ class RaftNode final : public Node, private net::PeerReceiver {
   Status InstallSnapshot(const raft::SnapshotMetadata& meta);
 
   std::unique_ptr<engine::SwappableEngine> engine_;
+  mutable store::TokenCache token_cache_;
   std::unique_ptr<wal::Wal> wal_;
   std::unique_ptr<wal::SnapshotStore> snapshots_;
   const RaftNodeOptions options_;

@@ -207,6 +207,7 @@ Status RaftNode::InstallSnapshot(const raft::SnapshotMetadata& meta) {
   if (wal_->SnapshotMeta().index < meta.index) NDS_RETURN_IF_ERROR(wal_->ApplySnapshot(meta));
   NDS_RETURN_IF_ERROR(SetCurrentEngineDir(options_.data_dir, name, fs));
   engine_->Replace(std::move(fresh));
+  token_cache_.Invalidate();
   if (options_.on_applied) options_.on_applied();
   staged_snapshot_.reset();
   applied_bytes_since_snapshot_ = 0;

@@ -171,9 +171,15 @@ Result<bool> BatchApplier::StillAllowed(const Command::Authorization& auth) {
   std::string name = TokenKeyName(auth.token_name);
   auto it = token_digests_.find(name);
   if (it == token_digests_.end()) {
-    NDS_ASSIGN_OR_RETURN(std::optional<std::string> stored, engine_->Get(SystemKey(name)));
     std::optional<std::string> digest;
-    if (stored) digest = TokenRecordDigest(*stored);
+    if (tokens_ != nullptr) {
+      NDS_ASSIGN_OR_RETURN(std::shared_ptr<const TokenCache::Entry> entry,
+                           tokens_->Lookup(*engine_, auth.token_name));
+      if (entry) digest = entry->digest;
+    } else {
+      NDS_ASSIGN_OR_RETURN(std::optional<std::string> stored, engine_->Get(SystemKey(name)));
+      if (stored) digest = TokenRecordDigest(*stored);
+    }
     it = token_digests_.emplace(std::move(name), std::move(digest)).first;
   }
   return it->second && *it->second == auth.record_digest;
@@ -184,6 +190,7 @@ void BatchApplier::TrackTokenWrite(const Command& cmd) {
   std::optional<std::string> digest;
   if (cmd.type == CommandType::kPutSystem) digest = TokenRecordDigest(cmd.value);
   token_digests_[cmd.key] = std::move(digest);
+  tokens_written_ = true;
 }
 
 ApplyResult BatchApplier::Apply(const Command& cmd, LogIndex index) {
@@ -282,6 +289,9 @@ Status BatchApplier::Commit(engine::Engine* engine, bool sync) {
   if (!last_index_) return Status::Ok();
   Status s = history_.Finish(*engine_, last_index_->value, &batch_);
   if (s.ok()) s = engine->Write(batch_, *last_index_, sync);
+  // After the write, so that a lookup racing with it is tagged stale (token_cache.h).
+  if (tokens_written_ && tokens_ != nullptr) tokens_->Invalidate();
+  tokens_written_ = false;
   batch_ = engine::WriteBatch();
   overlay_.clear();
   cleared_ = false;

@@ -16,6 +16,7 @@
 #include "store/command.h"
 #include "store/history.h"
 #include "store/keyspace.h"
+#include "store/token_cache.h"
 #include "store/txn.h"
 #include "util/status.h"
 #include "util/strong_id.h"
@@ -51,9 +52,12 @@ class BatchApplier {
  public:
   // `engine` must outlive the applier. Every data write is also recorded in the change history
   // (store/history.h), which keeps the last `history_revisions` revisions (at least 1).
+  // `tokens`, when given, is the node's cache of token records over `engine`: token checks read
+  // it, and Commit() invalidates it when the batch wrote a token record.
   explicit BatchApplier(const engine::Engine* engine,
-                        uint64_t history_revisions = kHistoryRevisionsDefault)
-      : engine_(engine), history_(history_revisions) {}
+                        uint64_t history_revisions = kHistoryRevisionsDefault,
+                        TokenCache* tokens = nullptr)
+      : engine_(engine), tokens_(tokens), history_(history_revisions) {}
 
   // Applies `cmd` at `index`. Preconditions: index > every index applied before, including the
   // engine's applied index. Errors reading the engine come back as the result's status (kIoError).
@@ -136,6 +140,8 @@ class BatchApplier {
   void TrackTokenWrite(const Command& cmd);
 
   const engine::Engine* engine_;
+  TokenCache* tokens_;
+  bool tokens_written_ = false;  // this batch wrote a token record
   engine::WriteBatch batch_;
   // Data keys written or deleted in this batch: where their record is, or nullopt for deleted.
   std::map<std::string, std::optional<Written>> overlay_;
