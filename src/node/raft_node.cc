@@ -366,6 +366,12 @@ void RaftNode::Pass(Clock::time_point now) {
     std::lock_guard lock(mu_);
     if (stopping_) return;
   }
+  const Clock::time_point pass_start = Now();
+  PassOnce(now);
+  metrics_.loop_pass.Observe(Now() - pass_start);
+}
+
+void RaftNode::PassOnce(Clock::time_point now) {
   const auto tick = std::max(std::chrono::milliseconds(1), options_.limits.heartbeat_interval);
   // Catch up every tick missed (a paused process must not believe it still holds a lease).
   int ticks = 0;

@@ -212,6 +212,8 @@ class RaftNode final : public Node, private net::PeerReceiver {
 
   // The production runner: waits for work or the next tick, then runs Pass(Clock::now()).
   void Loop();
+  // Pass's work, timed by Pass (NodeMetrics::loop_pass).
+  void PassOnce(Clock::time_point now);
   void HandleInbound(std::deque<Inbound> frames);
   // Drops a frame from `from` that is malformed or misaddressed, and closes the connection it
   // came on (logged by the transport with `what`).
