@@ -11,6 +11,7 @@
 #include <spdlog/spdlog.h>
 
 #include "engine/engine_factory.h"
+#include "engine/rocksdb_engine.h"
 #include "net/peer_handshake.h"
 #include "node/raft_codec.h"
 #include "node/raft_config.h"
@@ -64,6 +65,14 @@ Result<std::unique_ptr<RaftNode>> RaftNode::Create(std::unique_ptr<engine::Engin
       return engine::OpenEngine(kind, dir);
     };
   }
+  if (!env.checkpoint_index) {
+    env.checkpoint_index = [open = env.open_engine](std::string_view kind,
+                                                    const std::string& dir) -> Result<LogIndex> {
+      if (kind == "rocksdb") return engine::ReadRocksDbCheckpointAppliedIndex(dir);
+      NDS_ASSIGN_OR_RETURN(auto e, open(kind, dir));
+      return e->AppliedIndex();
+    };
+  }
   if (env.seed == 0) {
     std::random_device rd;
     env.seed = static_cast<uint64_t>(rd()) << 32 | rd();
@@ -103,6 +112,7 @@ Result<std::unique_ptr<RaftNode>> RaftNode::Create(std::unique_ptr<engine::Engin
   std::mt19937_64 rng(node->env_.seed);
   cfg.seed = node->options_.id ^ rng();
   NDS_ASSIGN_OR_RETURN(node->raw_, raft::RawNode::Create(cfg));
+  node->conf_history_.Reset(cfg.applied, node->raw_->GetConfState());
   spdlog::info(
       "opened the Raft log event=recovered term={} last_index={} applied_index={} "
       "snapshot_index={}",
@@ -226,6 +236,8 @@ void RaftNode::Stop() {
   } else {
     FailAll(Unavailable("the node is shutting down"));  // driven: the caller's thread is the loop
   }
+  // A checkpoint still running is left unfinished: its tmp dir goes at the next Open.
+  if (checkpoint_thread_.joinable()) checkpoint_thread_.join();
   if (transport_) transport_->Stop();
 }
 
@@ -352,7 +364,7 @@ void RaftNode::Loop() {
       std::unique_lock lock(mu_);
       wake_.wait_until(lock, last_tick_ + tick, [&] {
         return stopping_ || !proposals_.empty() || !new_reads_.empty() || !inbox_.empty() ||
-               !new_transfers_.empty();
+               !new_transfers_.empty() || CheckpointDone();
       });
       if (stopping_) break;
     }
@@ -649,6 +661,7 @@ void RaftNode::HandleReady() {
       break;
     }
     if (!rd.committed_entries.empty()) metrics_.apply.Observe(Now() - apply_start);
+    for (const auto& e : rd.committed_entries) conf_history_.Apply(e);
     for (const auto& rs : rd.read_states) {
       uint64_t seq = std::strtoull(rs.context.c_str(), nullptr, 10);
       auto it = reads_in_flight_.find(seq);
@@ -657,6 +670,10 @@ void RaftNode::HandleReady() {
       reads_in_flight_.erase(it);
     }
     raw_->Advance(rd);
+    // The history the snapshots take their configuration from follows the core's own.
+    NDS_CHECK(conf_history_.last_index() != engine_->AppliedIndex() ||
+                  conf_history_.Latest() == raw_->GetConfState(),
+              "the configuration history at {} differs from the core's", engine_->AppliedIndex());
     if (!rd.committed_entries.empty()) members_dirty_ = true;
     pending_ready_.reset();
   }
