@@ -17,6 +17,7 @@
 #include "node/raft_codec.h"
 #include "node/raft_config.h"
 #include "store/command.h"
+#include "util/check.h"
 #include "util/log_text.h"
 
 namespace nds::node {
@@ -112,7 +113,7 @@ Result<std::unique_ptr<RaftNode>> RaftNode::Create(std::unique_ptr<engine::Engin
     NDS_RETURN_IF_ERROR(node->raw_->Bootstrap({NodeId{node->options_.id}}));
   }
   {
-    std::lock_guard lock(node->mu_);
+    MutexLock lock(node->mu_);
     // Request ids must not repeat across restarts: an entry proposed by an earlier incarnation
     // may still commit after this one started.
     node->next_request_id_ = rng() >> 1 << 1 | 1;
@@ -217,7 +218,7 @@ Status RaftNode::HandOffLeadership(std::chrono::milliseconds timeout) {
 
 void RaftNode::Stop() {
   {
-    std::lock_guard lock(mu_);
+    MutexLock lock(mu_);
     stopping_ = true;
   }
   wake_.notify_all();
@@ -235,11 +236,12 @@ void RaftNode::Loop() {
   const auto tick = std::max(std::chrono::milliseconds(1), options_.limits.heartbeat_interval);
   for (;;) {
     {
-      std::unique_lock lock(mu_);
-      wake_.wait_until(lock, last_tick_ + tick, [&] {
-        return stopping_ || !proposals_.empty() || !new_reads_.empty() || !inbox_.empty() ||
-               !new_transfers_.empty() || CheckpointDone();
-      });
+      MutexLock lock(mu_);
+      const Clock::time_point deadline = last_tick_ + tick;
+      while (!stopping_ && proposals_.empty() && new_reads_.empty() && inbox_.empty() &&
+             new_transfers_.empty() && !CheckpointDone()) {
+        if (!lock.WaitUntil(wake_, deadline)) break;
+      }
       if (stopping_) break;
     }
     Pass(Clock::now());
@@ -249,7 +251,7 @@ void RaftNode::Loop() {
 
 void RaftNode::Pass(Clock::time_point now) {
   {
-    std::lock_guard lock(mu_);
+    MutexLock lock(mu_);
     if (stopping_) return;
   }
   const Clock::time_point pass_start = Now();
@@ -274,7 +276,7 @@ void RaftNode::PassOnce(Clock::time_point now) {
   std::deque<Inbound> frames;
   std::vector<PendingTransfer> transfers;
   {
-    std::lock_guard lock(mu_);
+    MutexLock lock(mu_);
     proposals.swap(proposals_);
     reads.swap(new_reads_);
     frames.swap(inbox_);
@@ -289,7 +291,7 @@ void RaftNode::PassOnce(Clock::time_point now) {
   std::optional<uint64_t> lease_point = reads.empty() ? std::nullopt : LeaseReadPoint();
   if (lease_point) {
     reads_ready_.emplace_back(*lease_point, std::move(reads));
-    std::lock_guard lock(mu_);
+    MutexLock lock(mu_);
     ++status_.lease_read_batches;
   } else if (!reads.empty()) {
     uint64_t seq = ++read_seq_;
@@ -298,7 +300,7 @@ void RaftNode::PassOnce(Clock::time_point now) {
       reads_in_flight_[seq] = std::move(reads);
     } else {
       // No read point now (no leader yet, or no entry of its term committed): retry next pass.
-      std::lock_guard lock(mu_);
+      MutexLock lock(mu_);
       for (auto& r : reads) new_reads_.push_front(std::move(r));
     }
   }
@@ -378,6 +380,11 @@ void RaftNode::HandleReady() {
       break;
     }
     if (!rd.committed_entries.empty()) metrics_.apply.Observe(Now() - apply_start);
+    // Every committed entry handed out is in the engine before the core hears it was applied.
+    NDS_CHECK(rd.committed_entries.empty() ||
+                  engine_->AppliedIndex() >= rd.committed_entries.back().index,
+              "applied {} after a Ready committing up to {}", engine_->AppliedIndex(),
+              rd.committed_entries.back().index);
     for (const auto& e : rd.committed_entries) conf_history_.Apply(e);
     for (const auto& rs : rd.read_states) {
       uint64_t seq = std::strtoull(rs.context.c_str(), nullptr, 10);
@@ -420,10 +427,13 @@ void RaftNode::PublishStatus() {
   if (member) was_member_ = true;
   if (was_member_ && !member && !removed_) NoteRemoved();
   uint64_t applied = engine_->AppliedIndex().value;
+  // Only committed entries are applied (a snapshot is committed by definition).
+  NDS_CHECK(applied <= bs.commit.value, "applied {} beyond the commit index {}", applied,
+            bs.commit.value);
   const auto tick = std::max(std::chrono::milliseconds(1), options_.limits.heartbeat_interval);
   const uint64_t lease_ticks = bs.role == raft::Role::kLeader ? raw_->LeaseTicksLeft() : 0;
   const bool lease = lease_ticks > 0;
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   peer_traffic_view_ = peer_traffic_;
   status_.role = ToNodeRole(bs.role);
   if (status_.role == Role::kFollower && Contains(cs.learners, options_.id)) {
@@ -501,7 +511,7 @@ Status RaftNode::ApplyCommitted(const std::vector<raft::Entry>& entries) {
   for (auto& [id, r, removed_member] : mine) {
     PendingWrite w;
     {
-      std::lock_guard lock(mu_);
+      MutexLock lock(mu_);
       auto it = writes_.find(id);
       if (it == writes_.end()) continue;  // already answered (timed out)
       w = std::move(it->second);
@@ -515,6 +525,7 @@ Status RaftNode::ApplyCommitted(const std::vector<raft::Entry>& entries) {
           std::move(w.done), r, now + options_.limits.request_timeout, add, member});
       continue;
     }
+    NDS_CHECK(w.done != nullptr, "write {} applied with nobody to answer", id);
     completions_.emplace_back(std::move(w.done), std::move(r));
   }
   return Status::Ok();

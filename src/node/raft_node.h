@@ -374,7 +374,7 @@ class RaftNode final : public Node, private net::PeerReceiver {
   NodeMetrics metrics_;                           // written by the loop thread, read by any
   std::map<uint64_t, PeerTraffic> peer_traffic_;  // loop thread; peer id -> figures
 
-  mutable std::mutex mu_;
+  mutable Mutex mu_;
   std::condition_variable wake_;
   bool stopping_ NDS_GUARDED_BY(mu_) = false;
   uint64_t next_request_id_ NDS_GUARDED_BY(mu_) = 1;

@@ -108,7 +108,7 @@ void RaftNode::StartCheckpoint() {
     NDS_CHECK(!checkpoint_thread_.joinable());
     checkpoint_thread_ = std::thread([this, work = std::move(work)] {
       work();
-      { std::lock_guard lock(mu_); }
+      { MutexLock lock(mu_); }
       wake_.notify_one();
     });
   } else {

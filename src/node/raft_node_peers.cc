@@ -43,7 +43,7 @@ Result<uint64_t> RaftNode::OnHello(std::string_view hello) {
                            EscapeForLog(h.cluster_id) + "', not '" + options_.cluster_id + "'");
   }
   if (h.node_id == options_.id) return InvalidArgument("a peer claims this node's own id");
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   if (!allowed_peers_view_.contains(h.node_id)) {
     return FailedPrecondition("node " + std::to_string(h.node_id) +
                               " is not a member of this cluster, nor being added");
@@ -59,7 +59,7 @@ Result<uint64_t> RaftNode::OnHello(std::string_view hello) {
 
 void RaftNode::OnFrame(uint64_t from, std::string frame) {
   {
-    std::lock_guard lock(mu_);
+    MutexLock lock(mu_);
     if (stopping_ || inbox_.size() >= options_.limits.peer_inbox_frames_max) return;
     inbox_.push_back(Inbound{from, std::move(frame)});
   }
@@ -154,7 +154,7 @@ void RaftNode::RejectFrame(uint64_t from, const std::string& what) {
 
 void RaftNode::RefuseFrame(uint64_t from, const std::string& what) {
   {
-    std::lock_guard lock(mu_);
+    MutexLock lock(mu_);
     ++status_.peer_messages_rejected;
   }
   uint64_t suppressed = 0;
@@ -177,7 +177,7 @@ void RaftNode::HandleForwardRefusal(uint64_t from, std::string_view frame) {
     return;
   }
   {
-    std::lock_guard lock(mu_);
+    MutexLock lock(mu_);
     if (!writes_.contains(request_id)) return;  // answered already (deadline)
   }
   if (r->status.code() == StatusCode::kNotLeader) {

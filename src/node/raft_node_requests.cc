@@ -6,13 +6,14 @@
 #include "node/raft_codec.h"
 #include "node/raft_node.h"
 #include "store/command.h"
+#include "util/check.h"
 
 namespace nds::node {
 
 void RaftNode::Submit(store::Command cmd, SubmitCallback done) {
   Status refused;
   {
-    std::lock_guard lock(mu_);
+    MutexLock lock(mu_);
     if (stopping_) {
       refused = Unavailable("the node is shutting down");
     } else if (!disk_full_status_.ok()) {
@@ -51,7 +52,7 @@ void RaftNode::Submit(store::Command cmd, SubmitCallback done) {
 void RaftNode::WaitForReadPoint(ReadCallback done) {
   Status refused = ResourceExhausted("too many reads wait for a read point (--max-pending-reads)");
   {
-    std::lock_guard lock(mu_);
+    MutexLock lock(mu_);
     if (removed_published_) {
       refused = Removed(std::string(kRemovedMessage));
     } else if (!no_quorum_status_.ok()) {
@@ -70,7 +71,7 @@ void RaftNode::WaitForReadPoint(ReadCallback done) {
 
 void RaftNode::TransferLeadership(uint64_t to, ReadCallback done) {
   {
-    std::lock_guard lock(mu_);
+    MutexLock lock(mu_);
     if (!stopping_) {
       new_transfers_.push_back(
           PendingTransfer{std::move(done), Now() + options_.limits.request_timeout, to});
@@ -85,10 +86,12 @@ void RaftNode::TransferLeadership(uint64_t to, ReadCallback done) {
 }
 
 void RaftNode::Fail(uint64_t request_id, Status s) {
+  // An ok here would tell a client its write succeeded when it was never applied.
+  NDS_CHECK(!s.ok(), "write {} failed with an ok status", request_id);
   if (request_id == 0) return;
   SubmitCallback done;
   {
-    std::lock_guard lock(mu_);
+    MutexLock lock(mu_);
     auto it = writes_.find(request_id);
     if (it == writes_.end()) return;
     done = std::move(it->second.done);
@@ -105,7 +108,7 @@ void RaftNode::ExpireDeadlines(Clock::time_point now) {
   // Without a quorum every waiting write and read is answered now, with why.
   Status no_quorum;
   {
-    std::lock_guard lock(mu_);
+    MutexLock lock(mu_);
     no_quorum = no_quorum_status_;
     if (!no_quorum.ok()) now = Clock::time_point::max();
     for (auto it = writes_.begin(); it != writes_.end();) {
@@ -116,11 +119,16 @@ void RaftNode::ExpireDeadlines(Clock::time_point now) {
         ++it;
       }
     }
-    auto answered = [&](const Proposal& p) {
-      return p.request_id != 0 && !writes_.contains(p.request_id);
-    };
-    std::erase_if(held_, answered);
-    std::erase_if(refused_, answered);
+    // Held and handed-back writes that were answered meanwhile (a loop, not a lambda: the
+    // thread-safety analysis does not follow the lock into one).
+    for (std::deque<Proposal>* q : {&held_, &refused_}) {
+      if (q->empty()) continue;
+      std::deque<Proposal> kept;
+      for (Proposal& p : *q) {
+        if (p.request_id == 0 || writes_.contains(p.request_id)) kept.push_back(std::move(p));
+      }
+      q->swap(kept);
+    }
     std::erase_if(new_reads_, [&](PendingRead& r) {
       if (now < r.deadline) return false;
       expired_reads.push_back(std::move(r.done));
@@ -152,7 +160,7 @@ void RaftNode::FailAll(const Status& s) {
   std::deque<PendingRead> reads;
   std::vector<PendingTransfer> transfers;
   {
-    std::lock_guard lock(mu_);
+    MutexLock lock(mu_);
     writes.swap(writes_);
     reads.swap(new_reads_);
     transfers.swap(new_transfers_);
@@ -181,7 +189,7 @@ void RaftNode::FailAll(const Status& s) {
 }
 
 NodeStatus RaftNode::GetStatus() const {
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   NodeStatus s = status_;
   s.has_lease = s.has_lease && Now() < lease_until_;
   return s;
