@@ -65,6 +65,9 @@ std::string ApiService::MetricsText() const {
   Family(&out, "nds_apply_seconds", "histogram",
          "Time to apply a batch of committed entries to the engine.");
   nm.apply.AppendSamples(&out, "nds_apply_seconds", "", /*skip_empty=*/false);
+  Family(&out, "nds_raft_loop_pass_seconds", "histogram",
+         "Time of one pass of the Raft loop (ticks, peer frames, log writes, sends, apply).");
+  nm.loop_pass.AppendSamples(&out, "nds_raft_loop_pass_seconds", "", /*skip_empty=*/false);
   Sample(&out, "nds_lease_read_batches_total", "counter",
          "Batches of linearizable reads served from the leader lease.", s.lease_read_batches);
   Sample(&out, "nds_peer_messages_rejected_total", "counter",

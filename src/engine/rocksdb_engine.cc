@@ -455,6 +455,20 @@ rocksdb::Options MakeOptions(const RocksDbOptions& o) {
   return options;
 }
 
+// The applied index in the meta keys of `db` (0 when none was written yet).
+Result<LogIndex> GetAppliedIndex(const Db& db, const std::string& dir) {
+  std::string index;
+  rocksdb::Status s =
+      db.db->Get(rocksdb::ReadOptions(), db.meta, ToSlice(kAppliedIndexKey), &index);
+  if (s.IsNotFound()) return LogIndex(0);
+  NDS_RETURN_IF_ERROR(FromRocks(s, fmt::format("read the applied index of {}", dir)));
+  if (index.size() != 8) {
+    return Corruption(
+        fmt::format("rocksdb engine {}: applied index of {} bytes, want 8", dir, index.size()));
+  }
+  return LogIndex(DecodeFixed64(index.data()));
+}
+
 // Reads the meta keys of a freshly opened database; writes the format version into a new one.
 Result<LogIndex> LoadMeta(Db& db, const std::string& dir) {
   std::string version;
@@ -484,15 +498,7 @@ Result<LogIndex> LoadMeta(Db& db, const std::string& dir) {
     return Corruption(
         fmt::format("rocksdb engine {}: unknown format version ({} bytes)", dir, version.size()));
   }
-  std::string index;
-  s = db.db->Get(rocksdb::ReadOptions(), db.meta, ToSlice(kAppliedIndexKey), &index);
-  if (s.IsNotFound()) return LogIndex(0);
-  NDS_RETURN_IF_ERROR(FromRocks(s, fmt::format("open {}", dir)));
-  if (index.size() != 8) {
-    return Corruption(
-        fmt::format("rocksdb engine {}: applied index of {} bytes, want 8", dir, index.size()));
-  }
-  return LogIndex(DecodeFixed64(index.data()));
+  return GetAppliedIndex(db, dir);
 }
 
 Result<OpenedDb> OpenDb(const std::string& dir, const RocksDbOptions& options) {
@@ -524,7 +530,35 @@ Result<OpenedDb> OpenDb(const std::string& dir, const RocksDbOptions& options) {
   return OpenedDb{std::move(db), applied_index};
 }
 
+// Drops RocksDB's own log lines: a read-only look at a checkpoint must not write into it.
+class SilentLogger final : public rocksdb::Logger {
+ public:
+  using rocksdb::Logger::Logv;
+  void Logv(const char* /*format*/, va_list /*ap*/) override {}
+};
+
 }  // namespace
+
+Result<LogIndex> ReadRocksDbCheckpointAppliedIndex(const std::string& dir) {
+  rocksdb::DBOptions db_options;
+  db_options.info_log = std::make_shared<SilentLogger>();
+  db_options.max_open_files = 16;
+  std::vector<rocksdb::ColumnFamilyDescriptor> families = {
+      rocksdb::ColumnFamilyDescriptor(rocksdb::kDefaultColumnFamilyName,
+                                      rocksdb::ColumnFamilyOptions()),
+      rocksdb::ColumnFamilyDescriptor(std::string(kMetaFamily), rocksdb::ColumnFamilyOptions())};
+  std::vector<rocksdb::ColumnFamilyHandle*> handles;
+  rocksdb::DB* raw = nullptr;
+  NDS_RETURN_IF_ERROR(
+      FromRocks(rocksdb::DB::OpenForReadOnly(db_options, dir, families, &handles, &raw),
+                fmt::format("open checkpoint {} read-only", dir)));
+  auto db = std::make_shared<Db>();
+  db->db.reset(raw);
+  NDS_CHECK(handles.size() == 2);
+  db->data = handles[0];
+  db->meta = handles[1];
+  return GetAppliedIndex(*db, dir);
+}
 
 Result<std::unique_ptr<Engine>> OpenRocksDbEngine(const std::string& dir,
                                                   const RocksDbOptions& options) {

@@ -59,4 +59,9 @@ struct RocksDbOptions {
 Result<std::unique_ptr<Engine>> OpenRocksDbEngine(const std::string& dir,
                                                   const RocksDbOptions& options);
 
+// The applied index recorded in the RocksDB engine checkpoint in `dir` (Engine::Checkpoint), read
+// from its meta keys with the database opened read-only: nothing in `dir` is changed. Errors:
+// kCorruption for a damaged or unknown format, kIoError otherwise (e.g. `dir` holds no database).
+Result<LogIndex> ReadRocksDbCheckpointAppliedIndex(const std::string& dir);
+
 }  // namespace nds::engine

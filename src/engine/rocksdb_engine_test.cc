@@ -263,5 +263,31 @@ TEST(RocksDbEngine, DiskFullIsNoSpaceAndWritesResumeOnceSpaceIsFreedWalOff) {
   CheckDiskFullAndRecovery(/*disable_wal=*/true);
 }
 
+TEST(RocksDbEngine, ACheckpointsAppliedIndexIsReadWithoutChangingIt) {
+  ScratchDir dir;
+  RocksDbOptions options;
+  options.disable_wal = true;
+  std::unique_ptr<Engine> e = OpenOrDie(dir.path() + "/db", options);
+  ASSERT_NE(e, nullptr);
+  Put(*e, "a", "1", 41);
+  Put(*e, "b", "2", 42);
+  const std::string ck = dir.path() + "/ck";
+  ASSERT_TRUE(e->Checkpoint(ck).ok());
+  Put(*e, "c", "3", 43);  // after the checkpoint: not in it
+  auto list = [&] {
+    std::map<std::string, uintmax_t> files;
+    for (const auto& f : std::filesystem::directory_iterator(ck)) {
+      files[f.path().filename().string()] = f.file_size();
+    }
+    return files;
+  };
+  const auto before = list();
+  Result<LogIndex> index = ReadRocksDbCheckpointAppliedIndex(ck);
+  ASSERT_TRUE(index.ok()) << index.status().ToString();
+  EXPECT_EQ(*index, LogIndex(42));
+  EXPECT_EQ(list(), before) << "reading the checkpoint changed its files";
+  EXPECT_FALSE(ReadRocksDbCheckpointAppliedIndex(dir.path() + "/none").ok());
+}
+
 }  // namespace
 }  // namespace nds::engine

@@ -1,5 +1,6 @@
 // What the Raft loop counts and times for /metrics (docs/operations.md "Metrics"): leader changes,
-// snapshots, and how long the Raft log's write-and-fsync and the engine's apply take.
+// snapshots, and how long the Raft log's write-and-fsync, the engine's apply and a whole pass of
+// the loop take.
 // Owned by the node; written by its raft loop thread, read by any thread (relaxed atomics: each
 // figure is exact on its own, a scrape is not a consistent cut across them).
 #pragma once
@@ -25,6 +26,9 @@ struct NodeMetrics {
   // committed entries applied to the engine.
   LatencyHistogram wal_fsync;
   LatencyHistogram apply;
+  // One observation per pass of the Raft loop (RaftNode::Pass): everything the loop thread does
+  // between two waits. A long pass delays heartbeats, votes and every write behind it.
+  LatencyHistogram loop_pass;
 };
 
 }  // namespace nds::node

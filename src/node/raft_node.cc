@@ -1,6 +1,7 @@
 // RaftNode: client writes become log entries (Envelope); the raft loop makes them durable in the
 // Wal, exchanges messages with the peers and applies committed entries to the engine with a
-// BatchApplier. Membership lives in raft_node_members.cc.
+// BatchApplier. Membership lives in raft_node_members.cc, the request table in
+// raft_node_requests.cc, peer frames and forwarding in raft_node_peers.cc.
 #include "node/raft_node.h"
 
 #include <algorithm>
@@ -11,18 +12,16 @@
 #include <spdlog/spdlog.h>
 
 #include "engine/engine_factory.h"
+#include "engine/rocksdb_engine.h"
 #include "net/peer_handshake.h"
 #include "node/raft_codec.h"
 #include "node/raft_config.h"
 #include "store/command.h"
-#include "store/fence.h"
+#include "util/check.h"
 #include "util/log_text.h"
 
 namespace nds::node {
 namespace {
-
-// Member addresses claimed by hellos and not yet taken by the loop (drained every tick).
-constexpr size_t kHelloClaimsMax = 1024;
 
 Role ToNodeRole(raft::Role r) {
   switch (r) {
@@ -41,13 +40,6 @@ bool Contains(const std::vector<NodeId>& ids, uint64_t id) {
   return std::find(ids.begin(), ids.end(), NodeId{id}) != ids.end();
 }
 
-// "leader=<id>" from a kNotLeader status; 0 when unknown.
-uint64_t LeaderFromStatus(const Status& s) {
-  constexpr std::string_view kPrefix = "leader=";
-  if (!s.message().starts_with(kPrefix)) return 0;
-  return std::strtoull(std::string(s.message().substr(kPrefix.size())).c_str(), nullptr, 10);
-}
-
 }  // namespace
 
 Result<std::unique_ptr<RaftNode>> RaftNode::Create(std::unique_ptr<engine::Engine> engine,
@@ -62,6 +54,14 @@ Result<std::unique_ptr<RaftNode>> RaftNode::Create(std::unique_ptr<engine::Engin
   if (!env.open_engine) {
     env.open_engine = [](std::string_view kind, const std::string& dir) {
       return engine::OpenEngine(kind, dir);
+    };
+  }
+  if (!env.checkpoint_index) {
+    env.checkpoint_index = [open = env.open_engine](std::string_view kind,
+                                                    const std::string& dir) -> Result<LogIndex> {
+      if (kind == "rocksdb") return engine::ReadRocksDbCheckpointAppliedIndex(dir);
+      NDS_ASSIGN_OR_RETURN(auto e, open(kind, dir));
+      return e->AppliedIndex();
     };
   }
   if (env.seed == 0) {
@@ -103,6 +103,7 @@ Result<std::unique_ptr<RaftNode>> RaftNode::Create(std::unique_ptr<engine::Engin
   std::mt19937_64 rng(node->env_.seed);
   cfg.seed = node->options_.id ^ rng();
   NDS_ASSIGN_OR_RETURN(node->raw_, raft::RawNode::Create(cfg));
+  node->conf_history_.Reset(cfg.applied, node->raw_->GetConfState());
   spdlog::info(
       "opened the Raft log event=recovered term={} last_index={} applied_index={} "
       "snapshot_index={}",
@@ -112,7 +113,7 @@ Result<std::unique_ptr<RaftNode>> RaftNode::Create(std::unique_ptr<engine::Engin
     NDS_RETURN_IF_ERROR(node->raw_->Bootstrap({NodeId{node->options_.id}}));
   }
   {
-    std::lock_guard lock(node->mu_);
+    MutexLock lock(node->mu_);
     // Request ids must not repeat across restarts: an entry proposed by an earlier incarnation
     // may still commit after this one started.
     node->next_request_id_ = rng() >> 1 << 1 | 1;
@@ -217,7 +218,7 @@ Status RaftNode::HandOffLeadership(std::chrono::milliseconds timeout) {
 
 void RaftNode::Stop() {
   {
-    std::lock_guard lock(mu_);
+    MutexLock lock(mu_);
     stopping_ = true;
   }
   wake_.notify_all();
@@ -226,134 +227,21 @@ void RaftNode::Stop() {
   } else {
     FailAll(Unavailable("the node is shutting down"));  // driven: the caller's thread is the loop
   }
+  // A checkpoint still running is left unfinished: its tmp dir goes at the next Open.
+  if (checkpoint_thread_.joinable()) checkpoint_thread_.join();
   if (transport_) transport_->Stop();
-}
-
-Result<uint64_t> RaftNode::OnHello(std::string_view hello) {
-  // Called once the dialer proved it holds the cluster secret. What it claims is checked still:
-  // only a member (or the learner being added) may speak for its id.
-  NDS_ASSIGN_OR_RETURN(Hello h, DecodeHello(hello));
-  if (h.cluster_id != options_.cluster_id) {
-    // A member of a cluster that `nds recover` fenced off (store/fence.h): say so.
-    auto fence = engine_->Get(store::SystemKey(store::FenceKeyName(h.cluster_id)));
-    if (fence.ok() && fence->has_value()) {
-      return FailedPrecondition("peer " + std::to_string(h.node_id) + " belongs to cluster '" +
-                                EscapeForLog(h.cluster_id) + "', which was " + **fence +
-                                "; it may not come back: wipe its data directory and join it "
-                                "again with --join");
-    }
-    // The claimed id is outside input and ends up in a log line: escaped (issue 11).
-    return InvalidArgument("peer " + std::to_string(h.node_id) + " belongs to cluster '" +
-                           EscapeForLog(h.cluster_id) + "', not '" + options_.cluster_id + "'");
-  }
-  if (h.node_id == options_.id) return InvalidArgument("a peer claims this node's own id");
-  std::lock_guard lock(mu_);
-  if (!allowed_peers_view_.contains(h.node_id)) {
-    return FailedPrecondition("node " + std::to_string(h.node_id) +
-                              " is not a member of this cluster, nor being added");
-  }
-  if (!h.peer_address.empty() || !h.api_address.empty()) {
-    // Drained every tick; members only, so the map stays as small as the cluster.
-    if (hello_claims_.size() < kHelloClaimsMax || hello_claims_.contains(h.node_id)) {
-      hello_claims_[h.node_id] = AddressClaim{h.peer_address, h.api_address};
-    }
-  }
-  return h.node_id;
-}
-
-void RaftNode::OnFrame(uint64_t from, std::string frame) {
-  {
-    std::lock_guard lock(mu_);
-    if (stopping_ || inbox_.size() >= options_.limits.peer_inbox_frames_max) return;
-    inbox_.push_back(Inbound{from, std::move(frame)});
-  }
-  wake_.notify_one();
-}
-
-void RaftNode::Submit(store::Command cmd, SubmitCallback done) {
-  Status refused;
-  {
-    std::lock_guard lock(mu_);
-    if (stopping_) {
-      refused = Unavailable("the node is shutting down");
-    } else if (!disk_full_status_.ok()) {
-      refused = disk_full_status_;
-    } else if (disk_free_bytes_ < bytes_since_disk_check_ + options_.limits.disk_free_bytes_min) {
-      refused = NoSpace("the data disk has less than --min-free-disk-bytes=" +
-                        std::to_string(options_.limits.disk_free_bytes_min) + " free");
-    } else if (removed_published_) {
-      refused = Removed(std::string(kRemovedMessage));
-    } else if (!no_quorum_status_.ok()) {
-      refused = no_quorum_status_;
-    } else if (writes_.size() >= options_.limits.proposals_in_flight_max) {
-      refused = Unavailable("too many writes in flight (--max-proposals-in-flight=" +
-                            std::to_string(options_.limits.proposals_in_flight_max) + ")");
-    } else {
-      Envelope e;
-      e.origin = options_.id;
-      e.request_id = next_request_id_++;
-      store::EncodeCommand(cmd, &e.command);
-      bytes_since_disk_check_ += 2 * e.command.size();
-      writes_.emplace(
-          e.request_id,
-          PendingWrite{std::move(done), Now() + options_.limits.request_timeout, cmd.type});
-      proposals_.push_back(Proposal{e.request_id, EncodeEnvelope(e)});
-    }
-  }
-  if (!refused.ok()) {
-    store::ApplyResult r;
-    r.status = refused;
-    done(std::move(r));
-    return;
-  }
-  wake_.notify_one();
-}
-
-void RaftNode::WaitForReadPoint(ReadCallback done) {
-  Status refused = ResourceExhausted("too many reads wait for a read point (--max-pending-reads)");
-  {
-    std::lock_guard lock(mu_);
-    if (removed_published_) {
-      refused = Removed(std::string(kRemovedMessage));
-    } else if (!no_quorum_status_.ok()) {
-      refused = no_quorum_status_;
-    } else if (!stopping_ && new_reads_.size() < options_.limits.pending_reads_max) {
-      new_reads_.push_back(PendingRead{std::move(done), Now() + options_.limits.request_timeout});
-      done = nullptr;
-    }
-  }
-  if (done) {
-    done(refused);
-    return;
-  }
-  wake_.notify_one();
-}
-
-void RaftNode::TransferLeadership(uint64_t to, ReadCallback done) {
-  {
-    std::lock_guard lock(mu_);
-    if (!stopping_) {
-      new_transfers_.push_back(
-          PendingTransfer{std::move(done), Now() + options_.limits.request_timeout, to});
-      done = nullptr;
-    }
-  }
-  if (done) {
-    done(Unavailable("the node is shutting down"));
-    return;
-  }
-  wake_.notify_one();
 }
 
 void RaftNode::Loop() {
   const auto tick = std::max(std::chrono::milliseconds(1), options_.limits.heartbeat_interval);
   for (;;) {
     {
-      std::unique_lock lock(mu_);
-      wake_.wait_until(lock, last_tick_ + tick, [&] {
-        return stopping_ || !proposals_.empty() || !new_reads_.empty() || !inbox_.empty() ||
-               !new_transfers_.empty();
-      });
+      MutexLock lock(mu_);
+      const Clock::time_point deadline = last_tick_ + tick;
+      while (!stopping_ && proposals_.empty() && new_reads_.empty() && inbox_.empty() &&
+             new_transfers_.empty() && !CheckpointDone()) {
+        if (!lock.WaitUntil(wake_, deadline)) break;
+      }
       if (stopping_) break;
     }
     Pass(Clock::now());
@@ -363,9 +251,15 @@ void RaftNode::Loop() {
 
 void RaftNode::Pass(Clock::time_point now) {
   {
-    std::lock_guard lock(mu_);
+    MutexLock lock(mu_);
     if (stopping_) return;
   }
+  const Clock::time_point pass_start = Now();
+  PassOnce(now);
+  metrics_.loop_pass.Observe(Now() - pass_start);
+}
+
+void RaftNode::PassOnce(Clock::time_point now) {
   const auto tick = std::max(std::chrono::milliseconds(1), options_.limits.heartbeat_interval);
   // Catch up every tick missed (a paused process must not believe it still holds a lease).
   int ticks = 0;
@@ -382,7 +276,7 @@ void RaftNode::Pass(Clock::time_point now) {
   std::deque<Inbound> frames;
   std::vector<PendingTransfer> transfers;
   {
-    std::lock_guard lock(mu_);
+    MutexLock lock(mu_);
     proposals.swap(proposals_);
     reads.swap(new_reads_);
     frames.swap(inbox_);
@@ -397,7 +291,7 @@ void RaftNode::Pass(Clock::time_point now) {
   std::optional<uint64_t> lease_point = reads.empty() ? std::nullopt : LeaseReadPoint();
   if (lease_point) {
     reads_ready_.emplace_back(*lease_point, std::move(reads));
-    std::lock_guard lock(mu_);
+    MutexLock lock(mu_);
     ++status_.lease_read_batches;
   } else if (!reads.empty()) {
     uint64_t seq = ++read_seq_;
@@ -406,7 +300,7 @@ void RaftNode::Pass(Clock::time_point now) {
       reads_in_flight_[seq] = std::move(reads);
     } else {
       // No read point now (no leader yet, or no entry of its term committed): retry next pass.
-      std::lock_guard lock(mu_);
+      MutexLock lock(mu_);
       for (auto& r : reads) new_reads_.push_front(std::move(r));
     }
   }
@@ -433,169 +327,12 @@ void RaftNode::Pass(Clock::time_point now) {
   ExpireDeadlines(now);
 }
 
-void RaftNode::HandleInbound(std::deque<Inbound> frames) {
-  for (auto& in : frames) {
-    // The connection proved its peer holds the cluster secret when it opened; a peer removed
-    // since (or never a member) may still hold it, and must not move the term or propose.
-    if (!allowed_peers_.contains(in.from)) {
-      RefuseFrame(in.from, "a frame from node " + std::to_string(in.from) +
-                               ", which is not a member of this cluster");
-      continue;
-    }
-    auto kind = PeekFrameKind(in.frame);
-    if (!kind.ok()) {
-      RejectFrame(in.from, "a frame of unknown kind: " + kind.status().ToString());
-      continue;
-    }
-    if (*kind == FrameKind::kRaft) {
-      auto m = DecodeRaftFrame(in.frame);
-      if (!m.ok()) {
-        RejectFrame(in.from, "a Raft frame that does not decode: " + m.status().ToString());
-        continue;
-      }
-      if (m->from.value != in.from || m->to.value != options_.id) {
-        const std::string what = "a Raft message from " + std::to_string(m->from.value) + " to " +
-                                 std::to_string(m->to.value) + " on the connection of node " +
-                                 std::to_string(in.from);
-        RefuseFrame(in.from, what);
-        RejectFrame(in.from, what);
-        continue;
-      }
-      if (m->type == raft::MessageType::kHeartbeatResponse) {
-        // The answer to the last heartbeat sent to this peer: its round trip.
-        auto t = peer_traffic_.find(in.from);
-        if (t != peer_traffic_.end() && t->second.heartbeat_round == m->round &&
-            t->second.heartbeat_round != 0) {
-          t->second.round_trip_seconds =
-              std::chrono::duration<double>(Now() - t->second.heartbeat_sent).count();
-          t->second.heartbeat_round = 0;
-        }
-      }
-      if (m->type == raft::MessageType::kSnapshot && !SnapshotStaged(*m)) {
-        spdlog::warn("dropping a snapshot message from {} for {}: its data has not arrived",
-                     in.from, m->snapshot.index.value);
-        continue;
-      }
-      Status s = raw_->Step(*m);
-      if (!s.ok()) spdlog::debug("peer {}: {}", in.from, s.ToString());
-      continue;
-    }
-    if (*kind == FrameKind::kSnapshotChunk) {
-      HandleSnapshotChunk(in.from, in.frame);
-      continue;
-    }
-    if (*kind == FrameKind::kForwardRefused) {
-      HandleForwardRefusal(in.from, in.frame);
-      continue;
-    }
-    if (*kind == FrameKind::kMembersView) {
-      HandleMembersView(in.from, in.frame);
-      continue;
-    }
-    auto e = DecodeForwardFrame(in.frame);
-    if (!e.ok()) {
-      RejectFrame(in.from, "a forwarded write that does not decode: " + e.status().ToString());
-      continue;
-    }
-    // A forwarded write is proposed here if this node leads. Otherwise leadership moved on, or
-    // the leader refused it (a limit, a transfer): it goes back to its origin, never further (two
-    // nodes with stale views could bounce it forever). The origin routes it again or fails it.
-    if (seen_forwards_.Contains(e->origin, e->request_id)) {
-      spdlog::debug("dropping a duplicate of write {} forwarded by {}", e->request_id, in.from);
-      continue;
-    }
-    Status s = raw_->Propose(EncodeEnvelope(*e));
-    if (s.ok()) seen_forwards_.Insert(e->origin, e->request_id);
-    if (!s.ok()) {
-      spdlog::debug("handing back a write forwarded by {}: {}", in.from, s.ToString());
-      (void)SendFrame(in.from, EncodeForwardRefusalFrame(ForwardRefusal{*e, s}));
-    }
-  }
-}
-
-void RaftNode::RejectFrame(uint64_t from, const std::string& what) {
-  // The frame arrived intact (the transport checked its CRC), so the peer sent it: a bug or a
-  // stranger. Dropping its connection makes that visible; it dials again.
-  peers_->CloseInbound(from, "dropped " + what);
-}
-
-void RaftNode::RefuseFrame(uint64_t from, const std::string& what) {
-  {
-    std::lock_guard lock(mu_);
-    ++status_.peer_messages_rejected;
-  }
-  uint64_t suppressed = 0;
-  if (refused_frame_log_.Allow(&suppressed)) {
-    spdlog::warn(
-        "dropped {} (peer {}){}", what, from,
-        suppressed == 0 ? std::string() : " (" + std::to_string(suppressed) + " more not logged)");
-  }
-}
-
-void RaftNode::HandleForwardRefusal(uint64_t from, std::string_view frame) {
-  auto r = DecodeForwardRefusalFrame(frame);
-  if (!r.ok()) {
-    RejectFrame(from, "a forward refusal that does not decode: " + r.status().ToString());
-    return;
-  }
-  const uint64_t request_id = r->envelope.request_id;
-  if (r->envelope.origin != options_.id || request_id == 0) {
-    RejectFrame(from, "a forward refusal for another node's write");
-    return;
-  }
-  {
-    std::lock_guard lock(mu_);
-    if (!writes_.contains(request_id)) return;  // answered already (deadline)
-  }
-  if (r->status.code() == StatusCode::kNotLeader) {
-    // Nothing was proposed: route it again once this node may know better, at the next tick.
-    refused_.push_back(Proposal{request_id, EncodeEnvelope(r->envelope)});
-    return;
-  }
-  Fail(request_id, Unavailable("the leader could not take the write: " + r->status.ToString()));
-}
-
 std::optional<uint64_t> RaftNode::LeaseReadPoint() const {
   if (!options_.lease_reads || !raw_->HasLeaderLease()) return std::nullopt;
   LogIndex commit = raw_->GetStatus().commit;
   auto term = wal_->TermAt(commit);
   if (!term.ok() || *term != raw_->CurrentTerm()) return std::nullopt;
   return commit.value;
-}
-
-void RaftNode::Route(Proposal p) {
-  std::string envelope = p.envelope;
-  Status s = raw_->Propose(std::move(envelope));
-  if (s.ok()) return;
-  if (s.code() == StatusCode::kNotLeader) {
-    uint64_t leader = LeaderFromStatus(s);
-    if (leader == 0) {
-      // An election is under way: hold the write until a leader exists or its deadline passes.
-      held_.push_back(std::move(p));
-      return;
-    }
-    if (leader != options_.id && SendFrame(leader, ForwardFrameOf(p.envelope))) {
-      return;
-    }
-    held_.push_back(std::move(p));
-    return;
-  }
-  Fail(p.request_id, Unavailable("the leader could not take the write: " + s.ToString()));
-}
-
-void RaftNode::Fail(uint64_t request_id, Status s) {
-  if (request_id == 0) return;
-  SubmitCallback done;
-  {
-    std::lock_guard lock(mu_);
-    auto it = writes_.find(request_id);
-    if (it == writes_.end()) return;
-    done = std::move(it->second.done);
-    writes_.erase(it);
-  }
-  store::ApplyResult r;
-  r.status = std::move(s);
-  done(std::move(r));
 }
 
 void RaftNode::HandleReady() {
@@ -643,6 +380,12 @@ void RaftNode::HandleReady() {
       break;
     }
     if (!rd.committed_entries.empty()) metrics_.apply.Observe(Now() - apply_start);
+    // Every committed entry handed out is in the engine before the core hears it was applied.
+    NDS_CHECK(rd.committed_entries.empty() ||
+                  engine_->AppliedIndex() >= rd.committed_entries.back().index,
+              "applied {} after a Ready committing up to {}", engine_->AppliedIndex(),
+              rd.committed_entries.back().index);
+    for (const auto& e : rd.committed_entries) conf_history_.Apply(e);
     for (const auto& rs : rd.read_states) {
       uint64_t seq = std::strtoull(rs.context.c_str(), nullptr, 10);
       auto it = reads_in_flight_.find(seq);
@@ -651,6 +394,10 @@ void RaftNode::HandleReady() {
       reads_in_flight_.erase(it);
     }
     raw_->Advance(rd);
+    // The history the snapshots take their configuration from follows the core's own.
+    NDS_CHECK(conf_history_.last_index() != engine_->AppliedIndex() ||
+                  conf_history_.Latest() == raw_->GetConfState(),
+              "the configuration history at {} differs from the core's", engine_->AppliedIndex());
     if (!rd.committed_entries.empty()) members_dirty_ = true;
     pending_ready_.reset();
   }
@@ -672,30 +419,6 @@ void RaftNode::RunCompletions() {
   for (auto& [done, r] : completions) done(std::move(r));
 }
 
-void RaftNode::SendMessages(std::vector<raft::Message> messages) {
-  for (auto& m : messages) {
-    uint64_t to = m.to.value;
-    if (m.type == raft::MessageType::kSnapshot) {
-      StartSnapshotSend(std::move(m));
-      continue;
-    }
-    if (m.type == raft::MessageType::kHeartbeat) {
-      PeerTraffic& t = peer_traffic_[to];
-      t.heartbeat_round = m.round;
-      t.heartbeat_sent = Now();
-    }
-    bool sent = SendFrame(to, EncodeRaftFrame(m));
-    if (!sent && !peers_->Connected(to)) {
-      raw_->ReportUnreachable(m.to);
-    }
-  }
-}
-
-bool RaftNode::SendFrame(uint64_t to, std::string frame) {
-  peer_traffic_[to].sent_bytes += frame.size();
-  return peers_->Send(to, std::move(frame));
-}
-
 void RaftNode::PublishStatus() {
   raft::BasicStatus bs = raw_->GetStatus();
   NoteStatusChange(bs);
@@ -704,10 +427,13 @@ void RaftNode::PublishStatus() {
   if (member) was_member_ = true;
   if (was_member_ && !member && !removed_) NoteRemoved();
   uint64_t applied = engine_->AppliedIndex().value;
+  // Only committed entries are applied (a snapshot is committed by definition).
+  NDS_CHECK(applied <= bs.commit.value, "applied {} beyond the commit index {}", applied,
+            bs.commit.value);
   const auto tick = std::max(std::chrono::milliseconds(1), options_.limits.heartbeat_interval);
   const uint64_t lease_ticks = bs.role == raft::Role::kLeader ? raw_->LeaseTicksLeft() : 0;
   const bool lease = lease_ticks > 0;
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   peer_traffic_view_ = peer_traffic_;
   status_.role = ToNodeRole(bs.role);
   if (status_.role == Role::kFollower && Contains(cs.learners, options_.id)) {
@@ -785,7 +511,7 @@ Status RaftNode::ApplyCommitted(const std::vector<raft::Entry>& entries) {
   for (auto& [id, r, removed_member] : mine) {
     PendingWrite w;
     {
-      std::lock_guard lock(mu_);
+      MutexLock lock(mu_);
       auto it = writes_.find(id);
       if (it == writes_.end()) continue;  // already answered (timed out)
       w = std::move(it->second);
@@ -799,97 +525,10 @@ Status RaftNode::ApplyCommitted(const std::vector<raft::Entry>& entries) {
           std::move(w.done), r, now + options_.limits.request_timeout, add, member});
       continue;
     }
+    NDS_CHECK(w.done != nullptr, "write {} applied with nobody to answer", id);
     completions_.emplace_back(std::move(w.done), std::move(r));
   }
   return Status::Ok();
-}
-
-void RaftNode::ExpireDeadlines(Clock::time_point now) {
-  std::vector<SubmitCallback> expired;
-  std::vector<ReadCallback> expired_reads;
-  // Without a quorum every waiting write and read is answered now, with why.
-  Status no_quorum;
-  {
-    std::lock_guard lock(mu_);
-    no_quorum = no_quorum_status_;
-    if (!no_quorum.ok()) now = Clock::time_point::max();
-    for (auto it = writes_.begin(); it != writes_.end();) {
-      if (now >= it->second.deadline) {
-        expired.push_back(std::move(it->second.done));
-        it = writes_.erase(it);
-      } else {
-        ++it;
-      }
-    }
-    auto answered = [&](const Proposal& p) {
-      return p.request_id != 0 && !writes_.contains(p.request_id);
-    };
-    std::erase_if(held_, answered);
-    std::erase_if(refused_, answered);
-    std::erase_if(new_reads_, [&](PendingRead& r) {
-      if (now < r.deadline) return false;
-      expired_reads.push_back(std::move(r.done));
-      return true;
-    });
-  }
-  for (auto it = reads_in_flight_.begin(); it != reads_in_flight_.end();) {
-    auto& rs = it->second;
-    std::erase_if(rs, [&](PendingRead& r) {
-      if (now < r.deadline) return false;
-      expired_reads.push_back(std::move(r.done));
-      return true;
-    });
-    it = rs.empty() ? reads_in_flight_.erase(it) : std::next(it);
-  }
-  for (auto& d : expired) {
-    store::ApplyResult r;
-    r.status = no_quorum.ok() ? Unavailable("the write did not commit within --request-timeout-ms")
-                              : no_quorum;
-    d(std::move(r));
-  }
-  for (auto& d : expired_reads) {
-    d(no_quorum.ok() ? Unavailable("no read point within --request-timeout-ms") : no_quorum);
-  }
-}
-
-void RaftNode::FailAll(const Status& s) {
-  std::map<uint64_t, PendingWrite> writes;
-  std::deque<PendingRead> reads;
-  std::vector<PendingTransfer> transfers;
-  {
-    std::lock_guard lock(mu_);
-    writes.swap(writes_);
-    reads.swap(new_reads_);
-    transfers.swap(new_transfers_);
-    proposals_.clear();
-  }
-  for (auto& [id, w] : writes) {
-    store::ApplyResult r;
-    r.status = s;
-    w.done(std::move(r));
-  }
-  for (auto& r : reads) r.done(s);
-  for (auto& [seq, rs] : reads_in_flight_)
-    for (auto& r : rs) r.done(s);
-  reads_in_flight_.clear();
-  for (auto& [idx, rs] : reads_ready_)
-    for (auto& r : rs) r.done(s);
-  reads_ready_.clear();
-  for (auto& w : membership_waits_) {
-    w.result.status = s;
-    w.done(std::move(w.result));
-  }
-  membership_waits_.clear();
-  for (auto& t : transfers) t.done(s);
-  for (auto& t : transfers_) t.done(s);
-  transfers_.clear();
-}
-
-NodeStatus RaftNode::GetStatus() const {
-  std::lock_guard lock(mu_);
-  NodeStatus s = status_;
-  s.has_lease = s.has_lease && Now() < lease_until_;
-  return s;
 }
 
 }  // namespace nds::node

@@ -31,6 +31,7 @@
 #include "engine/swappable_engine.h"
 #include "net/peer_sender.h"
 #include "net/peer_transport.h"
+#include "node/conf_history.h"
 #include "node/node.h"
 #include "node/raft_codec.h"
 #include "node/seen_forwards.h"
@@ -103,6 +104,15 @@ struct RaftNodeEnv {
   std::function<void(std::string_view what, const Status& s)> die;
   // Seeds the core's election timer and the request ids; 0: drawn from std::random_device.
   uint64_t seed = 0;
+  // Runs `work` (a snapshot's engine checkpoint) away from the Raft loop; the node takes its
+  // result at a later Pass, once it has run. Default: a thread of the node's own for a node made
+  // by Open, and at once, inside the call, for a node made by OpenDriven (deterministic). `work`
+  // holds what it needs (not the node), so it may also run after the node is gone.
+  std::function<void(std::function<void()> work)> run_off_loop;
+  // The applied index recorded in the engine checkpoint in `dir` of engine `kind`: the snapshot
+  // made of it is at that index. Default: the RocksDB checkpoint's meta keys read read-only, or
+  // for another kind open_engine(kind, dir)->AppliedIndex().
+  std::function<Result<LogIndex>(std::string_view kind, const std::string& dir)> checkpoint_index;
 };
 
 // The exit code of a node that stopped on a storage failure it cannot retry.
@@ -213,6 +223,8 @@ class RaftNode final : public Node, private net::PeerReceiver {
 
   // The production runner: waits for work or the next tick, then runs Pass(Clock::now()).
   void Loop();
+  // Pass's work, timed by Pass (NodeMetrics::loop_pass).
+  void PassOnce(Clock::time_point now);
   void HandleInbound(std::deque<Inbound> frames);
   // Drops a frame from `from` that is malformed or misaddressed, and closes the connection it
   // came on (logged by the transport with `what`).
@@ -277,8 +289,15 @@ class RaftNode final : public Node, private net::PeerReceiver {
   // (node/data_dir_state.h) so that a restart refuses it.
   void NoteRemoved();
 
-  // Snapshots (raft_node_snapshots.cc), loop thread.
+  // Snapshots of this node's own engine (raft_node_checkpoint.cc), loop thread: the checkpoint
+  // runs off the loop (env_.run_off_loop); its result is sealed and the log compacted here.
+  struct CheckpointJob;
   void MaybeSnapshot();
+  void StartCheckpoint();
+  void FinishCheckpoint();
+  // A checkpoint ran off the loop and waits for FinishCheckpoint.
+  bool CheckpointDone() const;
+  // Snapshots sent and received (raft_node_snapshots.cc), loop thread.
   void StartSnapshotSend(raft::Message m);
   void PumpSnapshotSends();
   void HandleSnapshotChunk(uint64_t from, const std::string& frame);
@@ -287,7 +306,8 @@ class RaftNode final : public Node, private net::PeerReceiver {
   // Replaces the engine with the stored snapshot of `meta` and moves the log onto it.
   Status InstallSnapshot(const raft::SnapshotMetadata& meta);
 
-  std::unique_ptr<engine::SwappableEngine> engine_;
+  // Shared with a checkpoint running off the loop (CheckpointJob).
+  std::shared_ptr<engine::SwappableEngine> engine_;
   mutable store::TokenCache token_cache_;
   std::unique_ptr<wal::Wal> wal_;
   std::unique_ptr<wal::SnapshotStore> snapshots_;
@@ -336,6 +356,11 @@ class RaftNode final : public Node, private net::PeerReceiver {
   };
   std::map<uint64_t, AddressClaim> claimed_addresses_;  // member id -> addresses from its hello
   uint64_t applied_bytes_since_snapshot_ = 0;  // entry bytes applied since the last snapshot
+  ConfHistory conf_history_;  // the configuration at each applied index since the last snapshot
+  // The checkpoint running off the loop, if any; its thread (Open only) is joined when it is done.
+  std::shared_ptr<CheckpointJob> checkpoint_job_;
+  std::thread checkpoint_thread_;
+  uint64_t engine_installs_ = 0;  // snapshots installed from the leader (engines replaced)
   bool seeded_ = false;           // this leader proposed the new cluster's first member record
   bool was_member_ = false;       // the configuration contained this node at some point
   bool removed_ = false;          // ... and no longer does (or its member record was removed)
@@ -351,7 +376,7 @@ class RaftNode final : public Node, private net::PeerReceiver {
   NodeMetrics metrics_;                           // written by the loop thread, read by any
   std::map<uint64_t, PeerTraffic> peer_traffic_;  // loop thread; peer id -> figures
 
-  mutable std::mutex mu_;
+  mutable Mutex mu_;
   std::condition_variable wake_;
   bool stopping_ NDS_GUARDED_BY(mu_) = false;
   uint64_t next_request_id_ NDS_GUARDED_BY(mu_) = 1;

@@ -10,7 +10,7 @@ void RaftNode::CheckFreeSpace() {
   Result<uint64_t> free_bytes_or = env_.fs->FreeBytes(options_.data_dir);
   if (!free_bytes_or.ok()) return;
   const uint64_t free_bytes = *free_bytes_or;
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   disk_free_bytes_ = free_bytes;
   bytes_since_disk_check_ = 0;
 }
@@ -30,7 +30,7 @@ void RaftNode::SetDiskFull(bool full, const Status& why) {
         "commit_index={} applied_index={}",
         bs.term.value, bs.commit.value, engine_->AppliedIndex().value);
   }
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   disk_full_status_ =
       full ? NoSpace("the disk is full (" + why.message() + "); free space on the data disk")
            : Status::Ok();

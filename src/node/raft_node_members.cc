@@ -58,7 +58,7 @@ void RaftNode::UpdatePeers() {
   wanted.erase(options_.id);
   if (wanted != allowed_peers_) {
     allowed_peers_ = wanted;
-    std::lock_guard lock(mu_);
+    MutexLock lock(mu_);
     allowed_peers_view_ = wanted;
   }
   for (uint64_t id : wanted) {
@@ -151,7 +151,7 @@ void RaftNode::Reconcile() {
 
 void RaftNode::RecordClaimedAddresses() {
   {
-    std::lock_guard lock(mu_);
+    MutexLock lock(mu_);
     for (auto& [id, claim] : hello_claims_) claimed_addresses_[id] = std::move(claim);
     hello_claims_.clear();
   }
@@ -311,12 +311,12 @@ void RaftNode::PublishMembers() {
   }
   std::sort(view.begin(), view.end(),
             [](const MemberInfo& a, const MemberInfo& b) { return a.id < b.id; });
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   members_view_ = std::move(view);
 }
 
 std::vector<MemberInfo> RaftNode::Members() const {
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   std::vector<MemberInfo> members = members_view_;
   for (MemberInfo& m : members) {
     auto t = peer_traffic_view_.find(m.id);

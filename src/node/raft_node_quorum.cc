@@ -54,7 +54,7 @@ void RaftNode::WatchQuorum(Clock::time_point now) {
   }
   bool changed = false;
   {
-    std::lock_guard lock(mu_);
+    MutexLock lock(mu_);
     changed = verdict.ok() != no_quorum_status_.ok();
     no_quorum_status_ = verdict;
   }

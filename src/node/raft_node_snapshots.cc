@@ -1,7 +1,6 @@
-// RaftNode's snapshots (docs/cluster.md "Snapshots"): every --snapshot-entries applied entries a
-// node checkpoints its engine into DATA/snap and drops its Raft log up to there; a follower that
-// needs entries the leader no longer has receives the newest snapshot as chunk frames, then the
-// kSnapshot message, and installs it as a new engine. Loop thread only.
+// RaftNode's snapshots (docs/cluster.md "Snapshots"): a follower that needs entries the leader no
+// longer has receives the newest snapshot as chunk frames, then the kSnapshot message, and installs
+// it as a new engine. Making them is in raft_node_checkpoint.cc. Loop thread only.
 #include <spdlog/spdlog.h>
 
 #include "engine/engine_factory.h"
@@ -15,56 +14,8 @@ namespace {
 // Back-pressure: chunks are queued for a follower only while fewer than this many chunks' bytes
 // wait in its transport queue.
 constexpr size_t kSnapshotChunksQueued = 4;
-// After a failed local snapshot, the next try waits this long.
-constexpr std::chrono::seconds kSnapshotRetryDelay{10};
 
 }  // namespace
-
-void RaftNode::MaybeSnapshot() {
-  LogIndex applied = engine_->AppliedIndex();
-  LogIndex last = wal_->SnapshotMeta().index;
-  const bool by_entries = applied.value >= last.value + options_.limits.snapshot_entries;
-  const bool by_bytes =
-      applied > last && applied_bytes_since_snapshot_ >= options_.limits.snapshot_bytes;
-  if (!by_entries && !by_bytes) return;
-  auto now = Now();
-  if (now < snapshot_backoff_until_) return;
-  auto term = wal_->TermAt(applied);
-  if (!term.ok()) {
-    spdlog::warn("no snapshot at {}: {}", applied.value, term.status().ToString());
-    snapshot_backoff_until_ = now + kSnapshotRetryDelay;
-    return;
-  }
-  raft::SnapshotMetadata meta;
-  meta.index = applied;
-  meta.term = *term;
-  meta.conf_state = raw_->GetConfState();  // the configuration as of the applied index
-  Status s = snapshots_->Create(meta, [this](const std::string& dir) {
-    return engine_->Checkpoint(dir);  // durable on return, and so is the engine up to `applied`
-  });
-  if (!s.ok() && s.code() != StatusCode::kAlreadyExists) {
-    spdlog::error("cannot snapshot at {}: {}; retrying later", applied.value, s.ToString());
-    snapshot_backoff_until_ = now + kSnapshotRetryDelay;
-    return;
-  }
-  s = wal_->ApplySnapshot(meta);
-  if (s.ok()) s = wal_->Compact(applied);
-  if (s.code() == StatusCode::kNoSpace) {
-    snapshot_backoff_until_ = now + kSnapshotRetryDelay;
-    return;
-  }
-  if (!s.ok()) {
-    Die("cannot compact the Raft log at " + std::to_string(applied.value), s);
-  }
-  applied_bytes_since_snapshot_ = 0;
-  // The loop thread does this: a long one delays heartbeats, so say how long it took.
-  auto took = std::chrono::duration_cast<std::chrono::milliseconds>(Now() - now);
-  metrics_.snapshots_made.fetch_add(1, std::memory_order_relaxed);
-  spdlog::info(
-      "snapshot made in {} ms; Raft log compacted up to it event=snapshot_made index={} "
-      "term={}",
-      took.count(), applied.value, term->value);
-}
 
 void RaftNode::StartSnapshotSend(raft::Message m) {
   auto stored = snapshots_->Newest();
@@ -208,6 +159,8 @@ Status RaftNode::InstallSnapshot(const raft::SnapshotMetadata& meta) {
   NDS_RETURN_IF_ERROR(SetCurrentEngineDir(options_.data_dir, name, fs));
   engine_->Replace(std::move(fresh));
   token_cache_.Invalidate();
+  ++engine_installs_;  // a checkpoint of the engine replaced here is discarded
+  conf_history_.Reset(meta.index, meta.conf_state);
   if (options_.on_applied) options_.on_applied();
   staged_snapshot_.reset();
   applied_bytes_since_snapshot_ = 0;

@@ -1,0 +1,193 @@
+// Goal: a node's own snapshots are cut off the Raft loop and recorded at the index (and with the
+// configuration) the checkpoint holds, however far the loop moved on while it ran; a checkpoint
+// that outlives its node harms nothing. And ConfHistory answers the configuration at an index.
+// Method: a driven one-node cluster (RaftNode::OpenDriven) on a memory engine in a temporary
+// directory, with a fake clock and a run_off_loop that holds the checkpoint work until the test
+// runs it; the snapshot is read back from DATA/snap.
+#include <filesystem>
+#include <random>
+
+#include <gtest/gtest.h>
+
+#include "engine/memory_engine.h"
+#include "net/peer_sender.h"
+#include "node/conf_history.h"
+#include "node/raft_node.h"
+#include "store/command.h"
+#include "store/keyspace.h"
+#include "wal/snapshot_store.h"
+
+namespace nds::node {
+namespace {
+
+const std::string kSecret(32, 'S');
+
+// A one-node cluster sends nothing.
+class NoPeers final : public net::PeerSender {
+ public:
+  void SetPeer(uint64_t, const std::string&) override {}
+  void RemovePeer(uint64_t) override {}
+  bool Send(uint64_t, std::string) override { return false; }
+  void CloseInbound(uint64_t, const std::string&) override {}
+  size_t QueuedBytes(uint64_t) const override { return 0; }
+  bool Connected(uint64_t) const override { return false; }
+};
+
+class CheckpointTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    std::random_device rd;
+    dir_ = (std::filesystem::temp_directory_path() /
+            ("raft_node_checkpoint_test_" + std::to_string(rd()) + std::to_string(rd())))
+               .string();
+    std::filesystem::create_directories(dir_);
+  }
+  void TearDown() override { std::filesystem::remove_all(dir_); }
+
+  std::unique_ptr<RaftNode> Open() {
+    RaftNodeOptions o;
+    o.data_dir = dir_;
+    o.cluster_secret = kSecret;
+    o.bootstrap = true;
+    o.limits.heartbeat_interval = std::chrono::milliseconds(10);
+    o.limits.election_timeout = std::chrono::milliseconds(100);
+    o.limits.lease_duration = std::chrono::milliseconds(80);
+    o.limits.snapshot_entries = 10;
+    RaftNodeEnv env;
+    env.now = [this] { return now_; };
+    env.seed = 7;
+    env.run_off_loop = [this](std::function<void()> work) { held_.push_back(std::move(work)); };
+    auto node = RaftNode::OpenDriven(engine::NewMemoryEngine(), o, env, &peers_);
+    EXPECT_TRUE(node.ok()) << node.status().ToString();
+    return node.ok() ? std::move(node).value() : nullptr;
+  }
+
+  // Submits a put and passes until it is answered (at most 100 passes).
+  void Put(RaftNode* node, const std::string& key) {
+    bool answered = false;
+    store::ApplyResult result;
+    node->Submit(store::PutCommand(key, "v"), [&](store::ApplyResult r) {
+      answered = true;
+      result = std::move(r);
+    });
+    for (int i = 0; i < 100 && !answered; ++i) Step(node);
+    ASSERT_TRUE(answered) << key;
+    ASSERT_TRUE(result.status.ok()) << result.status.ToString();
+  }
+
+  void Step(RaftNode* node) {
+    now_ += std::chrono::milliseconds(10);
+    node->Pass(now_);
+  }
+
+  raft::SnapshotMetadata NewestSnapshot() {
+    auto meta = wal::NewestSnapshotMetadata(DefaultFileSystem(), dir_ + "/snap");
+    EXPECT_TRUE(meta.ok()) << meta.status().ToString();
+    return meta.ok() ? *meta : raft::SnapshotMetadata{};
+  }
+
+  std::string dir_;
+  RaftNodeEnv::Clock::time_point now_ = RaftNodeEnv::Clock::time_point(std::chrono::hours(1));
+  NoPeers peers_;
+  std::vector<std::function<void()>> held_;
+};
+
+TEST_F(CheckpointTest, TheSnapshotIsAtTheIndexTheCheckpointHoldsNotWhereItStarted) {
+  auto node = Open();
+  ASSERT_NE(node, nullptr);
+  for (int i = 0; i < 12 && held_.empty(); ++i) Put(node.get(), "k" + std::to_string(i));
+  ASSERT_EQ(held_.size(), 1u) << "no checkpoint was started after 12 writes";
+  const uint64_t started_at = node->engine().AppliedIndex().value;
+  // The loop goes on while the checkpoint has not run: writes commit and are answered.
+  for (int i = 0; i < 5; ++i) Put(node.get(), "later" + std::to_string(i));
+  EXPECT_EQ(held_.size(), 1u) << "a second checkpoint started while one was running";
+  EXPECT_EQ(NewestSnapshot().index.value, 0u) << "a snapshot before the checkpoint ran";
+  const uint64_t cut_at = node->engine().AppliedIndex().value;
+  ASSERT_GT(cut_at, started_at);
+  held_[0]();
+  held_.clear();
+  Step(node.get());
+  const raft::SnapshotMetadata meta = NewestSnapshot();
+  EXPECT_EQ(meta.index.value, cut_at);
+  EXPECT_EQ(meta.conf_state.voters, std::vector<NodeId>{NodeId{1}});
+  EXPECT_GT(meta.term.value, 0u);
+  // Writes go on after the log was compacted, and the node restarts from snapshot and log.
+  Put(node.get(), "after");
+  const uint64_t applied = node->engine().AppliedIndex().value;
+  node.reset();
+  held_.clear();
+  node = Open();
+  ASSERT_NE(node, nullptr);
+  // A restarted lone voter leads in a new term: its first entry (empty) is applied too.
+  EXPECT_GE(node->engine().AppliedIndex().value, applied);
+  auto v = node->engine().Get(store::DataKey("after"));
+  ASSERT_TRUE(v.ok());
+  EXPECT_TRUE(v->has_value()) << "the write after the snapshot was lost";
+}
+
+TEST_F(CheckpointTest, ACheckpointThatOutlivesItsNodeHarmsNothing) {
+  auto node = Open();
+  ASSERT_NE(node, nullptr);
+  for (int i = 0; i < 12 && held_.empty(); ++i) Put(node.get(), "k" + std::to_string(i));
+  ASSERT_EQ(held_.size(), 1u);
+  const uint64_t applied = node->engine().AppliedIndex().value;
+  node.reset();
+  held_[0]();  // runs on what it holds, not on the node
+  held_.clear();
+  node = Open();
+  ASSERT_NE(node, nullptr);
+  EXPECT_GE(node->engine().AppliedIndex().value, applied);
+  auto v = node->engine().Get(store::DataKey("k0"));
+  ASSERT_TRUE(v.ok());
+  EXPECT_TRUE(v->has_value()) << "a write before the checkpoint was lost";
+  EXPECT_EQ(NewestSnapshot().index.value, 0u) << "an unfinished checkpoint became a snapshot";
+}
+
+raft::Entry Conf(uint64_t index, raft::ConfChangeType type, uint64_t node) {
+  raft::Entry e;
+  e.index = LogIndex{index};
+  e.term = Term{1};
+  e.type = raft::EntryType::kConfChange;
+  e.data = raft::EncodeConfChange(raft::ConfChange{type, NodeId{node}});
+  return e;
+}
+
+raft::Entry Normal(uint64_t index) {
+  raft::Entry e;
+  e.index = LogIndex{index};
+  e.term = Term{1};
+  return e;
+}
+
+TEST(ConfHistoryTest, AnswersTheConfigurationInForceAtEachIndex) {
+  ConfHistory h;
+  raft::ConfState one;
+  one.voters = {NodeId{1}};
+  h.Reset(LogIndex{5}, one);
+  h.Apply(Normal(5));  // at or below the start: ignored
+  h.Apply(Normal(6));
+  h.Apply(Conf(7, raft::ConfChangeType::kAddLearner, 2));
+  h.Apply(Normal(8));
+  h.Apply(Conf(9, raft::ConfChangeType::kAddVoter, 2));
+  EXPECT_FALSE(h.At(LogIndex{4}).has_value()) << "before the start nothing is known";
+  EXPECT_EQ(h.At(LogIndex{6}), one);
+  EXPECT_EQ(h.At(LogIndex{7})->learners, std::vector<NodeId>{NodeId{2}});
+  EXPECT_EQ(h.At(LogIndex{8})->learners, std::vector<NodeId>{NodeId{2}});
+  EXPECT_EQ(h.At(LogIndex{9})->voters, (std::vector<NodeId>{NodeId{1}, NodeId{2}}));
+  EXPECT_TRUE(h.At(LogIndex{9})->learners.empty());
+  EXPECT_EQ(h.At(LogIndex{100}), h.Latest());
+  EXPECT_EQ(h.last_index(), LogIndex{9});
+  h.DropBefore(LogIndex{8});  // keeps the change at 7, in force at 8
+  EXPECT_EQ(h.size(), 2u);
+  EXPECT_FALSE(h.At(LogIndex{6}).has_value());
+  EXPECT_EQ(h.At(LogIndex{8})->learners, std::vector<NodeId>{NodeId{2}});
+}
+
+TEST(ConfHistoryDeathTest, AGapInTheAppliedEntriesIsABug) {
+  ConfHistory h;
+  h.Reset(LogIndex{5}, raft::ConfState{});
+  EXPECT_DEATH(h.Apply(Normal(7)), "applied after");
+}
+
+}  // namespace
+}  // namespace nds::node
