@@ -443,6 +443,7 @@ int RunNode(const StartFlags& f) {
   hopts.threads = f.io_threads;
   hopts.header_bytes_max = f.limits.header_bytes_max;
   hopts.body_bytes_max = f.limits.value_bytes_max;
+  hopts.upload_bytes_in_flight_max = f.limits.upload_bytes_in_flight_max;
   hopts.header_read_timeout = f.limits.header_read_timeout;
   hopts.idle_timeout = f.limits.idle_timeout;
   hopts.body_bytes_per_second_min = f.limits.body_bytes_per_second_min;
