@@ -66,6 +66,16 @@ TEST_F(UploadBudgetTest, ABodyOverTheBudgetIsRefusedBeforeItIsRead) {
   ASSERT_EQ(refused.status, 503) << refused.body;
   EXPECT_EQ(refused.Header("retry-after"), "1");
   EXPECT_NE(refused.body.find("--max-upload-bytes-in-flight"), std::string::npos) << refused.body;
+  // /metrics shows the budget, what A holds of it, and the refusal.
+  RawHttp m(node_->port());
+  const std::string metrics = m.Request("GET", "/metrics").body;
+  EXPECT_NE(metrics.find("\nnds_http_upload_budget_bytes " + std::to_string(kBudgetBytes) + "\n"),
+            std::string::npos)
+      << metrics;
+  EXPECT_NE(metrics.find("\nnds_http_upload_bytes_in_flight " + std::to_string(200 << 10) + "\n"),
+            std::string::npos)
+      << metrics;
+  EXPECT_EQ(metrics.find("\nnds_http_uploads_refused_total 0\n"), std::string::npos) << metrics;
 
   // A finishes and is stored; its budget is back once it is answered.
   ASSERT_TRUE(a.SendRaw(a_body.substr(10)));

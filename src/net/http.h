@@ -19,6 +19,7 @@
 #include <utility>
 #include <vector>
 
+#include "net/upload_budget.h"
 #include "util/status.h"
 
 namespace nds::net {
@@ -83,6 +84,9 @@ struct HttpServerOptions {
   // before its body is read, and a chunked body that outgrows it gets 503 as it does. One body
   // is always admitted when no other is held.
   size_t upload_bytes_in_flight_max = 64 << 20;
+  // The budget itself, for a caller that shows its figures (GET /metrics); Start sets its limit
+  // to upload_bytes_in_flight_max. Null: the server makes its own.
+  std::shared_ptr<UploadBudget> upload_budget;
   std::chrono::milliseconds header_read_timeout{10'000};
   std::chrono::milliseconds idle_timeout{60'000};
   size_t body_bytes_per_second_min = 64 << 10;

@@ -251,7 +251,7 @@ void HttpConnection::OnHeadRead(error_code ec, size_t head_bytes) {
   // A body that does not fit the server's upload budget is refused before any of it is read
   // (and before a "100 Continue" invites it). A chunked body reserves as it grows (OnBodySome).
   if (!ec) {
-    upload_ = UploadReservation(&context_->upload_budget);
+    upload_ = UploadReservation(context_->upload_budget.get());
     if (const auto length = parser_->content_length(); length && *length > 0) {
       if (!ReserveUpload(*length)) return;
     }
@@ -383,14 +383,15 @@ void HttpConnection::OnReadError(error_code ec) {
 
 bool HttpConnection::ReserveUpload(uint64_t bytes) {
   if (upload_.GrowTo(bytes)) return true;
+  context_->upload_budget->CountRefusal();
   spdlog::debug(
       "http: 503 to {}: a body of {} bytes does not fit the upload budget ({} of {} "
       "bytes held)",
-      remote_, bytes, context_->upload_budget.in_flight(), context_->upload_budget.max_bytes());
+      remote_, bytes, context_->upload_budget->in_flight(), context_->upload_budget->max_bytes());
   QueueError(503, "overloaded",
              fmt::format("request bodies in flight on this node exceed "
                          "--max-upload-bytes-in-flight={}; retry later",
-                         context_->upload_budget.max_bytes()));
+                         context_->upload_budget->max_bytes()));
   return false;
 }
 

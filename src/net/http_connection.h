@@ -46,7 +46,7 @@ struct ServerContext {
   Handler* handler = nullptr;
   ConnectionRegistry registry;
   std::shared_ptr<ResponseGate> gate = std::make_shared<ResponseGate>();
-  UploadBudget upload_budget;  // of options.upload_bytes_in_flight_max
+  std::shared_ptr<UploadBudget> upload_budget;  // of options.upload_bytes_in_flight_max
 };
 
 // Owned by shared_ptr: the registry while open, plus every pending asynchronous operation.

@@ -31,12 +31,16 @@ class UploadBudget {
     }
   }
   void Release(uint64_t bytes) { in_flight_.fetch_sub(bytes, std::memory_order_relaxed); }
+  void CountRefusal() { refused_.fetch_add(1, std::memory_order_relaxed); }
   uint64_t in_flight() const { return in_flight_.load(std::memory_order_relaxed); }
   uint64_t max_bytes() const { return max_bytes_; }
+  // Requests answered 503 because their body did not fit.
+  uint64_t refused() const { return refused_.load(std::memory_order_relaxed); }
 
  private:
   uint64_t max_bytes_ = 0;
   std::atomic<uint64_t> in_flight_{0};
+  std::atomic<uint64_t> refused_{0};
 };
 
 // Bytes one request holds in an UploadBudget; released when reset or destroyed. Move-only.
