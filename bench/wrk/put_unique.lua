@@ -2,7 +2,7 @@
 -- NDS_RUN (so that repeated runs add keys instead of overwriting them).
 local run = os.getenv("NDS_RUN") or ""
 local counter = 0
-local tid = 0
+tid = 0  -- a global: thread:set() sets it in each thread
 local value = string.rep("v", 100)
 function setup(thread)
   tid = tid + 1

@@ -33,6 +33,18 @@ std::string ApiService::MetricsText() const {
          es.keys_estimate);
   Sample(&out, "nds_stored_bytes_estimate", "gauge",
          "Bytes the engine holds, as the engine estimates them.", es.bytes_estimate);
+  if (options_.upload_budget) {
+    const net::UploadBudget& b = *options_.upload_budget;
+    Sample(&out, "nds_http_upload_bytes_in_flight", "gauge",
+           "Request body bytes the HTTP port holds now (read or being read, not yet answered).",
+           b.in_flight());
+    Sample(&out, "nds_http_upload_budget_bytes", "gauge",
+           "--max-upload-bytes-in-flight: the most request body bytes held at once.",
+           b.max_bytes());
+    Sample(&out, "nds_http_uploads_refused_total", "counter",
+           "Requests answered 503 before their body because it did not fit the upload budget.",
+           b.refused());
+  }
   Sample(&out, "nds_term", "gauge", "The Raft term this node is in.", s.term);
   Sample(&out, "nds_commit_index", "gauge", "The highest log index this node knows committed.",
          s.commit_index);

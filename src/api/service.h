@@ -40,6 +40,8 @@ struct ApiOptions {
   std::shared_ptr<WatchHub> watch_hub;
   // This node's lease keeper, for the time a lease has left (GET /leases/{id}); null: the TTL.
   const LeaseKeeper* lease_keeper = nullptr;
+  // The HTTP server's budget of request bodies in flight, for GET /metrics; null: not shown.
+  std::shared_ptr<const net::UploadBudget> upload_budget;
 };
 
 class ApiService final : public net::Handler {

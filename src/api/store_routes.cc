@@ -171,8 +171,9 @@ void ApiService::StoreWrite(const CallPtr& call, std::string key) {
   auto lease = LeaseParam(call->target);
   if (!lease.ok()) return Finish(call, ErrorResponse(lease.status()));
   std::string location = "/store/" + PercentEncodePath(key);
-  auto cmd =
-      store::PutCommand(std::move(key), req.body, std::move(content_type), w.pre, w.revision);
+  // The body moves into the command: the value is not copied on its way to the proposal.
+  auto cmd = store::PutCommand(std::move(key), std::move(call->request.body),
+                               std::move(content_type), w.pre, w.revision);
   cmd.lease_id = *lease;
   SubmitThen(
       call, std::move(cmd),

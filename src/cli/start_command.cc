@@ -435,6 +435,8 @@ int RunNode(const StartFlags& f) {
       node.get(), api::LeaseKeeperOptions{f.limits.lease_check_interval});
   lease_keeper->Start();
   aopts.lease_keeper = lease_keeper.get();
+  auto upload_budget = std::make_shared<net::UploadBudget>();
+  aopts.upload_budget = upload_budget;
   api::ApiService service(node.get(), aopts);
 
   net::HttpServerOptions hopts;
@@ -443,6 +445,8 @@ int RunNode(const StartFlags& f) {
   hopts.threads = f.io_threads;
   hopts.header_bytes_max = f.limits.header_bytes_max;
   hopts.body_bytes_max = f.limits.value_bytes_max;
+  hopts.upload_bytes_in_flight_max = f.limits.upload_bytes_in_flight_max;
+  hopts.upload_budget = upload_budget;
   hopts.header_read_timeout = f.limits.header_read_timeout;
   hopts.idle_timeout = f.limits.idle_timeout;
   hopts.body_bytes_per_second_min = f.limits.body_bytes_per_second_min;

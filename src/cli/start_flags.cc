@@ -82,6 +82,8 @@ void AddLimitFlags(CLI::App* app, Limits* l) {
         ->check(WholeInRange(1, kLimitCountMax, kLimitCountMaxWords));
   };
   bytes("--max-value-bytes", &l->value_bytes_max, "Largest value or blob accepted (413 above)");
+  bytes("--max-upload-bytes-in-flight", &l->upload_bytes_in_flight_max,
+        "Request body bytes held at once on the HTTP port; more get 503 before their body");
   bytes("--max-header-bytes", &l->header_bytes_max, "Request line plus headers, at most");
   AddMillisFlag(app, "--header-read-timeout-ms", &l->header_read_timeout,
                 "A client must send its whole header within this time");

@@ -4,8 +4,9 @@
 //
 // Contract: keep-alive; pipelined requests are answered in the order they arrived; limits on
 // header bytes, body bytes (413 before the body is read when Content-Length says so), header-read
-// and idle timeouts, and connections; chunked request bodies; streamed (chunked) responses. A
-// request whose body is cut off never reaches the Handler.
+// and idle timeouts, connections, and request body bytes in flight server-wide (503 with
+// Retry-After before the body is read when Content-Length does not fit); chunked request bodies;
+// streamed (chunked) responses. A request whose body is cut off never reaches the Handler.
 #pragma once
 
 #include <chrono>
@@ -18,6 +19,7 @@
 #include <utility>
 #include <vector>
 
+#include "net/upload_budget.h"
 #include "util/status.h"
 
 namespace nds::net {
@@ -77,6 +79,14 @@ struct HttpServerOptions {
   size_t threads = 2;
   size_t header_bytes_max = 64 << 10;
   size_t body_bytes_max = 16 << 20;
+  // Request body bytes all connections together may hold between the header and the answer
+  // (net/upload_budget.h): a request whose Content-Length does not fit gets 503 with Retry-After
+  // before its body is read, and a chunked body that outgrows it gets 503 as it does. One body
+  // is always admitted when no other is held.
+  size_t upload_bytes_in_flight_max = 64 << 20;
+  // The budget itself, for a caller that shows its figures (GET /metrics); Start sets its limit
+  // to upload_bytes_in_flight_max. Null: the server makes its own.
+  std::shared_ptr<UploadBudget> upload_budget;
   std::chrono::milliseconds header_read_timeout{10'000};
   std::chrono::milliseconds idle_timeout{60'000};
   size_t body_bytes_per_second_min = 64 << 10;

@@ -248,6 +248,14 @@ void HttpConnection::OnHeadRead(error_code ec, size_t head_bytes) {
   const size_t used = parser_->put(buffer_.cdata(), ec);
   buffer_.consume(used);
   if (!ec && !parser_->is_header_done()) ec = http::error::need_more;  // answered 400
+  // A body that does not fit the server's upload budget is refused before any of it is read
+  // (and before a "100 Continue" invites it). A chunked body reserves as it grows (OnBodySome).
+  if (!ec) {
+    upload_ = UploadReservation(context_->upload_budget.get());
+    if (const auto length = parser_->content_length(); length && *length > 0) {
+      if (!ReserveUpload(*length)) return;
+    }
+  }
   OnHeader(ec);
 }
 
@@ -307,6 +315,7 @@ void HttpConnection::OnBodySome(error_code ec, size_t bytes) {
     return;
   }
   body_bytes_read_ += bytes;
+  if (!parser_->content_length() && !ReserveUpload(parser_->get().body().size())) return;
   if (parser_->is_done()) {
     DispatchRequest();
   } else {
@@ -331,6 +340,7 @@ void HttpConnection::DispatchRequest() {
   slot.http10 = message.version() < 11;
   slot.close_after = !message.keep_alive();
   slot.request_bytes = request.body.size();
+  slot.upload = std::move(upload_);
   pending_body_bytes_ += slot.request_bytes;
   if (slot.close_after) read_stopped_ = true;
   const uint64_t slot_id = slot.id;
@@ -371,9 +381,24 @@ void HttpConnection::OnReadError(error_code ec) {
   }
 }
 
+bool HttpConnection::ReserveUpload(uint64_t bytes) {
+  if (upload_.GrowTo(bytes)) return true;
+  context_->upload_budget->CountRefusal();
+  spdlog::debug(
+      "http: 503 to {}: a body of {} bytes does not fit the upload budget ({} of {} "
+      "bytes held)",
+      remote_, bytes, context_->upload_budget->in_flight(), context_->upload_budget->max_bytes());
+  QueueError(503, "overloaded",
+             fmt::format("request bodies in flight on this node exceed "
+                         "--max-upload-bytes-in-flight={}; retry later",
+                         context_->upload_budget->max_bytes()));
+  return false;
+}
+
 void HttpConnection::QueueError(int status, std::string_view code, std::string_view message) {
   read_stopped_ = true;
   parser_.reset();
+  upload_.Reset();
   Slot slot;
   slot.id = next_slot_id_++;
   slot.ready = true;
@@ -523,6 +548,9 @@ void HttpConnection::Close() {
   write_timer_.cancel();
   stream_.socket().shutdown(asio::ip::tcp::socket::shutdown_both, ec);
   stream_.socket().close(ec);
+  // The budget goes back at once; the bodies themselves are freed as their handlers finish.
+  upload_.Reset();
+  for (Slot& slot : slots_) slot.upload.Reset();
   // Slots, buffers and the parser stay until the object dies: operations still completing
   // (cancelled by the close) may reference them.
   context_->registry.Remove(registry_id_);

@@ -35,16 +35,18 @@
 #include "net/connection_registry.h"
 #include "net/http.h"
 #include "net/maybe_tls_stream.h"
+#include "net/upload_budget.h"
 
 namespace nds::net {
 
 // What all connections of one server share. Owned by the server, outlives every io thread;
-// fields are immutable after Start except the thread-safe registry and gate.
+// fields are immutable after Start except the thread-safe registry, gate and upload budget.
 struct ServerContext {
   HttpServerOptions options;
   Handler* handler = nullptr;
   ConnectionRegistry registry;
   std::shared_ptr<ResponseGate> gate = std::make_shared<ResponseGate>();
+  std::shared_ptr<UploadBudget> upload_budget;  // of options.upload_bytes_in_flight_max
 };
 
 // Owned by shared_ptr: the registry while open, plus every pending asynchronous operation.
@@ -75,6 +77,7 @@ class HttpConnection : public std::enable_shared_from_this<HttpConnection> {
     bool http10 = false;       // the request was HTTP/1.0
     bool close_after = false;  // close the connection once this answer is written
     size_t request_bytes = 0;  // the request body's size, counted in pending_body_bytes_
+    UploadReservation upload;  // its share of the server's upload budget, held until answered
     HttpResponse response;
     std::string head;  // serialised status line and headers, built when written
   };
@@ -102,6 +105,9 @@ class HttpConnection : public std::enable_shared_from_this<HttpConnection> {
   void DispatchNext();
   void OnReadError(boost::system::error_code ec);
   void QueueError(int status, std::string_view code, std::string_view message);
+  // Reserves `bytes` of the server's upload budget for the request being read; false (and the
+  // request answered 503, the connection closing) when the budget has no room.
+  bool ReserveUpload(uint64_t bytes);
   Responder MakeResponder(uint64_t slot_id);
   void OnResponse(uint64_t slot_id, HttpResponse response);
 
@@ -154,6 +160,7 @@ class HttpConnection : public std::enable_shared_from_this<HttpConnection> {
   boost::beast::flat_buffer buffer_;
   std::optional<boost::beast::http::request_parser<boost::beast::http::string_body>> parser_;
   size_t pending_body_bytes_ = 0;
+  UploadReservation upload_;  // the budget held by the request being read
   uint64_t linger_bytes_ = 0;
 
   // Write side: `slots_` in arrival order; ids are consecutive, front first.

@@ -69,6 +69,9 @@ class HttpServerImpl final : public HttpServer {
         acceptor_(asio::make_strand(ioc_)),
         accept_retry_timer_(acceptor_.get_executor()) {
     context_.options = options;
+    context_.upload_budget =
+        options.upload_budget ? options.upload_budget : std::make_shared<UploadBudget>();
+    context_.upload_budget->set_max_bytes(options.upload_bytes_in_flight_max);
     context_.handler = handler;
   }
 

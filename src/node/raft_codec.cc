@@ -52,11 +52,17 @@ Result<raft::Entry> GetEntry(Decoder* d) {
 
 }  // namespace
 
-std::string EncodeEnvelope(const Envelope& e) {
+std::string EnvelopeHead(uint64_t origin, uint64_t request_id, size_t command_bytes) {
   std::string out;
+  out.reserve(1 + 2 * 10 + command_bytes);
   out.push_back(static_cast<char>(kCodecVersion));
-  PutVarint64(&out, e.origin);
-  PutVarint64(&out, e.request_id);
+  PutVarint64(&out, origin);
+  PutVarint64(&out, request_id);
+  return out;
+}
+
+std::string EncodeEnvelope(const Envelope& e) {
+  std::string out = EnvelopeHead(e.origin, e.request_id, e.command.size());
   out.append(e.command);
   return out;
 }

@@ -33,6 +33,10 @@ struct Envelope {
 };
 
 std::string EncodeEnvelope(const Envelope& e);
+// The head of an envelope (everything before its command), reserving room for `command_bytes`
+// more: append the encoded command to it to get EncodeEnvelope's bytes without a second copy of
+// the command.
+std::string EnvelopeHead(uint64_t origin, uint64_t request_id, size_t command_bytes);
 // kCorruption on any malformed input.
 Result<Envelope> DecodeEnvelope(std::string_view bytes);
 

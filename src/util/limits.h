@@ -53,6 +53,10 @@ std::string DecimalNumberError(std::string_view text, double lo, double hi,
 struct Limits {
   // Largest value (blob) accepted; larger bodies get 413 before they are read.
   size_t value_bytes_max = 16 << 20;
+  // Request body bytes the HTTP port holds at once (read or being read, not yet answered); a
+  // request whose Content-Length does not fit gets 503 with Retry-After before its body is read.
+  // One body is always admitted when no other is held.
+  size_t upload_bytes_in_flight_max = 64 << 20;
   // Compares, and ops of both branches together, one POST /txn may hold.
   size_t txn_ops_max = 128;
   // Request line plus headers.
