@@ -111,6 +111,8 @@ class BatchApplier {
   // room); changes nothing. Then AttachLease records the attachment at `revision`.
   Status CheckAttach(uint64_t id, const std::string& key);
   void AttachLease(uint64_t id, const std::string& key, uint64_t revision);
+  // kResourceExhausted when the keys `ops` attach anew to a lease do not fit in it together.
+  Status CheckTxnLeaseRoom(const std::vector<TxnOp>& ops) const;
   // Deletes lease `id` and every key still attached to it, all at `index`.
   Status ReleaseLease(uint64_t id, LogIndex index);
   Status CheckPrecondition(const Command& cmd, const std::optional<uint64_t>& revision) const;
