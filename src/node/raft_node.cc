@@ -734,7 +734,8 @@ void RaftNode::PublishStatus() {
 
 Status RaftNode::ApplyCommitted(const std::vector<raft::Entry>& entries) {
   if (entries.empty()) return Status::Ok();
-  store::BatchApplier applier(engine_.get(), options_.limits.history_revisions);
+  store::BatchApplier applier(engine_.get(), options_.limits.history_revisions,
+                              options_.limits.history_bytes);
   struct Mine {
     uint64_t request_id;
     store::ApplyResult result;

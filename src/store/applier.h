@@ -50,10 +50,12 @@ struct ApplyResult {
 class BatchApplier {
  public:
   // `engine` must outlive the applier. Every data write is also recorded in the change history
-  // (store/history.h), which keeps the last `history_revisions` revisions (at least 1).
+  // (store/history.h), which keeps the last `history_revisions` revisions (at least 1) and at
+  // most about `history_bytes` bytes (at least 1).
   explicit BatchApplier(const engine::Engine* engine,
-                        uint64_t history_revisions = kHistoryRevisionsDefault)
-      : engine_(engine), history_(history_revisions) {}
+                        uint64_t history_revisions = kHistoryRevisionsDefault,
+                        uint64_t history_bytes = kHistoryBytesDefault)
+      : engine_(engine), history_(history_revisions, history_bytes) {}
 
   // Applies `cmd` at `index`. Preconditions: index > every index applied before, including the
   // engine's applied index. Errors reading the engine come back as the result's status (kIoError).
