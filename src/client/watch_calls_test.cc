@@ -16,18 +16,28 @@ using testing::FakeHttpServer;
 using testing::FakeReply;
 using testing::RecordedRequest;
 
+std::unique_ptr<Client> ClientFor(const FakeHttpServer& server) {
+  ClientOptions options;
+  options.servers = {server.address()};
+  options.retry_delay_max = std::chrono::milliseconds(0);
+  return Client::Create(options).value();
+}
+
+// A watch of prefix p/ from revision 4.
+WatchRequest FromFour() {
+  WatchRequest request;
+  request.prefix = "p/";
+  request.from = 4;
+  return request;
+}
+
 Status WatchUntilFirstLine(const std::string& first_line, size_t* requests) {
   FakeHttpServer server([&](const RecordedRequest&) {
     if (server.requests().size() > 1) return FakeReply::Status(503);
     return FakeReply::Status(200, first_line + "\n").With("Content-Type", "application/x-ndjson");
   });
-  ClientOptions options;
-  options.servers = {server.address()};
-  options.retry_delay_max = std::chrono::milliseconds(0);
-  auto client = Client::Create(options).value();
-  WatchRequest request;
-  request.prefix = "p/";
-  request.from = 4;
+  auto client = ClientFor(server);
+  WatchRequest request = FromFour();
   request.progress = true;
   request.reconnects_max = 3;
   Status status = client->Watch(request, [](const WatchEvent&) { return Cancelled("enough"); });
@@ -65,13 +75,8 @@ TEST(ClientWatch, AResumedStreamStartingWithAnOlderProgressLineRepeatsNoEvent) {
     }
     return FakeReply::Status(503);
   });
-  ClientOptions options;
-  options.servers = {server.address()};
-  options.retry_delay_max = std::chrono::milliseconds(0);
-  auto client = Client::Create(options).value();
-  WatchRequest request;
-  request.prefix = "p/";
-  request.from = 4;
+  auto client = ClientFor(server);
+  WatchRequest request = FromFour();
   request.reconnects_max = 3;
   std::vector<uint64_t> revisions;
   Status s = client->Watch(request, [&](const WatchEvent& e) {
