@@ -1,7 +1,8 @@
 // Goal: the watch hub hands every applied change to each matching watcher once, in revision
 // order, whether the watcher starts in the past (catching up from the history) or now; a watcher
 // whose buffer overflows is cut off with a clear failure while the others go on; a revision
-// below the history floor and a watcher beyond the limit are refused.
+// below the history floor and a watcher beyond the limit are refused; a watch made with a
+// prefixed (scoped) token sees only the keys of its prefix.
 // Method: a memory engine written through store::BatchApplier, a real WatchHub (its dispatcher
 // thread), and watchers read through Next/Wait, waiting on the hub's resume with a bounded wait.
 #include "api/watch_hub.h"
@@ -11,8 +12,11 @@
 
 #include <gtest/gtest.h>
 
+#include "api/access.h"
+#include "api/uri.h"
 #include "engine/memory_engine.h"
 #include "store/applier.h"
+#include "store/auth_state.h"
 
 namespace nds::api {
 namespace {
@@ -93,6 +97,38 @@ TEST_F(WatchHubTest, LiveWatchersGetTheirMatchingEventsInOrder) {
             "5 del other;");
   EXPECT_EQ(Collect(*conf, 4), "1 put conf/a;3 put conf/ab;4 del conf/a;5 del conf/ab;");
   EXPECT_EQ(Collect(*one, 2), "1 put conf/a;4 del conf/a;");
+}
+
+TEST_F(WatchHubTest, AWatchWithAPrefixedTokenSeesOnlyWhatItsTokenMayRead) {
+  // The access policy: a read token for "app/" may watch its prefix, a longer one, or one of its
+  // keys, and nothing else; a watch naming no prefix is given the token's (service.cc Authorize).
+  const store::TokenRecord token{store::TokenRole::kRead, "app/", std::string(32, 'h')};
+  auto forbidden = [&](const char* target) {
+    Result<Target> t = ParseTarget(target);
+    EXPECT_TRUE(t.ok()) << target;
+    return Forbidden(token, NeedFor("GET", *t), t->Param("prefix"));
+  };
+  EXPECT_EQ(forbidden("/watch?prefix=app/"), "");
+  EXPECT_EQ(forbidden("/watch?prefix=app/db/"), "");
+  EXPECT_EQ(forbidden("/watch?key=app/x"), "");
+  EXPECT_EQ(forbidden("/watch"), "");  // narrowed to prefix=app/
+  EXPECT_NE(forbidden("/watch?prefix="), "");
+  EXPECT_NE(forbidden("/watch?prefix=ap"), "");
+  EXPECT_NE(forbidden("/watch?prefix=other/"), "");
+  EXPECT_NE(forbidden("/watch?key=app"), "");
+  EXPECT_NE(forbidden("/watch?key=other/x"), "");
+  // What such a watch is then given: the changes under "app/" only, from the live stream and
+  // from the history alike (a /clear shows only its deletes of the token's keys).
+  StartHub({});
+  auto live = Add({"app/", false}, std::nullopt);
+  Apply({store::PutCommand("app/a", "1"), store::PutCommand("app", "x"),
+         store::PutCommand("apple", "y"), store::PutCommand("other/app/b", "z")});
+  Apply({store::ClearCommand()});
+  EXPECT_EQ(Collect(*live, 2), "1 put app/a;5 del app/a;");
+  auto past = Add({"app/", false}, 0);
+  EXPECT_EQ(Collect(*past, 2), "1 put app/a;5 del app/a;");
+  Apply({store::PutCommand("app/b", "2")});
+  EXPECT_EQ(Collect(*live, 1), "6 put app/b;");
 }
 
 TEST_F(WatchHubTest, AWatcherFromThePastCatchesUpThenFollows) {

@@ -26,7 +26,7 @@ net::HttpResponse Compacted(uint64_t compact_revision) {
   r.SetHeader("Content-Type", "application/json");
   r.body = "{\"error\":\"compacted\",\"compact_revision\":" + std::to_string(compact_revision) +
            ",\"message\":\"this revision is older than the history kept "
-           "(--history-revisions)\"}\n";
+           "(--history-revisions, --history-bytes)\"}\n";
   return r;
 }
 

@@ -106,6 +106,13 @@ Status CheckOptions::Validate() const {
     // A node added by the fault would have no RESP listener of its own.
     return InvalidArgument("--faults member: not with --protocol resp");
   }
+  if (workload != Workload::kRegister && !duration) {
+    return InvalidArgument("--workload: watch, lease and lock runs end by --duration, not --ops");
+  }
+  if (workload != Workload::kRegister && protocol != Protocol::kHttp) {
+    return InvalidArgument(
+        "--workload: watch, lease and lock run over HTTP only (--protocol http)");
+  }
   return Status::Ok();
 }
 
@@ -145,6 +152,7 @@ Result<CheckOptions> CheckFlags::ToOptions(std::string_view servers_text, bool u
       o.resp_servers.push_back(a.ToString());
     }
   }
+  NDS_ASSIGN_OR_RETURN(o.workload, ParseWorkload(workload));
   NDS_RETURN_IF_ERROR(o.Validate());
   return o;
 }

@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "check/register_ops.h"
+#include "check/workload.h"
 #include "client/options.h"
 #include "util/status.h"
 
@@ -76,6 +77,8 @@ struct CheckOptions {
   // --resp listener each; with servers, resp_servers[i] is the RESP address of servers[i].
   Protocol protocol = Protocol::kHttp;
   std::vector<std::string> resp_servers;
+  // What the clients do (workload.h); kRegister is the linearizability check of registers.
+  Workload workload = Workload::kRegister;
 
   // kInvalidArgument naming the flag for: neither or both of local_nodes and servers, a count or
   // duration out of its bounds, faults without a local cluster, neither duration nor ops, RESP
@@ -101,6 +104,7 @@ struct CheckFlags {
   client::ClientTlsOptions tls;  // filled by the caller from --cacert/--cert/--key
   std::string protocol = "http";
   std::string resp_servers;  // HOST:PORT[,...]
+  std::string workload = "register";
 
   // Builds validated options. `servers_text` ("HOST:PORT[,...]") is used only when `use_servers`
   // (the user gave --server or NDS_SERVER); `binary` is the executable for a local cluster;

@@ -1,5 +1,5 @@
 // Goal: `nds check` refuses contradictory or unbounded flags (check_options.h). Method: flag
-// values through CheckFlags::ToOptions and ParseFaults.
+// values through CheckFlags::ToOptions, ParseFaults and ParseWorkload.
 #include "check/check_options.h"
 
 #include <gtest/gtest.h>
@@ -58,6 +58,24 @@ TEST(CheckFlags, LocalOrServersAndBounds) {
   bad = f;
   bad.ops = kOpsMax + 1;
   EXPECT_FALSE(bad.ToOptions("", false, "/bin/nds", 1).ok());
+}
+
+TEST(CheckFlags, WorkloadsAreNamedAndNeedADurationAndHttp) {
+  EXPECT_EQ(*ParseWorkload("watch"), Workload::kWatch);
+  EXPECT_EQ(*ParseWorkload("lock"), Workload::kLock);
+  EXPECT_EQ(ParseWorkload("queue").status().code(), StatusCode::kInvalidArgument);
+  CheckFlags f;
+  f.local_nodes = 3;
+  f.workload = "lease";
+  Result<CheckOptions> o = f.ToOptions("", false, "/bin/nds", 7);
+  ASSERT_TRUE(o.ok()) << o.status().ToString();
+  EXPECT_EQ(o->workload, Workload::kLease);
+  EXPECT_EQ(o->duration, kDefaultDuration);
+  f.ops = 100;  // --ops alone cannot end a lease run
+  EXPECT_FALSE(f.ToOptions("", false, "/bin/nds", 7).ok());
+  f.ops.reset();
+  f.protocol = "txn";
+  EXPECT_FALSE(f.ToOptions("", false, "/bin/nds", 7).ok());
 }
 
 }  // namespace

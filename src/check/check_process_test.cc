@@ -1,7 +1,8 @@
 // Goal: `nds check` works end to end against real `nds start` processes that it starts itself:
 // it records and checks a history, injects faults, heals the cluster, and exits 0 only without
 // anomalies. Method: run the built binary (NDS_BINARY) with --json under `timeout`, parse its
-// report. Every run is bounded by --duration and by `timeout` (the test's own bound).
+// report. Every run is bounded by --duration and by `timeout` (the test's own bound). The watch,
+// lease and lock workloads (--workload) run the same way on three nodes with kills.
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -154,6 +155,56 @@ TEST(CheckProcess, AnUnreachableClusterIsNotAPass) {
   ASSERT_TRUE(run.report.is_object()) << run.output;
   EXPECT_EQ(run.report["operations"]["all"]["ok"].get<uint64_t>(), 0u) << run.output;
   EXPECT_TRUE(run.report["anomaly"].get<bool>()) << run.output;
+}
+
+// A clean run of `workload` on three nodes with kills; returns the workload's counts.
+nlohmann::json ExpectCleanWorkload(const std::string& workload, const std::string& extra) {
+  CheckRun run = RunCheck("--local 3 --workload " + workload +
+                              " --clients 3 --duration 6s --faults kill --fault-interval 1500ms "
+                              "--request-timeout 1s --seed 21 " +
+                              extra,
+                          120);
+  EXPECT_EQ(run.exit_status, 0) << run.output;
+  if (!run.report.is_object()) {
+    ADD_FAILURE() << run.output;
+    return {};
+  }
+  EXPECT_FALSE(run.report["anomaly"].get<bool>()) << run.output;
+  EXPECT_TRUE(run.report["problems"].empty()) << run.output;
+  const nlohmann::json& w = run.report["workload"];
+  EXPECT_EQ(w["name"], workload) << run.output;
+  EXPECT_TRUE(w["problems"].empty()) << run.output;
+  EXPECT_GT(w["checked"].get<uint64_t>(), 0u) << run.output;
+  uint64_t injected = 0;
+  for (const auto& f : run.report["faults"]) injected += f["injected"].get<bool>() ? 1 : 0;
+  EXPECT_GE(injected, 2u) << run.output;
+  return w["counts"];
+}
+
+TEST(WorkloadProcess, WatchersSeeEveryWriteOnceAcrossKills) {
+  nlohmann::json counts = ExpectCleanWorkload("watch", "--keys 4");
+  EXPECT_GT(counts["acknowledged_writes"].get<uint64_t>(), 0u);
+  EXPECT_EQ(counts["watchers"].get<uint64_t>(), 3u);
+  EXPECT_GE(counts["events"].get<uint64_t>(), 3 * counts["acknowledged_writes"].get<uint64_t>());
+}
+
+TEST(WorkloadProcess, LeasesKeptAliveStayAndExpiredOnesStayGoneAcrossKills) {
+  nlohmann::json counts = ExpectCleanWorkload("lease", "");
+  EXPECT_GT(counts["reads_while_kept"].get<uint64_t>(), 0u);
+  EXPECT_GT(counts["leases_seen_expired"].get<uint64_t>(), 0u);
+  EXPECT_GT(counts["reads_after_expiry"].get<uint64_t>(), 0u);
+}
+
+TEST(WorkloadProcess, LockHoldersNeverOverlapAcrossKills) {
+  nlohmann::json counts = ExpectCleanWorkload("lock", "");
+  EXPECT_GT(counts["holds"].get<uint64_t>(), 1u);
+  EXPECT_GT(counts["register_swaps"].get<uint64_t>(), 1u);
+}
+
+TEST(WorkloadProcess, WorkloadFlagsAreChecked) {
+  EXPECT_EQ(RunCheck("--local 1 --workload queue", 20).exit_status, 2);
+  EXPECT_EQ(RunCheck("--local 1 --workload watch --ops 10", 20).exit_status, 2);
+  EXPECT_EQ(RunCheck("--local 3 --workload lock --protocol resp", 20).exit_status, 2);
 }
 
 }  // namespace

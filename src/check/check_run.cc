@@ -21,6 +21,7 @@
 #include "check/recorder.h"
 #include "check/role_poller.h"
 #include "check/targets.h"
+#include "check/workload.h"
 #include "launcher/local_cluster.h"
 #include "net/loopback_port.h"
 
@@ -84,10 +85,13 @@ Result<LocalSetup> StartLocalCluster(const CheckOptions& options, std::ostream& 
 
 // Fresh keys for every run, so that a run against an existing cluster sees none of the values of
 // earlier runs (each key starts as an empty register).
-std::vector<std::string> MakeKeys(size_t n, uint64_t seed) {
+std::string MakePrefix(uint64_t seed) {
   auto now = std::chrono::system_clock::now().time_since_epoch();
-  std::string prefix = fmt::format(
-      "check/{:x}-{:x}/", seed, std::chrono::duration_cast<std::chrono::microseconds>(now).count());
+  return fmt::format("check/{:x}-{:x}/", seed,
+                     std::chrono::duration_cast<std::chrono::microseconds>(now).count());
+}
+
+std::vector<std::string> MakeKeys(size_t n, const std::string& prefix) {
   std::vector<std::string> keys;
   for (size_t i = 0; i < n; ++i) keys.push_back(fmt::format("{}k{}", prefix, i));
   return keys;
@@ -134,7 +138,8 @@ class CheckRun {
         recorder_(kHistoryOpsMax),
         targets_({}),
         poller_(&recorder_, PollerOptions(options)),
-        keys_(MakeKeys(options.keys, options.seed)),
+        prefix_(MakePrefix(options.seed)),
+        keys_(MakeKeys(options.keys, prefix_)),
         ops_left_(options.ops.value_or(kOpsMax)),
         clients_running_(options.clients) {}
 
@@ -165,7 +170,9 @@ class CheckRun {
   Recorder recorder_;
   Targets targets_;
   RolePoller poller_;
+  std::string prefix_;  // of every key of the run
   std::vector<std::string> keys_;
+  std::unique_ptr<WorkloadRunner> workload_;  // a workload other than register
   // --protocol resp: each node's RESP address by its API address; fixed once the run starts.
   std::map<std::string, std::string> resp_addresses_;
   std::atomic<bool> stop_{false};
@@ -201,6 +208,21 @@ Status CheckRun::Start() {
     targets_.Add(a);
     poller_.Watch(a);
   }
+  if (options_.workload != Workload::kRegister) {
+    report_.cluster += fmt::format(", workload {}", WorkloadName(options_.workload));
+    WorkloadContext context;
+    context.targets = &targets_;
+    context.stop = &stop_;
+    context.clients = options_.clients;
+    context.keys = options_.keys;
+    context.seed = options_.seed;
+    context.request_timeout = options_.request_timeout;
+    context.auth_token = options_.auth_token;
+    context.tls = options_.tls;
+    context.prefix = prefix_;
+    workload_ = MakeWorkload(options_.workload, context);
+    NDS_RETURN_IF_ERROR(workload_->Start());
+  }
   return Status::Ok();
 }
 
@@ -214,7 +236,11 @@ void CheckRun::Drive() {
   std::vector<std::thread> threads;
   for (size_t i = 0; i < options_.clients; ++i) {
     threads.emplace_back([this, i] {
-      ClientWorker(i, options_.seed, Shared()).Run();
+      if (workload_) {
+        workload_->RunClient(i);
+      } else {
+        ClientWorker(i, options_.seed, Shared()).Run();
+      }
       if (clients_running_.fetch_sub(1) == 1) clients_done_.store(true);
     });
   }
@@ -240,16 +266,24 @@ void CheckRun::Finish() {
     Status ready = local_.cluster->WaitReady(kReadyTimeout);
     if (!ready.ok()) report_.problems.push_back("the cluster is not ready: " + ready.ToString());
   }
-  ClientWorker reader(options_.clients, options_.seed, Shared());
-  FinalReads(reader, keys_, targets_.Get(), report_.problems);
+  if (workload_) {
+    workload_->Finish(progress_);
+  } else {
+    ClientWorker reader(options_.clients, options_.seed, Shared());
+    FinalReads(reader, keys_, targets_.Get(), report_.problems);
+  }
   poller_.Stop();
 }
 
 Result<CheckReport> CheckRun::Conclude() {
-  std::vector<sim::Operation> ops = recorder_.Snapshot();
-  progress_ << fmt::format("nds check: checking {} operations\n", ops.size()) << std::flush;
-  report_.counts = CountOps(ops);
-  NDS_ASSIGN_OR_RETURN(report_.linearizability, CheckHistory(ops));
+  if (workload_) {
+    report_.workload = workload_->Conclude();
+  } else {
+    std::vector<sim::Operation> ops = recorder_.Snapshot();
+    progress_ << fmt::format("nds check: checking {} operations\n", ops.size()) << std::flush;
+    report_.counts = CountOps(ops);
+    NDS_ASSIGN_OR_RETURN(report_.linearizability, CheckHistory(ops));
+  }
   report_.two_geese = FindTwoGeese(poller_.GooseSamples());
   report_.role_answers = poller_.answers();
   report_.role_failures = poller_.failures();

@@ -36,9 +36,32 @@ std::string FaultSummary(const std::vector<FaultEvent>& faults) {
   return s;
 }
 
+std::string FormatWorkload(const WorkloadFindings& w) {
+  std::string s = fmt::format("workload {}: {} observations checked\n", w.name, w.checked);
+  for (const auto& [name, n] : w.counts) s += fmt::format("  {} {}\n", name, n);
+  for (const std::string& note : w.notes) s += "  note: " + note + "\n";
+  for (const std::string& p : w.problems) s += fmt::format("ANOMALY {}: {}\n", w.name, p);
+  if (w.checked == 0) s += "ANOMALY nothing was checked\n";
+  return s;
+}
+
+nlohmann::json WorkloadJson(const WorkloadFindings& w) {
+  nlohmann::json counts = nlohmann::json::object();
+  for (const auto& [name, n] : w.counts) counts[name] = n;
+  return {{"name", w.name},
+          {"checked", w.checked},
+          {"counts", counts},
+          {"notes", w.notes},
+          {"problems", w.problems}};
+}
+
 }  // namespace
 
 bool CheckReport::HasAnomaly() const {
+  if (workload) {
+    return !workload->problems.empty() || workload->checked == 0 || !two_geese.empty() ||
+           !problems.empty();
+  }
   return !linearizability.violations.empty() || !linearizability.unknown_keys.empty() ||
          !two_geese.empty() || !problems.empty() || counts.All().ok == 0;
 }
@@ -46,20 +69,26 @@ bool CheckReport::HasAnomaly() const {
 std::string FormatText(const CheckReport& r) {
   std::string s = fmt::format("nds check: {}, {} clients, {} keys, seed {}, {:.1f}s\n", r.cluster,
                               r.clients, r.keys, r.seed, r.elapsed_seconds);
-  s += fmt::format("operations: {}\n", FormatCounts("all", r.counts.All()));
-  s +=
-      fmt::format("  {}\n  {}\n  {}, swapped {}, mismatched {}\n",
-                  FormatCounts("read", r.counts.read), FormatCounts("write", r.counts.write),
-                  FormatCounts("cas", r.counts.cas), r.counts.cas_swapped, r.counts.cas_mismatched);
+  if (!r.workload) {
+    s += fmt::format("operations: {}\n", FormatCounts("all", r.counts.All()));
+    s += fmt::format("  {}\n  {}\n  {}, swapped {}, mismatched {}\n",
+                     FormatCounts("read", r.counts.read), FormatCounts("write", r.counts.write),
+                     FormatCounts("cas", r.counts.cas), r.counts.cas_swapped,
+                     r.counts.cas_mismatched);
+  }
   s += fmt::format("faults: {}\n", FaultSummary(r.faults));
   for (const FaultEvent& f : r.faults) {
     s += fmt::format("  {} {} {}: {}\n", Seconds(f.time_us), FaultKindName(f.kind),
                      f.node.empty() ? "-" : f.node, f.detail);
   }
   s += fmt::format("role polls: {} answers, {} unanswered\n", r.role_answers, r.role_failures);
-  s += fmt::format("linearizability: {} keys checked, {} not linearizable, {} inconclusive\n",
-                   r.linearizability.keys_checked, r.linearizability.violations.size(),
-                   r.linearizability.unknown_keys.size());
+  if (r.workload) {
+    s += FormatWorkload(*r.workload);
+  } else {
+    s += fmt::format("linearizability: {} keys checked, {} not linearizable, {} inconclusive\n",
+                     r.linearizability.keys_checked, r.linearizability.violations.size(),
+                     r.linearizability.unknown_keys.size());
+  }
   if (!r.history_path.empty()) s += fmt::format("history: {}\n", r.history_path);
   for (const KeyViolation& v : r.linearizability.violations) {
     s += fmt::format("ANOMALY not linearizable (seed {}): {}\n", r.seed, v.explanation);
@@ -78,7 +107,8 @@ std::string FormatText(const CheckReport& r) {
     s += "\n";
   }
   for (const std::string& p : r.problems) s += "ANOMALY " + p + "\n";
-  if (r.counts.All().ok == 0) s += "ANOMALY no operation succeeded: nothing was checked\n";
+  if (!r.workload && r.counts.All().ok == 0)
+    s += "ANOMALY no operation succeeded: nothing was checked\n";
   s += r.HasAnomaly() ? "result: ANOMALIES FOUND\n" : "result: ok, no anomaly\n";
   return s;
 }
@@ -127,6 +157,7 @@ std::string FormatJson(const CheckReport& r) {
   j["two_geese"] = geese;
   j["problems"] = r.problems;
   if (!r.history_path.empty()) j["history"] = r.history_path;
+  if (r.workload) j["workload"] = WorkloadJson(*r.workload);
   j["anomaly"] = r.HasAnomaly();
   return j.dump(2) + "\n";
 }

@@ -5,6 +5,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -41,6 +42,9 @@ struct CheckReport {
   // Nodes that did not come back, keys that no node could read at the end.
   std::vector<std::string> problems;
   std::string history_path;  // where the history was written, when it was
+  // The findings of a workload other than register (workload.h); then the register counts and
+  // the linearizability check are empty.
+  std::optional<WorkloadFindings> workload;
 
   // A non-linearizable key, two geese, a problem, a key whose check was inconclusive, or a run
   // in which no operation succeeded (nothing was checked).

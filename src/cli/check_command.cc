@@ -58,6 +58,9 @@ void AddCheckFlags(CLI::App* c, check::CheckFlags* f) {
                 "How the register operations are sent: http (/store/), resp (the Redis "
                 "protocol) or txn (POST /txn)")
       ->capture_default_str();
+  c->add_option("--workload", f->workload,
+                "What the clients do: register (linearizability), watch, lease or lock")
+      ->capture_default_str();
   c->add_option("--resp-server", f->resp_servers,
                 "With --protocol resp and --server: the RESP HOST:PORT of each server, in order");
 }

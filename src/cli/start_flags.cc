@@ -125,6 +125,8 @@ void AddLimitFlags(CLI::App* app, Limits* l) {
         "Writes get 507 while the data disk has less free space than this");
   count("--history-revisions", &l->history_revisions,
         "Revisions of change history kept for watches and reads at a revision");
+  bytes("--history-bytes", &l->history_bytes,
+        "Bytes of change history kept at most; the oldest revisions are compacted beyond it");
   bytes("--watch-buffer-bytes", &l->watch_buffer_bytes,
         "Events waiting for one watcher at most; a slower watcher is cut off");
   count("--max-watchers", &l->watchers_max, "Open watches per node; more get 503");

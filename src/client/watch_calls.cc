@@ -79,14 +79,21 @@ Status Client::Watch(const WatchRequest& request,
     if (type == "progress") {
       // Every event up to `revision` has been sent: a half-delivered revision is complete.
       if (!cursor.complete || revision > *cursor.complete) cursor.complete = revision;
-      cursor.partial_count = 0;
-      cursor.skip = 0;
+      // A progress line below the revision in progress (a resumed stream's first line, say)
+      // completes nothing: its delivered events must still be skipped when they come again.
+      if (revision >= cursor.partial_revision) {
+        cursor.partial_count = 0;
+        cursor.skip = 0;
+      }
       out.revision = *cursor.complete;
       if (!request.progress) return Status::Ok();
       WatchEvent e;
       e.type = WatchEvent::Type::kProgress;
       e.revision = revision;
-      return on_event(e);
+      // An error of on_event ends the watch (not a reason to resume on another server).
+      Status s = on_event(e);
+      if (!s.ok()) stop = s;
+      return s;
     }
     if (revision != cursor.partial_revision) {
       // A new revision: the one before it is complete.

@@ -460,7 +460,8 @@ void RaftNode::PublishStatus() {
 
 Status RaftNode::ApplyCommitted(const std::vector<raft::Entry>& entries) {
   if (entries.empty()) return Status::Ok();
-  store::BatchApplier applier(engine_.get(), options_.limits.history_revisions, &token_cache_);
+  store::BatchApplier applier(engine_.get(), options_.limits.history_revisions,
+                              options_.limits.history_bytes, &token_cache_);
   struct Mine {
     uint64_t request_id;
     store::ApplyResult result;

@@ -51,13 +51,14 @@ struct ApplyResult {
 class BatchApplier {
  public:
   // `engine` must outlive the applier. Every data write is also recorded in the change history
-  // (store/history.h), which keeps the last `history_revisions` revisions (at least 1).
-  // `tokens`, when given, is the node's cache of token records over `engine`: token checks read
-  // it, and Commit() invalidates it when the batch wrote a token record.
+  // (store/history.h), which keeps the last `history_revisions` revisions (at least 1) and at
+  // most about `history_bytes` bytes (at least 1). `tokens`, when given, is the node's cache of
+  // token records over `engine`: token checks read it, and Commit() invalidates it when the batch
+  // wrote a token record.
   explicit BatchApplier(const engine::Engine* engine,
                         uint64_t history_revisions = kHistoryRevisionsDefault,
-                        TokenCache* tokens = nullptr)
-      : engine_(engine), tokens_(tokens), history_(history_revisions) {}
+                        uint64_t history_bytes = kHistoryBytesDefault, TokenCache* tokens = nullptr)
+      : engine_(engine), tokens_(tokens), history_(history_revisions, history_bytes) {}
 
   // Applies `cmd` at `index`. Preconditions: index > every index applied before, including the
   // engine's applied index. Errors reading the engine come back as the result's status (kIoError).
@@ -115,6 +116,8 @@ class BatchApplier {
   // room); changes nothing. Then AttachLease records the attachment at `revision`.
   Status CheckAttach(uint64_t id, const std::string& key);
   void AttachLease(uint64_t id, const std::string& key, uint64_t revision);
+  // kResourceExhausted when the keys `ops` attach anew to a lease do not fit in it together.
+  Status CheckTxnLeaseRoom(const std::vector<TxnOp>& ops) const;
   // Deletes lease `id` and every key still attached to it, all at `index`.
   Status ReleaseLease(uint64_t id, LogIndex index);
   Status CheckPrecondition(const Command& cmd, const std::optional<uint64_t>& revision) const;

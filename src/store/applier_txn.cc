@@ -1,10 +1,41 @@
 // Applying a transaction (txn.h): its compares and the chosen branch's ops see the store as this
 // batch does (earlier commands of the batch, and the branch's own earlier ops), and every write
 // of the branch carries the transaction's one revision.
+#include <map>
+#include <set>
+
 #include "store/applier.h"
+#include "store/lease_state.h"
 #include "util/check.h"
 
 namespace nds::store {
+
+// CheckAttach looks at one op at a time: the keys a branch attaches to a lease must also fit in
+// its --max-lease-keys together.
+Status BatchApplier::CheckTxnLeaseRoom(const std::vector<TxnOp>& ops) const {
+  // The keys each lease would gain: puts attaching a key not attached to it yet.
+  std::map<uint64_t, std::set<std::string>> fresh;
+  for (const TxnOp& op : ops) {
+    if (op.kind != TxnOpKind::kPut || op.lease_id == 0) continue;
+    NDS_ASSIGN_OR_RETURN(std::optional<std::string> attached,
+                         LeaseSystemGet(LeaseAttachName(op.lease_id, op.key)));
+    if (!attached) fresh[op.lease_id].insert(op.key);
+  }
+  for (const auto& [id, keys] : fresh) {
+    NDS_ASSIGN_OR_RETURN(std::optional<std::string> bytes, LeaseSystemGet(LeaseKeyName(id)));
+    if (!bytes) continue;  // CheckAttach refused it already
+    NDS_ASSIGN_OR_RETURN(LeaseRecord lease, DecodeLeaseRecord(*bytes));
+    if (lease.keys_count + keys.size() > lease.keys_max) {
+      return ResourceExhausted("lease " + std::to_string(id) + " holds " +
+                               std::to_string(lease.keys_count) +
+                               " keys; this transaction would "
+                               "attach " +
+                               std::to_string(keys.size()) + " more, over its " +
+                               std::to_string(lease.keys_max) + " (--max-lease-keys)");
+    }
+  }
+  return Status::Ok();
+}
 
 ApplyResult BatchApplier::ApplyTxn(const Command& cmd, LogIndex index) {
   ApplyResult result;
@@ -50,6 +81,8 @@ ApplyResult BatchApplier::ApplyTxn(const Command& cmd, LogIndex index) {
       if (!result.status.ok()) return result;
     }
   }
+  result.status = CheckTxnLeaseRoom(ops);
+  if (!result.status.ok()) return result;
   outcome->results.reserve(ops.size());
   for (const TxnOp& op : ops) {
     const std::string key = DataKey(op.key);

@@ -2,6 +2,7 @@
 #include "store/history.h"
 
 #include <algorithm>
+#include <utility>
 
 #include "util/check.h"
 #include "util/coding.h"
@@ -12,6 +13,7 @@ namespace {
 constexpr char kEventTag = 'e';
 constexpr char kUndoTag = 'u';
 constexpr char kCompactTag = 'c';
+constexpr char kBytesTag = 'b';
 constexpr uint8_t kUndoAbsent = 0;
 constexpr uint8_t kUndoPresent = 1;
 // 'h' 'e' rev(8) seq(4).
@@ -104,6 +106,15 @@ Result<HistoryEvent> DecodeHistoryEvent(std::string_view engine_key, std::string
                     std::to_string(static_cast<uint8_t>(type[0])));
 }
 
+std::string HistoryBytesKey() { return std::string{kHistoryPrefix, kBytesTag}; }
+
+Result<uint64_t> ReadHistoryBytes(const engine::View& view) {
+  NDS_ASSIGN_OR_RETURN(std::optional<std::string> size, view.Get(HistoryBytesKey()));
+  if (!size) return 0;
+  if (size->size() != 8) return Corruption("history size of " + std::to_string(size->size()));
+  return ReadBigEndian(*size);
+}
+
 Result<uint64_t> ReadCompactRevision(const engine::View& view) {
   NDS_ASSIGN_OR_RETURN(std::optional<std::string> floor, view.Get(HistoryCompactKey()));
   if (!floor) return view.applied_index().value;
@@ -164,7 +175,9 @@ void HistoryWriter::Record(engine::WriteBatch* batch, uint64_t revision, std::st
     undone_.clear();
   }
   const HistoryEventType type = record.empty() ? HistoryEventType::kDelete : HistoryEventType::kPut;
-  batch->Put(HistoryEventKey(revision, seq_++), EncodeHistoryEvent(type, user_key, record));
+  std::string event = EncodeHistoryEvent(type, user_key, record);
+  pending_bytes_ += kEventKeyBytes + event.size();
+  batch->Put(HistoryEventKey(revision, seq_++), std::move(event));
   if (!undone_.emplace(user_key).second) return;
   std::string undo;
   if (before) {
@@ -174,7 +187,9 @@ void HistoryWriter::Record(engine::WriteBatch* batch, uint64_t revision, std::st
   } else {
     undo.push_back(static_cast<char>(kUndoAbsent));
   }
-  batch->Put(HistoryUndoKey(user_key, revision), undo);
+  std::string undo_key = HistoryUndoKey(user_key, revision);
+  pending_bytes_ += undo_key.size() + undo.size();
+  batch->Put(undo_key, undo);
 }
 
 Status HistoryWriter::Finish(const engine::Engine& engine, uint64_t last_index,
@@ -182,38 +197,64 @@ Status HistoryWriter::Finish(const engine::Engine& engine, uint64_t last_index,
   seq_revision_ = 0;
   seq_ = 0;
   undone_.clear();
+  const uint64_t added = std::exchange(pending_bytes_, 0);
   std::unique_ptr<engine::View> view = engine.NewView();
   NDS_ASSIGN_OR_RETURN(std::optional<std::string> stored, view->Get(HistoryCompactKey()));
   NDS_ASSIGN_OR_RETURN(uint64_t floor, ReadCompactRevision(*view));
+  NDS_ASSIGN_OR_RETURN(uint64_t bytes_before, ReadHistoryBytes(*view));
+  uint64_t bytes = bytes_before + added;
+  const uint64_t applied = view->applied_index().value;
   uint64_t target = last_index > keep_revisions_ ? last_index - keep_revisions_ : 0;
   // Revisions of this very batch are not in the engine yet: never compact past what is.
-  target = std::min(target, view->applied_index().value);
+  target = std::min(target, applied);
   uint64_t new_floor = floor;
-  if (target > floor) {
+  if (target > floor || bytes > bytes_max_) {
     std::unique_ptr<engine::Iterator> it = view->NewIterator();
-    const std::string end = HistoryEventKey(target + 1, 0);
+    const std::string end = HistoryEventKey(applied + 1, 0);
     size_t removed = 0;
     uint64_t last_removed = 0;
-    new_floor = target;
+    bool exhausted = true;
+    std::set<std::string> freed_undos;
     // From `floor` itself: a slice that stopped inside a revision left some of its events.
     for (it->Seek(HistoryEventKey(floor, 0)); it->Valid() && it->key() < end; it->Next()) {
       NDS_ASSIGN_OR_RETURN(HistoryEvent e, DecodeHistoryEvent(it->key(), it->value()));
-      if (removed == kCompactEventsPerCommitMax) {
+      // Old enough, or the history is too big (a revision once begun is removed whole).
+      const bool due =
+          e.revision <= target || bytes > bytes_max_ || (removed > 0 && e.revision == last_removed);
+      if (!due || removed == kCompactEventsPerCommitMax) {
         // A revision partly removed counts as compacted; the next slice removes the rest.
-        new_floor = std::max(floor, last_removed == e.revision ? e.revision : e.revision - 1);
+        // Otherwise the floor moves to what was removed, not past it.
+        new_floor = last_removed == e.revision
+                        ? e.revision
+                        : std::max(floor, std::min(e.revision - 1, std::max(target, last_removed)));
+        exhausted = false;
         break;
       }
+      std::string undo_key = HistoryUndoKey(e.key, e.revision);
+      uint64_t freed = it->key().size() + it->value().size();
+      // A key changed twice in one revision has one undo entry: count it once.
+      if (freed_undos.insert(undo_key).second) {
+        NDS_ASSIGN_OR_RETURN(std::optional<std::string> undo, view->Get(undo_key));
+        if (undo) freed += undo_key.size() + undo->size();
+      }
+      bytes -= std::min(bytes, freed);
       batch->Delete(it->key());
-      batch->Delete(HistoryUndoKey(e.key, e.revision));
+      batch->Delete(undo_key);
       last_removed = e.revision;
       ++removed;
     }
     NDS_RETURN_IF_ERROR(it->status());
+    if (exhausted) new_floor = std::max({floor, target, last_removed});
   }
   if (!stored || new_floor != floor) {
-    std::string bytes;
-    PutBigEndian64(&bytes, new_floor);
-    batch->Put(HistoryCompactKey(), bytes);
+    std::string floor_bytes;
+    PutBigEndian64(&floor_bytes, new_floor);
+    batch->Put(HistoryCompactKey(), floor_bytes);
+  }
+  if (bytes != bytes_before) {
+    std::string size;
+    PutBigEndian64(&size, bytes);
+    batch->Put(HistoryBytesKey(), size);
   }
   return Status::Ok();
 }

@@ -4,6 +4,7 @@
 //   an event    'h' 'e' rev(8, big-endian) seq(4, big-endian) -> kind, key, record (puts)
 //   an undo     'h' 'u' len(key)(4, big-endian) key rev(8)    -> the key's record before rev
 //   the floor   'h' 'c'                                      -> compact revision C (8)
+//   the size    'h' 'b'                                      -> bytes of events and undos (8)
 //
 // Events in key order are the changes in revision order (seq orders the changes of one revision:
 // a transaction or a /clear). An undo entry answers "what did the key hold just before rev", so
@@ -12,7 +13,11 @@
 // at R work for R >= C and are "compacted" below it.
 //
 // Compaction runs in bounded slices at each commit (HistoryWriter::Compact), so a lowered
-// --history-revisions never stalls the apply loop. Everything lives in the engine, so history
+// --history-revisions never stalls the apply loop. Besides the revisions kept, the history is
+// bounded in bytes (--history-bytes): the size entry counts the engine bytes (keys and values) of
+// every event and undo entry, and the oldest revisions are compacted while it is over the bound.
+// A store whose history predates the size entry counts from 0 (its older entries are not counted;
+// they go with --history-revisions). Everything lives in the engine, so history
 // survives restarts and travels inside Raft snapshots (engine checkpoints); images
 // (store/image_format.h) do not carry it.
 //
@@ -37,6 +42,8 @@ namespace nds::store {
 inline constexpr char kHistoryPrefix = 'h';
 // The default of --history-revisions (util/limits.h).
 inline constexpr uint64_t kHistoryRevisionsDefault = 100'000;
+// The default of --history-bytes (util/limits.h).
+inline constexpr uint64_t kHistoryBytesDefault = uint64_t{1} << 30;
 // Events one commit removes at most while compacting (a bounded slice per apply).
 inline constexpr size_t kCompactEventsPerCommitMax = 4096;
 
@@ -56,6 +63,11 @@ struct HistoryEvent {
 std::string HistoryEventKey(uint64_t revision, uint32_t seq);
 std::string HistoryUndoKey(std::string_view user_key, uint64_t revision);
 std::string HistoryCompactKey();
+std::string HistoryBytesKey();
+
+// The bytes of history (events and undo entries, keys and values) `view` counts; 0 when it has
+// no size entry.
+Result<uint64_t> ReadHistoryBytes(const engine::View& view);
 
 // The encoded value of an event: its kind, key, and for a put the new value record.
 std::string EncodeHistoryEvent(HistoryEventType type, std::string_view user_key,
@@ -86,8 +98,10 @@ Result<uint64_t> ReadHistoryEvents(const engine::View& view, uint64_t after, uin
 // owned by one BatchApplier.
 class HistoryWriter {
  public:
-  // `keep_revisions` >= 1: revisions older than the last applied index minus it are compacted.
-  explicit HistoryWriter(uint64_t keep_revisions) : keep_revisions_(keep_revisions) {}
+  // `keep_revisions` >= 1: revisions older than the last applied index minus it are compacted;
+  // `bytes_max` >= 1: so are the oldest revisions while the history holds more bytes than this.
+  explicit HistoryWriter(uint64_t keep_revisions, uint64_t bytes_max = kHistoryBytesDefault)
+      : keep_revisions_(keep_revisions), bytes_max_(bytes_max) {}
 
   // Records a change of `user_key` at `revision`: `record` is the new encoded record (empty for a
   // delete) and `before` the encoded record it replaces (nullopt when the key was absent).
@@ -95,14 +109,17 @@ class HistoryWriter {
               std::string_view record, const std::optional<std::string>& before);
 
   // Adds the compaction slice for this commit to `batch`: deletes events (and their undo entries)
-  // at revisions <= applied - keep, at most kCompactEventsPerCommitMax of them, and moves the
-  // floor. Only revisions already in `engine` are touched. Engine read errors come back as they
-  // are (the caller's commit must then not happen). Resets the per-batch state.
+  // at revisions <= applied - keep, and the oldest ones while the history is over bytes_max, at
+  // most kCompactEventsPerCommitMax of them, moves the floor and updates the size entry. Only
+  // revisions already in `engine` are touched. Engine read errors come back as they are (the
+  // caller's commit must then not happen). Resets the per-batch state.
   Status Finish(const engine::Engine& engine, uint64_t last_index, engine::WriteBatch* batch);
 
  private:
   uint64_t keep_revisions_;
-  uint64_t seq_revision_ = 0;  // the revision seq_ counts events of
+  uint64_t bytes_max_;
+  uint64_t pending_bytes_ = 0;  // added by Record since the last Finish
+  uint64_t seq_revision_ = 0;   // the revision seq_ counts events of
   uint32_t seq_ = 0;
   // Undo entries already written in this batch at seq_revision_: a key changed twice in one
   // revision keeps the record from before the first change.

@@ -1,6 +1,7 @@
 // Goal: every data write the applier makes is in the change history, in revision order, with the
 // value as of any kept revision readable, /clear recorded as a delete of each key it removed,
-// secrets kept out, compaction bounded per commit, and all of it surviving a reopen.
+// secrets kept out, compaction bounded per commit (by revisions and by bytes, the size entry
+// counting exactly what the history holds), and all of it surviving a reopen.
 // Method: BatchApplier over both engines (memory and RocksDB, parameterised), then the history
 // readers of store/history.h on fresh views.
 #include "store/history.h"
@@ -32,8 +33,9 @@ class HistoryTest : public ::testing::TestWithParam<std::string> {
   }
 
   // Applies `cmds` in one batch, one index each; returns the last index.
-  uint64_t Apply(const std::vector<Command>& cmds, uint64_t keep = 1000) {
-    BatchApplier a(engine_.get(), keep);
+  uint64_t Apply(const std::vector<Command>& cmds, uint64_t keep = 1000,
+                 uint64_t bytes = kHistoryBytesDefault) {
+    BatchApplier a(engine_.get(), keep, bytes);
     for (const Command& c : cmds) {
       ++next_;
       ApplyResult r = a.Apply(c, LogIndex(next_));
@@ -185,6 +187,54 @@ TEST_P(HistoryTest, AStoreWithoutHistoryStartsItsFloorAtItsAppliedIndex) {
   EXPECT_EQ(Floor(), 7u);
   EXPECT_EQ(At("old", 7), "v");
   EXPECT_EQ(Describe(Events(7)), "8 put old=w;");
+}
+
+// The bytes of every history event and undo entry in the engine, counted from scratch.
+uint64_t HistoryEntryBytes(const engine::Engine& e) {
+  uint64_t n = 0;
+  for (const auto& [key, value] : engine::testing::ReadAll(e)) {
+    if (key.size() > 1 && key[0] == kHistoryPrefix && (key[1] == 'e' || key[1] == 'u')) {
+      n += key.size() + value.size();
+    }
+  }
+  return n;
+}
+
+TEST_P(HistoryTest, TheSizeEntryCountsExactlyWhatTheHistoryHolds) {
+  Apply({PutCommand("a", "1"), PutCommand("b", std::string(100, 'b'))});
+  Apply({ClearCommand()});
+  Txn t;
+  t.success = {{TxnOpKind::kPut, "a", "x", ""}, {TxnOpKind::kPut, "a", "yy", ""}};
+  Apply({TxnCommand(t)});
+  for (int i = 0; i < 10; ++i) Apply({PutCommand("k", std::to_string(i))}, /*keep=*/4);
+  auto bytes = ReadHistoryBytes(*engine_->NewView());
+  ASSERT_TRUE(bytes.ok());
+  EXPECT_GT(*bytes, 0u);
+  EXPECT_EQ(*bytes, HistoryEntryBytes(*engine_));
+}
+
+TEST_P(HistoryTest, OverItsByteBoundTheOldestRevisionsAreCompacted) {
+  const std::string value(1000, 'v');
+  // Each put costs its event (about 1 KB) and its undo entry (about 1 KB from the second on).
+  const uint64_t cap = 10'000;
+  for (int i = 0; i < 30; ++i) Apply({PutCommand("k", value + std::to_string(i))}, 1000, cap);
+  auto bytes = ReadHistoryBytes(*engine_->NewView());
+  ASSERT_TRUE(bytes.ok());
+  EXPECT_LE(*bytes, cap);
+  EXPECT_GT(*bytes, cap / 2);
+  EXPECT_EQ(*bytes, HistoryEntryBytes(*engine_));
+  // The floor moved just past what was removed: the newest revisions are all there.
+  const uint64_t floor = Floor();
+  EXPECT_GT(floor, 20u);
+  EXPECT_LT(floor, 30u);
+  EXPECT_EQ(Events(floor).size(), 30 - floor);
+  EXPECT_EQ(At("k", floor + 1), value + std::to_string(floor));
+  Reopen();
+  EXPECT_EQ(Floor(), floor);
+  EXPECT_EQ(*ReadHistoryBytes(*engine_->NewView()), HistoryEntryBytes(*engine_));
+  // Under the bound, only --history-revisions compacts: the floor stays.
+  Apply({PutCommand("small", "s")}, 1000, 1 << 20);
+  EXPECT_EQ(Floor(), floor);
 }
 
 INSTANTIATE_TEST_SUITE_P(Engines, HistoryTest, ::testing::Values("memory", "rocksdb"));

@@ -23,7 +23,7 @@ class TokenCacheTest : public ::testing::Test {
  protected:
   // Applies `cmd` in a batch of its own through an applier that keeps `cache_` true.
   ApplyResult Apply(const Command& cmd) {
-    BatchApplier a(engine_.get(), kHistoryRevisionsDefault, &cache_);
+    BatchApplier a(engine_.get(), kHistoryRevisionsDefault, kHistoryBytesDefault, &cache_);
     ApplyResult r = a.Apply(cmd, LogIndex{++index_});
     EXPECT_TRUE(a.Commit(engine_.get(), true).ok());
     return r;

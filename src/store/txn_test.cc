@@ -1,6 +1,7 @@
 // Goal: transactions (txn.h) survive encoding, reject malformed log bytes, and are decided when
 // applied: compares see the state left by earlier commands (also earlier in the same batch), the
-// branch taken writes at the transaction's one revision, and later ops see earlier ones.
+// branch taken writes at the transaction's one revision, and later ops see earlier ones; the keys
+// a branch attaches to a lease fit in its limit together.
 // Method: encode/decode round trips and every truncation; BatchApplier over the memory engine.
 #include "store/txn.h"
 
@@ -9,6 +10,7 @@
 #include "engine/memory_engine.h"
 #include "store/applier.h"
 #include "store/applier_fixture_for_test.h"
+#include "store/lease_state.h"
 
 namespace nds::store {
 namespace {
@@ -122,6 +124,33 @@ TEST_F(TxnApplierTest, ComparesSeeEarlierCommandsOfTheSameBatch) {
   EXPECT_TRUE(first.txn->succeeded);
   EXPECT_FALSE(second.txn->succeeded);
   EXPECT_EQ(RecordOf("lock")->revision, 2u);
+}
+
+TEST_F(TxnApplierTest, ATransactionCannotAttachMoreKeysToALeaseThanItsLimit) {
+  // A lease of at most 3 keys that holds 1: each put alone would fit, three together do not.
+  const uint64_t lease = ApplyOne(LeaseGrantCommand(1000, 3, 100, "")).revision;
+  Command put = PutCommand("a", "v");
+  put.lease_id = lease;
+  ASSERT_TRUE(ApplyOne(put).status.ok());
+  Txn t;
+  for (const char* key : {"a", "b", "c", "d"}) {
+    t.success.push_back(TxnOp{TxnOpKind::kPut, key, "w", "", lease});
+  }
+  ApplyResult r = ApplyOne(TxnCommand(t));
+  EXPECT_EQ(r.status.code(), StatusCode::kResourceExhausted) << r.status.ToString();
+  EXPECT_EQ(RecordOf("a")->value, "v");  // nothing written
+  EXPECT_FALSE(RecordOf("b").has_value());
+  EXPECT_FALSE(RecordOf("d").has_value());
+  // Exactly up to the limit (a key already attached and a key named twice need no new room).
+  t.success = {
+      TxnOp{TxnOpKind::kPut, "a", "w", "", lease}, TxnOp{TxnOpKind::kPut, "b", "w", "", lease},
+      TxnOp{TxnOpKind::kPut, "c", "w", "", lease}, TxnOp{TxnOpKind::kPut, "c", "x", "", lease}};
+  r = ApplyOne(TxnCommand(t));
+  ASSERT_TRUE(r.status.ok()) << r.status.ToString();
+  auto keys = ReadAttachedKeys(*engine_->NewView(), lease);
+  ASSERT_TRUE(keys.ok());
+  EXPECT_EQ(*keys, (std::vector<std::string>{"a", "b", "c"}));
+  EXPECT_EQ(ReadLease(*engine_->NewView(), lease)->value().keys_count, 3u);
 }
 
 }  // namespace

@@ -115,6 +115,7 @@ Status Limits::Validate() const {
       {"--wal-segment-bytes", wal_segment_bytes, kBytes, kLimitBytesMaxWords},
       {"--min-free-disk-bytes", disk_free_bytes_min, kBytes, kLimitBytesMaxWords},
       {"--history-revisions", history_revisions, kCount, kLimitCountMaxWords},
+      {"--history-bytes", history_bytes, kBytes, kLimitBytesMaxWords},
       {"--watch-buffer-bytes", watch_buffer_bytes, kBytes, kLimitBytesMaxWords},
       {"--max-watchers", watchers_max, kCount, kLimitCountMaxWords},
       {"--max-leases", leases_max, kCount, kLimitCountMaxWords},

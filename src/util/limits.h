@@ -131,6 +131,9 @@ struct Limits {
   // Change history and watches (docs/api.md "Watch"). Revisions of history kept: a watch or a
   // read at an older revision gets 410.
   size_t history_revisions = 100'000;
+  // Bytes of change history kept at most (events and undo entries, keys and values): the oldest
+  // revisions are compacted while it holds more.
+  size_t history_bytes = size_t{1} << 30;
   // Bytes of events waiting for one watcher; a watcher that falls further behind is cut off.
   size_t watch_buffer_bytes = 4 << 20;
   // Open watches per node; more get 503.
