@@ -23,7 +23,7 @@ Result<std::optional<Record>> BatchApplier::CurrentDecoded(const std::string& da
   if (!bytes) return std::optional<Record>();
   NDS_ASSIGN_OR_RETURN(RecordView rec, DecodeRecord(*bytes));
   return std::optional<Record>(
-      Record{rec.revision, std::string(rec.content_type), std::string(rec.value)});
+      Record{rec.revision, std::string(rec.content_type), std::string(rec.value), rec.lease_id});
 }
 
 template <typename Modify>
@@ -49,6 +49,7 @@ ApplyResult BatchApplier::ApplyIncrementBy(const Command& cmd, LogIndex index) {
       cmd, index, [&](const std::string& key, std::optional<Record>& current, ApplyResult& result) {
         int64_t value = 0;
         std::string content_type;
+        uint64_t lease_id = 0;
         if (current) {
           std::optional<int64_t> parsed = ParseDecimalInt64(current->value);
           if (!parsed) {
@@ -57,6 +58,7 @@ ApplyResult BatchApplier::ApplyIncrementBy(const Command& cmd, LogIndex index) {
           }
           value = *parsed;
           content_type = std::move(current->content_type);
+          lease_id = current->lease_id;
         }
         if ((*delta > 0 && value > std::numeric_limits<int64_t>::max() - *delta) ||
             (*delta < 0 && value < std::numeric_limits<int64_t>::min() - *delta)) {
@@ -65,7 +67,9 @@ ApplyResult BatchApplier::ApplyIncrementBy(const Command& cmd, LogIndex index) {
         }
         value += *delta;
         result.integer = value;
-        PutRecord(key, index.value, content_type, std::to_string(value));
+        // As in Redis, the key keeps its expiry (docs/resp.md "Expiry").
+        PutRecord(key, index.value, content_type, std::to_string(value),
+                  KeepLease(cmd.key, lease_id, index.value));
       });
 }
 
@@ -74,9 +78,11 @@ ApplyResult BatchApplier::ApplyAppend(const Command& cmd, LogIndex index) {
       cmd, index, [&](const std::string& key, std::optional<Record>& current, ApplyResult& result) {
         std::string value;
         std::string content_type;
+        uint64_t lease_id = 0;
         if (current) {
           value = std::move(current->value);
           content_type = std::move(current->content_type);
+          lease_id = current->lease_id;
         }
         const uint64_t length_max = cmd.expected_revision;
         if (value.size() + cmd.value.size() > length_max) {
@@ -87,7 +93,7 @@ ApplyResult BatchApplier::ApplyAppend(const Command& cmd, LogIndex index) {
         }
         value += cmd.value;
         result.integer = static_cast<int64_t>(value.size());
-        PutRecord(key, index.value, content_type, value);
+        PutRecord(key, index.value, content_type, value, KeepLease(cmd.key, lease_id, index.value));
       });
 }
 
