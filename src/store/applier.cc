@@ -23,8 +23,7 @@ Result<std::optional<uint64_t>> BatchApplier::CurrentRevision(const std::string&
     if (!it->second) return std::optional<uint64_t>();
     return std::optional<uint64_t>(it->second->revision);
   }
-  if (cleared_) return std::optional<uint64_t>();
-  NDS_ASSIGN_OR_RETURN(std::optional<std::string> bytes, engine_->Get(data_key));
+  NDS_ASSIGN_OR_RETURN(std::optional<std::string> bytes, CurrentRecord(data_key));
   if (!bytes) return std::optional<uint64_t>();
   NDS_ASSIGN_OR_RETURN(RecordView rec, DecodeRecord(*bytes));
   return std::optional<uint64_t>(rec.revision);
@@ -39,7 +38,13 @@ Result<std::optional<std::string>> BatchApplier::CurrentRecord(const std::string
     return std::optional<std::string>(op.value);
   }
   if (cleared_) return std::optional<std::string>();
-  return engine_->Get(data_key);
+  // A command reads its key, then writes it, and the write reads the record it replaces for the
+  // history: the second read is this one. It cannot be stale: the engine does not change during a
+  // batch, and the batch's own writes are found in the overlay above.
+  if (last_read_ && last_read_->first == data_key) return last_read_->second;
+  NDS_ASSIGN_OR_RETURN(std::optional<std::string> bytes, engine_->Get(data_key));
+  last_read_.emplace(data_key, bytes);
+  return bytes;
 }
 
 namespace {
@@ -311,6 +316,7 @@ Status BatchApplier::Commit(engine::Engine* engine, bool sync) {
   system_overlay_.clear();
   token_digests_.clear();
   lease_overlay_.clear();
+  last_read_.reset();
   last_index_.reset();
   return s;
 }

@@ -11,6 +11,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <utility>
 
 #include "engine/engine.h"
 #include "store/command.h"
@@ -169,6 +170,8 @@ class BatchApplier {
   std::map<std::string, std::optional<std::string>> token_digests_;
   // Lease system keys (lease_state.h) written in this batch: their value, nullopt for deleted.
   std::map<std::string, std::optional<std::string>> lease_overlay_;
+  // The engine's record of the data key read last (CurrentRecord), nullopt inside when absent.
+  mutable std::optional<std::pair<std::string, std::optional<std::string>>> last_read_;
   std::optional<LogIndex> last_index_;
   HistoryWriter history_;
 };
