@@ -1,9 +1,9 @@
-// Key expiry for the RESP front on leases (command.h kExpire, kPutExpiring; docs/resp.md
-// "Expiry"). A key's expiry is the lease its current record names. EXPIRE and SET ... EX give the
-// key an expiry lease of its own (lease_state.h IsExpiryLease), granted at the command's index;
-// PutRecord and DeleteRecord drop that lease when the key is written without it or deleted, so an
-// expiry lease lives exactly as long as its key keeps it. Expiry itself is the lease keeper's
-// kLeaseExpire, a log entry like any other lease's.
+// Key expiry for the RESP front on leases (command.h kExpire, kPutExpiring, applied in
+// applier_resp.cc; docs/resp.md "Expiry"). A key's expiry is the lease its current record names.
+// EXPIRE and SET ... EX give the key an expiry lease of its own (lease_state.h IsExpiryLease),
+// granted at the command's index; PutRecord and DeleteRecord drop that lease when the key is
+// written without it or deleted, so an expiry lease lives exactly as long as its key keeps it.
+// Expiry itself is the lease keeper's kLeaseExpire, a log entry like any other lease's.
 #include "store/applier.h"
 #include "store/lease_state.h"
 #include "util/check.h"
@@ -56,69 +56,6 @@ void BatchApplier::GrantExpiryLease(const std::string& user_key, uint64_t ttl_ms
   LeaseSystemPut(LeaseKeyName(index.value), EncodeLeaseRecord(lease));
   LeaseSystemPut(LeaseAttachName(index.value, user_key), EncodeAttachment(index.value));
   SetLeaseCount(*count + 1);
-}
-
-ApplyResult BatchApplier::ApplyExpire(const Command& cmd, LogIndex index) {
-  ApplyResult result;
-  result.revision = index.value;
-  const std::string key = DataKey(cmd.key);
-  auto current = CurrentDecoded(key);
-  if (!current.ok()) {
-    result.status = current.status();
-    return result;
-  }
-  if (!current->has_value()) return result;  // 0: no such key
-  Record& rec = **current;
-  const bool has_expiry = rec.lease_id != 0;
-  if ((cmd.precondition == Precondition::kMustNotExist && has_expiry) ||
-      (cmd.precondition == Precondition::kMustExist && !has_expiry)) {
-    return result;  // 0: the condition did not hold
-  }
-  const uint64_t ttl_ms = cmd.expected_revision;
-  if (ttl_ms == 0) {
-    if (!has_expiry) return result;  // PERSIST of a key without expiry: 0
-    PutRecord(key, index.value, rec.content_type, rec.value, 0);
-    result.integer = 1;
-    return result;
-  }
-  // Everything that can fail is read before anything is written.
-  result.status = CheckExpiryRoom(rec.lease_id, cmd.member_id);
-  if (!result.status.ok()) return result;
-  PutRecord(key, index.value, rec.content_type, rec.value, index.value);
-  GrantExpiryLease(cmd.key, ttl_ms, index);
-  result.integer = 1;
-  return result;
-}
-
-ApplyResult BatchApplier::ApplyPutExpiring(const Command& cmd, LogIndex index) {
-  ApplyResult result;
-  result.revision = index.value;
-  const std::string key = DataKey(cmd.key);
-  auto current = CurrentDecoded(key);
-  if (!current.ok()) {
-    result.status = current.status();
-    return result;
-  }
-  std::optional<uint64_t> revision;
-  uint64_t old_lease = 0;
-  if (current->has_value()) {
-    revision = (*current)->revision;
-    old_lease = (*current)->lease_id;
-    if (cmd.return_old) result.old_value = std::move((*current)->value);
-  }
-  result.status = CheckPrecondition(cmd, revision);
-  if (!result.status.ok()) return result;
-  result.created = !revision.has_value();
-  const uint64_t ttl_ms = cmd.expected_revision;
-  if (ttl_ms == 0) {  // KEEPTTL
-    PutRecord(key, index.value, "", cmd.value, KeepLease(cmd.key, old_lease, index.value));
-    return result;
-  }
-  result.status = CheckExpiryRoom(old_lease, cmd.member_id);
-  if (!result.status.ok()) return result;
-  PutRecord(key, index.value, "", cmd.value, index.value);
-  GrantExpiryLease(cmd.key, ttl_ms, index);
-  return result;
 }
 
 }  // namespace nds::store

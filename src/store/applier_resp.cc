@@ -1,6 +1,7 @@
 // The RESP front's read-modify-write commands (kIncrementBy, kAppend, kPutReturnOld, kPutMany,
-// kDeleteMany), decided here at apply time so that concurrent clients are ordered by the log
-// (docs/formats/store.md). Each sees earlier commands of the same batch through the overlay.
+// kDeleteMany, and the expiry commands kExpire and kPutExpiring: applier_expiry.cc), decided here
+// at apply time so that concurrent clients are ordered by the log (docs/formats/store.md). Each
+// sees earlier commands of the same batch through the overlay.
 #include <limits>
 #include <set>
 #include <string>
@@ -142,6 +143,57 @@ ApplyResult BatchApplier::ApplyDeleteMany(const Command& cmd, LogIndex index) {
   for (const std::string& key : present) DeleteRecord(key);
   result.integer = static_cast<int64_t>(present.size());
   return result;
+}
+
+ApplyResult BatchApplier::ApplyExpire(const Command& cmd, LogIndex index) {
+  ApplyResult r = ModifyCurrent(
+      cmd, index, [&](const std::string& key, std::optional<Record>& current, ApplyResult& result) {
+        if (!current) return;  // 0: no such key
+        const bool has_expiry = current->lease_id != 0;
+        if ((cmd.precondition == Precondition::kMustNotExist && has_expiry) ||
+            (cmd.precondition == Precondition::kMustExist && !has_expiry)) {
+          return;  // 0: the condition did not hold
+        }
+        const uint64_t ttl_ms = cmd.expected_revision;
+        if (ttl_ms == 0) {
+          if (!has_expiry) return;  // PERSIST of a key without expiry: 0
+          PutRecord(key, index.value, current->content_type, current->value, 0);
+          result.integer = 1;
+          return;
+        }
+        // Everything that can fail is read before anything is written.
+        result.status = CheckExpiryRoom(current->lease_id, cmd.member_id);
+        if (!result.status.ok()) return;
+        PutRecord(key, index.value, current->content_type, current->value, index.value);
+        GrantExpiryLease(cmd.key, ttl_ms, index);
+        result.integer = 1;
+      });
+  r.created = false;
+  return r;
+}
+
+ApplyResult BatchApplier::ApplyPutExpiring(const Command& cmd, LogIndex index) {
+  return ModifyCurrent(
+      cmd, index, [&](const std::string& key, std::optional<Record>& current, ApplyResult& result) {
+        std::optional<uint64_t> revision;
+        uint64_t old_lease = 0;
+        if (current) {
+          revision = current->revision;
+          old_lease = current->lease_id;
+          if (cmd.return_old) result.old_value = std::move(current->value);
+        }
+        result.status = CheckPrecondition(cmd, revision);
+        if (!result.status.ok()) return;
+        const uint64_t ttl_ms = cmd.expected_revision;
+        if (ttl_ms == 0) {  // KEEPTTL
+          PutRecord(key, index.value, "", cmd.value, KeepLease(cmd.key, old_lease, index.value));
+          return;
+        }
+        result.status = CheckExpiryRoom(old_lease, cmd.member_id);
+        if (!result.status.ok()) return;
+        PutRecord(key, index.value, "", cmd.value, index.value);
+        GrantExpiryLease(cmd.key, ttl_ms, index);
+      });
 }
 
 }  // namespace nds::store
