@@ -19,8 +19,10 @@
 
 #include "client/client.h"
 #include "harness/nds_process.h"
+#include "harness/run_bounded.h"
 #include "launcher/child_process.h"
 #include "launcher/local_cluster.h"
+#include "net/loopback_port.h"
 
 namespace nds::test {
 namespace {
@@ -92,6 +94,10 @@ class AuthClusterTest : public ::testing::Test {
     o.nodes = 3;
     o.extra_args = kFastRaft;
     o.extra_args.insert(o.extra_args.end(), {"--auth", "--root-token-file", root_file});
+    for (size_t i = 0; i < 3; ++i) {
+      resp_ports_.push_back(net::FreePort());
+      o.node_args.push_back({"--resp", "127.0.0.1:" + std::to_string(resp_ports_.back())});
+    }
     cluster_ = std::make_unique<launcher::LocalCluster>(o);
     Status s = cluster_->Start();
     ASSERT_TRUE(s.ok()) << s.ToString() << "\n"
@@ -109,7 +115,29 @@ class AuthClusterTest : public ::testing::Test {
   std::string dir_;
   std::string root_;
   std::unique_ptr<launcher::LocalCluster> cluster_;
+  std::vector<uint16_t> resp_ports_;
 };
+
+TEST_F(AuthClusterTest, ATokenCreatedOnOneNodeAuthenticatesOverRespOnAnotherAtOnce) {
+  if (!HaveTool("redis-cli")) GTEST_SKIP() << "redis-cli is not installed (redis-tools)";
+  // Node 2 may not have applied a token created through node 0 when the AUTH arrives: AUTH
+  // looks it up at a read point, so it never gets WRONGPASS. Several tokens, to give the race
+  // its chances.
+  auto admin = ClientOf(Api(0), root_);
+  for (int i = 0; i < 10; ++i) {
+    const std::string name = "resp" + std::to_string(i);
+    Result<std::string> token = admin->CreateToken(name, "write", "");
+    ASSERT_TRUE(token.ok()) << token.status().ToString();
+    Output out = RunBounded("redis-cli -p " + std::to_string(resp_ports_[2]) +
+                                " --no-auth-warning -a " + *token + " SET " + name + " v",
+                            30);
+    EXPECT_EQ(out.text, "OK\n") << "token " << i;
+  }
+  Output wrong = RunBounded(
+      "redis-cli -p " + std::to_string(resp_ports_[1]) + " --no-auth-warning -a nosuch.token GET k",
+      30);
+  EXPECT_NE(wrong.text.find("WRONGPASS"), std::string::npos) << wrong.text;
+}
 
 TEST_F(AuthClusterTest, TokensWorkAndRevocationReachesEveryNode) {
   Result<std::string> ci = ClientOf(Api(0), root_)->CreateToken("ci", "write", "ci/");

@@ -10,6 +10,7 @@
 #include <cstdio>
 #include <memory>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include <gtest/gtest.h>
@@ -117,6 +118,44 @@ TEST_F(RespClusterTest, RedisCliWorksThroughLeaderAndFollowerAndAcrossProtocols)
   EXPECT_EQ(Cli(leader_, "--scan --pattern 'b*'"), "b");
   EXPECT_EQ(Cli(follower_, "FLUSHALL"), "OK");
   EXPECT_EQ(http->Get("greeting").status().code(), StatusCode::kNotFound);
+}
+
+TEST_F(RespClusterTest, ExpiringKeysGoOnEveryNodeAlsoAfterALeaderChange) {
+  if (!HaveTool("redis-cli")) GTEST_SKIP() << "redis-cli is not installed (redis-tools)";
+  using Clock = std::chrono::steady_clock;
+  const size_t third = 3 - leader_ - follower_;
+  EXPECT_EQ(Cli(follower_, "SET short v PX 1500"), "OK");
+  EXPECT_EQ(Cli(follower_, "SET kept v EX 2"), "OK");
+  EXPECT_EQ(Cli(leader_, "PERSIST kept"), "1");
+  EXPECT_EQ(Cli(third, "TTL kept"), "-1");
+  const long pttl = std::stol(Cli(third, "PTTL short"));
+  EXPECT_GT(pttl, 0);
+  EXPECT_LE(pttl, 1500);
+  // Gone on every node, by a log entry: once one node reads it absent, all do after it.
+  const auto deadline = Clock::now() + seconds(30);
+  while (Cli(follower_, "EXISTS short") != "0" && Clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  for (size_t n = 0; n < 3; ++n) EXPECT_EQ(Cli(n, "EXISTS short"), "0") << "node " << n;
+  EXPECT_EQ(Cli(leader_, "TTL short"), "-2");
+
+  // A leader change restarts the clocks: the key lives at least its TTL, then goes.
+  EXPECT_EQ(Cli(follower_, "SET failover v EX 3"), "OK");
+  const auto set_at = Clock::now();
+  ASSERT_TRUE(cluster_->Kill(leader_).ok());
+  const auto gone_by = Clock::now() + seconds(40);
+  bool gone = false;
+  while (!gone && Clock::now() < gone_by) {
+    std::string exists = Cli(follower_, "EXISTS failover");
+    if (exists == "0") {
+      EXPECT_GE(Clock::now() - set_at, seconds(3)) << "the key expired early";
+      gone = true;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  EXPECT_TRUE(gone) << "the key never expired after the leader change";
+  EXPECT_EQ(Cli(third, "EXISTS failover"), "0");
+  EXPECT_EQ(Cli(third, "GET kept"), "v");
 }
 
 TEST_F(RespClusterTest, RedisBenchmarkRunsToTheEndAgainstAFollower) {

@@ -471,6 +471,10 @@ int RunNode(const StartFlags& f) {
                 tls != nullptr && tls->requires_client_certificate());
   resp::RespOptions respopts;
   respopts.limits = f.limits;
+  // TTL and PTTL answer the time an expiring key's lease has left by this node's keeper.
+  respopts.lease_remaining = [keeper = lease_keeper.get()](uint64_t id) {
+    return keeper->Remaining(id);
+  };
   resp::RespService resp_service(node.get(), respopts);
   std::unique_ptr<resp::RespServer> resp_server;
   if (!f.resp.empty()) {

@@ -15,6 +15,16 @@ constexpr std::string_view kNoSuchDb = "ERR DB index is out of range";
 
 }  // namespace
 
+// A wrong password in Redis's words; kFailedPrecondition (no password configured, a token with
+// a prefix) with its reason; other errors (the engine, no read point) as StatusReply does.
+static Reply AuthRefusal(const Status& s) {
+  if (s.code() == StatusCode::kNotFound) {
+    return ErrorReply("WRONGPASS invalid username-password pair or user is disabled.");
+  }
+  if (s.code() == StatusCode::kFailedPrecondition) return ErrorReply("ERR " + s.message());
+  return StatusReply(s);
+}
+
 Reply OkReply() { return Reply{"+OK\r\n", false}; }
 
 Reply ErrorReply(std::string_view message) {
@@ -83,7 +93,9 @@ RespService::RespService(node::Node* node, RespOptions options)
 const RespService::CommandSpec* RespService::FindCommand(std::string_view lower_name) {
   static constexpr std::array<CommandSpec, 42> kCommands = {{
       {"append", 3, CommandKind::kWrite, &RespService::Append},
-      {"auth", -2, CommandKind::kLocal, &RespService::Auth},
+      // AUTH and HELLO run at a read point, as reads do: a token created on another node a moment
+      // ago is then found (docs/security.md).
+      {"auth", -2, CommandKind::kRead, &RespService::Auth},
       {"client", -2, CommandKind::kLocal, &RespService::Client},
       {"command", -1, CommandKind::kLocal, &RespService::Command},
       {"config", -2, CommandKind::kLocal, &RespService::Config},
@@ -93,31 +105,31 @@ const RespService::CommandSpec* RespService::FindCommand(std::string_view lower_
       {"del", -2, CommandKind::kWrite, &RespService::Del},
       {"echo", 2, CommandKind::kLocal, &RespService::Echo},
       {"exists", -2, CommandKind::kRead, &RespService::Exists},
-      {"expire", -3, CommandKind::kLocal, &RespService::Expire},
-      {"expireat", -3, CommandKind::kLocal, &RespService::Expire},
+      {"expire", -3, CommandKind::kWrite, &RespService::Expire},
+      {"expireat", -3, CommandKind::kWrite, &RespService::Expire},
       {"flushall", -1, CommandKind::kWrite, &RespService::FlushDb},
       {"flushdb", -1, CommandKind::kWrite, &RespService::FlushDb},
       {"get", 2, CommandKind::kRead, &RespService::Get},
       {"getset", 3, CommandKind::kWrite, &RespService::GetSet},
-      {"hello", -1, CommandKind::kLocal, &RespService::Hello},
+      {"hello", -1, CommandKind::kRead, &RespService::Hello},
       {"incr", 2, CommandKind::kWrite, &RespService::Incr},
       {"incrby", 3, CommandKind::kWrite, &RespService::Incr},
       {"info", -1, CommandKind::kLocal, &RespService::Info},
       {"keys", 2, CommandKind::kRead, &RespService::Keys},
       {"mget", -2, CommandKind::kRead, &RespService::MGet},
       {"mset", -3, CommandKind::kWrite, &RespService::MSet},
-      {"persist", 2, CommandKind::kLocal, &RespService::Persist},
-      {"pexpire", -3, CommandKind::kLocal, &RespService::Expire},
-      {"pexpireat", -3, CommandKind::kLocal, &RespService::Expire},
+      {"persist", 2, CommandKind::kWrite, &RespService::Persist},
+      {"pexpire", -3, CommandKind::kWrite, &RespService::Expire},
+      {"pexpireat", -3, CommandKind::kWrite, &RespService::Expire},
       {"ping", -1, CommandKind::kLocal, &RespService::Ping},
-      {"psetex", 4, CommandKind::kLocal, &RespService::Expire},
+      {"psetex", 4, CommandKind::kWrite, &RespService::SetEx},
       {"pttl", 2, CommandKind::kRead, &RespService::Ttl},
       {"quit", -1, CommandKind::kLocal, &RespService::Quit},
       {"role", 1, CommandKind::kLocal, &RespService::Role},
       {"scan", -2, CommandKind::kRead, &RespService::Scan},
       {"select", 2, CommandKind::kLocal, &RespService::Select},
       {"set", -3, CommandKind::kWrite, &RespService::Set},
-      {"setex", 4, CommandKind::kLocal, &RespService::Expire},
+      {"setex", 4, CommandKind::kWrite, &RespService::SetEx},
       {"setnx", 3, CommandKind::kWrite, &RespService::SetNx},
       {"strlen", 2, CommandKind::kRead, &RespService::StrLen},
       {"ttl", 2, CommandKind::kRead, &RespService::Ttl},
@@ -199,48 +211,46 @@ void RespService::Select(Session*, Args& args, ReplyCallback& done) {
 
 void RespService::Auth(Session* session, Args& args, ReplyCallback& done) {
   if (args.size() > 3) return done(ErrorReply("ERR syntax error"));
-  std::string_view user = args.size() == 3 ? std::string_view(args[1]) : "default";
-  Status s = Authenticate(session, user, args.back());
-  if (s.code() == StatusCode::kNotFound) {
-    return done(ErrorReply("WRONGPASS invalid username-password pair or user is disabled."));
-  }
-  if (s.code() == StatusCode::kFailedPrecondition) return done(ErrorReply("ERR " + s.message()));
-  if (!s.ok()) return done(StatusReply(s));
-  done(OkReply());
+  std::string user = args.size() == 3 ? std::move(args[1]) : "default";
+  // Looked up after a read point: every token the cluster had committed when AUTH arrived is
+  // known, wherever it was created. The session changes here, on the connection's strand: the
+  // server runs AUTH as a read, at a read point it already holds.
+  Read(session, done, [this, session, user = std::move(user), password = std::move(args.back())] {
+    Status s = Authenticate(session, user, password);
+    return s.ok() ? OkReply() : AuthRefusal(s);
+  });
 }
 
 void RespService::Hello(Session* session, Args& args, ReplyCallback& done) {
+  Read(session, done, [this, session, args = std::move(args)] { return HelloAt(session, args); });
+}
+
+Reply RespService::HelloAt(Session* session, const Args& args) {
   size_t i = 1;
   if (args.size() > 1) {
     auto version = store::ParseDecimalInt64(args[1]);
-    if (!version) return done(ErrorReply("ERR Protocol version is not an integer or out of range"));
+    if (!version) return ErrorReply("ERR Protocol version is not an integer or out of range");
     // RESP3 is not spoken: Redis's own answer makes clients fall back to RESP2.
-    if (*version != 2) return done(ErrorReply("NOPROTO unsupported protocol version"));
+    if (*version != 2) return ErrorReply("NOPROTO unsupported protocol version");
     i = 2;
   }
   for (; i < args.size(); ++i) {
     std::string opt = Lower(args[i]);
     if (opt == "auth" && i + 2 < args.size()) {
       Status s = Authenticate(session, args[i + 1], args[i + 2]);
-      if (s.code() == StatusCode::kNotFound) {
-        return done(ErrorReply("WRONGPASS invalid username-password pair or user is disabled."));
-      }
-      if (s.code() == StatusCode::kFailedPrecondition) {
-        return done(ErrorReply("ERR " + s.message()));
-      }
-      if (!s.ok()) return done(StatusReply(s));
+      if (!s.ok()) return AuthRefusal(s);
       i += 2;
     } else if (opt == "setname" && i + 1 < args.size()) {
       session->name = args[++i];
     } else {
-      return done(ErrorReply("ERR Syntax error in HELLO option '" + args[i].substr(0, 64) + "'"));
+      return ErrorReply("ERR Syntax error in HELLO option '" + args[i].substr(0, 64) + "'");
     }
   }
   if (std::string refused = Refusal(session, "hello-reply", CommandKind::kLocal);
       !refused.empty()) {
-    return done(
-        ErrorReply("NOAUTH HELLO must be called with the client already authenticated, "
-                   "otherwise the HELLO <proto> AUTH <user> <pass> option can be used"));
+    return ErrorReply(
+        "NOAUTH HELLO must be called with the client already authenticated, "
+        "otherwise the HELLO <proto> AUTH <user> <pass> option can be used");
   }
   node::NodeStatus st = node_->GetStatus();
   Reply r;
@@ -259,7 +269,7 @@ void RespService::Hello(Session* session, Args& args, ReplyCallback& done) {
   AppendBulk(&r.bytes, st.role == node::Role::kLeader ? "master" : "replica");
   AppendBulk(&r.bytes, "modules");
   AppendArrayHeader(&r.bytes, 0);
-  done(std::move(r));
+  return r;
 }
 
 void RespService::Client(Session* session, Args& args, ReplyCallback& done) {

@@ -9,11 +9,13 @@
 #pragma once
 
 #include <atomic>
+#include <chrono>
 #include <cstdint>
 #include <functional>
 #include <optional>
 #include <string>
 #include <string_view>
+#include <variant>
 #include <vector>
 
 #include "node/node.h"
@@ -34,6 +36,9 @@ struct RespOptions {
   // the function gets the user name ("default" when none was given) and the password, and
   // returns ok or why not. Called on an io thread: it must not block.
   std::function<Status(std::string_view user, std::string_view password)> authenticate;
+  // The time lease `id` has left by this node's lease keeper (api::LeaseKeeper::Remaining), for
+  // TTL and PTTL; unset or std::nullopt: the lease's whole TTL is answered.
+  std::function<std::optional<std::chrono::milliseconds>(uint64_t id)> lease_remaining;
 };
 
 // What a connection remembers between commands. Owned by the connection; not thread-safe.
@@ -107,6 +112,7 @@ class RespService {
   void Quit(Session*, Args&, ReplyCallback&);
   void Select(Session*, Args&, ReplyCallback&);
   void Hello(Session*, Args&, ReplyCallback&);
+  Reply HelloAt(Session* session, const Args& args);  // HELLO at its read point
   void Auth(Session*, Args&, ReplyCallback&);
   void Client(Session*, Args&, ReplyCallback&);
   void Config(Session*, Args&, ReplyCallback&);
@@ -123,9 +129,17 @@ class RespService {
   void Incr(Session*, Args&, ReplyCallback&);
   void Append(Session*, Args&, ReplyCallback&);
   void StrLen(Session*, Args&, ReplyCallback&);
+  // service_expiry.cc: key expiry on leases (TTL PTTL EXPIRETIME PEXPIRETIME PERSIST EXPIRE
+  // PEXPIRE EXPIREAT PEXPIREAT SETEX PSETEX; SET's EX PX EXAT PXAT KEEPTTL).
   void Ttl(Session*, Args&, ReplyCallback&);
   void Persist(Session*, Args&, ReplyCallback&);
   void Expire(Session*, Args&, ReplyCallback&);
+  void SetEx(Session*, Args&, ReplyCallback&);
+  // Parses an expiry in `unit_ms` (1000 for seconds, 1 for ms), absolute when `at` (a Unix time):
+  // the TTL in ms from now (at most 0 for an absolute time passed), or the error reply for a value
+  // that is not an integer, is not positive (relative), or is above --max-lease-ttl-ms.
+  std::variant<int64_t, Reply> ParseExpiry(std::string_view text, int64_t unit_ms, bool at,
+                                           std::string_view command) const;
   // service_keys.cc: the key space and the server.
   void Scan(Session*, Args&, ReplyCallback&);
   void Keys(Session*, Args&, ReplyCallback&);

@@ -1,5 +1,5 @@
 // The string commands: GET SET SETNX GETSET DEL UNLINK EXISTS MGET MSET INCR INCRBY DECR DECRBY
-// APPEND STRLEN, and the expiry commands (no key expires in nds yet: docs/resp.md).
+// APPEND STRLEN (the expiry commands are in service_expiry.cc).
 //
 // Writes are store commands decided in the log (store/applier_resp.cc); reads wait for the node's
 // linearizable read point, exactly as HTTP reads do. A key nds cannot hold (empty, or longer
@@ -11,8 +11,6 @@
 namespace nds::resp {
 namespace {
 
-constexpr std::string_view kNoExpiry =
-    "ERR key expiry is not supported yet: nds has no leases, keys live until deleted";
 constexpr std::string_view kSyntax = "ERR syntax error";
 constexpr std::string_view kNotInteger = "ERR value is not an integer or out of range";
 
@@ -29,6 +27,18 @@ bool IsPreconditionFailure(const Status& s) {
   return s.code() == StatusCode::kAlreadyExists || s.code() == StatusCode::kNotFound;
 }
 
+// SET without GET: OK, or nil when NX or XX kept the write from happening.
+Reply SetReply(const store::ApplyResult& r) {
+  if (r.status.ok()) return OkReply();
+  return IsPreconditionFailure(r.status) ? NullReply() : StatusReply(r.status);
+}
+
+// SET ... GET: the old value, as Redis 7 answers also when NX or XX kept the write from happening.
+Reply SetGetReply(const store::ApplyResult& r) {
+  if (!r.status.ok() && !IsPreconditionFailure(r.status)) return StatusReply(r.status);
+  return r.old_value ? BulkReply(*r.old_value) : NullReply();
+}
+
 }  // namespace
 
 void RespService::Get(Session* session, Args& args, ReplyCallback& done) {
@@ -43,6 +53,8 @@ void RespService::Set(Session* session, Args& args, ReplyCallback& done) {
   if (auto bad = CheckKey(args[1])) return done(std::move(*bad));
   store::Precondition pre = store::Precondition::kNone;
   bool get = false;
+  bool keep_ttl = false;
+  std::optional<int64_t> ttl_ms;  // EX PX EXAT PXAT
   for (size_t i = 3; i < args.size(); ++i) {
     std::string opt = Lower(args[i]);
     if (opt == "nx" || opt == "xx") {
@@ -51,27 +63,29 @@ void RespService::Set(Session* session, Args& args, ReplyCallback& done) {
     } else if (opt == "get") {
       get = true;
     } else if (opt == "keepttl") {
-      // No key has a time to live to keep.
+      if (ttl_ms) return done(ErrorReply(kSyntax));
+      keep_ttl = true;
     } else if (opt == "ex" || opt == "px" || opt == "exat" || opt == "pxat") {
-      return done(ErrorReply(kNoExpiry));
+      if (ttl_ms || keep_ttl || i + 1 == args.size()) return done(ErrorReply(kSyntax));
+      auto parsed = ParseExpiry(args[++i], opt[0] == 'e' ? 1000 : 1, opt.size() == 4, "set");
+      if (auto* bad = std::get_if<Reply>(&parsed)) return done(std::move(*bad));
+      // A time already passed: the key is set and expires at the keeper's next look.
+      ttl_ms = std::max<int64_t>(std::get<int64_t>(parsed), 1);
     } else {
       return done(ErrorReply(kSyntax));
     }
   }
-  if (get) {
-    return Submit(session, store::PutReturnOldCommand(std::move(args[1]), std::move(args[2]), pre),
-                  done, [](const store::ApplyResult& r) {
-                    // Redis 7: the old value also when NX or XX kept the write from happening.
-                    if (!r.status.ok() && !IsPreconditionFailure(r.status))
-                      return StatusReply(r.status);
-                    return r.old_value ? BulkReply(*r.old_value) : NullReply();
-                  });
+  store::Command cmd;
+  if (ttl_ms || keep_ttl) {
+    cmd = store::PutExpiringCommand(std::move(args[1]), std::move(args[2]), pre,
+                                    ttl_ms ? static_cast<uint64_t>(*ttl_ms) : 0, get,
+                                    options_.limits.leases_max);
+  } else if (get) {
+    cmd = store::PutReturnOldCommand(std::move(args[1]), std::move(args[2]), pre);
+  } else {
+    cmd = store::PutCommand(std::move(args[1]), std::move(args[2]), "", pre);
   }
-  Submit(session, store::PutCommand(std::move(args[1]), std::move(args[2]), "", pre), done,
-         [](const store::ApplyResult& r) {
-           if (r.status.ok()) return OkReply();
-           return IsPreconditionFailure(r.status) ? NullReply() : StatusReply(r.status);
-         });
+  Submit(session, std::move(cmd), done, get ? SetGetReply : SetReply);
 }
 
 void RespService::SetNx(Session* session, Args& args, ReplyCallback& done) {
@@ -211,22 +225,5 @@ void RespService::StrLen(Session* session, Args& args, ReplyCallback& done) {
     return IntegerReply(*value ? static_cast<int64_t>((*value)->size()) : 0);
   });
 }
-
-void RespService::Ttl(Session* session, Args& args, ReplyCallback& done) {
-  // The honest answer without expiry: -1 (no time to live) for a key that exists, -2 for one
-  // that does not, as Redis answers for keys without a timeout.
-  Read(session, done, [this, key = std::move(args[1])] {
-    auto value = ReadValue(node_->engine(), key);
-    if (!value.ok()) return StatusReply(value.status());
-    return IntegerReply(*value ? -1 : -2);
-  });
-}
-
-void RespService::Persist(Session*, Args&, ReplyCallback& done) {
-  // No key has a timeout to remove: Redis answers 0 for such keys and for missing ones alike.
-  done(IntegerReply(0));
-}
-
-void RespService::Expire(Session*, Args&, ReplyCallback& done) { done(ErrorReply(kNoExpiry)); }
 
 }  // namespace nds::resp

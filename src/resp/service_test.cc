@@ -101,7 +101,10 @@ TEST_F(RespServiceTest, SetOptionsAreDecidedInTheLog) {
   EXPECT_EQ(R({"SET", "new", "x", "GET"}), "$-1\r\n");
   EXPECT_EQ(R({"SET", "k", "v", "NX", "XX"}), "-ERR syntax error\r\n");
   EXPECT_EQ(R({"SET", "k", "v", "BOGUS"}), "-ERR syntax error\r\n");
-  EXPECT_TRUE(R({"SET", "k", "v", "EX", "10"}).starts_with("-ERR key expiry is not supported"));
+  EXPECT_EQ(R({"SET", "k", "v", "EX", "10", "KEEPTTL"}), "-ERR syntax error\r\n");
+  EXPECT_EQ(R({"SET", "k", "v", "EX"}), "-ERR syntax error\r\n");
+  EXPECT_EQ(R({"SET", "k", "v", "EX", "0"}), "-ERR invalid expire time in 'set' command\r\n");
+  EXPECT_EQ(R({"SET", "k", "v", "PX", "x"}), "-ERR value is not an integer or out of range\r\n");
   EXPECT_EQ(R({"SETNX", "k", "v"}), ":0\r\n");
   EXPECT_EQ(R({"SETNX", "k2", "v"}), ":1\r\n");
   EXPECT_EQ(R({"GETSET", "k2", "w"}), "$1\r\nv\r\n");
@@ -149,13 +152,67 @@ TEST_F(RespServiceTest, MultiKeyCommands) {
                   .starts_with("-ERR the keys and values of one MSET"));
 }
 
-TEST_F(RespServiceTest, ExpiryAnswersHonestlyWithoutLeases) {
+TEST_F(RespServiceTest, ExpiryIsSetReadAndRemovedAsRedisDoes) {
   R({"SET", "k", "v"});
   EXPECT_EQ(R({"TTL", "k"}), ":-1\r\n");
   EXPECT_EQ(R({"PTTL", "missing"}), ":-2\r\n");
   EXPECT_EQ(R({"PERSIST", "k"}), ":0\r\n");
-  EXPECT_TRUE(R({"EXPIRE", "k", "10"}).starts_with("-ERR key expiry is not supported yet"));
-  EXPECT_TRUE(R({"SETEX", "k", "10", "v"}).starts_with("-ERR key expiry is not supported yet"));
+  EXPECT_EQ(R({"EXPIRE", "missing", "10"}), ":0\r\n");
+  EXPECT_EQ(R({"EXPIRE", "k", "10"}), ":1\r\n");
+  // Without a keeper's estimate, the whole TTL.
+  EXPECT_EQ(R({"TTL", "k"}), ":10\r\n");
+  EXPECT_EQ(R({"PTTL", "k"}), ":10000\r\n");
+  EXPECT_EQ(R({"EXPIRE", "k", "20", "NX"}), ":0\r\n");
+  EXPECT_EQ(R({"PEXPIRE", "k", "2500", "XX"}), ":1\r\n");
+  EXPECT_EQ(R({"PTTL", "k"}), ":2500\r\n");
+  EXPECT_EQ(R({"TTL", "k"}), ":3\r\n");  // rounded as Redis rounds
+  EXPECT_EQ(R({"GET", "k"}), "$1\r\nv\r\n");
+  EXPECT_EQ(R({"INCR", "k"}), "-ERR value is not an integer or out of range\r\n");
+  EXPECT_EQ(R({"APPEND", "k", "w"}), ":2\r\n");
+  EXPECT_EQ(R({"PTTL", "k"}), ":2500\r\n");  // APPEND keeps it
+  EXPECT_EQ(R({"SET", "k", "x", "KEEPTTL"}), "+OK\r\n");
+  EXPECT_EQ(R({"PTTL", "k"}), ":2500\r\n");
+  EXPECT_EQ(R({"PERSIST", "k"}), ":1\r\n");
+  EXPECT_EQ(R({"TTL", "k"}), ":-1\r\n");
+  EXPECT_EQ(R({"SETEX", "s", "7", "v"}), "+OK\r\n");
+  EXPECT_EQ(R({"TTL", "s"}), ":7\r\n");
+  EXPECT_EQ(R({"SET", "s", "w"}), "+OK\r\n");  // a plain SET discards the expiry
+  EXPECT_EQ(R({"TTL", "s"}), ":-1\r\n");
+  EXPECT_EQ(R({"PSETEX", "p", "1500", "v"}), "+OK\r\n");
+  EXPECT_EQ(R({"PTTL", "p"}), ":1500\r\n");
+  EXPECT_EQ(R({"SET", "p", "v2", "PX", "900", "GET"}), "$1\r\nv\r\n");
+  EXPECT_EQ(R({"PTTL", "p"}), ":900\r\n");
+  EXPECT_EQ(R({"SET", "p", "v3", "EX", "5", "NX"}), "$-1\r\n");
+  // A time to live not above zero deletes the key, as in Redis.
+  EXPECT_EQ(R({"EXPIRE", "p", "-1"}), ":1\r\n");
+  EXPECT_EQ(R({"EXISTS", "p"}), ":0\r\n");
+  EXPECT_EQ(R({"EXPIREAT", "k", "1"}), ":1\r\n");  // 1970: passed
+  EXPECT_EQ(R({"EXISTS", "k"}), ":0\r\n");
+  EXPECT_EQ(R({"SETEX", "s", "0", "v"}), "-ERR invalid expire time in 'setex' command\r\n");
+  EXPECT_TRUE(R({"EXPIRE", "s", "999999999"})
+                  .starts_with("-ERR invalid expire time in 'expire' "
+                               "command: nds keeps a key at most"));
+  EXPECT_TRUE(
+      R({"EXPIRE", "s", "10", "GT"}).starts_with("-ERR EXPIRE GT and LT are not supported"));
+  EXPECT_EQ(R({"EXPIRE", "s", "10", "NX", "XX"}),
+            "-ERR NX and XX options at the same time are not compatible\r\n");
+}
+
+TEST_F(RespServiceTest, TtlAnswersTheKeepersEstimate) {
+  RespOptions o;
+  o.lease_remaining = [](uint64_t) { return std::chrono::milliseconds(1499); };
+  service_ = std::make_unique<RespService>(node_, o);
+  EXPECT_EQ(R({"SET", "k", "v", "EX", "100"}), "+OK\r\n");
+  EXPECT_EQ(R({"PTTL", "k"}), ":1499\r\n");
+  EXPECT_EQ(R({"TTL", "k"}), ":1\r\n");
+  std::string at = R({"PEXPIRETIME", "k"});
+  ASSERT_TRUE(at.starts_with(":"));
+  const int64_t now_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                             std::chrono::system_clock::now().time_since_epoch())
+                             .count();
+  const int64_t answered = std::stoll(at.substr(1));
+  EXPECT_GT(answered, now_ms - 60'000);
+  EXPECT_LE(answered, now_ms + 1499);
 }
 
 TEST_F(RespServiceTest, ScanReturnsEveryKeyPresentThroughoutExactlyOnce) {

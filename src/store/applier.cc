@@ -23,8 +23,7 @@ Result<std::optional<uint64_t>> BatchApplier::CurrentRevision(const std::string&
     if (!it->second) return std::optional<uint64_t>();
     return std::optional<uint64_t>(it->second->revision);
   }
-  if (cleared_) return std::optional<uint64_t>();
-  NDS_ASSIGN_OR_RETURN(std::optional<std::string> bytes, engine_->Get(data_key));
+  NDS_ASSIGN_OR_RETURN(std::optional<std::string> bytes, CurrentRecord(data_key));
   if (!bytes) return std::optional<uint64_t>();
   NDS_ASSIGN_OR_RETURN(RecordView rec, DecodeRecord(*bytes));
   return std::optional<uint64_t>(rec.revision);
@@ -39,20 +38,44 @@ Result<std::optional<std::string>> BatchApplier::CurrentRecord(const std::string
     return std::optional<std::string>(op.value);
   }
   if (cleared_) return std::optional<std::string>();
-  return engine_->Get(data_key);
+  // A command reads its key, then writes it, and the write reads the record it replaces for the
+  // history: the second read is this one. It cannot be stale: the engine does not change during a
+  // batch, and the batch's own writes are found in the overlay above.
+  if (last_read_ && last_read_->first == data_key) return last_read_->second;
+  NDS_ASSIGN_OR_RETURN(std::optional<std::string> bytes, engine_->Get(data_key));
+  last_read_.emplace(data_key, bytes);
+  return bytes;
 }
 
+namespace {
+
+// The lease a stored record names (0: none or undecodable; the caller has decoded it before).
+uint64_t LeaseOfRecord(const std::optional<std::string>& record) {
+  if (!record) return 0;
+  auto view = DecodeRecord(*record);
+  return view.ok() ? view->lease_id : 0;
+}
+
+}  // namespace
+
 void BatchApplier::PutRecord(const std::string& data_key, uint64_t revision,
-                             std::string_view content_type, std::string_view value) {
+                             std::string_view content_type, std::string_view value,
+                             uint64_t lease_id) {
   std::optional<std::string> before = RecordBefore(data_key);
-  std::string record = EncodeRecord(revision, content_type, value);
+  if (uint64_t old = LeaseOfRecord(before); old != 0 && old != lease_id) {
+    DropExpiryLease(old, UserKey(data_key));
+  }
+  std::string record = EncodeRecord(revision, content_type, value, lease_id);
   history_.Record(&batch_, revision, UserKey(data_key), record, before);
   batch_.Put(data_key, record);
   overlay_[data_key] = Written{revision, batch_.ops().size() - 1};
 }
 
-void BatchApplier::DeleteRecord(const std::string& data_key) {
+void BatchApplier::DeleteRecord(const std::string& data_key, uint64_t releasing) {
   std::optional<std::string> before = RecordBefore(data_key);
+  if (uint64_t old = LeaseOfRecord(before); old != 0 && old != releasing) {
+    DropExpiryLease(old, UserKey(data_key));
+  }
   history_.Record(&batch_, last_index_->value, UserKey(data_key), {}, before);
   batch_.Delete(data_key);
   overlay_[data_key] = std::nullopt;
@@ -254,6 +277,10 @@ ApplyResult BatchApplier::Apply(const Command& cmd, LogIndex index) {
     case CommandType::kLeaseRevoke:
     case CommandType::kLeaseExpire:
       return ApplyLease(cmd, index);
+    case CommandType::kExpire:
+      return ApplyExpire(cmd, index);
+    case CommandType::kPutExpiring:
+      return ApplyPutExpiring(cmd, index);
     case CommandType::kPut:
     case CommandType::kDelete:
       break;
@@ -273,7 +300,7 @@ ApplyResult BatchApplier::Apply(const Command& cmd, LogIndex index) {
       AttachLease(cmd.lease_id, cmd.key, index.value);
     }
     result.created = !current->has_value();
-    PutRecord(key, index.value, cmd.content_type, cmd.value);
+    PutRecord(key, index.value, cmd.content_type, cmd.value, cmd.lease_id);
   } else {
     if (!current->has_value()) {
       // A delete without the kMustExist precondition of a missing key changes nothing.
@@ -299,6 +326,7 @@ Status BatchApplier::Commit(engine::Engine* engine, bool sync) {
   system_overlay_.clear();
   token_digests_.clear();
   lease_overlay_.clear();
+  last_read_.reset();
   last_index_.reset();
   return s;
 }

@@ -11,6 +11,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <utility>
 
 #include "engine/engine.h"
 #include "store/command.h"
@@ -86,9 +87,29 @@ class BatchApplier {
   Result<std::optional<std::string>> CurrentRecord(const std::string& data_key) const;
   // CurrentRecord decoded: nullopt when absent; kCorruption for a damaged record.
   Result<std::optional<Record>> CurrentDecoded(const std::string& data_key) const;
+  // Writes (or deletes) a data key with its history. The record names `lease_id` (0: none). When
+  // the record it replaces named an expiry lease other than `lease_id` (or `releasing`), that
+  // lease goes with it (DropExpiryLease): the key's expiry ends with the write.
   void PutRecord(const std::string& data_key, uint64_t revision, std::string_view content_type,
-                 std::string_view value);
-  void DeleteRecord(const std::string& data_key);
+                 std::string_view value, uint64_t lease_id = 0);
+  void DeleteRecord(const std::string& data_key, uint64_t releasing = 0);
+  // applier_expiry.cc: key expiry on leases (kExpire, kPutExpiring; docs/resp.md "Expiry").
+  ApplyResult ApplyExpire(const Command& cmd, LogIndex index);
+  ApplyResult ApplyPutExpiring(const Command& cmd, LogIndex index);
+  // The lease a key being rewritten keeps: the one its current record names (attached again at
+  // `revision`), or 0.
+  uint64_t KeepLease(const std::string& user_key, uint64_t lease_id, uint64_t revision);
+  // Whether the cluster has room for one more lease once the key's lease `old_lease` (0: none)
+  // is dropped with its rewrite: kResourceExhausted at `leases_max`; read errors as they are.
+  Status CheckExpiryRoom(uint64_t old_lease, uint64_t leases_max) const;
+  // Grants an expiry lease of `ttl_ms` at `index` holding `user_key` (attached at `index`).
+  // Precondition: CheckExpiryRoom was ok in this command.
+  void GrantExpiryLease(const std::string& user_key, uint64_t ttl_ms, LogIndex index);
+  // Deletes lease `id` with its attachment of `user_key` if it is an expiry lease; else nothing.
+  void DropExpiryLease(uint64_t id, std::string_view user_key);
+  // The cluster's lease count as this batch sees it, and its update.
+  Result<uint64_t> LeaseCount() const;
+  void SetLeaseCount(uint64_t count);
   // applier_history.cc: records what /clear removes (a delete event of every key present as this
   // batch sees it), before the range delete. Engine read errors come back as they are.
   Status RecordClear(uint64_t revision);
@@ -158,6 +179,8 @@ class BatchApplier {
   std::map<std::string, std::optional<std::string>> token_digests_;
   // Lease system keys (lease_state.h) written in this batch: their value, nullopt for deleted.
   std::map<std::string, std::optional<std::string>> lease_overlay_;
+  // The engine's record of the data key read last (CurrentRecord), nullopt inside when absent.
+  mutable std::optional<std::pair<std::string, std::optional<std::string>>> last_read_;
   std::optional<LogIndex> last_index_;
   HistoryWriter history_;
 };

@@ -31,12 +31,16 @@ Status BatchApplier::CheckAttach(uint64_t id, const std::string& key) {
                            " (it expired, was revoked, or was never granted)");
   }
   NDS_ASSIGN_OR_RETURN(LeaseRecord lease, DecodeLeaseRecord(*bytes));
+  NDS_ASSIGN_OR_RETURN(std::optional<std::string> attached,
+                       LeaseSystemGet(LeaseAttachName(id, key)));
+  if (IsExpiryLease(lease) && !attached) {
+    return InvalidArgument("lease " + std::to_string(id) +
+                           " is the expiry of one key set over RESP; no other key may be attached");
+  }
   if (!key.starts_with(lease.prefix)) {
     return InvalidArgument("lease " + std::to_string(id) + " was granted for keys under '" +
                            lease.prefix + "' only");
   }
-  NDS_ASSIGN_OR_RETURN(std::optional<std::string> attached,
-                       LeaseSystemGet(LeaseAttachName(id, key)));
   if (!attached && lease.keys_count >= lease.keys_max) {
     return ResourceExhausted("lease " + std::to_string(id) + " already holds " +
                              std::to_string(lease.keys_count) + " keys (--lease-keys-max)");
@@ -83,20 +87,26 @@ Status BatchApplier::ReleaseLease(uint64_t id, LogIndex index) {
     NDS_ASSIGN_OR_RETURN(std::optional<uint64_t> current, CurrentRevision(data_key));
     if (current == attached) doomed.push_back(std::move(data_key));
   }
-  NDS_ASSIGN_OR_RETURN(std::optional<std::string> count_bytes,
-                       LeaseSystemGet(std::string(kLeaseCountKey)));
-  uint64_t count = 0;
-  if (count_bytes) {
-    NDS_ASSIGN_OR_RETURN(count, DecodeAttachment(*count_bytes));
-  }
-  for (const std::string& data_key : doomed) DeleteRecord(data_key);
+  NDS_ASSIGN_OR_RETURN(uint64_t count, LeaseCount());
+  for (const std::string& data_key : doomed) DeleteRecord(data_key, id);
   for (const auto& [name, value] : attachments) {
     if (value) LeaseSystemDelete(name);
   }
   LeaseSystemDelete(LeaseKeyName(id));
-  LeaseSystemPut(std::string(kLeaseCountKey), EncodeAttachment(count > 0 ? count - 1 : 0));
+  SetLeaseCount(count > 0 ? count - 1 : 0);
   (void)index;  // every deletion above carries the entry's index as its revision
   return Status::Ok();
+}
+
+Result<uint64_t> BatchApplier::LeaseCount() const {
+  NDS_ASSIGN_OR_RETURN(std::optional<std::string> bytes,
+                       LeaseSystemGet(std::string(kLeaseCountKey)));
+  if (!bytes) return uint64_t{0};
+  return DecodeAttachment(*bytes);
+}
+
+void BatchApplier::SetLeaseCount(uint64_t count) {
+  LeaseSystemPut(std::string(kLeaseCountKey), EncodeAttachment(count));
 }
 
 ApplyResult BatchApplier::ApplyLease(const Command& cmd, LogIndex index) {
@@ -108,23 +118,17 @@ ApplyResult BatchApplier::ApplyLease(const Command& cmd, LogIndex index) {
   };
   switch (cmd.type) {
     case CommandType::kLeaseGrant: {
-      auto count_bytes = LeaseSystemGet(std::string(kLeaseCountKey));
-      if (!count_bytes.ok()) return fail(count_bytes.status());
-      uint64_t count = 0;
-      if (*count_bytes) {
-        auto decoded = DecodeAttachment(**count_bytes);
-        if (!decoded.ok()) return fail(decoded.status());
-        count = *decoded;
-      }
+      auto count = LeaseCount();
+      if (!count.ok()) return fail(count.status());
       auto leases_max = ParseDecimalInt64(cmd.value);
       NDS_CHECK(leases_max.has_value());  // DecodeCommand validated it
-      if (count >= static_cast<uint64_t>(*leases_max)) {
-        return fail(ResourceExhausted("the cluster holds " + std::to_string(count) +
-                                      " leases already (--leases-max)"));
+      if (*count >= static_cast<uint64_t>(*leases_max)) {
+        return fail(ResourceExhausted("the cluster holds " + std::to_string(*count) +
+                                      " leases already (--max-leases)"));
       }
       LeaseRecord lease{cmd.expected_revision, index.value, cmd.member_id, 0, cmd.key};
       LeaseSystemPut(LeaseKeyName(index.value), EncodeLeaseRecord(lease));
-      LeaseSystemPut(std::string(kLeaseCountKey), EncodeAttachment(count + 1));
+      SetLeaseCount(*count + 1);
       return result;
     }
     case CommandType::kLeaseKeepAlive: {

@@ -1,6 +1,7 @@
 // The RESP front's read-modify-write commands (kIncrementBy, kAppend, kPutReturnOld, kPutMany,
-// kDeleteMany), decided here at apply time so that concurrent clients are ordered by the log
-// (docs/formats/store.md). Each sees earlier commands of the same batch through the overlay.
+// kDeleteMany, and the expiry commands kExpire and kPutExpiring: applier_expiry.cc), decided here
+// at apply time so that concurrent clients are ordered by the log (docs/formats/store.md). Each
+// sees earlier commands of the same batch through the overlay.
 #include <limits>
 #include <set>
 #include <string>
@@ -23,7 +24,7 @@ Result<std::optional<Record>> BatchApplier::CurrentDecoded(const std::string& da
   if (!bytes) return std::optional<Record>();
   NDS_ASSIGN_OR_RETURN(RecordView rec, DecodeRecord(*bytes));
   return std::optional<Record>(
-      Record{rec.revision, std::string(rec.content_type), std::string(rec.value)});
+      Record{rec.revision, std::string(rec.content_type), std::string(rec.value), rec.lease_id});
 }
 
 template <typename Modify>
@@ -49,6 +50,7 @@ ApplyResult BatchApplier::ApplyIncrementBy(const Command& cmd, LogIndex index) {
       cmd, index, [&](const std::string& key, std::optional<Record>& current, ApplyResult& result) {
         int64_t value = 0;
         std::string content_type;
+        uint64_t lease_id = 0;
         if (current) {
           std::optional<int64_t> parsed = ParseDecimalInt64(current->value);
           if (!parsed) {
@@ -57,6 +59,7 @@ ApplyResult BatchApplier::ApplyIncrementBy(const Command& cmd, LogIndex index) {
           }
           value = *parsed;
           content_type = std::move(current->content_type);
+          lease_id = current->lease_id;
         }
         if ((*delta > 0 && value > std::numeric_limits<int64_t>::max() - *delta) ||
             (*delta < 0 && value < std::numeric_limits<int64_t>::min() - *delta)) {
@@ -65,7 +68,9 @@ ApplyResult BatchApplier::ApplyIncrementBy(const Command& cmd, LogIndex index) {
         }
         value += *delta;
         result.integer = value;
-        PutRecord(key, index.value, content_type, std::to_string(value));
+        // As in Redis, the key keeps its expiry (docs/resp.md "Expiry").
+        PutRecord(key, index.value, content_type, std::to_string(value),
+                  KeepLease(cmd.key, lease_id, index.value));
       });
 }
 
@@ -74,9 +79,11 @@ ApplyResult BatchApplier::ApplyAppend(const Command& cmd, LogIndex index) {
       cmd, index, [&](const std::string& key, std::optional<Record>& current, ApplyResult& result) {
         std::string value;
         std::string content_type;
+        uint64_t lease_id = 0;
         if (current) {
           value = std::move(current->value);
           content_type = std::move(current->content_type);
+          lease_id = current->lease_id;
         }
         const uint64_t length_max = cmd.expected_revision;
         if (value.size() + cmd.value.size() > length_max) {
@@ -87,7 +94,7 @@ ApplyResult BatchApplier::ApplyAppend(const Command& cmd, LogIndex index) {
         }
         value += cmd.value;
         result.integer = static_cast<int64_t>(value.size());
-        PutRecord(key, index.value, content_type, value);
+        PutRecord(key, index.value, content_type, value, KeepLease(cmd.key, lease_id, index.value));
       });
 }
 
@@ -136,6 +143,57 @@ ApplyResult BatchApplier::ApplyDeleteMany(const Command& cmd, LogIndex index) {
   for (const std::string& key : present) DeleteRecord(key);
   result.integer = static_cast<int64_t>(present.size());
   return result;
+}
+
+ApplyResult BatchApplier::ApplyExpire(const Command& cmd, LogIndex index) {
+  ApplyResult r = ModifyCurrent(
+      cmd, index, [&](const std::string& key, std::optional<Record>& current, ApplyResult& result) {
+        if (!current) return;  // 0: no such key
+        const bool has_expiry = current->lease_id != 0;
+        if ((cmd.precondition == Precondition::kMustNotExist && has_expiry) ||
+            (cmd.precondition == Precondition::kMustExist && !has_expiry)) {
+          return;  // 0: the condition did not hold
+        }
+        const uint64_t ttl_ms = cmd.expected_revision;
+        if (ttl_ms == 0) {
+          if (!has_expiry) return;  // PERSIST of a key without expiry: 0
+          PutRecord(key, index.value, current->content_type, current->value, 0);
+          result.integer = 1;
+          return;
+        }
+        // Everything that can fail is read before anything is written.
+        result.status = CheckExpiryRoom(current->lease_id, cmd.member_id);
+        if (!result.status.ok()) return;
+        PutRecord(key, index.value, current->content_type, current->value, index.value);
+        GrantExpiryLease(cmd.key, ttl_ms, index);
+        result.integer = 1;
+      });
+  r.created = false;
+  return r;
+}
+
+ApplyResult BatchApplier::ApplyPutExpiring(const Command& cmd, LogIndex index) {
+  return ModifyCurrent(
+      cmd, index, [&](const std::string& key, std::optional<Record>& current, ApplyResult& result) {
+        std::optional<uint64_t> revision;
+        uint64_t old_lease = 0;
+        if (current) {
+          revision = current->revision;
+          old_lease = current->lease_id;
+          if (cmd.return_old) result.old_value = std::move(current->value);
+        }
+        result.status = CheckPrecondition(cmd, revision);
+        if (!result.status.ok()) return;
+        const uint64_t ttl_ms = cmd.expected_revision;
+        if (ttl_ms == 0) {  // KEEPTTL
+          PutRecord(key, index.value, "", cmd.value, KeepLease(cmd.key, old_lease, index.value));
+          return;
+        }
+        result.status = CheckExpiryRoom(old_lease, cmd.member_id);
+        if (!result.status.ok()) return;
+        PutRecord(key, index.value, "", cmd.value, index.value);
+        GrantExpiryLease(cmd.key, ttl_ms, index);
+      });
 }
 
 }  // namespace nds::store

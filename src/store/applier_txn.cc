@@ -90,7 +90,7 @@ ApplyResult BatchApplier::ApplyTxn(const Command& cmd, LogIndex index) {
     r.kind = op.kind;
     if (op.kind == TxnOpKind::kPut) {
       if (op.lease_id != 0) AttachLease(op.lease_id, op.key, index.value);
-      PutRecord(key, index.value, op.content_type, op.value);
+      PutRecord(key, index.value, op.content_type, op.value, op.lease_id);
       r.found = true;
       r.revision = index.value;
     } else {

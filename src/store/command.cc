@@ -12,7 +12,7 @@ namespace {
 constexpr uint8_t kCommandFormatVersion = 1;
 // Marks the optional lease id after a put's value (docs/formats/store.md "Leases").
 constexpr char kLeaseFieldTag = 'L';
-constexpr uint8_t kCommandTypeMax = static_cast<uint8_t>(CommandType::kLeaseExpire);
+constexpr uint8_t kCommandTypeMax = static_cast<uint8_t>(CommandType::kPutExpiring);
 
 bool IsMemberCommand(CommandType type) {
   return type == CommandType::kAddMember || type == CommandType::kRemoveMember;
@@ -71,6 +71,22 @@ Status ValidateTxnCommand(const Command& c) {
 
 bool IsLeaseCommand(CommandType type) {
   return type >= CommandType::kLeaseGrant && type <= CommandType::kLeaseExpire;
+}
+
+bool IsExpiryCommand(CommandType type) {
+  return type == CommandType::kExpire || type == CommandType::kPutExpiring;
+}
+
+// The expiry commands use only the fields their type names (command.h).
+Status ValidateExpiryCommand(const Command& c) {
+  if (c.key.empty() || !c.content_type.empty() || c.member_id == 0 ||
+      c.precondition == Precondition::kRevisionEquals) {
+    return Corruption("expiry command without a key or lease limit, or with a content type");
+  }
+  if (c.type == CommandType::kExpire && !c.value.empty()) {
+    return Corruption("expire command with a value");
+  }
+  return Status::Ok();
 }
 
 // Lease commands use only the fields their type names (command.h).
@@ -264,6 +280,31 @@ Command RemoveMemberCommand(uint64_t id) {
   return c;
 }
 
+Command ExpireCommand(std::string key, uint64_t ttl_ms, Precondition pre, uint64_t leases_max) {
+  NDS_CHECK(pre != Precondition::kRevisionEquals);
+  Command c;
+  c.type = CommandType::kExpire;
+  c.precondition = pre;
+  c.key = std::move(key);
+  c.expected_revision = ttl_ms;
+  c.member_id = leases_max;
+  return c;
+}
+
+Command PutExpiringCommand(std::string key, std::string value, Precondition pre, uint64_t ttl_ms,
+                           bool return_old, uint64_t leases_max) {
+  NDS_CHECK(pre != Precondition::kRevisionEquals);
+  Command c;
+  c.type = CommandType::kPutExpiring;
+  c.precondition = pre;
+  c.key = std::move(key);
+  c.value = std::move(value);
+  c.expected_revision = ttl_ms;
+  c.member_id = leases_max;
+  c.return_old = return_old;
+  return c;
+}
+
 Command LeaseGrantCommand(uint64_t ttl_ms, uint64_t keys_max, uint64_t leases_max,
                           std::string prefix) {
   Command c;
@@ -316,6 +357,8 @@ bool IsUserWrite(CommandType type) {
     case CommandType::kLeaseGrant:
     case CommandType::kLeaseKeepAlive:
     case CommandType::kLeaseRevoke:
+    case CommandType::kExpire:
+    case CommandType::kPutExpiring:
       return true;
     case CommandType::kLeaseExpire:
     case CommandType::kPutSystem:
@@ -333,8 +376,9 @@ void EncodePlainCommand(const Command& cmd, std::string* out) {
   // One varint slot carries the expected revision, or the member id of kRemoveMember. Lease
   // commands carry both: the id (or limit) follows the value.
   const bool remove_member = cmd.type == CommandType::kRemoveMember;
-  const bool lease = IsLeaseCommand(cmd.type);
+  const bool lease = IsLeaseCommand(cmd.type) || IsExpiryCommand(cmd.type);
   NDS_CHECK(remove_member || lease || cmd.member_id == 0);
+  NDS_CHECK(cmd.type == CommandType::kPutExpiring || !cmd.return_old);
   NDS_CHECK(!remove_member || cmd.expected_revision == 0);
   NDS_CHECK(cmd.type == CommandType::kPut || cmd.lease_id == 0);
   out->push_back(static_cast<char>(kCommandFormatVersion));
@@ -346,6 +390,7 @@ void EncodePlainCommand(const Command& cmd, std::string* out) {
   PutLengthPrefixed(out, cmd.value);
   // Optional trailing fields, absent unless set: a put without a lease encodes as it always did.
   if (lease) PutVarint64(out, cmd.member_id);
+  if (cmd.type == CommandType::kPutExpiring) out->push_back(cmd.return_old ? 1 : 0);
   if (cmd.lease_id != 0) {
     out->push_back(kLeaseFieldTag);
     PutVarint64(out, cmd.lease_id);
@@ -376,8 +421,13 @@ Result<Command> DecodePlainCommand(std::string_view bytes) {
   NDS_ASSIGN_OR_RETURN(std::string_view key, d.LengthPrefixed());
   NDS_ASSIGN_OR_RETURN(std::string_view content_type, d.LengthPrefixed());
   NDS_ASSIGN_OR_RETURN(std::string_view value, d.LengthPrefixed());
-  if (IsLeaseCommand(c.type)) {
+  if (IsLeaseCommand(c.type) || IsExpiryCommand(c.type)) {
     NDS_ASSIGN_OR_RETURN(c.member_id, d.Varint64());
+  }
+  if (c.type == CommandType::kPutExpiring) {
+    NDS_ASSIGN_OR_RETURN(std::string_view flag, d.Bytes(1));
+    if (flag[0] != 0 && flag[0] != 1) return Corruption("put-expiring with a bad return-old flag");
+    c.return_old = flag[0] == 1;
   } else if (c.type == CommandType::kPut && !d.done()) {
     NDS_ASSIGN_OR_RETURN(std::string_view tag, d.Bytes(1));
     if (tag[0] != kLeaseFieldTag) return Corruption("trailing bytes after a command");
@@ -391,6 +441,8 @@ Result<Command> DecodePlainCommand(std::string_view bytes) {
   if (IsMemberCommand(c.type)) NDS_RETURN_IF_ERROR(ValidateMemberCommand(c));
   if (IsLeaseCommand(c.type)) {
     NDS_RETURN_IF_ERROR(ValidateLeaseCommand(c));
+  } else if (IsExpiryCommand(c.type)) {
+    NDS_RETURN_IF_ERROR(ValidateExpiryCommand(c));
   } else if (c.type == CommandType::kTxn) {
     NDS_RETURN_IF_ERROR(ValidateTxnCommand(c));
   } else if (c.type >= CommandType::kIncrementBy) {

@@ -63,6 +63,20 @@ enum class CommandType : uint8_t {
   // keepalive index the decision was based on; kFailedPrecondition (nothing done) when the lease
   // was kept alive since.
   kLeaseExpire = 19,
+  // Key expiry for the RESP front (docs/resp.md "Expiry"): each expiring key has a lease of its
+  // own, an "expiry lease" (lease_state.h), granted by the command that sets the expiry with the
+  // command's index as its id, and released when the key is written without keeping it.
+  // Expire: sets (`expected_revision` = TTL in ms) or removes (0: PERSIST) the expiry of `key`,
+  // writing the key again at this index with its value unchanged. `member_id` is the most leases
+  // allowed. `precondition` kMustNotExist: only when the key has no expiry (EXPIRE NX),
+  // kMustExist: only when it has one (EXPIRE XX). ApplyResult::integer is 1 when the expiry was
+  // set or removed, 0 when the key is missing, the condition failed, or PERSIST found no expiry.
+  kExpire = 20,
+  // A put (SET with EX, PX or KEEPTTL; SETEX) with the precondition of kPutReturnOld: with
+  // `expected_revision` > 0 the key gets a new expiry lease of that TTL in ms (`member_id` the most
+  // leases allowed); with 0 it keeps the lease it had (KEEPTTL). `return_old`: ApplyResult::
+  // old_value as for kPutReturnOld (SET ... GET).
+  kPutExpiring = 21,
 };
 
 // On the wire only: a user write that a token allowed travels as type 15, a wrapper that names
@@ -106,6 +120,7 @@ struct Command {
     bool operator==(const Authorization&) const = default;
   };
   std::optional<Authorization> authorized_by;
+  bool return_old = false;  // kPutExpiring only
 
   bool operator==(const Command&) const = default;
 };
@@ -133,6 +148,12 @@ Command PutReturnOldCommand(std::string key, std::string value, Precondition pre
 Command PutManyCommand(const std::vector<std::pair<std::string, std::string>>& pairs);
 // Precondition (checked): keys is not empty.
 Command DeleteManyCommand(const std::vector<std::string>& keys);
+
+// Precondition (checked): pre is kNone, kMustNotExist or kMustExist.
+Command ExpireCommand(std::string key, uint64_t ttl_ms, Precondition pre, uint64_t leases_max);
+// Precondition (checked): pre is kNone, kMustNotExist or kMustExist.
+Command PutExpiringCommand(std::string key, std::string value, Precondition pre, uint64_t ttl_ms,
+                           bool return_old, uint64_t leases_max);
 
 Command LeaseGrantCommand(uint64_t ttl_ms, uint64_t keys_max, uint64_t leases_max,
                           std::string prefix);

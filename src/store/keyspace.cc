@@ -8,6 +8,7 @@ namespace nds::store {
 namespace {
 
 constexpr uint8_t kRecordFormatVersion = 1;
+constexpr uint8_t kLeasedRecordFormatVersion = 2;  // a lease id follows the revision
 
 }  // namespace
 
@@ -44,11 +45,14 @@ std::string_view UserKey(std::string_view engine_key) {
   return engine_key.substr(1);
 }
 
-std::string EncodeRecord(uint64_t revision, std::string_view content_type, std::string_view value) {
+std::string EncodeRecord(uint64_t revision, std::string_view content_type, std::string_view value,
+                         uint64_t lease_id) {
   std::string out;
-  out.reserve(1 + kVarint64BytesMax * 2 + content_type.size() + value.size());
-  out.push_back(static_cast<char>(kRecordFormatVersion));
+  out.reserve(1 + kVarint64BytesMax * 3 + content_type.size() + value.size());
+  out.push_back(
+      static_cast<char>(lease_id == 0 ? kRecordFormatVersion : kLeasedRecordFormatVersion));
   PutVarint64(&out, revision);
+  if (lease_id != 0) PutVarint64(&out, lease_id);
   PutLengthPrefixed(&out, content_type);
   out.append(value);
   return out;
@@ -57,12 +61,16 @@ std::string EncodeRecord(uint64_t revision, std::string_view content_type, std::
 Result<RecordView> DecodeRecord(std::string_view bytes) {
   Decoder d(bytes);
   NDS_ASSIGN_OR_RETURN(std::string_view version, d.Bytes(1));
-  if (static_cast<uint8_t>(version[0]) != kRecordFormatVersion) {
-    return Corruption("value record of unknown version " +
-                      std::to_string(static_cast<uint8_t>(version[0])));
+  const auto v = static_cast<uint8_t>(version[0]);
+  if (v != kRecordFormatVersion && v != kLeasedRecordFormatVersion) {
+    return Corruption("value record of unknown version " + std::to_string(v));
   }
   RecordView r;
   NDS_ASSIGN_OR_RETURN(r.revision, d.Varint64());
+  if (v == kLeasedRecordFormatVersion) {
+    NDS_ASSIGN_OR_RETURN(r.lease_id, d.Varint64());
+    if (r.lease_id == 0) return Corruption("value record of version 2 with lease id 0");
+  }
   NDS_ASSIGN_OR_RETURN(r.content_type, d.LengthPrefixed());
   NDS_ASSIGN_OR_RETURN(r.value, d.Bytes(d.remaining()));
   return r;

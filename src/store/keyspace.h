@@ -2,7 +2,8 @@
 //
 // Engine key = one namespace byte + the rest: 'd' + user key for the shared blob/key-value space,
 // 's' + 32-byte location for secrets. /clear removes exactly the range ['d', 'e'). A value record
-// holds the revision that wrote it, the uploaded content type and the bytes.
+// holds the revision that wrote it, the uploaded content type and the bytes, and the lease the
+// write attached the key to, if any (format version 2; a record without a lease is version 1).
 #pragma once
 
 #include <cstdint>
@@ -34,6 +35,7 @@ struct Record {
   uint64_t revision = 0;
   std::string content_type;
   std::string value;
+  uint64_t lease_id = 0;  // the lease this revision attached the key to (0: none)
 };
 
 // A view into an encoded record; valid while the bytes it was decoded from live.
@@ -41,9 +43,12 @@ struct RecordView {
   uint64_t revision = 0;
   std::string_view content_type;
   std::string_view value;
+  uint64_t lease_id = 0;
 };
 
-std::string EncodeRecord(uint64_t revision, std::string_view content_type, std::string_view value);
+// Version 1 when `lease_id` is 0 (as every record was before leases), else version 2.
+std::string EncodeRecord(uint64_t revision, std::string_view content_type, std::string_view value,
+                         uint64_t lease_id = 0);
 // kCorruption when the bytes are not a record of a known version.
 Result<RecordView> DecodeRecord(std::string_view bytes);
 

@@ -35,6 +35,11 @@ struct LeaseRecord {
   bool operator==(const LeaseRecord&) const = default;
 };
 
+// An expiry lease (docs/resp.md "Expiry") holds the expiry of one key set over RESP: it allows no
+// attachments (keys_max 0) but the one key its granting command attached (keys_count 1, prefix
+// that key). It goes when the key is written without keeping it, deleted, or expires.
+inline bool IsExpiryLease(const LeaseRecord& r) { return r.keys_max == 0; }
+
 std::string LeaseKeyName(uint64_t id);
 std::string LeaseAttachPrefix(uint64_t id);  // lease_keys/<id>/
 std::string LeaseAttachName(uint64_t id, std::string_view user_key);
