@@ -216,6 +216,18 @@ class RaftNode final : public Node, private net::PeerReceiver {
   // Drops a frame from `from` that is malformed or misaddressed, and closes the connection it
   // came on (logged by the transport with `what`).
   void RejectFrame(uint64_t from, const std::string& what);
+  // Whether `id`, in no member record this node has applied, may still be a member: a member's
+  // id is the log index of its join, so an id above `applied` may be one added while this node
+  // was down or cut off, and perhaps leading now. Its Raft and snapshot frames are taken (it
+  // proved the cluster secret) and this node answers at the peer address its hello claimed
+  // (provisional_peers_), so that it can receive that join and catch up; once this node has
+  // applied past `id`, the member table decides, and an id that is no member (one removed, or
+  // never added) is refused.
+  static bool MayBeLaterMember(uint64_t id, uint64_t applied) { return id > applied; }
+  // Takes the peer address claimed by a hello of a possible later member (MayBeLaterMember) as
+  // where to answer it, and forgets those this node has applied past. Loop thread.
+  void UpdateProvisionalPeers(uint64_t id, const std::string& peer_address);
+  void PruneProvisionalPeers();
   // Drops a frame from `from` that it may not send (a sender that is not a member, a Raft message
   // claiming another sender or receiver): counted, logged at a bounded rate, never stepped.
   void RefuseFrame(uint64_t from, const std::string& what);
@@ -332,6 +344,9 @@ class RaftNode final : public Node, private net::PeerReceiver {
     std::string api_address;
     uint64_t proposed_tick = 0;  // when the leader last proposed recording it (0: never)
   };
+  // Possible later members (MayBeLaterMember) that said hello, and the peer address they
+  // claimed: at most kProvisionalPeersMax.
+  std::map<uint64_t, std::string> provisional_peers_;
   std::map<uint64_t, AddressClaim> claimed_addresses_;  // member id -> addresses from its hello
   uint64_t applied_bytes_since_snapshot_ = 0;  // entry bytes applied since the last snapshot
   bool seeded_ = false;           // this leader proposed the new cluster's first member record

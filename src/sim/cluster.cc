@@ -8,6 +8,7 @@
 #include <fmt/format.h>
 
 #include "node/engine_dir.h"
+#include "node/raft_codec.h"
 #include "sim/sim_engine.h"
 #include "store/keyspace.h"
 #include "store/membership.h"
@@ -91,6 +92,7 @@ struct Cluster::Node {
   uint64_t clock_skip_per_million = 0;
   uint64_t disk_full_until = 0;  // tick; 0: not full
   uint64_t incarnation = 0;
+  std::set<uint64_t> hellos_from;  // peers whose hello this incarnation accepted (its links)
   node::Role role = node::Role::kFollower;
   uint64_t leader = 0;
   // Metrics of earlier incarnations.
@@ -164,6 +166,16 @@ Cluster::Node* Cluster::NewNode(uint64_t id, std::vector<store::MemberRecord> kn
   o.data_dir = fmt::format("/n{}", id);
   o.cluster_secret = kSecret;
   o.bootstrap = known.empty();
+  // Advertised as `nds start --join` does: the addresses of its own member record (the founder
+  // records what it advertises), which its hellos claim.
+  o.peer_address = "10.1.0.1:7000";
+  o.api_address = "10.1.0.1:8000";
+  for (const store::MemberRecord& r : known) {
+    if (r.id == id) {
+      o.peer_address = r.peer_address;
+      o.api_address = r.api_address;
+    }
+  }
   o.known_members = std::move(known);
   o.lease_reads = options_.lease_reads;
   Limits& l = o.limits;
@@ -210,7 +222,31 @@ nds::Status Cluster::StartNode(Node* n) {
     return IoError(d.what);
   }
   n->running = true;
+  // A new process: every link to and from it opens again with a hello.
+  n->hellos_from.clear();
+  for (auto& [id, other] : nodes_) other->hellos_from.erase(n->id.value);
   return nds::Status::Ok();
+}
+
+bool Cluster::Hello(Node* to, uint64_t from) {
+  if (to->hellos_from.contains(from)) return true;
+  // The handshake (the cluster secret) is not simulated; what the hello claims is, as the
+  // receiving node checks it.
+  node::Hello h;
+  h.cluster_id = to->options.cluster_id;
+  h.node_id = from;
+  if (const Node* sender = Find(NodeId(from)); sender != nullptr) {
+    h.peer_address = sender->options.peer_address;
+    h.api_address = sender->options.api_address;
+  }
+  auto accepted = to->node->AcceptHello(node::EncodeHello(h));
+  if (!accepted.ok()) {
+    Trace(fmt::format("node {} refuses the link from {}: {}", to->id, from,
+                      accepted.status().ToString()));
+    return false;
+  }
+  to->hellos_from.insert(from);
+  return true;
 }
 
 nds::Status Cluster::Bootstrap(int voters) {
@@ -287,7 +323,9 @@ nds::Status Cluster::Tick() {
   sent_this_tick_ = 0;
   for (Packet& p : network_->TakeDue(now_ticks_)) {
     Node* n = Find(p.to);
-    if (n != nullptr && n->running) n->node->Deliver(p.from.value, std::move(p.frame));
+    if (n != nullptr && n->running && Hello(n, p.from.value)) {
+      n->node->Deliver(p.from.value, std::move(p.frame));
+    }
   }
   for (auto& [id, n] : nodes_) {
     if (!n->running) continue;

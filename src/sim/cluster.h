@@ -135,6 +135,9 @@ class Cluster {
   class Peers;
 
   nds::Status StartNode(Node* n);
+  // Whether `to` takes frames from `from`: the first frame of each link presents `from`'s hello
+  // (RaftNode::AcceptHello), as a peer connection opens with one.
+  bool Hello(Node* to, uint64_t from);
   // Starts a node for every member in the leader's table that has none yet.
   void AdoptMembers();
   void NodeDown(Node* n, const std::string& why);
