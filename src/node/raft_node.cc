@@ -500,6 +500,10 @@ void RaftNode::HandleInbound(std::deque<Inbound> frames) {
       HandleMembersView(in.from, in.frame);
       continue;
     }
+    if (*kind == FrameKind::kSnapshotResume) {
+      HandleSnapshotResume(in.from, in.frame);
+      continue;
+    }
     auto e = DecodeForwardFrame(in.frame);
     if (!e.ok()) {
       RejectFrame(in.from, "a forwarded write that does not decode: " + e.status().ToString());

@@ -194,6 +194,13 @@ class RaftNode final : public Node, private net::PeerReceiver {
     std::unique_ptr<wal::SnapshotReader> reader;
     raft::Message message;
     Clock::time_point deadline;
+    bool reported = false;  // the core was told the snapshot went out (once)
+    // Every chunk and the kSnapshot message went out; kept until the deadline so that a follower
+    // that lost a chunk can still resume the stream.
+    bool idle = false;
+    // The offset of the last resume and when it was taken: a copy of that request is ignored.
+    std::optional<uint64_t> resumed_at;
+    Clock::time_point resumed_time;
   };
 
   RaftNode(std::unique_ptr<engine::Engine> engine, std::unique_ptr<wal::Wal> wal,
@@ -293,6 +300,12 @@ class RaftNode final : public Node, private net::PeerReceiver {
   void StartSnapshotSend(raft::Message m);
   void PumpSnapshotSends();
   void HandleSnapshotChunk(uint64_t from, const std::string& frame);
+  // A follower asks to go on with its stream at an offset (it lost a chunk): the sender goes back
+  // or forward to it and sends on from there.
+  void HandleSnapshotResume(uint64_t from, const std::string& frame);
+  // Asks `to` to go on with its stream of snapshot (index, term) at `offset` (at most once a
+  // heartbeat interval for the same offset).
+  void AskSnapshotResume(uint64_t to, LogIndex index, Term term, uint64_t offset);
   // Whether a kSnapshot message from the leader may be stepped: its data has arrived.
   bool SnapshotStaged(const raft::Message& m) const;
   // Replaces the engine with the stored snapshot of `meta` and moves the log onto it.
@@ -337,6 +350,8 @@ class RaftNode final : public Node, private net::PeerReceiver {
   std::map<uint64_t, SnapshotSend> snapshot_sends_;  // follower id -> stream in progress
   std::unique_ptr<wal::SnapshotReceiver> receiver_;  // from the leader, in progress
   uint64_t receiving_from_ = 0;
+  std::optional<uint64_t> resume_asked_offset_;  // the last resume sent for receiver_, and when
+  Clock::time_point resume_asked_time_;
   Clock::time_point snapshot_backoff_until_;  // after a failed snapshot, wait before the next
   std::optional<wal::StoredSnapshot> staged_snapshot_;  // received, waiting for its kSnapshot
   struct AddressClaim {

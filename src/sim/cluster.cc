@@ -97,6 +97,7 @@ struct Cluster::Node {
   uint64_t leader = 0;
   // Metrics of earlier incarnations.
   uint64_t snapshots_made = 0, snapshots_sent = 0, snapshots_installed = 0, lease_reads = 0;
+  uint64_t snapshots_resumed = 0;
 };
 
 // The node's links: frames go into the simulated network; a link is up when it is not cut and
@@ -285,6 +286,7 @@ void Cluster::NodeDown(Node* n, const std::string& why) {
   n->snapshots_made += m.snapshots_made.load();
   n->snapshots_sent += m.snapshots_sent.load();
   n->snapshots_installed += m.snapshots_installed.load();
+  n->snapshots_resumed += m.snapshots_resumed.load();
   n->lease_reads += n->node->GetStatus().lease_read_batches;
   auto dying = std::move(n->node);
   dying.reset();  // answers every waiting request kUnavailable
@@ -558,12 +560,14 @@ ClusterCounters Cluster::counters() const {
     c.snapshots_made += n->snapshots_made;
     c.snapshots_sent += n->snapshots_sent;
     c.snapshots_installed += n->snapshots_installed;
+    c.snapshots_resumed += n->snapshots_resumed;
     c.lease_read_batches += n->lease_reads;
     if (!n->running) continue;
     const node::NodeMetrics& m = n->node->metrics();
     c.snapshots_made += m.snapshots_made.load();
     c.snapshots_sent += m.snapshots_sent.load();
     c.snapshots_installed += m.snapshots_installed.load();
+    c.snapshots_resumed += m.snapshots_resumed.load();
     c.lease_read_batches += n->node->GetStatus().lease_read_batches;
   }
   return c;

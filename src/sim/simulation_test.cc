@@ -135,6 +135,25 @@ TEST(Simulation, LeasesSurviveModerateClockDrift) {
   EXPECT_EQ(failures, 0);
 }
 
+// Snapshots of 3-6 KB in 512-byte chunks, over a network that drops frames: a stream that lost a
+// chunk resumes at the follower's offset (the follower asks, the leader goes back there), and the
+// runs stay live. Before resuming, 76 of seeds 1..300 failed liveness with these settings.
+TEST(Simulation, SnapshotStreamsThatLoseChunksResume) {
+  SimOptions options;
+  options.snapshot_chunk_bytes = 512;
+  options.history_revisions = 100;
+  uint64_t resumed = 0, installed = 0;
+  for (uint64_t seed = 1; seed <= 10; ++seed) {
+    options.seed = seed;
+    SimResult r = RunSimulation(options);
+    EXPECT_TRUE(r.ok) << r.failure << "\n" << r.trace_tail;
+    resumed += r.counters.snapshots_resumed;
+    installed += r.counters.snapshots_installed;
+  }
+  EXPECT_GT(resumed, 0u);
+  EXPECT_GT(installed, 0u);
+}
+
 // Clocks up to twenty times slower than real time break the lease's assumption: the checker
 // should notice two lease holders. With the simulated Raft core alone, seeds 27 and 33 showed it;
 // with the real node none of seeds 1..40 does (its published lease also ends at its own clock's
