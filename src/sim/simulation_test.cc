@@ -173,12 +173,14 @@ TEST(Simulation, DISABLED_GrosslySlowClocksAreCaughtByTheLeaseCheck) {
 }
 
 // Seeds on which the real-node simulator found bugs in node/, replayed exactly: a forwarded write
-// delivered twice was applied twice (149); a ReadIndex answer meant for the node's previous
+// delivered twice was applied twice (found by seed 149; since the simulator presents hellos and
+// uses 512-byte chunks, seed 81 is the one that fails when node/seen_forwards.h stops dropping
+// the copy, and 149 no longer does); a ReadIndex answer meant for the node's previous
 // incarnation served a read of the restarted node at an old read point (739); a node that crashed
 // after its snapshot was durable but not the commit index could not start again (58, found with
 // the membership fixed).
 TEST(Simulation, SeedsThatFoundNodeBugsStayFixed) {
-  for (uint64_t seed : {149, 739}) {
+  for (uint64_t seed : {81, 739}) {
     SimOptions options;
     options.seed = seed;
     SimResult r = RunSimulation(options);
