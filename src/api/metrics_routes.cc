@@ -64,13 +64,15 @@ std::string ApiService::MetricsText() const {
          nm.elections_started.load(std::memory_order_relaxed));
   Family(&out, "nds_snapshots_total", "counter",
          "Raft snapshots since this node started: made of its own engine, sent to a follower, "
-         "installed from the leader.");
+         "installed from the leader, resumed at a follower's offset after a lost chunk.");
   out += fmt::format("nds_snapshots_total{{kind=\"made\"}} {}\n",
                      nm.snapshots_made.load(std::memory_order_relaxed));
   out += fmt::format("nds_snapshots_total{{kind=\"sent\"}} {}\n",
                      nm.snapshots_sent.load(std::memory_order_relaxed));
   out += fmt::format("nds_snapshots_total{{kind=\"installed\"}} {}\n",
                      nm.snapshots_installed.load(std::memory_order_relaxed));
+  out += fmt::format("nds_snapshots_total{{kind=\"resumed\"}} {}\n",
+                     nm.snapshots_resumed.load(std::memory_order_relaxed));
   Family(&out, "nds_wal_fsync_seconds", "histogram",
          "Time to write a batch of Raft log entries and its hard state and fsync them.");
   nm.wal_fsync.AppendSamples(&out, "nds_wal_fsync_seconds", "", /*skip_empty=*/false);

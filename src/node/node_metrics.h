@@ -22,6 +22,8 @@ struct NodeMetrics {
   std::atomic<uint64_t> snapshots_made{0};
   std::atomic<uint64_t> snapshots_sent{0};
   std::atomic<uint64_t> snapshots_installed{0};
+  // Snapshot streams this node (as sender) went on with at a follower's offset after a lost chunk.
+  std::atomic<uint64_t> snapshots_resumed{0};
   // One observation per Raft log write (entries and hard state, fsynced) and per batch of
   // committed entries applied to the engine.
   LatencyHistogram wal_fsync;

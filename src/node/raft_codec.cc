@@ -125,7 +125,7 @@ std::string ForwardFrameOf(std::string_view encoded_envelope) {
 Result<FrameKind> PeekFrameKind(std::string_view frame) {
   if (frame.empty()) return Corruption("empty peer frame");
   auto k = static_cast<uint8_t>(frame[0]);
-  if (k < 1 || k > static_cast<uint8_t>(FrameKind::kMembersView))
+  if (k < 1 || k > static_cast<uint8_t>(FrameKind::kSnapshotResume))
     return Corruption("unknown peer frame kind " + std::to_string(k));
   return static_cast<FrameKind>(k);
 }
@@ -291,6 +291,31 @@ Result<wal::SnapshotChunk> DecodeSnapshotChunkFrame(std::string_view frame) {
   c.term = Term{term};
   c.data = data;
   return c;
+}
+
+std::string EncodeSnapshotResumeFrame(const SnapshotResume& r) {
+  std::string out;
+  out.push_back(static_cast<char>(FrameKind::kSnapshotResume));
+  out.push_back(static_cast<char>(kCodecVersion));
+  PutVarint64(&out, r.index.value);
+  PutVarint64(&out, r.term.value);
+  PutVarint64(&out, r.offset);
+  return out;
+}
+
+Result<SnapshotResume> DecodeSnapshotResumeFrame(std::string_view frame) {
+  NDS_ASSIGN_OR_RETURN(FrameKind kind, PeekFrameKind(frame));
+  if (kind != FrameKind::kSnapshotResume) return Corruption("not a snapshot resume frame");
+  Decoder d(frame.substr(1));
+  NDS_ASSIGN_OR_RETURN(std::string_view version, d.Bytes(1));
+  if (static_cast<uint8_t>(version[0]) != kCodecVersion) {
+    return Corruption("snapshot resume of unknown version");
+  }
+  NDS_ASSIGN_OR_RETURN(uint64_t index, d.Varint64());
+  NDS_ASSIGN_OR_RETURN(uint64_t term, d.Varint64());
+  NDS_ASSIGN_OR_RETURN(uint64_t offset, d.Varint64());
+  if (d.remaining() != 0) return Corruption("trailing bytes after a snapshot resume");
+  return SnapshotResume{LogIndex{index}, Term{term}, offset};
 }
 
 namespace {

@@ -21,6 +21,7 @@ enum class FrameKind : uint8_t {
       3,  // a piece of a snapshot's stream (wal/snapshot_transfer.h), leader -> follower
   kForwardRefused = 4,  // a forwarded Envelope handed back: the receiver did not propose it
   kMembersView = 5,     // the leader's view of its members' health, leader -> followers
+  kSnapshotResume = 6,  // where a snapshot stream should go on from, follower -> leader
 };
 
 // The payload of every normal log entry: who asked, under which request id, for what.
@@ -67,6 +68,19 @@ Result<ForwardRefusal> DecodeForwardRefusalFrame(std::string_view frame);
 std::string EncodeSnapshotChunkFrame(const wal::SnapshotChunk& c);
 // kCorruption on any malformed input (data running past total_bytes included).
 Result<wal::SnapshotChunk> DecodeSnapshotChunkFrame(std::string_view frame);
+
+// A follower's request to go on with the snapshot stream (index, term) at `offset`: it holds the
+// bytes before it, and a chunk after them was lost.
+struct SnapshotResume {
+  LogIndex index;
+  Term term;
+  uint64_t offset = 0;
+
+  bool operator==(const SnapshotResume&) const = default;
+};
+std::string EncodeSnapshotResumeFrame(const SnapshotResume& r);
+// kCorruption on malformed input or trailing bytes.
+Result<SnapshotResume> DecodeSnapshotResumeFrame(std::string_view frame);
 
 // The hello that opens every peer connection: which cluster and which node is dialling, and where
 // the dialler is reached now (empty when it does not say), so that a leader learns the new

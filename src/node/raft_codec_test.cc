@@ -124,6 +124,23 @@ TEST(ForwardRefusalFrame, RoundTripsAndRejectsDamage) {
   EXPECT_EQ(cut->status.message().size(), kRefusalMessageBytesMax);
 }
 
+TEST(SnapshotResumeFrame, RoundTripsAndRejectsDamage) {
+  SnapshotResume r{LogIndex{77}, Term{3}, 1536};
+  std::string bytes = EncodeSnapshotResumeFrame(r);
+  ASSERT_EQ(PeekFrameKind(bytes).value(), FrameKind::kSnapshotResume);
+  auto back = DecodeSnapshotResumeFrame(bytes);
+  ASSERT_TRUE(back.ok()) << back.status().ToString();
+  EXPECT_EQ(*back, r);
+  for (size_t n = 0; n < bytes.size(); ++n) {
+    EXPECT_FALSE(DecodeSnapshotResumeFrame(bytes.substr(0, n)).ok()) << "truncated at " << n;
+  }
+  EXPECT_FALSE(DecodeSnapshotResumeFrame(bytes + "x").ok());
+  EXPECT_FALSE(DecodeSnapshotResumeFrame(EncodeSnapshotChunkFrame({})).ok());
+  std::string unknown = bytes;
+  unknown[0] = 7;
+  EXPECT_FALSE(PeekFrameKind(unknown).ok());
+}
+
 TEST(SnapshotChunkFrame, RoundTripsAndRejectsDamage) {
   wal::SnapshotChunk c{LogIndex{77}, Term{3}, 1024, 4096, std::string(100, 'x')};
   std::string bytes = EncodeSnapshotChunkFrame(c);

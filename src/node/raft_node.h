@@ -205,6 +205,13 @@ class RaftNode final : public Node, private net::PeerReceiver {
     std::unique_ptr<wal::SnapshotReader> reader;
     raft::Message message;
     Clock::time_point deadline;
+    bool reported = false;  // the core was told the snapshot went out (once)
+    // Every chunk and the kSnapshot message went out; kept until the deadline so that a follower
+    // that lost a chunk can still resume the stream.
+    bool idle = false;
+    // The offset of the last resume and when it was taken: a copy of that request is ignored.
+    std::optional<uint64_t> resumed_at;
+    Clock::time_point resumed_time;
   };
 
   RaftNode(std::unique_ptr<engine::Engine> engine, std::unique_ptr<wal::Wal> wal,
@@ -229,6 +236,18 @@ class RaftNode final : public Node, private net::PeerReceiver {
   // Drops a frame from `from` that is malformed or misaddressed, and closes the connection it
   // came on (logged by the transport with `what`).
   void RejectFrame(uint64_t from, const std::string& what);
+  // Whether `id`, in no member record this node has applied, may still be a member: a member's
+  // id is the log index of its join, so an id above `applied` may be one added while this node
+  // was down or cut off, and perhaps leading now. Its Raft and snapshot frames are taken (it
+  // proved the cluster secret) and this node answers at the peer address its hello claimed
+  // (provisional_peers_), so that it can receive that join and catch up; once this node has
+  // applied past `id`, the member table decides, and an id that is no member (one removed, or
+  // never added) is refused.
+  static bool MayBeLaterMember(uint64_t id, uint64_t applied) { return id > applied; }
+  // Takes the peer address claimed by a hello of a possible later member (MayBeLaterMember) as
+  // where to answer it, and forgets those this node has applied past. Loop thread.
+  void UpdateProvisionalPeers(uint64_t id, const std::string& peer_address);
+  void PruneProvisionalPeers();
   // Drops a frame from `from` that it may not send (a sender that is not a member, a Raft message
   // claiming another sender or receiver): counted, logged at a bounded rate, never stepped.
   void RefuseFrame(uint64_t from, const std::string& what);
@@ -301,6 +320,12 @@ class RaftNode final : public Node, private net::PeerReceiver {
   void StartSnapshotSend(raft::Message m);
   void PumpSnapshotSends();
   void HandleSnapshotChunk(uint64_t from, const std::string& frame);
+  // A follower asks to go on with its stream at an offset (it lost a chunk): the sender goes back
+  // or forward to it and sends on from there.
+  void HandleSnapshotResume(uint64_t from, const std::string& frame);
+  // Asks `to` to go on with its stream of snapshot (index, term) at `offset` (at most once a
+  // heartbeat interval for the same offset).
+  void AskSnapshotResume(uint64_t to, LogIndex index, Term term, uint64_t offset);
   // Whether a kSnapshot message from the leader may be stepped: its data has arrived.
   bool SnapshotStaged(const raft::Message& m) const;
   // Replaces the engine with the stored snapshot of `meta` and moves the log onto it.
@@ -347,6 +372,8 @@ class RaftNode final : public Node, private net::PeerReceiver {
   std::map<uint64_t, SnapshotSend> snapshot_sends_;  // follower id -> stream in progress
   std::unique_ptr<wal::SnapshotReceiver> receiver_;  // from the leader, in progress
   uint64_t receiving_from_ = 0;
+  std::optional<uint64_t> resume_asked_offset_;  // the last resume sent for receiver_, and when
+  Clock::time_point resume_asked_time_;
   Clock::time_point snapshot_backoff_until_;  // after a failed snapshot, wait before the next
   std::optional<wal::StoredSnapshot> staged_snapshot_;  // received, waiting for its kSnapshot
   struct AddressClaim {
@@ -354,6 +381,9 @@ class RaftNode final : public Node, private net::PeerReceiver {
     std::string api_address;
     uint64_t proposed_tick = 0;  // when the leader last proposed recording it (0: never)
   };
+  // Possible later members (MayBeLaterMember) that said hello, and the peer address they
+  // claimed: at most kProvisionalPeersMax.
+  std::map<uint64_t, std::string> provisional_peers_;
   std::map<uint64_t, AddressClaim> claimed_addresses_;  // member id -> addresses from its hello
   uint64_t applied_bytes_since_snapshot_ = 0;  // entry bytes applied since the last snapshot
   ConfHistory conf_history_;  // the configuration at each applied index since the last snapshot

@@ -13,6 +13,10 @@
 namespace nds::node {
 namespace {
 
+// Possible later members answered at the address their hello claimed (RaftNode::
+// MayBeLaterMember); more than a handful means something claims ids at random.
+constexpr size_t kProvisionalPeersMax = 16;
+
 bool Contains(const std::vector<NodeId>& ids, uint64_t id) {
   return std::find(ids.begin(), ids.end(), NodeId{id}) != ids.end();
 }
@@ -55,6 +59,7 @@ void RaftNode::UpdatePeers() {
     for (NodeId id : cs.learners) wanted.insert(id.value);
   }
   for (const auto& r : options_.known_members) wanted.insert(r.id);
+  for (const auto& [id, address] : provisional_peers_) wanted.insert(id);
   wanted.erase(options_.id);
   if (wanted != allowed_peers_) {
     allowed_peers_ = wanted;
@@ -63,8 +68,13 @@ void RaftNode::UpdatePeers() {
   }
   for (uint64_t id : wanted) {
     auto it = peer_addresses_.find(id);
-    if (it == peer_addresses_.end()) continue;
-    peers_->SetPeer(id, it->second);
+    const std::string* address = it == peer_addresses_.end() ? nullptr : &it->second;
+    if (address == nullptr) {
+      auto p = provisional_peers_.find(id);
+      if (p == provisional_peers_.end()) continue;
+      address = &p->second;
+    }
+    peers_->SetPeer(id, *address);
     transport_peers_.insert(id);
   }
   for (auto it = transport_peers_.begin(); it != transport_peers_.end();) {
@@ -75,6 +85,37 @@ void RaftNode::UpdatePeers() {
       it = transport_peers_.erase(it);
     }
   }
+}
+
+void RaftNode::UpdateProvisionalPeers(uint64_t id, const std::string& peer_address) {
+  if (!MayBeLaterMember(id, engine_->AppliedIndex().value) || peer_address.empty() ||
+      !store::IsMemberAddress(peer_address)) {
+    return;
+  }
+  auto it = provisional_peers_.find(id);
+  if (it != provisional_peers_.end() && it->second == peer_address) return;
+  if (it == provisional_peers_.end() && provisional_peers_.size() >= kProvisionalPeersMax) return;
+  spdlog::info(
+      "membership: node {} (not in the member table this node applied, whose join may "
+      "come later in the log) is answered at {}",
+      id, EscapeForLog(peer_address));
+  provisional_peers_[id] = peer_address;
+  if (peers_) UpdatePeers();
+}
+
+void RaftNode::PruneProvisionalPeers() {
+  const uint64_t applied = engine_->AppliedIndex().value;
+  bool changed = false;
+  for (auto it = provisional_peers_.begin(); it != provisional_peers_.end();) {
+    // Applied past its join (or the member table holds it now): the member table decides.
+    if (!MayBeLaterMember(it->first, applied) || members_.contains(it->first)) {
+      it = provisional_peers_.erase(it);
+      changed = true;
+    } else {
+      ++it;
+    }
+  }
+  if (changed && peers_) UpdatePeers();
 }
 
 void RaftNode::SeedNewCluster() {
@@ -155,6 +196,7 @@ void RaftNode::RecordClaimedAddresses() {
     for (auto& [id, claim] : hello_claims_) claimed_addresses_[id] = std::move(claim);
     hello_claims_.clear();
   }
+  PruneProvisionalPeers();
   if (claimed_addresses_.empty()) return;
   const bool leader = raw_->GetStatus().role == raft::Role::kLeader;
   // A proposal that has not shown in the member table after about an election timeout is made
@@ -167,6 +209,7 @@ void RaftNode::RecordClaimedAddresses() {
     AddressClaim& claim = it->second;
     auto member = members_.find(id);
     if (member == members_.end()) {  // not (or no longer) a member: nothing to record
+      UpdateProvisionalPeers(id, claim.peer_address);
       it = claimed_addresses_.erase(it);
       continue;
     }

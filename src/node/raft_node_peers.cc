@@ -44,7 +44,8 @@ Result<uint64_t> RaftNode::OnHello(std::string_view hello) {
   }
   if (h.node_id == options_.id) return InvalidArgument("a peer claims this node's own id");
   MutexLock lock(mu_);
-  if (!allowed_peers_view_.contains(h.node_id)) {
+  if (!allowed_peers_view_.contains(h.node_id) &&
+      !MayBeLaterMember(h.node_id, status_.applied_index)) {
     return FailedPrecondition("node " + std::to_string(h.node_id) +
                               " is not a member of this cluster, nor being added");
   }
@@ -70,7 +71,8 @@ void RaftNode::HandleInbound(std::deque<Inbound> frames) {
   for (auto& in : frames) {
     // The connection proved its peer holds the cluster secret when it opened; a peer removed
     // since (or never a member) may still hold it, and must not move the term or propose.
-    if (!allowed_peers_.contains(in.from)) {
+    const bool unknown = !allowed_peers_.contains(in.from);
+    if (unknown && !MayBeLaterMember(in.from, engine_->AppliedIndex().value)) {
       RefuseFrame(in.from, "a frame from node " + std::to_string(in.from) +
                                ", which is not a member of this cluster");
       continue;
@@ -78,6 +80,12 @@ void RaftNode::HandleInbound(std::deque<Inbound> frames) {
     auto kind = PeekFrameKind(in.frame);
     if (!kind.ok()) {
       RejectFrame(in.from, "a frame of unknown kind: " + kind.status().ToString());
+      continue;
+    }
+    if (unknown && *kind != FrameKind::kRaft && *kind != FrameKind::kSnapshotChunk) {
+      // A member added since may lead and send this node the log; it has no reason to forward.
+      RefuseFrame(in.from, "a frame other than Raft or a snapshot chunk from node " +
+                               std::to_string(in.from) + ", whose join this node has not applied");
       continue;
     }
     if (*kind == FrameKind::kRaft) {
@@ -123,6 +131,10 @@ void RaftNode::HandleInbound(std::deque<Inbound> frames) {
     }
     if (*kind == FrameKind::kMembersView) {
       HandleMembersView(in.from, in.frame);
+      continue;
+    }
+    if (*kind == FrameKind::kSnapshotResume) {
+      HandleSnapshotResume(in.from, in.frame);
       continue;
     }
     auto e = DecodeForwardFrame(in.frame);

@@ -34,8 +34,11 @@ void RaftNode::StartSnapshotSend(raft::Message m) {
   spdlog::info("sending a snapshot event=snapshot_sending to={} index={} term={} bytes={}",
                m.to.value, m.snapshot.index.value, m.snapshot.term.value, (*reader)->total_bytes());
   uint64_t to = m.to.value;
-  snapshot_sends_[to] = SnapshotSend{std::move(reader).value(), std::move(m),
-                                     Now() + options_.limits.snapshot_send_timeout};
+  SnapshotSend send;
+  send.reader = std::move(reader).value();
+  send.message = std::move(m);
+  send.deadline = Now() + options_.limits.snapshot_send_timeout;
+  snapshot_sends_[to] = std::move(send);
 }
 
 void RaftNode::PumpSnapshotSends() {
@@ -44,6 +47,10 @@ void RaftNode::PumpSnapshotSends() {
   for (auto it = snapshot_sends_.begin(); it != snapshot_sends_.end();) {
     uint64_t to = it->first;
     SnapshotSend& send = it->second;
+    if (send.idle) {  // all sent: kept for a resume until the deadline
+      it = now >= send.deadline ? snapshot_sends_.erase(it) : std::next(it);
+      continue;
+    }
     Status failed;
     while (!send.reader->done() && peers_->QueuedBytes(to) < queued_max) {
       auto chunk = send.reader->Next();
@@ -58,11 +65,15 @@ void RaftNode::PumpSnapshotSends() {
     }
     if (failed.ok() && send.reader->done()) {
       if (SendFrame(to, EncodeRaftFrame(send.message))) {
-        raw_->ReportSnapshot(NodeId{to}, true);
-        metrics_.snapshots_sent.fetch_add(1, std::memory_order_relaxed);
-        spdlog::info("snapshot sent event=snapshot_sent to={} index={} term={}", to,
-                     send.message.snapshot.index.value, send.message.snapshot.term.value);
-        it = snapshot_sends_.erase(it);
+        send.idle = true;
+        if (!send.reported) {
+          send.reported = true;
+          raw_->ReportSnapshot(NodeId{to}, true);
+          metrics_.snapshots_sent.fetch_add(1, std::memory_order_relaxed);
+          spdlog::info("snapshot sent event=snapshot_sent to={} index={} term={}", to,
+                       send.message.snapshot.index.value, send.message.snapshot.term.value);
+        }
+        ++it;
         continue;
       }
       failed = Unavailable("the transport refused the snapshot message");
@@ -70,7 +81,7 @@ void RaftNode::PumpSnapshotSends() {
     if (failed.ok() && now >= send.deadline) failed = Timeout("the stream took too long");
     if (!failed.ok()) {
       spdlog::warn("snapshot to {} failed: {}", to, failed.ToString());
-      raw_->ReportSnapshot(NodeId{to}, false);
+      if (!send.reported) raw_->ReportSnapshot(NodeId{to}, false);
       it = snapshot_sends_.erase(it);
       continue;
     }
@@ -82,6 +93,15 @@ void RaftNode::HandleSnapshotChunk(uint64_t from, const std::string& frame) {
   auto chunk = DecodeSnapshotChunkFrame(frame);
   if (!chunk.ok()) {
     RejectFrame(from, "a snapshot chunk that does not decode: " + chunk.status().ToString());
+    return;
+  }
+  if (receiver_ && from == receiving_from_ && receiver_->SameStream(*chunk) &&
+      chunk->offset != receiver_->offset()) {
+    // A chunk was lost (this one is ahead), or the stream started again: this node keeps what it
+    // has and asks for the rest. A copy of a chunk already taken is dropped.
+    if (chunk->offset > receiver_->offset() || chunk->offset == 0) {
+      AskSnapshotResume(from, chunk->index, chunk->term, receiver_->offset());
+    }
     return;
   }
   if (chunk->offset == 0) {
@@ -98,7 +118,10 @@ void RaftNode::HandleSnapshotChunk(uint64_t from, const std::string& frame) {
     spdlog::info("receiving the snapshot at {} ({} bytes) from {}", chunk->index.value,
                  chunk->total_bytes, from);
   } else if (!receiver_ || from != receiving_from_) {
-    return;  // the middle of a stream whose start this node did not see
+    // The middle of a stream whose start this node did not see (lost, or taken before a
+    // restart): ask for it from the start.
+    AskSnapshotResume(from, chunk->index, chunk->term, 0);
+    return;
   }
   if (Status s = receiver_->Accept(*chunk); !s.ok()) {
     spdlog::warn("snapshot from {} rejected: {}", from, s.ToString());
@@ -116,6 +139,64 @@ void RaftNode::HandleSnapshotChunk(uint64_t from, const std::string& frame) {
   } else {
     spdlog::warn("cannot keep the snapshot from {}: {}", from, stored.status().ToString());
   }
+}
+
+void RaftNode::AskSnapshotResume(uint64_t to, LogIndex index, Term term, uint64_t offset) {
+  auto now = Now();
+  if (resume_asked_offset_ == offset &&
+      now < resume_asked_time_ + options_.limits.heartbeat_interval) {
+    return;
+  }
+  resume_asked_offset_ = offset;
+  resume_asked_time_ = now;
+  (void)SendFrame(to, EncodeSnapshotResumeFrame(SnapshotResume{index, term, offset}));
+}
+
+void RaftNode::HandleSnapshotResume(uint64_t from, const std::string& frame) {
+  auto r = DecodeSnapshotResumeFrame(frame);
+  if (!r.ok()) {
+    RejectFrame(from, "a snapshot resume that does not decode: " + r.status().ToString());
+    return;
+  }
+  auto it = snapshot_sends_.find(from);
+  // No stream to it (any more), or another one: the next stream the core asks for starts anew.
+  if (it == snapshot_sends_.end()) return;
+  SnapshotSend& send = it->second;
+  if (send.reader->meta().index != r->index || send.reader->meta().term != r->term) return;
+  if (r->offset > send.reader->total_bytes()) {
+    RejectFrame(from, "a snapshot resume past the stream's end");
+    return;
+  }
+  auto now = Now();
+  if (send.resumed_at == r->offset &&
+      now < send.resumed_time + options_.limits.heartbeat_interval) {
+    return;  // a copy of the request just served
+  }
+  if (!send.idle && r->offset == send.reader->offset()) return;  // going on from there already
+  Status s;
+  if (r->offset < send.reader->offset()) {  // back: read the stream again up to there
+    auto reader = wal::SnapshotReader::Open(env_.fs, send.reader->snapshot(),
+                                            options_.limits.snapshot_chunk_bytes);
+    if (reader.ok()) {
+      send.reader = std::move(reader).value();
+    } else {
+      s = reader.status();
+    }
+  }
+  if (s.ok()) s = send.reader->SkipTo(r->offset);
+  if (!s.ok()) {
+    spdlog::warn("snapshot to {} failed: cannot resume it at {}: {}", from, r->offset,
+                 s.ToString());
+    if (!send.reported) raw_->ReportSnapshot(NodeId{from}, false);
+    snapshot_sends_.erase(it);
+    return;
+  }
+  send.idle = false;
+  send.resumed_at = r->offset;
+  send.resumed_time = now;
+  metrics_.snapshots_resumed.fetch_add(1, std::memory_order_relaxed);
+  spdlog::info("resuming the snapshot stream event=snapshot_resumed to={} index={} offset={}", from,
+               r->index.value, r->offset);
 }
 
 bool RaftNode::SnapshotStaged(const raft::Message& m) const {

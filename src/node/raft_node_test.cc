@@ -611,9 +611,13 @@ TEST_F(PeerAuthTest, AReplayedCapturedConnectionIsRefused) {
 }
 
 TEST_F(PeerAuthTest, WithTheSecretANonMemberOrAControlCharacterIsRefused) {
-  // Node 99 holds the secret (say, a removed member) but is no member: refused at the hello.
-  auto stranger =
-      SendAsPeer(o1_.peer_listen_port, Hello{"test-cluster", 99, "", ""}, ForgedForward("forged"));
+  // A node that holds the secret (say, a removed member) but is no member: refused at the hello.
+  // Its id is at or below what n1 has applied, so it cannot be a member added since.
+  uint64_t stranger_id = 1;
+  while (stranger_id == o1_.id || stranger_id == id2_ || stranger_id == id3_) ++stranger_id;
+  ASSERT_LE(stranger_id, n1_->GetStatus().applied_index);
+  auto stranger = SendAsPeer(o1_.peer_listen_port, Hello{"test-cluster", stranger_id, "", ""},
+                             ForgedForward("forged"));
   ASSERT_NE(stranger, nullptr);  // the node proved itself; then it refuses the claim
   EXPECT_TRUE(ClosedByNode(*stranger));
   auto newline =
@@ -624,6 +628,19 @@ TEST_F(PeerAuthTest, WithTheSecretANonMemberOrAControlCharacterIsRefused) {
       SendAsPeer(o1_.peer_listen_port, Hello{"test-cluster", id3_, "127.0.0.1:1\r\nx", ""}, "");
   ASSERT_NE(bad_address, nullptr);
   EXPECT_TRUE(ClosedByNode(*bad_address));
+  ExpectNothingChanged();
+}
+
+TEST_F(PeerAuthTest, APossibleLaterMemberMayNotForwardWrites) {
+  // An id above n1's applied index may be a member whose join n1 has not applied yet: its hello
+  // is taken (so a new leader can bring n1 up to date), but it may send only Raft messages and
+  // snapshot chunks; a forwarded write is dropped and counted.
+  const uint64_t rejected = n1_->GetStatus().peer_messages_rejected;
+  const uint64_t later_id = n1_->GetStatus().applied_index + 1000;
+  auto later = SendAsPeer(o1_.peer_listen_port, Hello{"test-cluster", later_id, "", ""},
+                          ForgedForward("forged"));
+  ASSERT_NE(later, nullptr);
+  EXPECT_TRUE(WaitFor([&] { return n1_->GetStatus().peer_messages_rejected > rejected; }));
   ExpectNothingChanged();
 }
 

@@ -69,6 +69,41 @@ TEST(RaftPaper, Sec5_1_StaleTermMessageIsIgnored) {
   EXPECT_EQ(net.node(2).GetStatus().term, Term(2));
 }
 
+// The vote test above holds even without the stale-term drop (node 2 has voted for itself in
+// term 2); this one does not: an append from a deposed leader, whose log matches the follower's,
+// would be appended, committed and would make the follower take the old leader as its own.
+TEST(RaftPaper, Sec5_1_StaleLeaderAppendIsIgnored) {
+  Network net(3, 0, NoPreVote);
+  net.Elect(1);
+  net.Elect(2);  // term 2: node 3 follows node 2
+  const BasicStatus before = net.node(3).GetStatus();
+  ASSERT_EQ(before.leader, NodeId(2));
+  ASSERT_EQ(before.term, Term(2));
+  auto last_term = net.storage(3).TermAt(before.last_index);
+  ASSERT_TRUE(last_term.ok());
+  net.test_node(3).sent.clear();
+  Message m;
+  m.type = MessageType::kAppend;
+  m.from = NodeId(1);
+  m.to = NodeId(3);
+  m.term = Term(1);
+  m.index = before.last_index;
+  m.log_term = *last_term;
+  m.entries = {E(1, before.last_index.value + 1, "stale")};
+  m.commit = LogIndex(before.last_index.value + 1);
+  ASSERT_TRUE(net.node(3).Step(m).ok());
+  net.Process(NodeId(3));
+  const BasicStatus after = net.node(3).GetStatus();
+  EXPECT_EQ(after.term, Term(2));
+  EXPECT_EQ(after.leader, NodeId(2));
+  EXPECT_EQ(after.last_index, before.last_index);
+  EXPECT_EQ(after.commit, before.commit);
+  for (const Message& sent : Sent(net, 3, MessageType::kAppendResponse)) {
+    EXPECT_TRUE(sent.reject || sent.term == Term(2)) << ToString(sent);
+    EXPECT_NE(sent.index, LogIndex(before.last_index.value + 1)) << ToString(sent);
+  }
+}
+
 TEST(RaftPaper, Sec5_2_FollowerStartsElectionAfterElectionTimeout) {
   Network net(3, 0, NoPreVote);
   net.Tick(1, 2 * 10);  // the randomised timeout is < 2 * election_ticks

@@ -8,6 +8,7 @@
 #include <fmt/format.h>
 
 #include "node/engine_dir.h"
+#include "node/raft_codec.h"
 #include "sim/sim_engine.h"
 #include "store/keyspace.h"
 #include "store/membership.h"
@@ -91,10 +92,12 @@ struct Cluster::Node {
   uint64_t clock_skip_per_million = 0;
   uint64_t disk_full_until = 0;  // tick; 0: not full
   uint64_t incarnation = 0;
+  std::set<uint64_t> hellos_from;  // peers whose hello this incarnation accepted (its links)
   node::Role role = node::Role::kFollower;
   uint64_t leader = 0;
   // Metrics of earlier incarnations.
   uint64_t snapshots_made = 0, snapshots_sent = 0, snapshots_installed = 0, lease_reads = 0;
+  uint64_t snapshots_resumed = 0;
 };
 
 // The node's links: frames go into the simulated network; a link is up when it is not cut and
@@ -164,6 +167,16 @@ Cluster::Node* Cluster::NewNode(uint64_t id, std::vector<store::MemberRecord> kn
   o.data_dir = fmt::format("/n{}", id);
   o.cluster_secret = kSecret;
   o.bootstrap = known.empty();
+  // Advertised as `nds start --join` does: the addresses of its own member record (the founder
+  // records what it advertises), which its hellos claim.
+  o.peer_address = "10.1.0.1:7000";
+  o.api_address = "10.1.0.1:8000";
+  for (const store::MemberRecord& r : known) {
+    if (r.id == id) {
+      o.peer_address = r.peer_address;
+      o.api_address = r.api_address;
+    }
+  }
   o.known_members = std::move(known);
   o.lease_reads = options_.lease_reads;
   Limits& l = o.limits;
@@ -210,7 +223,31 @@ nds::Status Cluster::StartNode(Node* n) {
     return IoError(d.what);
   }
   n->running = true;
+  // A new process: every link to and from it opens again with a hello.
+  n->hellos_from.clear();
+  for (auto& [id, other] : nodes_) other->hellos_from.erase(n->id.value);
   return nds::Status::Ok();
+}
+
+bool Cluster::Hello(Node* to, uint64_t from) {
+  if (to->hellos_from.contains(from)) return true;
+  // The handshake (the cluster secret) is not simulated; what the hello claims is, as the
+  // receiving node checks it.
+  node::Hello h;
+  h.cluster_id = to->options.cluster_id;
+  h.node_id = from;
+  if (const Node* sender = Find(NodeId(from)); sender != nullptr) {
+    h.peer_address = sender->options.peer_address;
+    h.api_address = sender->options.api_address;
+  }
+  auto accepted = to->node->AcceptHello(node::EncodeHello(h));
+  if (!accepted.ok()) {
+    Trace(fmt::format("node {} refuses the link from {}: {}", to->id, from,
+                      accepted.status().ToString()));
+    return false;
+  }
+  to->hellos_from.insert(from);
+  return true;
 }
 
 nds::Status Cluster::Bootstrap(int voters) {
@@ -249,6 +286,7 @@ void Cluster::NodeDown(Node* n, const std::string& why) {
   n->snapshots_made += m.snapshots_made.load();
   n->snapshots_sent += m.snapshots_sent.load();
   n->snapshots_installed += m.snapshots_installed.load();
+  n->snapshots_resumed += m.snapshots_resumed.load();
   n->lease_reads += n->node->GetStatus().lease_read_batches;
   auto dying = std::move(n->node);
   dying.reset();  // answers every waiting request kUnavailable
@@ -287,7 +325,9 @@ nds::Status Cluster::Tick() {
   sent_this_tick_ = 0;
   for (Packet& p : network_->TakeDue(now_ticks_)) {
     Node* n = Find(p.to);
-    if (n != nullptr && n->running) n->node->Deliver(p.from.value, std::move(p.frame));
+    if (n != nullptr && n->running && Hello(n, p.from.value)) {
+      n->node->Deliver(p.from.value, std::move(p.frame));
+    }
   }
   for (auto& [id, n] : nodes_) {
     if (!n->running) continue;
@@ -520,12 +560,14 @@ ClusterCounters Cluster::counters() const {
     c.snapshots_made += n->snapshots_made;
     c.snapshots_sent += n->snapshots_sent;
     c.snapshots_installed += n->snapshots_installed;
+    c.snapshots_resumed += n->snapshots_resumed;
     c.lease_read_batches += n->lease_reads;
     if (!n->running) continue;
     const node::NodeMetrics& m = n->node->metrics();
     c.snapshots_made += m.snapshots_made.load();
     c.snapshots_sent += m.snapshots_sent.load();
     c.snapshots_installed += m.snapshots_installed.load();
+    c.snapshots_resumed += m.snapshots_resumed.load();
     c.lease_read_batches += n->node->GetStatus().lease_read_batches;
   }
   return c;

@@ -40,13 +40,11 @@ struct ClusterOptions {
   bool lease_reads = false;
   // Small, so that snapshots, log compaction and snapshot transfer happen in short runs.
   size_t snapshot_entries = 64;
-  // A snapshot stream restarts from its start when a chunk is lost (docs/simulation.md, "Known
-  // issues"): at this network's drop rates a stream of many chunks rarely completes, so chunks
-  // are large enough to carry the small stores of a run in one or two.
-  size_t snapshot_chunk_bytes = 4096;
-  // Change history kept (--history-revisions): small, so that compaction runs and snapshots,
-  // which carry the history, stay small.
-  size_t history_revisions = 32;
+  // Small, so that a snapshot (3-6 KB with its change history) travels in many chunks and
+  // streams that lose one resume at the follower's offset.
+  size_t snapshot_chunk_bytes = 512;
+  // Change history kept (--history-revisions): small, so that compaction runs.
+  size_t history_revisions = 100;
   size_t wal_segment_bytes = 64 << 10;
   // Chance, per node and tick, that its disk fails the next write with EIO: the node stops (its
   // storage-failure exit), and is restarted later like a crashed one.
@@ -77,6 +75,7 @@ struct ClusterCounters {
   uint64_t snapshots_made = 0;
   uint64_t snapshots_sent = 0;
   uint64_t snapshots_installed = 0;
+  uint64_t snapshots_resumed = 0;  // streams that went on at the follower's offset
   uint64_t lease_read_batches = 0;
 };
 
@@ -135,6 +134,9 @@ class Cluster {
   class Peers;
 
   nds::Status StartNode(Node* n);
+  // Whether `to` takes frames from `from`: the first frame of each link presents `from`'s hello
+  // (RaftNode::AcceptHello), as a peer connection opens with one.
+  bool Hello(Node* to, uint64_t from);
   // Starts a node for every member in the leader's table that has none yet.
   void AdoptMembers();
   void NodeDown(Node* n, const std::string& why);

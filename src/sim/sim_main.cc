@@ -53,6 +53,12 @@ int main(int argc, char** argv) {
   bool no_member_changes = false;
   app.add_flag("--no-member-changes", no_member_changes,
                "no members join or leave after the founding ones (see docs/simulation.md)");
+  app.add_option("--snapshot-chunk-bytes", options.snapshot_chunk_bytes,
+                 "the nodes' snapshot chunk size (default 512)")
+      ->check(CLI::Range(64, 1 << 20));
+  app.add_option("--history-revisions", options.history_revisions,
+                 "revisions of change history the nodes keep (default 100)")
+      ->check(CLI::Range(1, 100000));
   app.add_flag("--trace", options.trace_all, "print every trace line to stderr");
   app.add_flag("--node-logs", options.node_logs, "print the nodes' own log lines to stderr");
   app.add_flag("-v,--verbose", verbose, "print each run's fault mix");

@@ -63,22 +63,30 @@ std::string SimResult::Summary() const {
       "{} ticks={} ops={} (ok {}, reads {}, failed {}, indeterminate {}) lease_ticks={} "
       "lease_reads={} crashes={} restarts={} storage_deaths={} disk_full={} partitions={} "
       "swizzles={} joins={} removals={} leader_changes={} transfers={} forwarded_writes={} "
-      "snapshots_made={} snapshots_sent={} snapshots_installed={} max_term={} msgs={} "
+      "snapshots_made={} snapshots_sent={} snapshots_installed={} snapshots_resumed={} "
+      "max_term={} msgs={} "
       "dropped={} lin={} check_steps={}",
       ok ? "ok" : "FAILED", ticks, ops, ops_ok, reads_ok, ops_failed, ops_indeterminate,
       lease_held_ticks, counters.lease_read_batches, counters.crashes, counters.restarts,
       counters.storage_deaths, counters.disk_full, partitions, swizzles, counters.joins,
       counters.removals, counters.leader_changes, counters.transfers, forwarded_writes,
-      counters.snapshots_made, counters.snapshots_sent, counters.snapshots_installed, terms,
-      messages_sent, messages_dropped, VerdictName(linearizability), check_steps);
+      counters.snapshots_made, counters.snapshots_sent, counters.snapshots_installed,
+      counters.snapshots_resumed, terms, messages_sent, messages_dropped,
+      VerdictName(linearizability), check_steps);
 }
 
 std::string ReplayCommand(const SimOptions& o) {
-  return fmt::format("nds-sim --seed={} --steps={} --nodes={} --clients={} --keys={}{}", o.seed,
-                     o.steps, o.nodes, o.clients, o.keys,
-                     std::string(o.member_changes ? "" : " --no-member-changes") +
-                         (o.break_read_index ? " --break-read-index" : "") +
-                         (o.break_fsync ? " --break-fsync" : ""));
+  return fmt::format(
+      "nds-sim --seed={} --steps={} --nodes={} --clients={} --keys={}{}", o.seed, o.steps, o.nodes,
+      o.clients, o.keys,
+      std::string(o.member_changes ? "" : " --no-member-changes") +
+          (o.break_read_index ? " --break-read-index" : "") +
+          (o.break_fsync ? " --break-fsync" : "") +
+          (o.snapshot_chunk_bytes > 0
+               ? fmt::format(" --snapshot-chunk-bytes={}", o.snapshot_chunk_bytes)
+               : "") +
+          (o.history_revisions > 0 ? fmt::format(" --history-revisions={}", o.history_revisions)
+                                   : ""));
 }
 
 namespace {
@@ -162,6 +170,8 @@ Simulation::Simulation(const SimOptions& options)
   co.lease_reads = options.seed % 2 == 1;  // half the seeds read from the lease
   co.break_fsync = options.break_fsync;
   co.clock_skip_per_million = faults_.clock_skip_per_million;
+  if (options.snapshot_chunk_bytes > 0) co.snapshot_chunk_bytes = options.snapshot_chunk_bytes;
+  if (options.history_revisions > 0) co.history_revisions = options.history_revisions;
   cluster_ = std::make_unique<Cluster>(co, net, rng_.Fork(),
                                        [this](const std::string& line) { Trace(line); });
   for (int i = 0; i < options.clients; ++i) {

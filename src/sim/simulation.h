@@ -62,6 +62,9 @@ struct SimOptions {
   // Members join and leave during the run (besides the founding joins). Off in the seed sweeps
   // of the tests until the known issue in docs/simulation.md is fixed.
   bool member_changes = true;
+  // The nodes' --snapshot-chunk-bytes and --history-revisions; 0: ClusterOptions' defaults.
+  size_t snapshot_chunk_bytes = 0;
+  size_t history_revisions = 0;
   bool node_logs = false;        // let the nodes log (spdlog, to stderr) as production nodes do
   size_t trace_tail_lines = 80;  // lines of trace kept for a failure report
   CheckOptions check;

@@ -40,17 +40,12 @@ int RunSeeds(SimOptions options, uint64_t first, uint64_t count) {
   return failures;
 }
 
-// The sweeps below keep the membership fixed after the founding joins: see the known issue in
-// docs/simulation.md and the disabled test at the end.
-SimOptions SweepOptions() {
-  SimOptions options;
-  options.member_changes = false;
-  return options;
-}
+// The sweeps: members join and leave during the runs (the default), 2,020 seeds in all.
+SimOptions SweepOptions() { return SimOptions{}; }
 
 TEST(Simulation, ThreeNodeSeedsAreSafeLiveAndLinearizable) {
   SimOptions options = SweepOptions();
-  EXPECT_EQ(RunSeeds(options, 1, 800), 0);
+  EXPECT_EQ(RunSeeds(options, 1, 1500), 0);
 }
 
 TEST(Simulation, FiveNodeSeedsAreSafeLiveAndLinearizable) {
@@ -140,6 +135,25 @@ TEST(Simulation, LeasesSurviveModerateClockDrift) {
   EXPECT_EQ(failures, 0);
 }
 
+// Snapshots of 3-6 KB in 512-byte chunks, over a network that drops frames: a stream that lost a
+// chunk resumes at the follower's offset (the follower asks, the leader goes back there), and the
+// runs stay live. Before resuming, 76 of seeds 1..300 failed liveness with these settings.
+TEST(Simulation, SnapshotStreamsThatLoseChunksResume) {
+  SimOptions options;
+  options.snapshot_chunk_bytes = 512;
+  options.history_revisions = 100;
+  uint64_t resumed = 0, installed = 0;
+  for (uint64_t seed = 1; seed <= 10; ++seed) {
+    options.seed = seed;
+    SimResult r = RunSimulation(options);
+    EXPECT_TRUE(r.ok) << r.failure << "\n" << r.trace_tail;
+    resumed += r.counters.snapshots_resumed;
+    installed += r.counters.snapshots_installed;
+  }
+  EXPECT_GT(resumed, 0u);
+  EXPECT_GT(installed, 0u);
+}
+
 // Clocks up to twenty times slower than real time break the lease's assumption: the checker
 // should notice two lease holders. With the simulated Raft core alone, seeds 27 and 33 showed it;
 // with the real node none of seeds 1..40 does (its published lease also ends at its own clock's
@@ -159,30 +173,37 @@ TEST(Simulation, DISABLED_GrosslySlowClocksAreCaughtByTheLeaseCheck) {
 }
 
 // Seeds on which the real-node simulator found bugs in node/, replayed exactly: a forwarded write
-// delivered twice was applied twice (149); a ReadIndex answer meant for the node's previous
+// delivered twice was applied twice (found by seed 149; since the simulator presents hellos and
+// uses 512-byte chunks, seed 81 is the one that fails when node/seen_forwards.h stops dropping
+// the copy, and 149 no longer does); a ReadIndex answer meant for the node's previous
 // incarnation served a read of the restarted node at an old read point (739); a node that crashed
-// after its snapshot was durable but not the commit index could not start again (58).
+// after its snapshot was durable but not the commit index could not start again (58, found with
+// the membership fixed).
 TEST(Simulation, SeedsThatFoundNodeBugsStayFixed) {
-  for (uint64_t seed : {149, 739}) {
+  for (uint64_t seed : {81, 739}) {
     SimOptions options;
     options.seed = seed;
     SimResult r = RunSimulation(options);
     EXPECT_TRUE(r.ok) << r.failure << "\n" << r.trace_tail;
   }
-  SimOptions options = SweepOptions();
+  SimOptions options;
+  options.member_changes = false;
   options.seed = 58;
   SimResult r = RunSimulation(options);
   EXPECT_TRUE(r.ok) << r.failure << "\n" << r.trace_tail;
 }
 
-// Known issue (docs/simulation.md): a member that was down while another joined refuses the frames
-// of that member once it leads (it is not in the member table it has applied), so it never catches
-// up. Enable once node/ accepts a leader it has not heard of yet.
-TEST(Simulation, DISABLED_AMemberThatMissedAJoinCatchesUpWithTheNewLeader) {
-  SimOptions options;
-  options.seed = 120;
-  SimResult r = RunSimulation(options);
-  EXPECT_TRUE(r.ok) << r.failure;
+// A member that was down while others joined must follow one of them once it leads: it takes
+// their frames (their ids are above its applied index) and answers at the peer address their
+// hello claimed. Seed 120: node 1 missed the joins of 13 and 22, which then formed its quorum;
+// seed 367 likewise.
+TEST(Simulation, AMemberThatMissedAJoinCatchesUpWithTheNewLeader) {
+  for (uint64_t seed : {120, 367}) {
+    SimOptions options;
+    options.seed = seed;
+    SimResult r = RunSimulation(options);
+    EXPECT_TRUE(r.ok) << r.failure << "\n" << r.trace_tail;
+  }
 }
 
 }  // namespace

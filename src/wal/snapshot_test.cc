@@ -3,6 +3,7 @@
 // every malformed, out-of-order, oversized or damaged stream before anything is replaced.
 // Method: SnapshotStore, SnapshotReader and SnapshotReceiver on FaultFileSystem; damage by
 // FlipBit and by editing chunks; crash safety of Create by freezing the disk at every step.
+#include <algorithm>
 #include <memory>
 #include <random>
 #include <string>
@@ -202,6 +203,75 @@ TEST(SnapshotTransfer, ChunksRebuildAnIdenticalSnapshot) {
     EXPECT_TRUE(dst_store->Verify(*found).ok());
     EXPECT_EQ(*ReadWholeFile(&dst, found->checkpoint_dir + "/a", 1 << 20), std::string(2500, 'q'));
   }
+}
+
+// A lost chunk: the receiver keeps what it has (the chunk after the gap is of its stream, at
+// another offset), the sender goes back to the receiver's offset (a new reader, SkipTo) and sends
+// on; the stream completes with every chunk before the gap sent once.
+TEST(SnapshotTransfer, AStreamThatLostAChunkResumesAtTheReceiversOffset) {
+  FaultFileSystem src, dst;
+  auto src_store = OpenStore(&src, "/snap");
+  ASSERT_TRUE(src_store->Create(Meta(50, 4), Writer(&src, 'r')).ok());
+  const StoredSnapshot snap = *src_store->Newest();
+  constexpr uint64_t kChunk = 300;
+  auto dst_store = OpenStore(&dst, "/snap");
+  auto rx = SnapshotReceiver::Start(dst_store.get(), {kChunk, 1 << 30});
+  ASSERT_TRUE(rx.ok());
+  auto reader = SnapshotReader::Open(&src, snap, kChunk);
+  ASSERT_TRUE(reader.ok());
+  std::vector<uint64_t> sent_offsets;
+  int lost = 0;
+  for (int guard = 0; guard < 100 && !(*rx)->complete(); ++guard) {
+    if ((*reader)->done()) break;
+    auto c = (*reader)->Next();
+    ASSERT_TRUE(c.ok()) << c.status().ToString();
+    sent_offsets.push_back(c->offset);
+    if (c->offset == 3 * kChunk && lost++ == 0) continue;  // the fourth chunk is lost once
+    if ((*rx)->offset() > 0) {
+      ASSERT_TRUE((*rx)->SameStream(*c));
+    }
+    if (c->offset != (*rx)->offset()) {
+      // The receiver asks to resume at its offset; the sender goes back there.
+      auto again = SnapshotReader::Open(&src, (*reader)->snapshot(), kChunk);
+      ASSERT_TRUE(again.ok());
+      ASSERT_TRUE((*again)->SkipTo((*rx)->offset()).ok());
+      *reader = std::move(*again);
+      continue;
+    }
+    ASSERT_TRUE((*rx)->Accept(*c).ok());
+  }
+  ASSERT_TRUE((*rx)->complete());
+  auto got = (*rx)->Finish();
+  ASSERT_TRUE(got.ok()) << got.status().ToString();
+  EXPECT_EQ(got->manifest, snap.manifest);
+  EXPECT_TRUE(dst_store->Verify(*dst_store->Newest()).ok());
+  // Chunks 0..2 went once; the stream never started again from 0.
+  EXPECT_EQ(std::count(sent_offsets.begin(), sent_offsets.end(), 0u), 1);
+  EXPECT_EQ(std::count(sent_offsets.begin(), sent_offsets.end(), 2 * kChunk), 1);
+  EXPECT_EQ(std::count(sent_offsets.begin(), sent_offsets.end(), 3 * kChunk), 2);
+}
+
+TEST(SnapshotTransfer, SkipToRefusesToGoBackOrPastTheEnd) {
+  FaultFileSystem src;
+  auto src_store = OpenStore(&src, "/snap");
+  ASSERT_TRUE(src_store->Create(Meta(50, 4), Writer(&src)).ok());
+  const StoredSnapshot snap = *src_store->Newest();
+  auto reader = SnapshotReader::Open(&src, snap, 100);
+  ASSERT_TRUE(reader.ok());
+  ASSERT_TRUE((*reader)->SkipTo(250).ok());
+  EXPECT_EQ((*reader)->offset(), 250u);
+  auto c = (*reader)->Next();
+  ASSERT_TRUE(c.ok());
+  EXPECT_EQ(c->offset, 250u);
+  EXPECT_EQ((*reader)->SkipTo(100).code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ((*reader)->SkipTo((*reader)->total_bytes() + 1).code(), StatusCode::kInvalidArgument);
+  ASSERT_TRUE((*reader)->SkipTo((*reader)->total_bytes()).ok());
+  EXPECT_TRUE((*reader)->done());
+  // Skipping still checks every file it passes: a damaged file is found.
+  ASSERT_TRUE(src.FlipBit(snap.checkpoint_dir + "/a", 100, 3).ok());
+  auto damaged = SnapshotReader::Open(&src, snap, 100);
+  ASSERT_TRUE(damaged.ok());
+  EXPECT_EQ((*damaged)->SkipTo((*damaged)->total_bytes()).code(), StatusCode::kCorruption);
 }
 
 class ReceiverRejects : public ::testing::Test {

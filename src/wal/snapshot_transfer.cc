@@ -54,6 +54,28 @@ Result<SnapshotChunk> SnapshotReader::Next() {
   return chunk;
 }
 
+Status SnapshotReader::SkipTo(uint64_t offset) {
+  if (offset < offset_ || offset > total_bytes_) {
+    return InvalidArgument(fmt::format("cannot resume a snapshot stream of {} bytes at {} from {}",
+                                       total_bytes_, offset, offset_));
+  }
+  started_ = true;
+  std::string scratch;
+  while (offset_ < offset) {
+    uint64_t n = std::min(chunk_bytes_max_, offset - offset_);
+    scratch.clear();
+    if (offset_ < head_.size()) {
+      uint64_t from_head = std::min<uint64_t>(n, head_.size() - offset_);
+      offset_ += from_head;
+      n -= from_head;
+    }
+    NDS_RETURN_IF_ERROR(FillFromFiles(n, &scratch));
+    if (scratch.size() != n) return Corruption("snapshot files shorter than the stream's length");
+    offset_ += scratch.size();
+  }
+  return Status::Ok();
+}
+
 Status SnapshotReader::FillFromFiles(uint64_t n, std::string* out) {
   const auto& files = snapshot_.manifest.files;
   while (file_index_ < files.size()) {

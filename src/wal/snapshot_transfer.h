@@ -49,8 +49,14 @@ class SnapshotReader {
   // kFailedPrecondition after the last chunk; kCorruption when a local file does not match its
   // size or CRC (this node's snapshot is damaged); kIoError from the disk.
   Result<SnapshotChunk> Next();
+  // Moves on to `offset` without returning the bytes before it (they are still read, so every
+  // file passed is checked against its CRC): a receiver that already holds them resumes there.
+  // kInvalidArgument for an offset behind the current one or past the end; Next()'s errors.
+  Status SkipTo(uint64_t offset);
   bool done() const { return offset_ == total_bytes_ && started_; }
+  uint64_t offset() const { return offset_; }
   const raft::SnapshotMetadata& meta() const { return snapshot_.manifest.meta; }
+  const StoredSnapshot& snapshot() const { return snapshot_; }
   uint64_t total_bytes() const { return total_bytes_; }
 
  private:
@@ -93,6 +99,14 @@ class SnapshotReceiver {
   // receiver is dead: every later call returns that error.
   Status Accept(const SnapshotChunk& chunk);
   bool complete() const { return started_ && offset_ == total_bytes_; }
+  // Whether `chunk` belongs to the stream this receiver takes (same snapshot, same length) while
+  // it is still alive: then a chunk at another offset than offset() is a lost or repeated one,
+  // and the sender can resume at offset() (docs/formats/snapshot.md, "Resuming").
+  bool SameStream(const SnapshotChunk& chunk) const {
+    return started_ && dead_.ok() && !finished_ && chunk.index == index_ && chunk.term == term_ &&
+           chunk.total_bytes == total_bytes_;
+  }
+  uint64_t offset() const { return offset_; }
 
   // Seals the complete snapshot into place (synced, renamed, directory synced) and prunes older
   // ones. kFailedPrecondition when not complete(); kAlreadyExists when the store already has it.
