@@ -9,6 +9,7 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
+#include "client/client_for_test.h"
 #include "client/fake_http_server.h"
 #include "util/limits.h"
 
@@ -16,16 +17,10 @@ namespace nds::client {
 namespace {
 
 using namespace std::string_literals;
+using testing::ClientFor;
 using testing::FakeHttpServer;
 using testing::FakeReply;
 using testing::RecordedRequest;
-
-std::unique_ptr<Client> ClientFor(const FakeHttpServer& server) {
-  ClientOptions options;
-  options.servers = {server.address()};
-  options.retry_delay_max = std::chrono::milliseconds(0);
-  return Client::Create(options).value();
-}
 
 FakeReply Json(int status, std::string body) {
   return FakeReply::Status(status, std::move(body)).With("Content-Type", "application/json");

@@ -7,21 +7,16 @@
 #include <gtest/gtest.h>
 
 #include "client/client.h"
+#include "client/client_for_test.h"
 #include "client/fake_http_server.h"
 
 namespace nds::client {
 namespace {
 
+using testing::ClientFor;
 using testing::FakeHttpServer;
 using testing::FakeReply;
 using testing::RecordedRequest;
-
-std::unique_ptr<Client> ClientFor(const FakeHttpServer& server) {
-  ClientOptions options;
-  options.servers = {server.address()};
-  options.retry_delay_max = std::chrono::milliseconds(0);
-  return Client::Create(options).value();
-}
 
 // A watch of prefix p/ from revision 4.
 WatchRequest FromFour() {
