@@ -115,6 +115,8 @@ void WritePeer(const fs::path& dir) {
             node::ForwardRefusal{envelope, Status(StatusCode::kNotLeader, "not the leader")}));
   Write(dir, "raft_codec", "chunk",
         node::EncodeSnapshotChunkFrame(wal::SnapshotChunk{LogIndex{100}, Term{3}, 0, 4, "abcd"}));
+  Write(dir, "raft_codec", "resume",
+        node::EncodeSnapshotResumeFrame(node::SnapshotResume{LogIndex{100}, Term{3}, 512}));
   stream += net::EncodePeerFrame(node::EncodeForwardFrame(envelope));
   // Prefixed by the byte that picks the fuzzer's chunk size.
   Write(dir, "peer_frame", "seed0", std::string(1, '\x07') + stream);

@@ -1,6 +1,7 @@
 // Fuzz target: node/raft_codec's peer frame payloads (Raft messages, forwarded envelopes, their
-// refusals, snapshot chunks, the leader's members view) and the log entry envelope. Properties: no
-// crash; whatever decodes survives re-encoding and decodes to the same value.
+// refusals, snapshot chunks and resume requests, the leader's members view) and the log entry
+// envelope. Properties: no crash; whatever decodes survives re-encoding and decodes to the same
+// value.
 #include "fuzz/fuzz_check.h"
 #include "node/raft_codec.h"
 
@@ -42,6 +43,12 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
       if (auto v = node::DecodeMembersViewFrame(frame); v.ok()) {
         auto again = node::DecodeMembersViewFrame(node::EncodeMembersViewFrame(*v));
         FUZZ_CHECK(again.ok() && *again == *v);
+      }
+      break;
+    case node::FrameKind::kSnapshotResume:
+      if (auto r = node::DecodeSnapshotResumeFrame(frame); r.ok()) {
+        auto again = node::DecodeSnapshotResumeFrame(node::EncodeSnapshotResumeFrame(*r));
+        FUZZ_CHECK(again.ok() && *again == *r);
       }
       break;
   }
