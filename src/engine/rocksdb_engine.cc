@@ -50,6 +50,8 @@ constexpr uint32_t kFormatVersion = 1;
 constexpr size_t kMetaWriteBufferBytes = 1 << 20;
 // Data blocks of 16 KiB keep the index small (fewer entries per SST) and suit long scans.
 constexpr size_t kBlockBytes = 16 << 10;
+// Values of at least this size are kept in blob files (MakeOptions).
+constexpr uint64_t kMinBlobBytes = 64 << 10;
 // A reopen after a failed write is attempted only with at least this much free space.
 constexpr uint64_t kReopenFreeBytesMin = 1 << 20;
 
@@ -442,6 +444,12 @@ rocksdb::Options MakeOptions(const RocksDbOptions& o) {
   options.max_log_file_size = o.log_file_bytes_max;
   options.avoid_flush_during_shutdown = false;
   options.listeners.push_back(std::make_shared<ManualRecoveryListener>());
+  // Big values (blobs) go to blob files at flush, not into SST blocks: a flush copies them once
+  // instead of building and compressing blocks, and compactions move only their references.
+  // Garbage collection rewrites the oldest blob files as compactions find their values dead.
+  options.enable_blob_files = true;
+  options.min_blob_size = kMinBlobBytes;
+  options.enable_blob_garbage_collection = true;
 
   rocksdb::BlockBasedTableOptions table;
   table.block_cache = rocksdb::NewLRUCache(o.block_cache_bytes);
