@@ -55,7 +55,7 @@ std::vector<raft::Entry> Batch(uint64_t first, size_t count, size_t data_bytes) 
   for (size_t i = 0; i < count; ++i) {
     out[i].term = Term(1);
     out[i].index = LogIndex(first + i);
-    out[i].data.assign(data_bytes, static_cast<char>('a' + i % 26));
+    out[i].data = std::string(data_bytes, static_cast<char>('a' + i % 26));
   }
   return out;
 }

@@ -50,6 +50,11 @@ constexpr uint32_t kFormatVersion = 1;
 constexpr size_t kMetaWriteBufferBytes = 1 << 20;
 // Data blocks of 16 KiB keep the index small (fewer entries per SST) and suit long scans.
 constexpr size_t kBlockBytes = 16 << 10;
+// A rocksdb::WriteBatch's fixed header, and what each op adds beside its key and value (a type
+// byte, a column family id and two varint lengths), with the applied-index op on top: the
+// batch's size is reserved from these before it is built.
+constexpr size_t kBatchHeaderBytes = 64;
+constexpr size_t kBatchOpOverheadBytes = 24;
 // Values of at least this size are kept in blob files (MakeOptions).
 constexpr uint64_t kMinBlobBytes = 64 << 10;
 // A reopen after a failed write is attempted only with at least this much free space.
@@ -353,7 +358,12 @@ Status RocksDbEngine::Write(const WriteBatch& batch, LogIndex applied_index, boo
   NDS_RETURN_IF_ERROR(RecoverIfNeeded());
   std::shared_ptr<Db> db = CurrentDb();
   NDS_CHECK(db != nullptr);  // RecoverIfNeeded reopened it
-  rocksdb::WriteBatch rocks_batch;
+  // Sized up front: a batch that grew by doubling copied its big values once per growth step.
+  size_t reserve = kBatchHeaderBytes;
+  for (const WriteBatch::Op& op : batch.ops()) {
+    reserve += op.key.size() + op.value.size() + kBatchOpOverheadBytes;
+  }
+  rocksdb::WriteBatch rocks_batch(reserve);
   NDS_RETURN_IF_ERROR(BuildBatch(*db, batch, applied_index, &rocks_batch));
   rocksdb::WriteOptions options;
   options.disableWAL = options_.disable_wal;

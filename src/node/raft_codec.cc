@@ -46,7 +46,7 @@ Result<raft::Entry> GetEntry(Decoder* d) {
   e.term = Term(term);
   e.index = LogIndex(index);
   e.type = static_cast<raft::EntryType>(type[0]);
-  e.data = data;
+  e.data = std::string(data);
   return e;
 }
 

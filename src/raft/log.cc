@@ -15,7 +15,8 @@ bool IsCompacted(const Status& s) { return s.code() == StatusCode::kNotFound; }
 
 }  // namespace
 
-RaftLog::RaftLog(const Storage* storage) : storage_(storage) {
+RaftLog::RaftLog(const Storage* storage, uint64_t persisted_tail_bytes)
+    : storage_(storage), persisted_tail_bytes_max_(persisted_tail_bytes) {
   NDS_CHECK(storage_ != nullptr);
   unstable_offset_ = storage_->LastIndex().Next();
   committed_ = storage_->FirstIndex().Prev();
@@ -110,6 +111,7 @@ LogIndex RaftLog::Append(const std::vector<Entry>& entries) {
   } else if (after <= unstable_offset_) {
     // Replaces everything from `after`, including entries already in storage: the driver's
     // Append truncates the stable suffix.
+    DropPersistedTailFrom(after);
     unstable_offset_ = after;
     unstable_entries_ = entries;
   } else {
@@ -143,17 +145,31 @@ Result<std::vector<Entry>> RaftLog::Slice(LogIndex lo, LogIndex hi, uint64_t byt
   if (lo >= hi) return out;
   uint64_t bytes = 0;
   if (lo < unstable_offset_) {
-    LogIndex stable_hi = std::min(hi, unstable_offset_);
-    Result<std::vector<Entry>> stored = storage_->Entries(lo, stable_hi, bytes_max);
-    if (!stored.ok()) {
-      if (IsCompacted(stored.status())) return stored.status();
-      NDS_CHECK(false, "storage Entries [{}, {}): {}", lo, stable_hi, stored.status().ToString());
+    const LogIndex stable_hi = std::min(hi, unstable_offset_);
+    // The persisted tail in memory always ends right below unstable_offset_: storage is read
+    // only below it.
+    const LogIndex tail_lo =
+        persisted_tail_.empty() ? unstable_offset_ : persisted_tail_.front().index;
+    if (lo < tail_lo) {
+      const LogIndex storage_hi = std::min(stable_hi, tail_lo);
+      Result<std::vector<Entry>> stored = storage_->Entries(lo, storage_hi, bytes_max);
+      if (!stored.ok()) {
+        if (IsCompacted(stored.status())) return stored.status();
+        NDS_CHECK(false, "storage Entries [{}, {}): {}", lo, storage_hi,
+                  stored.status().ToString());
+      }
+      out = std::move(stored).value();
+      for (const Entry& e : out) bytes += e.data.size();
+      // Stop when storage gave fewer than asked (the byte limit was reached).
+      if (out.size() < storage_hi.value - lo.value) return out;
+      lo = storage_hi;
     }
-    out = std::move(stored).value();
-    for (const Entry& e : out) bytes += e.data.size();
-    // Stop when storage gave fewer than asked (the byte limit was reached).
-    if (out.size() < stable_hi.value - lo.value) return out;
-    lo = stable_hi;
+    for (; lo < stable_hi; lo = lo.Next()) {
+      const Entry& e = persisted_tail_[lo.value - tail_lo.value];
+      if (!out.empty() && bytes + e.data.size() > bytes_max) return out;
+      bytes += e.data.size();
+      out.push_back(e);
+    }
   }
   for (LogIndex i = std::max(lo, unstable_offset_); i < hi; i = i.Next()) {
     const Entry& e = unstable_entries_[i.value - unstable_offset_.value];
@@ -175,6 +191,7 @@ void RaftLog::AppliedTo(LogIndex i) {
   NDS_CHECK(i <= committed_, "applied {} beyond commit {}", i, committed_);
   applied_ = i;
   if (applying_ < i) applying_ = i;
+  TrimPersistedTail();
 }
 
 void RaftLog::ApplyingTo(LogIndex i) {
@@ -202,10 +219,35 @@ std::vector<Entry> RaftLog::NextCommittedEntries(uint64_t bytes_max) const {
 void RaftLog::StableTo(LogIndex i, Term t) {
   std::optional<Term> got = UnstableTerm(i);
   if (!got || *got != t || i < unstable_offset_) return;
-  unstable_entries_.erase(unstable_entries_.begin(),
-                          unstable_entries_.begin() +
-                              static_cast<std::ptrdiff_t>(i.value - unstable_offset_.value + 1));
+  const auto end =
+      unstable_entries_.begin() + static_cast<std::ptrdiff_t>(i.value - unstable_offset_.value + 1);
+  if (persisted_tail_bytes_max_ > 0) {
+    for (auto it = unstable_entries_.begin(); it != end; ++it) {
+      persisted_tail_bytes_ += it->data.size();
+      persisted_tail_.push_back(std::move(*it));
+    }
+  }
+  unstable_entries_.erase(unstable_entries_.begin(), end);
   unstable_offset_ = i.Next();
+  TrimPersistedTail();
+}
+
+void RaftLog::TrimPersistedTail() {
+  while (!persisted_tail_.empty() && (persisted_tail_.front().index <= applied_ ||
+                                      persisted_tail_bytes_ > persisted_tail_bytes_max_)) {
+    persisted_tail_bytes_ -= persisted_tail_.front().data.size();
+    persisted_tail_.pop_front();
+  }
+  NDS_CHECK(persisted_tail_.empty() || persisted_tail_.back().index.Next() == unstable_offset_,
+            "persisted tail ends at {}, unstable entries start at {}", persisted_tail_.back().index,
+            unstable_offset_);
+}
+
+void RaftLog::DropPersistedTailFrom(LogIndex from) {
+  while (!persisted_tail_.empty() && persisted_tail_.back().index >= from) {
+    persisted_tail_bytes_ -= persisted_tail_.back().data.size();
+    persisted_tail_.pop_back();
+  }
 }
 
 void RaftLog::StableSnapTo(LogIndex i) {
@@ -221,6 +263,8 @@ void RaftLog::Restore(const SnapshotMetadata& meta) {
   NDS_CHECK(meta.index > committed_, "restore to {} at or below commit {}", meta.index, committed_);
   unstable_snapshot_ = meta;
   unstable_entries_.clear();
+  persisted_tail_.clear();
+  persisted_tail_bytes_ = 0;
   unstable_offset_ = meta.index.Next();
   committed_ = meta.index;
   applying_ = meta.index;

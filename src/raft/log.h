@@ -5,6 +5,11 @@
 // Index space: [FirstIndex(), LastIndex()]; FirstIndex()-1 is the snapshot (or 0) and Term() still
 // answers for it. Unstable entries start at unstable_offset_; entries below it are in storage.
 //
+// Entries just persisted stay in memory too (the persisted tail, below unstable_offset_) until
+// applied or past a byte bound: the committed entries handed to the apply and the appends to
+// followers then come from memory instead of being read back from the log files. Entry data is
+// shared (SharedBytes), so keeping them costs no copy.
+//
 // Storage errors other than "compacted" are fatal (STYLE.md §3: any storage error in the Raft loop
 // stops the node): the core crashes with the message rather than continue on a log it cannot read.
 //
@@ -12,6 +17,7 @@
 #pragma once
 
 #include <cstdint>
+#include <deque>
 #include <optional>
 #include <utility>
 #include <vector>
@@ -25,8 +31,9 @@ namespace nds::raft {
 class RaftLog {
  public:
   // `storage` is not owned and must outlive the log. The log starts with committed = applied =
-  // storage's snapshot index.
-  explicit RaftLog(const Storage* storage);
+  // storage's snapshot index. At most `persisted_tail_bytes` of entry data is kept in memory after
+  // it was persisted (0: none).
+  explicit RaftLog(const Storage* storage, uint64_t persisted_tail_bytes = 0);
 
   LogIndex FirstIndex() const;
   LogIndex LastIndex() const;
@@ -90,12 +97,25 @@ class RaftLog {
   // Replaces the log by a snapshot (follower catching up): committed = applied = meta.index.
   void Restore(const SnapshotMetadata& meta);
 
+  // Entries of the persisted tail, and its data bytes (for tests).
+  size_t PersistedTailEntries() const { return persisted_tail_.size(); }
+  uint64_t PersistedTailBytes() const { return persisted_tail_bytes_; }
+
  private:
   std::optional<Term> UnstableTerm(LogIndex i) const;
+  // Drops entries of the persisted tail that are applied, then the oldest while over the bound.
+  void TrimPersistedTail();
+  // Drops entries of the persisted tail at and after `from` (a suffix replaced in storage).
+  void DropPersistedTailFrom(LogIndex from);
 
   const Storage* storage_;
   std::optional<SnapshotMetadata> unstable_snapshot_;
   std::vector<Entry> unstable_entries_;
+  // Entries persisted in storage, contiguous and ending right below unstable_offset_ (empty when
+  // not): what storage holds at those indexes, in memory.
+  std::deque<Entry> persisted_tail_;
+  uint64_t persisted_tail_bytes_ = 0;
+  const uint64_t persisted_tail_bytes_max_;
   // Index of unstable_entries_[0] (or where it would be). Invariant: <= storage LastIndex()+1.
   LogIndex unstable_offset_;
   LogIndex committed_;  // invariant: applied_ <= applying_ <= committed_ <= LastIndex()

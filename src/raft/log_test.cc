@@ -117,6 +117,80 @@ TEST(RaftLog, CommittedEntriesAreHandedOutOnce) {
   EXPECT_EQ(log.applied(), LogIndex(2));
 }
 
+// What the driver does with a Ready: persist the unstable entries, then report them stable.
+void Persist(RaftLog* log, MemoryStorage* s) {
+  std::vector<Entry> unstable = log->UnstableEntries();
+  ASSERT_FALSE(unstable.empty());
+  ASSERT_TRUE(s->Append(unstable).ok());
+  log->StableTo(unstable.back().index, unstable.back().term);
+}
+
+// The data of each entry of a slice, in order.
+std::vector<std::string> Data(const Result<std::vector<Entry>>& entries) {
+  std::vector<std::string> out;
+  if (entries.ok()) {
+    for (const Entry& e : *entries) out.push_back(e.data.str());
+  }
+  return out;
+}
+
+// Entries just persisted are still served from memory (the storage is not read back) until they
+// are applied; then they come from storage. The test tells the two apart by changing what the
+// storage holds behind the log's back.
+TEST(RaftLog, PersistedEntriesAreServedFromMemoryUntilApplied) {
+  MemoryStorage s;
+  RaftLog log(&s, 1 << 20);
+  log.Append({E(1, 1, "a"), E(1, 2, "b"), E(1, 3, "c")});
+  Persist(&log, &s);
+  EXPECT_EQ(log.PersistedTailEntries(), 3u);
+  ASSERT_TRUE(s.Append({E(1, 1, "A"), E(1, 2, "B"), E(1, 3, "C")}).ok());
+  log.CommitTo(LogIndex(3));
+  EXPECT_EQ(Data(log.NextCommittedEntries(1 << 20)), (std::vector<std::string>{"a", "b", "c"}));
+  log.ApplyingTo(LogIndex(3));
+  log.AppliedTo(LogIndex(2));
+  EXPECT_EQ(log.PersistedTailEntries(), 1u);
+  EXPECT_EQ(Data(log.Slice(LogIndex(1), LogIndex(4), 1 << 20)),
+            (std::vector<std::string>{"A", "B", "c"}));
+}
+
+// A leader's append that replaces persisted entries drops them from memory too.
+TEST(RaftLog, AConflictingAppendDropsThePersistedEntriesItReplaces) {
+  MemoryStorage s;
+  RaftLog log(&s, 1 << 20);
+  log.Append({E(1, 1, "a"), E(1, 2, "b"), E(1, 3, "c")});
+  Persist(&log, &s);
+  auto r = log.MaybeAppend(LogIndex(1), Term(1), LogIndex(0), {E(2, 2, "x")});
+  ASSERT_TRUE(r.ok() && r->has_value());
+  EXPECT_EQ(log.PersistedTailEntries(), 1u);
+  EXPECT_EQ(Data(log.Slice(LogIndex(1), LogIndex(3), 1 << 20)),
+            (std::vector<std::string>{"a", "x"}));
+  Persist(&log, &s);
+  EXPECT_EQ(Data(log.Slice(LogIndex(1), LogIndex(3), 1 << 20)),
+            (std::vector<std::string>{"a", "x"}));
+  EXPECT_EQ(log.LastIndex(), LogIndex(2));
+}
+
+// The persisted entries kept in memory stay under their byte bound (the oldest go first), and a
+// log without a bound keeps none; a snapshot restore drops them.
+TEST(RaftLog, PersistedEntriesInMemoryAreBoundedInBytes) {
+  MemoryStorage s;
+  RaftLog log(&s, 10);
+  log.Append({E(1, 1, "aaaa"), E(1, 2, "bbbb"), E(1, 3, "cccc")});
+  Persist(&log, &s);
+  EXPECT_EQ(log.PersistedTailEntries(), 2u);
+  EXPECT_EQ(log.PersistedTailBytes(), 8u);
+  EXPECT_EQ(Data(log.Slice(LogIndex(1), LogIndex(4), 1 << 20)),
+            (std::vector<std::string>{"aaaa", "bbbb", "cccc"}));
+  log.Restore(SnapshotMetadata{LogIndex(10), Term(3), {}});
+  EXPECT_EQ(log.PersistedTailEntries(), 0u);
+
+  MemoryStorage s2;
+  RaftLog unbounded(&s2);
+  unbounded.Append({E(1, 1, "a")});
+  Persist(&unbounded, &s2);
+  EXPECT_EQ(unbounded.PersistedTailEntries(), 0u);
+}
+
 TEST(RaftLog, RestoreReplacesTheLogBySnapshot) {
   MemoryStorage s;
   RaftLog log(&s);

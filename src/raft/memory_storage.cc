@@ -86,7 +86,7 @@ Status MemoryStorage::Compact(LogIndex index) {
   size_t pos = index.value - snapshot_.index.value;
   Term t = entries_[pos].term;
   entries_.erase(entries_.begin(), entries_.begin() + static_cast<std::ptrdiff_t>(pos));
-  entries_[0].data.clear();
+  entries_[0].data = SharedBytes();
   snapshot_.index = index;
   snapshot_.term = t;
   return Status::Ok();

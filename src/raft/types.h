@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "util/shared_bytes.h"
 #include "util/strong_id.h"
 
 namespace nds::raft {
@@ -20,7 +21,7 @@ struct Entry {
   Term term;
   LogIndex index;
   EntryType type = EntryType::kNormal;
-  std::string data;
+  SharedBytes data;  // copies of an entry share its data (util/shared_bytes.h)
 
   bool operator==(const Entry&) const = default;
 };

@@ -179,7 +179,7 @@ void AppendEntryRecord(std::string* dst, const raft::Entry& entry) {
 
 Result<raft::Entry> DecodeEntry(std::string_view payload) {
   NDS_ASSIGN_OR_RETURN(EntryPrefix p, DecodeEntryPrefix(payload));
-  p.entry.data.assign(payload.substr(p.prefix_bytes));
+  p.entry.data = std::string(payload.substr(p.prefix_bytes));
   return std::move(p.entry);
 }
 
