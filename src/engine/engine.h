@@ -31,6 +31,8 @@ class WriteBatch {
   };
 
   void Put(std::string_view key, std::string_view value);
+  // The same, taking the strings' buffers instead of copying them (big values).
+  void PutOwned(std::string key, std::string value);
   void Delete(std::string_view key);
   // Removes every key in [begin, end).
   void DeleteRange(std::string_view begin, std::string_view end);

@@ -2,6 +2,7 @@
 // ByteSize() counts the key and value bytes of every op, the figure callers bound batches by.
 #include <string>
 #include <string_view>
+#include <utility>
 
 #include "engine/engine.h"
 
@@ -10,6 +11,11 @@ namespace nds::engine {
 void WriteBatch::Put(std::string_view key, std::string_view value) {
   ops_.push_back(Op{OpType::kPut, std::string(key), std::string(value)});
   bytes_ += key.size() + value.size();
+}
+
+void WriteBatch::PutOwned(std::string key, std::string value) {
+  bytes_ += key.size() + value.size();
+  ops_.push_back(Op{OpType::kPut, std::move(key), std::move(value)});
 }
 
 void WriteBatch::Delete(std::string_view key) {

@@ -67,7 +67,7 @@ void BatchApplier::PutRecord(const std::string& data_key, uint64_t revision,
   }
   std::string record = EncodeRecord(revision, content_type, value, lease_id);
   history_.Record(&batch_, revision, UserKey(data_key), record, before);
-  batch_.Put(data_key, record);
+  batch_.PutOwned(data_key, std::move(record));
   overlay_[data_key] = Written{revision, batch_.ops().size() - 1};
 }
 

@@ -177,7 +177,7 @@ void HistoryWriter::Record(engine::WriteBatch* batch, uint64_t revision, std::st
   const HistoryEventType type = record.empty() ? HistoryEventType::kDelete : HistoryEventType::kPut;
   std::string event = EncodeHistoryEvent(type, user_key, record);
   pending_bytes_ += kEventKeyBytes + event.size();
-  batch->Put(HistoryEventKey(revision, seq_++), std::move(event));
+  batch->PutOwned(HistoryEventKey(revision, seq_++), std::move(event));
   if (!undone_.emplace(user_key).second) return;
   std::string undo;
   if (before) {
@@ -189,7 +189,7 @@ void HistoryWriter::Record(engine::WriteBatch* batch, uint64_t revision, std::st
   }
   std::string undo_key = HistoryUndoKey(user_key, revision);
   pending_bytes_ += undo_key.size() + undo.size();
-  batch->Put(undo_key, undo);
+  batch->PutOwned(std::move(undo_key), std::move(undo));
 }
 
 Status HistoryWriter::Finish(const engine::Engine& engine, uint64_t last_index,
