@@ -14,11 +14,12 @@
 
 namespace nds::launcher {
 
-// Spawns argv[0] (a path) with arguments argv[1..], stdin from /dev/null, stdout and stderr
-// appended to `log_path` (created if missing), no signal blocked and SIGPIPE at its default, in
-// our process group. Returns its pid, or kUnavailable naming the program and the errno text.
-// Precondition: argv is not empty.
-Result<pid_t> SpawnLogged(const std::vector<std::string>& argv, const std::string& log_path);
+// Spawns argv[0] (a path) with arguments argv[1..], stdin from /dev/null (or from `stdin_fd` when
+// it is not -1), stdout and stderr appended to `log_path` (created if missing), no signal blocked
+// and SIGPIPE at its default, in our process group. Returns its pid, or kUnavailable naming the
+// program and the errno text. Precondition: argv is not empty.
+Result<pid_t> SpawnLogged(const std::vector<std::string>& argv, const std::string& log_path,
+                          int stdin_fd = -1);
 
 // Waits up to `timeout` for child `pid` to exit and reaps it. Returns its exit status (128+signal
 // when a signal killed it), -1 when it is not our child (already reaped), or std::nullopt when it
