@@ -3,17 +3,21 @@
 // anomalies. Method: run the built binary (NDS_BINARY) with --json under `timeout`, parse its
 // report. Every run is bounded by --duration and by `timeout` (the test's own bound). The watch,
 // lease and lock workloads (--workload) run the same way on three nodes with kills.
+#include <chrono>
+#include <csignal>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <iterator>
 #include <string>
+#include <thread>
 #include <unistd.h>
 
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 #include <sys/wait.h>
 
+#include "launcher/child_process.h"
 #include "launcher/netns.h"
 #include "net/test_pki.h"
 
@@ -252,6 +256,45 @@ TEST(CheckPartition, ThreeNodesWithOneCutOffAtATimeHaveNoAnomaly) {
       EXPECT_TRUE(f["healed"].get<bool>()) << run.output;
     }
   }
+}
+
+// Ctrl-C in the middle of a partition run: the checker dies of SIGINT, and its reaper still
+// removes the namespaces and the bridge (and kills the nodes left in them). Needs root.
+TEST(CheckPartition, AnInterruptedRunLeavesNoNamespaceBehind) {
+  {
+    auto probe = nds::launcher::NetnsNetwork::Create(::testing::TempDir() + "netns-probe.log");
+    if (!probe.ok()) GTEST_SKIP() << "needs network namespaces: " << probe.status().ToString();
+  }
+  // A shell runs background jobs with SIGINT ignored, and the child would inherit that.
+  std::signal(SIGINT, SIG_DFL);
+  const std::string log = ::testing::TempDir() + "check_sigint.log";
+  auto pid = nds::launcher::SpawnLogged(
+      {NDS_BINARY, "check", "--local", "3", "--faults", "partition", "--duration", "60s"}, log);
+  ASSERT_TRUE(pid.ok()) << pid.status().ToString();
+  const std::string tag = "nds" + std::to_string(*pid);
+  const std::vector<std::string> paths = {"/var/run/netns/" + tag + "n0",
+                                          "/var/run/netns/" + tag + "n2",
+                                          "/sys/class/net/" + tag + "br"};
+  auto any_left = [&] {
+    for (const auto& p : paths) {
+      if (std::filesystem::exists(p)) return true;
+    }
+    return false;
+  };
+  // Polled, bounded: until the third node's namespace exists (the cluster is being formed).
+  for (int i = 0; i < 600 && !std::filesystem::exists(paths[1]); ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  ASSERT_TRUE(std::filesystem::exists(paths[1])) << nds::launcher::FileTail(log, 2000);
+  ::kill(*pid, SIGINT);
+  std::optional<int> status = nds::launcher::WaitExit(*pid, std::chrono::seconds(30));
+  if (!status) ::kill(*pid, SIGKILL);
+  ASSERT_TRUE(status.has_value()) << "nds check still runs 30 s after SIGINT";
+  EXPECT_EQ(*status, 128 + SIGINT) << nds::launcher::FileTail(log, 2000);
+  for (int i = 0; i < 400 && any_left(); ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  EXPECT_FALSE(any_left()) << "namespaces or bridge of " << tag << " left after SIGINT";
 }
 
 }  // namespace

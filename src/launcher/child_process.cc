@@ -80,4 +80,11 @@ std::string FileTail(const std::string& path, size_t bytes) {
   return out;
 }
 
+std::string LastLine(const std::string& text) {
+  size_t end = text.find_last_not_of("\r\n");
+  if (end == std::string::npos) return {};
+  size_t begin = text.rfind('\n', end);
+  return text.substr(begin == std::string::npos ? 0 : begin + 1, end + 1 - (begin + 1));
+}
+
 }  // namespace nds::launcher

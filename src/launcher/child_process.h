@@ -29,4 +29,7 @@ std::optional<int> WaitExit(pid_t pid, std::chrono::milliseconds timeout);
 // The last `bytes` bytes of the file at `path`; empty when it cannot be read.
 std::string FileTail(const std::string& path, size_t bytes);
 
+// The last non-empty line of `text` (without its line end); empty when there is none.
+std::string LastLine(const std::string& text);
+
 }  // namespace nds::launcher

@@ -10,8 +10,10 @@
 #include <fstream>
 #include <sched.h>
 #include <signal.h>
+#include <string_view>
 #include <thread>
 #include <unistd.h>
+#include <utility>
 
 #include "launcher/child_process.h"
 #include "util/check.h"
@@ -48,36 +50,30 @@ std::string AddressesInUse(const std::string& ip_tool) {
   return out;
 }
 
-std::string LastLine(const std::string& text) {
-  size_t end = text.find_last_not_of("\r\n");
-  if (end == std::string::npos) return {};
-  size_t begin = text.rfind('\n', end);
-  return text.substr(begin == std::string::npos ? 0 : begin + 1, end + 1 - (begin + 1));
-}
-
 // The reaper's script: wait for the pipe on stdin to close, then remove everything named after
-// `tag`: kill the processes left in its namespaces, delete them, the veths and the bridge.
+// the tag: kill the processes left in its namespaces, delete them, the veths and the bridge.
+constexpr std::string_view kReaperScript = R"(trap '' INT TERM HUP
+while read -r _; do :; done
+for ns in $(@IP@ netns list | sed -n 's/^\(@TAG@n[0-9]*\).*/\1/p'); do
+  for p in $(@IP@ netns pids "$ns"); do kill -9 "$p"; done
+  @IP@ netns del "$ns"
+done
+for l in $(@IP@ -o link show | sed -n 's/^[0-9]*: \(@TAG@o[0-9]*\)@.*/\1/p'); do
+  @IP@ link del "$l"
+done
+@IP@ link del @TAG@br 2>/dev/null
+exit 0
+)";
+
 std::string ReaperScript(const std::string& ip, const std::string& tag) {
-  return "trap '' INT TERM HUP\n"
-         "while read -r _; do :; done\n"
-         "for ns in $(" +
-         ip + " netns list | sed -n 's/^\\(" + tag +
-         "n[0-9]*\\).*/\\1/p'); do\n"
-         "  for p in $(" +
-         ip +
-         " netns pids \"$ns\"); do kill -9 \"$p\"; done\n"
-         "  " +
-         ip +
-         " netns del \"$ns\"\n"
-         "done\n"
-         "for l in $(" +
-         ip + " -o link show | sed -n 's/^[0-9]*: \\(" + tag +
-         "o[0-9]*\\)@.*/\\1/p'); do\n"
-         "  " +
-         ip +
-         " link del \"$l\"\n"
-         "done\n" +
-         ip + " link del " + tag + "br 2>/dev/null\n" + "exit 0\n";
+  std::string script(kReaperScript);
+  for (const auto& [from, to] : {std::pair<std::string, std::string>{"@IP@", ip}, {"@TAG@", tag}}) {
+    for (size_t at = script.find(from); at != std::string::npos; at = script.find(from, at)) {
+      script.replace(at, from.size(), to);
+      at += to.size();
+    }
+  }
+  return script;
 }
 
 }  // namespace

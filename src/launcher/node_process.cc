@@ -21,13 +21,6 @@ constexpr auto kPollInterval = std::chrono::milliseconds(20);
 // How long a SIGKILLed child may take to be reaped before we give up waiting for it.
 constexpr auto kKillReapTimeout = std::chrono::seconds(10);
 
-std::string LastLine(const std::string& text) {
-  size_t end = text.find_last_not_of("\r\n");
-  if (end == std::string::npos) return {};
-  size_t begin = text.rfind('\n', end);
-  return text.substr(begin == std::string::npos ? 0 : begin + 1, end + 1 - (begin + 1));
-}
-
 }  // namespace
 
 Result<std::unique_ptr<Client>> ProbeClient(uint16_t port, std::chrono::milliseconds timeout,
