@@ -1,16 +1,13 @@
 // Goal: a network partition never yields two geese. A leader cut off from the majority stops
 // answering goose within its lease and its writes get 503, while the majority elects a new goose
 // and takes writes; once the partition heals, the old leader is a duck and has every write.
-// Method: as root, each node runs in its own network namespace joined to a bridge; the test cuts
-// one node off by taking its link down, and talks to every node from a thread that entered that
-// node's namespace (so it reaches a cut-off node too). Skipped when namespaces cannot be made.
-// Every wait is bounded.
+// Method: as root, each node runs in its own network namespace joined to a bridge
+// (launcher/netns.h); the test cuts one node off from the others with blackhole routes, and talks
+// to every node from a thread that entered that node's namespace. Skipped when namespaces cannot
+// be made. Every wait is bounded.
 #include <chrono>
-#include <cstdlib>
-#include <fcntl.h>
 #include <filesystem>
-#include <functional>
-#include <sched.h>
+#include <memory>
 #include <string>
 #include <thread>
 #include <unistd.h>
@@ -21,6 +18,7 @@
 #include "harness/nds_process.h"
 #include "harness/raw_http.h"
 #include "launcher/child_process.h"
+#include "launcher/netns.h"
 
 namespace nds::test {
 namespace {
@@ -31,100 +29,37 @@ using Clock = std::chrono::steady_clock;
 constexpr int kNodes = 3;
 constexpr uint16_t kApiPort = 7777;
 
-bool Sh(const std::string& cmd) { return std::system((cmd + " >/dev/null 2>&1").c_str()) == 0; }
-
-// A bridge and one namespace per node, 10.199.<net>.<i>; removed on destruction.
-class Netns {
- public:
-  Netns() {
-    tag_ = "ndsp" + std::to_string(getpid() % 100000);
-    ok_ = geteuid() == 0 && Sh("ip link add " + Bridge() + " type bridge") &&
-          Sh("ip link set " + Bridge() + " up");
-    for (int i = 1; ok_ && i <= kNodes; ++i) {
-      std::string ns = Ns(i), in = tag_ + "i" + std::to_string(i), out = Veth(i);
-      ok_ = Sh("ip netns add " + ns) && Sh("ip link add " + out + " type veth peer name " + in) &&
-            Sh("ip link set " + in + " netns " + ns) &&
-            Sh("ip link set " + out + " master " + Bridge()) && Sh("ip link set " + out + " up") &&
-            Sh("ip -n " + ns + " addr add " + Ip(i) + "/24 dev " + in) &&
-            Sh("ip -n " + ns + " link set " + in + " up") && Sh("ip -n " + ns + " link set lo up");
-    }
-  }
-  ~Netns() {
-    for (int i = 1; i <= kNodes; ++i) Sh("ip netns del " + Ns(i));
-    Sh("ip link del " + Bridge());
-  }
-  bool ok() const { return ok_; }
-  std::string Ns(int i) const { return tag_ + "n" + std::to_string(i); }
-  std::string Veth(int i) const { return tag_ + "o" + std::to_string(i); }
-  std::string Bridge() const { return tag_ + "br"; }
-  static std::string Ip(int i) { return "10.199.77." + std::to_string(i); }
-  void Cut(int i) { ASSERT_TRUE(Sh("ip link set " + Veth(i) + " down")); }
-  void Heal(int i) { ASSERT_TRUE(Sh("ip link set " + Veth(i) + " up")); }
-
-  // Runs `fn` on a thread inside node i's namespace, where 127.0.0.1:7777 is node i's API.
-  void In(int i, const std::function<void()>& fn) const {
-    std::string path = "/var/run/netns/" + Ns(i);
-    std::thread t([&] {
-      int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-      if (fd < 0 || ::setns(fd, CLONE_NEWNET) != 0) {
-        ADD_FAILURE() << "cannot enter " << path;
-        if (fd >= 0) ::close(fd);
-        return;
-      }
-      ::close(fd);
-      fn();
-    });
-    t.join();
-  }
-
- private:
-  std::string tag_;
-  bool ok_ = false;
-};
-
 class PartitionTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    if (!net_.ok()) GTEST_SKIP() << "needs root and network namespaces";
     base_ = MakeTempDir("partition");
+    auto net = launcher::NetnsNetwork::Create(base_ + "/netns.log");
+    if (!net.ok()) GTEST_SKIP() << "needs root and network namespaces: " << net.status().ToString();
+    net_ = std::move(*net);
+    for (int i = 1; i <= kNodes; ++i) ASSERT_TRUE(net_->AddNode(i).ok());
   }
   void TearDown() override {
     for (pid_t pid : pids_) {
       ::kill(pid, SIGKILL);
       launcher::WaitExit(pid, std::chrono::seconds(10));
     }
+    pids_.clear();
+    net_.reset();
     if (!base_.empty()) std::filesystem::remove_all(base_);
   }
 
   void StartNode(int i) {
     std::string dir = base_ + "/n" + std::to_string(i);
-    std::vector<std::string> argv = {"ip",
-                                     "netns",
-                                     "exec",
-                                     net_.Ns(i),
-                                     NDS_BINARY,
-                                     "start",
-                                     "--name",
-                                     "n" + std::to_string(i),
-                                     "--api",
-                                     "0.0.0.0:7777",
-                                     "--peer",
-                                     "0.0.0.0:7778",
-                                     "--advertise-api",
-                                     Netns::Ip(i) + ":7777",
-                                     "--advertise-peer",
-                                     Netns::Ip(i) + ":7778",
-                                     "--data",
-                                     dir,
-                                     "--token",
-                                     "partition-test-token",
-                                     "--request-timeout-ms",
-                                     "1500"};
+    std::vector<std::string> argv = net_->ExecPrefix(i);
+    argv.insert(argv.end(),
+                {NDS_BINARY, "start", "--name", "n" + std::to_string(i), "--api", "0.0.0.0:7777",
+                 "--peer", "0.0.0.0:7778", "--advertise-api", net_->Ip(i) + ":7777",
+                 "--advertise-peer", net_->Ip(i) + ":7778", "--data", dir, "--token",
+                 "partition-test-token", "--request-timeout-ms", "1500"});
     if (i > 1) {
       argv.push_back("--join");
-      argv.push_back(Netns::Ip(1) + ":7777");
+      argv.push_back(net_->Ip(1) + ":7777");
     }
-    argv[0] = "/usr/sbin/ip";
     auto pid = launcher::SpawnLogged(argv, dir + ".log");
     ASSERT_TRUE(pid.ok()) << pid.status().ToString();
     pids_.push_back(*pid);
@@ -135,10 +70,12 @@ class PartitionTest : public ::testing::Test {
   HttpAnswer Ask(int i, const std::string& method, const std::string& target,
                  const std::string& body = {}) {
     HttpAnswer a;
-    net_.In(i, [&] {
-      RawHttp http(kApiPort, milliseconds(5'000));
-      a = http.Request(method, target, body);
-    });
+    EXPECT_TRUE(net_->RunIn(i,
+                            [&] {
+                              RawHttp http(kApiPort, milliseconds(5'000));
+                              a = http.Request(method, target, body);
+                            })
+                    .ok());
     return a;
   }
 
@@ -153,14 +90,16 @@ class PartitionTest : public ::testing::Test {
 
   std::string Role(int i) {
     HttpAnswer a;
-    net_.In(i, [&] {
-      RawHttp http(kApiPort, milliseconds(500));
-      a = http.Request("GET", "/role");
-    });
+    EXPECT_TRUE(net_->RunIn(i,
+                            [&] {
+                              RawHttp http(kApiPort, milliseconds(500));
+                              a = http.Request("GET", "/role");
+                            })
+                    .ok());
     return a.body;
   }
 
-  Netns net_;
+  std::unique_ptr<launcher::NetnsNetwork> net_;
   std::string base_;
   std::vector<pid_t> pids_;
 };
@@ -192,7 +131,7 @@ TEST_F(PartitionTest, ACutOffLeaderStopsBeingGooseAndTheMajorityGoesOn) {
   ASSERT_NE(old_leader, 0);
   ASSERT_EQ(Ask(old_leader, "PUT", "/store/before", "1").status, 201);
 
-  net_.Cut(old_leader);
+  ASSERT_TRUE(net_->Isolate(old_leader).ok());
   const auto cut_at = Clock::now();
   // Poll every node until the majority has a new goose; never two at once, and the cut-off
   // leader is a duck once its lease (350 ms by default) plus a tick has passed.
@@ -224,7 +163,7 @@ TEST_F(PartitionTest, ACutOffLeaderStopsBeingGooseAndTheMajorityGoesOn) {
   EXPECT_EQ(Ask(other, "GET", "/store/majority").body, "2");
 
   // Heal: the old leader follows the new one and serves everything the majority wrote.
-  net_.Heal(old_leader);
+  ASSERT_TRUE(net_->HealAll().ok());
   std::string got;
   for (int attempt = 0; attempt < 100 && got != "2"; ++attempt) {
     got = Ask(old_leader, "GET", "/store/majority").body;

@@ -12,8 +12,12 @@
 namespace nds::check {
 namespace {
 
+// "all": the kinds that need no root.
 constexpr FaultKind kAllFaults[] = {FaultKind::kKill, FaultKind::kRestart, FaultKind::kPause,
                                     FaultKind::kLeader, FaultKind::kMember};
+constexpr FaultKind kKnownFaults[] = {FaultKind::kKill,   FaultKind::kRestart,
+                                      FaultKind::kPause,  FaultKind::kLeader,
+                                      FaultKind::kMember, FaultKind::kPartition};
 
 Result<std::chrono::milliseconds> ParseMillis(std::string_view flag, std::string_view text) {
   Result<std::chrono::nanoseconds> parsed = loadgen::ParseDuration(text);
@@ -37,6 +41,8 @@ std::string_view FaultKindName(FaultKind kind) {
       return "leader";
     case FaultKind::kMember:
       return "member";
+    case FaultKind::kPartition:
+      return "partition";
   }
   return "?";
 }
@@ -48,11 +54,12 @@ Result<std::vector<FaultKind>> ParseFaults(std::string_view text) {
   while (true) {
     size_t comma = text.find(',');
     std::string_view name = text.substr(0, comma);
-    auto it = std::find_if(std::begin(kAllFaults), std::end(kAllFaults),
+    auto it = std::find_if(std::begin(kKnownFaults), std::end(kKnownFaults),
                            [name](FaultKind k) { return FaultKindName(k) == name; });
-    if (it == std::end(kAllFaults)) {
+    if (it == std::end(kKnownFaults)) {
       return InvalidArgument(fmt::format(
-          "--faults: unknown fault '{}' (kill, restart, pause, leader, member, all)", name));
+          "--faults: unknown fault '{}' (kill, restart, pause, leader, member, partition, all)",
+          name));
     }
     if (std::find(kinds.begin(), kinds.end(), *it) == kinds.end()) kinds.push_back(*it);
     if (comma == std::string_view::npos) break;
@@ -105,6 +112,11 @@ Status CheckOptions::Validate() const {
       std::find(faults.begin(), faults.end(), FaultKind::kMember) != faults.end()) {
     // A node added by the fault would have no RESP listener of its own.
     return InvalidArgument("--faults member: not with --protocol resp");
+  }
+  if (std::find(faults.begin(), faults.end(), FaultKind::kPartition) != faults.end() &&
+      (protocol == Protocol::kResp || !tls.ca_file.empty())) {
+    // Partitioned nodes listen on their namespace's address, not on 127.0.0.1.
+    return InvalidArgument("--faults partition: over HTTP only, without --cacert");
   }
   if (workload != Workload::kRegister && !duration) {
     return InvalidArgument("--workload: watch, lease and lock runs end by --duration, not --ops");

@@ -37,12 +37,16 @@ enum class FaultKind : uint8_t {
   kPause = 2,    // SIGSTOP a random node, SIGCONT it after a while
   kLeader = 3,   // SIGKILL the node answering goose, restart it after a while
   kMember = 4,   // remove a node that is not the goose from the cluster, then add a new node
+  // Cut a random node off from the others (needs root: each node in a network namespace); not in
+  // "all", which runs without root.
+  kPartition = 5,
 };
 
-// Returns "kill", "restart", "pause", "leader" or "member".
+// Returns "kill", "restart", "pause", "leader", "member" or "partition".
 std::string_view FaultKindName(FaultKind kind);
 
-// Parses a comma-separated list of fault names ("kill,pause"), or "all". Duplicates are merged;
+// Parses a comma-separated list of fault names ("kill,pause"), or "all" (every kind but
+// partition, which needs root). Duplicates are merged;
 // the result is in FaultKind order. kInvalidArgument names an unknown entry; "" or "none" is the
 // empty list.
 Result<std::vector<FaultKind>> ParseFaults(std::string_view text);
@@ -82,7 +86,8 @@ struct CheckOptions {
 
   // kInvalidArgument naming the flag for: neither or both of local_nodes and servers, a count or
   // duration out of its bounds, faults without a local cluster, neither duration nor ops, RESP
-  // servers that do not match the servers one for one, the member fault over RESP.
+  // servers that do not match the servers one for one, the member fault over RESP, the partition
+  // fault over RESP or HTTPS (the nodes' addresses are not 127.0.0.1 then).
   Status Validate() const;
 };
 

@@ -23,6 +23,7 @@
 #include "check/targets.h"
 #include "check/workload.h"
 #include "launcher/local_cluster.h"
+#include "launcher/netns.h"
 #include "net/loopback_port.h"
 
 namespace nds::check {
@@ -37,6 +38,8 @@ constexpr size_t kHistoryOpsMax = kOpsMax + kKeysMax * 64 * kFinalReadAttempts;
 
 struct LocalSetup {
   std::string dir;
+  // With partition faults, the namespaces the nodes run in; destroyed after the cluster.
+  std::unique_ptr<launcher::NetnsNetwork> net;
   std::unique_ptr<launcher::LocalCluster> cluster;
   std::vector<std::string> resp_addresses;  // --protocol resp: node i's --resp address
 };
@@ -49,6 +52,21 @@ Result<LocalSetup> StartLocalCluster(const CheckOptions& options, std::ostream& 
   LocalSetup setup;
   setup.dir = pattern;
   launcher::LocalClusterOptions cluster_options;
+  if (std::find(options.faults.begin(), options.faults.end(), FaultKind::kPartition) !=
+      options.faults.end()) {
+    Result<std::unique_ptr<launcher::NetnsNetwork>> net =
+        launcher::NetnsNetwork::Create(setup.dir + "/netns.log");
+    if (!net.ok()) {
+      std::error_code ec;
+      std::filesystem::remove_all(setup.dir, ec);
+      return FailedPrecondition(
+          "--faults partition runs each node in a network namespace of its "
+          "own, which cannot be done here: " +
+          net.status().message());
+    }
+    setup.net = std::move(*net);
+    cluster_options.netns = setup.net.get();
+  }
   cluster_options.binary = options.binary;
   cluster_options.base_dir = setup.dir;
   cluster_options.nodes = options.local_nodes;
@@ -245,9 +263,9 @@ void CheckRun::Drive() {
     });
   }
   if (local_.cluster && !options_.faults.empty()) {
-    faults_ =
-        std::make_unique<FaultInjector>(local_.cluster.get(), &targets_, &poller_, &recorder_,
-                                        options_.faults, options_.fault_interval, options_.seed);
+    faults_ = std::make_unique<FaultInjector>(local_.cluster.get(), &targets_, &poller_, &recorder_,
+                                              options_.faults, options_.fault_interval,
+                                              options_.seed, local_.net.get());
     faults_->Run(deadline, clients_done_);
   }
   WaitUntil(deadline, clients_done_);

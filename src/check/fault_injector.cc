@@ -18,6 +18,8 @@ constexpr size_t kNone = std::numeric_limits<size_t>::max();
 // Membership faults add a node each; past this many the kind is skipped (bounded cluster size).
 constexpr size_t kNodesAddedMax = 8;
 constexpr std::chrono::milliseconds kAdminTimeout{5'000};
+// A flapping partition switches every tenth of --fault-interval, but not faster than this.
+constexpr std::chrono::milliseconds kFlapPeriodMin{100};
 
 // Sleeps until `deadline`, waking every 10 ms to see whether `done` is set.
 void SleepUntil(std::chrono::steady_clock::time_point deadline, const std::atomic<bool>& done) {
@@ -60,8 +62,10 @@ Status RemoveMember(const std::string& address, uint64_t id) {
 
 FaultInjector::FaultInjector(launcher::LocalCluster* cluster, Targets* targets, RolePoller* poller,
                              const Recorder* clock, std::vector<FaultKind> kinds,
-                             std::chrono::milliseconds interval, uint64_t seed)
+                             std::chrono::milliseconds interval, uint64_t seed,
+                             launcher::NetnsNetwork* net)
     : cluster_(cluster),
+      net_(net),
       targets_(targets),
       poller_(poller),
       clock_(clock),
@@ -79,8 +83,8 @@ void FaultInjector::Run(std::chrono::steady_clock::time_point until,
     event.kind = kinds_[rng_() % kinds_.size()];
     size_t node = Inject(event.kind, event);
     events_.push_back(event);
-    SleepUntil(std::min(start + interval_ / 2, until), done);
-    if (node != kNone) Heal(event.kind, node);
+    Hold(std::min(start + interval_ / 2, until), done);
+    if (node != kNone) events_.back().healed = Heal(event.kind, node);
     SleepUntil(std::min(start + interval_, until), done);
   }
 }
@@ -118,6 +122,21 @@ size_t FaultInjector::Inject(FaultKind kind, FaultEvent& event) {
     case FaultKind::kPause:
       cluster_->Pause(node);
       event.detail = "SIGSTOP";
+      break;
+    case FaultKind::kPartition:
+      if (net_ == nullptr) {
+        event.detail = "skipped: the nodes do not run in network namespaces";
+        return kNone;
+      }
+      s = InjectPartition(node, event);
+      if (!s.ok()) {
+        // A cut that failed halfway is undone at once; the run reports it.
+        problems_.push_back(fmt::format("partition of {} failed: {}", event.node, s.ToString()));
+        event.detail += ": " + s.ToString();
+        flapping_ = kNone;
+        event.healed = HealPartition();
+        return kNone;
+      }
       break;
     case FaultKind::kMember:
       break;
@@ -160,32 +179,87 @@ size_t FaultInjector::InjectMember(FaultEvent& event) {
   return victim;
 }
 
-void FaultInjector::Heal(FaultKind kind, size_t node) {
+bool FaultInjector::Heal(FaultKind kind, size_t node) {
   switch (kind) {
     case FaultKind::kPause:
       cluster_->Resume(node);
-      return;
+      return true;
+    case FaultKind::kPartition:
+      return HealPartition();
     case FaultKind::kMember: {
       ++nodes_added_;
       Result<size_t> added = cluster_->AddNode();
       if (!added.ok()) {
         problems_.push_back("a new node could not join: " + added.status().ToString());
-        return;
+        return false;
       }
       targets_->Add(cluster_->node(*added).api_address());
       poller_->Watch(cluster_->node(*added).api_address());
       events_.back().detail += fmt::format("; added {}", cluster_->node(*added).spec().name);
-      return;
+      return true;
     }
     case FaultKind::kKill:
     case FaultKind::kRestart:
     case FaultKind::kLeader:
-      RestartOrReport(node);
-      return;
+      return RestartOrReport(node);
+  }
+  return false;
+}
+
+Status FaultInjector::InjectPartition(size_t node, FaultEvent& event) {
+  switch (rng_() % 3) {
+    case 0:
+      event.detail = "cut off from every other node, both ways";
+      return net_->Isolate(node);
+    case 1:
+      // TCP needs both ways, so no new connection forms; on an established one the node still
+      // receives what its peers send, but they never see its acknowledgements or answers.
+      event.detail = "one way: its packets to every other node dropped";
+      for (size_t other = 0; other < cluster_->size(); ++other) {
+        if (other != node && !removed_.count(other)) NDS_RETURN_IF_ERROR(net_->Block(node, other));
+      }
+      return Status::Ok();
+    default:
+      flapping_ = node;
+      flaps_ = 0;
+      event.detail = fmt::format("flapping: cut off both ways and reconnected every {} ms",
+                                 FlapPeriod().count());
+      return net_->Isolate(node);
   }
 }
 
+std::chrono::milliseconds FaultInjector::FlapPeriod() const {
+  return std::max(interval_ / 10, kFlapPeriodMin);
+}
+
+void FaultInjector::Hold(std::chrono::steady_clock::time_point deadline,
+                         const std::atomic<bool>& done) {
+  while (flapping_ != kNone && !done.load()) {
+    auto next = std::chrono::steady_clock::now() + FlapPeriod();
+    if (next >= deadline) break;
+    SleepUntil(next, done);
+    Status s = net_->cut() ? net_->HealAll() : net_->Isolate(flapping_);
+    if (!s.ok()) {
+      problems_.push_back("a flapping partition could not be switched: " + s.ToString());
+      break;
+    }
+    ++flaps_;
+  }
+  SleepUntil(deadline, done);
+  if (flapping_ != kNone) {
+    events_.back().detail += fmt::format("; switched {} times", flaps_);
+    flapping_ = kNone;
+  }
+}
+
+bool FaultInjector::HealPartition() {
+  Status s = net_->HealAll();
+  if (!s.ok()) problems_.push_back("a partition could not be healed: " + s.ToString());
+  return s.ok();
+}
+
 void FaultInjector::HealAll(std::chrono::milliseconds timeout) {
+  if (net_ != nullptr && net_->cut()) HealPartition();
   for (size_t i = 0; i < cluster_->size(); ++i) {
     if (removed_.count(i)) continue;
     if (cluster_->node(i).paused()) cluster_->Resume(i);
@@ -214,7 +288,7 @@ size_t FaultInjector::ActiveNodes() {
   return n;
 }
 
-void FaultInjector::RestartOrReport(size_t node) {
+bool FaultInjector::RestartOrReport(size_t node) {
   if (cluster_->node(node).Running()) {
     // A SIGTERM that timed out left it running: stop it for good before the restart.
     IgnoreError(cluster_->Kill(node), "the restart below reports what matters");
@@ -224,6 +298,7 @@ void FaultInjector::RestartOrReport(size_t node) {
     problems_.push_back(
         fmt::format("{} did not restart: {}", cluster_->node(node).spec().name, s.ToString()));
   }
+  return s.ok();
 }
 
 }  // namespace nds::check

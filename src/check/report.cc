@@ -25,12 +25,14 @@ nlohmann::json CountsJson(const OpCounts& c) {
 std::string FaultSummary(const std::vector<FaultEvent>& faults) {
   std::map<std::string_view, size_t> injected;
   size_t total = 0;
+  size_t healed = 0;
   for (const FaultEvent& f : faults) {
     if (!f.injected) continue;
     ++injected[FaultKindName(f.kind)];
     ++total;
+    healed += f.healed ? 1 : 0;
   }
-  std::string s = fmt::format("{} injected", total);
+  std::string s = fmt::format("{} injected ({} healed)", total, healed);
   for (const auto& [kind, n] : injected) s += fmt::format(", {} {}", kind, n);
   if (total < faults.size()) s += fmt::format(" ({} skipped)", faults.size() - total);
   return s;
@@ -130,6 +132,7 @@ std::string FormatJson(const CheckReport& r) {
                       {"kind", FaultKindName(f.kind)},
                       {"node", f.node},
                       {"injected", f.injected},
+                      {"healed", f.healed},
                       {"detail", f.detail}});
   }
   j["faults"] = faults;

@@ -18,7 +18,8 @@ extern char** environ;
 
 namespace nds::launcher {
 
-Result<pid_t> SpawnLogged(const std::vector<std::string>& argv, const std::string& log_path) {
+Result<pid_t> SpawnLogged(const std::vector<std::string>& argv, const std::string& log_path,
+                          int stdin_fd) {
   NDS_CHECK(!argv.empty());
   std::vector<std::string> args = argv;  // posix_spawn takes char* const*
   std::vector<char*> c_argv;
@@ -27,7 +28,11 @@ Result<pid_t> SpawnLogged(const std::vector<std::string>& argv, const std::strin
 
   posix_spawn_file_actions_t actions;
   posix_spawn_file_actions_init(&actions);
-  posix_spawn_file_actions_addopen(&actions, STDIN_FILENO, "/dev/null", O_RDONLY, 0);
+  if (stdin_fd >= 0) {
+    posix_spawn_file_actions_adddup2(&actions, stdin_fd, STDIN_FILENO);
+  } else {
+    posix_spawn_file_actions_addopen(&actions, STDIN_FILENO, "/dev/null", O_RDONLY, 0);
+  }
   posix_spawn_file_actions_addopen(&actions, STDOUT_FILENO, log_path.c_str(),
                                    O_WRONLY | O_CREAT | O_APPEND, 0644);
   posix_spawn_file_actions_adddup2(&actions, STDOUT_FILENO, STDERR_FILENO);
@@ -73,6 +78,13 @@ std::string FileTail(const std::string& path, size_t bytes) {
   in.read(out.data(), static_cast<std::streamsize>(out.size()));
   out.resize(static_cast<size_t>(in.gcount()));
   return out;
+}
+
+std::string LastLine(const std::string& text) {
+  size_t end = text.find_last_not_of("\r\n");
+  if (end == std::string::npos) return {};
+  size_t begin = text.rfind('\n', end);
+  return text.substr(begin == std::string::npos ? 0 : begin + 1, end + 1 - (begin + 1));
 }
 
 }  // namespace nds::launcher

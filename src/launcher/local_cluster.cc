@@ -54,6 +54,10 @@ NodeSpec LocalCluster::SpecFor(size_t i) const {
     spec.extra_args.insert(spec.extra_args.end(), options_.node_args[i].begin(),
                            options_.node_args[i].end());
   }
+  if (options_.netns != nullptr) {
+    spec.host = options_.netns->Ip(i);
+    spec.exec_prefix = options_.netns->ExecPrefix(i);
+  }
   return spec;
 }
 
@@ -61,6 +65,9 @@ Status LocalCluster::Start() {
   std::error_code ec;
   std::filesystem::create_directories(options_.base_dir, ec);
   if (ec) return IoError("cannot create " + options_.base_dir + ": " + ec.message());
+  if (options_.netns != nullptr) {
+    for (size_t i = 0; i < nodes_.size(); ++i) NDS_RETURN_IF_ERROR(options_.netns->AddNode(i));
+  }
   std::vector<size_t> fresh;
   for (size_t i = 0; i < nodes_.size(); ++i) {
     if (!HoldsData(nodes_[i]->spec().data_dir)) {
@@ -83,6 +90,7 @@ Status LocalCluster::Start() {
 Result<size_t> LocalCluster::AddNode() {
   nodes_.push_back(std::make_unique<NodeProcess>(SpecFor(nodes_.size())));
   size_t i = nodes_.size() - 1;
+  if (options_.netns != nullptr) NDS_RETURN_IF_ERROR(options_.netns->AddNode(i));
   NDS_RETURN_IF_ERROR(Join(i));
   NDS_RETURN_IF_ERROR(WaitVoters(nodes_.size() - removed_.size(), options_.start_timeout));
   return i;
@@ -200,7 +208,8 @@ Status LocalCluster::WaitVoters(size_t members, std::chrono::milliseconds timeou
     std::string last = "no answer";
     while (true) {
       if (removed_.contains(i) || n->paused() || !n->Running()) break;
-      auto probe = ProbeClient(n->spec().api_port, kProbeTimeout, n->spec().https_ca_file);
+      auto probe =
+          ProbeClient(n->spec().api_port, kProbeTimeout, n->spec().https_ca_file, n->spec().host);
       auto listed = probe.ok() ? (*probe)->Members() : probe.status();
       if (listed.ok()) {
         size_t voters = 0;

@@ -17,6 +17,7 @@
 #include <string>
 #include <vector>
 
+#include "launcher/netns.h"
 #include "launcher/node_process.h"
 #include "util/status.h"
 
@@ -38,6 +39,9 @@ struct LocalClusterOptions {
   // ApiAddresses use https:// trusting this CA, which every node also gets as --cacert (for its
   // join).
   std::string https_ca_file;
+  // When set, node i runs in namespace i of this network, on its address (launcher/netns.h); the
+  // network must outlive the cluster.
+  NetnsNetwork* netns = nullptr;
 };
 
 // Owns its NodeProcesses. Not thread-safe: one thread drives a LocalCluster (other threads may

@@ -21,19 +21,13 @@ constexpr auto kPollInterval = std::chrono::milliseconds(20);
 // How long a SIGKILLed child may take to be reaped before we give up waiting for it.
 constexpr auto kKillReapTimeout = std::chrono::seconds(10);
 
-std::string LastLine(const std::string& text) {
-  size_t end = text.find_last_not_of("\r\n");
-  if (end == std::string::npos) return {};
-  size_t begin = text.rfind('\n', end);
-  return text.substr(begin == std::string::npos ? 0 : begin + 1, end + 1 - (begin + 1));
-}
-
 }  // namespace
 
 Result<std::unique_ptr<Client>> ProbeClient(uint16_t port, std::chrono::milliseconds timeout,
-                                            const std::string& https_ca_file) {
+                                            const std::string& https_ca_file,
+                                            const std::string& host) {
   client::ClientOptions options;
-  options.servers = {client::ServerAddress{"127.0.0.1", port, !https_ca_file.empty()}};
+  options.servers = {client::ServerAddress{host, port, !https_ca_file.empty()}};
   options.tls.ca_file = https_ca_file;
   options.connect_timeout = timeout;
   options.request_timeout = timeout;
@@ -47,8 +41,8 @@ Result<std::unique_ptr<Client>> ProbeClient(uint16_t port, std::chrono::millisec
 
 Result<client::HttpReply> HttpGet(uint16_t port, const std::string& target,
                                   std::chrono::milliseconds timeout,
-                                  const std::string& https_ca_file) {
-  NDS_ASSIGN_OR_RETURN(auto http, ProbeClient(port, timeout, https_ca_file));
+                                  const std::string& https_ca_file, const std::string& host) {
+  NDS_ASSIGN_OR_RETURN(auto http, ProbeClient(port, timeout, https_ca_file, host));
   return http->Raw("GET", target);
 }
 
@@ -68,17 +62,17 @@ NodeProcess::~NodeProcess() {
 }
 
 std::string NodeProcess::api_address() const {
-  return "127.0.0.1:" + std::to_string(spec_.api_port);
+  return spec_.host + ":" + std::to_string(spec_.api_port);
 }
 
 std::string NodeProcess::peer_address() const {
-  return "127.0.0.1:" + std::to_string(spec_.peer_port);
+  return spec_.host + ":" + std::to_string(spec_.peer_port);
 }
 
 std::vector<std::string> NodeProcess::CommandLine() const {
-  std::vector<std::string> args = {spec_.binary, "start",       "--name", spec_.name,
-                                   "--api",      api_address(), "--peer", peer_address(),
-                                   "--data",     spec_.data_dir};
+  std::vector<std::string> args = spec_.exec_prefix;
+  args.insert(args.end(), {spec_.binary, "start", "--name", spec_.name, "--api", api_address(),
+                           "--peer", peer_address(), "--data", spec_.data_dir});
   if (!spec_.token.empty()) args.insert(args.end(), {"--token", spec_.token});
   if (!spec_.join.empty()) args.insert(args.end(), {"--join", spec_.join});
   args.insert(args.end(), spec_.extra_args.begin(), spec_.extra_args.end());
@@ -144,7 +138,7 @@ Status NodeProcess::WaitFor200(const std::string& path, std::chrono::millisecond
 
 Result<client::HttpReply> NodeProcess::Get(const std::string& target,
                                            std::chrono::milliseconds timeout) const {
-  return HttpGet(spec_.api_port, target, timeout, spec_.https_ca_file);
+  return HttpGet(spec_.api_port, target, timeout, spec_.https_ca_file, spec_.host);
 }
 
 void NodeProcess::Signal(int sig) {

@@ -26,14 +26,17 @@ namespace nds::launcher {
 // connection and again for the reply: for probes, where a retry would only hide the answer. It
 // sends NDS_AUTH_TOKEN, when set, as its bearer token. With a non-empty `https_ca_file`, over
 // HTTPS, trusting that CA.
+// `host` is 127.0.0.1 unless given (a node in a network namespace: launcher/netns.h).
 Result<std::unique_ptr<Client>> ProbeClient(uint16_t port, std::chrono::milliseconds timeout,
-                                            const std::string& https_ca_file = "");
+                                            const std::string& https_ca_file = "",
+                                            const std::string& host = "127.0.0.1");
 
 // GET `target` from 127.0.0.1:`port` on a fresh connection, no retry. The reply of any HTTP
 // status; kUnavailable when nothing listens, kTimeout when no reply comes within `timeout`.
 Result<client::HttpReply> HttpGet(uint16_t port, const std::string& target,
                                   std::chrono::milliseconds timeout,
-                                  const std::string& https_ca_file = "");
+                                  const std::string& https_ca_file = "",
+                                  const std::string& host = "127.0.0.1");
 
 struct NodeSpec {
   std::string binary;      // path of the `nds` executable
@@ -50,6 +53,11 @@ struct NodeSpec {
   // When set, the node serves HTTPS (its --tls-* flags are in extra_args) and the probes trust
   // this CA.
   std::string https_ca_file;
+  // The address the node listens on and is probed at. A node in a network namespace of its own
+  // (launcher/netns.h) has its namespace's address here, and `ip netns exec <ns>` in exec_prefix,
+  // which goes before the command line.
+  std::string host = "127.0.0.1";
+  std::vector<std::string> exec_prefix;
 };
 
 // Not thread-safe: one thread drives a NodeProcess.
@@ -85,8 +93,8 @@ class NodeProcess {
   bool paused() const { return paused_; }
   const NodeSpec& spec() const { return spec_; }
   NodeSpec& mutable_spec() { return spec_; }  // e.g. clear `join` before a restart
-  std::string api_address() const;            // "127.0.0.1:<api_port>"
-  std::string peer_address() const;           // "127.0.0.1:<peer_port>"
+  std::string api_address() const;            // "<host>:<api_port>"
+  std::string peer_address() const;           // "<host>:<peer_port>"
   // The last `bytes` bytes of the child's log (empty when there is none).
   std::string LogTail(size_t bytes = 4096) const;
 
