@@ -4,13 +4,13 @@
 // batches held past their node's end do nothing, and the log applies them at the next Open.
 // Method: a driven one-node cluster (RaftNode::OpenDriven) on a memory engine in a temporary
 // directory, with a fake clock and a run_apply that holds each apply until the test runs it.
-#include <filesystem>
-#include <random>
+#include <functional>
+#include <vector>
 
 #include <gtest/gtest.h>
 
 #include "engine/memory_engine.h"
-#include "net/peer_sender.h"
+#include "node/driven_node_for_test.h"
 #include "node/raft_node.h"
 #include "store/command.h"
 #include "store/keyspace.h"
@@ -18,51 +18,16 @@
 namespace nds::node {
 namespace {
 
-const std::string kSecret(32, 'S');
-
-class NoPeers final : public net::PeerSender {
- public:
-  void SetPeer(uint64_t, const std::string&) override {}
-  void RemovePeer(uint64_t) override {}
-  bool Send(uint64_t, std::string) override { return false; }
-  void CloseInbound(uint64_t, const std::string&) override {}
-  size_t QueuedBytes(uint64_t) const override { return 0; }
-  bool Connected(uint64_t) const override { return false; }
-};
-
-class ApplyStageTest : public ::testing::Test {
+class ApplyStageTest : public DrivenNodeTest {
  protected:
-  void SetUp() override {
-    std::random_device rd;
-    dir_ = (std::filesystem::temp_directory_path() /
-            ("raft_node_apply_test_" + std::to_string(rd()) + std::to_string(rd())))
-               .string();
-    std::filesystem::create_directories(dir_);
-  }
-  void TearDown() override { std::filesystem::remove_all(dir_); }
+  ApplyStageTest() : DrivenNodeTest("raft_node_apply_test_") {}
 
   std::unique_ptr<RaftNode> Open() {
-    RaftNodeOptions o;
-    o.data_dir = dir_;
-    o.cluster_secret = kSecret;
-    o.bootstrap = true;
-    o.limits.heartbeat_interval = std::chrono::milliseconds(10);
-    o.limits.election_timeout = std::chrono::milliseconds(100);
-    o.limits.lease_duration = std::chrono::milliseconds(80);
-    RaftNodeEnv env;
-    env.now = [this] { return now_; };
-    env.seed = 11;
+    RaftNodeEnv env = FakeEnv(11);
     env.run_apply = [this](std::function<void()> work) { held_.push_back(std::move(work)); };
-    auto node = RaftNode::OpenDriven(engine::NewMemoryEngine(), o, env, &peers_);
+    auto node = RaftNode::OpenDriven(engine::NewMemoryEngine(), LoneOptions(), env, &peers_);
     EXPECT_TRUE(node.ok()) << node.status().ToString();
     return node.ok() ? std::move(node).value() : nullptr;
-  }
-
-  void Step(RaftNode* node, int passes = 1) {
-    for (int i = 0; i < passes; ++i) {
-      now_ += std::chrono::milliseconds(10);
-      node->Pass(now_);
-    }
   }
 
   // Passes until the start-up writes (the lone voter's first entry, its member record) are
@@ -80,9 +45,6 @@ class ApplyStageTest : public ::testing::Test {
     return v.ok() && v->has_value();
   }
 
-  std::string dir_;
-  RaftNodeEnv::Clock::time_point now_ = RaftNodeEnv::Clock::time_point(std::chrono::hours(1));
-  NoPeers peers_;
   std::vector<std::function<void()>> held_;
 };
 
