@@ -93,9 +93,8 @@ struct Cluster::Node {
   uint64_t disk_full_until = 0;  // tick; 0: not full
   uint64_t incarnation = 0;
   std::set<uint64_t> hellos_from;  // peers whose hello this incarnation accepted (its links)
-  // With apply_lag_per_million: the apply stage's batches not yet run (RaftNodeEnv::run_apply).
-  std::vector<std::function<void()>> held_applies;
-  uint64_t apply_held_until = 0;  // tick: the end of the node's lag episode
+  std::vector<std::function<void()>> held_applies;  // batches not yet applied (apply lag)
+  uint64_t apply_held_until = 0;                    // tick: the end of the node's lag episode
   node::Role role = node::Role::kFollower;
   uint64_t leader = 0;
   // Metrics of earlier incarnations.
