@@ -22,10 +22,13 @@ struct NodeMetrics {
   std::atomic<uint64_t> snapshots_made{0};
   std::atomic<uint64_t> snapshots_sent{0};
   std::atomic<uint64_t> snapshots_installed{0};
+  // Of snapshots_installed, those that found committed entries still waiting for the apply stage
+  // (applied first). Not in /metrics: the simulator shows with it that its runs cover the case.
+  std::atomic<uint64_t> snapshots_installed_over_backlog{0};
   // Snapshot streams this node (as sender) went on with at a follower's offset after a lost chunk.
   std::atomic<uint64_t> snapshots_resumed{0};
   // One observation per Raft log write (entries and hard state, fsynced) and per batch of
-  // committed entries applied to the engine.
+  // committed entries applied to the engine (on the apply stage, node/apply_stage.h).
   LatencyHistogram wal_fsync;
   LatencyHistogram apply;
   // One observation per pass of the Raft loop (RaftNode::Pass): everything the loop thread does

@@ -104,6 +104,7 @@ Result<std::unique_ptr<RaftNode>> RaftNode::Create(std::unique_ptr<engine::Engin
   cfg.seed = node->options_.id ^ rng();
   NDS_ASSIGN_OR_RETURN(node->raw_, raft::RawNode::Create(cfg));
   node->conf_history_.Reset(cfg.applied, node->raw_->GetConfState());
+  node->applied_ = cfg.applied;
   spdlog::info(
       "opened the Raft log event=recovered term={} last_index={} applied_index={} "
       "snapshot_index={}",
@@ -132,17 +133,21 @@ Result<std::unique_ptr<RaftNode>> RaftNode::Create(std::unique_ptr<engine::Engin
 }
 
 void RaftNode::Begin() {
+  StartApplyStage();
   UpdatePeers();
   // Apply what the log holds first (Campaign ignores a node with unapplied conf changes), then a
   // lone voter campaigns at once rather than after an election timeout.
   HandleReady();
+  IgnoreError(DrainApply(), "a full disk: the rest is applied once there is room");
   const raft::ConfState& cs = raw_->GetConfState();
   if (cs.voters.size() == 1 && cs.voters[0] == NodeId{options_.id}) {
     raw_->Campaign();
     HandleReady();
+    IgnoreError(DrainApply(), "a full disk: the rest is applied once there is room");
     // Before any client write can be proposed: the member table must hold this node first.
     SeedNewCluster();
     HandleReady();
+    IgnoreError(DrainApply(), "a full disk: the rest is applied once there is room");
   }
   last_tick_ = Now();
   quorum_seen_ = last_tick_;
@@ -227,6 +232,9 @@ void RaftNode::Stop() {
   } else {
     FailAll(Unavailable("the node is shutting down"));  // driven: the caller's thread is the loop
   }
+  // Batches still waiting are not applied: their entries are in the log, and the next Open
+  // applies every committed entry after the engine's applied index again.
+  if (apply_) apply_->Close();
   // A checkpoint still running is left unfinished: its tmp dir goes at the next Open.
   if (checkpoint_thread_.joinable()) checkpoint_thread_.join();
   if (transport_) transport_->Stop();
@@ -239,7 +247,7 @@ void RaftNode::Loop() {
       MutexLock lock(mu_);
       const Clock::time_point deadline = last_tick_ + tick;
       while (!stopping_ && proposals_.empty() && new_reads_.empty() && inbox_.empty() &&
-             new_transfers_.empty() && !CheckpointDone()) {
+             new_transfers_.empty() && !CheckpointDone() && !apply_->HasApplied()) {
         if (!lock.WaitUntil(wake_, deadline)) break;
       }
       if (stopping_) break;
@@ -311,6 +319,8 @@ void RaftNode::PassOnce(Clock::time_point now) {
     refused_.clear();
     // While the disk is full, try once a tick to reserve the Raft log's next segment again.
     if (disk_full_ && wal_->SpaceLow()) (void)wal_->RetryReserve();
+    // ... and to apply the batch the engine could not take.
+    if (!apply_->Stalled().ok()) apply_->Retry();
     CheckFreeSpace();
     Reconcile();
     RecordClaimedAddresses();
@@ -374,18 +384,18 @@ void RaftNode::HandleReady() {
       pending_saved_ = true;
       SendMessages(std::move(rd.messages));
     }
-    const Clock::time_point apply_start = Now();
-    if (Status s = ApplyCommitted(rd.committed_entries); !s.ok()) {
-      SetDiskFull(true, s);
+    if (!rd.committed_entries.empty() && apply_->backlog_entries() > 0 &&
+        (!apply_->Stalled().ok() ||
+         apply_->backlog_entries() >= options_.limits.proposals_in_flight_max ||
+         apply_->backlog_bytes() >= options_.limits.proposal_bytes_in_flight_max)) {
+      // The apply stage is behind (or stalled on a full disk): this Ready, saved and sent, waits
+      // for it, and the core hands out nothing more meanwhile.
       break;
     }
-    if (!rd.committed_entries.empty()) metrics_.apply.Observe(Now() - apply_start);
-    // Every committed entry handed out is in the engine before the core hears it was applied.
-    NDS_CHECK(rd.committed_entries.empty() ||
-                  engine_->AppliedIndex() >= rd.committed_entries.back().index,
-              "applied {} after a Ready committing up to {}", engine_->AppliedIndex(),
-              rd.committed_entries.back().index);
-    for (const auto& e : rd.committed_entries) conf_history_.Apply(e);
+    for (const auto& e : rd.committed_entries) {
+      conf_history_.Apply(e);
+      if (e.type == raft::EntryType::kConfChange) conf_change_handed_ = e.index;
+    }
     for (const auto& rs : rd.read_states) {
       uint64_t seq = std::strtoull(rs.context.c_str(), nullptr, 10);
       auto it = reads_in_flight_.find(seq);
@@ -393,18 +403,27 @@ void RaftNode::HandleReady() {
       reads_ready_.emplace_back(rs.index.value, std::move(it->second));
       reads_in_flight_.erase(it);
     }
+    // The core takes the configuration changes in force here; the engine follows on the apply
+    // stage, in log order (reads wait for applied_, the member table for CollectApplied).
     raw_->Advance(rd);
     // The history the snapshots take their configuration from follows the core's own.
-    NDS_CHECK(conf_history_.last_index() != engine_->AppliedIndex() ||
+    NDS_CHECK(conf_history_.last_index() != raw_->GetStatus().applied ||
                   conf_history_.Latest() == raw_->GetConfState(),
-              "the configuration history at {} differs from the core's", engine_->AppliedIndex());
-    if (!rd.committed_entries.empty()) members_dirty_ = true;
+              "the configuration history at {} differs from the core's",
+              conf_history_.last_index());
+    apply_->Push(std::move(rd.committed_entries));
+    // What is applied by now (all of it when the stage runs inline): the member table follows
+    // before the next Ready, as the messages it holds may go to a member just recorded.
+    CollectApplied();
     pending_ready_.reset();
   }
-  if (!pending_ready_) {
+  CollectApplied();
+  if (Status stalled = apply_->Stalled(); !stalled.ok()) {
+    SetDiskFull(true, stalled);
+  } else if (!pending_ready_ || pending_saved_) {
     SetDiskFull(wal_->SpaceLow(), NoSpace("the Raft log cannot reserve its next segment"));
   }
-  uint64_t applied = engine_->AppliedIndex().value;
+  uint64_t applied = applied_.value;
   while (!reads_ready_.empty() && reads_ready_.front().first <= applied) {
     for (auto& r : reads_ready_.front().second) r.done(Status::Ok());
     reads_ready_.pop_front();
@@ -426,7 +445,7 @@ void RaftNode::PublishStatus() {
   bool member = Contains(cs.voters, options_.id) || Contains(cs.learners, options_.id);
   if (member) was_member_ = true;
   if (was_member_ && !member && !removed_) NoteRemoved();
-  uint64_t applied = engine_->AppliedIndex().value;
+  uint64_t applied = applied_.value;
   // Only committed entries are applied (a snapshot is committed by definition).
   NDS_CHECK(applied <= bs.commit.value, "applied {} beyond the commit index {}", applied,
             bs.commit.value);
@@ -453,83 +472,11 @@ void RaftNode::PublishStatus() {
       lease ? last_tick_ + tick * static_cast<int64_t>(lease_ticks) : Clock::time_point{};
   status_.has_lease = lease;
   // A learner is still catching up: it is promoted once it has.
-  status_.ready = !removed_ && bs.leader.value != 0 && applied >= bs.commit.value &&
-                  status_.role != Role::kLearner;
+  // Every committed entry handed to the apply stage (bs.applied): a node applying under load is
+  // ready while its stage works through the last batches.
+  status_.ready = !removed_ && bs.leader.value != 0 && bs.applied >= bs.commit &&
+                  apply_->Stalled().ok() && status_.role != Role::kLearner;
   removed_published_ = removed_;
-}
-
-Status RaftNode::ApplyCommitted(const std::vector<raft::Entry>& entries) {
-  if (entries.empty()) return Status::Ok();
-  store::BatchApplier applier(engine_.get(), options_.limits.history_revisions,
-                              options_.limits.history_bytes, &token_cache_);
-  struct Mine {
-    uint64_t request_id;
-    store::ApplyResult result;
-    uint64_t removed_member;
-  };
-  std::vector<Mine> mine;
-  LogIndex applied = engine_->AppliedIndex();
-  bool membership_changed = false;
-  for (const auto& e : entries) {
-    if (e.index <= applied) continue;
-    if (e.type != raft::EntryType::kNormal || e.data.empty()) {
-      applier.Skip(e.index);
-      continue;
-    }
-    auto env = DecodeEnvelope(e.data);
-    Result<store::Command> cmd =
-        env.ok() ? store::DecodeCommand(env->command) : Result<store::Command>(env.status());
-    if (!cmd.ok()) {
-      // A committed entry every replica sees alike: skip it the same way everywhere.
-      spdlog::error("skipping undecodable log entry {}: {}", e.index.value,
-                    cmd.status().ToString());
-      applier.Skip(e.index);
-      continue;
-    }
-    if (cmd->type == store::CommandType::kAddMember ||
-        cmd->type == store::CommandType::kRemoveMember ||
-        cmd->type == store::CommandType::kPutSystem ||
-        cmd->type == store::CommandType::kDeleteSystem) {
-      membership_changed = true;
-    }
-    store::ApplyResult r = applier.Apply(*cmd, e.index);
-    if (env->origin == options_.id && env->request_id != 0) {
-      mine.push_back(Mine{env->request_id, std::move(r), cmd->member_id});
-    }
-  }
-  // Not synced: every applied entry is durable in the Raft log first, and a restart applies again
-  // every committed entry after the engine's durable applied index (Config.applied).
-  Status s = applier.Commit(engine_.get(), /*sync=*/false);
-  // A full disk wrote nothing: the same entries are applied again on a later pass.
-  if (s.code() == StatusCode::kNoSpace) return s;
-  if (!s.ok()) Die("cannot apply committed entries", s);
-  if (options_.on_applied) options_.on_applied();
-  for (const auto& e : entries) {
-    if (e.index > applied) applied_bytes_since_snapshot_ += e.data.size();
-  }
-  if (membership_changed) LoadMembers();
-  auto now = Now();
-  for (auto& [id, r, removed_member] : mine) {
-    PendingWrite w;
-    {
-      MutexLock lock(mu_);
-      auto it = writes_.find(id);
-      if (it == writes_.end()) continue;  // already answered (timed out)
-      w = std::move(it->second);
-      writes_.erase(it);
-    }
-    bool add = w.type == store::CommandType::kAddMember;
-    if (r.status.ok() && (add || w.type == store::CommandType::kRemoveMember)) {
-      // Answer once the configuration follows the member table (Reconcile on the leader).
-      uint64_t member = add ? r.revision : removed_member;
-      membership_waits_.push_back(PendingMembership{
-          std::move(w.done), r, now + options_.limits.request_timeout, add, member});
-      continue;
-    }
-    NDS_CHECK(w.done != nullptr, "write {} applied with nobody to answer", id);
-    completions_.emplace_back(std::move(w.done), std::move(r));
-  }
-  return Status::Ok();
 }
 
 }  // namespace nds::node

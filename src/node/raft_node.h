@@ -31,6 +31,7 @@
 #include "engine/swappable_engine.h"
 #include "net/peer_sender.h"
 #include "net/peer_transport.h"
+#include "node/apply_stage.h"
 #include "node/conf_history.h"
 #include "node/node.h"
 #include "node/raft_codec.h"
@@ -113,6 +114,12 @@ struct RaftNodeEnv {
   // made of it is at that index. Default: the RocksDB checkpoint's meta keys read read-only, or
   // for another kind open_engine(kind, dir)->AppliedIndex().
   std::function<Result<LogIndex>(std::string_view kind, const std::string& dir)> checkpoint_index;
+  // Runs `work` (applying the oldest batch of committed entries waiting, node/apply_stage.h)
+  // away from the Raft loop; each call's work may run on any thread, at any later time, or never
+  // (the loop then applies what waits itself before a snapshot replaces the engine). Default: a
+  // thread of the node's own for a node made by Open, and at once, inside the call, for a node
+  // made by OpenDriven (deterministic; the simulator).
+  std::function<void(std::function<void()> work)> run_apply;
 };
 
 // The exit code of a node that stopped on a storage failure it cannot retry.
@@ -271,8 +278,14 @@ class RaftNode final : public Node, private net::PeerReceiver {
     uint64_t heartbeat_round = 0;  // the last heartbeat round sent, and when
     Clock::time_point heartbeat_sent;
   };
-  // Ok, or kNoSpace when the engine could not take the batch (nothing applied; retry later).
-  Status ApplyCommitted(const std::vector<raft::Entry>& entries);
+  // Takes what the apply stage applied since the last call (raft_node_apply.cc): the applied
+  // index, the member table, the answers of this node's writes (into completions_).
+  void CollectApplied();
+  // Makes apply_ (Begin): a thread of its own when this node has a loop thread.
+  void StartApplyStage();
+  // Applies on the loop thread every batch still waiting, then CollectApplied (at start, before
+  // installing a snapshot). A full disk leaves the rest waiting.
+  Status DrainApply();
   // Publishes the status, then runs the answers in completions_.
   void RunCompletions();
   void SetDiskFull(bool full, const Status& why);
@@ -331,7 +344,7 @@ class RaftNode final : public Node, private net::PeerReceiver {
   // Replaces the engine with the stored snapshot of `meta` and moves the log onto it.
   Status InstallSnapshot(const raft::SnapshotMetadata& meta);
 
-  // Shared with a checkpoint running off the loop (CheckpointJob).
+  // Shared with a checkpoint running off the loop (CheckpointJob) and with apply_.
   std::shared_ptr<engine::SwappableEngine> engine_;
   mutable store::TokenCache token_cache_;
   std::unique_ptr<wal::Wal> wal_;
@@ -342,7 +355,16 @@ class RaftNode final : public Node, private net::PeerReceiver {
   std::unique_ptr<net::PeerTransport> transport_;  // Open only
   net::PeerSender* peers_ = nullptr;               // transport_, or the driver's
 
+  // Applies the committed entries off the loop (from Begin on).
+  std::unique_ptr<ApplyStage> apply_;
+
   // Loop-thread state.
+  // The last index the loop collected from apply_ (the engine may be further): reads, /status
+  // and the member table (members_ holds every record up to it) go by it.
+  LogIndex applied_;
+  // The last kConfChange entry handed to apply_: the leader reconciles the configuration with
+  // the member table only once applied_ reached it (the member records before it are in members_).
+  LogIndex conf_change_handed_;
   Clock::time_point last_tick_;
   uint64_t ticks_ = 0;
   uint64_t read_seq_ = 0;

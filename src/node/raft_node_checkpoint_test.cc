@@ -10,8 +10,8 @@
 #include <gtest/gtest.h>
 
 #include "engine/memory_engine.h"
-#include "net/peer_sender.h"
 #include "node/conf_history.h"
+#include "node/driven_node_for_test.h"
 #include "node/raft_node.h"
 #include "store/command.h"
 #include "store/keyspace.h"
@@ -20,42 +20,14 @@
 namespace nds::node {
 namespace {
 
-const std::string kSecret(32, 'S');
-
-// A one-node cluster sends nothing.
-class NoPeers final : public net::PeerSender {
- public:
-  void SetPeer(uint64_t, const std::string&) override {}
-  void RemovePeer(uint64_t) override {}
-  bool Send(uint64_t, std::string) override { return false; }
-  void CloseInbound(uint64_t, const std::string&) override {}
-  size_t QueuedBytes(uint64_t) const override { return 0; }
-  bool Connected(uint64_t) const override { return false; }
-};
-
-class CheckpointTest : public ::testing::Test {
+class CheckpointTest : public DrivenNodeTest {
  protected:
-  void SetUp() override {
-    std::random_device rd;
-    dir_ = (std::filesystem::temp_directory_path() /
-            ("raft_node_checkpoint_test_" + std::to_string(rd()) + std::to_string(rd())))
-               .string();
-    std::filesystem::create_directories(dir_);
-  }
-  void TearDown() override { std::filesystem::remove_all(dir_); }
+  CheckpointTest() : DrivenNodeTest("raft_node_checkpoint_test_") {}
 
   std::unique_ptr<RaftNode> Open() {
-    RaftNodeOptions o;
-    o.data_dir = dir_;
-    o.cluster_secret = kSecret;
-    o.bootstrap = true;
-    o.limits.heartbeat_interval = std::chrono::milliseconds(10);
-    o.limits.election_timeout = std::chrono::milliseconds(100);
-    o.limits.lease_duration = std::chrono::milliseconds(80);
+    RaftNodeOptions o = LoneOptions();
     o.limits.snapshot_entries = 10;
-    RaftNodeEnv env;
-    env.now = [this] { return now_; };
-    env.seed = 7;
+    RaftNodeEnv env = FakeEnv(7);
     env.run_off_loop = [this](std::function<void()> work) { held_.push_back(std::move(work)); };
     auto node = RaftNode::OpenDriven(engine::NewMemoryEngine(), o, env, &peers_);
     EXPECT_TRUE(node.ok()) << node.status().ToString();
@@ -75,20 +47,12 @@ class CheckpointTest : public ::testing::Test {
     ASSERT_TRUE(result.status.ok()) << result.status.ToString();
   }
 
-  void Step(RaftNode* node) {
-    now_ += std::chrono::milliseconds(10);
-    node->Pass(now_);
-  }
-
   raft::SnapshotMetadata NewestSnapshot() {
     auto meta = wal::NewestSnapshotMetadata(DefaultFileSystem(), dir_ + "/snap");
     EXPECT_TRUE(meta.ok()) << meta.status().ToString();
     return meta.ok() ? *meta : raft::SnapshotMetadata{};
   }
 
-  std::string dir_;
-  RaftNodeEnv::Clock::time_point now_ = RaftNodeEnv::Clock::time_point(std::chrono::hours(1));
-  NoPeers peers_;
   std::vector<std::function<void()>> held_;
 };
 

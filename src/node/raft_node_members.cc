@@ -88,7 +88,7 @@ void RaftNode::UpdatePeers() {
 }
 
 void RaftNode::UpdateProvisionalPeers(uint64_t id, const std::string& peer_address) {
-  if (!MayBeLaterMember(id, engine_->AppliedIndex().value) || peer_address.empty() ||
+  if (!MayBeLaterMember(id, applied_.value) || peer_address.empty() ||
       !store::IsMemberAddress(peer_address)) {
     return;
   }
@@ -104,7 +104,7 @@ void RaftNode::UpdateProvisionalPeers(uint64_t id, const std::string& peer_addre
 }
 
 void RaftNode::PruneProvisionalPeers() {
-  const uint64_t applied = engine_->AppliedIndex().value;
+  const uint64_t applied = applied_.value;
   bool changed = false;
   for (auto it = provisional_peers_.begin(); it != provisional_peers_.end();) {
     // Applied past its join (or the member table holds it now): the member table decides.
@@ -156,6 +156,10 @@ void RaftNode::SeedNewCluster() {
 void RaftNode::Reconcile() {
   raft::BasicStatus bs = raw_->GetStatus();
   if (bs.role != raft::Role::kLeader || members_.empty()) return;
+  // The configuration in force may be ahead of the member table: a node whose record is not yet
+  // collected from the apply stage (a new leader's backlog) must not look like one removed. Every
+  // record a configuration change followed is before it in the log.
+  if (applied_ < conf_change_handed_) return;
   const raft::ConfState& cs = raw_->GetConfState();
   auto propose = [&](raft::ConfChangeType type, uint64_t id, std::string_view what) {
     Status s = raw_->ProposeConfChange(raft::ConfChange{type, NodeId{id}});

@@ -72,7 +72,7 @@ void RaftNode::HandleInbound(std::deque<Inbound> frames) {
     // The connection proved its peer holds the cluster secret when it opened; a peer removed
     // since (or never a member) may still hold it, and must not move the term or propose.
     const bool unknown = !allowed_peers_.contains(in.from);
-    if (unknown && !MayBeLaterMember(in.from, engine_->AppliedIndex().value)) {
+    if (unknown && !MayBeLaterMember(in.from, applied_.value)) {
       RefuseFrame(in.from, "a frame from node " + std::to_string(in.from) +
                                ", which is not a member of this cluster");
       continue;

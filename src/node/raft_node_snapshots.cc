@@ -7,6 +7,7 @@
 #include "node/engine_dir.h"
 #include "node/raft_codec.h"
 #include "node/raft_node.h"
+#include "util/check.h"
 
 namespace nds::node {
 namespace {
@@ -205,6 +206,20 @@ bool RaftNode::SnapshotStaged(const raft::Message& m) const {
 }
 
 Status RaftNode::InstallSnapshot(const raft::SnapshotMetadata& meta) {
+  if (apply_) {
+    if (apply_->backlog_entries() > 0) {
+      metrics_.snapshots_installed_over_backlog.fetch_add(1, std::memory_order_relaxed);
+    }
+    // The entries handed to the apply stage are applied (and their writes answered) first; what a
+    // full disk keeps waiting is in the snapshot, and its writes time out.
+    if (Status s = DrainApply(); !s.ok()) {
+      spdlog::warn("installing the snapshot at {} before {} waiting entries could be applied: {}",
+                   meta.index.value, apply_->backlog_entries(), s.ToString());
+      apply_->DropQueued();
+    }
+    NDS_CHECK(engine_->AppliedIndex() <= meta.index, "applied {} past the snapshot at {}",
+              engine_->AppliedIndex(), meta.index);
+  }
   wal::StoredSnapshot snap;
   if (staged_snapshot_ && staged_snapshot_->manifest.meta.index == meta.index) {
     snap = *staged_snapshot_;
@@ -242,6 +257,9 @@ Status RaftNode::InstallSnapshot(const raft::SnapshotMetadata& meta) {
   token_cache_.Invalidate();
   ++engine_installs_;  // a checkpoint of the engine replaced here is discarded
   conf_history_.Reset(meta.index, meta.conf_state);
+  applied_ = meta.index;
+  if (conf_change_handed_ > meta.index) conf_change_handed_ = meta.index;
+  if (apply_) apply_->StartAfter(meta.index);
   if (options_.on_applied) options_.on_applied();
   staged_snapshot_.reset();
   applied_bytes_since_snapshot_ = 0;

@@ -20,6 +20,7 @@
 #include "net/loopback_port.h"
 #include "net/peer_frame.h"
 #include "net/raw_peer_client.h"
+#include "node/driven_node_for_test.h"
 #include "node/engine_dir.h"
 #include "node/raft_codec.h"
 #include "store/keyspace.h"
@@ -31,28 +32,14 @@ namespace {
 // The cluster secret of every test cluster.
 const std::string kSecret(32, 'S');
 
-class RaftNodeTest : public ::testing::Test {
+class RaftNodeTest : public TempDirTest {
  protected:
-  void SetUp() override {
-    std::random_device rd;
-    dir_ = (std::filesystem::temp_directory_path() /
-            ("raft_node_test_" + std::to_string(rd()) + std::to_string(rd())))
-               .string();
-    std::filesystem::create_directories(dir_);
-  }
-  void TearDown() override { std::filesystem::remove_all(dir_); }
+  RaftNodeTest() : TempDirTest("raft_node_test_") {}
 
   std::unique_ptr<RaftNode> OpenNode(const std::string& engine_kind) {
     auto engine = engine::OpenEngine(engine_kind, dir_ + "/engine");
     EXPECT_TRUE(engine.ok()) << engine.status().ToString();
-    RaftNodeOptions o;
-    o.data_dir = dir_;
-    o.cluster_secret = kSecret;
-    o.bootstrap = true;
-    o.limits.heartbeat_interval = std::chrono::milliseconds(10);
-    o.limits.election_timeout = std::chrono::milliseconds(100);
-    o.limits.lease_duration = std::chrono::milliseconds(80);
-    auto node = RaftNode::Open(std::move(engine).value(), o);
+    auto node = RaftNode::Open(std::move(engine).value(), LoneTestOptions(dir_));
     EXPECT_TRUE(node.ok()) << node.status().ToString();
     return node.ok() ? std::move(node).value() : nullptr;
   }
@@ -70,8 +57,6 @@ class RaftNodeTest : public ::testing::Test {
     node->WaitForReadPoint([&p](Status s) { p.set_value(std::move(s)); });
     return f.get();
   }
-
-  std::string dir_;
 };
 
 TEST_F(RaftNodeTest, WritesGetIncreasingRevisionsAndAreVisibleAtTheReadPoint) {

@@ -93,11 +93,13 @@ struct Cluster::Node {
   uint64_t disk_full_until = 0;  // tick; 0: not full
   uint64_t incarnation = 0;
   std::set<uint64_t> hellos_from;  // peers whose hello this incarnation accepted (its links)
+  std::vector<std::function<void()>> held_applies;  // batches not yet applied (apply lag)
+  uint64_t apply_held_until = 0;                    // tick: the end of the node's lag episode
   node::Role role = node::Role::kFollower;
   uint64_t leader = 0;
   // Metrics of earlier incarnations.
   uint64_t snapshots_made = 0, snapshots_sent = 0, snapshots_installed = 0, lease_reads = 0;
-  uint64_t snapshots_resumed = 0;
+  uint64_t snapshots_resumed = 0, installs_over_backlog = 0;
 };
 
 // The node's links: frames go into the simulated network; a link is up when it is not cut and
@@ -212,6 +214,11 @@ nds::Status Cluster::StartNode(Node* n) {
     throw NodeDied{fmt::format("{}: {}", what, s.ToString())};
   };
   env.seed = rng_.Next() | 1;
+  n->held_applies.clear();
+  n->apply_held_until = 0;
+  if (options_.apply_lag_per_million > 0) {
+    env.run_apply = [n](std::function<void()> work) { n->held_applies.push_back(std::move(work)); };
+  }
   n->clock_skip_per_million = rng_.Below(options_.clock_skip_per_million + 1);
   ++n->incarnation;
   try {
@@ -287,9 +294,11 @@ void Cluster::NodeDown(Node* n, const std::string& why) {
   n->snapshots_sent += m.snapshots_sent.load();
   n->snapshots_installed += m.snapshots_installed.load();
   n->snapshots_resumed += m.snapshots_resumed.load();
+  n->installs_over_backlog += m.snapshots_installed_over_backlog.load();
   n->lease_reads += n->node->GetStatus().lease_read_batches;
   auto dying = std::move(n->node);
-  dying.reset();  // answers every waiting request kUnavailable
+  dying.reset();            // answers every waiting request kUnavailable
+  n->held_applies.clear();  // no-ops once the node is gone
   n->disk->Crash();
   n->disk_full_until = 0;
   Trace(fmt::format("node {} {}", n->id, why));
@@ -336,6 +345,19 @@ nds::Status Cluster::Tick() {
       n->clock += kTick;
     }
     try {
+      if (options_.apply_lag_per_million > 0) {
+        if (n->apply_held_until <= now_ticks_ && rng_.Chance(options_.apply_lag_per_million)) {
+          n->apply_held_until = now_ticks_ + 1 + rng_.Below(kApplyLagTicksMax);
+        }
+        if (n->apply_held_until > now_ticks_) {
+          if (!n->held_applies.empty()) ++counters_.apply_lag_ticks;
+        } else {
+          // Each runs the oldest batch waiting, whatever the order: run them all.
+          std::vector<std::function<void()>> works;
+          works.swap(n->held_applies);
+          for (auto& w : works) w();
+        }
+      }
       n->node->Pass(n->clock);
     } catch (const NodeDied& d) {
       ++counters_.storage_deaths;
@@ -561,6 +583,7 @@ ClusterCounters Cluster::counters() const {
     c.snapshots_sent += n->snapshots_sent;
     c.snapshots_installed += n->snapshots_installed;
     c.snapshots_resumed += n->snapshots_resumed;
+    c.snapshots_installed_over_backlog += n->installs_over_backlog;
     c.lease_read_batches += n->lease_reads;
     if (!n->running) continue;
     const node::NodeMetrics& m = n->node->metrics();
@@ -568,6 +591,7 @@ ClusterCounters Cluster::counters() const {
     c.snapshots_sent += m.snapshots_sent.load();
     c.snapshots_installed += m.snapshots_installed.load();
     c.snapshots_resumed += m.snapshots_resumed.load();
+    c.snapshots_installed_over_backlog += m.snapshots_installed_over_backlog.load();
     c.lease_read_batches += n->node->GetStatus().lease_read_batches;
   }
   return c;

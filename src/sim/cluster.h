@@ -31,6 +31,8 @@
 
 namespace nds::sim {
 
+inline constexpr uint64_t kApplyLagTicksMax = 40;
+
 struct ClusterOptions {
   // One tick is one heartbeat interval of every node.
   int election_ticks = 10;
@@ -55,6 +57,11 @@ struct ClusterOptions {
   // The largest chance, per tick, that a node's clock misses the tick: each node (incarnation)
   // draws its own rate in [0, this], so clocks drift apart by a bounded amount.
   uint64_t clock_skip_per_million = 0;
+  // Chance, per node and tick, that an episode starts in which the batches of committed entries
+  // its apply stage takes (node/apply_stage.h) stay unapplied, for 1 to kApplyLagTicksMax ticks;
+  // 0: applied at once inside the pass. Lets the Raft loop run ahead of the engine: reads,
+  // answers, member records and snapshot installs then meet a backlog, as on a busy node.
+  uint64_t apply_lag_per_million = 0;
   // Deliberately wrong, to show the checkers can fail: the nodes' disks ignore fsync (a crash
   // then loses everything written since the node started).
   bool break_fsync = false;
@@ -76,6 +83,10 @@ struct ClusterCounters {
   uint64_t snapshots_sent = 0;
   uint64_t snapshots_installed = 0;
   uint64_t snapshots_resumed = 0;  // streams that went on at the follower's offset
+  // With apply_lag_per_million: node ticks on which batches stayed unapplied, and snapshots
+  // installed while committed entries still waited for the apply stage.
+  uint64_t apply_lag_ticks = 0;
+  uint64_t snapshots_installed_over_backlog = 0;
   uint64_t lease_read_batches = 0;
 };
 

@@ -64,14 +64,15 @@ std::string SimResult::Summary() const {
       "lease_reads={} crashes={} restarts={} storage_deaths={} disk_full={} partitions={} "
       "swizzles={} joins={} removals={} leader_changes={} transfers={} forwarded_writes={} "
       "snapshots_made={} snapshots_sent={} snapshots_installed={} snapshots_resumed={} "
-      "max_term={} msgs={} "
+      "apply_lag_ticks={} installs_over_backlog={} max_term={} msgs={} "
       "dropped={} lin={} check_steps={}",
       ok ? "ok" : "FAILED", ticks, ops, ops_ok, reads_ok, ops_failed, ops_indeterminate,
       lease_held_ticks, counters.lease_read_batches, counters.crashes, counters.restarts,
       counters.storage_deaths, counters.disk_full, partitions, swizzles, counters.joins,
       counters.removals, counters.leader_changes, counters.transfers, forwarded_writes,
       counters.snapshots_made, counters.snapshots_sent, counters.snapshots_installed,
-      counters.snapshots_resumed, terms, messages_sent, messages_dropped,
+      counters.snapshots_resumed, counters.apply_lag_ticks,
+      counters.snapshots_installed_over_backlog, terms, messages_sent, messages_dropped,
       VerdictName(linearizability), check_steps);
 }
 
@@ -168,6 +169,8 @@ Simulation::Simulation(const SimOptions& options)
   NetworkOptions net;
   ClusterOptions co;
   co.lease_reads = options.seed % 2 == 1;  // half the seeds read from the lease
+  // Half the seeds (across both read kinds) let the engine lag behind the Raft loop.
+  co.apply_lag_per_million = options.seed / 2 % 2 == 1 ? 20'000 : 0;
   co.break_fsync = options.break_fsync;
   co.clock_skip_per_million = faults_.clock_skip_per_million;
   if (options.snapshot_chunk_bytes > 0) co.snapshot_chunk_bytes = options.snapshot_chunk_bytes;
