@@ -1,16 +1,14 @@
 #!/usr/bin/env python3
-"""Watch figures for docs/benchmarks.md (issue 14), against a running cluster.
+"""Watch delivery latency for docs/benchmarks.md (issue 14), against a running cluster.
 
   latency  SERVER_PUT SERVER_WATCH N      p50/p99 of (event seen on a watch) - (PUT acknowledged),
                                           one write at a time, N writes (idle cluster otherwise)
-  hold     SERVER COUNT SECONDS [PREFIX]  opens COUNT watches of PREFIX (bench/) on SERVER and
-                                          drains them for SECONDS; prints lines received and
-                                          watches cut off (run `nds bench -w put` beside it)
+
+What held watchers cost the writes is measured by `nds bench --hold-watchers` (docs/benchmarks.md).
 
 Standard library only; every wait is bounded.
 """
 import http.client
-import selectors
 import socket
 import sys
 import time
@@ -53,35 +51,8 @@ def latency(put_server, watch_server, n):
           f"max={samples[-1]*1000:.3f} ms")
 
 
-def hold(server, count, seconds, prefix="bench/"):
-    sel = selectors.DefaultSelector()
-    socks = []
-    for _ in range(count):
-        s = open_watch(server, "prefix=" + prefix)
-        s.setblocking(False)
-        sel.register(s, selectors.EVENT_READ)
-        socks.append(s)
-    received = 0
-    closed = 0
-    end = time.time() + seconds
-    while time.time() < end:
-        for key, _ in sel.select(timeout=0.5):
-            try:
-                data = key.fileobj.recv(1 << 20)
-            except BlockingIOError:
-                continue
-            if not data:
-                sel.unregister(key.fileobj)
-                closed += 1
-                continue
-            received += data.count(b"\n")
-    print(f"{count} watches for {seconds}s: {received} lines received, {closed} closed early")
-
-
 if __name__ == "__main__":
     if sys.argv[1] == "latency":
         latency(sys.argv[2], sys.argv[3], int(sys.argv[4]))
-    elif sys.argv[1] == "hold":
-        hold(sys.argv[2], int(sys.argv[3]), float(sys.argv[4]), *sys.argv[5:6])
     else:
         sys.exit(__doc__)

@@ -33,6 +33,9 @@ void RegisterBenchCommand(CLI::App& app) {
   bench->get_option("--ops")->check(WholeInRange(1, loadgen::kOpCountMax));
   bench->get_option("--reconnects")->check(WholeInRange(0, loadgen::kReconnectsMax));
   bench->get_option("--seed")->check(WholeInRange(0, UINT64_MAX));
+  bench->get_option("--hold-watchers")->check(WholeInRange(0, loadgen::kHeldWatchersMax));
+  bench->get_option("--keep-leases")->check(WholeInRange(0, loadgen::kKeptLeasesMax));
+  bench->get_option("--lease-connections")->check(WholeInRange(1, loadgen::kLeaseConnectionsMax));
   bench->get_option("--read-ratio")->check(DecimalInRange(0, 1));
   bench->get_option("--rate")->check(DecimalInRange(0.001, loadgen::kRatePerSecondMax));
   for (const char* name : {"--request-timeout", "--connect-timeout"}) {

@@ -19,6 +19,65 @@ bool SplitNumber(std::string_view text, double* number, std::string_view* suffix
   return std::isfinite(*number);
 }
 
+Status ValidateBackground(const BackgroundOptions& b) {
+  if (b.watchers > kHeldWatchersMax) {
+    return InvalidArgument(fmt::format("--hold-watchers must be at most {}", kHeldWatchersMax));
+  }
+  if (b.leases > kKeptLeasesMax) {
+    return InvalidArgument(fmt::format("--keep-leases must be at most {}", kKeptLeasesMax));
+  }
+  if (b.watch_prefix.size() > kKeyPrefixBytesMax) {
+    return InvalidArgument(
+        fmt::format("--watch-prefix must be at most {} bytes", kKeyPrefixBytesMax));
+  }
+  if (b.leases > 0 && (b.lease_connections == 0 || b.lease_connections > kLeaseConnectionsMax ||
+                       b.lease_connections > b.leases)) {
+    return InvalidArgument(fmt::format(
+        "--lease-connections must be between 1 and min({}, --keep-leases)", kLeaseConnectionsMax));
+  }
+  if (b.lease_ttl < std::chrono::seconds(1) || b.lease_ttl > std::chrono::hours(24)) {
+    return InvalidArgument("--lease-ttl must be between 1s and 24h");
+  }
+  if (b.keepalive_interval < std::chrono::milliseconds(10) ||
+      b.keepalive_interval > std::chrono::hours(1)) {
+    return InvalidArgument("--keepalive-interval must be between 10ms and 1h");
+  }
+  if ((b.watchers > 0 || b.leases > 0) && !b.server) {
+    return InvalidArgument("--background-server: no server given");
+  }
+  return Status::Ok();
+}
+
+// Fills the background options from the flags; `o.servers` and `o.key_prefix` must be set.
+Status BackgroundFromFlags(const BenchFlags& f, BenchOptions* o) {
+  BackgroundOptions& b = o->background;
+  b.watchers = f.hold_watchers;
+  b.watch_prefix = f.watch_prefix.value_or(o->key_prefix);
+  b.leases = f.keep_leases;
+  Result<std::chrono::nanoseconds> ttl = ParseDuration(f.lease_ttl);
+  if (!ttl.ok()) return InvalidArgument("--lease-ttl: " + ttl.status().message());
+  b.lease_ttl = std::chrono::duration_cast<std::chrono::milliseconds>(*ttl);
+  Result<std::chrono::nanoseconds> interval = ParseDuration(f.keepalive_interval);
+  if (!interval.ok()) {
+    return InvalidArgument("--keepalive-interval: " + interval.status().message());
+  }
+  b.keepalive_interval = std::chrono::duration_cast<std::chrono::milliseconds>(*interval);
+  b.lease_connections =
+      f.lease_connections != 0
+          ? f.lease_connections
+          : std::clamp<size_t>((b.leases + kLeasesPerConnectionAuto - 1) / kLeasesPerConnectionAuto,
+                               1, kLeaseConnectionsAutoMax);
+  if (!f.background_server.empty()) {
+    Result<std::vector<client::ServerAddress>> one = client::ParseServerList(f.background_server);
+    if (!one.ok()) return InvalidArgument("--background-server: " + one.status().message());
+    if (one->size() != 1) return InvalidArgument("--background-server takes one HOST:PORT");
+    b.server = one->front();
+  } else if (!o->servers.empty()) {
+    b.server = o->servers.front();
+  }
+  return Status::Ok();
+}
+
 }  // namespace
 
 std::string_view WorkloadName(Workload workload) {
@@ -141,7 +200,7 @@ Status BenchOptions::Validate() const {
     return InvalidArgument(
         fmt::format("--key-prefix must be at most {} bytes", kKeyPrefixBytesMax));
   }
-  return Status::Ok();
+  return ValidateBackground(background);
 }
 
 Result<BenchOptions> BenchFlags::ToOptions(std::string_view servers_text) const {
@@ -206,6 +265,7 @@ Result<BenchOptions> BenchFlags::ToOptions(std::string_view servers_text) const 
   o.preload = !no_preload;
   o.key_prefix = key_prefix;
   o.seed = seed;
+  NDS_RETURN_IF_ERROR(BackgroundFromFlags(*this, &o));
   NDS_RETURN_IF_ERROR(o.Validate());
   return o;
 }
@@ -273,6 +333,27 @@ void AddBenchFlags(CLI::App* command, BenchFlags* flags) {
       ->capture_default_str();
   command->add_option("--seed", flags->seed, "Seed of the key and operation choice")
       ->capture_default_str();
+  command->add_option("--hold-watchers", flags->hold_watchers,
+                      "Hold this many watch streams open on the background server while the "
+                      "measured phase runs, counting the events they receive");
+  command->add_option("--watch-prefix", flags->watch_prefix,
+                      "The prefix the held watchers watch (default: --key-prefix, so each "
+                      "receives every write)");
+  command->add_option("--keep-leases", flags->keep_leases,
+                      "Grant this many leases before the measured phase, keep each alive every "
+                      "--keepalive-interval through the background server, revoke them after");
+  command->add_option("--lease-ttl", flags->lease_ttl, "TTL of the kept leases")
+      ->capture_default_str();
+  command
+      ->add_option("--keepalive-interval", flags->keepalive_interval,
+                   "How often each kept lease is kept alive")
+      ->capture_default_str();
+  command->add_option("--lease-connections", flags->lease_connections,
+                      "Connections that grant and keep the leases (default: one per 10 leases, "
+                      "at most 1000)");
+  command->add_option("--background-server", flags->background_server,
+                      "HOST:PORT of the node that holds the watchers and receives the "
+                      "keepalives (default: the first --server)");
   command->add_flag("--json", flags->json, "Print the final report as one JSON object");
   command->add_flag("--no-progress", flags->no_progress, "No live progress line on stderr");
 }

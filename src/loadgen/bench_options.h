@@ -33,6 +33,16 @@ inline constexpr uint64_t kOpCountMax = uint64_t{1} << 40;
 inline constexpr double kRatePerSecondMax = 10'000'000;
 inline constexpr size_t kKeyPrefixBytesMax = 512;
 inline constexpr size_t kReconnectsMax = 1'000;
+// The background load's bounds: a node's default --max-watchers and --max-leases, and a node's
+// default --max-connections less room for the measured connections.
+inline constexpr size_t kHeldWatchersMax = 10'000;
+inline constexpr size_t kKeptLeasesMax = 100'000;
+inline constexpr size_t kLeaseConnectionsMax = 2'000;
+// --lease-connections by default: one connection per this many leases (a node answers a
+// connection's keepalives one at a time, each after its batch window), at most
+// kLeaseConnectionsAutoMax.
+inline constexpr size_t kLeasesPerConnectionAuto = 10;
+inline constexpr size_t kLeaseConnectionsAutoMax = 1'000;
 
 enum class Workload {
   kPut,    // writes of --value-size bytes to random keys
@@ -48,6 +58,18 @@ inline constexpr size_t kTxnOpsMax = 128;
 
 // Returns "put", "get", "mixed", "cas", "blob" or "txn".
 std::string_view WorkloadName(Workload workload);
+
+// The background load held on one node while the measured phase runs (loadgen/background_load.h).
+struct BackgroundOptions {
+  size_t watchers = 0;       // --hold-watchers: watch streams held open
+  std::string watch_prefix;  // --watch-prefix (default: --key-prefix, so they see every put)
+  size_t leases = 0;         // --keep-leases: leases granted and kept alive
+  std::chrono::milliseconds lease_ttl{10'000};          // --lease-ttl
+  std::chrono::milliseconds keepalive_interval{1'000};  // --keepalive-interval
+  size_t lease_connections = 1;                         // --lease-connections (resolved)
+  // --background-server; ToOptions sets the first --server when it is not given.
+  std::optional<client::ServerAddress> server;
+};
 
 struct BenchOptions {
   Target target = Target::kNds;
@@ -77,12 +99,15 @@ struct BenchOptions {
   // Sent as "Authorization: Bearer <auth_token>" on every nds request when not empty.
   std::string auth_token;
   client::ClientTlsOptions tls;  // for https:// servers
+  BackgroundOptions background;
 
   // kInvalidArgument naming the flag for: no servers, neither duration nor op count, a zero or
   // out-of-range count, size, rate, ratio or timeout, more threads than connections.
   Status Validate() const;
   // Whether this run writes every key before measuring (only workloads that read).
   bool ShouldPreload() const;
+  // Whether watchers or leases are held in the background of the measured phase.
+  bool HasBackground() const { return background.watchers > 0 || background.leases > 0; }
 };
 
 // Parses "10s", "500ms", "2m", "1h", "250us" or a bare number of seconds ("1.5"). kInvalidArgument
@@ -117,6 +142,13 @@ struct BenchFlags {
   bool no_progress = false;
   std::string token_file;        // --token-file; NDS_AUTH_TOKEN when empty
   client::ClientTlsOptions tls;  // --cacert, --cert, --key (see AddClientTlsFlags)
+  size_t hold_watchers = 0;
+  std::optional<std::string> watch_prefix;
+  size_t keep_leases = 0;
+  std::string lease_ttl = "10s";
+  std::string keepalive_interval = "1s";
+  size_t lease_connections = 0;   // 0: one per kLeasesPerConnectionAuto leases
+  std::string background_server;  // empty: the first --server
 
   // Builds validated options against `servers_text` ("HOST:PORT[,HOST:PORT...]").
   Result<BenchOptions> ToOptions(std::string_view servers_text) const;

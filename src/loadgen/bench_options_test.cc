@@ -108,6 +108,69 @@ TEST(BenchOptions, TxnWorkloadTakesItsOpCountAndOnlyNds) {
   EXPECT_FALSE(Parse({"-w", "txn", "--target", "etcd", "-d", "1s"}).ok());
 }
 
+TEST(BenchOptions, BackgroundLoadDefaultsFollowThePutsAndTheFirstServer) {
+  Result<BenchOptions> o = Parse({"-d", "1s"}, "a:1,b:2");
+  ASSERT_TRUE(o.ok()) << o.status().ToString();
+  EXPECT_FALSE(o->HasBackground());
+  o = Parse({"-d", "1s", "--key-prefix", "p/", "--hold-watchers", "1000", "--keep-leases", "10000"},
+            "a:1,b:2");
+  ASSERT_TRUE(o.ok()) << o.status().ToString();
+  EXPECT_TRUE(o->HasBackground());
+  const BackgroundOptions& b = o->background;
+  EXPECT_EQ(b.watchers, 1000u);
+  EXPECT_EQ(b.watch_prefix, "p/");  // the watchers see every put
+  EXPECT_EQ(b.leases, 10000u);
+  EXPECT_EQ(b.lease_connections, 1000u);  // one per 10 leases
+  EXPECT_EQ(b.lease_ttl, std::chrono::seconds(10));
+  EXPECT_EQ(b.keepalive_interval, std::chrono::seconds(1));
+  ASSERT_TRUE(b.server.has_value());
+  EXPECT_EQ(b.server->ToString(), "a:1");
+}
+
+TEST(BenchOptions, BackgroundLoadFlagsAreTaken) {
+  Result<BenchOptions> o =
+      Parse({"-d", "1s", "--hold-watchers", "3", "--watch-prefix", "other/", "--keep-leases", "5",
+             "--lease-connections", "2", "--lease-ttl", "3s", "--keepalive-interval", "250ms",
+             "--background-server", "b:2"},
+            "a:1,b:2");
+  ASSERT_TRUE(o.ok()) << o.status().ToString();
+  const BackgroundOptions& b = o->background;
+  EXPECT_EQ(b.watch_prefix, "other/");
+  EXPECT_EQ(b.lease_connections, 2u);
+  EXPECT_EQ(b.lease_ttl, std::chrono::seconds(3));
+  EXPECT_EQ(b.keepalive_interval, std::chrono::milliseconds(250));
+  EXPECT_EQ(b.server->ToString(), "b:2");
+  o = Parse({"-d", "1s", "--keep-leases", "3"});  // never more connections than leases
+  ASSERT_TRUE(o.ok()) << o.status().ToString();
+  EXPECT_EQ(o->background.lease_connections, 1u);
+}
+
+TEST(BenchOptions, BadBackgroundFlagsAreRefusedWithTheFlagNamed) {
+  const std::vector<std::pair<std::vector<std::string>, std::string>> cases = {
+      {{"-d", "1s", "--hold-watchers", "10001"}, "--hold-watchers"},
+      {{"-d", "1s", "--keep-leases", "100001"}, "--keep-leases"},
+      {{"-d", "1s", "--keep-leases", "10", "--lease-connections", "11"}, "--lease-connections"},
+      {{"-d", "1s", "--keep-leases", "5000", "--lease-connections", "2001"}, "--lease-connections"},
+      {{"-d", "1s", "--keep-leases", "1", "--lease-ttl", "500ms"}, "--lease-ttl"},
+      {{"-d", "1s", "--keep-leases", "1", "--lease-ttl", "forever"}, "--lease-ttl"},
+      {{"-d", "1s", "--keep-leases", "1", "--keepalive-interval", "5ms"}, "--keepalive-interval"},
+      {{"-d", "1s", "--keep-leases", "1", "--keepalive-interval", "2h"}, "--keepalive-interval"},
+      {{"-d", "1s", "--hold-watchers", "1", "--watch-prefix", std::string(513, 'w')},
+       "--watch-prefix"},
+      {{"-d", "1s", "--hold-watchers", "1", "--background-server", "a:1,b:2"},
+       "--background-server"},
+      {{"-d", "1s", "--hold-watchers", "1", "--background-server", "no-port"},
+       "--background-server"},
+  };
+  for (const auto& [args, flag] : cases) {
+    Result<BenchOptions> o = Parse(args);
+    ASSERT_FALSE(o.ok()) << args[2] << " " << args[3];
+    EXPECT_EQ(o.status().code(), StatusCode::kInvalidArgument);
+    EXPECT_NE(o.status().message().find(flag), std::string::npos) << o.status().message();
+  }
+  EXPECT_FALSE(Parse({"-d", "1s", "--hold-watchers", "-1"}).ok());
+}
+
 TEST(BenchOptions, DurationsParse) {
   EXPECT_EQ(*ParseDuration("10s"), std::chrono::seconds(10));
   EXPECT_EQ(*ParseDuration("1.5"), std::chrono::milliseconds(1500));

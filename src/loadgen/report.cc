@@ -21,6 +21,64 @@ std::string LoopText(const BenchOptions& o) {
                            : std::string("closed loop");
 }
 
+std::string BackgroundText(const BenchOptions& o, const BackgroundCounts& c) {
+  const BackgroundOptions& b = o.background;
+  std::string out;
+  if (b.watchers > 0) {
+    out += fmt::format(
+        "watchers    {} on '{}' at {}: {} events ({:.1f} per watcher), {} progress lines, {} cut "
+        "early, {} caught up with the last write\n",
+        c.watchers, b.watch_prefix, b.server->ToString(), c.watch_events,
+        c.watchers > 0 ? static_cast<double>(c.watch_events) / static_cast<double>(c.watchers) : 0,
+        c.watch_progress_lines, c.watchers_ended_early, c.watchers_caught_up);
+    if (!c.first_watch_error.empty())
+      out += fmt::format("            first: {}\n", c.first_watch_error);
+  }
+  if (b.leases > 0) {
+    out += fmt::format(
+        "leases      {} kept alive through {} every {} ms over {} connections: {} keepalives "
+        "({:.1f}/s), {} ok, {} failed, {} late; {} revoked after\n",
+        c.leases_granted, b.server->ToString(), b.keepalive_interval.count(), b.lease_connections,
+        c.keepalives_sent, PerSecond(c.keepalives_sent, c.ran), c.keepalives_ok,
+        c.keepalives_failed, c.keepalives_late, c.leases_revoked);
+    if (!c.first_lease_error.empty())
+      out += fmt::format("            first: {}\n", c.first_lease_error);
+  }
+  out +=
+      fmt::format("background  ready in {:.2f} s, before the measured phase\n", Seconds(c.setup));
+  return out;
+}
+
+nlohmann::json BackgroundJson(const BenchOptions& o, const BackgroundCounts& c) {
+  const BackgroundOptions& b = o.background;
+  nlohmann::json j;
+  j["server"] = b.server->ToString();
+  j["setup_s"] = Seconds(c.setup);
+  j["ran_s"] = Seconds(c.ran);
+  j["watchers"] = {{"held", b.watchers},
+                   {"prefix", b.watch_prefix},
+                   {"opened", c.watchers},
+                   {"events", c.watch_events},
+                   {"progress_lines", c.watch_progress_lines},
+                   {"error_lines", c.watch_error_lines},
+                   {"ended_early", c.watchers_ended_early},
+                   {"caught_up", c.watchers_caught_up},
+                   {"first_error", c.first_watch_error}};
+  j["leases"] = {{"kept", b.leases},
+                 {"granted", c.leases_granted},
+                 {"ttl_ms", b.lease_ttl.count()},
+                 {"keepalive_interval_ms", b.keepalive_interval.count()},
+                 {"connections", b.leases > 0 ? b.lease_connections : 0},
+                 {"keepalives_sent", c.keepalives_sent},
+                 {"keepalives_ok", c.keepalives_ok},
+                 {"keepalives_failed", c.keepalives_failed},
+                 {"keepalives_late", c.keepalives_late},
+                 {"keepalives_per_s", PerSecond(c.keepalives_sent, c.ran)},
+                 {"revoked", c.leases_revoked},
+                 {"first_error", c.first_lease_error}};
+  return j;
+}
+
 }  // namespace
 
 std::string FormatLatency(uint64_t ns) {
@@ -70,6 +128,7 @@ std::string FormatReport(const BenchOptions& o, const BenchResult& r) {
     out += fmt::format("  p{} {}", p, FormatLatency(h.ValueAtPercentile(p)));
   }
   out += fmt::format("  max {}\n", FormatLatency(h.max()));
+  if (r.background) out += BackgroundText(o, *r.background);
   return out;
 }
 
@@ -109,6 +168,7 @@ std::string FormatJson(const BenchOptions& o, const BenchResult& r) {
                      {"p999", us(h.ValueAtPercentile(99.9))},
                      {"p9999", us(h.ValueAtPercentile(99.99))},
                      {"max", us(h.max())}};
+  j["background"] = r.background ? BackgroundJson(o, *r.background) : nlohmann::json(nullptr);
   return j.dump() + "\n";
 }
 

@@ -206,6 +206,7 @@ Status ResponseParser::TakeBody(std::string_view bytes) {
   }
   response_.body_bytes += bytes.size();
   if (limits_.keep_body) response_.body.append(bytes);
+  if (limits_.on_body && !bytes.empty()) limits_.on_body(bytes);
   return Status::Ok();
 }
 

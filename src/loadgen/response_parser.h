@@ -9,6 +9,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -21,6 +22,9 @@ struct ResponseLimits {
   size_t header_bytes_max = 64 << 10;  // status line plus headers
   size_t body_bytes_max = 64 << 20;
   bool keep_body = false;  // otherwise the body is counted, not stored
+  // When set, called with the body's bytes as they are parsed (after chunk framing is taken off),
+  // on the parser's thread; a watch stream's lines are counted this way without being stored.
+  std::function<void(std::string_view)> on_body;
 };
 
 struct Response {

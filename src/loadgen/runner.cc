@@ -139,6 +139,10 @@ class Worker {
     totals->connections_given_up += stats_.totals.connections_given_up;
     totals->errors.Add(stats_.totals.errors);
     totals->latency_ns.Merge(stats_.totals.latency_ns);
+    if (stats_.totals.last_write_revision) {
+      totals->last_write_revision =
+          std::max(totals->last_write_revision.value_or(0), *stats_.totals.last_write_revision);
+    }
     if (first_error->empty()) *first_error = stats_.first_error;
   }
 
@@ -278,6 +282,11 @@ asio::awaitable<void> Worker::RunConnection(Conn& c) {
     bool is_read = false;
     const Outcome outcome = co_await DoOp(c, &is_read);
     Record(outcome, is_read, Clock::now() - intended);
+    if (outcome == Outcome::kOk && !is_read && c.parser.response().revision) {
+      MutexLock lock(mu_);
+      stats_.totals.last_write_revision =
+          std::max(stats_.totals.last_write_revision.value_or(0), *c.parser.response().revision);
+    }
     if (outcome == Outcome::kClosed || outcome == Outcome::kTimeout ||
         outcome == Outcome::kProtocol) {
       boost::system::error_code ec;
@@ -586,10 +595,15 @@ Result<BenchResult> RunBench(const BenchOptions& options, const ProgressCallback
     }
     preload_ops = preload.ops_ok;
   }
+  std::unique_ptr<BackgroundLoad> background;
+  if (options.HasBackground()) {
+    NDS_ASSIGN_OR_RETURN(background, BackgroundLoad::Start(options));
+  }
   std::string first_error;
   BenchResult result =
       RunPhase(options, /*preload=*/false, on_progress, progress_interval, resolved, &first_error);
   result.preload_ops = preload_ops;
+  if (background) result.background = background->Finish(result.last_write_revision);
   return result;
 }
 

@@ -12,8 +12,10 @@
 #include <chrono>
 #include <cstdint>
 #include <functional>
+#include <optional>
 #include <string>
 
+#include "loadgen/background_load.h"
 #include "loadgen/bench_options.h"
 #include "loadgen/histogram.h"
 #include "util/status.h"
@@ -51,6 +53,10 @@ struct BenchResult {
   ErrorCounts errors;
   // Latency in nanoseconds of every completed operation (ok, conflict or failed with a reply).
   Histogram latency_ns;
+  // The highest revision a successful write was answered with (nds's ETag), when any was.
+  std::optional<uint64_t> last_write_revision;
+  // What the background load did (--hold-watchers, --keep-leases), when there was one.
+  std::optional<BackgroundCounts> background;
 };
 
 // What the progress line shows, over the interval since the previous report.
@@ -64,11 +70,14 @@ struct Progress {
 };
 using ProgressCallback = std::function<void(const Progress&)>;
 
-// Resolves the servers, preloads the keys when options.ShouldPreload(), then runs the measured
+// Resolves the servers, preloads the keys when options.ShouldPreload(), starts the background
+// load when options.HasBackground() (the measured phase begins once it is ready), then runs the
+// measured
 // phase until the duration has passed or op_count operations are done, waiting for the answers
 // to requests already sent (so the counts match what the servers saw). Calls `on_progress` (if
 // set) on the calling thread about every `progress_interval`. Errors: the options' Validate()
-// status; kUnavailable when a server name does not resolve or the preload fails (naming why).
+// status; kUnavailable when a server name does not resolve, the preload fails, or the background
+// load cannot be set up (naming why).
 // Failures during the measured phase are counted in the result, not returned.
 Result<BenchResult> RunBench(
     const BenchOptions& options, const ProgressCallback& on_progress = {},
