@@ -5,22 +5,21 @@
 // directory, with a fake clock and a run_off_loop that holds the checkpoint work until the test
 // runs it; the snapshot is read back from DATA/snap.
 #include <filesystem>
-#include <random>
 
 #include <gtest/gtest.h>
 
 #include "engine/memory_engine.h"
 #include "net/peer_sender.h"
 #include "node/conf_history.h"
+#include "node/lone_node_for_test.h"
 #include "node/raft_node.h"
+#include "node/temp_dir_for_test.h"
 #include "store/command.h"
 #include "store/keyspace.h"
 #include "wal/snapshot_store.h"
 
 namespace nds::node {
 namespace {
-
-const std::string kSecret(32, 'S');
 
 // A one-node cluster sends nothing.
 class NoPeers final : public net::PeerSender {
@@ -33,25 +32,12 @@ class NoPeers final : public net::PeerSender {
   bool Connected(uint64_t) const override { return false; }
 };
 
-class CheckpointTest : public ::testing::Test {
+class CheckpointTest : public TempDirTest {
  protected:
-  void SetUp() override {
-    std::random_device rd;
-    dir_ = (std::filesystem::temp_directory_path() /
-            ("raft_node_checkpoint_test_" + std::to_string(rd()) + std::to_string(rd())))
-               .string();
-    std::filesystem::create_directories(dir_);
-  }
-  void TearDown() override { std::filesystem::remove_all(dir_); }
+  CheckpointTest() : TempDirTest("raft_node_checkpoint_test_") {}
 
   std::unique_ptr<RaftNode> Open() {
-    RaftNodeOptions o;
-    o.data_dir = dir_;
-    o.cluster_secret = kSecret;
-    o.bootstrap = true;
-    o.limits.heartbeat_interval = std::chrono::milliseconds(10);
-    o.limits.election_timeout = std::chrono::milliseconds(100);
-    o.limits.lease_duration = std::chrono::milliseconds(80);
+    RaftNodeOptions o = OneNodeOptions(dir_, std::string(32, 'S'));
     o.limits.snapshot_entries = 10;
     RaftNodeEnv env;
     env.now = [this] { return now_; };
@@ -86,7 +72,6 @@ class CheckpointTest : public ::testing::Test {
     return meta.ok() ? *meta : raft::SnapshotMetadata{};
   }
 
-  std::string dir_;
   RaftNodeEnv::Clock::time_point now_ = RaftNodeEnv::Clock::time_point(std::chrono::hours(1));
   NoPeers peers_;
   std::vector<std::function<void()>> held_;
