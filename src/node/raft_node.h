@@ -382,7 +382,7 @@ class RaftNode final : public Node, private net::PeerReceiver {
     uint64_t proposed_tick = 0;  // when the leader last proposed recording it (0: never)
   };
   // Possible later members (MayBeLaterMember) that said hello, and the peer address they
-  // claimed: at most kProvisionalPeersMax.
+  // claimed: at most Limits::provisional_peers_max (--max-provisional-peers).
   std::map<uint64_t, std::string> provisional_peers_;
   std::map<uint64_t, AddressClaim> claimed_addresses_;  // member id -> addresses from its hello
   uint64_t applied_bytes_since_snapshot_ = 0;  // entry bytes applied since the last snapshot
