@@ -326,7 +326,8 @@ class RaftNode final : public Node, private net::PeerReceiver {
   // Asks `to` to go on with its stream of snapshot (index, term) at `offset` (at most once a
   // heartbeat interval for the same offset).
   void AskSnapshotResume(uint64_t to, LogIndex index, Term term, uint64_t offset);
-  // Whether a kSnapshot message from the leader may be stepped: its data has arrived.
+  // Whether a kSnapshot message from the leader may be stepped: its data has arrived, or it is at
+  // or below the applied index (the core answers it with its commit index).
   bool SnapshotStaged(const raft::Message& m) const;
   // Replaces the engine with the stored snapshot of `meta` and moves the log onto it.
   Status InstallSnapshot(const raft::SnapshotMetadata& meta);
