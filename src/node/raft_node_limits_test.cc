@@ -38,6 +38,13 @@ class NodeLimitsTest : public TempDirTest {
  protected:
   NodeLimitsTest() : TempDirTest("raft_node_limits_test_") {}
 
+  // A node with `limits` that has run for 30 passes (it leads and has applied its bootstrap).
+  std::unique_ptr<RaftNode> OpenAndSettle(const Limits& limits) {
+    auto node = Open(limits);
+    if (node != nullptr) Passes(node.get(), 30);
+    return node;
+  }
+
   std::unique_ptr<RaftNode> Open(const Limits& limits) {
     RaftNodeOptions o = OneNodeOptions(dir_, std::string(32, 'S'), limits);
     o.cluster_id = "limits-test";
@@ -77,9 +84,8 @@ class NodeLimitsTest : public TempDirTest {
 TEST_F(NodeLimitsTest, AtMostMaxProvisionalPeersLaterMembersAreAnswered) {
   Limits limits;
   limits.provisional_peers_max = 2;
-  auto node = Open(limits);
+  auto node = OpenAndSettle(limits);
   ASSERT_NE(node, nullptr);
-  Passes(node.get(), 30);
   ASSERT_TRUE(peers_.reached.empty());
   const std::set<uint64_t> later = HellosOfLaterMembers(node.get(), 5);
   Passes(node.get(), 5);
@@ -88,9 +94,8 @@ TEST_F(NodeLimitsTest, AtMostMaxProvisionalPeersLaterMembersAreAnswered) {
 }
 
 TEST_F(NodeLimitsTest, TheDefaultAnswersSeveralLaterMembers) {
-  auto node = Open(Limits{});
+  auto node = OpenAndSettle(Limits{});
   ASSERT_NE(node, nullptr);
-  Passes(node.get(), 30);
   const std::set<uint64_t> later = HellosOfLaterMembers(node.get(), 5);
   Passes(node.get(), 5);
   EXPECT_EQ(peers_.reached, later);
@@ -99,9 +104,8 @@ TEST_F(NodeLimitsTest, TheDefaultAnswersSeveralLaterMembers) {
 TEST_F(NodeLimitsTest, TheTokenCacheHoldsAtMostMaxTokenCacheNames) {
   Limits limits;
   limits.token_cache_names_max = 3;
-  auto node = Open(limits);
+  auto node = OpenAndSettle(limits);
   ASSERT_NE(node, nullptr);
-  Passes(node.get(), 30);
   for (const char* name : {"a", "b", "c"}) {
     ASSERT_TRUE(node->token_cache().Lookup(node->engine(), name).ok());
   }

@@ -119,69 +119,68 @@ class SnapshotStreamTest : public TempDirTest {
     return b;
   }
 
+  // Every test: node 1's snapshot as chunks_ (meta_), and the follower b_ that records sent_.
+  void SetUp() override {
+    TempDirTest::SetUp();
+    ASSERT_NO_FATAL_FAILURE(MakeSnapshotChunks(&chunks_, &meta_));
+    b_ = OpenFollower(&sent_);
+    ASSERT_NE(b_, nullptr);
+  }
+
   RaftNodeEnv::Clock::time_point now_ = RaftNodeEnv::Clock::time_point(std::chrono::hours(1));
+  std::vector<std::string> chunks_;
+  raft::SnapshotMetadata meta_;
+  FrameLog sent_;
+  std::unique_ptr<RaftNode> b_;
 };
 
 TEST_F(SnapshotStreamTest, LateChunksOfAStagedOrInstalledSnapshotAskForNothing) {
-  std::vector<std::string> chunks;
-  raft::SnapshotMetadata meta;
-  ASSERT_NO_FATAL_FAILURE(MakeSnapshotChunks(&chunks, &meta));
-  FrameLog sent;
-  auto b = OpenFollower(&sent);
-  ASSERT_NE(b, nullptr);
-
-  for (const std::string& c : chunks) b->Deliver(1, c);
-  b->Pass(now_);
-  EXPECT_EQ(sent.Count(FrameKind::kSnapshotResume), 0u) << "chunks in order need no resume";
+  for (const std::string& c : chunks_) b_->Deliver(1, c);
+  b_->Pass(now_);
+  EXPECT_EQ(sent_.Count(FrameKind::kSnapshotResume), 0u) << "chunks in order need no resume";
 
   // Staged, not installed yet: late copies of chunks from the middle and the start.
   for (int round = 0; round < 3; ++round) {
-    b->Deliver(1, chunks[1]);
-    b->Deliver(1, chunks[0]);
-    b->Deliver(1, chunks.back());
-    Step(b.get());
+    b_->Deliver(1, chunks_[1]);
+    b_->Deliver(1, chunks_[0]);
+    b_->Deliver(1, chunks_.back());
+    Step(b_.get());
   }
-  EXPECT_EQ(sent.Count(FrameKind::kSnapshotResume), 0u)
+  EXPECT_EQ(sent_.Count(FrameKind::kSnapshotResume), 0u)
       << "a late chunk of a staged snapshot asked for the stream again";
 
   raft::Message m;
   m.type = raft::MessageType::kSnapshot;
   m.from = NodeId{1};
   m.to = NodeId{2};
-  m.term = meta.term;
-  m.snapshot = meta;
-  b->Deliver(1, EncodeRaftFrame(m));
-  for (int pass = 0; pass < 10 && b->engine().AppliedIndex() < meta.index; ++pass) Step(b.get());
-  ASSERT_EQ(b->engine().AppliedIndex(), meta.index) << "the snapshot was not installed";
+  m.term = meta_.term;
+  m.snapshot = meta_;
+  b_->Deliver(1, EncodeRaftFrame(m));
+  for (int pass = 0; pass < 10 && b_->engine().AppliedIndex() < meta_.index; ++pass) Step(b_.get());
+  ASSERT_EQ(b_->engine().AppliedIndex(), meta_.index) << "the snapshot was not installed";
 
   // Installed: late copies again.
   for (int round = 0; round < 3; ++round) {
-    b->Deliver(1, chunks[2]);
-    b->Deliver(1, chunks[0]);
-    Step(b.get());
+    b_->Deliver(1, chunks_[2]);
+    b_->Deliver(1, chunks_[0]);
+    Step(b_.get());
   }
-  EXPECT_EQ(sent.Count(FrameKind::kSnapshotResume), 0u)
+  EXPECT_EQ(sent_.Count(FrameKind::kSnapshotResume), 0u)
       << "a late chunk of an installed snapshot asked for the stream again";
 }
 
 TEST_F(SnapshotStreamTest, AMissingChunkIsStillAskedFor) {
-  std::vector<std::string> chunks;
-  raft::SnapshotMetadata meta;
-  ASSERT_NO_FATAL_FAILURE(MakeSnapshotChunks(&chunks, &meta));
-  FrameLog sent;
-  auto b = OpenFollower(&sent);
-  ASSERT_NE(b, nullptr);
-  b->Deliver(1, chunks[0]);
-  b->Deliver(1, chunks[2]);  // chunk 1 lost
-  b->Pass(now_);
-  ASSERT_EQ(sent.Count(FrameKind::kSnapshotResume), 1u);
+  b_->Deliver(1, chunks_[0]);
+  b_->Deliver(1, chunks_[2]);  // chunk 1 lost
+  b_->Pass(now_);
+  ASSERT_EQ(sent_.Count(FrameKind::kSnapshotResume), 1u);
   SnapshotResume asked;
-  for (const std::string& f : sent.frames) {
+  for (const std::string& f : sent_.frames) {
     auto k = PeekFrameKind(f);
     if (k.ok() && *k == FrameKind::kSnapshotResume) asked = DecodeSnapshotResumeFrame(f).value();
   }
-  EXPECT_EQ(asked.index, meta.index);
-  auto first = DecodeSnapshotChunkFrame(chunks[0]).value();
+  EXPECT_EQ(asked.index, meta_.index);
+  auto first = DecodeSnapshotChunkFrame(chunks_[0]).value();
   EXPECT_EQ(asked.offset, first.data.size()) << "the resume is at the follower's offset";
 }
 
