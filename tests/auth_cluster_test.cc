@@ -3,7 +3,8 @@
 // through one node stops working on the others, a restarted node still enforces auth, the
 // linearizability checker (`nds check`) passes with a token, and a fresh data directory holds
 // only owner-only directories (0700) and files (0600).
-// Method: launcher::LocalCluster of three real `nds start` processes on 127.0.0.1 with
+// Method: FastClusterTest (launcher::LocalCluster) of three real `nds start` processes on 127.0.0.1
+// with
 // --auth --root-token-file; nds::Client with and without tokens; `nds check --server` as a child
 // process with NDS_AUTH_TOKEN. Every loop is bounded in count and time.
 #include <chrono>
@@ -18,6 +19,7 @@
 #include <sys/stat.h>
 
 #include "client/client.h"
+#include "harness/fast_cluster.h"
 #include "harness/nds_process.h"
 #include "harness/run_bounded.h"
 #include "launcher/child_process.h"
@@ -29,10 +31,6 @@ namespace {
 
 using std::chrono::milliseconds;
 using std::chrono::seconds;
-
-const std::vector<std::string> kFastRaft = {
-    "--heartbeat-ms", "50",  "--election-timeout-ms", "500",
-    "--lease-ms",     "400", "--request-timeout-ms",  "3000"};
 
 // "root." and 43 base64url characters (the test's own randomness: only the format matters).
 std::string NewRootToken() {
@@ -78,7 +76,7 @@ std::string FirstWrongMode(const std::string& root) {
   return {};
 }
 
-class AuthClusterTest : public ::testing::Test {
+class AuthClusterTest : public FastClusterTest {
  protected:
   void SetUp() override {
     dir_ = MakeTempDir("auth_cluster");
@@ -88,33 +86,21 @@ class AuthClusterTest : public ::testing::Test {
     std::ofstream(root_file) << root_ << "\n";
     // The launcher's probes (readyz aside) and the `nds check` child send this token.
     ::setenv("NDS_AUTH_TOKEN", root_.c_str(), 1);
-    launcher::LocalClusterOptions o;
-    o.binary = NDS_BINARY;
-    o.base_dir = dir_;
-    o.nodes = 3;
-    o.extra_args = kFastRaft;
-    o.extra_args.insert(o.extra_args.end(), {"--auth", "--root-token-file", root_file});
+    std::vector<std::vector<std::string>> node_args;
     for (size_t i = 0; i < 3; ++i) {
       resp_ports_.push_back(net::FreePort());
-      o.node_args.push_back({"--resp", "127.0.0.1:" + std::to_string(resp_ports_.back())});
+      node_args.push_back({"--resp", "127.0.0.1:" + std::to_string(resp_ports_.back())});
     }
-    cluster_ = std::make_unique<launcher::LocalCluster>(o);
-    Status s = cluster_->Start();
-    ASSERT_TRUE(s.ok()) << s.ToString() << "\n"
-                        << launcher::FileTail(cluster_->node(0).spec().log_path, 3000);
+    ASSERT_NO_FATAL_FAILURE(
+        StartCluster(3, {"--auth", "--root-token-file", root_file}, std::move(node_args)));
   }
   void TearDown() override {
-    if (cluster_) cluster_->StopAll();
-    cluster_.reset();
+    FastClusterTest::TearDown();
     ::unsetenv("NDS_AUTH_TOKEN");
-    std::error_code ignored;
-    if (!dir_.empty()) std::filesystem::remove_all(dir_, ignored);
   }
   std::string Api(size_t i) { return cluster_->node(i).api_address(); }
 
-  std::string dir_;
   std::string root_;
-  std::unique_ptr<launcher::LocalCluster> cluster_;
   std::vector<uint16_t> resp_ports_;
 };
 

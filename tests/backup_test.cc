@@ -35,31 +35,10 @@ using std::chrono::seconds;
 using Clock = std::chrono::steady_clock;
 
 const std::vector<std::string>& kNodeFlags = kFastNodeFlags;
-constexpr const char* kToken = "nds-local-cluster-token";
 
-std::unique_ptr<launcher::LocalCluster> StartCluster(size_t nodes, const std::string& tag) {
-  launcher::LocalClusterOptions o;
-  o.binary = NDS_BINARY;
-  o.base_dir = MakeTempDir(tag);
-  o.nodes = nodes;
-  o.token = kToken;
-  o.extra_args = kNodeFlags;
-  auto cluster = std::make_unique<launcher::LocalCluster>(o);
-  Status s = cluster->Start();
-  EXPECT_TRUE(s.ok()) << s.ToString();
-  if (!s.ok()) return nullptr;
-  EXPECT_TRUE(cluster->WaitForGoose(seconds(10)).ok());
-  return cluster;
-}
-
-// Stops a cluster and removes its directory (after a passing test only: a failure keeps it).
-void RemoveCluster(std::unique_ptr<launcher::LocalCluster> cluster, bool failed) {
-  if (failed || !cluster) return;
-  std::string dir = cluster->node(0).spec().data_dir + "/..";
-  cluster.reset();  // SIGKILLs what still runs
-  std::error_code ignored;
-  std::filesystem::remove_all(std::filesystem::canonical(dir, ignored), ignored);
-}
+// The clusters of these tests are FastClusterTest's; a test without one just does not start it.
+class Backup : public FastClusterTest {};
+class Recovery : public FastClusterTest {};
 
 // The number after "<field> " on a line of `text`, or 0.
 uint64_t Field(const std::string& text, const std::string& field) {
@@ -88,13 +67,12 @@ struct Stored {
   uint64_t revision = 0;
 };
 
-TEST(Backup, AnImageSavedFromAFollowerUnderLoadRestoresEveryRecordIntoANewCluster) {
-  auto cluster = StartCluster(3, "backup-src");
-  ASSERT_TRUE(cluster);
-  auto leader = cluster->WaitForGoose(seconds(10));
+TEST_F(Backup, AnImageSavedFromAFollowerUnderLoadRestoresEveryRecordIntoANewCluster) {
+  ASSERT_NO_FATAL_FAILURE(StartCluster(3));
+  auto leader = cluster_->WaitForGoose(seconds(10));
   ASSERT_TRUE(leader.ok());
   const size_t follower = (*leader + 1) % 3;
-  auto writer = ClientFor(cluster->node(*leader).api_address());
+  auto writer = ClientFor(cluster_->node(*leader).api_address());
   std::map<std::string, Stored> base;
   for (int i = 0; i < 200; ++i) {
     std::string key = "base/" + std::to_string(i);
@@ -114,7 +92,7 @@ TEST(Backup, AnImageSavedFromAFollowerUnderLoadRestoresEveryRecordIntoANewCluste
   std::mutex mu;
   std::vector<std::string> acked;
   std::thread load([&] {
-    auto c = ClientFor(cluster->node(*leader).api_address());
+    auto c = ClientFor(cluster_->node(*leader).api_address());
     for (int i = 0; i < 20000 && !stop; ++i) {
       std::string key = "load/" + std::to_string(i);
       if (!c->Put(key, key).ok()) continue;
@@ -137,7 +115,7 @@ TEST(Backup, AnImageSavedFromAFollowerUnderLoadRestoresEveryRecordIntoANewCluste
   const std::string dir = MakeTempDir("backup-img");
   const std::string image = dir + "/img";
   CommandResult save =
-      RunNds("snapshot save " + image + " --server " + cluster->node(follower).api_address());
+      RunNds("snapshot save " + image + " --server " + cluster_->node(follower).api_address());
   stop = true;
   load.join();
   ASSERT_EQ(save.exit_code, 0) << save.output;
@@ -164,7 +142,7 @@ TEST(Backup, AnImageSavedFromAFollowerUnderLoadRestoresEveryRecordIntoANewCluste
   ASSERT_TRUE(restored.Start().ok()) << restored.LogTail();
   ASSERT_TRUE(restored.WaitFor200("/readyz", seconds(20)).ok()) << restored.LogTail();
   auto r = ClientFor(restored.api_address());
-  auto src = ClientFor(cluster->node(*leader).api_address());
+  auto src = ClientFor(cluster_->node(*leader).api_address());
   auto status = r->GetStatus();
   ASSERT_TRUE(status.ok());
   auto src_status = src->GetStatus();
@@ -228,10 +206,9 @@ TEST(Backup, AnImageSavedFromAFollowerUnderLoadRestoresEveryRecordIntoANewCluste
     IgnoreError(restored.Stop(SIGTERM).status(), "the directory goes next");
     std::filesystem::remove_all(dir);
   }
-  RemoveCluster(std::move(cluster), HasFailure());
 }
 
-TEST(Backup, DamagedImagesAndNonEmptyTargetsAreRefused) {
+TEST_F(Backup, DamagedImagesAndNonEmptyTargetsAreRefused) {
   std::string dir = MakeTempDir("backup-bad");
   NdsProcess node(dir + "/node");
   ASSERT_TRUE(node.Start()) << node.error;
@@ -294,10 +271,9 @@ TEST(Backup, DamagedImagesAndNonEmptyTargetsAreRefused) {
   }
 }
 
-TEST(Recovery, ASurvivorOfALostMajorityKeepsEveryAcknowledgedWriteAndFencesTheOldCluster) {
-  auto cluster = StartCluster(3, "recover");
-  ASSERT_TRUE(cluster);
-  auto c = ClientFor(cluster->ServerList());
+TEST_F(Recovery, ASurvivorOfALostMajorityKeepsEveryAcknowledgedWriteAndFencesTheOldCluster) {
+  ASSERT_NO_FATAL_FAILURE(StartCluster(3));
+  auto c = ClientFor(cluster_->ServerList());
   std::vector<std::string> acked;
   for (int i = 0; i < 300; ++i) {
     std::string key = "k" + std::to_string(i);
@@ -305,56 +281,55 @@ TEST(Recovery, ASurvivorOfALostMajorityKeepsEveryAcknowledgedWriteAndFencesTheOl
     acked.push_back(key);
   }
   // A majority is gone for good.
-  ASSERT_TRUE(cluster->Kill(1).ok());
-  ASSERT_TRUE(cluster->Kill(2).ok());
-  cluster->MarkRemoved(1);
-  cluster->MarkRemoved(2);
-  const std::string data0 = cluster->node(0).spec().data_dir;
+  ASSERT_TRUE(cluster_->Kill(1).ok());
+  ASSERT_TRUE(cluster_->Kill(2).ok());
+  cluster_->MarkRemoved(1);
+  cluster_->MarkRemoved(2);
+  const std::string data0 = cluster_->node(0).spec().data_dir;
   CommandResult running = RunNds("recover --data " + data0);
   EXPECT_NE(running.exit_code, 0);
   EXPECT_NE(running.output.find("in use"), std::string::npos) << running.output;
-  ASSERT_TRUE(cluster->Terminate(0).ok());
+  ASSERT_TRUE(cluster_->Terminate(0).ok());
 
   CommandResult recover = RunNds("recover --data " + data0);
   ASSERT_EQ(recover.exit_code, 0) << recover.output;
   EXPECT_NE(recover.output.find("kept last index"), std::string::npos) << recover.output;
-  ASSERT_TRUE(cluster->Restart(0).ok()) << cluster->node(0).LogTail();
-  ASSERT_TRUE(cluster->node(0).WaitFor200("/readyz", seconds(20)).ok())
-      << cluster->node(0).LogTail();
+  ASSERT_TRUE(cluster_->Restart(0).ok()) << cluster_->node(0).LogTail();
+  ASSERT_TRUE(cluster_->node(0).WaitFor200("/readyz", seconds(20)).ok())
+      << cluster_->node(0).LogTail();
 
   // Two new nodes join the survivor; nothing acknowledged before the loss is missing anywhere.
-  auto third = cluster->AddNode();
-  ASSERT_TRUE(third.ok()) << third.status().ToString() << cluster->node(0).LogTail();
-  auto fourth = cluster->AddNode();
+  auto third = cluster_->AddNode();
+  ASSERT_TRUE(third.ok()) << third.status().ToString() << cluster_->node(0).LogTail();
+  auto fourth = cluster_->AddNode();
   ASSERT_TRUE(fourth.ok()) << fourth.status().ToString();
   for (size_t i : {size_t{0}, *third, *fourth}) {
-    auto on = ClientFor(cluster->node(i).api_address());
+    auto on = ClientFor(cluster_->node(i).api_address());
     for (size_t k = 0; k < acked.size(); ++k) {
       auto got = on->Get(acked[k]);
       ASSERT_TRUE(got.ok()) << acked[k] << " on node " << i << ": " << got.status().ToString();
       EXPECT_EQ(got->value, "v" + std::to_string(k));
     }
   }
-  auto members = ClientFor(cluster->node(0).api_address())->Members();
+  auto members = ClientFor(cluster_->node(0).api_address())->Members();
   ASSERT_TRUE(members.ok());
   EXPECT_EQ(members->size(), 3u);
 
   // A former member that comes back is refused, and the survivor says why.
-  ASSERT_TRUE(cluster->Restart(1).ok()) << cluster->node(1).LogTail();
+  ASSERT_TRUE(cluster_->Restart(1).ok()) << cluster_->node(1).LogTail();
   bool refused = false;
   for (int i = 0; i < 300 && !refused; ++i) {  // up to ~30 s
     for (size_t n : {size_t{0}, *third, *fourth}) {
-      if (cluster->node(n).LogTail(1 << 20).find("recovered into cluster") != std::string::npos) {
+      if (cluster_->node(n).LogTail(1 << 20).find("recovered into cluster") != std::string::npos) {
         refused = true;
       }
     }
     if (!refused) std::this_thread::sleep_for(milliseconds(100));
   }
-  EXPECT_TRUE(refused) << cluster->node(0).LogTail();
-  auto after = ClientFor(cluster->node(0).api_address())->Members();
+  EXPECT_TRUE(refused) << cluster_->node(0).LogTail();
+  auto after = ClientFor(cluster_->node(0).api_address())->Members();
   ASSERT_TRUE(after.ok());
   EXPECT_EQ(after->size(), 3u);
-  RemoveCluster(std::move(cluster), HasFailure());
 }
 
 }  // namespace

@@ -3,13 +3,11 @@
 // killed leader is replaced within a bounded time and no acknowledged write is lost; a leader
 // that was killed and restarted, or paused until a new one was elected, never answers goose; a
 // removed member gets no new writes; a whole-cluster restart keeps everything; concurrent CAS
-// writes on one key have exactly one winner; the README's two-node CLI session works; `nds demo`
-// starts a cluster, says how to reach it, stops it on SIGTERM, restarts it from its data, and names
-// a port that is in use.
-// Method: launcher::LocalCluster on 127.0.0.1 with fast Raft timing flags, nds::Client (one per
-// node or per thread) for requests, and stale reads (?consistency=stale) to see what a node
-// holds locally. Every loop is bounded in count and time; timings are printed, never asserted
-// beyond generous bounds.
+// writes on one key have exactly one winner; the README's two-node CLI session works (`nds demo`:
+// demo_test.cc). Method: FastClusterTest (launcher::LocalCluster) on 127.0.0.1 with fast Raft
+// timing flags, nds::Client (one per node or per thread) for requests, and stale reads
+// (?consistency=stale) to see what a node holds locally. Every loop is bounded in count and time;
+// timings are printed, never asserted beyond generous bounds.
 #include <algorithm>
 #include <atomic>
 #include <chrono>
@@ -44,84 +42,9 @@ using std::chrono::milliseconds;
 using std::chrono::seconds;
 using Clock = std::chrono::steady_clock;
 
-const std::vector<std::string>& kNodeFlags = kFastNodeFlags;
-constexpr auto kElectionBound = seconds(10);  // generous: a new goose is expected in ~1 s
 constexpr auto kReadyBound = seconds(30);
 
-class ClusterTest : public ::testing::Test {
- protected:
-  // Starts a fresh cluster of `nodes` nodes and waits until it has a goose.
-  void StartCluster(size_t nodes, const std::vector<std::string>& more_flags = {}) {
-    LocalClusterOptions options;
-    options.binary = NDS_BINARY;
-    options.base_dir = MakeTempDir("cluster");
-    options.nodes = nodes;
-    options.extra_args = kNodeFlags;
-    options.extra_args.insert(options.extra_args.end(), more_flags.begin(), more_flags.end());
-    cluster_ = std::make_unique<LocalCluster>(options);
-    Status s = cluster_->Start();
-    ASSERT_TRUE(s.ok()) << s.ToString() << "\n" << Logs();
-    ASSERT_TRUE(cluster_->WaitForGoose(kElectionBound).ok()) << Logs();
-  }
-  void TearDown() override {
-    if (!cluster_) return;
-    if (HasFailure()) {
-      std::cerr << Logs();  // and the data stays for a look
-      return;
-    }
-    std::string dir = cluster_->node(0).spec().data_dir + "/..";
-    cluster_.reset();  // SIGKILLs what still runs
-    std::error_code ignored;
-    std::filesystem::remove_all(std::filesystem::canonical(dir, ignored), ignored);
-  }
-
-  // The tail of every node's log, for failure messages.
-  std::string Logs() {
-    std::string out;
-    for (size_t i = 0; cluster_ && i < cluster_->size(); ++i) {
-      out += "--- " + cluster_->node(i).spec().name + " ---\n" + cluster_->node(i).LogTail(3000);
-    }
-    return out;
-  }
-  Client& On(size_t i) {
-    while (clients_.size() <= i) clients_.emplace_back();
-    if (!clients_[i]) clients_[i] = ClientFor(cluster_->node(i).api_address());
-    return *clients_[i];
-  }
-  // What node i holds locally: the /get body of `key` read with ?consistency=stale, or
-  // std::nullopt for 404. Other answers fail the test.
-  std::optional<std::string> Stale(size_t i, const std::string& key) {
-    auto reply = cluster_->node(i).Get("/get?k=" + key + "&consistency=stale");
-    EXPECT_TRUE(reply.ok()) << cluster_->node(i).spec().name << ": " << reply.status().ToString();
-    if (!reply.ok()) return std::nullopt;
-    EXPECT_TRUE(reply->status == 200 || reply->status == 404) << reply->status << reply->body;
-    if (reply->status != 200) return std::nullopt;
-    return reply->body;
-  }
-  // Polls Stale(i, key) until it is `want`, up to `bound`.
-  bool EventuallyHolds(size_t i, const std::string& key, const std::string& want,
-                       milliseconds bound = seconds(10)) {
-    auto deadline = Clock::now() + bound;
-    while (Clock::now() < deadline) {
-      if (Stale(i, key) == want) return true;
-      std::this_thread::sleep_for(milliseconds(20));
-    }
-    return false;
-  }
-  size_t Goose() {
-    auto goose = cluster_->WaitForGoose(kElectionBound);
-    EXPECT_TRUE(goose.ok()) << goose.status().ToString();
-    return goose.ok() ? *goose : 0;
-  }
-  NodeId IdOf(size_t i) {
-    auto status = On(i).GetStatus();
-    EXPECT_TRUE(status.ok()) << status.status().ToString();
-    return status.ok() ? status->id : NodeId{};
-  }
-
-  std::unique_ptr<LocalCluster> cluster_;
-  std::vector<std::unique_ptr<Client>> clients_;
-};
+class ClusterTest : public FastClusterTest {};
 
 TEST_F(ClusterTest, AWriteOnEveryNodeIsReadOnEveryNode) {
   ASSERT_NO_FATAL_FAILURE(StartCluster(3));
@@ -613,157 +536,6 @@ TEST_F(ClusterTest, FailoverTimeOverTenLeaderKills) {
   std::cout << ")\n";
   RecordProperty("failover_median_ms", static_cast<int>(sorted[sorted.size() / 2]));
   RecordProperty("failover_max_ms", static_cast<int>(sorted.back()));
-}
-
-// --- nds demo ---
-
-// A running `nds demo`: SIGTERM (its clean stop) when the test ends, SIGKILL if that does not
-// end it, so that no node outlives the test.
-class DemoProcess {
- public:
-  DemoProcess(const std::string& data, uint16_t api_port, size_t nodes) : out_path_(data + ".out") {
-    std::error_code ignored;
-    std::filesystem::remove(out_path_, ignored);  // only this run's output
-    auto pid = launcher::SpawnLogged({NDS_BINARY, "demo", "--data", data, "--api-port",
-                                      std::to_string(api_port), "--nodes", std::to_string(nodes)},
-                                     out_path_);
-    EXPECT_TRUE(pid.ok()) << pid.status().ToString();
-    if (pid.ok()) pid_ = *pid;
-  }
-  ~DemoProcess() {
-    if (pid_ > 0 && !Stop().has_value()) {
-      kill(pid_, SIGKILL);  // its nodes are left running then; the test has failed already
-      launcher::WaitExit(pid_, seconds(10));
-    }
-  }
-  // SIGTERM and its exit status, or std::nullopt when it did not exit within 30 s.
-  std::optional<int> Stop() {
-    if (pid_ <= 0) return exit_status_;
-    kill(pid_, SIGTERM);
-    exit_status_ = launcher::WaitExit(pid_, seconds(30));
-    if (exit_status_) pid_ = -1;
-    return exit_status_;
-  }
-  // Waits until the output holds `text` (true), or the demo exits or 90 s pass (false).
-  bool WaitForOutput(const std::string& text) {
-    auto deadline = Clock::now() + seconds(90);
-    while (Clock::now() < deadline) {
-      if (Output().find(text) != std::string::npos) return true;
-      if (pid_ > 0) {
-        exit_status_ = launcher::WaitExit(pid_, milliseconds(0));
-        if (exit_status_) pid_ = -1;
-      }
-      if (pid_ <= 0) return Output().find(text) != std::string::npos;
-      std::this_thread::sleep_for(milliseconds(50));
-    }
-    return false;
-  }
-  std::string Output() const { return launcher::FileTail(out_path_, 1 << 16); }
-  std::optional<int> exit_status() const { return exit_status_; }
-
- private:
-  std::string out_path_;
-  pid_t pid_ = -1;
-  std::optional<int> exit_status_;
-};
-
-// A temporary directory, removed at the end of a test that passed (kept for a look otherwise).
-// Declare it before whatever runs in it, so that those stop first.
-class ScratchDir {
- public:
-  explicit ScratchDir(const std::string& tag) : path_(MakeTempDir(tag)) {}
-  ~ScratchDir() {
-    std::error_code ignored;
-    if (!::testing::Test::HasFailure() && !path_.empty())
-      std::filesystem::remove_all(path_, ignored);
-  }
-  const std::string& path() const { return path_; }
-
- private:
-  std::string path_;
-};
-
-// A base port P such that P + 10*i and P + 10*i + 1 are free for the demo's `nodes` nodes.
-uint16_t FreeDemoPorts(size_t nodes) {
-  for (int attempt = 0; attempt < 50; ++attempt) {
-    uint16_t base = net::FreePort();
-    if (base == 0 || base > 65535 - 10 * nodes - 1) continue;
-    bool all_free = true;
-    for (size_t i = 0; i < nodes && all_free; ++i) {
-      all_free = net::PortFree(static_cast<uint16_t>(base + 10 * i)) &&
-                 net::PortFree(static_cast<uint16_t>(base + 10 * i + 1));
-    }
-    if (all_free) return base;
-  }
-  return 0;
-}
-
-std::string TokenLine(const std::string& output) {
-  size_t at = output.find("join token: ");
-  if (at == std::string::npos) return {};
-  return output.substr(at, output.find('\n', at) - at);
-}
-
-TEST(Demo, StartsAClusterPrintsHowToReachItStopsOnSigtermAndRestartsFromItsData) {
-  uint16_t port = FreeDemoPorts(3);
-  ASSERT_NE(port, 0);
-  ScratchDir scratch("demo");
-  std::string data = scratch.path() + "/demo";
-  std::string servers;
-  for (int i = 0; i < 3; ++i) {
-    servers += (i ? "," : "") + std::string("127.0.0.1:") + std::to_string(port + 10 * i);
-  }
-  std::string token;
-  for (int run = 0; run < 2; ++run) {  // the second run restarts from the first one's data
-    SCOPED_TRACE("run " + std::to_string(run));
-    DemoProcess demo(data, port, 3);
-    ASSERT_TRUE(demo.WaitForOutput("nds --server " + servers + " set 123")) << demo.Output();
-    std::string out = demo.Output();
-    for (int i = 0; i < 3; ++i) {
-      std::string name = "node" + std::to_string(i + 1);
-      EXPECT_NE(out.find(name), std::string::npos) << out;
-      EXPECT_NE(out.find(data + "/" + name), std::string::npos) << out;
-      auto ready = launcher::HttpGet(static_cast<uint16_t>(port + 10 * i), "/readyz", seconds(2));
-      ASSERT_TRUE(ready.ok()) << name << ": " << ready.status().ToString();
-      EXPECT_EQ(ready->status, 200) << name;
-    }
-    ASSERT_FALSE(TokenLine(out).empty()) << out;
-    if (run == 0) {
-      token = TokenLine(out);
-      ASSERT_TRUE(ClientFor(servers)->Set("demo", "kept").ok());
-    } else {
-      EXPECT_EQ(TokenLine(out), token) << "a restarted demo keeps its cluster's token";
-      auto got = ClientFor(servers)->KvGet("demo");
-      ASSERT_TRUE(got.ok()) << got.status().ToString();
-      EXPECT_EQ(*got, "kept");
-    }
-    EXPECT_EQ(demo.Stop(), std::optional<int>(0)) << demo.Output();
-    for (int i = 0; i < 3; ++i) {
-      EXPECT_TRUE(net::PortFree(static_cast<uint16_t>(port + 10 * i)))
-          << "node" << i + 1 << " still listens after the demo stopped";
-    }
-  }
-}
-
-TEST(Demo, APortInUseIsNamedInOneLineAndNoNodeStarts) {
-  uint16_t port = FreeDemoPorts(3);
-  ASSERT_NE(port, 0);
-  ScratchDir scratch("demo-busy");
-  launcher::NodeSpec squatter;
-  squatter.binary = NDS_BINARY;
-  squatter.name = "squatter";
-  squatter.data_dir = scratch.path() + "/squatter";
-  squatter.api_port = static_cast<uint16_t>(port + 10);  // node2's API port
-  launcher::NodeProcess other(squatter);
-  ASSERT_TRUE(other.Start().ok()) << other.LogTail();
-  std::string data = scratch.path() + "/demo";
-  DemoProcess demo(data, port, 3);
-  ASSERT_TRUE(demo.WaitForOutput("in use")) << demo.Output();
-  EXPECT_EQ(demo.Stop(), std::optional<int>(1));
-  std::string out = demo.Output();
-  EXPECT_NE(out.find("127.0.0.1:" + std::to_string(port + 10)), std::string::npos) << out;
-  EXPECT_EQ(std::count(out.begin(), out.end(), '\n'), 1) << out;
-  EXPECT_TRUE(net::PortFree(port)) << "node1 was started although a port was taken";
 }
 
 }  // namespace

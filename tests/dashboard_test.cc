@@ -1,10 +1,11 @@
 // Goal: the dashboard (/ui/, docs/dashboard.md) shows a 3-node cluster as it is, in a real
 // browser: every member up with its leader marked, then the member that was killed as down with
 // an alert, and with --auth it asks for a token instead of showing figures.
-// Method: launcher::LocalCluster on 127.0.0.1; Debian's chromium, headless, renders the page and
-// prints its DOM after the page's first polls (--virtual-time-budget); each render is bounded by
-// timeout(1) and the wait for the killed member by a deadline. NDS_DASHBOARD_SCREENSHOT=FILE
-// also saves a screenshot of the page with the member down (docs/dashboard.png is one).
+// Method: FastClusterTest (launcher::LocalCluster) on 127.0.0.1; Debian's chromium, headless,
+// renders the page and prints its DOM after the page's first polls (--virtual-time-budget); each
+// render is bounded by timeout(1) and the wait for the killed member by a deadline.
+// NDS_DASHBOARD_SCREENSHOT=FILE also saves a screenshot of the page with the member down
+// (docs/dashboard.png is one).
 #include <chrono>
 #include <cstdlib>
 #include <memory>
@@ -13,6 +14,7 @@
 
 #include <gtest/gtest.h>
 
+#include "harness/fast_cluster.h"
 #include "harness/nds_process.h"
 #include "harness/run_bounded.h"
 #include "launcher/local_cluster.h"
@@ -40,32 +42,23 @@ size_t Count(const std::string& text, const std::string& what) {
   return n;
 }
 
-class DashboardTest : public ::testing::Test {
+// The cluster (when a test starts one) is FastClusterTest's; the browser's profile and a lone
+// node live in scratch_.
+class DashboardTest : public FastClusterTest {
  protected:
   void SetUp() override {
     ASSERT_TRUE(HaveTool("chromium")) << "chromium is not installed: run scripts/install-deps";
-    dir_ = MakeTempDir("dashboard");
-    ASSERT_FALSE(dir_.empty());
-    profile_ = dir_ + "/chromium-profile";
-  }
-  void TearDown() override {
-    if (cluster_) cluster_->StopAll();
+    scratch_ = MakeTempDir("dashboard");
+    ASSERT_FALSE(scratch_.empty());
+    profile_ = scratch_ + "/chromium-profile";
   }
 
-  std::string dir_;
+  std::string scratch_;
   std::string profile_;
-  std::unique_ptr<launcher::LocalCluster> cluster_;
 };
 
 TEST_F(DashboardTest, ShowsEveryMemberThenAKilledOneAsDown) {
-  launcher::LocalClusterOptions o;
-  o.binary = NDS_BINARY;
-  o.base_dir = dir_;
-  o.nodes = 3;
-  o.extra_args = {"--heartbeat-ms", "50", "--election-timeout-ms", "500", "--lease-ms", "400"};
-  cluster_ = std::make_unique<launcher::LocalCluster>(o);
-  Status started = cluster_->Start();
-  ASSERT_TRUE(started.ok()) << started.ToString();
+  ASSERT_NO_FATAL_FAILURE(StartCluster(3));
   auto goose = cluster_->WaitForGoose(seconds(10));
   ASSERT_TRUE(goose.ok()) << goose.status().ToString();
   const size_t leader = *goose;
@@ -102,7 +95,7 @@ TEST_F(DashboardTest, ShowsEveryMemberThenAKilledOneAsDown) {
 }
 
 TEST_F(DashboardTest, WithAuthTheStaticPageLoadsAndAsksForAToken) {
-  NdsProcess node(dir_ + "/node", {"--auth"});
+  NdsProcess node(scratch_ + "/node", {"--auth"});
   ASSERT_TRUE(node.Start()) << node.error;
   std::string dom = RenderedDom(profile_, "http://" + node.address() + "/ui/");
   EXPECT_NE(dom.find("<form id=\"token-form\">"), std::string::npos) << dom;  // no longer hidden

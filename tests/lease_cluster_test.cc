@@ -3,8 +3,8 @@
 // leases and their keys survive a restart of every node (and the snapshots taken before it); two
 // `nds lock` processes on different nodes never hold the lock at once: a counter in a file that
 // each increments while holding it never loses an increment, and fencing revisions only grow.
-// Method: launcher::LocalCluster of 3 `nds start` processes on 127.0.0.1 with fast Raft timing;
-// every loop is bounded in count and time.
+// Method: FastClusterTest (launcher::LocalCluster) of 3 `nds start` processes on 127.0.0.1 with
+// fast Raft timing; every loop is bounded in count and time.
 #include <chrono>
 #include <fstream>
 #include <sstream>
@@ -25,28 +25,12 @@ using std::chrono::milliseconds;
 using std::chrono::seconds;
 using Clock = std::chrono::steady_clock;
 
-class LeaseClusterTest : public ::testing::Test {
+class LeaseClusterTest : public FastClusterTest {
  protected:
   void SetUp() override {
-    dir_ = MakeTempDir("lease_cluster");
-    launcher::LocalClusterOptions o;
-    o.binary = NDS_BINARY;
-    o.base_dir = dir_;
-    o.nodes = 3;
-    o.extra_args = kFastNodeFlags;
-    for (const char* flag : {"--min-lease-ttl-ms", "100", "--snapshot-entries", "16"}) {
-      o.extra_args.push_back(flag);
-    }
-    cluster_ = std::make_unique<launcher::LocalCluster>(o);
-    Status s = cluster_->Start();
-    ASSERT_TRUE(s.ok()) << s.ToString();
+    ASSERT_NO_FATAL_FAILURE(
+        StartCluster(3, {"--min-lease-ttl-ms", "100", "--snapshot-entries", "16"}));
   }
-  void TearDown() override {
-    if (cluster_) cluster_->StopAll();
-  }
-
-  std::string dir_;
-  std::unique_ptr<launcher::LocalCluster> cluster_;
 };
 
 TEST_F(LeaseClusterTest, ExpiryAcrossALeaderFailoverIsNeverEarlyAndRemovesTheKeys) {

@@ -25,6 +25,7 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 
+#include "harness/fast_cluster.h"
 #include "harness/nds_process.h"
 #include "harness/raw_http.h"
 #include "launcher/child_process.h"
@@ -42,9 +43,8 @@ using Clock = std::chrono::steady_clock;
 
 constexpr int kElectionMs = 500;
 // A request timeout far above the no-quorum bound: an answer within the bound cannot be a timeout.
-const std::vector<std::string> kFlags = {
-    "--heartbeat-ms", "50",  "--election-timeout-ms", std::to_string(kElectionMs),
-    "--lease-ms",     "400", "--request-timeout-ms",  "10000"};
+const std::vector<std::string> kFlags = FastNodeFlagsWith(
+    {"--election-timeout-ms", std::to_string(kElectionMs), "--request-timeout-ms", "10000"});
 
 // Runs `nds <args>` (stdout and stderr together); the output and the exit status.
 std::pair<std::string, int> RunCli(const std::string& args) {
@@ -207,38 +207,13 @@ TEST(JoinChecks, APortInUseABadLimitOrAnotherEngineIsRefusedBeforeJoiningAndLeav
   std::filesystem::remove_all(a.data_dir());
 }
 
-class QuorumTest : public ::testing::Test {
+class QuorumTest : public FastClusterTest {
  protected:
   void SetUp() override {
-    LocalClusterOptions o;
-    o.binary = NDS_BINARY;
-    o.base_dir = MakeTempDir("quorum");
-    o.nodes = 4;
-    o.extra_args = kFlags;
-    cluster_ = std::make_unique<LocalCluster>(o);
-    Status s = cluster_->Start();
-    ASSERT_TRUE(s.ok()) << s.ToString() << Logs();
-  }
-  void TearDown() override {
-    if (HasFailure()) std::cerr << Logs();
-    if (!cluster_) return;
-    std::string dir = cluster_->node(0).spec().data_dir + "/..";
-    cluster_.reset();
-    if (!HasFailure()) std::filesystem::remove_all(dir);
-  }
-  std::string Logs() {
-    std::string out;
-    for (size_t i = 0; cluster_ && i < cluster_->size(); ++i) {
-      out += "--- node " + std::to_string(i) + " ---\n" + cluster_->node(i).LogTail(2500);
-    }
-    return out;
+    ASSERT_NO_FATAL_FAILURE(StartCluster(4, {"--election-timeout-ms", std::to_string(kElectionMs),
+                                             "--request-timeout-ms", "10000"}));
   }
   uint16_t Port(size_t i) { return cluster_->node(i).spec().api_port; }
-  uint64_t IdOf(size_t i) {
-    RawHttp http(Port(i));
-    return Json(http.Request("GET", "/status"))["id"].get<uint64_t>();
-  }
-  std::unique_ptr<LocalCluster> cluster_;
 };
 
 // One cluster of 4 for the whole story: one node leaves (and is refused at restart), one is
@@ -253,7 +228,7 @@ TEST_F(QuorumTest, RemovedNodesKnowItMembersAreTheLeadersViewAndNoQuorumIsQuick)
 
   // Leave: the CLI says what it did; the removed node says so everywhere.
   const size_t gone = followers[0];
-  const uint64_t gone_id = IdOf(gone);
+  const uint64_t gone_id = IdOf(gone).value;
   auto [leave_out, leave_status] = RunCli("--server " + cluster_->node(leader).api_address() +
                                           " leave " + std::to_string(gone_id));
   EXPECT_EQ(leave_status, 0) << leave_out;
@@ -283,7 +258,7 @@ TEST_F(QuorumTest, RemovedNodesKnowItMembersAreTheLeadersViewAndNoQuorumIsQuick)
   // Three voters left; kill one follower: the other follower's member list shows it unreachable.
   const size_t killed = followers[1];
   const size_t survivor = followers[2];
-  const uint64_t killed_id = IdOf(killed);
+  const uint64_t killed_id = IdOf(killed).value;
   ASSERT_TRUE(cluster_->Kill(killed).ok());
   bool seen_unreachable = false;
   for (auto end = Clock::now() + seconds(10); !seen_unreachable && Clock::now() < end;) {

@@ -4,8 +4,8 @@
 // who knows the cluster id (GET /status shows it) but not the cluster secret, in the current
 // handshake and in the old bare-hello protocol, are all refused: the connection is closed, the
 // term does not move, no forged key appears, and the real join token still admits a new node.
-// Method: launcher::LocalCluster of 3 real `nds start` processes on 127.0.0.1; the attacker is
-// net::RawPeerClient on plain sockets. Every wait is bounded.
+// Method: FastClusterTest (launcher::LocalCluster) of 3 real `nds start` processes on 127.0.0.1;
+// the attacker is net::RawPeerClient on plain sockets. Every wait is bounded.
 #include <chrono>
 #include <filesystem>
 #include <iostream>
@@ -17,6 +17,7 @@
 #include <gtest/gtest.h>
 
 #include "client/client.h"
+#include "harness/fast_cluster.h"
 #include "harness/nds_process.h"
 #include "launcher/local_cluster.h"
 #include "net/raw_peer_client.h"
@@ -32,34 +33,19 @@ namespace {
 using std::chrono::milliseconds;
 using std::chrono::seconds;
 
-const std::vector<std::string> kNodeFlags = {
-    "--heartbeat-ms", "50",  "--election-timeout-ms", "500",
-    "--lease-ms",     "400", "--request-timeout-ms",  "3000"};
-
 std::string ForwardOf(const store::Command& cmd) {
   node::Envelope e{1, 12345, ""};
   store::EncodeCommand(cmd, &e.command);
   return node::EncodeForwardFrame(e);
 }
 
-TEST(PeerAttack, ForgedHelloForwardAndHighTermMessageChangeNothingOnARunningCluster) {
-  launcher::LocalClusterOptions options;
-  options.binary = NDS_BINARY;
-  options.base_dir = MakeTempDir("peer-attack");
-  options.nodes = 3;
-  options.extra_args = kNodeFlags;
-  auto cluster = std::make_unique<launcher::LocalCluster>(options);
-  auto logs = [&] {
-    std::string out;
-    for (size_t i = 0; i < cluster->size(); ++i) out += cluster->node(i).LogTail(3000);
-    return out;
-  };
-  Status started = cluster->Start();
-  ASSERT_TRUE(started.ok()) << started.ToString() << logs();
-  ASSERT_TRUE(cluster->WaitForGoose(seconds(10)).ok()) << logs();
+class PeerAttack : public FastClusterTest {};
+
+TEST_F(PeerAttack, ForgedHelloForwardAndHighTermMessageChangeNothingOnARunningCluster) {
+  ASSERT_NO_FATAL_FAILURE(StartCluster(3));
 
   client::ClientOptions copts;
-  copts.servers = client::ParseServerList(cluster->ServerList()).value();
+  copts.servers = client::ParseServerList(cluster_->ServerList()).value();
   copts.retry_deadline = seconds(10);
   auto c = Client::Create(copts).value();
   ASSERT_TRUE(c->Set("before", "v").ok());
@@ -67,7 +53,7 @@ TEST(PeerAttack, ForgedHelloForwardAndHighTermMessageChangeNothingOnARunningClus
   // What the attacker knows: every node's id, the cluster id, and the terms.
   std::vector<client::NodeStatus> before;
   for (size_t i = 0; i < 3; ++i) {
-    auto one = launcher::ProbeClient(cluster->node(i).spec().api_port, seconds(5));
+    auto one = launcher::ProbeClient(cluster_->node(i).spec().api_port, seconds(5));
     ASSERT_TRUE(one.ok());
     auto s = (*one)->GetStatus();
     ASSERT_TRUE(s.ok()) << s.status().ToString();
@@ -81,7 +67,7 @@ TEST(PeerAttack, ForgedHelloForwardAndHighTermMessageChangeNothingOnARunningClus
   const std::string guessed_secret(32, 'g');
   for (size_t target = 0; target < 3; ++target) {
     SCOPED_TRACE("attacking node" + std::to_string(target + 1));
-    const uint16_t port = cluster->node(target).spec().peer_port;
+    const uint16_t port = cluster_->node(target).spec().peer_port;
     const uint64_t to = before[target].id.value;
     const uint64_t claimed = before[(target + 1) % 3].id.value;  // impersonate another member
     raft::Message high;
@@ -112,9 +98,9 @@ TEST(PeerAttack, ForgedHelloForwardAndHighTermMessageChangeNothingOnARunningClus
   // An insider's view, with the real secret read from a member's DATA/meta: a captured
   // connection replayed on a new one gets nothing in, and a hello whose cluster id holds a
   // newline is refused without writing a forged line into the log.
-  auto meta = wal::ReadMetaFile(DefaultFileSystem(), cluster->node(0).spec().data_dir);
+  auto meta = wal::ReadMetaFile(DefaultFileSystem(), cluster_->node(0).spec().data_dir);
   ASSERT_TRUE(meta.ok()) << meta.status().ToString();
-  const uint16_t port0 = cluster->node(0).spec().peer_port;
+  const uint16_t port0 = cluster_->node(0).spec().peer_port;
   {
     net::RawPeerClient member;  // speaks for node 2 (its real connection is replaced meanwhile)
     ASSERT_TRUE(member.Connect(port0));
@@ -128,7 +114,7 @@ TEST(PeerAttack, ForgedHelloForwardAndHighTermMessageChangeNothingOnARunningClus
       applied = c->KvGet("captured").ok();
       if (!applied) std::this_thread::sleep_for(milliseconds(50));
     }
-    ASSERT_TRUE(applied) << "control: a member's forwarded write was not applied" << logs();
+    ASSERT_TRUE(applied) << "control: a member's forwarded write was not applied" << Logs();
     ASSERT_TRUE(c->Delete("captured").ok());
     net::RawPeerClient replayer;
     ASSERT_TRUE(replayer.Connect(port0));
@@ -143,7 +129,7 @@ TEST(PeerAttack, ForgedHelloForwardAndHighTermMessageChangeNothingOnARunningClus
                                                                  before[1].id.value, "", ""})),
               net::RawPeerClient::Handshake::kAcceptorProven);
     EXPECT_TRUE(insider.ClosedByPeer(seconds(10)));
-    const std::string log0 = cluster->node(0).LogTail(1 << 20);
+    const std::string log0 = cluster_->node(0).LogTail(1 << 20);
     EXPECT_NE(log0.find("control character"), std::string::npos) << log0;
     EXPECT_EQ(log0.find("\nFORGED-LINE"), std::string::npos) << log0;
   }
@@ -152,7 +138,7 @@ TEST(PeerAttack, ForgedHelloForwardAndHighTermMessageChangeNothingOnARunningClus
   // proposed.
   ASSERT_TRUE(c->Set("after", "v").ok());
   for (size_t i = 0; i < 3; ++i) {
-    auto one = launcher::ProbeClient(cluster->node(i).spec().api_port, seconds(5));
+    auto one = launcher::ProbeClient(cluster_->node(i).spec().api_port, seconds(5));
     ASSERT_TRUE(one.ok());
     auto s = (*one)->GetStatus();
     ASSERT_TRUE(s.ok());
@@ -164,20 +150,15 @@ TEST(PeerAttack, ForgedHelloForwardAndHighTermMessageChangeNothingOnARunningClus
     }
   }
   // The join token hash was not replaced: the real token still admits a node.
-  auto added = cluster->AddNode();
-  EXPECT_TRUE(added.ok()) << added.status().ToString() << logs();
+  auto added = cluster_->AddNode();
+  EXPECT_TRUE(added.ok()) << added.status().ToString() << Logs();
   // The refusals were logged, with the attacker's text escaped.
-  EXPECT_NE(logs().find("handshake failed"), std::string::npos) << logs();
-
-  if (!HasFailure()) {
-    cluster.reset();
-    std::filesystem::remove_all(options.base_dir);
-  }
+  EXPECT_NE(Logs().find("handshake failed"), std::string::npos) << Logs();
 }
 
 // A data directory written before peers authenticated each other (DIR/meta version 1, no
 // secret) is refused at start with a message that says why, not run without authentication.
-TEST(PeerAttack, ADataDirectoryWithoutAClusterSecretIsRefusedClearly) {
+TEST_F(PeerAttack, ADataDirectoryWithoutAClusterSecretIsRefusedClearly) {
   const std::string dir = MakeTempDir("meta-v1");
   ASSERT_TRUE(WriteFileAtomically(DefaultFileSystem(), dir, std::string(wal::kMetaFileName),
                                   wal::EncodeNodeMeta({"old-cluster", NodeId{1},

@@ -2,9 +2,9 @@
 // redis-cli, redis-benchmark (a short, bounded run) and redis-py, on a 3-node cluster, through
 // the leader and through a follower (writes forwarded as HTTP's are), and a key written over
 // RESP reads back over /store/ and the other way round.
-// Method: launcher::LocalCluster on 127.0.0.1 with a --resp port per node; the Redis tools run
-// under `timeout` with their output captured; nds::Client for the HTTP side. A tool that is not
-// installed skips its test (scripts/install-deps installs them). Every wait is bounded.
+// Method: FastClusterTest (launcher::LocalCluster) on 127.0.0.1 with a --resp port per node; the
+// Redis tools run under `timeout` with their output captured; nds::Client for the HTTP side. A tool
+// that is not installed skips its test (scripts/install-deps installs them). Every wait is bounded.
 #include <array>
 #include <chrono>
 #include <cstdio>
@@ -17,6 +17,7 @@
 #include <sys/wait.h>
 
 #include "client/client.h"
+#include "harness/fast_cluster.h"
 #include "harness/nds_process.h"
 #include "harness/run_bounded.h"
 #include "launcher/local_cluster.h"
@@ -27,48 +28,25 @@ namespace {
 
 using std::chrono::seconds;
 
-const std::vector<std::string> kNodeFlags = {"--heartbeat-ms",
-                                             "50",
-                                             "--election-timeout-ms",
-                                             "500",
-                                             "--lease-ms",
-                                             "400",
-                                             "--request-timeout-ms",
-                                             "3000",
-                                             "--wal-segment-bytes",
-                                             "4194304",
-                                             "--max-value-bytes",
-                                             "1048576",
-                                             "--resp-max-command-bytes",
-                                             "2097152"};
-
 std::string Trim(std::string s) {
   while (!s.empty() && (s.back() == '\n' || s.back() == '\r')) s.pop_back();
   return s;
 }
 
-class RespClusterTest : public ::testing::Test {
+class RespClusterTest : public FastClusterTest {
  protected:
   void SetUp() override {
-    launcher::LocalClusterOptions options;
-    options.binary = NDS_BINARY;
-    options.base_dir = MakeTempDir("resp_cluster");
-    options.nodes = 3;
-    options.extra_args = kNodeFlags;
+    std::vector<std::vector<std::string>> node_args;
     for (size_t i = 0; i < 3; ++i) {
       resp_ports_.push_back(net::FreePort());
-      options.node_args.push_back({"--resp", "127.0.0.1:" + std::to_string(resp_ports_[i])});
+      node_args.push_back({"--resp", "127.0.0.1:" + std::to_string(resp_ports_[i])});
     }
-    cluster_ = std::make_unique<launcher::LocalCluster>(options);
-    Status s = cluster_->Start();
-    ASSERT_TRUE(s.ok()) << s.ToString();
-    auto goose = cluster_->WaitForGoose(seconds(10));
+    ASSERT_NO_FATAL_FAILURE(
+        StartCluster(3, {"--resp-max-command-bytes", "2097152"}, std::move(node_args)));
+    auto goose = cluster_->WaitForGoose(kElectionBound);
     ASSERT_TRUE(goose.ok()) << goose.status().ToString();
     leader_ = *goose;
     follower_ = (leader_ + 1) % 3;
-  }
-  void TearDown() override {
-    if (cluster_) cluster_->StopAll();
   }
 
   std::string Cli(size_t node, const std::string& args) {
@@ -76,14 +54,6 @@ class RespClusterTest : public ::testing::Test {
         RunBounded("redis-cli -h 127.0.0.1 -p " + std::to_string(resp_ports_[node]) + " " + args)
             .text);
   }
-  std::unique_ptr<Client> HttpClient(size_t node) {
-    client::ClientOptions o;
-    o.servers = client::ParseServerList(cluster_->node(node).api_address()).value();
-    o.request_timeout = seconds(5);
-    return Client::Create(std::move(o)).value();
-  }
-
-  std::unique_ptr<launcher::LocalCluster> cluster_;
   std::vector<uint16_t> resp_ports_;
   size_t leader_ = 0;
   size_t follower_ = 1;
@@ -106,7 +76,7 @@ TEST_F(RespClusterTest, RedisCliWorksThroughLeaderAndFollowerAndAcrossProtocols)
 
   // RESP -> HTTP, on the third node.
   size_t third = 3 - leader_ - follower_;
-  auto http = HttpClient(third);
+  Client* http = &On(third);
   auto blob = http->Get("greeting");
   ASSERT_TRUE(blob.ok()) << blob.status().ToString();
   EXPECT_EQ(blob->value, "hello!");

@@ -1,10 +1,10 @@
 // Goal: POST /txn is atomic across a real cluster: compare-and-swap increments sent at once
 // through every node (followers forward them) never lose an update, and `nds txn` runs a
 // transaction from a file with exit 0 when it succeeded and 3 when its compares failed.
-// Method: launcher::LocalCluster of 3 `nds start` processes on 127.0.0.1; one thread per node
-// with its own nds::Client doing read, then txn(compare revision, put value + 1), retrying on a
-// failed compare; the final counter must equal the number of successful transactions. Bounded
-// in attempts and time.
+// Method: FastClusterTest (launcher::LocalCluster) of 3 `nds start` processes on 127.0.0.1; one
+// thread per node with its own nds::Client doing read, then txn(compare revision, put value + 1),
+// retrying on a failed compare; the final counter must equal the number of successful transactions.
+// Bounded in attempts and time.
 #include <atomic>
 #include <chrono>
 #include <fstream>
@@ -16,6 +16,7 @@
 #include <gtest/gtest.h>
 
 #include "client/client.h"
+#include "harness/fast_cluster.h"
 #include "harness/nds_process.h"
 #include "harness/run_bounded.h"
 #include "launcher/local_cluster.h"
@@ -25,32 +26,9 @@ namespace {
 
 using std::chrono::seconds;
 
-std::unique_ptr<Client> ClientFor(const std::string& server) {
-  client::ClientOptions options;
-  options.servers = client::ParseServerList(server).value();
-  options.request_timeout = seconds(5);
-  return Client::Create(std::move(options)).value();
-}
-
-class TxnClusterTest : public ::testing::Test {
+class TxnClusterTest : public FastClusterTest {
  protected:
-  void SetUp() override {
-    dir_ = MakeTempDir("txn_cluster");
-    launcher::LocalClusterOptions o;
-    o.binary = NDS_BINARY;
-    o.base_dir = dir_;
-    o.nodes = 3;
-    o.extra_args = {"--heartbeat-ms", "50", "--election-timeout-ms", "500", "--lease-ms", "400"};
-    cluster_ = std::make_unique<launcher::LocalCluster>(o);
-    Status s = cluster_->Start();
-    ASSERT_TRUE(s.ok()) << s.ToString();
-  }
-  void TearDown() override {
-    if (cluster_) cluster_->StopAll();
-  }
-
-  std::string dir_;
-  std::unique_ptr<launcher::LocalCluster> cluster_;
+  void SetUp() override { ASSERT_NO_FATAL_FAILURE(StartCluster(3)); }
 };
 
 TEST_F(TxnClusterTest, ConcurrentCompareAndSwapFromEveryNodeLosesNoIncrement) {

@@ -3,8 +3,9 @@
 // node); a watcher that comes back after its history was compacted is told so (410) and can go
 // on from the compact revision; reads at a revision answer the old value or 410; a follower
 // serves a watch from its own applied log; `nds watch` prints the changes.
-// Method: launcher::LocalCluster of 3 `nds start` processes on 127.0.0.1 (fast timing), nds::Client
-// watches in a thread, writes from the test thread. Every loop is bounded in count and time.
+// Method: FastClusterTest (launcher::LocalCluster) of 3 `nds start` processes on 127.0.0.1 (fast
+// timing), nds::Client watches in a thread, writes from the test thread. Every loop is bounded in
+// count and time.
 #include <atomic>
 #include <chrono>
 #include <map>
@@ -28,24 +29,8 @@ namespace {
 using std::chrono::seconds;
 using Clock = std::chrono::steady_clock;
 
-class WatchClusterTest : public ::testing::Test {
+class WatchClusterTest : public FastClusterTest {
  protected:
-  void StartCluster(std::vector<std::string> extra = {}) {
-    dir_ = MakeTempDir("watch_cluster");
-    launcher::LocalClusterOptions o;
-    o.binary = NDS_BINARY;
-    o.base_dir = dir_;
-    o.nodes = 3;
-    o.extra_args = kFastNodeFlags;
-    o.extra_args.insert(o.extra_args.end(), extra.begin(), extra.end());
-    cluster_ = std::make_unique<launcher::LocalCluster>(o);
-    Status s = cluster_->Start();
-    ASSERT_TRUE(s.ok()) << s.ToString();
-  }
-  void TearDown() override {
-    if (cluster_) cluster_->StopAll();
-  }
-
   // A put retried (bounded) until acknowledged; its revision, 0 when it never was.
   uint64_t PutAcked(Client& c, const std::string& key, const std::string& value) {
     for (int attempt = 0; attempt < 50; ++attempt) {
@@ -54,9 +39,6 @@ class WatchClusterTest : public ::testing::Test {
     }
     return 0;
   }
-
-  std::string dir_;
-  std::unique_ptr<launcher::LocalCluster> cluster_;
 };
 
 struct Seen {
@@ -69,7 +51,7 @@ struct Seen {
 };
 
 TEST_F(WatchClusterTest, AWatchResumesOnAnotherNodeWhenItsNodeIsKilledAndMissesNothing) {
-  StartCluster();
+  ASSERT_NO_FATAL_FAILURE(StartCluster(3));
   auto writer = ClientFor(cluster_->ServerList());
   const uint64_t start = PutAcked(*writer, "w/start", "x");
   ASSERT_GT(start, 0u);
@@ -129,7 +111,7 @@ TEST_F(WatchClusterTest, AWatchResumesOnAnotherNodeWhenItsNodeIsKilledAndMissesN
 }
 
 TEST_F(WatchClusterTest, CompactedHistoryIsReportedThenTheWatchGoesOnFromTheFloor) {
-  StartCluster({"--history-revisions", "20"});
+  ASSERT_NO_FATAL_FAILURE(StartCluster(3, {"--history-revisions", "20"}));
   auto c = ClientFor(cluster_->ServerList());
   const uint64_t first = PutAcked(*c, "h/k", "v0");
   ASSERT_GT(first, 0u);
@@ -174,7 +156,7 @@ TEST_F(WatchClusterTest, CompactedHistoryIsReportedThenTheWatchGoesOnFromTheFloo
 }
 
 TEST_F(WatchClusterTest, AFollowerServesAWatchFromItsOwnLogAndTheCliPrintsIt) {
-  StartCluster();
+  ASSERT_NO_FATAL_FAILURE(StartCluster(3));
   auto goose = cluster_->WaitForGoose(std::chrono::seconds(20));
   ASSERT_TRUE(goose.ok());
   const size_t follower = (*goose + 1) % 3;

@@ -123,6 +123,10 @@ void AddLimitFlags(CLI::App* app, Limits* l) {
   bytes("--wal-segment-bytes", &l->wal_segment_bytes, "Size of each WAL segment file");
   bytes("--min-free-disk-bytes", &l->disk_free_bytes_min,
         "Writes get 507 while the data disk has less free space than this");
+  count("--max-token-cache-names", &l->token_cache_names_max,
+        "Access token records kept decoded in memory; one more empties the cache first");
+  count("--max-provisional-peers", &l->provisional_peers_max,
+        "Nodes not yet known to be members (their join not applied here) answered at once");
   count("--history-revisions", &l->history_revisions,
         "Revisions of change history kept for watches and reads at a revision");
   bytes("--history-bytes", &l->history_bytes,

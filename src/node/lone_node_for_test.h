@@ -7,7 +7,6 @@
 #include <filesystem>
 #include <functional>
 #include <memory>
-#include <random>
 #include <string>
 #include <thread>
 #include <utility>
@@ -15,9 +14,26 @@
 
 #include "engine/memory_engine.h"
 #include "node/raft_node.h"
+#include "node/temp_dir_for_test.h"
 #include "store/command.h"
+#include "util/limits.h"
 
 namespace nds::node {
+
+// The options of a node in `dir` that founds a one-member cluster, with `limits` but fast Raft
+// timing (10 ms heartbeats, 100 ms election timeout, 80 ms lease).
+inline RaftNodeOptions OneNodeOptions(const std::string& dir, std::string cluster_secret,
+                                      Limits limits = {}) {
+  RaftNodeOptions o;
+  o.data_dir = dir;
+  o.cluster_secret = std::move(cluster_secret);
+  o.bootstrap = true;
+  o.limits = limits;
+  o.limits.heartbeat_interval = std::chrono::milliseconds(10);
+  o.limits.election_timeout = std::chrono::milliseconds(100);
+  o.limits.lease_duration = std::chrono::milliseconds(80);
+  return o;
+}
 
 class LoneNodeForTest {
  public:
@@ -25,21 +41,11 @@ class LoneNodeForTest {
   // 10 s) for the lease and for `settled`; the caller checks ok() and what it needs.
   LoneNodeForTest(const std::string& dir_prefix, std::string cluster_secret,
                   std::vector<store::Command> seed, const std::function<bool(RaftNode*)>& settled) {
-    std::random_device rd;
-    dir_ = (std::filesystem::temp_directory_path() /
-            (dir_prefix + std::to_string(rd()) + std::to_string(rd())))
-               .string();
-    std::filesystem::create_directories(dir_);
-    RaftNodeOptions o;
+    dir_ = NewTempDir(dir_prefix);
+    RaftNodeOptions o = OneNodeOptions(dir_, std::move(cluster_secret));
     o.name = "n1";
     o.api_address = "127.0.0.1:7777";
-    o.data_dir = dir_;
-    o.cluster_secret = std::move(cluster_secret);
-    o.bootstrap = true;
     o.seed_commands = std::move(seed);
-    o.limits.heartbeat_interval = std::chrono::milliseconds(10);
-    o.limits.election_timeout = std::chrono::milliseconds(100);
-    o.limits.lease_duration = std::chrono::milliseconds(80);
     auto node = RaftNode::Open(engine::NewMemoryEngine(), o);
     if (!node.ok()) {
       open_error_ = node.status().ToString();

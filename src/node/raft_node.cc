@@ -185,6 +185,7 @@ Result<std::unique_ptr<RaftNode>> RaftNode::OpenDriven(std::unique_ptr<engine::E
 RaftNode::RaftNode(std::unique_ptr<engine::Engine> engine, std::unique_ptr<wal::Wal> wal,
                    RaftNodeOptions options, RaftNodeEnv env)
     : engine_(std::make_unique<engine::SwappableEngine>(std::move(engine))),
+      token_cache_(options.limits.token_cache_names_max),
       wal_(std::move(wal)),
       options_(std::move(options)),
       env_(std::move(env)) {}

@@ -339,7 +339,8 @@ class RaftNode final : public Node, private net::PeerReceiver {
   // Asks `to` to go on with its stream of snapshot (index, term) at `offset` (at most once a
   // heartbeat interval for the same offset).
   void AskSnapshotResume(uint64_t to, LogIndex index, Term term, uint64_t offset);
-  // Whether a kSnapshot message from the leader may be stepped: its data has arrived.
+  // Whether a kSnapshot message from the leader may be stepped: its data has arrived, or it is at
+  // or below the applied index (the core answers it with its commit index).
   bool SnapshotStaged(const raft::Message& m) const;
   // Replaces the engine with the stored snapshot of `meta` and moves the log onto it.
   Status InstallSnapshot(const raft::SnapshotMetadata& meta);
@@ -404,7 +405,7 @@ class RaftNode final : public Node, private net::PeerReceiver {
     uint64_t proposed_tick = 0;  // when the leader last proposed recording it (0: never)
   };
   // Possible later members (MayBeLaterMember) that said hello, and the peer address they
-  // claimed: at most kProvisionalPeersMax.
+  // claimed: at most Limits::provisional_peers_max (--max-provisional-peers).
   std::map<uint64_t, std::string> provisional_peers_;
   std::map<uint64_t, AddressClaim> claimed_addresses_;  // member id -> addresses from its hello
   uint64_t applied_bytes_since_snapshot_ = 0;  // entry bytes applied since the last snapshot

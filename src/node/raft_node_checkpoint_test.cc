@@ -5,7 +5,6 @@
 // directory, with a fake clock and a run_off_loop that holds the checkpoint work until the test
 // runs it; the snapshot is read back from DATA/snap.
 #include <filesystem>
-#include <random>
 
 #include <gtest/gtest.h>
 

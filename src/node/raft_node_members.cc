@@ -13,10 +13,6 @@
 namespace nds::node {
 namespace {
 
-// Possible later members answered at the address their hello claimed (RaftNode::
-// MayBeLaterMember); more than a handful means something claims ids at random.
-constexpr size_t kProvisionalPeersMax = 16;
-
 bool Contains(const std::vector<NodeId>& ids, uint64_t id) {
   return std::find(ids.begin(), ids.end(), NodeId{id}) != ids.end();
 }
@@ -94,7 +90,9 @@ void RaftNode::UpdateProvisionalPeers(uint64_t id, const std::string& peer_addre
   }
   auto it = provisional_peers_.find(id);
   if (it != provisional_peers_.end() && it->second == peer_address) return;
-  if (it == provisional_peers_.end() && provisional_peers_.size() >= kProvisionalPeersMax) return;
+  if (it == provisional_peers_.end() &&
+      provisional_peers_.size() >= options_.limits.provisional_peers_max)
+    return;
   spdlog::info(
       "membership: node {} (not in the member table this node applied, whose join may "
       "come later in the log) is answered at {}",

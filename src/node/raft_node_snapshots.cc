@@ -96,6 +96,18 @@ void RaftNode::HandleSnapshotChunk(uint64_t from, const std::string& frame) {
     RejectFrame(from, "a snapshot chunk that does not decode: " + chunk.status().ToString());
     return;
   }
+  // A chunk of a snapshot this node holds already (staged, or applied past it): a late copy, or
+  // the rest of a stream the leader went back in or sent again. Asking for the stream from the
+  // start would make the leader send all of it once more, whose late chunks would ask again, until
+  // the stream's deadline (issue 13: about 140 resumes in a simulated run).
+  if (engine_->AppliedIndex() >= chunk->index) {
+    if (receiver_ && receiver_->SameStream(*chunk)) receiver_.reset();
+    return;
+  }
+  if (staged_snapshot_ && staged_snapshot_->manifest.meta.index == chunk->index &&
+      staged_snapshot_->manifest.meta.term == chunk->term) {
+    return;
+  }
   if (receiver_ && from == receiving_from_ && receiver_->SameStream(*chunk) &&
       chunk->offset != receiver_->offset()) {
     // A chunk was lost (this one is ahead), or the stream started again: this node keeps what it
@@ -201,6 +213,9 @@ void RaftNode::HandleSnapshotResume(uint64_t from, const std::string& frame) {
 }
 
 bool RaftNode::SnapshotStaged(const raft::Message& m) const {
+  // At or below the applied index no data is needed: the core answers with its commit index (and
+  // the chunks of such a snapshot are not taken, above).
+  if (engine_->AppliedIndex() >= m.snapshot.index) return true;
   return staged_snapshot_ && staged_snapshot_->manifest.meta.index == m.snapshot.index &&
          staged_snapshot_->manifest.meta.term == m.snapshot.term;
 }

@@ -165,31 +165,35 @@ Result<std::vector<std::string_view>> DecodeStringList(std::string_view bytes) {
   return items;
 }
 
-Command IncrementByCommand(std::string key, int64_t delta) {
+namespace {
+
+// A command of `type` on `key` with `value`, `pre` and `expected_revision`; the other fields keep
+// their defaults. The factories below are this with their own fields set.
+Command Make(CommandType type, std::string key = {}, std::string value = {},
+             Precondition pre = Precondition::kNone, uint64_t expected_revision = 0) {
   Command c;
-  c.type = CommandType::kIncrementBy;
+  c.type = type;
+  c.precondition = pre;
+  c.expected_revision = expected_revision;
   c.key = std::move(key);
-  c.value = std::to_string(delta);
+  c.value = std::move(value);
   return c;
 }
 
+}  // namespace
+
+Command IncrementByCommand(std::string key, int64_t delta) {
+  return Make(CommandType::kIncrementBy, std::move(key), std::to_string(delta));
+}
+
 Command AppendCommand(std::string key, std::string suffix, uint64_t length_max) {
-  Command c;
-  c.type = CommandType::kAppend;
-  c.key = std::move(key);
-  c.value = std::move(suffix);
-  c.expected_revision = length_max;
-  return c;
+  return Make(CommandType::kAppend, std::move(key), std::move(suffix), Precondition::kNone,
+              length_max);
 }
 
 Command PutReturnOldCommand(std::string key, std::string value, Precondition pre) {
   NDS_CHECK(pre != Precondition::kRevisionEquals);
-  Command c;
-  c.type = CommandType::kPutReturnOld;
-  c.precondition = pre;
-  c.key = std::move(key);
-  c.value = std::move(value);
-  return c;
+  return Make(CommandType::kPutReturnOld, std::move(key), std::move(value), pre);
 }
 
 Command PutManyCommand(const std::vector<std::pair<std::string, std::string>>& pairs) {
@@ -200,93 +204,54 @@ Command PutManyCommand(const std::vector<std::pair<std::string, std::string>>& p
     items.push_back(k);
     items.push_back(v);
   }
-  Command c;
-  c.type = CommandType::kPutMany;
-  c.value = EncodeStringList(items);
-  return c;
+  return Make(CommandType::kPutMany, {}, EncodeStringList(items));
 }
 
 Command DeleteManyCommand(const std::vector<std::string>& keys) {
   NDS_CHECK(!keys.empty());
-  Command c;
-  c.type = CommandType::kDeleteMany;
-  c.value = EncodeStringList(std::vector<std::string_view>(keys.begin(), keys.end()));
-  return c;
+  return Make(CommandType::kDeleteMany, {},
+              EncodeStringList(std::vector<std::string_view>(keys.begin(), keys.end())));
 }
 
 Command PutCommand(std::string key, std::string value, std::string content_type, Precondition pre,
                    uint64_t expected_revision) {
-  Command c;
-  c.type = CommandType::kPut;
-  c.precondition = pre;
-  c.expected_revision = expected_revision;
-  c.key = std::move(key);
-  c.value = std::move(value);
+  Command c = Make(CommandType::kPut, std::move(key), std::move(value), pre, expected_revision);
   c.content_type = std::move(content_type);
   return c;
 }
 
 Command DeleteCommand(std::string key, Precondition pre, uint64_t expected_revision) {
-  Command c;
-  c.type = CommandType::kDelete;
-  c.precondition = pre;
-  c.expected_revision = expected_revision;
-  c.key = std::move(key);
-  return c;
+  return Make(CommandType::kDelete, std::move(key), {}, pre, expected_revision);
 }
 
-Command ClearCommand() {
-  Command c;
-  c.type = CommandType::kClear;
-  return c;
-}
+Command ClearCommand() { return Make(CommandType::kClear); }
 
 Command PutSecretCommand(std::string location, std::string blob) {
-  Command c;
-  c.type = CommandType::kPutSecret;
-  c.key = std::move(location);
-  c.value = std::move(blob);
-  return c;
+  return Make(CommandType::kPutSecret, std::move(location), std::move(blob));
 }
 
 Command PutSystemCommand(std::string name, std::string value, Precondition pre) {
-  Command c;
-  c.type = CommandType::kPutSystem;
-  c.precondition = pre;
-  c.key = std::move(name);
-  c.value = std::move(value);
-  return c;
+  return Make(CommandType::kPutSystem, std::move(name), std::move(value), pre);
 }
 
 Command DeleteSystemCommand(std::string name) {
-  Command c;
-  c.type = CommandType::kDeleteSystem;
-  c.key = std::move(name);
-  return c;
+  return Make(CommandType::kDeleteSystem, std::move(name));
 }
 
 Command AddMemberCommand(MemberRecord record) {
   record.id = 0;
-  Command c;
-  c.type = CommandType::kAddMember;
-  c.value = EncodeMemberRecord(record);
-  return c;
+  return Make(CommandType::kAddMember, {}, EncodeMemberRecord(record));
 }
 
 Command RemoveMemberCommand(uint64_t id) {
-  Command c;
-  c.type = CommandType::kRemoveMember;
+  Command c = Make(CommandType::kRemoveMember);
   c.member_id = id;
   return c;
 }
 
 Command ExpireCommand(std::string key, uint64_t ttl_ms, Precondition pre, uint64_t leases_max) {
   NDS_CHECK(pre != Precondition::kRevisionEquals);
-  Command c;
-  c.type = CommandType::kExpire;
-  c.precondition = pre;
-  c.key = std::move(key);
-  c.expected_revision = ttl_ms;
+  Command c = Make(CommandType::kExpire, std::move(key), {}, pre, ttl_ms);
   c.member_id = leases_max;
   return c;
 }
@@ -294,12 +259,7 @@ Command ExpireCommand(std::string key, uint64_t ttl_ms, Precondition pre, uint64
 Command PutExpiringCommand(std::string key, std::string value, Precondition pre, uint64_t ttl_ms,
                            bool return_old, uint64_t leases_max) {
   NDS_CHECK(pre != Precondition::kRevisionEquals);
-  Command c;
-  c.type = CommandType::kPutExpiring;
-  c.precondition = pre;
-  c.key = std::move(key);
-  c.value = std::move(value);
-  c.expected_revision = ttl_ms;
+  Command c = Make(CommandType::kPutExpiring, std::move(key), std::move(value), pre, ttl_ms);
   c.member_id = leases_max;
   c.return_old = return_old;
   return c;
@@ -307,12 +267,9 @@ Command PutExpiringCommand(std::string key, std::string value, Precondition pre,
 
 Command LeaseGrantCommand(uint64_t ttl_ms, uint64_t keys_max, uint64_t leases_max,
                           std::string prefix) {
-  Command c;
-  c.type = CommandType::kLeaseGrant;
-  c.expected_revision = ttl_ms;
+  Command c = Make(CommandType::kLeaseGrant, std::move(prefix), std::to_string(leases_max),
+                   Precondition::kNone, ttl_ms);
   c.member_id = keys_max;
-  c.key = std::move(prefix);
-  c.value = std::to_string(leases_max);
   return c;
 }
 
@@ -321,24 +278,19 @@ Command LeaseKeepAliveCommand(const std::vector<uint64_t>& ids) {
   std::vector<std::string> digits;
   digits.reserve(ids.size());
   for (uint64_t id : ids) digits.push_back(std::to_string(id));
-  Command c;
-  c.type = CommandType::kLeaseKeepAlive;
-  c.value = EncodeStringList(std::vector<std::string_view>(digits.begin(), digits.end()));
-  return c;
+  return Make(CommandType::kLeaseKeepAlive, {},
+              EncodeStringList(std::vector<std::string_view>(digits.begin(), digits.end())));
 }
 
 Command LeaseRevokeCommand(uint64_t id) {
-  Command c;
-  c.type = CommandType::kLeaseRevoke;
+  Command c = Make(CommandType::kLeaseRevoke);
   c.member_id = id;
   return c;
 }
 
 Command LeaseExpireCommand(uint64_t id, uint64_t keepalive_index) {
-  Command c;
-  c.type = CommandType::kLeaseExpire;
+  Command c = Make(CommandType::kLeaseExpire, {}, {}, Precondition::kNone, keepalive_index);
   c.member_id = id;
-  c.expected_revision = keepalive_index;
   return c;
 }
 

@@ -26,7 +26,7 @@ Result<std::shared_ptr<const TokenCache::Entry>> TokenCache::Lookup(const engine
         Entry{std::move(*stored), std::move(record), std::move(digest)});
   }
   MutexLock lock(mu_);
-  if (slots_.size() >= kEntriesMax && !slots_.contains(std::string(name))) slots_.clear();
+  if (slots_.size() >= names_max_ && !slots_.contains(std::string(name))) slots_.clear();
   Slot& slot = slots_[std::string(name)];
   // Two lookups racing across an Invalidate(): keep the newer read.
   if (slot.generation <= generation) slot = Slot{generation, entry};

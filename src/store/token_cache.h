@@ -23,8 +23,9 @@ namespace nds::store {
 
 class TokenCache {
  public:
-  // At most this many names are kept; a lookup that would pass it empties the cache first.
-  static constexpr size_t kEntriesMax = 4096;
+  // At most `names_max` (> 0; Limits::token_cache_names_max, --max-token-cache-names) names are
+  // kept; a lookup that would pass it empties the cache first.
+  explicit TokenCache(size_t names_max) : names_max_(names_max) {}
 
   struct Entry {
     std::string stored;  // the record's bytes as the engine holds them
@@ -49,6 +50,7 @@ class TokenCache {
     std::shared_ptr<const Entry> entry;  // nullptr: the token did not exist
   };
 
+  const size_t names_max_;
   std::atomic<uint64_t> generation_{1};
   mutable Mutex mu_;
   std::unordered_map<std::string, Slot> slots_ NDS_GUARDED_BY(mu_);

@@ -2,7 +2,8 @@
 // older than that: a token written or revoked through a BatchApplier that has the cache is seen
 // at the next lookup, an absent name is cached until then, a write that bypasses the applier is
 // seen only after Invalidate(), authorized writes are judged by the cached record, and the cache
-// holds at most kEntriesMax names. Method: BatchApplier and TokenCache over the in-memory engine.
+// holds at most its limit of names (--max-token-cache-names). Method: BatchApplier and TokenCache
+// over the in-memory engine.
 #include "store/token_cache.h"
 
 #include <gtest/gtest.h>
@@ -10,6 +11,7 @@
 #include "engine/memory_engine.h"
 #include "store/applier.h"
 #include "store/keyspace.h"
+#include "util/limits.h"
 
 namespace nds::store {
 namespace {
@@ -35,7 +37,7 @@ class TokenCacheTest : public ::testing::Test {
   }
 
   std::unique_ptr<engine::Engine> engine_ = engine::NewMemoryEngine();
-  TokenCache cache_;
+  TokenCache cache_{Limits{}.token_cache_names_max};
   uint64_t index_ = 0;
 };
 
@@ -89,12 +91,23 @@ TEST_F(TokenCacheTest, UndecodableRecordsAreErrorsAndNotCached) {
   EXPECT_EQ(cache_.size(), 0u);
 }
 
-TEST_F(TokenCacheTest, HoldsAtMostEntriesMaxNames) {
-  for (size_t i = 0; i < TokenCache::kEntriesMax + 10; ++i) {
+TEST_F(TokenCacheTest, HoldsAtMostTheDefaultLimitOfNames) {
+  const size_t limit = Limits{}.token_cache_names_max;
+  for (size_t i = 0; i < limit + 10; ++i) {
     ASSERT_EQ(Look("n" + std::to_string(i)), nullptr);
-    ASSERT_LE(cache_.size(), TokenCache::kEntriesMax);
+    ASSERT_LE(cache_.size(), limit);
   }
   EXPECT_GE(cache_.size(), 1u);
+}
+
+TEST_F(TokenCacheTest, AnotherLimitIsHonouredExactly) {
+  TokenCache small(3);
+  for (const char* name : {"a", "b", "c"}) ASSERT_TRUE(small.Lookup(*engine_, name).ok());
+  EXPECT_EQ(small.size(), 3u);
+  ASSERT_TRUE(small.Lookup(*engine_, "a").ok());  // held already: nothing is dropped
+  EXPECT_EQ(small.size(), 3u);
+  ASSERT_TRUE(small.Lookup(*engine_, "d").ok());  // a fourth name empties the cache first
+  EXPECT_EQ(small.size(), 1u);
 }
 
 }  // namespace

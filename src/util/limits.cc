@@ -114,6 +114,8 @@ Status Limits::Validate() const {
       {"--snapshot-bytes", snapshot_bytes, kBytes, kLimitBytesMaxWords},
       {"--wal-segment-bytes", wal_segment_bytes, kBytes, kLimitBytesMaxWords},
       {"--min-free-disk-bytes", disk_free_bytes_min, kBytes, kLimitBytesMaxWords},
+      {"--max-token-cache-names", token_cache_names_max, kCount, kLimitCountMaxWords},
+      {"--max-provisional-peers", provisional_peers_max, kCount, kLimitCountMaxWords},
       {"--history-revisions", history_revisions, kCount, kLimitCountMaxWords},
       {"--history-bytes", history_bytes, kBytes, kLimitBytesMaxWords},
       {"--watch-buffer-bytes", watch_buffer_bytes, kBytes, kLimitBytesMaxWords},

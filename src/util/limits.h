@@ -108,6 +108,13 @@ struct Limits {
   // (minus what writes accepted since the last check will use): room for what is in flight, the
   // engine's compactions and the Raft log's next segment, so a full disk never stops the node.
   size_t disk_free_bytes_min = 64 << 20;
+  // Token records a node keeps decoded in memory (store/token_cache.h); a lookup of one name more
+  // empties the cache first, so the lookups after it read the engine again.
+  size_t token_cache_names_max = 4096;
+  // Possible later members (nodes whose join this node has not applied yet) answered at the peer
+  // address their hello claimed; the hellos of more are not answered until their joins apply.
+  // More than a handful means something claims ids at random.
+  size_t provisional_peers_max = 16;
 
   // The RESP front (`nds start --resp`, docs/resp.md). A bulk string is at most value_bytes_max.
   // Open RESP connections; further connections get an error reply and are closed.

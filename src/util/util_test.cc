@@ -141,6 +141,12 @@ TEST(Limits, ContradictionsAreRejectedWithTheFlagName) {
   l.connections_max = 0;
   EXPECT_NE(l.Validate().message().find("--max-connections"), std::string::npos);
   l = Limits{};
+  l.token_cache_names_max = 0;
+  EXPECT_NE(l.Validate().message().find("--max-token-cache-names"), std::string::npos);
+  l = Limits{};
+  l.provisional_peers_max = 0;
+  EXPECT_NE(l.Validate().message().find("--max-provisional-peers"), std::string::npos);
+  l = Limits{};
   l.heartbeat_interval = l.election_timeout;
   EXPECT_FALSE(l.Validate().ok());
   l = Limits{};

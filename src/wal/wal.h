@@ -39,7 +39,8 @@
 // every failed fsync, makes the Wal unusable: that call and every later one return kIoError, and
 // the node must exit. An fsync is never retried.
 //
-// Code: wal.cc (writing, reading), wal_recovery.cc (Open and replay), wal_internal.h.
+// Code: wal.cc (writing), wal_segments.cc (spares and rolls), wal_reads.cc (reading),
+// wal_recovery.cc (Open and replay), wal_internal.h.
 //
 // Owner: node/ (one per data directory). Threading: Save(), ApplySnapshot() and Compact() run on
 // one writer thread at a time (the WAL thread); the raft::Storage methods may run concurrently on
