@@ -57,9 +57,6 @@ AccessNeed NeedFor(std::string_view method, const Target& target) {
     need.key = ParamKey(target);
   } else if (path == "/txn") {
     need.role = TokenRole::kWrite;  // every key it names is checked against the prefix later
-  } else if (path == "/leases" || path.starts_with("/leases/")) {
-    // GET reads; granting, keepalive and revocation write. A prefixed token grants leases for
-    // its prefix only and touches no other lease (lease_routes.cc).
   } else if (path == "/keys" || path == "/getKeys" || path == "/getValues" || path == "/getAll") {
     need.listing = true;
   } else if (path == "/watch") {
@@ -70,15 +67,15 @@ AccessNeed NeedFor(std::string_view method, const Target& target) {
     } else {
       need.listing = true;
     }
+  } else if (path == "/leases" || path.starts_with("/leases/") || path == "/status" ||
+             path == "/cluster/members") {
+    // Leases: GET reads; granting, keepalive and revocation write. A prefixed token grants leases
+    // for its prefix only and touches no other lease (lease_routes.cc). /status and
+    // /cluster/members: GET answers for everyone with a token; other methods are 405.
   } else if (path == "/clear" || path.starts_with("/auth/") || path == "/auth" ||
-             path.starts_with("/snapshot")) {
+             path.starts_with("/snapshot") || !IsRead(method)) {
+    // The admin routes, a change under /cluster/, and a change to an unknown route (fail closed).
     need.role = TokenRole::kAdmin;
-  } else if (path == "/status" || path == "/cluster/members") {
-    // GET answers for everyone with a token; other methods are 405.
-  } else if (path.starts_with("/cluster/")) {
-    if (!IsRead(method)) need.role = TokenRole::kAdmin;
-  } else if (!IsRead(method)) {
-    need.role = TokenRole::kAdmin;  // an unknown route: fail closed
   }
   return need;
 }

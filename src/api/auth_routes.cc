@@ -124,7 +124,7 @@ bool ApiService::Authorize(const CallPtr& call) {
       // node's applied state yet: look again once it has caught up with the leader's commit. An
       // unknown token therefore costs one batched ReadIndex round, and never gets in.
       call->auth_waited = true;
-      node_->WaitForReadPoint([this, call](Status s) {
+      node_->WaitForReadPoint([this, call](const Status& s) {
         if (!s.ok()) return Finish(call, Unauthenticated("unknown or revoked token"));
         if (Authorize(call)) Dispatch(call);
       });

@@ -224,7 +224,7 @@ void ApiService::JoinCluster(const CallPtr& call) {
     return;
   }
   // The check must see the latest token hash, as a linearizable read would.
-  node_->WaitForReadPoint([this, call, token = std::string(*token)](Status s) {
+  node_->WaitForReadPoint([this, call, token = std::string(*token)](const Status& s) {
     if (!s.ok()) return Finish(call, ErrorResponse(s));
     auto hash = node_->engine().Get(store::SystemKey(store::kJoinTokenHashKey));
     if (!hash.ok()) return Finish(call, ErrorResponse(hash.status()));
@@ -289,7 +289,7 @@ void ApiService::TransferLeader(const CallPtr& call) {
                   ErrorResponse(400, "invalid_argument", "the body must be {\"to\": <member id>}"));
   }
   uint64_t to = body["to"].get<uint64_t>();
-  node_->TransferLeadership(to, [this, call, to](Status s) {
+  node_->TransferLeadership(to, [this, call, to](const Status& s) {
     if (!s.ok()) return Finish(call, ErrorResponse(s));
     Finish(call, Json(fmt::format("{{\"leader_id\":{}}}\n", to)));
   });

@@ -22,15 +22,11 @@ int HttpStatusFor(StatusCode code) {
     case StatusCode::kNoSpace:
       return 507;
     case StatusCode::kIoError:
-      return 500;
     case StatusCode::kCorruption:
       return 500;
     case StatusCode::kNotLeader:
-      return 503;
     case StatusCode::kUnavailable:
-      return 503;
     case StatusCode::kTimeout:
-      return 503;
     case StatusCode::kCancelled:
     case StatusCode::kNoQuorum:
     case StatusCode::kRemoved:

@@ -33,7 +33,7 @@ class BulkStream {
  public:
   enum class Shape { kKeys, kValues, kAll };
 
-  BulkStream(std::unique_ptr<engine::View> view, ListingOptions opts, Shape shape,
+  BulkStream(std::unique_ptr<engine::View> view, const ListingOptions& opts, Shape shape,
              size_t chunk_bytes)
       : scanner_(std::move(view), opts.scan),
         encoding_(opts.encoding),

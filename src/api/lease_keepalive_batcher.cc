@@ -67,7 +67,7 @@ void KeepAliveBatcher::Flush(std::map<uint64_t, std::vector<Done>> batch) {
       ids.push_back(it->first);
       waiters->push_back(std::move(it->second));
     }
-    node_->Submit(store::LeaseKeepAliveCommand(ids), [waiters](store::ApplyResult r) {
+    node_->Submit(store::LeaseKeepAliveCommand(ids), [waiters](const store::ApplyResult& r) {
       for (size_t i = 0; i < waiters->size(); ++i) {
         uint64_t ttl_ms =
             r.lease_ttls_ms && i < r.lease_ttls_ms->size() ? (*r.lease_ttls_ms)[i] : 0;

@@ -98,7 +98,7 @@ void ApiService::AfterReadPoint(const CallPtr& call, std::function<void()> then)
                                "consistency must be 'linearizable' (the default) or 'stale'"));
     return;
   }
-  node_->WaitForReadPoint([this, call, then = std::move(then)](Status s) {
+  node_->WaitForReadPoint([this, call, then = std::move(then)](const Status& s) {
     if (!s.ok()) {
       Finish(call, ErrorResponse(s));
       return;
@@ -118,7 +118,7 @@ void ApiService::SubmitThen(const CallPtr& call, store::Command cmd,
     cmd.authorized_by = store::Command::Authorization{call->auth_name, call->auth_digest};
   }
   node_->Submit(std::move(cmd), [this, call, on_ok = std::move(on_ok),
-                                 on_error = std::move(on_error)](store::ApplyResult r) {
+                                 on_error = std::move(on_error)](const store::ApplyResult& r) {
     if (r.status.ok()) {
       net::HttpResponse resp = on_ok(r);
       resp.SetHeader("X-Revision", std::to_string(r.revision));

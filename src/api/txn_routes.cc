@@ -38,7 +38,10 @@ struct TxnParser {
     for (const auto& [field, value] : object.items()) {
       bool known = false;
       for (std::string_view a : allowed) known = known || field == a;
-      if (!known) return InvalidArgument(where + " has an unknown field \"" + field + "\"");
+      if (!known) {
+        return InvalidArgument(
+            std::string(where).append(" has an unknown field \"").append(field).append("\""));
+      }
     }
     return Status::Ok();
   }

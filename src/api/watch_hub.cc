@@ -34,7 +34,7 @@ Watcher::Step Watcher::Next(const engine::Engine& engine, uint64_t dispatched,
   Step step;
   uint64_t delivered = 0;
   {
-    std::lock_guard lock(mu_);
+    MutexLock lock(mu_);
     if (failure_ && !failure_sent_) {
       failure_sent_ = true;
       step.failure = failure_;
@@ -51,7 +51,7 @@ Watcher::Step Watcher::Next(const engine::Engine& engine, uint64_t dispatched,
         floor.ok() ? store::ReadHistoryEvents(*view, delivered, live_from_, page_bytes,
                                               std::numeric_limits<size_t>::max(), &events)
                    : floor.status();
-    std::lock_guard lock(mu_);
+    MutexLock lock(mu_);
     if (!through.ok() || *floor > delivered) {
       failure_sent_ = true;
       step.failure = through.ok() ? Failure{"compacted",
@@ -72,7 +72,7 @@ Watcher::Step Watcher::Next(const engine::Engine& engine, uint64_t dispatched,
       return step;
     }
   }
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   if (delivered_ < live_from_) {
     // Still catching up, nothing wanted so far: tell the client how far it got.
     step.progress = delivered_;
@@ -99,7 +99,7 @@ Watcher::Step Watcher::Next(const engine::Engine& engine, uint64_t dispatched,
 
 void Watcher::Wait(std::function<void()> resume, std::chrono::milliseconds progress) {
   {
-    std::lock_guard lock(mu_);
+    MutexLock lock(mu_);
     const bool ready = (failure_ && !failure_sent_) || !buffer_.empty() ||
                        delivered_ < live_from_ || Clock::now() - last_sent_ >= progress;
     if (!ready) {
@@ -111,7 +111,7 @@ void Watcher::Wait(std::function<void()> resume, std::chrono::milliseconds progr
 }
 
 std::function<void()> Watcher::Push(const std::vector<SharedEvent>& events) {
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   if (failure_) return {};
   for (const SharedEvent& e : events) {
     if (e->revision <= live_from_) continue;
@@ -133,7 +133,7 @@ std::function<void()> Watcher::Push(const std::vector<SharedEvent>& events) {
 }
 
 std::function<void()> Watcher::Fail(Failure failure) {
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   if (failure_) return {};
   buffer_.clear();
   buffered_bytes_ = 0;
@@ -143,12 +143,12 @@ std::function<void()> Watcher::Fail(Failure failure) {
 
 std::function<void()> Watcher::DueForProgress(Clock::time_point now,
                                               std::chrono::milliseconds progress) {
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   if (!resume_ || now - last_sent_ < progress) return {};
   return std::exchange(resume_, nullptr);
 }
 
-WatchHub::WatchHub(WatchHubOptions options) : options_(std::move(options)) {}
+WatchHub::WatchHub(WatchHubOptions options) : options_(options) {}
 
 WatchHub::~WatchHub() { Stop(); }
 
@@ -162,7 +162,7 @@ void WatchHub::Start(const engine::Engine* engine) {
 
 void WatchHub::Stop() {
   {
-    std::lock_guard lock(mu_);
+    MutexLock lock(mu_);
     if (stopping_) return;
     stopping_ = true;
   }
@@ -174,7 +174,7 @@ void WatchHub::Stop() {
 
 void WatchHub::NotifyApplied() {
   {
-    std::lock_guard lock(mu_);
+    MutexLock lock(mu_);
     applied_signal_ = true;
   }
   cv_.notify_one();
@@ -182,7 +182,7 @@ void WatchHub::NotifyApplied() {
 
 Result<std::shared_ptr<Watcher>> WatchHub::Add(WatchFilter filter, std::optional<uint64_t> from,
                                                uint64_t* compact_revision) {
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   if (engine_ == nullptr || stopping_) return Unavailable("this node does not serve watches now");
   if (watchers_.size() >= options_.watchers_max) {
     return ResourceExhausted("this node already serves " + std::to_string(watchers_.size()) +
@@ -205,7 +205,7 @@ Result<std::shared_ptr<Watcher>> WatchHub::Add(WatchFilter filter, std::optional
 
 void WatchHub::Remove(const Watcher* watcher) {
   std::shared_ptr<Watcher> removed;  // destroyed after the lock is released
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   auto it = watchers_.find(watcher);
   if (it == watchers_.end()) return;
   removed = std::move(it->second);
@@ -213,7 +213,7 @@ void WatchHub::Remove(const Watcher* watcher) {
 }
 
 size_t WatchHub::watcher_count() const {
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   return watchers_.size();
 }
 
@@ -222,8 +222,10 @@ void WatchHub::Run() {
       std::min(kTickMax, std::max(std::chrono::milliseconds(1), options_.progress_interval / 4));
   while (true) {
     {
-      std::unique_lock lock(mu_);
-      cv_.wait_for(lock, tick, [this] { return applied_signal_ || stopping_; });
+      MutexLock lock(mu_);
+      const Clock::time_point deadline = Clock::now() + tick;
+      while (!applied_signal_ && !stopping_ && lock.WaitUntil(cv_, deadline)) {
+      }
       if (stopping_) return;
       applied_signal_ = false;
     }
@@ -265,7 +267,7 @@ bool WatchHub::DispatchNew() {
   }
   std::vector<std::function<void()>> resumes;
   {
-    std::lock_guard lock(mu_);
+    MutexLock lock(mu_);
     std::vector<SharedEvent> matching;
     for (auto& [ptr, watcher] : watchers_) {
       matching.clear();
@@ -284,7 +286,7 @@ bool WatchHub::DispatchNew() {
 void WatchHub::FailAll(const Watcher::Failure& failure) {
   std::vector<std::function<void()>> resumes;
   {
-    std::lock_guard lock(mu_);
+    MutexLock lock(mu_);
     for (auto& [ptr, watcher] : watchers_) {
       if (auto resume = watcher->Fail(failure)) resumes.push_back(std::move(resume));
     }
@@ -296,7 +298,7 @@ void WatchHub::WakeDueForProgress() {
   std::vector<std::function<void()>> resumes;
   const Clock::time_point now = Clock::now();
   {
-    std::lock_guard lock(mu_);
+    MutexLock lock(mu_);
     for (auto& [ptr, watcher] : watchers_) {
       if (auto resume = watcher->DueForProgress(now, options_.progress_interval)) {
         resumes.push_back(std::move(resume));

@@ -96,7 +96,7 @@ class Watcher {
 
   const WatchFilter filter_;
   const size_t buffer_bytes_max_;
-  std::mutex mu_;
+  Mutex mu_;
   // Every event with revision <= delivered_ was handed out by Next.
   uint64_t delivered_ NDS_GUARDED_BY(mu_);
   // Events with revision > live_from_ arrive through Push; those up to it are read from history.
@@ -148,7 +148,7 @@ class WatchHub {
   const WatchHubOptions options_;
   const engine::Engine* engine_ = nullptr;
   std::atomic<uint64_t> dispatched_{0};
-  mutable std::mutex mu_;  // guards watchers_ and the wake-up state
+  mutable Mutex mu_;  // guards watchers_ and the wake-up state
   std::condition_variable cv_;
   bool applied_signal_ NDS_GUARDED_BY(mu_) = false;
   bool stopping_ NDS_GUARDED_BY(mu_) = false;

@@ -16,8 +16,6 @@
 namespace nds::store {
 namespace {
 
-constexpr uint64_t kLeasesMax = 100;
-
 class ExpiryTest : public ApplierFixture {
  protected:
   uint64_t LeaseOf(std::string_view key) {
