@@ -37,8 +37,10 @@ std::string ReadFile(const std::string& path) {
 
 // Runs `nds check <args> --json` with a hard bound of `bound_seconds`.
 CheckRun RunCheck(const std::string& args, int bound_seconds) {
-  std::string out_path = ::testing::TempDir() + "check_report.json";
-  std::string err_path = ::testing::TempDir() + "check_stderr.txt";
+  // Named after the process: ctest runs other entries of this binary at the same time.
+  const std::string stem = ::testing::TempDir() + "check_" + std::to_string(getpid());
+  std::string out_path = stem + "_report.json";
+  std::string err_path = stem + "_stderr.txt";
   std::string command = "timeout -s KILL " + std::to_string(bound_seconds) + " " + NDS_BINARY +
                         " check " + args + " --json > " + out_path + " 2> " + err_path;
   int raw = std::system(command.c_str());

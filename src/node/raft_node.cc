@@ -395,7 +395,12 @@ void RaftNode::HandleReady() {
     }
     for (const auto& e : rd.committed_entries) {
       conf_history_.Apply(e);
-      if (e.type == raft::EntryType::kConfChange) conf_change_handed_ = e.index;
+      if (e.type == raft::EntryType::kConfChange) {
+        conf_change_handed_ = e.index;
+        // The core's configuration changes at Advance below, before the stage applies the entry:
+        // the member view is published again this pass, before a membership wait is answered.
+        members_dirty_ = true;
+      }
     }
     for (const auto& rs : rd.read_states) {
       uint64_t seq = std::strtoull(rs.context.c_str(), nullptr, 10);
