@@ -82,7 +82,8 @@ std::string Ids(const std::vector<NodeId>& ids) {
 }  // namespace
 
 std::string ToString(const Entry& e) {
-  std::string data = e.data.size() <= 16 ? e.data.str() : std::string(e.data.view().substr(0, 16)) + "...";
+  std::string data =
+      e.data.size() <= 16 ? e.data.str() : std::string(e.data.view().substr(0, 16)) + "...";
   return fmt::format("{}/{}{} {:?}", e.term, e.index,
                      e.type == EntryType::kConfChange ? " conf" : "", data);
 }
