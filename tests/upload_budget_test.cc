@@ -2,6 +2,7 @@
 // refused with 503 and Retry-After before any of its body is read (its "Expect: 100-continue"
 // gets the 503, never the 100), and concurrent big uploads each end in success or such a refusal,
 // never in a timeout after their body was taken.
+#include <chrono>
 #include <csignal>
 #include <string>
 #include <thread>
@@ -52,6 +53,14 @@ TEST_F(UploadBudgetTest, ABodyOverTheBudgetIsRefusedBeforeItIsRead) {
   // B's 100 KiB would exceed it: B gets 503 + Retry-After though it sent no body byte at all
   // (RawHttp would wait out its timeout and report status 0 if the server waited for the body).
   // A's header may still be on its way when B's arrives, so B asks again, a bounded few times.
+  // First wait (at most 10 s) until the node has read A's header and holds its 200 KiB: on a
+  // loaded machine that can take longer than B's attempts below.
+  const std::string held = "\nnds_http_upload_bytes_in_flight " + std::to_string(200 << 10) + "\n";
+  for (int i = 0; i < 500; ++i) {
+    RawHttp probe(node_->port());
+    if (probe.Request("GET", "/metrics").body.find(held) != std::string::npos) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
   HttpAnswer refused;
   for (int attempt = 0; attempt < 50 && refused.status != 503; ++attempt) {
     RawHttp b(node_->port());

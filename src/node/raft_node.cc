@@ -23,6 +23,10 @@
 namespace nds::node {
 namespace {
 
+// Committed entries of at most this many data bytes, with nothing queued before them, are applied
+// on the Raft loop itself rather than handed to the apply thread (HandleReady).
+constexpr uint64_t kInlineApplyBytesMax = 64 << 10;
+
 Role ToNodeRole(raft::Role r) {
   switch (r) {
     case raft::Role::kLeader:
@@ -417,7 +421,16 @@ void RaftNode::HandleReady() {
                   conf_history_.Latest() == raw_->GetConfState(),
               "the configuration history at {} differs from the core's",
               conf_history_.last_index());
+    uint64_t batch_bytes = 0;
+    for (const auto& e : rd.committed_entries) batch_bytes += e.data.size();
+    // (Not when a test or the simulator holds the applies through env_.run_apply.)
+    const bool small = !env_.run_apply && !rd.committed_entries.empty() &&
+                       apply_->backlog_entries() == 0 && batch_bytes <= kInlineApplyBytesMax;
     apply_->Push(std::move(rd.committed_entries));
+    // A small batch with nothing queued before it is applied here, on the loop: the hand-off to
+    // the apply thread and back would cost more than the apply (about 10 % of the puts/s of
+    // 100-byte values). Same order and code as the stage's thread (ApplyStage::Drain).
+    if (small) IgnoreError(apply_->Drain(), "a full disk stalls the stage; seen below");
     // What is applied by now (all of it when the stage runs inline): the member table follows
     // before the next Ready, as the messages it holds may go to a member just recorded.
     CollectApplied();
