@@ -22,6 +22,7 @@
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
+#include "loadgen/asio_common.h"
 #include "loadgen/request_format.h"
 #include "loadgen/response_parser.h"
 #include "loadgen/watch_line_counter.h"
@@ -30,12 +31,6 @@
 namespace nds::loadgen {
 namespace {
 
-namespace asio = boost::asio;
-using tcp = asio::ip::tcp;
-using Clock = std::chrono::steady_clock;
-constexpr auto kUseTuple = asio::as_tuple(asio::use_awaitable);
-
-constexpr size_t kReadBufferBytes = 16 << 10;
 // A watch stream is read for as long as the run lasts: its body has no practical bound.
 constexpr size_t kWatchBodyBytesMax = SIZE_MAX;
 // Setup (connects, the first line of each stream, the grants) ends by itself, each step bounded

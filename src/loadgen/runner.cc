@@ -23,6 +23,7 @@
 #include <boost/asio/write.hpp>
 #include <fmt/format.h>
 
+#include "loadgen/asio_common.h"
 #include "loadgen/request_format.h"
 #include "loadgen/response_parser.h"
 #include "net/maybe_tls_stream.h"
@@ -31,13 +32,6 @@
 namespace nds::loadgen {
 namespace {
 
-namespace asio = boost::asio;
-using tcp = asio::ip::tcp;
-using Clock = std::chrono::steady_clock;
-constexpr auto kUseTuple = asio::as_tuple(asio::use_awaitable);
-
-// Per connection: 10000 connections hold 160 MiB of read buffers at most.
-constexpr size_t kReadBufferBytes = 16 << 10;
 constexpr std::chrono::milliseconds kBackoffFirst{10};
 constexpr std::chrono::milliseconds kBackoffMax{1'000};
 
