@@ -192,13 +192,7 @@ void HttpConnection::StartRead() {
 }
 
 void HttpConnection::OnFirstByte(error_code ec, size_t bytes) {
-  read_state_ = ReadState::kIdle;
-  ClearReadDeadline();
-  if (closed_) return;
-  if (ec) {
-    OnReadError(ec);
-    return;
-  }
+  if (!ReadCompleted(ec)) return;
   buffer_.commit(bytes);
   if (draining_) {
     read_stopped_ = true;
@@ -222,17 +216,10 @@ void HttpConnection::ReadHeader(Clock::time_point deadline) {
 }
 
 void HttpConnection::OnHeadRead(error_code ec, size_t head_bytes) {
-  read_state_ = ReadState::kIdle;
-  ClearReadDeadline();
-  if (closed_) return;
   if (ec == asio::error::not_found || (!ec && head_bytes > options_.header_bytes_max)) {
-    OnReadError(http::error::header_limit);
-    return;
+    ec = http::error::header_limit;
   }
-  if (ec) {
-    OnReadError(ec);
-    return;
-  }
+  if (!ReadCompleted(ec)) return;
   const std::string_view head(static_cast<const char*>(buffer_.cdata().data()), head_bytes);
   if (std::optional<HeadRejection> rejected = CheckRequestHead(head)) {
     // The request line is the client's text: escaped, so that it cannot forge log lines.
@@ -263,13 +250,7 @@ void HttpConnection::OnHeadRead(error_code ec, size_t head_bytes) {
 }
 
 void HttpConnection::OnHeader(error_code ec) {
-  read_state_ = ReadState::kIdle;
-  ClearReadDeadline();
-  if (closed_) return;
-  if (ec) {
-    OnReadError(ec);
-    return;
-  }
+  if (!ReadCompleted(ec)) return;
   if (parser_->is_done()) {
     DispatchRequest();
     return;
@@ -310,13 +291,7 @@ void HttpConnection::ReadBodySome() {
 }
 
 void HttpConnection::OnBodySome(error_code ec, size_t bytes) {
-  read_state_ = ReadState::kIdle;
-  ClearReadDeadline();
-  if (closed_) return;
-  if (ec) {
-    OnReadError(ec);
-    return;
-  }
+  if (!ReadCompleted(ec)) return;
   body_bytes_read_ += bytes;
   if (!parser_->content_length() && !ReserveUpload(parser_->get().body().size())) return;
   if (parser_->is_done()) {
@@ -361,6 +336,17 @@ void HttpConnection::DispatchNext() {
   undispatched_.pop_front();
   handler_busy_ = true;
   context_->handler->Handle(std::move(request), MakeResponder(slot_id));
+}
+
+bool HttpConnection::ReadCompleted(error_code ec) {
+  read_state_ = ReadState::kIdle;
+  ClearReadDeadline();
+  if (closed_) return false;
+  if (ec) {
+    OnReadError(ec);
+    return false;
+  }
+  return true;
 }
 
 void HttpConnection::OnReadError(error_code ec) {

@@ -103,6 +103,9 @@ class HttpConnection : public std::enable_shared_from_this<HttpConnection> {
   void DispatchRequest();
   // Hands the oldest parsed request to the handler once the one before it has been answered.
   void DispatchNext();
+  // A read is over: no read is in progress any more. Whether its result is to be used (the
+  // connection is open and the read succeeded); a failed read is handled here.
+  bool ReadCompleted(boost::system::error_code ec);
   void OnReadError(boost::system::error_code ec);
   void QueueError(int status, std::string_view code, std::string_view message);
   // Reserves `bytes` of the server's upload budget for the request being read; false (and the
