@@ -25,9 +25,7 @@ using testing::Reply;
 using testing::TestHandler;
 
 std::unique_ptr<HttpServer> StartOrDie(TestHandler* handler, HttpServerOptions options = {}) {
-  options.address = "127.0.0.1";
-  options.port = 0;
-  auto started = HttpServer::Start(options, handler);
+  auto started = testing::StartLoopbackServer(handler, options);
   NDS_CHECK(started.ok(), "{}", started.status().ToString());
   return std::move(started).value();
 }
