@@ -52,6 +52,22 @@ class RaftNodeTest : public TempDirTest {
     return f.get();
   }
 
+  // Puts `prefix`<i> = `value` for every i in [first, last), one after the other, each waited for;
+  // fails at the first write that is refused.
+  static ::testing::AssertionResult PutNumbered(RaftNode* node, const std::string& prefix,
+                                                int first, int last,
+                                                const std::string& value = "v") {
+    for (int i = first; i < last; ++i) {
+      const store::ApplyResult r =
+          SubmitAndWait(node, store::PutCommand(prefix + std::to_string(i), value));
+      if (!r.status.ok()) {
+        return ::testing::AssertionFailure()
+               << "put " << prefix << i << ": " << r.status.ToString();
+      }
+    }
+    return ::testing::AssertionSuccess();
+  }
+
   static Status ReadPoint(RaftNode* node) {
     std::promise<Status> p;
     auto f = p.get_future();

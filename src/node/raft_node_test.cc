@@ -257,10 +257,7 @@ TEST_F(RaftClusterTest, AJoinerBehindTheCompactedLogCatchesUpFromASnapshot) {
   o1.limits.snapshot_entries = 20;
   auto n1 = Open(o1);
   ASSERT_NE(n1, nullptr);
-  for (int i = 0; i < 60; ++i) {
-    ASSERT_TRUE(
-        SubmitAndWait(n1.get(), store::PutCommand("old" + std::to_string(i), "v")).status.ok());
-  }
+  ASSERT_TRUE(PutNumbered(n1.get(), "old", 0, 60));
   // n1 has compacted its log: it holds a snapshot and the joiner must get it.
   ASSERT_TRUE(WaitFor([&] { return HasSnapshot(o1.data_dir); }));
   auto n2 = Join(n1.get(), "n2");
@@ -284,16 +281,10 @@ TEST_F(RaftClusterTest, EnoughAppliedBytesTriggerASnapshot) {
   auto n = Open(o);
   ASSERT_NE(n, nullptr);
   const std::string big(64 << 10, 'b');
-  for (int i = 0; i < 3; ++i) {
-    ASSERT_TRUE(
-        SubmitAndWait(n.get(), store::PutCommand("big" + std::to_string(i), big)).status.ok());
-  }
+  ASSERT_TRUE(PutNumbered(n.get(), "big", 0, 3, big));
   std::this_thread::sleep_for(std::chrono::milliseconds(100));
   EXPECT_FALSE(HasSnapshot(o.data_dir)) << "192 KiB applied: no snapshot yet";
-  for (int i = 3; i < 6; ++i) {
-    ASSERT_TRUE(
-        SubmitAndWait(n.get(), store::PutCommand("big" + std::to_string(i), big)).status.ok());
-  }
+  ASSERT_TRUE(PutNumbered(n.get(), "big", 3, 6, big));
   EXPECT_TRUE(WaitFor([&] { return HasSnapshot(o.data_dir); }))
       << "384 KiB applied and no snapshot";
 }
@@ -304,10 +295,7 @@ TEST_F(RaftClusterTest, AMemoryEngineNodeRestartsFromItsSnapshotAndLog) {
   {
     auto n = Open(o);
     ASSERT_NE(n, nullptr);
-    for (int i = 0; i < 35; ++i) {
-      ASSERT_TRUE(
-          SubmitAndWait(n.get(), store::PutCommand("k" + std::to_string(i), "v")).status.ok());
-    }
+    ASSERT_TRUE(PutNumbered(n.get(), "k", 0, 35));
   }
   // The memory engine starts empty: the node restores the snapshot, then replays the log.
   auto n = Open(o);
