@@ -129,6 +129,17 @@ class RaftClusterTest : public RaftNodeTest {
     return Open(std::move(o));
   }
 
+  // Join, then waits until `via` counts `voters` voters (the joiner promoted). nullptr (and a
+  // failure recorded) when the node did not open or was not promoted in time.
+  std::unique_ptr<RaftNode> JoinAsVoter(RaftNode* via, const std::string& name, size_t voters) {
+    auto node = Join(via, name);
+    if (node == nullptr) return nullptr;
+    const bool promoted = WaitFor([&] { return Voters(via) == voters; });
+    EXPECT_TRUE(promoted) << name << " was not promoted: " << Voters(via) << " voters, not "
+                          << voters;
+    return promoted ? std::move(node) : nullptr;
+  }
+
   std::chrono::milliseconds election_timeout_{100};
 
   template <typename Pred>
