@@ -61,8 +61,11 @@ HttpConnection::HttpConnection(ServerContext* context, asio::ip::tcp::socket soc
     : context_(context),
       options_(context->options),
       stream_(std::move(socket)),
-      read_timer_(stream_.get_executor()),
-      write_timer_(stream_.get_executor()),
+      read_timer_(stream_.get_executor(), [this] { OnReadDeadline(); }),
+      write_timer_(stream_.get_executor(),
+                   [this] {
+                     if (!closed_) Close();  // the client stopped reading
+                   }),
       buffer_(std::max<size_t>(context->options.header_bytes_max, kReadChunkBytes) +
               kReadBufferSlackBytes) {}
 
@@ -189,13 +192,7 @@ void HttpConnection::StartRead() {
 }
 
 void HttpConnection::OnFirstByte(error_code ec, size_t bytes) {
-  read_state_ = ReadState::kIdle;
-  ClearReadDeadline();
-  if (closed_) return;
-  if (ec) {
-    OnReadError(ec);
-    return;
-  }
+  if (!ReadCompleted(ec)) return;
   buffer_.commit(bytes);
   if (draining_) {
     read_stopped_ = true;
@@ -219,17 +216,10 @@ void HttpConnection::ReadHeader(Clock::time_point deadline) {
 }
 
 void HttpConnection::OnHeadRead(error_code ec, size_t head_bytes) {
-  read_state_ = ReadState::kIdle;
-  ClearReadDeadline();
-  if (closed_) return;
   if (ec == asio::error::not_found || (!ec && head_bytes > options_.header_bytes_max)) {
-    OnReadError(http::error::header_limit);
-    return;
+    ec = http::error::header_limit;
   }
-  if (ec) {
-    OnReadError(ec);
-    return;
-  }
+  if (!ReadCompleted(ec)) return;
   const std::string_view head(static_cast<const char*>(buffer_.cdata().data()), head_bytes);
   if (std::optional<HeadRejection> rejected = CheckRequestHead(head)) {
     // The request line is the client's text: escaped, so that it cannot forge log lines.
@@ -260,13 +250,7 @@ void HttpConnection::OnHeadRead(error_code ec, size_t head_bytes) {
 }
 
 void HttpConnection::OnHeader(error_code ec) {
-  read_state_ = ReadState::kIdle;
-  ClearReadDeadline();
-  if (closed_) return;
-  if (ec) {
-    OnReadError(ec);
-    return;
-  }
+  if (!ReadCompleted(ec)) return;
   if (parser_->is_done()) {
     DispatchRequest();
     return;
@@ -307,13 +291,7 @@ void HttpConnection::ReadBodySome() {
 }
 
 void HttpConnection::OnBodySome(error_code ec, size_t bytes) {
-  read_state_ = ReadState::kIdle;
-  ClearReadDeadline();
-  if (closed_) return;
-  if (ec) {
-    OnReadError(ec);
-    return;
-  }
+  if (!ReadCompleted(ec)) return;
   body_bytes_read_ += bytes;
   if (!parser_->content_length() && !ReserveUpload(parser_->get().body().size())) return;
   if (parser_->is_done()) {
@@ -358,6 +336,17 @@ void HttpConnection::DispatchNext() {
   undispatched_.pop_front();
   handler_busy_ = true;
   context_->handler->Handle(std::move(request), MakeResponder(slot_id));
+}
+
+bool HttpConnection::ReadCompleted(error_code ec) {
+  read_state_ = ReadState::kIdle;
+  ClearReadDeadline();
+  if (closed_) return false;
+  if (ec) {
+    OnReadError(ec);
+    return false;
+  }
+  return true;
 }
 
 void HttpConnection::OnReadError(error_code ec) {
@@ -440,65 +429,24 @@ void HttpConnection::OnResponse(uint64_t slot_id, HttpResponse response) {
 // ---- Timers ----
 
 void HttpConnection::SetReadDeadline(Clock::time_point deadline, bool idle) {
-  read_deadline_ = deadline;
   read_deadline_idle_ = idle;
-  if (!read_timer_waiting_ || deadline < read_timer_expiry_) WaitReadTimer(deadline);
+  read_timer_.Set(deadline, *this);
 }
 
-void HttpConnection::WaitReadTimer(Clock::time_point expiry) {
-  read_timer_waiting_ = true;
-  read_timer_expiry_ = expiry;
-  const uint64_t generation = ++read_timer_generation_;
-  read_timer_.expires_at(expiry);
-  read_timer_.async_wait([self = shared_from_this(), generation](error_code ec) {
-    self->OnReadTimer(generation, ec);
-  });
-}
-
-void HttpConnection::OnReadTimer(uint64_t generation, error_code ec) {
-  if (ec == asio::error::operation_aborted || generation != read_timer_generation_) return;
-  read_timer_waiting_ = false;
-  if (closed_ || read_deadline_ == Clock::time_point::max()) return;
-  const Clock::time_point now = Clock::now();
-  if (now < read_deadline_) {
-    WaitReadTimer(read_deadline_);  // the deadline moved later since this wait was armed
-    return;
-  }
+void HttpConnection::OnReadDeadline() {
+  if (closed_) return;
   if (read_deadline_idle_ && owes_answers()) {
     // Idle only counts once nothing is owed to the client: a slow Handler is not idleness.
-    read_deadline_ = now + options_.idle_timeout;
-    WaitReadTimer(read_deadline_);
+    read_timer_.Set(Clock::now() + options_.idle_timeout, *this);
     return;
   }
   Close();
 }
 
 void HttpConnection::SetWriteDeadline(size_t bytes) {
-  const Clock::time_point deadline = Clock::now() + options_.idle_timeout +
-                                     TimeForBytes(bytes, options_.body_bytes_per_second_min);
-  write_deadline_ = deadline;
-  if (!write_timer_waiting_ || deadline < write_timer_expiry_) WaitWriteTimer(deadline);
-}
-
-void HttpConnection::WaitWriteTimer(Clock::time_point expiry) {
-  write_timer_waiting_ = true;
-  write_timer_expiry_ = expiry;
-  const uint64_t generation = ++write_timer_generation_;
-  write_timer_.expires_at(expiry);
-  write_timer_.async_wait([self = shared_from_this(), generation](error_code ec) {
-    self->OnWriteTimer(generation, ec);
-  });
-}
-
-void HttpConnection::OnWriteTimer(uint64_t generation, error_code ec) {
-  if (ec == asio::error::operation_aborted || generation != write_timer_generation_) return;
-  write_timer_waiting_ = false;
-  if (closed_ || write_deadline_ == Clock::time_point::max()) return;
-  if (Clock::now() < write_deadline_) {
-    WaitWriteTimer(write_deadline_);
-    return;
-  }
-  Close();  // the client stopped reading
+  write_timer_.Set(Clock::now() + options_.idle_timeout +
+                       TimeForBytes(bytes, options_.body_bytes_per_second_min),
+                   *this);
 }
 
 // ---- Closing ----
@@ -544,8 +492,8 @@ void HttpConnection::Close() {
   if (closed_) return;
   closed_ = true;
   error_code ec;
-  read_timer_.cancel();
-  write_timer_.cancel();
+  read_timer_.Cancel();
+  write_timer_.Cancel();
   stream_.socket().shutdown(asio::ip::tcp::socket::shutdown_both, ec);
   stream_.socket().close(ec);
   // The budget goes back at once; the bodies themselves are freed as their handlers finish.

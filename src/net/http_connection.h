@@ -8,11 +8,11 @@
 // a stream's memory is one chunk however long it runs. Server-made errors (400, 413, 431, 503)
 // are queued as ready slots that close the connection once written.
 //
-// Timeouts, all through two timers: the read timer bounds the idle wait between requests
-// (idle_timeout, re-armed while answers are still owed), the header (header_read_timeout from
-// its first byte, or from accept for the first request) and the body (it must keep arriving at
-// body_bytes_per_second_min after a header_read_timeout allowance); the write timer bounds each
-// write the same way (idle_timeout plus bytes at that rate).
+// Timeouts, all through two deadline timers (deadline_timer.h): the read timer bounds the idle wait
+// between requests (idle_timeout, re-armed while answers are still owed), the header
+// (header_read_timeout from its first byte, or from accept for the first request) and the body (it
+// must keep arriving at body_bytes_per_second_min after a header_read_timeout allowance); the write
+// timer bounds each write the same way (idle_timeout plus bytes at that rate).
 #pragma once
 
 #include <array>
@@ -26,13 +26,13 @@
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
-#include <boost/asio/steady_timer.hpp>
 #include <boost/asio/strand.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/http/parser.hpp>
 #include <boost/beast/http/string_body.hpp>
 
 #include "net/connection_registry.h"
+#include "net/deadline_timer.h"
 #include "net/http.h"
 #include "net/maybe_tls_stream.h"
 #include "net/upload_budget.h"
@@ -103,6 +103,9 @@ class HttpConnection : public std::enable_shared_from_this<HttpConnection> {
   void DispatchRequest();
   // Hands the oldest parsed request to the handler once the one before it has been answered.
   void DispatchNext();
+  // A read is over: no read is in progress any more. Whether its result is to be used (the
+  // connection is open and the read succeeded); a failed read is handled here.
+  bool ReadCompleted(boost::system::error_code ec);
   void OnReadError(boost::system::error_code ec);
   void QueueError(int status, std::string_view code, std::string_view message);
   // Reserves `bytes` of the server's upload budget for the request being read; false (and the
@@ -120,16 +123,13 @@ class HttpConnection : public std::enable_shared_from_this<HttpConnection> {
   void MaybeFinish();
   void PrepareHead(Slot& slot);
 
-  // Timers and closing. Deadlines are plain members; the asio timers are armed only when a
-  // deadline comes earlier than the pending wait, so most requests cost no timer syscall.
+  // Timers and closing. A deadline set costs no timer syscall unless it comes earlier than the
+  // pending wait (deadline_timer.h).
   void SetReadDeadline(std::chrono::steady_clock::time_point deadline, bool idle);
-  void ClearReadDeadline() { read_deadline_ = std::chrono::steady_clock::time_point::max(); }
-  void WaitReadTimer(std::chrono::steady_clock::time_point expiry);
-  void OnReadTimer(uint64_t generation, boost::system::error_code ec);
+  void ClearReadDeadline() { read_timer_.Clear(); }
+  void OnReadDeadline();
   void SetWriteDeadline(size_t bytes);
-  void ClearWriteDeadline() { write_deadline_ = std::chrono::steady_clock::time_point::max(); }
-  void WaitWriteTimer(std::chrono::steady_clock::time_point expiry);
-  void OnWriteTimer(uint64_t generation, boost::system::error_code ec);
+  void ClearWriteDeadline() { write_timer_.Clear(); }
   void LingerThenClose();
   void ReadLinger();
   void OnLingerRead(boost::system::error_code ec, size_t bytes);
@@ -141,8 +141,9 @@ class HttpConnection : public std::enable_shared_from_this<HttpConnection> {
   MaybeTlsStream stream_;
   std::shared_ptr<SslContext> tls_context_;  // the context of this connection's handshake
   std::array<char, 1> first_byte_{};         // peeked to tell TLS from plain HTTP
-  boost::asio::steady_timer read_timer_;
-  boost::asio::steady_timer write_timer_;
+  DeadlineTimer read_timer_;
+  bool read_deadline_idle_ = false;  // an idle wait: extended while answers are still owed
+  DeadlineTimer write_timer_;
   std::string remote_;
   uint64_t registry_id_ = 0;  // 0 until registered
   bool overloaded_ = false;   // over connections_max at accept: answered 503 and closed
@@ -178,20 +179,6 @@ class HttpConnection : public std::enable_shared_from_this<HttpConnection> {
   size_t stream_empty_pulls_ = 0;  // consecutive pulls that gave no bytes
   std::vector<boost::asio::const_buffer> write_buffers_;
 
-  // Timers: `*_deadline_` is when the operation in progress must be over (max() when none);
-  // `*_timer_expiry_` is when the pending wait fires (valid while `*_timer_waiting_`); a timer
-  // handler acts only when its generation is still the current one.
-  std::chrono::steady_clock::time_point read_deadline_ =
-      std::chrono::steady_clock::time_point::max();
-  bool read_deadline_idle_ = false;  // an idle wait: extended while answers are still owed
-  std::chrono::steady_clock::time_point read_timer_expiry_;
-  bool read_timer_waiting_ = false;
-  uint64_t read_timer_generation_ = 0;
-  std::chrono::steady_clock::time_point write_deadline_ =
-      std::chrono::steady_clock::time_point::max();
-  std::chrono::steady_clock::time_point write_timer_expiry_;
-  bool write_timer_waiting_ = false;
-  uint64_t write_timer_generation_ = 0;
   bool draining_ = false;
   bool closed_ = false;
 };

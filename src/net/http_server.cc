@@ -1,8 +1,6 @@
-// HttpServer::Start and the server object: the acceptor, the io threads, the connection limit
-// and the graceful stop. The per-connection work is in http_connection.cc.
+// HttpServer::Start and the server object: the io threads, the connection limit and the graceful
+// stop. Listening and accepting are in acceptor.cc, the per-connection work in http_connection.cc.
 #include <algorithm>
-#include <atomic>
-#include <future>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -13,11 +11,9 @@
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
-#include <boost/asio/post.hpp>
-#include <boost/asio/steady_timer.hpp>
-#include <boost/asio/strand.hpp>
 #include <fmt/core.h>
 
+#include "net/acceptor.h"
 #include "net/http.h"
 #include "net/http_connection.h"
 #include "util/thread_annotations.h"
@@ -32,8 +28,6 @@ using Clock = std::chrono::steady_clock;
 
 // Beyond connections_max, this many more connections are answered 503; past that, closed at once.
 constexpr size_t kOverloadAnswersMax = 64;
-// After a failed accept (say, out of file descriptors), wait this long before the next.
-constexpr std::chrono::milliseconds kAcceptRetryDelay{50};
 // After the grace period, how long Stop waits for forced closes to run before stopping the
 // io_context anyway.
 constexpr std::chrono::milliseconds kForceCloseWait{1000};
@@ -66,8 +60,7 @@ class HttpServerImpl final : public HttpServer {
   HttpServerImpl(const HttpServerOptions& options, Handler* handler)
       : ioc_(static_cast<int>(options.threads)),
         work_(asio::make_work_guard(ioc_)),
-        acceptor_(asio::make_strand(ioc_)),
-        accept_retry_timer_(acceptor_.get_executor()) {
+        acceptor_(ioc_, "HTTP") {
     context_.options = options;
     context_.upload_budget =
         options.upload_budget ? options.upload_budget : std::make_shared<UploadBudget>();
@@ -80,22 +73,18 @@ class HttpServerImpl final : public HttpServer {
   Status Listen();
   void Run();
 
-  uint16_t port() const override { return port_; }
+  uint16_t port() const override { return acceptor_.port(); }
   void Stop(std::chrono::milliseconds grace) override;
 
  private:
-  void StartAccept();
-  void OnAccept(error_code ec, tcp::socket socket);
+  void OnAccept(tcp::socket socket);
 
   // Declared first so that it is destroyed last: connections destroyed with the io_context's
   // pending handlers do not touch it, but it must outlive every io thread.
   ServerContext context_;
   asio::io_context ioc_;
   std::optional<asio::executor_work_guard<asio::io_context::executor_type>> work_;
-  tcp::acceptor acceptor_;                 // acceptor strand only
-  asio::steady_timer accept_retry_timer_;  // acceptor strand only
-  uint16_t port_ = 0;
-  std::atomic<bool> accepting_{false};
+  Acceptor acceptor_;
 
   Mutex stop_mu_;
   bool running_ NDS_GUARDED_BY(stop_mu_) = false;  // threads started and Stop not yet called
@@ -104,36 +93,11 @@ class HttpServerImpl final : public HttpServer {
 
 Status HttpServerImpl::Listen() {
   const HttpServerOptions& o = context_.options;
-  error_code ec;
-  const asio::ip::address address = asio::ip::make_address(o.address, ec);
-  if (ec)
-    return InvalidArgument(fmt::format("bad listen address '{}': {}", o.address, ec.message()));
-  const tcp::endpoint endpoint(address, o.port);
-  const std::string where = fmt::format("{}:{}", o.address, o.port);
-  if (acceptor_.open(endpoint.protocol(), ec)) {
-    return Unavailable(fmt::format("cannot open a socket for {}: {}", where, ec.message()));
-  }
-  if (acceptor_.set_option(tcp::acceptor::reuse_address(true), ec)) {
-    return Unavailable(fmt::format("cannot set SO_REUSEADDR for {}: {}", where, ec.message()));
-  }
-  if (acceptor_.bind(endpoint, ec)) {
-    if (ec == boost::system::errc::address_not_available) {
-      return InvalidArgument(fmt::format("cannot bind {}: {}", where, ec.message()));
-    }
-    return Unavailable(fmt::format("cannot bind {}: {}", where, ec.message()));
-  }
-  if (acceptor_.listen(o.listen_backlog, ec)) {
-    return Unavailable(fmt::format("cannot listen on {}: {}", where, ec.message()));
-  }
-  const tcp::endpoint local = acceptor_.local_endpoint(ec);
-  if (ec) return Unavailable(fmt::format("cannot read the port of {}: {}", where, ec.message()));
-  port_ = local.port();
-  return Status::Ok();
+  return acceptor_.Listen(o.address, o.port, o.listen_backlog);
 }
 
 void HttpServerImpl::Run() {
-  accepting_ = true;
-  asio::post(acceptor_.get_executor(), [this] { StartAccept(); });
+  acceptor_.Start([this](tcp::socket socket) { OnAccept(std::move(socket)); });
   MutexLock lock(stop_mu_);
   running_ = true;
   for (size_t i = 0; i < context_.options.threads; ++i) {
@@ -141,32 +105,16 @@ void HttpServerImpl::Run() {
   }
 }
 
-void HttpServerImpl::StartAccept() {
-  if (!accepting_) return;
-  acceptor_.async_accept(asio::make_strand(ioc_), [this](error_code ec, tcp::socket socket) {
-    OnAccept(ec, std::move(socket));
-  });
-}
-
-void HttpServerImpl::OnAccept(error_code ec, tcp::socket socket) {
-  if (!accepting_ || ec == asio::error::operation_aborted) return;
-  if (ec) {
-    accept_retry_timer_.expires_after(kAcceptRetryDelay);
-    accept_retry_timer_.async_wait([this](error_code wait_ec) {
-      if (!wait_ec) StartAccept();
-    });
-    return;
-  }
-  error_code option_ec;
-  socket.set_option(tcp::no_delay(true), option_ec);
+// On the acceptor's strand.
+void HttpServerImpl::OnAccept(tcp::socket socket) {
   const size_t open = context_.registry.Size();
   const size_t limit = context_.options.connections_max;
   if (open >= limit + kOverloadAnswersMax) {
-    socket.close(option_ec);  // far over the limit: not even a 503
+    error_code ec;
+    socket.close(ec);  // far over the limit: not even a 503
   } else {
     std::make_shared<HttpConnection>(&context_, std::move(socket))->Start(open >= limit);
   }
-  StartAccept();
 }
 
 void HttpServerImpl::Stop(std::chrono::milliseconds grace) {
@@ -178,17 +126,9 @@ void HttpServerImpl::Stop(std::chrono::milliseconds grace) {
   }
   const Clock::time_point grace_end = Clock::now() + grace;
 
-  // Close the acceptor on its strand and wait for it, so no connection arrives after the drain
+  // Close the acceptor (on its strand, waiting for it), so no connection arrives after the drain
   // starts.
-  std::promise<void> acceptor_closed;
-  asio::post(acceptor_.get_executor(), [this, &acceptor_closed] {
-    accepting_ = false;
-    error_code ec;
-    acceptor_.close(ec);
-    accept_retry_timer_.cancel();
-    acceptor_closed.set_value();
-  });
-  acceptor_closed.get_future().wait();
+  acceptor_.Stop();
 
   for (const auto& connection : context_.registry.Snapshot()) connection->BeginDrain();
   if (!context_.registry.WaitEmptyUntil(grace_end)) {

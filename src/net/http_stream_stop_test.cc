@@ -5,6 +5,7 @@
 // and closes the rest. Method: a real server on 127.0.0.1 port 0, raw TCP clients, and handlers
 // that hold Responders so the test decides when each answer completes.
 #include <atomic>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -25,11 +26,23 @@ using testing::Reply;
 using testing::TestHandler;
 
 std::unique_ptr<HttpServer> StartOrDie(TestHandler* handler, HttpServerOptions options = {}) {
-  options.address = "127.0.0.1";
-  options.port = 0;
-  auto started = HttpServer::Start(options, handler);
+  auto started = testing::StartLoopbackServer(handler, options);
   NDS_CHECK(started.ok(), "{}", started.status().ToString());
   return std::move(started).value();
+}
+
+// Makes `handler` answer every request with a streamed body: `pull(n, out)` appends the n-th chunk
+// of that answer (n from 1) and says whether more follows, or fails the stream.
+void AnswerWithStream(TestHandler* handler,
+                      std::function<Result<bool>(int n, std::string* out)> pull,
+                      uint64_t head_content_length = 0) {
+  handler->set_behaviour([pull, head_content_length](HttpRequest, Responder respond) {
+    auto calls = std::make_shared<int>(0);
+    HttpResponse response;
+    if (head_content_length != 0) response.head_content_length = head_content_length;
+    response.stream = [pull, calls](std::string* out) { return pull(++*calls, out); };
+    respond(std::move(response));
+  });
 }
 
 // Byte `i` of the generated stream.
@@ -97,15 +110,10 @@ TEST(HttpStream, FiftyMegabytesArriveWholeWithBoundedReadAhead) {
 
 TEST(HttpStream, StreamErrorCutsTheAnswerOffWithoutTheLastChunk) {
   TestHandler handler;
-  handler.set_behaviour([](HttpRequest, Responder respond) {
-    auto calls = std::make_shared<int>(0);
-    HttpResponse response;
-    response.stream = [calls](std::string* out) -> Result<bool> {
-      if (++*calls > 2) return IoError("disk read failed at offset 2048");
-      out->append(1024, 'z');
-      return true;
-    };
-    respond(std::move(response));
+  AnswerWithStream(&handler, [](int n, std::string* out) -> Result<bool> {
+    if (n > 2) return IoError("disk read failed at offset 2048");
+    out->append(1024, 'z');
+    return true;
   });
   auto server = StartOrDie(&handler);
   RawClient client(server->port());
@@ -121,16 +129,14 @@ TEST(HttpStream, StreamErrorCutsTheAnswerOffWithoutTheLastChunk) {
 TEST(HttpStream, HeadOfAStreamedAnswerSendsNoBody) {
   TestHandler handler;
   std::atomic<int> pulls{0};
-  handler.set_behaviour([&](HttpRequest, Responder respond) {
-    HttpResponse response;
-    response.head_content_length = 777;
-    response.stream = [&](std::string* out) -> Result<bool> {
-      ++pulls;
-      out->append("x");
-      return false;
-    };
-    respond(std::move(response));
-  });
+  AnswerWithStream(
+      &handler,
+      [&pulls](int, std::string* out) -> Result<bool> {
+        ++pulls;
+        out->append("x");
+        return false;
+      },
+      /*head_content_length=*/777);
   auto server = StartOrDie(&handler);
   RawClient client(server->port());
   ASSERT_FALSE(client.Send("HEAD /s HTTP/1.1\r\n\r\nHEAD /s HTTP/1.1\r\n\r\n"));
@@ -145,14 +151,9 @@ TEST(HttpStream, HeadOfAStreamedAnswerSendsNoBody) {
 
 TEST(HttpStream, Http10ClientGetsTheStreamUntilClose) {
   TestHandler handler;
-  handler.set_behaviour([](HttpRequest, Responder respond) {
-    auto calls = std::make_shared<int>(0);
-    HttpResponse response;
-    response.stream = [calls](std::string* out) -> Result<bool> {
-      out->append("part");
-      return ++*calls < 3;
-    };
-    respond(std::move(response));
+  AnswerWithStream(&handler, [](int n, std::string* out) -> Result<bool> {
+    out->append("part");
+    return n < 3;
   });
   auto server = StartOrDie(&handler);
   RawClient client(server->port());

@@ -8,6 +8,7 @@
 #include <chrono>
 #include <condition_variable>
 #include <functional>
+#include <memory>
 #include <mutex>
 #include <optional>
 #include <string>
@@ -21,6 +22,7 @@
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/http/read.hpp>
 #include <boost/beast/http/string_body.hpp>
+#include <gtest/gtest.h>
 
 #include "net/http.h"
 
@@ -228,5 +230,36 @@ class TestHandler : public Handler {
   int calls_ = 0;
   HttpRequest last_;
 };
+
+// Starts a server for `handler` on 127.0.0.1, on a port the kernel picks, with `options` otherwise.
+inline Result<std::unique_ptr<HttpServer>> StartLoopbackServer(Handler* handler,
+                                                               HttpServerOptions options = {}) {
+  options.address = "127.0.0.1";
+  options.port = 0;
+  return HttpServer::Start(options, handler);
+}
+
+// Reads an error answer that the server makes itself and closes after: `status`, a JSON body
+// whose "error" is `code`, "Connection: close", and then the close. `out`, when given, receives the
+// answer for further checks.
+inline ::testing::AssertionResult ReadsRefusal(RawClient& client, int status, std::string_view code,
+                                               Reply* out = nullptr) {
+  Reply reply = client.Read();
+  if (!reply.ok()) return ::testing::AssertionFailure() << "no answer: " << reply.error.message();
+  if (reply.status != status) {
+    return ::testing::AssertionFailure()
+           << "status " << reply.status << " instead of " << status << ": " << reply.body;
+  }
+  if (reply.Header("Content-Type") != "application/json" ||
+      reply.body.find("\"error\": \"" + std::string(code) + "\"") == std::string::npos) {
+    return ::testing::AssertionFailure() << "not the JSON error " << code << ": " << reply.body;
+  }
+  if (reply.Header("Connection") != "close") {
+    return ::testing::AssertionFailure() << "no Connection: close with the " << status;
+  }
+  if (!client.WaitClosed()) return ::testing::AssertionFailure() << "the connection stayed open";
+  if (out != nullptr) *out = std::move(reply);
+  return ::testing::AssertionSuccess();
+}
 
 }  // namespace nds::net::testing

@@ -35,6 +35,7 @@ namespace http = boost::beast::http;
 using boost::system::error_code;
 using std::chrono::milliseconds;
 using testing::RawClient;
+using testing::ReadsRefusal;
 using testing::Reply;
 using testing::TestHandler;
 
@@ -141,12 +142,10 @@ class HttpsServerTest : public ::testing::Test {
     ASSERT_TRUE(tls.ok()) << tls.status().ToString();
     tls_ = *tls;
     HttpServerOptions options;
-    options.address = "127.0.0.1";
-    options.port = 0;
     options.tls = tls_;
     options.header_read_timeout = header_read_timeout;
     options.connections_max = connections_max;
-    auto started = HttpServer::Start(options, &handler_);
+    auto started = testing::StartLoopbackServer(&handler_, options);
     ASSERT_TRUE(started.ok()) << started.status().ToString();
     server_ = std::move(started).value();
   }
@@ -197,13 +196,9 @@ TEST_F(HttpsServerTest, PlainHttpGetsA400SayingThePortSpeaksHttps) {
   RawClient client(port());
   ASSERT_FALSE(client.connect_error());
   ASSERT_FALSE(client.Send("GET /hello HTTP/1.1\r\nHost: h\r\n\r\n"));
-  Reply reply = client.Read();
-  ASSERT_TRUE(reply.ok()) << reply.error.message();
-  EXPECT_EQ(reply.status, 400);
-  EXPECT_NE(reply.body.find("https_required"), std::string::npos) << reply.body;
+  Reply reply;
+  EXPECT_TRUE(ReadsRefusal(client, 400, "https_required", &reply));
   EXPECT_NE(reply.body.find("HTTPS"), std::string::npos) << reply.body;
-  EXPECT_EQ(reply.Header("Connection"), "close");
-  EXPECT_TRUE(client.WaitClosed());
   EXPECT_EQ(handler_.calls(), 0);
 }
 

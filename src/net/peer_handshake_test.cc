@@ -65,6 +65,9 @@ class RawListener {
   uint16_t port_ = 0;
 };
 
+// A transport that a test's raw clients dial (peer_transport_for_test.h).
+class PeerHandshakeServer : public PeerServerFixture {};
+
 TEST(PeerHandshake, FramesRoundTripAndMalformedStepsAreRefused) {
   const std::string nonce(kPeerNonceBytes, 'n');
   const std::string proof(kPeerProofBytes, 'p');
@@ -111,63 +114,57 @@ TEST(PeerHandshake, StartRefusesAShortSecret) {
   EXPECT_EQ(PeerTransport::Start(options, &receiver).status().code(), StatusCode::kInvalidArgument);
 }
 
-TEST(PeerHandshake, ADialerWithTheWrongSecretIsClosedBeforeAnyFrameIsRead) {
-  TestReceiver receiver;
-  auto server = MustStart(TestOptions(2), &receiver);
-  ASSERT_NE(server, nullptr);
-  RawClient impostor(server->port());
+TEST_F(PeerHandshakeServer, ADialerWithTheWrongSecretIsClosedBeforeAnyFrameIsRead) {
+  ASSERT_TRUE(StartServer());
+  RawClient impostor(server_->port());
   ASSERT_TRUE(impostor.connected());
   // The impostor also learns that the acceptor does not hold its secret.
   EXPECT_EQ(impostor.peer().RunHandshake(std::string(32, 'w'), "node:7"),
             RawPeerClient::Handshake::kAcceptorUnproven);
   ASSERT_TRUE(impostor.Send(EncodePeerFrame("forged")));
   EXPECT_TRUE(impostor.WaitClosed());
-  // Control: the right secret on the same server gets in.
-  RawClient member(server->port());
+  // Control: the right secret on the same server_ gets in.
+  RawClient member(server_->port());
   ASSERT_TRUE(member.Hello("node:8") && member.Send(EncodePeerFrame("real")));
-  ASSERT_TRUE(receiver.WaitFrames(1));
-  server->Stop();
-  EXPECT_EQ(receiver.hellos(), 1u);
-  ASSERT_EQ(receiver.frame_count(), 1u);
-  EXPECT_EQ(receiver.frames()[0].bytes, "real");
-  EXPECT_EQ(receiver.frames()[0].from, 8u);
+  ASSERT_TRUE(receiver_.WaitFrames(1));
+  server_->Stop();
+  EXPECT_EQ(receiver_.hellos(), 1u);
+  ASSERT_EQ(receiver_.frame_count(), 1u);
+  EXPECT_EQ(receiver_.frames()[0].bytes, "real");
+  EXPECT_EQ(receiver_.frames()[0].from, 8u);
 }
 
-TEST(PeerHandshake, ReplayingACapturedConnectionGetsNothingIn) {
-  TestReceiver receiver;
-  auto server = MustStart(TestOptions(2), &receiver);
-  ASSERT_NE(server, nullptr);
-  RawClient member(server->port());
+TEST_F(PeerHandshakeServer, ReplayingACapturedConnectionGetsNothingIn) {
+  ASSERT_TRUE(StartServer());
+  RawClient member(server_->port());
   ASSERT_TRUE(member.Hello("node:7") && member.Send(EncodePeerFrame("once")));
-  ASSERT_TRUE(receiver.WaitFrames(1));
+  ASSERT_TRUE(receiver_.WaitFrames(1));
   const std::string captured = member.peer().sent();  // hello, proof, frame
-  RawClient replayer(server->port());
+  RawClient replayer(server_->port());
   ASSERT_TRUE(replayer.Send(captured));
   EXPECT_TRUE(replayer.WaitClosed());
   // The real member's connection was not displaced by the replay.
   ASSERT_TRUE(member.Send(EncodePeerFrame("twice")));
-  ASSERT_TRUE(receiver.WaitFrames(2));
-  server->Stop();
-  EXPECT_EQ(receiver.hellos(), 1u);
-  ASSERT_EQ(receiver.frame_count(), 2u);
-  EXPECT_EQ(receiver.frames()[1].bytes, "twice");
+  ASSERT_TRUE(receiver_.WaitFrames(2));
+  server_->Stop();
+  EXPECT_EQ(receiver_.hellos(), 1u);
+  ASSERT_EQ(receiver_.frame_count(), 2u);
+  EXPECT_EQ(receiver_.frames()[1].bytes, "twice");
 }
 
-TEST(PeerHandshake, AnUnauthenticatedClaimDoesNotDisplaceTheMembersConnection) {
-  TestReceiver receiver;
-  auto server = MustStart(TestOptions(2), &receiver);
-  ASSERT_NE(server, nullptr);
-  RawClient member(server->port());
+TEST_F(PeerHandshakeServer, AnUnauthenticatedClaimDoesNotDisplaceTheMembersConnection) {
+  ASSERT_TRUE(StartServer());
+  RawClient member(server_->port());
   ASSERT_TRUE(member.Hello("node:7"));
-  ASSERT_TRUE(receiver.WaitHellos(1));
-  RawClient impostor(server->port());
+  ASSERT_TRUE(receiver_.WaitHellos(1));
+  RawClient impostor(server_->port());
   (void)impostor.Hello("node:7", std::string(32, 'w'));
   EXPECT_TRUE(impostor.WaitClosed());
   ASSERT_TRUE(member.Send(EncodePeerFrame("still here")));
-  ASSERT_TRUE(receiver.WaitFrames(1));
-  server->Stop();
-  EXPECT_EQ(receiver.frames()[0].bytes, "still here");
-  EXPECT_EQ(receiver.hellos(), 1u);
+  ASSERT_TRUE(receiver_.WaitFrames(1));
+  server_->Stop();
+  EXPECT_EQ(receiver_.frames()[0].bytes, "still here");
+  EXPECT_EQ(receiver_.hellos(), 1u);
 }
 
 // Plays the acceptor by hand for a transport's dial: reads its hello, answers with a challenge

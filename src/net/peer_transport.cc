@@ -1,8 +1,8 @@
 // PeerTransport over Boost.Asio (peer_transport.h; frames per docs/formats/peer.md).
 //
 // Objects and who owns them:
-//   PeerTransportImpl  owned by the caller; owns the io_context, its threads, the acceptor, and
-//                      the map of outbound links (one per peer id).
+//   PeerTransportImpl  owned by the caller; owns the io_context, its threads, the acceptor
+//                      (acceptor.h), and the map of outbound links (one per peer id).
 //   OutboundLink       (peer_outbound.h) one peer's queue and connection; shared by the map
 //                      and its pending handlers (shared_from_this), so a handler never outlives
 //                      its link.
@@ -17,14 +17,13 @@
 // the caller's threads: they touch the transport map under PeerTransportImpl::mu_ and a link's
 // queue under OutboundLink::mu_, and hand work to the strand with asio::post.
 //
-// Stop: marks the transport stopped (Send fails from then on), stops the io_context, joins the
-// threads, and then closes the acceptor and every socket directly from the stopping thread (no
-// io thread runs any more, so nothing races with it). Handlers still queued are destroyed, not
-// run, when the io_context is destroyed.
+// Stop: marks the transport stopped (Send fails from then on), closes the acceptor (on its strand),
+// stops the io_context, joins the threads, and then closes every socket directly from the
+// stopping thread (no io thread runs any more, so nothing races with it). Handlers still queued
+// are destroyed, not run, when the io_context is destroyed.
 #include "net/peer_transport.h"
 
 #include <algorithm>
-#include <atomic>
 #include <chrono>
 #include <cstdint>
 #include <map>
@@ -42,12 +41,12 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/post.hpp>
-#include <boost/asio/steady_timer.hpp>
 #include <boost/asio/strand.hpp>
 #include <boost/asio/write.hpp>
 #include <fmt/core.h>
 #include <spdlog/spdlog.h>
 
+#include "net/acceptor.h"
 #include "net/peer_frame.h"
 #include "net/peer_handshake.h"
 #include "net/peer_inbound.h"
@@ -60,12 +59,9 @@ namespace {
 
 namespace asio = boost::asio;
 using asio::ip::tcp;
-using boost::system::error_code;
 
 constexpr size_t kThreadsMax = 256;
 constexpr int kListenBacklog = 1024;
-// After a failed accept (say, out of file descriptors), wait this long before the next.
-constexpr std::chrono::milliseconds kAcceptRetryDelay{50};
 
 Status ValidateOptions(const PeerTransportOptions& o) {
   if (o.threads == 0 || o.threads > kThreadsMax) {
@@ -113,8 +109,7 @@ class PeerTransportImpl final : public PeerTransport {
       : context_(std::make_shared<PeerContext>()),
         ioc_(static_cast<int>(options.threads)),
         work_(asio::make_work_guard(ioc_)),
-        acceptor_(asio::make_strand(ioc_)),
-        accept_retry_timer_(acceptor_.get_executor()) {
+        acceptor_(ioc_, "peer") {
     context_->options = options;
     context_->receiver = receiver;
   }
@@ -130,22 +125,18 @@ class PeerTransportImpl final : public PeerTransport {
   void CloseInbound(uint64_t id, const std::string& reason) override;
   size_t QueuedBytes(uint64_t id) const override;
   bool Connected(uint64_t id) const override;
-  uint16_t port() const override { return port_; }
+  uint16_t port() const override { return acceptor_.port(); }
   void Stop() override;
 
  private:
   std::shared_ptr<OutboundLink> FindLink(uint64_t id) const;
-  void StartAccept();
-  void OnAccept(error_code ec, tcp::socket socket);
+  void OnAccept(tcp::socket socket);
 
   const std::shared_ptr<PeerContext> context_;
   // Declared before everything bound to it, so that it is destroyed after them.
   asio::io_context ioc_;
   std::optional<asio::executor_work_guard<asio::io_context::executor_type>> work_;
-  tcp::acceptor acceptor_;                 // acceptor strand only (and Stop after the join)
-  asio::steady_timer accept_retry_timer_;  // acceptor strand only
-  uint16_t port_ = 0;                      // set by Listen, then read-only
-  std::atomic<bool> accepting_{false};
+  Acceptor acceptor_;
 
   mutable Mutex mu_;
   bool running_ NDS_GUARDED_BY(mu_) = false;  // threads started and Stop not yet called
@@ -155,38 +146,11 @@ class PeerTransportImpl final : public PeerTransport {
 
 Status PeerTransportImpl::Listen() {
   const PeerTransportOptions& o = context_->options;
-  error_code ec;
-  const asio::ip::address address = asio::ip::make_address(o.listen_address, ec);
-  if (ec) {
-    return InvalidArgument(
-        fmt::format("bad peer listen address '{}': {}", o.listen_address, ec.message()));
-  }
-  const tcp::endpoint endpoint(address, o.listen_port);
-  const std::string where = fmt::format("{}:{}", o.listen_address, o.listen_port);
-  if (acceptor_.open(endpoint.protocol(), ec)) {
-    return Unavailable(fmt::format("cannot open a socket for {}: {}", where, ec.message()));
-  }
-  if (acceptor_.set_option(tcp::acceptor::reuse_address(true), ec)) {
-    return Unavailable(fmt::format("cannot set SO_REUSEADDR for {}: {}", where, ec.message()));
-  }
-  if (acceptor_.bind(endpoint, ec)) {
-    if (ec == boost::system::errc::address_not_available) {
-      return InvalidArgument(fmt::format("cannot bind {}: {}", where, ec.message()));
-    }
-    return Unavailable(fmt::format("cannot bind {}: {}", where, ec.message()));
-  }
-  if (acceptor_.listen(kListenBacklog, ec)) {
-    return Unavailable(fmt::format("cannot listen on {}: {}", where, ec.message()));
-  }
-  const tcp::endpoint local = acceptor_.local_endpoint(ec);
-  if (ec) return Unavailable(fmt::format("cannot read the port of {}: {}", where, ec.message()));
-  port_ = local.port();
-  return Status::Ok();
+  return acceptor_.Listen(o.listen_address, o.listen_port, kListenBacklog);
 }
 
 void PeerTransportImpl::Run() {
-  accepting_ = true;
-  asio::post(acceptor_.get_executor(), [this] { StartAccept(); });
+  acceptor_.Start([this](tcp::socket socket) { OnAccept(std::move(socket)); });
   MutexLock lock(mu_);
   running_ = true;
   for (size_t i = 0; i < context_->options.threads; ++i) {
@@ -194,25 +158,8 @@ void PeerTransportImpl::Run() {
   }
 }
 
-void PeerTransportImpl::StartAccept() {
-  if (!accepting_) return;
-  acceptor_.async_accept(asio::make_strand(ioc_), [this](error_code ec, tcp::socket socket) {
-    OnAccept(ec, std::move(socket));
-  });
-}
-
-void PeerTransportImpl::OnAccept(error_code ec, tcp::socket socket) {
-  if (!accepting_ || ec == asio::error::operation_aborted) return;
-  if (ec) {
-    spdlog::warn("peer transport: accept failed: {}", ec.message());
-    accept_retry_timer_.expires_after(kAcceptRetryDelay);
-    accept_retry_timer_.async_wait([this](error_code wait_ec) {
-      if (!wait_ec) StartAccept();
-    });
-    return;
-  }
-  error_code option_ec;
-  socket.set_option(tcp::no_delay(true), option_ec);
+// On the acceptor's strand.
+void PeerTransportImpl::OnAccept(tcp::socket socket) {
   auto connection = std::make_shared<InboundConnection>(context_, std::move(socket));
   const std::optional<uint64_t> id =
       context_->inbound.TryAdd(connection, context_->options.inbound_connections_max);
@@ -223,7 +170,6 @@ void PeerTransportImpl::OnAccept(error_code ec, tcp::socket socket) {
   } else {
     connection->Start(*id);
   }
-  StartAccept();
 }
 
 std::shared_ptr<OutboundLink> PeerTransportImpl::FindLink(uint64_t id) const {
@@ -291,14 +237,11 @@ void PeerTransportImpl::Stop() {
     threads.swap(threads_);
   }
   for (auto& [id, link] : links) link->Close();  // Enqueue fails at once on a racing Send
-  accepting_ = false;
+  acceptor_.Stop();
   work_.reset();
   ioc_.stop();
   for (std::thread& t : threads) t.join();
   // No io thread runs: close everything directly.
-  error_code ec;
-  acceptor_.close(ec);
-  accept_retry_timer_.cancel();
   for (auto& [id, link] : links) link->CloseNow();
   for (const auto& connection : context_->inbound.TakeAll()) connection->CloseNow();
 }

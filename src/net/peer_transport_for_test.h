@@ -1,6 +1,7 @@
 // For the peer transport's unit tests (peer_transport_test.cc, peer_handshake_test.cc): a receiver
 // that records hellos and frames, a raw client that writes exact bytes, transport options for
-// 127.0.0.1 with fast redials, and one bounded wait (kWaitBound). Test code only: nothing in the
+// 127.0.0.1 with fast redials, one bounded wait (kWaitBound), and two fixtures: one transport
+// that raw clients dial, and two transports that dial each other. Test code only: nothing in the
 // binaries includes it.
 #pragma once
 
@@ -150,5 +151,47 @@ inline std::string Address(uint16_t port) { return fmt::format("127.0.0.1:{}", p
 inline std::string NumberedFrame(size_t i) {
   return fmt::format("{}|{}", i, std::string(i % 300, 'x'));
 }
+
+// One transport under test (node 2 unless told otherwise) that a test's raw clients dial, with its
+// receiver; stopped at the end of the test.
+class PeerServerFixture : public ::testing::Test {
+ protected:
+  // Starts the transport; false (and a failure recorded) when it did not start.
+  bool StartServer(const PeerTransportOptions& options = TestOptions(2)) {
+    server_ = MustStart(options, &receiver_);
+    return server_ != nullptr;
+  }
+  void TearDown() override {
+    if (server_) server_->Stop();
+  }
+
+  TestReceiver receiver_;  // declared first: outlives the transport
+  std::unique_ptr<PeerTransport> server_;
+};
+
+// Transports a (node 1) and b (node 2) with their receivers; a dials b once started. Both are
+// stopped at the end of the test.
+class PeerPairFixture : public ::testing::Test {
+ protected:
+  // Starts both transports and points a at b; false (and a failure recorded) when either did not
+  // start.
+  bool StartPair(const PeerTransportOptions& options_a = TestOptions(1),
+                 const PeerTransportOptions& options_b = TestOptions(2)) {
+    a_ = MustStart(options_a, &receiver_a_);
+    b_ = MustStart(options_b, &receiver_b_);
+    if (a_ == nullptr || b_ == nullptr) return false;
+    a_->SetPeer(2, Address(b_->port()));
+    return true;
+  }
+  void TearDown() override {
+    if (a_) a_->Stop();
+    if (b_) b_->Stop();
+  }
+
+  TestReceiver receiver_a_;  // declared first: outlive the transports
+  TestReceiver receiver_b_;
+  std::unique_ptr<PeerTransport> a_;
+  std::unique_ptr<PeerTransport> b_;
+};
 
 }  // namespace nds::net

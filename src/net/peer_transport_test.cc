@@ -39,6 +39,10 @@ using Clock = std::chrono::steady_clock;
 
 // ---- The transport on real sockets ----
 
+// Fixtures of peer_transport_for_test.h: one transport that raw clients dial, and two transports.
+class PeerTransportServer : public PeerServerFixture {};
+class PeerTransportPair : public PeerPairFixture {};
+
 TEST(PeerTransport, StartRefusesContradictoryOptionsAndBadAddresses) {
   TestReceiver receiver;
   auto start = [&](const std::function<void(PeerTransportOptions&)>& change) {
@@ -64,26 +68,21 @@ TEST(PeerTransport, StartRefusesContradictoryOptionsAndBadAddresses) {
   first->Stop();
 }
 
-TEST(PeerTransport, TwoTransportsExchangeManyFramesInOrderBothWays) {
+TEST_F(PeerTransportPair, TwoTransportsExchangeManyFramesInOrderBothWays) {
   constexpr size_t kFrames = 20'000;
-  TestReceiver receiver_a;
-  TestReceiver receiver_b;
   PeerTransportOptions options_a = TestOptions(1);
   PeerTransportOptions options_b = TestOptions(2);
   options_a.queue_frames_max = options_b.queue_frames_max = kFrames;
-  auto a = MustStart(options_a, &receiver_a);
-  auto b = MustStart(options_b, &receiver_b);
-  ASSERT_TRUE(a && b);
-  a->SetPeer(2, Address(b->port()));
-  b->SetPeer(1, Address(a->port()));
+  ASSERT_TRUE(StartPair(options_a, options_b));
+  b_->SetPeer(1, Address(a_->port()));
   for (size_t i = 0; i < kFrames; ++i) {
-    ASSERT_TRUE(a->Send(2, NumberedFrame(i)));
-    ASSERT_TRUE(b->Send(1, NumberedFrame(i)));
+    ASSERT_TRUE(a_->Send(2, NumberedFrame(i)));
+    ASSERT_TRUE(b_->Send(1, NumberedFrame(i)));
   }
-  ASSERT_TRUE(receiver_b.WaitFrames(kFrames)) << receiver_b.frame_count();
-  ASSERT_TRUE(receiver_a.WaitFrames(kFrames)) << receiver_a.frame_count();
-  const auto at_b = receiver_b.frames();
-  const auto at_a = receiver_a.frames();
+  ASSERT_TRUE(receiver_b_.WaitFrames(kFrames)) << receiver_b_.frame_count();
+  ASSERT_TRUE(receiver_a_.WaitFrames(kFrames)) << receiver_a_.frame_count();
+  const auto at_b = receiver_b_.frames();
+  const auto at_a = receiver_a_.frames();
   ASSERT_EQ(at_b.size(), kFrames);
   ASSERT_EQ(at_a.size(), kFrames);
   for (size_t i = 0; i < kFrames; ++i) {
@@ -92,53 +91,39 @@ TEST(PeerTransport, TwoTransportsExchangeManyFramesInOrderBothWays) {
     ASSERT_EQ(at_a[i].from, 2u);
     ASSERT_EQ(at_a[i].bytes, NumberedFrame(i)) << i;
   }
-  EXPECT_TRUE(Eventually([&] { return a->QueuedBytes(2) == 0 && b->QueuedBytes(1) == 0; }));
-  EXPECT_EQ(receiver_b.hellos(), 1u);
-  EXPECT_EQ(receiver_a.hellos(), 1u);
-  a->Stop();
-  b->Stop();
+  EXPECT_TRUE(Eventually([&] { return a_->QueuedBytes(2) == 0 && b_->QueuedBytes(1) == 0; }));
+  EXPECT_EQ(receiver_b_.hellos(), 1u);
+  EXPECT_EQ(receiver_a_.hellos(), 1u);
 }
 
-TEST(PeerTransport, RejectedHelloDeliversNoFrames) {
-  TestReceiver receiver_a;
-  TestReceiver receiver_b;
-  receiver_b.set_reject_all(true);
-  auto a = MustStart(TestOptions(1), &receiver_a);
-  auto b = MustStart(TestOptions(2), &receiver_b);
-  ASSERT_TRUE(a && b);
-  a->SetPeer(2, Address(b->port()));
-  for (int i = 0; i < 10; ++i) ASSERT_TRUE(a->Send(2, "must not arrive"));
+TEST_F(PeerTransportPair, RejectedHelloDeliversNoFrames) {
+  receiver_b_.set_reject_all(true);
+  ASSERT_TRUE(StartPair());
+  for (int i = 0; i < 10; ++i) ASSERT_TRUE(a_->Send(2, "must not arrive"));
   // The link is redialled and rejected again and again: wait for several rounds.
-  ASSERT_TRUE(receiver_b.WaitHellos(3));
-  b->Stop();  // joins b's threads: every frame b read has been handled
-  EXPECT_EQ(receiver_b.frame_count(), 0u);
-  a->Stop();
+  ASSERT_TRUE(receiver_b_.WaitHellos(3));
+  b_->Stop();  // joins b's threads: every frame b read has been handled
+  EXPECT_EQ(receiver_b_.frame_count(), 0u);
+  a_->Stop();
 }
 
-TEST(PeerTransport, LargeFramesArriveIntact) {
+TEST_F(PeerTransportPair, LargeFramesArriveIntact) {
   constexpr size_t kBig = 8 << 20;
-  TestReceiver receiver_a;
-  TestReceiver receiver_b;
-  auto a = MustStart(TestOptions(1), &receiver_a);
-  auto b = MustStart(TestOptions(2), &receiver_b);
-  ASSERT_TRUE(a && b);
-  a->SetPeer(2, Address(b->port()));
+  ASSERT_TRUE(StartPair());
   std::vector<std::string> sent;
   for (int k = 0; k < 3; ++k) {
     std::string frame(kBig, '\0');
     for (size_t i = 0; i < frame.size(); ++i) frame[i] = static_cast<char>((i * 131 + k) >> 3);
     sent.push_back(frame);
-    ASSERT_TRUE(a->Send(2, std::move(frame)));
-    ASSERT_TRUE(a->Send(2, "small"));
+    ASSERT_TRUE(a_->Send(2, std::move(frame)));
+    ASSERT_TRUE(a_->Send(2, "small"));
   }
-  ASSERT_TRUE(receiver_b.WaitFrames(6));
-  const auto got = receiver_b.frames();
+  ASSERT_TRUE(receiver_b_.WaitFrames(6));
+  const auto got = receiver_b_.frames();
   for (int k = 0; k < 3; ++k) {
     EXPECT_TRUE(got[2 * k].bytes == sent[k]) << "big frame " << k << " differs";
     EXPECT_EQ(got[2 * k + 1].bytes, "small");
   }
-  a->Stop();
-  b->Stop();
 }
 
 TEST(PeerTransport, SendRefusesAFrameOverTheLimitAndAnUnknownPeer) {
@@ -185,94 +170,78 @@ TEST(PeerTransport, DamagedFrameClosesTheConnectionAndDeliversNothing) {
   }
 }
 
-TEST(PeerTransport, NonPeerBytesBeforeTheHelloCloseTheConnection) {
-  TestReceiver receiver;
-  auto server = MustStart(TestOptions(2), &receiver);
-  ASSERT_NE(server, nullptr);
-  RawClient client(server->port());
-  ASSERT_TRUE(client.connected());
-  ASSERT_TRUE(client.Send("GET / HTTP/1.1\r\nHost: x\r\n\r\n"));
-  EXPECT_TRUE(client.WaitClosed());
-  server->Stop();
-  EXPECT_EQ(receiver.hellos(), 0u);
+TEST_F(PeerTransportServer, BytesOtherThanAHelloWithinItsLimitCloseTheConnection) {
+  ASSERT_TRUE(StartServer());
+  const std::vector<std::pair<std::string, std::string>> cases = {
+      {"an HTTP request", "GET / HTTP/1.1\r\nHost: x\r\n\r\n"},
+      {"a hello over the limit", EncodePeerFrame(std::string(kPeerHelloBytesMax + 1, 'h'))}};
+  for (const auto& [name, bytes] : cases) {
+    SCOPED_TRACE(name);
+    RawClient client(server_->port());
+    ASSERT_TRUE(client.connected());
+    ASSERT_TRUE(client.Send(bytes));
+    EXPECT_TRUE(client.WaitClosed());
+  }
+  server_->Stop();
+  EXPECT_EQ(receiver_.hellos(), 0u);
 }
 
-TEST(PeerTransport, HelloLargerThanTheHelloLimitClosesTheConnection) {
-  TestReceiver receiver;
-  auto server = MustStart(TestOptions(2), &receiver);
-  ASSERT_NE(server, nullptr);
-  RawClient client(server->port());
-  ASSERT_TRUE(client.connected());
-  ASSERT_TRUE(client.Send(EncodePeerFrame(std::string(kPeerHelloBytesMax + 1, 'h'))));
-  EXPECT_TRUE(client.WaitClosed());
-  server->Stop();
-  EXPECT_EQ(receiver.hellos(), 0u);
-}
-
-TEST(PeerTransport, SilentConnectionIsClosedAfterTheHelloTimeout) {
-  TestReceiver receiver;
+TEST_F(PeerTransportServer, SilentConnectionIsClosedAfterTheHelloTimeout) {
   PeerTransportOptions options = TestOptions(2);
   options.hello_timeout = milliseconds(50);
-  auto server = MustStart(options, &receiver);
-  ASSERT_NE(server, nullptr);
-  RawClient client(server->port());
+  ASSERT_TRUE(StartServer(options));
+  RawClient client(server_->port());
   ASSERT_TRUE(client.connected());
   EXPECT_TRUE(client.WaitClosed());
-  server->Stop();
-  EXPECT_EQ(receiver.hellos(), 0u);
+  server_->Stop();
+  EXPECT_EQ(receiver_.hellos(), 0u);
 }
 
-TEST(PeerTransport, InboundConnectionsBeyondTheLimitAreClosed) {
-  TestReceiver receiver;
+TEST_F(PeerTransportServer, InboundConnectionsBeyondTheLimitAreClosed) {
   PeerTransportOptions options = TestOptions(2);
   options.inbound_connections_max = 1;
-  auto server = MustStart(options, &receiver);
-  ASSERT_NE(server, nullptr);
-  RawClient first(server->port());
+  ASSERT_TRUE(StartServer(options));
+  RawClient first(server_->port());
   ASSERT_TRUE(first.Hello("node:7"));
-  ASSERT_TRUE(receiver.WaitHellos(1));
-  RawClient second(server->port());
+  ASSERT_TRUE(receiver_.WaitHellos(1));
+  RawClient second(server_->port());
   EXPECT_TRUE(second.WaitClosed());
   ASSERT_TRUE(first.Send(EncodePeerFrame("still served")));
-  ASSERT_TRUE(receiver.WaitFrames(1));
-  EXPECT_EQ(receiver.frames()[0].from, 7u);
-  server->Stop();
-  EXPECT_EQ(receiver.hellos(), 1u);
+  ASSERT_TRUE(receiver_.WaitFrames(1));
+  EXPECT_EQ(receiver_.frames()[0].from, 7u);
+  server_->Stop();
+  EXPECT_EQ(receiver_.hellos(), 1u);
 }
 
-TEST(PeerTransport, NewConnectionFromTheSamePeerClosesTheOlderOne) {
-  TestReceiver receiver;
-  auto server = MustStart(TestOptions(2), &receiver);
-  ASSERT_NE(server, nullptr);
-  RawClient older(server->port());
+TEST_F(PeerTransportServer, NewConnectionFromTheSamePeerClosesTheOlderOne) {
+  ASSERT_TRUE(StartServer());
+  RawClient older(server_->port());
   ASSERT_TRUE(older.Hello("node:7"));
-  ASSERT_TRUE(receiver.WaitHellos(1));
-  RawClient newer(server->port());
+  ASSERT_TRUE(receiver_.WaitHellos(1));
+  RawClient newer(server_->port());
   ASSERT_TRUE(newer.Hello("node:7"));
   EXPECT_TRUE(older.WaitClosed());
   ASSERT_TRUE(newer.Send(EncodePeerFrame("via newer")));
-  ASSERT_TRUE(receiver.WaitFrames(1));
-  EXPECT_EQ(receiver.frames()[0].bytes, "via newer");
-  server->Stop();
+  ASSERT_TRUE(receiver_.WaitFrames(1));
+  EXPECT_EQ(receiver_.frames()[0].bytes, "via newer");
+  server_->Stop();
 }
 
 // The receiver (node/) closes the connection of a peer whose intact frame it cannot decode.
-TEST(PeerTransport, CloseInboundClosesThatPeersConnectionOnly) {
-  TestReceiver receiver;
-  auto server = MustStart(TestOptions(2), &receiver);
-  ASSERT_NE(server, nullptr);
-  RawClient seven(server->port());
-  RawClient eight(server->port());
+TEST_F(PeerTransportServer, CloseInboundClosesThatPeersConnectionOnly) {
+  ASSERT_TRUE(StartServer());
+  RawClient seven(server_->port());
+  RawClient eight(server_->port());
   ASSERT_TRUE(seven.Hello("node:7") && seven.Send(EncodePeerFrame("from 7")));
   ASSERT_TRUE(eight.Hello("node:8") && eight.Send(EncodePeerFrame("from 8")));
-  ASSERT_TRUE(receiver.WaitFrames(2));  // both connections speak for their peers now
-  server->CloseInbound(99, "no such peer: nothing happens");
-  server->CloseInbound(7, "test: a payload that does not decode");
+  ASSERT_TRUE(receiver_.WaitFrames(2));  // both connections speak for their peers now
+  server_->CloseInbound(99, "no such peer: nothing happens");
+  server_->CloseInbound(7, "test: a payload that does not decode");
   EXPECT_TRUE(seven.WaitClosed());
   ASSERT_TRUE(eight.Send(EncodePeerFrame("8 again")));
-  ASSERT_TRUE(receiver.WaitFrames(3));
-  EXPECT_EQ(receiver.frames()[2].bytes, "8 again");
-  server->Stop();
+  ASSERT_TRUE(receiver_.WaitFrames(3));
+  EXPECT_EQ(receiver_.frames()[2].bytes, "8 again");
+  server_->Stop();
 }
 
 TEST(PeerTransport, RestartedPeerIsRedialledAndLaterFramesArrive) {
@@ -424,38 +393,33 @@ TEST(PeerTransport, RemovedPeerRefusesSendsAndHoldsNoQueue) {
   a->Stop();
 }
 
-TEST(PeerTransport, StopWithTrafficInFlightIsSafeAndSendFailsAfterwards) {
-  TestReceiver receiver_a;
-  TestReceiver receiver_b;
-  auto a = MustStart(TestOptions(1), &receiver_a);
-  auto b = MustStart(TestOptions(2), &receiver_b);
-  ASSERT_TRUE(a && b);
-  a->SetPeer(2, Address(b->port()));
-  b->SetPeer(1, Address(a->port()));
+TEST_F(PeerTransportPair, StopWithTrafficInFlightIsSafeAndSendFailsAfterwards) {
+  ASSERT_TRUE(StartPair());
+  b_->SetPeer(1, Address(a_->port()));
   std::atomic<bool> done{false};
   std::vector<std::thread> senders;
   for (int t = 0; t < 2; ++t) {
     senders.emplace_back([&, t] {
       const std::string frame(1000, static_cast<char>('a' + t));
       for (int i = 0; i < 1'000'000 && !done; ++i) {
-        (void)a->Send(2, frame);  // a full queue drops: fine here
-        (void)b->Send(1, frame);
+        (void)a_->Send(2, frame);  // a full queue drops: fine here
+        (void)b_->Send(1, frame);
       }
     });
   }
-  ASSERT_TRUE(receiver_b.WaitFrames(100));
-  b->Stop();
-  a->Stop();
-  a->Stop();  // idempotent
+  ASSERT_TRUE(receiver_b_.WaitFrames(100));
+  b_->Stop();
+  a_->Stop();
+  a_->Stop();  // idempotent
   done = true;
   for (std::thread& t : senders) t.join();
-  EXPECT_FALSE(a->Send(2, "after stop"));
-  EXPECT_EQ(a->QueuedBytes(2), 0u);
-  EXPECT_FALSE(a->Connected(2));
-  const size_t delivered = receiver_b.frame_count();
-  a.reset();
-  b.reset();
-  EXPECT_EQ(receiver_b.frame_count(), delivered);  // nothing is delivered after Stop
+  EXPECT_FALSE(a_->Send(2, "after stop"));
+  EXPECT_EQ(a_->QueuedBytes(2), 0u);
+  EXPECT_FALSE(a_->Connected(2));
+  const size_t delivered = receiver_b_.frame_count();
+  a_.reset();
+  b_.reset();
+  EXPECT_EQ(receiver_b_.frame_count(), delivered);  // nothing is delivered after Stop
 }
 }  // namespace
 }  // namespace nds::net

@@ -52,6 +52,22 @@ class RaftNodeTest : public TempDirTest {
     return f.get();
   }
 
+  // Puts `prefix`<i> = `value` for every i in [first, last), one after the other, each waited for;
+  // fails at the first write that is refused.
+  static ::testing::AssertionResult PutNumbered(RaftNode* node, const std::string& prefix,
+                                                int first, int last,
+                                                const std::string& value = "v") {
+    for (int i = first; i < last; ++i) {
+      const store::ApplyResult r =
+          SubmitAndWait(node, store::PutCommand(prefix + std::to_string(i), value));
+      if (!r.status.ok()) {
+        return ::testing::AssertionFailure()
+               << "put " << prefix << i << ": " << r.status.ToString();
+      }
+    }
+    return ::testing::AssertionSuccess();
+  }
+
   static Status ReadPoint(RaftNode* node) {
     std::promise<Status> p;
     auto f = p.get_future();
@@ -111,6 +127,17 @@ class RaftClusterTest : public RaftNodeTest {
       o.known_members.push_back({m.id, m.name, m.peer_address, m.api_address});
     }
     return Open(std::move(o));
+  }
+
+  // Join, then waits until `via` counts `voters` voters (the joiner promoted). nullptr (and a
+  // failure recorded) when the node did not open or was not promoted in time.
+  std::unique_ptr<RaftNode> JoinAsVoter(RaftNode* via, const std::string& name, size_t voters) {
+    auto node = Join(via, name);
+    if (node == nullptr) return nullptr;
+    const bool promoted = WaitFor([&] { return Voters(via) == voters; });
+    EXPECT_TRUE(promoted) << name << " was not promoted: " << Voters(via) << " voters, not "
+                          << voters;
+    return promoted ? std::move(node) : nullptr;
   }
 
   std::chrono::milliseconds election_timeout_{100};

@@ -103,12 +103,10 @@ TEST_F(RaftClusterTest, JoinedNodesReplicateForwardAndReadLinearizably) {
   auto n1 = Open(o1);
   ASSERT_NE(n1, nullptr);
   ASSERT_TRUE(SubmitAndWait(n1.get(), store::PutCommand("before-join", "v")).status.ok());
-  auto n2 = Join(n1.get(), "n2");
+  auto n2 = JoinAsVoter(n1.get(), "n2", 2);
   ASSERT_NE(n2, nullptr);
-  ASSERT_TRUE(WaitFor([&] { return Voters(n1.get()) == 2; })) << "n2 was not promoted";
-  auto n3 = Join(n1.get(), "n3");
+  auto n3 = JoinAsVoter(n1.get(), "n3", 3);
   ASSERT_NE(n3, nullptr);
-  ASSERT_TRUE(WaitFor([&] { return Voters(n1.get()) == 3; })) << "n3 was not promoted";
   // Data written before the joins reached the joiners.
   ASSERT_TRUE(ReadPoint(n3.get()).ok());
   EXPECT_TRUE(Has(n3.get(), "before-join"));
@@ -142,9 +140,8 @@ TEST_F(RaftClusterTest, AnUndecodablePeerFrameClosesItsConnection) {
   RaftNodeOptions o1 = FoundingOptions();
   auto n1 = Open(o1);
   ASSERT_NE(n1, nullptr);
-  auto n2 = Join(n1.get(), "n2");
+  auto n2 = JoinAsVoter(n1.get(), "n2", 2);
   ASSERT_NE(n2, nullptr);
-  ASSERT_TRUE(WaitFor([&] { return Voters(n1.get()) == 2; }));
   const uint64_t id2 = n2->GetStatus().id;
   n2.reset();  // this test speaks for n2 now (a member, with the secret)
   auto peer = SendAsPeer(o1.peer_listen_port, Hello{"test-cluster", id2, "", ""},
@@ -183,9 +180,8 @@ TEST_F(RaftClusterTest, LeaderTransferMovesLeadership) {
   RaftNodeOptions o1 = FoundingOptions();
   auto n1 = Open(o1);
   ASSERT_NE(n1, nullptr);
-  auto n2 = Join(n1.get(), "n2");
+  auto n2 = JoinAsVoter(n1.get(), "n2", 2);
   ASSERT_NE(n2, nullptr);
-  ASSERT_TRUE(WaitFor([&] { return Voters(n1.get()) == 2; }));
   uint64_t to = n2->GetStatus().id;
   std::promise<Status> p;
   auto f = p.get_future();
@@ -257,15 +253,11 @@ TEST_F(RaftClusterTest, AJoinerBehindTheCompactedLogCatchesUpFromASnapshot) {
   o1.limits.snapshot_entries = 20;
   auto n1 = Open(o1);
   ASSERT_NE(n1, nullptr);
-  for (int i = 0; i < 60; ++i) {
-    ASSERT_TRUE(
-        SubmitAndWait(n1.get(), store::PutCommand("old" + std::to_string(i), "v")).status.ok());
-  }
+  ASSERT_TRUE(PutNumbered(n1.get(), "old", 0, 60));
   // n1 has compacted its log: it holds a snapshot and the joiner must get it.
   ASSERT_TRUE(WaitFor([&] { return HasSnapshot(o1.data_dir); }));
-  auto n2 = Join(n1.get(), "n2");
+  auto n2 = JoinAsVoter(n1.get(), "n2", 2);
   ASSERT_NE(n2, nullptr);
-  ASSERT_TRUE(WaitFor([&] { return Voters(n1.get()) == 2; })) << "n2 was not promoted";
   ASSERT_TRUE(ReadPoint(n2.get()).ok());
   for (int i = 0; i < 60; ++i) EXPECT_TRUE(Has(n2.get(), "old" + std::to_string(i))) << i;
   std::string n2_dir = dir_ + "/n" + std::to_string(n2->GetStatus().id);
@@ -284,16 +276,10 @@ TEST_F(RaftClusterTest, EnoughAppliedBytesTriggerASnapshot) {
   auto n = Open(o);
   ASSERT_NE(n, nullptr);
   const std::string big(64 << 10, 'b');
-  for (int i = 0; i < 3; ++i) {
-    ASSERT_TRUE(
-        SubmitAndWait(n.get(), store::PutCommand("big" + std::to_string(i), big)).status.ok());
-  }
+  ASSERT_TRUE(PutNumbered(n.get(), "big", 0, 3, big));
   std::this_thread::sleep_for(std::chrono::milliseconds(100));
   EXPECT_FALSE(HasSnapshot(o.data_dir)) << "192 KiB applied: no snapshot yet";
-  for (int i = 3; i < 6; ++i) {
-    ASSERT_TRUE(
-        SubmitAndWait(n.get(), store::PutCommand("big" + std::to_string(i), big)).status.ok());
-  }
+  ASSERT_TRUE(PutNumbered(n.get(), "big", 3, 6, big));
   EXPECT_TRUE(WaitFor([&] { return HasSnapshot(o.data_dir); }))
       << "384 KiB applied and no snapshot";
 }
@@ -304,10 +290,7 @@ TEST_F(RaftClusterTest, AMemoryEngineNodeRestartsFromItsSnapshotAndLog) {
   {
     auto n = Open(o);
     ASSERT_NE(n, nullptr);
-    for (int i = 0; i < 35; ++i) {
-      ASSERT_TRUE(
-          SubmitAndWait(n.get(), store::PutCommand("k" + std::to_string(i), "v")).status.ok());
-    }
+    ASSERT_TRUE(PutNumbered(n.get(), "k", 0, 35));
   }
   // The memory engine starts empty: the node restores the snapshot, then replays the log.
   auto n = Open(o);
@@ -321,9 +304,8 @@ TEST_F(RaftClusterTest, LeaseReadsOnTheLeaderSeeEveryAcknowledgedWrite) {
   o1.lease_reads = true;
   auto n1 = Open(o1);
   ASSERT_NE(n1, nullptr);
-  auto n2 = Join(n1.get(), "n2");
+  auto n2 = JoinAsVoter(n1.get(), "n2", 2);
   ASSERT_NE(n2, nullptr);
-  ASSERT_TRUE(WaitFor([&] { return Voters(n1.get()) == 2; }));
   ASSERT_TRUE(WaitFor([&] { return n1->GetStatus().has_lease; }));
   for (int i = 0; i < 50; ++i) {
     std::string key = "lease" + std::to_string(i);

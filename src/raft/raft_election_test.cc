@@ -9,6 +9,7 @@
 namespace nds::raft {
 namespace {
 
+using testing::MakeMessage;
 using testing::Network;
 
 TEST(PreVote, IsolatedNodeDoesNotInflateItsTermNorDisruptOnReturn) {
@@ -82,11 +83,7 @@ TEST(CheckQuorum, WithoutCheckQuorumAnIsolatedLeaderStaysLeader) {
 }
 
 Message VoteRequest(uint64_t from, uint64_t to, uint64_t term, uint64_t last_index) {
-  Message m;
-  m.type = MessageType::kVote;
-  m.from = NodeId(from);
-  m.to = NodeId(to);
-  m.term = Term(term);
+  Message m = MakeMessage(MessageType::kVote, from, to, Term(term));
   m.index = LogIndex(last_index);
   m.log_term = Term(term - 1);
   return m;

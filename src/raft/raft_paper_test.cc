@@ -12,6 +12,7 @@
 namespace nds::raft {
 namespace {
 
+using testing::MakeMessage;
 using testing::Network;
 
 Entry E(uint64_t term, uint64_t index, std::string data = "") {
@@ -43,11 +44,7 @@ TEST(RaftPaper, Sec5_1_HigherTermTurnsLeaderIntoFollower) {
   Network net(3, 0, NoPreVote);
   net.Elect(1);
   ASSERT_EQ(net.node(1).GetStatus().role, Role::kLeader);
-  Message m;
-  m.type = MessageType::kAppendResponse;
-  m.from = NodeId(2);
-  m.to = NodeId(1);
-  m.term = Term(5);
+  Message m = MakeMessage(MessageType::kAppendResponse, 2, 1, Term(5));
   ASSERT_TRUE(net.node(1).Step(m).ok());
   EXPECT_EQ(net.node(1).GetStatus().role, Role::kFollower);
   EXPECT_EQ(net.node(1).GetStatus().term, Term(5));
@@ -57,11 +54,7 @@ TEST(RaftPaper, Sec5_1_StaleTermMessageIsIgnored) {
   Network net(3, 0, NoPreVote);
   net.Elect(1);
   net.Elect(2);  // term 2
-  Message m;
-  m.type = MessageType::kVote;
-  m.from = NodeId(3);
-  m.to = NodeId(2);
-  m.term = Term(1);
+  Message m = MakeMessage(MessageType::kVote, 3, 2, Term(1));
   m.index = LogIndex(99);
   m.log_term = Term(99);
   ASSERT_TRUE(net.node(2).Step(m).ok());
@@ -82,11 +75,7 @@ TEST(RaftPaper, Sec5_1_StaleLeaderAppendIsIgnored) {
   auto last_term = net.storage(3).TermAt(before.last_index);
   ASSERT_TRUE(last_term.ok());
   net.test_node(3).sent.clear();
-  Message m;
-  m.type = MessageType::kAppend;
-  m.from = NodeId(1);
-  m.to = NodeId(3);
-  m.term = Term(1);
+  Message m = MakeMessage(MessageType::kAppend, 1, 3, Term(1));
   m.index = before.last_index;
   m.log_term = *last_term;
   m.entries = {E(1, before.last_index.value + 1, "stale")};
@@ -158,11 +147,7 @@ TEST(RaftPaper, Sec5_2_CandidateWithoutMajorityDoesNotWin) {
 TEST(RaftPaper, Sec5_2_VoterGrantsAtMostOneVotePerTerm) {
   Network net(3, 0, NoPreVote);
   auto vote = [&](uint64_t from) {
-    Message m;
-    m.type = MessageType::kVote;
-    m.from = NodeId(from);
-    m.to = NodeId(1);
-    m.term = Term(1);
+    Message m = MakeMessage(MessageType::kVote, from, 1, Term(1));
     return net.node(1).Step(m);
   };
   ASSERT_TRUE(vote(2).ok());
@@ -182,11 +167,7 @@ TEST(RaftPaper, Sec5_2_CandidateReturnsToFollowerOnAppendFromLeaderOfSameTerm) {
   Network net(3, 0, NoPreVote);
   net.node(1).Campaign();
   ASSERT_EQ(net.node(1).GetStatus().role, Role::kCandidate);
-  Message m;
-  m.type = MessageType::kAppend;
-  m.from = NodeId(2);
-  m.to = NodeId(1);
-  m.term = Term(1);
+  Message m = MakeMessage(MessageType::kAppend, 2, 1, Term(1));
   ASSERT_TRUE(net.node(1).Step(m).ok());
   EXPECT_EQ(net.node(1).GetStatus().role, Role::kFollower);
   EXPECT_EQ(net.node(1).GetStatus().leader, NodeId(2));
@@ -224,11 +205,7 @@ TEST(RaftPaper, Sec5_3_LeaderReplicatesCommitsAndEveryNodeApplies) {
 TEST(RaftPaper, Sec5_3_FollowerRejectsAppendWhosePreviousEntryDiffers) {
   Network net(3, 0, NoPreVote);
   SetLog(net, 2, {E(1, 1), E(1, 2)}, 1);
-  Message m;
-  m.type = MessageType::kAppend;
-  m.from = NodeId(1);
-  m.to = NodeId(2);
-  m.term = Term(3);
+  Message m = MakeMessage(MessageType::kAppend, 1, 2, Term(3));
   m.index = LogIndex(2);
   m.log_term = Term(2);
   m.entries = {E(3, 3)};

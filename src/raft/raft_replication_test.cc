@@ -12,6 +12,7 @@
 namespace nds::raft {
 namespace {
 
+using testing::MakeMessage;
 using testing::Network;
 
 size_t CountSent(Network& net, uint64_t from, uint64_t to, MessageType type) {
@@ -163,11 +164,7 @@ TEST(BadInput, MalformedMessagesAreErrorsNotCrashes) {
   Network net(3);
   net.Elect(1);
   const Term term = net.node(1).GetStatus().term;
-  Message m;
-  m.type = MessageType::kAppend;
-  m.from = NodeId(1);
-  m.to = NodeId(3);  // misaddressed
-  m.term = term;
+  Message m = MakeMessage(MessageType::kAppend, 1, 3, term);  // misaddressed
   EXPECT_EQ(net.node(2).Step(m).code(), StatusCode::kInvalidArgument);
   m.to = NodeId(2);
   m.from = kNoNode;
@@ -297,11 +294,7 @@ TEST(Snapshot, StaleSnapshotIsNotRestored) {
   net.Elect(1);
   ASSERT_TRUE(net.node(1).Propose("v").ok());
   net.Stabilize();
-  Message m;
-  m.type = MessageType::kSnapshot;
-  m.from = NodeId(1);
-  m.to = NodeId(2);
-  m.term = net.node(1).GetStatus().term;
+  Message m = MakeMessage(MessageType::kSnapshot, 1, 2, net.node(1).GetStatus().term);
   m.snapshot = SnapshotMetadata{LogIndex(1), Term(1), net.node(2).GetConfState()};
   ASSERT_TRUE(net.node(2).Step(m).ok());
   Ready rd = net.node(2).GetReady();

@@ -18,6 +18,16 @@
 
 namespace nds::raft::testing {
 
+// A message of `type` from node `from` to node `to` at `term`; a test sets any other field.
+inline Message MakeMessage(MessageType type, uint64_t from, uint64_t to, Term term) {
+  Message m;
+  m.type = type;
+  m.from = NodeId(from);
+  m.to = NodeId(to);
+  m.term = term;
+  return m;
+}
+
 struct TestNode {
   std::unique_ptr<MemoryStorage> storage;
   std::unique_ptr<RawNode> node;

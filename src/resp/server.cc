@@ -19,6 +19,7 @@
 #include <boost/asio/write.hpp>
 #include <spdlog/spdlog.h>
 
+#include "net/acceptor.h"
 #include "util/thread_annotations.h"
 
 namespace nds::resp {
@@ -31,7 +32,7 @@ using Clock = std::chrono::steady_clock;
 
 constexpr size_t kReadChunkBytes = 64 << 10;
 constexpr size_t kThreadsMax = 256;
-constexpr std::chrono::milliseconds kAcceptRetryDelay{50};
+constexpr int kListenBacklog = 1024;
 
 class Connection;
 
@@ -345,43 +346,30 @@ class RespServerImpl final : public RespServer {
       : shared_(std::make_shared<Shared>()),
         ioc_(static_cast<int>(options.threads)),
         work_(asio::make_work_guard(ioc_)),
-        acceptor_(asio::make_strand(ioc_)),
-        retry_timer_(acceptor_.get_executor()) {
+        acceptor_(ioc_, "RESP") {
     shared_->options = options;
     shared_->service = service;
   }
   ~RespServerImpl() override { Stop(); }
 
   Status Listen() {
-    error_code ec;
-    auto address = asio::ip::make_address(shared_->options.address, ec);
-    if (ec) return InvalidArgument("--resp has a bad address '" + shared_->options.address + "'");
-    tcp::endpoint endpoint(address, shared_->options.port);
-    acceptor_.open(endpoint.protocol(), ec);
-    if (!ec) acceptor_.set_option(asio::socket_base::reuse_address(true), ec);
-    if (!ec) acceptor_.bind(endpoint, ec);
-    if (!ec) acceptor_.listen(1024, ec);
-    if (ec) {
-      return Unavailable("cannot listen for RESP on " + shared_->options.address + ":" +
-                         std::to_string(shared_->options.port) + ": " + ec.message());
-    }
-    port_ = acceptor_.local_endpoint(ec).port();
-    return Status::Ok();
+    return acceptor_.Listen(shared_->options.address, shared_->options.port, kListenBacklog);
   }
 
   void Run() {
-    Accept();
+    acceptor_.Start([this](tcp::socket socket) { Admit(std::move(socket)); });
     for (size_t i = 0; i < shared_->options.threads; ++i) {
       threads_.emplace_back([this] { ioc_.run(); });
     }
   }
 
-  uint16_t port() const override { return port_; }
+  uint16_t port() const override { return acceptor_.port(); }
 
   void Stop() override {
     std::lock_guard stop_lock(stop_mu_);
     if (stopped_) return;
     stopped_ = true;
+    acceptor_.Stop();
     work_.reset();
     ioc_.stop();
     for (auto& t : threads_) t.join();
@@ -391,29 +379,11 @@ class RespServerImpl final : public RespServer {
       shared_->open = false;
       connections.swap(shared_->connections);
     }
-    error_code ignored;
-    acceptor_.close(ignored);
     for (auto& [id, c] : connections) c->Close();
   }
 
  private:
-  void Accept() {
-    acceptor_.async_accept(asio::make_strand(ioc_), [this](error_code ec, tcp::socket socket) {
-      if (ec) {
-        if (ec == asio::error::operation_aborted || !acceptor_.is_open()) return;
-        // Out of file descriptors, say: wait a little rather than spin.
-        spdlog::warn("RESP accept failed: {}", ec.message());
-        retry_timer_.expires_after(kAcceptRetryDelay);
-        retry_timer_.async_wait([this](error_code e) {
-          if (!e) Accept();
-        });
-        return;
-      }
-      Admit(std::move(socket));
-      Accept();
-    });
-  }
-
+  // On the acceptor's strand.
   void Admit(tcp::socket socket) {
     uint64_t id = shared_->next_id.fetch_add(1);
     std::shared_ptr<Connection> c;
@@ -428,10 +398,6 @@ class RespServerImpl final : public RespServer {
         socket.close(ignored);
         return;
       }
-      // Replies are small and clients wait for each one: without this, Nagle's algorithm and
-      // delayed acknowledgements hold replies back for tens of milliseconds.
-      error_code ignored;
-      socket.set_option(tcp::no_delay(true), ignored);
       c = std::make_shared<Connection>(std::move(socket), shared_, id);
       shared_->connections.emplace(id, c);
     }
@@ -442,10 +408,8 @@ class RespServerImpl final : public RespServer {
   std::shared_ptr<Shared> shared_;
   asio::io_context ioc_;
   asio::executor_work_guard<asio::io_context::executor_type> work_;
-  tcp::acceptor acceptor_;
-  asio::steady_timer retry_timer_;
+  net::Acceptor acceptor_;
   std::vector<std::thread> threads_;
-  uint16_t port_ = 0;
   std::mutex stop_mu_;
   bool stopped_ = false;
 };

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -32,6 +33,18 @@ inline int HexDigitValue(char c) {
   if (c >= 'a' && c <= 'f') return c - 'a' + 10;
   if (c >= 'A' && c <= 'F') return c - 'A' + 10;
   return -1;
+}
+
+// The value of `digits`, 1 to 16 lower-case hex digits (as the names of log segments and
+// snapshots are written), or nullopt for anything else.
+inline std::optional<uint64_t> ParseLowerHex(std::string_view digits) {
+  if (digits.empty() || digits.size() > 16) return std::nullopt;
+  uint64_t value = 0;
+  for (char c : digits) {
+    if ((c < '0' || c > '9') && (c < 'a' || c > 'f')) return std::nullopt;
+    value = value * 16 + static_cast<uint64_t>(HexDigitValue(c));
+  }
+  return value;
 }
 
 }  // namespace nds

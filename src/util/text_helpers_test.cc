@@ -32,6 +32,17 @@ TEST(Hex, EncodesEachByteAsTwoDigitsHighNibbleFirst) {
   EXPECT_EQ(HexDigitValue('/'), -1);
 }
 
+TEST(Hex, ParseLowerHexTakesOneToSixteenLowerCaseDigitsOnly) {
+  EXPECT_EQ(ParseLowerHex("0"), 0u);
+  EXPECT_EQ(ParseLowerHex("00000000000000ff"), 255u);
+  EXPECT_EQ(ParseLowerHex("ffffffffffffffff"), UINT64_MAX);
+  EXPECT_EQ(ParseLowerHex(""), std::nullopt);
+  EXPECT_EQ(ParseLowerHex("00000000000000000"), std::nullopt);  // 17 digits
+  EXPECT_EQ(ParseLowerHex("00FF"), std::nullopt);               // upper case names another file
+  EXPECT_EQ(ParseLowerHex("12g4"), std::nullopt);
+  EXPECT_EQ(ParseLowerHex("-1"), std::nullopt);
+}
+
 TEST(HostPort, SplitsAtTheLastColonAndDropsIpv6Brackets) {
   auto hp = SplitHostPort("node-1.example:7777");
   ASSERT_TRUE(hp);

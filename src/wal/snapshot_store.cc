@@ -9,6 +9,7 @@
 #include <spdlog/spdlog.h>
 
 #include "util/crc32c.h"
+#include "util/hex.h"
 
 namespace nds::wal {
 namespace {
@@ -17,21 +18,10 @@ constexpr size_t kReadBlockBytes = 1 << 20;
 
 std::optional<std::pair<LogIndex, Term>> ParseSnapshotName(std::string_view name) {
   if (name.size() != 33 || name[16] != '-') return std::nullopt;
-  uint64_t parts[2] = {0, 0};
-  for (int p = 0; p < 2; ++p) {
-    for (char c : name.substr(p * 17, 16)) {
-      int digit;
-      if (c >= '0' && c <= '9') {
-        digit = c - '0';
-      } else if (c >= 'a' && c <= 'f') {
-        digit = c - 'a' + 10;
-      } else {
-        return std::nullopt;
-      }
-      parts[p] = parts[p] * 16 + static_cast<uint64_t>(digit);
-    }
-  }
-  return std::make_pair(LogIndex(parts[0]), Term(parts[1]));
+  const std::optional<uint64_t> index = ParseLowerHex(name.substr(0, 16));
+  const std::optional<uint64_t> term = ParseLowerHex(name.substr(17, 16));
+  if (!index.has_value() || !term.has_value()) return std::nullopt;
+  return std::make_pair(LogIndex(*index), Term(*term));
 }
 
 // Complete snapshot directories of `snap_dir`, newest first.

@@ -10,6 +10,7 @@
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
+#include "util/hex.h"
 #include "wal/record.h"
 #include "wal/wal_internal.h"
 
@@ -27,19 +28,7 @@ std::string SegmentName(uint64_t seq) { return fmt::format("{:016x}{}", seq, kSe
 std::optional<uint64_t> ParseSegmentName(std::string_view name) {
   if (name.size() != kSegmentNameDigits + kSegmentSuffix.size()) return std::nullopt;
   if (name.substr(kSegmentNameDigits) != kSegmentSuffix) return std::nullopt;
-  uint64_t seq = 0;
-  for (char c : name.substr(0, kSegmentNameDigits)) {
-    int digit;
-    if (c >= '0' && c <= '9') {
-      digit = c - '0';
-    } else if (c >= 'a' && c <= 'f') {
-      digit = c - 'a' + 10;
-    } else {
-      return std::nullopt;
-    }
-    seq = seq * 16 + static_cast<uint64_t>(digit);
-  }
-  return seq;
+  return ParseLowerHex(name.substr(0, kSegmentNameDigits));
 }
 
 // The offset of the first non-zero byte of `buf` at or after `from`, or npos.
