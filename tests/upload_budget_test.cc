@@ -89,6 +89,14 @@ TEST_F(UploadBudgetTest, ABodyOverTheBudgetIsRefusedBeforeItIsRead) {
   // A finishes and is stored; its budget is back once it is answered.
   ASSERT_TRUE(a.SendRaw(a_body.substr(10)));
   EXPECT_EQ(a.ReadAnswer().status / 100, 2);
+  // The node gives A's share back once its answer is written, which can complete just after the
+  // client read it: wait (at most 10 s) until /metrics shows the budget free again.
+  const std::string freed = "\nnds_http_upload_bytes_in_flight 0\n";
+  for (int i = 0; i < 500; ++i) {
+    RawHttp probe(node_->port());
+    if (probe.Request("GET", "/metrics").body.find(freed) != std::string::npos) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
   RawHttp c(node_->port());
   EXPECT_EQ(c.Request("PUT", "/store/budget/b", std::string(100 << 10, 'b')).status / 100, 2);
   EXPECT_EQ(c.Request("GET", "/store/budget/a").body, a_body);

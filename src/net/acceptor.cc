@@ -94,8 +94,10 @@ void Acceptor::CloseOnStrand() {
 void Acceptor::Stop() {
   if (stopped_) return;
   stopped_ = true;
-  if (!started_) {
-    CloseOnStrand();  // no handler of the acceptor was ever queued
+  if (!started_ || ioc_.stopped()) {
+    // No handler of the acceptor was ever queued, or none will run any more: a post would never
+    // be served and the wait below would never end.
+    CloseOnStrand();
     return;
   }
   std::promise<void> closed;
