@@ -73,6 +73,12 @@ std::string ApiService::MetricsText() const {
                      nm.snapshots_installed.load(std::memory_order_relaxed));
   out += fmt::format("nds_snapshots_total{{kind=\"resumed\"}} {}\n",
                      nm.snapshots_resumed.load(std::memory_order_relaxed));
+  Sample(&out, "nds_wal_entry_bytes_total", "counter",
+         "Bytes of entry data this node wrote to its Raft log.",
+         nm.wal_entry_bytes.load(std::memory_order_relaxed));
+  Sample(&out, "nds_applied_entry_bytes_total", "counter",
+         "Bytes of entry data this node applied to its engine.",
+         nm.applied_entry_bytes.load(std::memory_order_relaxed));
   Family(&out, "nds_wal_fsync_seconds", "histogram",
          "Time to write a batch of Raft log entries and its hard state and fsync them.");
   nm.wal_fsync.AppendSamples(&out, "nds_wal_fsync_seconds", "", /*skip_empty=*/false);

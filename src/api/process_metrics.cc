@@ -11,6 +11,8 @@
 #include <fmt/format.h>
 #include <sys/resource.h>
 
+#include "util/memory_trimmer.h"
+
 namespace nds::api {
 namespace {
 
@@ -80,6 +82,9 @@ void AppendProcessMetrics(std::string* out) {
     Family(out, "process_max_fds", "gauge", "Limit on open file descriptors.",
            static_cast<double>(rl.rlim_cur));
   }
+  Family(out, "nds_memory_trims_total", "counter",
+         "Times the node gave freed heap memory back to the kernel after a burst of big values.",
+         static_cast<double>(MemoryTrimsTotal()));
 }
 
 }  // namespace nds::api

@@ -144,6 +144,10 @@ void AddLimitFlags(CLI::App* app, Limits* l) {
                     "Gather lease keepalives this long into one log entry");
   AddRaftTimingFlag(app, "--lease-check-interval-ms", &l->lease_check_interval,
                     "How often the leader's lease keeper looks for expired leases");
+  AddRaftTimingFlag(app, "--memory-trim-interval-ms", &l->memory_trim_interval,
+                    "How often the node looks for freed heap memory to give back");
+  bytes("--memory-trim-min-free-bytes", &l->memory_trim_free_bytes_min,
+        "Freed heap bytes kept for reuse; more go back to the kernel once big writes pause");
 }
 
 void AddRespLimitFlags(CLI::App* app, Limits* l) {

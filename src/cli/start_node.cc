@@ -35,6 +35,7 @@
 #include "resp/service.h"
 #include "store/membership.h"
 #include "util/host_port.h"
+#include "util/memory_trimmer.h"
 
 namespace nds::cli {
 namespace {
@@ -234,6 +235,14 @@ int RunNode(const StartFlags& f) {
   auto lease_keeper = std::make_shared<api::LeaseKeeper>(
       node.get(), api::LeaseKeeperOptions{f.limits.lease_check_interval});
   lease_keeper->Start();
+  // Gives the heap's freed buffers back once a burst of big values is over.
+  MemoryTrimmer memory_trimmer({f.limits.memory_trim_interval, f.limits.memory_trim_free_bytes_min},
+                               GlibcTrimmerHooks([n = node.get()] {
+                                 const node::NodeMetrics& m = n->metrics();
+                                 return m.wal_entry_bytes.load(std::memory_order_relaxed) +
+                                        m.applied_entry_bytes.load(std::memory_order_relaxed);
+                               }));
+  memory_trimmer.Start();
   aopts.lease_keeper = lease_keeper;
   auto upload_budget = std::make_shared<net::UploadBudget>();
   aopts.upload_budget = upload_budget;

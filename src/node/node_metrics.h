@@ -27,6 +27,10 @@ struct NodeMetrics {
   std::atomic<uint64_t> snapshots_installed_over_backlog{0};
   // Snapshot streams this node (as sender) went on with at a follower's offset after a lost chunk.
   std::atomic<uint64_t> snapshots_resumed{0};
+  // Bytes of entry data this node wrote to its Raft log, and applied to its engine, since start
+  // (with both, the memory trimmer sees when big values are moving, util/memory_trimmer.h).
+  std::atomic<uint64_t> wal_entry_bytes{0};
+  std::atomic<uint64_t> applied_entry_bytes{0};
   // One observation per Raft log write (entries and hard state, fsynced) and per batch of
   // committed entries applied to the engine (on the apply stage, node/apply_stage.h).
   LatencyHistogram wal_fsync;

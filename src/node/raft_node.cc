@@ -379,6 +379,11 @@ void RaftNode::HandleReady() {
         const Clock::time_point save_start = Now();
         Status s = wal_->Save(rd.hard_state.value_or(raft::HardState{}), rd.entries);
         metrics_.wal_fsync.Observe(Now() - save_start);
+        if (s.ok()) {
+          uint64_t entry_bytes = 0;
+          for (const raft::Entry& e : rd.entries) entry_bytes += e.data.size();
+          metrics_.wal_entry_bytes.fetch_add(entry_bytes, std::memory_order_relaxed);
+        }
         if (s.code() == StatusCode::kNoSpace) {
           // Nothing was written; the same Ready is saved again on a later pass.
           SetDiskFull(true, s);

@@ -38,6 +38,7 @@ void RaftNode::CollectApplied() {
     applied_ = a.last;
     applied_bytes_since_snapshot_ += a.bytes;
     metrics_.apply.Observe(a.took);
+    metrics_.applied_entry_bytes.fetch_add(a.bytes, std::memory_order_relaxed);
     membership_changed = membership_changed || a.membership_changed;
   }
   NDS_CHECK(applied_ <= engine_->AppliedIndex(), "collected {} beyond the engine's {}", applied_,

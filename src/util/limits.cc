@@ -126,6 +126,8 @@ Status Limits::Validate() const {
       {"--max-lease-keys", lease_keys_max, kCount, kLimitCountMaxWords},
       {"--lease-keepalive-batch-ms", ms(lease_keepalive_batch), kRaft, kRaftTimingMsMaxWords},
       {"--lease-check-interval-ms", ms(lease_check_interval), kRaft, kRaftTimingMsMaxWords},
+      {"--memory-trim-interval-ms", ms(memory_trim_interval), kRaft, kRaftTimingMsMaxWords},
+      {"--memory-trim-min-free-bytes", memory_trim_free_bytes_min, kBytes, kLimitBytesMaxWords},
       {"--resp-max-connections", resp_connections_max, kCount, kLimitCountMaxWords},
       {"--resp-max-array-elements", resp_array_elements_max, kCount, kLimitCountMaxWords},
       {"--resp-max-inline-bytes", resp_inline_bytes_max, kBytes, kLimitBytesMaxWords},

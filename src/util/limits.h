@@ -154,6 +154,10 @@ struct Limits {
   size_t lease_keys_max = 10'000;
   std::chrono::milliseconds lease_keepalive_batch{50};
   std::chrono::milliseconds lease_check_interval{100};
+  // How often the memory trimmer looks, and the freed heap bytes it leaves alone
+  // (util/memory_trimmer.h): after a burst of big values it gives them back to the kernel.
+  std::chrono::milliseconds memory_trim_interval{1'000};
+  size_t memory_trim_free_bytes_min = size_t{64} << 20;
 
   // Rejects limits outside 1 to their bound above (naming the flag, the value and the range) and
   // contradictions: a value limit the message limit cannot carry, a
