@@ -1,5 +1,6 @@
 // Goal: leases on a real 3-node cluster. A lease's keys never vanish before the leader could have
-// watched a whole TTL without a keepalive, not even across a leader failover, and are gone after;
+// watched a whole TTL without a keepalive, not even across a leader failover (with keepalives
+// through a follower, in the log, or through the leader, in its memory), and are gone after;
 // leases and their keys survive a restart of every node (and the snapshots taken before it); two
 // `nds lock` processes on different nodes never hold the lock at once: a counter in a file that
 // each increments while holding it never loses an increment, and fencing revisions only grow.
@@ -69,6 +70,40 @@ TEST_F(LeaseClusterTest, ExpiryAcrossALeaderFailoverIsNeverEarlyAndRemovesTheKey
   EXPECT_EQ(c->Get("plain")->value, "stays");
   EXPECT_EQ(client::ShowLease(c.get(), *id).status().code(), StatusCode::kNotFound);
   EXPECT_EQ(client::KeepAliveLease(c.get(), *id).status().code(), StatusCode::kNotFound);
+}
+
+TEST_F(LeaseClusterTest, KeepalivesTheLeaderKeepsInMemoryHoldTheLeaseAlsoAcrossAFailover) {
+  auto leader = cluster_->WaitForGoose(seconds(10));
+  ASSERT_TRUE(leader.ok());
+  const size_t follower = (*leader + 1) % 3;
+  auto on_leader = ClientFor(cluster_->node(*leader).api_address());
+  auto on_follower = ClientFor(cluster_->node(follower).api_address());
+  constexpr auto kTtl = milliseconds(1500);
+  auto id = client::GrantLease(on_leader.get(), kTtl);
+  ASSERT_TRUE(id.ok()) << id.status().ToString();
+  ASSERT_TRUE(client::PutWithLease(on_leader.get(), "mem/a", "1", *id).ok());
+  // Three TTLs of keepalives to the leader only (kept in its memory): the lease stays.
+  const auto kept_until = Clock::now() + 3 * kTtl;
+  while (Clock::now() < kept_until) {
+    ASSERT_TRUE(client::KeepAliveLease(on_leader.get(), *id).ok());
+    std::this_thread::sleep_for(milliseconds(250));
+  }
+  ASSERT_TRUE(on_follower->Get("mem/a").ok()) << "the lease expired while kept alive";
+  ASSERT_TRUE(client::KeepAliveLease(on_leader.get(), *id).ok());
+  const auto kill_at = Clock::now();
+  ASSERT_TRUE(cluster_->Kill(*leader).ok());
+  bool gone = false;
+  const auto deadline = kill_at + seconds(40);
+  while (!gone && Clock::now() < deadline) {
+    auto blob = on_follower->Get("mem/a");
+    const auto answered = Clock::now();
+    if (!blob.ok() && blob.status().code() == StatusCode::kNotFound) {
+      ASSERT_GE(answered - kill_at, kTtl) << "the lease expired early, after the failover";
+      gone = true;
+    }
+    std::this_thread::sleep_for(milliseconds(50));
+  }
+  EXPECT_TRUE(gone) << "the lease never expired";
 }
 
 TEST_F(LeaseClusterTest, LeasesAndTheirKeysSurviveARestartOfEveryNode) {

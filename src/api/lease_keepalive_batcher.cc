@@ -7,8 +7,31 @@
 
 namespace nds::api {
 
-KeepAliveBatcher::KeepAliveBatcher(node::Node* node, KeepAliveBatcherOptions options)
-    : node_(node), options_(options), thread_([this] { Run(); }) {}
+namespace {
+
+using Waiters = std::vector<std::vector<KeepAliveBatcher::Done>>;
+
+// One keepalive command for `ids` through the log; answers `waiters` (one list per id) once it
+// applied.
+void SubmitThroughLog(node::Node* node, const std::vector<uint64_t>& ids,
+                      std::shared_ptr<Waiters> waiters) {
+  node->Submit(store::LeaseKeepAliveCommand(ids), [waiters](const store::ApplyResult& r) {
+    for (size_t i = 0; i < waiters->size(); ++i) {
+      uint64_t ttl_ms = r.lease_ttls_ms && i < r.lease_ttls_ms->size() ? (*r.lease_ttls_ms)[i] : 0;
+      Result<uint64_t> answer =
+          !r.status.ok() ? Result<uint64_t>(r.status)
+          : ttl_ms == 0  ? Result<uint64_t>(NotFound("no such lease (it expired or was revoked)"))
+                         : Result<uint64_t>(ttl_ms);
+      for (KeepAliveBatcher::Done& done : (*waiters)[i]) done(answer);
+    }
+  });
+}
+
+}  // namespace
+
+KeepAliveBatcher::KeepAliveBatcher(node::Node* node, KeepAliveBatcherOptions options,
+                                   LeaseKeeper* keeper)
+    : node_(node), options_(options), keeper_(keeper), thread_([this] { Run(); }) {}
 
 KeepAliveBatcher::~KeepAliveBatcher() {
   std::map<uint64_t, std::vector<Done>> left;
@@ -25,6 +48,7 @@ KeepAliveBatcher::~KeepAliveBatcher() {
 }
 
 void KeepAliveBatcher::KeepAlive(uint64_t id, Done done) {
+  bool first = false;
   {
     std::lock_guard lock(mu_);
     if (stopping_) {
@@ -36,9 +60,12 @@ void KeepAliveBatcher::KeepAlive(uint64_t id, Done done) {
       return;
     }
     ++waiting_;
+    first = gathered_.empty();
     gathered_[id].push_back(std::move(done));
   }
-  cv_.notify_all();
+  // Only the first keepalive of a window wakes the thread: the others would only wake it to
+  // find its window still open (10,000 wake-ups a second for 10,000 leases).
+  if (first) cv_.notify_all();
 }
 
 void KeepAliveBatcher::Run() {
@@ -62,21 +89,28 @@ void KeepAliveBatcher::Flush(std::map<uint64_t, std::vector<Done>> batch) {
   auto it = batch.begin();
   while (it != batch.end()) {
     std::vector<uint64_t> ids;
-    auto waiters = std::make_shared<std::vector<std::vector<Done>>>();
+    auto waiters = std::make_shared<Waiters>();
     for (; it != batch.end() && ids.size() < options_.ids_per_command_max; ++it) {
       ids.push_back(it->first);
       waiters->push_back(std::move(it->second));
     }
-    node_->Submit(store::LeaseKeepAliveCommand(ids), [waiters](const store::ApplyResult& r) {
-      for (size_t i = 0; i < waiters->size(); ++i) {
-        uint64_t ttl_ms =
-            r.lease_ttls_ms && i < r.lease_ttls_ms->size() ? (*r.lease_ttls_ms)[i] : 0;
-        Result<uint64_t> answer =
-            !r.status.ok() ? Result<uint64_t>(r.status)
-            : ttl_ms == 0  ? Result<uint64_t>(NotFound("no such lease (it expired or was revoked)"))
-                           : Result<uint64_t>(ttl_ms);
-        for (Done& done : (*waiters)[i]) done(answer);
+    if (keeper_ == nullptr) {
+      SubmitThroughLog(node_, ids, std::move(waiters));
+      continue;
+    }
+    keeper_->KeepAlive(ids, [node = node_, ids, waiters](std::vector<uint64_t> ttls_ms) {
+      // Those kept in memory are answered now; the others go through the log together.
+      std::vector<uint64_t> logged;
+      auto logged_waiters = std::make_shared<Waiters>();
+      for (size_t i = 0; i < ids.size(); ++i) {
+        if (ttls_ms[i] != 0) {
+          for (Done& done : (*waiters)[i]) done(ttls_ms[i]);
+        } else {
+          logged.push_back(ids[i]);
+          logged_waiters->push_back(std::move((*waiters)[i]));
+        }
       }
+      if (!logged.empty()) SubmitThroughLog(node, logged, std::move(logged_waiters));
     });
   }
 }

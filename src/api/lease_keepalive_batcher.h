@@ -1,7 +1,9 @@
 // KeepAliveBatcher: gathers the keepalives this node receives for a short window and submits them
-// as one store::LeaseKeepAliveCommand (docs/leases.md), so that 10,000 leases kept alive every
-// second cost a few log entries per second, not 10,000. Each request is answered with its lease's
-// TTL once the command applied.
+// together (docs/leases.md). On the leader, the keeper keeps them in memory where it can
+// (LeaseKeeper::KeepAlive: no log entry at all); the others go as one
+// store::LeaseKeepAliveCommand per batch, so that 10,000 leases kept alive every second through a
+// follower cost a few log entries per second, not 10,000. Each request is answered with its
+// lease's TTL once kept in memory or once the command applied.
 //
 // Thread-safe. The destructor stops the thread; requests still gathered are answered kCancelled,
 // and completions of submitted commands run as the node delivers them (the node outlives this).
@@ -16,6 +18,7 @@
 #include <thread>
 #include <vector>
 
+#include "api/lease_keeper.h"
 #include "node/node.h"
 #include "util/status.h"
 
@@ -32,8 +35,10 @@ class KeepAliveBatcher {
   // The lease's TTL in ms; kNotFound when there is no such lease; the submit's error otherwise.
   using Done = std::function<void(Result<uint64_t>)>;
 
-  // `node` must outlive the batcher.
-  KeepAliveBatcher(node::Node* node, KeepAliveBatcherOptions options);
+  // `node` must outlive the batcher, and `keeper` too (may be null: every keepalive goes through
+  // the log).
+  KeepAliveBatcher(node::Node* node, KeepAliveBatcherOptions options,
+                   LeaseKeeper* keeper = nullptr);
   ~KeepAliveBatcher();
   KeepAliveBatcher(const KeepAliveBatcher&) = delete;
   KeepAliveBatcher& operator=(const KeepAliveBatcher&) = delete;
@@ -46,6 +51,7 @@ class KeepAliveBatcher {
 
   node::Node* node_;
   const KeepAliveBatcherOptions options_;
+  LeaseKeeper* keeper_;
   std::mutex mu_;
   std::condition_variable cv_;
   bool stopping_ = false;

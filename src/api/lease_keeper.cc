@@ -12,7 +12,9 @@ LeaseKeeper::LeaseKeeper(node::Node* node, LeaseKeeperOptions options)
       options_(options),
       state_(std::make_shared<State>(options.expiries_in_flight_max)) {}
 
-LeaseKeeper::~LeaseKeeper() {
+LeaseKeeper::~LeaseKeeper() { Stop(); }
+
+void LeaseKeeper::Stop() {
   {
     std::lock_guard lock(stop_mu_);
     stopping_ = true;
@@ -39,17 +41,12 @@ void LeaseKeeper::CheckOnce() {
   // previous leader committed by the time it serves, and a stale view only delays expiries.
   node::NodeStatus status = node_->GetStatus();
   if (status.role == node::Role::kRemoved) return;
-  auto view = node_->engine().NewView();
-  auto leases = store::ReadLeases(*view);
-  if (!leases.ok()) {
-    spdlog::warn("lease keeper: cannot read the leases: {}", leases.status().ToString());
-    return;
-  }
   std::vector<LeaseClocks::Expiry> due;
   {
     std::lock_guard lock(state_->mu);
-    due = state_->clocks.Observe(status.role == node::Role::kLeader, status.term,
-                                 LeaseClocks::Clock::now(), *leases);
+    const auto now = LeaseClocks::Clock::now();
+    if (!Sync(*state_, *node_, now)) return;
+    due = state_->clocks.Decide(status.role == node::Role::kLeader, status.term, now);
   }
   for (const LeaseClocks::Expiry& e : due) {
     node_->Submit(store::LeaseExpireCommand(e.id, e.keepalive_index),
@@ -62,6 +59,51 @@ void LeaseKeeper::CheckOnce() {
                     state->clocks.Settled(id);
                   });
   }
+}
+
+bool LeaseKeeper::Sync(State& state, const node::Node& node, LeaseClocks::Clock::time_point now) {
+  auto taken = node.lease_feed().Take(node.engine());
+  if (!taken.ok()) {
+    spdlog::warn("lease keeper: cannot read the leases: {}", taken.status().ToString());
+    return false;
+  }
+  if (taken->all) {
+    state.clocks.Reset(taken->leases, now);
+    return true;
+  }
+  for (const store::LeaseSummary& lease : taken->leases) state.clocks.Set(lease, now);
+  for (uint64_t id : taken->gone) state.clocks.Remove(id);
+  return true;
+}
+
+void LeaseKeeper::KeepAlive(std::vector<uint64_t> ids, KeptInMemory done) {
+  bool stopped = false;
+  {
+    std::lock_guard lock(stop_mu_);
+    stopped = stopping_;
+  }
+  const node::NodeStatus status = node_->GetStatus();
+  if (stopped || status.role != node::Role::kLeader) {
+    return done(std::vector<uint64_t>(ids.size(), 0));
+  }
+  node_->WaitForReadPoint([node = node_, state = state_, term = status.term, ids = std::move(ids),
+                           done = std::move(done)](Status read) {
+    std::vector<uint64_t> ttls(ids.size(), 0);
+    // Still the leader of the term the read point confirmed: no other node led in between.
+    const node::NodeStatus now_status = node->GetStatus();
+    if (read.ok() && now_status.role == node::Role::kLeader && now_status.term == term) {
+      std::lock_guard lock(state->mu);
+      const auto now = LeaseClocks::Clock::now();
+      // The read point applied every entry before it: a lease revoked or expired by one of them
+      // is gone from the clocks once they are synced.
+      if (Sync(*state, *node, now)) {
+        for (size_t i = 0; i < ids.size(); ++i) {
+          ttls[i] = state->clocks.KeepAlive(ids[i], term, now).value_or(0);
+        }
+      }
+    }
+    done(std::move(ttls));
+  });
 }
 
 std::optional<std::chrono::milliseconds> LeaseKeeper::Remaining(uint64_t id) const {

@@ -21,7 +21,8 @@ ApiService::ApiService(node::Node* node, ApiOptions options)
     : node_(node),
       options_(std::move(options)),
       keepalives_(std::make_unique<KeepAliveBatcher>(
-          node_, KeepAliveBatcherOptions{options_.limits.lease_keepalive_batch})) {}
+          node_, KeepAliveBatcherOptions{options_.limits.lease_keepalive_batch},
+          options_.lease_keeper.get())) {}
 
 void ApiService::Handle(net::HttpRequest request, net::Responder respond) {
   auto call = std::make_shared<Call>();

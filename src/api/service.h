@@ -38,8 +38,9 @@ struct ApiOptions {
   // Serves GET /watch (api/watch_hub.h); null: /watch answers 503. Started and stopped by the
   // composition root (cli/start_command.cc), which also feeds it the node's applied revisions.
   std::shared_ptr<WatchHub> watch_hub;
-  // This node's lease keeper, for the time a lease has left (GET /leases/{id}); null: the TTL.
-  const LeaseKeeper* lease_keeper = nullptr;
+  // This node's lease keeper, for the time a lease has left (GET /leases/{id}) and the keepalives
+  // the leader keeps in memory; null: the TTL, and every keepalive goes through the log.
+  std::shared_ptr<LeaseKeeper> lease_keeper;
   // The HTTP server's budget of request bodies in flight, for GET /metrics; null: not shown.
   std::shared_ptr<const net::UploadBudget> upload_budget;
 };

@@ -64,7 +64,7 @@ Watcher::Step Watcher::Next(const engine::Engine& engine, uint64_t dispatched,
     delivered = delivered_ = *through;
     for (store::HistoryEvent& e : events) {
       if (filter_.Matches(e.key)) {
-        step.events.push_back(std::make_shared<const store::HistoryEvent>(std::move(e)));
+        step.events.push_back(std::make_shared<const WatchEvent>(std::move(e)));
       }
     }
     if (!step.events.empty()) {
@@ -263,7 +263,7 @@ bool WatchHub::DispatchNew() {
   std::vector<SharedEvent> events;
   events.reserve(page.size());
   for (store::HistoryEvent& e : page) {
-    events.push_back(std::make_shared<const store::HistoryEvent>(std::move(e)));
+    events.push_back(std::make_shared<const WatchEvent>(std::move(e)));
   }
   std::vector<std::function<void()>> resumes;
   {

@@ -26,6 +26,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "api/watch_event.h"
 #include "engine/engine.h"
 #include "store/history.h"
 #include "util/status.h"
@@ -41,8 +42,6 @@ struct WatchHubOptions {
   // Events read from the history in one step (dispatcher page, catch-up page).
   size_t page_bytes = 256 << 10;
 };
-
-using SharedEvent = std::shared_ptr<const store::HistoryEvent>;
 
 // Which keys a watcher wants: one key exactly, or every key starting with a prefix ("" = all).
 struct WatchFilter {

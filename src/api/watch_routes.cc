@@ -30,21 +30,6 @@ net::HttpResponse Compacted(uint64_t compact_revision) {
   return r;
 }
 
-void AppendEventLine(std::string* out, const store::HistoryEvent& e, StringEncoding encoding) {
-  *out += "{\"revision\":" + std::to_string(e.revision) + ",\"type\":";
-  *out += e.type == store::HistoryEventType::kPut ? "\"put\"" : "\"delete\"";
-  *out += ",\"key\":";
-  AppendJsonString(out, e.key, encoding);
-  if (e.type == store::HistoryEventType::kPut) {
-    *out += ",\"value\":";
-    AppendJsonString(out, e.value, encoding);
-    *out += ",\"content_type\":";
-    AppendJsonString(out, e.content_type.empty() ? "application/octet-stream" : e.content_type,
-                     StringEncoding::kLossyUtf8);
-  }
-  *out += "}\n";
-}
-
 void AppendFailureLine(std::string* out, const Watcher::Failure& f) {
   *out += "{\"type\":\"error\",\"error\":";
   AppendJsonString(out, f.error, StringEncoding::kLossyUtf8);
@@ -70,7 +55,7 @@ struct WatchSession {
     const WatchHubOptions& o = hub->options();
     Watcher::Step step =
         watcher->Next(*hub->engine(), hub->dispatched(), o.progress_interval, o.page_bytes);
-    for (const SharedEvent& e : step.events) AppendEventLine(out, *e, encoding);
+    for (const SharedEvent& e : step.events) *out += e->Line(encoding);
     if (step.progress) {
       if (still_allowed && !still_allowed()) {
         AppendFailureLine(out, {"unauthenticated", "the token was revoked", 0});

@@ -232,7 +232,7 @@ int RunNode(const StartFlags& f) {
   watch_hub->Start(&node->engine());
   aopts.watch_hub = watch_hub;
   // Expires leases while this node leads (docs/leases.md); stopped before the node.
-  auto lease_keeper = std::make_unique<api::LeaseKeeper>(
+  auto lease_keeper = std::make_shared<api::LeaseKeeper>(
       node.get(), api::LeaseKeeperOptions{f.limits.lease_check_interval});
   lease_keeper->Start();
   // Gives the heap's freed buffers back once a burst of big values is over.
@@ -243,7 +243,7 @@ int RunNode(const StartFlags& f) {
                                         m.applied_entry_bytes.load(std::memory_order_relaxed);
                                }));
   memory_trimmer.Start();
-  aopts.lease_keeper = lease_keeper.get();
+  aopts.lease_keeper = lease_keeper;
   auto upload_budget = std::make_shared<net::UploadBudget>();
   aopts.upload_budget = upload_budget;
   api::ApiService service(node.get(), aopts);
@@ -309,7 +309,7 @@ int RunNode(const StartFlags& f) {
   (*server)->Stop(std::chrono::seconds(5));
   stop_progress = true;
   if (progress.joinable()) progress.join();
-  lease_keeper.reset();
+  lease_keeper->Stop();
   stop_node();
   spdlog::info("stopped");
   return 0;

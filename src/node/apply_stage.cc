@@ -176,7 +176,8 @@ void ApplyStage::RunOne(const std::shared_ptr<Shared>& s) {
 
 Status ApplyStage::ApplyBatch(Shared& s, const std::vector<raft::Entry>& entries, Applied* out) {
   const Config& c = s.config;
-  store::BatchApplier applier(c.engine.get(), c.history_revisions, c.history_bytes, c.token_cache);
+  store::BatchApplier applier(c.engine.get(), c.history_revisions, c.history_bytes, c.token_cache,
+                              c.lease_feed);
   LogIndex applied = c.engine->AppliedIndex();
   out->first = entries.front().index;
   out->last = entries.back().index;

@@ -31,6 +31,7 @@
 #include "engine/engine.h"
 #include "raft/types.h"
 #include "store/applier.h"
+#include "store/lease_feed.h"
 #include "store/token_cache.h"
 #include "util/status.h"
 
@@ -43,6 +44,8 @@ class ApplyStage {
     // The node's cache of token records over `engine` (store::BatchApplier); must outlive every
     // batch run before Close.
     store::TokenCache* token_cache = nullptr;
+    // Told which lease records each batch wrote (store::BatchApplier); the same lifetime.
+    store::LeaseFeed* lease_feed = nullptr;
     uint64_t history_revisions = 1;
     uint64_t history_bytes = 1;
     uint64_t self_id = 0;  // the node: the writes whose envelope names it as origin are answered

@@ -15,6 +15,7 @@
 #include "node/node_metrics.h"
 #include "store/applier.h"
 #include "store/command.h"
+#include "store/lease_feed.h"
 #include "store/token_cache.h"
 #include "util/status.h"
 
@@ -88,6 +89,9 @@ class Node {
   // The token records of engine(), cached (store/token_cache.h); thread-safe, kept true by the
   // node as it applies entries and installs snapshots.
   virtual store::TokenCache& token_cache() const = 0;
+  // The lease records the node applies, as changes (store/lease_feed.h), for the lease keeper;
+  // kept true by the node as it applies entries and installs snapshots.
+  virtual store::LeaseFeed& lease_feed() const = 0;
 
   // Hands leadership to voter `to`: ok once `to` leads; kNotFound when `to` is not a voter;
   // kUnavailable when it did not happen within the request timeout.

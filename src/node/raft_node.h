@@ -156,6 +156,7 @@ class RaftNode final : public Node, private net::PeerReceiver {
   void TransferLeadership(uint64_t to, ReadCallback done) override;
   const engine::Engine& engine() const override { return *engine_; }
   store::TokenCache& token_cache() const override { return token_cache_; }
+  store::LeaseFeed& lease_feed() const override { return lease_feed_; }
   NodeStatus GetStatus() const override;
   std::vector<MemberInfo> Members() const override;
   const NodeMetrics& metrics() const override { return metrics_; }
@@ -348,6 +349,7 @@ class RaftNode final : public Node, private net::PeerReceiver {
   // Shared with a checkpoint running off the loop (CheckpointJob) and with apply_.
   std::shared_ptr<engine::SwappableEngine> engine_;
   mutable store::TokenCache token_cache_;
+  mutable store::LeaseFeed lease_feed_;
   std::unique_ptr<wal::Wal> wal_;
   std::unique_ptr<wal::SnapshotStore> snapshots_;
   const RaftNodeOptions options_;

@@ -12,6 +12,7 @@ void RaftNode::StartApplyStage() {
   ApplyStage::Config c;
   c.engine = engine_;
   c.token_cache = &token_cache_;
+  c.lease_feed = &lease_feed_;
   c.history_revisions = options_.limits.history_revisions;
   c.history_bytes = options_.limits.history_bytes;
   c.self_id = options_.id;

@@ -270,6 +270,7 @@ Status RaftNode::InstallSnapshot(const raft::SnapshotMetadata& meta) {
   NDS_RETURN_IF_ERROR(SetCurrentEngineDir(options_.data_dir, name, fs));
   engine_->Replace(std::move(fresh));
   token_cache_.Invalidate();
+  lease_feed_.Invalidate();
   ++engine_installs_;  // a checkpoint of the engine replaced here is discarded
   conf_history_.Reset(meta.index, meta.conf_state);
   applied_ = meta.index;

@@ -319,6 +319,8 @@ Status BatchApplier::Commit(engine::Engine* engine, bool sync) {
   // After the write, so that a lookup racing with it is tagged stale (token_cache.h).
   if (tokens_written_ && tokens_ != nullptr) tokens_->Invalidate();
   tokens_written_ = false;
+  if (s.ok() && leases_ != nullptr && !leases_written_.empty()) leases_->Publish(leases_written_);
+  leases_written_.clear();
   batch_ = engine::WriteBatch();
   overlay_.clear();
   cleared_ = false;

@@ -11,12 +11,14 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <unordered_map>
 #include <utility>
 
 #include "engine/engine.h"
 #include "store/command.h"
 #include "store/history.h"
 #include "store/keyspace.h"
+#include "store/lease_feed.h"
 #include "store/token_cache.h"
 #include "store/txn.h"
 #include "util/status.h"
@@ -55,11 +57,16 @@ class BatchApplier {
   // (store/history.h), which keeps the last `history_revisions` revisions (at least 1) and at
   // most about `history_bytes` bytes (at least 1). `tokens`, when given, is the node's cache of
   // token records over `engine`: token checks read it, and Commit() invalidates it when the batch
-  // wrote a token record.
+  // wrote a token record. `leases`, when given, is told by Commit() which lease records the batch
+  // wrote or deleted (lease_feed.h).
   explicit BatchApplier(const engine::Engine* engine,
                         uint64_t history_revisions = kHistoryRevisionsDefault,
-                        uint64_t history_bytes = kHistoryBytesDefault, TokenCache* tokens = nullptr)
-      : engine_(engine), tokens_(tokens), history_(history_revisions, history_bytes) {}
+                        uint64_t history_bytes = kHistoryBytesDefault, TokenCache* tokens = nullptr,
+                        LeaseFeed* leases = nullptr)
+      : engine_(engine),
+        tokens_(tokens),
+        leases_(leases),
+        history_(history_revisions, history_bytes) {}
 
   // Applies `cmd` at `index`. Preconditions: index > every index applied before, including the
   // engine's applied index. Errors reading the engine come back as the result's status (kIoError).
@@ -166,6 +173,9 @@ class BatchApplier {
   const engine::Engine* engine_;
   TokenCache* tokens_;
   bool tokens_written_ = false;  // this batch wrote a token record
+  LeaseFeed* leases_;
+  // The lease records this batch wrote (their summary) or deleted (nullopt), for leases_.
+  std::unordered_map<uint64_t, std::optional<LeaseSummary>> leases_written_;
   engine::WriteBatch batch_;
   // Data keys written or deleted in this batch: where their record is, or nullopt for deleted.
   std::map<std::string, std::optional<Written>> overlay_;

@@ -1,5 +1,6 @@
 // For applier tests: applies one command at the next log index over the memory engine and
-// commits it, and reads back a key's stored record. Test code only.
+// commits it (telling feed_, when set, of the leases it wrote), and reads back a key's stored
+// record. Test code only.
 #pragma once
 
 #include <memory>
@@ -18,7 +19,7 @@ namespace nds::store {
 class ApplierFixture : public ::testing::Test {
  protected:
   ApplyResult ApplyOne(const Command& c) {
-    BatchApplier a(engine_.get());
+    BatchApplier a(engine_.get(), kHistoryRevisionsDefault, kHistoryBytesDefault, nullptr, feed_);
     next_ = next_.Next();
     ApplyResult r = a.Apply(c, next_);
     EXPECT_TRUE(a.Commit(engine_.get(), true).ok());
@@ -38,6 +39,7 @@ class ApplierFixture : public ::testing::Test {
 
   std::unique_ptr<engine::Engine> engine_ = engine::NewMemoryEngine();
   LogIndex next_{0};
+  LeaseFeed* feed_ = nullptr;  // told of the lease records each command wrote, when set
 };
 
 }  // namespace nds::store

@@ -16,11 +16,21 @@ Result<std::optional<std::string>> BatchApplier::LeaseSystemGet(const std::strin
 
 void BatchApplier::LeaseSystemPut(const std::string& name, std::string value) {
   batch_.Put(SystemKey(name), value);
+  if (leases_ != nullptr) {
+    if (auto id = LeaseIdOfKeyName(name)) {
+      auto lease = DecodeLeaseRecord(value);
+      NDS_CHECK(lease.ok());  // encoded by this applier a moment ago
+      leases_written_[*id] = LeaseSummary{*id, lease->ttl_ms, lease->keepalive_index};
+    }
+  }
   lease_overlay_[name] = std::move(value);
 }
 
 void BatchApplier::LeaseSystemDelete(const std::string& name) {
   batch_.Delete(SystemKey(name));
+  if (leases_ != nullptr) {
+    if (auto id = LeaseIdOfKeyName(name)) leases_written_[*id] = std::nullopt;
+  }
   lease_overlay_[name] = std::nullopt;
 }
 

@@ -19,6 +19,15 @@ std::string IdDigits(uint64_t id) {
 
 std::string LeaseKeyName(uint64_t id) { return std::string(kLeaseKeyPrefix) + IdDigits(id); }
 
+std::optional<uint64_t> LeaseIdOfKeyName(std::string_view name) {
+  if (!name.starts_with(kLeaseKeyPrefix)) return std::nullopt;
+  std::string_view digits = name.substr(kLeaseKeyPrefix.size());
+  if (digits.size() != 20) return std::nullopt;
+  size_t first = digits.find_first_not_of('0');
+  if (first == std::string_view::npos) return std::nullopt;
+  return ParseLeaseId(digits.substr(first));
+}
+
 std::string LeaseAttachPrefix(uint64_t id) {
   return std::string(kLeaseAttachPrefix) + IdDigits(id) + "/";
 }
@@ -76,10 +85,11 @@ Result<std::vector<LeaseSummary>> ReadLeases(const engine::View& view) {
   const std::string begin = SystemKey(kLeaseKeyPrefix);
   auto it = view.NewIterator();
   for (it->Seek(begin); it->Valid() && it->key().starts_with(begin); it->Next()) {
-    std::string_view digits = it->key().substr(begin.size());
-    size_t first = digits.find_first_not_of('0');
-    auto id = first == std::string_view::npos ? std::nullopt : ParseLeaseId(digits.substr(first));
-    if (!id) return Corruption("a lease key with a bad id: " + std::string(digits));
+    auto id = LeaseIdOfKeyName(it->key().substr(begin.size() - kLeaseKeyPrefix.size()));
+    if (!id) {
+      return Corruption("a lease key with a bad id: " +
+                        std::string(it->key().substr(begin.size())));
+    }
     NDS_ASSIGN_OR_RETURN(LeaseRecord r, DecodeLeaseRecord(it->value()));
     leases.push_back(LeaseSummary{*id, r.ttl_ms, r.keepalive_index});
   }

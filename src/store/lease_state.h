@@ -41,6 +41,8 @@ struct LeaseRecord {
 inline bool IsExpiryLease(const LeaseRecord& r) { return r.keys_max == 0; }
 
 std::string LeaseKeyName(uint64_t id);
+// The lease id of a lease record's name (LeaseKeyName); nullopt for any other system key name.
+std::optional<uint64_t> LeaseIdOfKeyName(std::string_view name);
 std::string LeaseAttachPrefix(uint64_t id);  // lease_keys/<id>/
 std::string LeaseAttachName(uint64_t id, std::string_view user_key);
 
@@ -57,6 +59,8 @@ struct LeaseSummary {
   uint64_t id = 0;
   uint64_t ttl_ms = 0;
   uint64_t keepalive_index = 0;
+
+  bool operator==(const LeaseSummary&) const = default;
 };
 
 // Every lease in `view`, in id order.
