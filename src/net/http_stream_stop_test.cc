@@ -48,7 +48,7 @@ TEST(HttpStream, FiftyMegabytesArriveWholeWithBoundedReadAhead) {
   std::atomic<int> pulls_after_end{0};
 
   TestHandler handler;
-  handler.set_behaviour([&](HttpRequest, Responder respond) {
+  handler.set_behaviour([&](const HttpRequest&, const Responder& respond) {
     auto pulled = std::make_shared<uint64_t>(0);
     HttpResponse response;
     response.SetHeader("Content-Type", "application/octet-stream");
@@ -97,7 +97,7 @@ TEST(HttpStream, FiftyMegabytesArriveWholeWithBoundedReadAhead) {
 
 TEST(HttpStream, StreamErrorCutsTheAnswerOffWithoutTheLastChunk) {
   TestHandler handler;
-  handler.set_behaviour([](HttpRequest, Responder respond) {
+  handler.set_behaviour([](const HttpRequest&, const Responder& respond) {
     auto calls = std::make_shared<int>(0);
     HttpResponse response;
     response.stream = [calls](std::string* out) -> Result<bool> {
@@ -121,7 +121,7 @@ TEST(HttpStream, StreamErrorCutsTheAnswerOffWithoutTheLastChunk) {
 TEST(HttpStream, HeadOfAStreamedAnswerSendsNoBody) {
   TestHandler handler;
   std::atomic<int> pulls{0};
-  handler.set_behaviour([&](HttpRequest, Responder respond) {
+  handler.set_behaviour([&](const HttpRequest&, const Responder& respond) {
     HttpResponse response;
     response.head_content_length = 777;
     response.stream = [&](std::string* out) -> Result<bool> {
@@ -145,7 +145,7 @@ TEST(HttpStream, HeadOfAStreamedAnswerSendsNoBody) {
 
 TEST(HttpStream, Http10ClientGetsTheStreamUntilClose) {
   TestHandler handler;
-  handler.set_behaviour([](HttpRequest, Responder respond) {
+  handler.set_behaviour([](const HttpRequest&, const Responder& respond) {
     auto calls = std::make_shared<int>(0);
     HttpResponse response;
     response.stream = [calls](std::string* out) -> Result<bool> {
@@ -168,7 +168,7 @@ TEST(HttpStream, Http10ClientGetsTheStreamUntilClose) {
 class HoldingHandler {
  public:
   explicit HoldingHandler(TestHandler* handler) {
-    handler->set_behaviour([this](HttpRequest, Responder respond) {
+    handler->set_behaviour([this](const HttpRequest&, Responder respond) {
       std::lock_guard<std::mutex> lock(mu_);
       held_.push_back(std::move(respond));
     });
@@ -271,6 +271,7 @@ TEST(HttpStop, FromAnotherThreadWhileClientsHammerTheServer) {
   const uint16_t port = server->port();
   std::atomic<bool> stop_clients{false};
   std::vector<std::thread> clients;
+  clients.reserve(4);
   for (int c = 0; c < 4; ++c) {
     clients.emplace_back([&, port] {
       for (int round = 0; round < 50 && !stop_clients; ++round) {

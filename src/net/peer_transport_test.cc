@@ -434,6 +434,7 @@ TEST(PeerTransport, StopWithTrafficInFlightIsSafeAndSendFailsAfterwards) {
   b->SetPeer(1, Address(a->port()));
   std::atomic<bool> done{false};
   std::vector<std::thread> senders;
+  senders.reserve(2);
   for (int t = 0; t < 2; ++t) {
     senders.emplace_back([&, t] {
       const std::string frame(1000, static_cast<char>('a' + t));
