@@ -73,9 +73,11 @@ format:
 
 # clang-format, then clang-tidy with the checks of .clang-tidy (scripts/run-clang-tidy; it only
 # needs the thread-safety configuration's compile_commands.json, not its build) over TIDY_PATHS:
-# the files whose findings are fixed so far (docs/testing.md): src/util and src/api's library files;
-# `make lint TIDY_PATHS=.` checks the whole tree.
-TIDY_PATHS ?= src/util $(filter-out %_test.cc,$(wildcard src/api/*.cc))
+# the directories whose findings are all fixed (docs/testing.md "clang-tidy"); not yet src/cli,
+# src/check, src/launcher and src/loadgen. A file that passed before and did not change is not
+# checked again. `make lint TIDY_PATHS=.` checks the whole tree.
+TIDY_PATHS ?= src/util src/raft src/wal src/engine src/store src/crypto src/net src/node src/api \
+              src/resp src/client src/sim tests bench examples
 lint: deps
 	git ls-files '*.h' '*.cc' | xargs clang-format --dry-run -Werror
 	cmake --preset thread-safety >/dev/null

@@ -93,6 +93,7 @@ TEST_F(ClusterTest, KillingTheLeaderElectsANewGooseAndLosesNoAcknowledgedWrite) 
   std::set<std::string> acked;
   std::atomic<bool> stop{false};
   std::vector<std::thread> writers;
+  writers.reserve(2);
   for (int w = 0; w < 2; ++w) {
     writers.emplace_back([&, w] {
       auto client = ClientFor(followers);
@@ -380,6 +381,7 @@ TEST_F(ClusterTest, ConcurrentCasOnOneKeyFromEveryNodeHasExactlyOneWinner) {
     std::vector<Status> results(kWriters);
     std::vector<uint64_t> revisions(kWriters);
     std::vector<std::thread> threads;
+    threads.reserve(kWriters);
     for (int w = 0; w < kWriters; ++w) {
       threads.emplace_back([&, w] {
         auto client = ClientFor(cluster_->node(w % 3).api_address());

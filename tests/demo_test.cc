@@ -128,7 +128,7 @@ TEST(Demo, StartsAClusterPrintsHowToReachItStopsOnSigtermAndRestartsFromItsData)
     for (int i = 0; i < 3; ++i) {
       std::string name = "node" + std::to_string(i + 1);
       EXPECT_NE(out.find(name), std::string::npos) << out;
-      EXPECT_NE(out.find(data + "/" + name), std::string::npos) << out;
+      EXPECT_NE(out.find((data + "/").append(name)), std::string::npos) << out;
       auto ready = launcher::HttpGet(static_cast<uint16_t>(port + 10 * i), "/readyz", seconds(2));
       ASSERT_TRUE(ready.ok()) << name << ": " << ready.status().ToString();
       EXPECT_EQ(ready->status, 200) << name;

@@ -54,6 +54,7 @@ TEST(Durability, AcknowledgedWritesSurviveSigkillUnderLoad) {
     std::mutex mu;
     std::atomic<bool> stop{false};
     std::vector<std::thread> writers;
+    writers.reserve(4);
     for (int w = 0; w < 4; ++w) {
       writers.emplace_back([&, w] {
         RawHttp http(node.port(), std::chrono::seconds(5));
@@ -71,7 +72,7 @@ TEST(Durability, AcknowledgedWritesSurviveSigkillUnderLoad) {
     for (int spins = 0; spins < 500; ++spins) {
       {
         std::lock_guard lock(mu);
-        if (acked.size() >= static_cast<size_t>(200 * (round + 1))) break;
+        if (acked.size() >= 200 * static_cast<size_t>(round + 1)) break;
       }
       std::this_thread::sleep_for(std::chrono::milliseconds(10));
     }

@@ -115,6 +115,7 @@ TEST_F(UploadBudgetTest, ConcurrentBigPutsEndInSuccessOrARefusalBeforeTheirBody)
   std::vector<int> outcome(kClients, 0);   // 2xx: stored; 503: refused before the body
   std::vector<std::string> detail(kClients);
   std::vector<std::thread> threads;
+  threads.reserve(kClients);
   for (int i = 0; i < kClients; ++i) {
     threads.emplace_back([&, i] {
       RawHttp http(node_->port(), std::chrono::seconds(30));

@@ -10,7 +10,6 @@
 #include <chrono>
 #include <map>
 #include <memory>
-#include <mutex>
 #include <string>
 #include <thread>
 #include <vector>
@@ -22,6 +21,7 @@
 #include "harness/nds_process.h"
 #include "harness/run_bounded.h"
 #include "launcher/local_cluster.h"
+#include "util/thread_annotations.h"
 
 namespace nds::test {
 namespace {
@@ -42,10 +42,10 @@ class WatchClusterTest : public FastClusterTest {
 };
 
 struct Seen {
-  std::mutex mu;
-  std::vector<client::WatchEvent> events;
+  Mutex mu;
+  std::vector<client::WatchEvent> events NDS_GUARDED_BY(mu);
   size_t count() {
-    std::lock_guard lock(mu);
+    MutexLock lock(mu);
     return events.size();
   }
 };
@@ -73,7 +73,7 @@ TEST_F(WatchClusterTest, AWatchResumesOnAnotherNodeWhenItsNodeIsKilledAndMissesN
         request,
         [&](const client::WatchEvent& e) {
           if (e.type != client::WatchEvent::Type::kProgress) {
-            std::lock_guard lock(seen.mu);
+            MutexLock lock(seen.mu);
             seen.events.push_back(e);
           }
           // Progress lines come every second, so this is checked even when nothing changes.
@@ -99,7 +99,7 @@ TEST_F(WatchClusterTest, AWatchResumesOnAnotherNodeWhenItsNodeIsKilledAndMissesN
   watcher.join();
   EXPECT_EQ(watch_status.code(), StatusCode::kCancelled) << watch_status.ToString();
   EXPECT_GE(end.reconnects, 1u);
-  std::lock_guard lock(seen.mu);
+  MutexLock lock(seen.mu);
   ASSERT_EQ(seen.events.size(), acked.size());
   uint64_t last = start;
   for (const client::WatchEvent& e : seen.events) {

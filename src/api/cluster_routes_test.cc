@@ -37,7 +37,7 @@ class ClusterRoutesTest : public ServiceTest {
     return future.get().status;
   }
 
-  net::HttpResponse Join(std::string body, std::string token = kToken) {
+  net::HttpResponse Join(std::string body, const std::string& token = kToken) {
     return Call("POST", "/cluster/members", std::move(body),
                 {{"authorization", "Bearer " + token}});
   }

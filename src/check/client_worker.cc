@@ -19,7 +19,7 @@ constexpr std::chrono::milliseconds kPauseAfterIndeterminate{50};
 
 }  // namespace
 
-ClientWorker::ClientWorker(uint64_t client_id, uint64_t seed, WorkerShared shared)
+ClientWorker::ClientWorker(uint64_t client_id, uint64_t seed, const WorkerShared& shared)
     : client_id_(client_id),
       rng_(seed ^ (client_id * 0x9e3779b97f4a7c15ULL)),
       shared_(shared),

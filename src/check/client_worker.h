@@ -42,7 +42,7 @@ struct WorkerShared {
 
 class ClientWorker {
  public:
-  ClientWorker(uint64_t client_id, uint64_t seed, WorkerShared shared);
+  ClientWorker(uint64_t client_id, uint64_t seed, const WorkerShared& shared);
 
   // Issues operations until *stop is set, the budget is spent or the history is full.
   void Run();

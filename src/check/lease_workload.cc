@@ -6,13 +6,13 @@
 // Bounds: each call is bounded by the request timeout; the wait for an expiry by kExpiryWaitMax
 // past the TTL (a lease not seen to expire is counted, and checked no further); every loop looks
 // at the run's stop flag.
-#include <mutex>
 
 #include <fmt/format.h>
 
 #include "check/lease_check.h"
 #include "check/workload.h"
 #include "client/lease.h"
+#include "util/thread_annotations.h"
 
 namespace nds::check {
 namespace {
@@ -53,7 +53,7 @@ class LeaseWorkload : public WorkloadRunner {
       KeepAlive(**client, cycle);
       if (!context_.stop->load()) AwaitExpiry(**client, cycle);
       if (cycle.expiry_seen_us != 0) ReadEverywhere(index, cycle);
-      std::lock_guard lock(mu_);
+      MutexLock lock(mu_);
       cycles_.push_back(std::move(cycle));
     }
   }
@@ -61,7 +61,7 @@ class LeaseWorkload : public WorkloadRunner {
   void Finish(std::ostream&) override {}
 
   WorkloadFindings Conclude() override {
-    std::lock_guard lock(mu_);
+    MutexLock lock(mu_);
     return CheckLeaseHistory(cycles_);
   }
 
@@ -118,8 +118,8 @@ class LeaseWorkload : public WorkloadRunner {
 
   const WorkloadContext context_;
   std::atomic<uint64_t> cycles_started_{0};
-  std::mutex mu_;
-  std::vector<LeaseCycle> cycles_;
+  Mutex mu_;
+  std::vector<LeaseCycle> cycles_ NDS_GUARDED_BY(mu_);
 };
 
 }  // namespace

@@ -5,13 +5,13 @@
 // Bounds: Acquire waits at most kWaitMax (then the client tries again, or stops with the run);
 // every call is bounded by the request timeout.
 #include <charconv>
-#include <mutex>
 
 #include <fmt/format.h>
 
 #include "check/lock_check.h"
 #include "check/workload.h"
 #include "client/lease.h"
+#include "util/thread_annotations.h"
 
 namespace nds::check {
 namespace {
@@ -53,7 +53,7 @@ class LockWorkload : public WorkloadRunner {
       hold.lease_lost = !(*lock)->held();
       hold.releasing_us = SteadyMicros();
       IgnoreError((*lock)->Release(), "a lease not revoked expires by itself");
-      std::lock_guard guard(mu_);
+      MutexLock guard(mu_);
       holds_.push_back(hold);
     }
   }
@@ -61,7 +61,7 @@ class LockWorkload : public WorkloadRunner {
   void Finish(std::ostream&) override {}
 
   WorkloadFindings Conclude() override {
-    std::lock_guard guard(mu_);
+    MutexLock guard(mu_);
     WorkloadFindings f = CheckLockHistory(holds_);
     f.counts.emplace_back("acquire_failures", acquire_failures_.load());
     return f;
@@ -112,8 +112,8 @@ class LockWorkload : public WorkloadRunner {
   const std::string register_key_;
   std::atomic<uint64_t> holds_started_{0};
   std::atomic<uint64_t> acquire_failures_{0};
-  std::mutex mu_;
-  std::vector<LockHold> holds_;
+  Mutex mu_;
+  std::vector<LockHold> holds_ NDS_GUARDED_BY(mu_);
 };
 
 }  // namespace

@@ -8,7 +8,6 @@
 // run's end; a watch that fails is resumed at most kWatchRoundsMax times; Finish waits at most
 // kCatchUpMax for the watchers.
 #include <algorithm>
-#include <mutex>
 #include <random>
 #include <thread>
 
@@ -16,6 +15,7 @@
 
 #include "check/watch_check.h"
 #include "check/workload.h"
+#include "util/thread_annotations.h"
 
 namespace nds::check {
 namespace {
@@ -59,7 +59,7 @@ class WatchWorkload : public WorkloadRunner {
       std::string key = fmt::format("{}k{}", keys_prefix_, rng() % context_.keys);
       std::string value = fmt::format("c{}-{}", index, n);
       {
-        std::lock_guard lock(mu_);
+        MutexLock lock(mu_);
         history_.attempted_values.push_back(value);
       }
       Result<client::PutResult> put = (*client)->Put(key, value);
@@ -68,7 +68,7 @@ class WatchWorkload : public WorkloadRunner {
         SleepUnlessStopped(std::chrono::milliseconds(50), *context_.stop);
         continue;
       }
-      std::lock_guard lock(mu_);
+      MutexLock lock(mu_);
       history_.acknowledged.push_back({put->revision, key, value, false});
     }
   }
@@ -82,7 +82,7 @@ class WatchWorkload : public WorkloadRunner {
     } else {
       notes_.push_back("the final write failed (" + last.status().ToString() +
                        "): the watchers are checked up to the last acknowledged write");
-      std::lock_guard lock(mu_);
+      MutexLock lock(mu_);
       for (const WatchedChange& c : history_.acknowledged) {
         final_revision = std::max(final_revision, c.revision);
       }
@@ -94,11 +94,12 @@ class WatchWorkload : public WorkloadRunner {
     catch_up_deadline_us_.store(SteadyMicros() + std::chrono::microseconds(kCatchUpMax).count());
     for (std::thread& t : watchers_) t.join();
     watchers_.clear();
+    MutexLock lock(mu_);
     history_.final_revision = final_revision;
   }
 
   WorkloadFindings Conclude() override {
-    std::lock_guard lock(mu_);
+    MutexLock lock(mu_);
     history_.watchers = logs_;
     WorkloadFindings f = CheckWatchHistory(history_);
     f.notes.insert(f.notes.begin(), notes_.begin(), notes_.end());
@@ -109,7 +110,7 @@ class WatchWorkload : public WorkloadRunner {
   // Writes `value` under `key` with retries (bounded); its revision.
   Result<uint64_t> WriteMarker(const std::string& key, const std::string& value) {
     {
-      std::lock_guard lock(mu_);
+      MutexLock lock(mu_);
       history_.attempted_values.push_back(value);
     }
     Status last = Unavailable("no attempt");
@@ -119,7 +120,7 @@ class WatchWorkload : public WorkloadRunner {
       Result<client::PutResult> put = (*client)->Put(key, value);
       if (put.ok()) {
         if (key.starts_with(keys_prefix_)) {
-          std::lock_guard lock(mu_);
+          MutexLock lock(mu_);
           history_.acknowledged.push_back({put->revision, key, value, false});
         }
         return put->revision;
@@ -187,8 +188,8 @@ class WatchWorkload : public WorkloadRunner {
   std::atomic<uint64_t> catch_up_deadline_us_{UINT64_MAX};
   std::atomic<uint64_t> writes_{0};
   std::vector<std::string> notes_;
-  std::mutex mu_;
-  WatchHistory history_;  // acknowledged and attempted writes (guarded by mu_ while running)
+  Mutex mu_;
+  WatchHistory history_ NDS_GUARDED_BY(mu_);  // acknowledged and attempted writes
 };
 
 }  // namespace

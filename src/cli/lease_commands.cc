@@ -21,6 +21,7 @@ namespace {
 // (128 + the signal's number when a signal ended it), or an error when it could not start.
 Result<int> RunHolding(const std::vector<std::string>& argv, uint64_t revision) {
   std::vector<char*> args;
+  args.reserve(argv.size() + 1);
   for (const std::string& a : argv) args.push_back(const_cast<char*>(a.c_str()));
   args.push_back(nullptr);
   const std::string revision_text = std::to_string(revision);

@@ -8,6 +8,8 @@
 #include "cli/demo_command.h"
 #include "cli/start_command.h"
 
+// CLI11 reports parse errors itself; any other throw is a bug, for which terminate is right.
+// NOLINTNEXTLINE(bugprone-exception-escape)
 int main(int argc, char** argv) {
   CLI::App app("nds: a strongly consistent, replicated key-value and blob store", "nds");
   nds::cli::ClientCommands client_commands;

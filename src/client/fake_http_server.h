@@ -12,7 +12,6 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
-#include <mutex>
 #include <string>
 #include <thread>
 #include <utility>
@@ -28,6 +27,7 @@
 
 #include "client/http_types.h"
 #include "client/options.h"
+#include "util/thread_annotations.h"
 
 namespace nds::client::testing {
 
@@ -112,21 +112,21 @@ class FakeHttpServer {
   uint16_t port() const { return port_; }
 
   size_t connections_accepted() const {
-    std::lock_guard lock(mu_);
+    MutexLock lock(mu_);
     return connections_accepted_;
   }
   std::vector<RecordedRequest> requests() const {
-    std::lock_guard lock(mu_);
+    MutexLock lock(mu_);
     return requests_;
   }
   RecordedRequest last_request() const {
-    std::lock_guard lock(mu_);
+    MutexLock lock(mu_);
     return requests_.empty() ? RecordedRequest{} : requests_.back();
   }
   // Blocks until the server has closed `count` connections itself (an event, not a sleep).
   void WaitForServerClosed(size_t count) {
-    std::unique_lock lock(mu_);
-    closed_cv_.wait(lock, [&] { return server_closed_ >= count; });
+    MutexLock lock(mu_);
+    while (server_closed_ < count) lock.Wait(closed_cv_);
   }
 
  private:
@@ -144,7 +144,7 @@ class FakeHttpServer {
     acceptor_.async_accept(session->socket, [this, session](boost::system::error_code ec) {
       if (ec) return;
       {
-        std::lock_guard lock(mu_);
+        MutexLock lock(mu_);
         session->number = ++connections_accepted_;
         sessions_.push_back(session);  // kept until the server stops (kNeverReply needs it)
       }
@@ -184,7 +184,7 @@ class FakeHttpServer {
     request.body = std::move(message.body());
     request.connection = s->number;
     {
-      std::lock_guard lock(mu_);
+      MutexLock lock(mu_);
       requests_.push_back(request);
     }
     const FakeReply reply = script_(request);
@@ -227,7 +227,7 @@ class FakeHttpServer {
     boost::system::error_code ignored;
     s->socket.shutdown(boost::asio::ip::tcp::socket::shutdown_both, ignored);
     s->socket.close(ignored);
-    std::lock_guard lock(mu_);
+    MutexLock lock(mu_);
     ++server_closed_;
     closed_cv_.notify_all();
   }
@@ -239,12 +239,12 @@ class FakeHttpServer {
   uint16_t port_ = 0;
   std::thread thread_;
 
-  mutable std::mutex mu_;
+  mutable Mutex mu_;
   std::condition_variable closed_cv_;
-  size_t connections_accepted_ = 0;                 // guarded by mu_
-  size_t server_closed_ = 0;                        // guarded by mu_
-  std::vector<RecordedRequest> requests_;           // guarded by mu_
-  std::vector<std::shared_ptr<Session>> sessions_;  // guarded by mu_
+  size_t connections_accepted_ NDS_GUARDED_BY(mu_) = 0;
+  size_t server_closed_ NDS_GUARDED_BY(mu_) = 0;
+  std::vector<RecordedRequest> requests_ NDS_GUARDED_BY(mu_);
+  std::vector<std::shared_ptr<Session>> sessions_ NDS_GUARDED_BY(mu_);
 };
 
 // A port on 127.0.0.1 where nothing listens (bound, then released), for "connection refused".

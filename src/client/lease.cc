@@ -93,7 +93,7 @@ Lease::~Lease() { Stop(); }
 
 void Lease::Stop() {
   {
-    std::lock_guard lock(mu_);
+    MutexLock lock(mu_);
     stopping_ = true;
   }
   cv_.notify_all();
@@ -105,11 +105,15 @@ void Lease::Run() {
   // lease is in danger. A failed one is retried sooner.
   const auto period = std::max(ttl_ / 3, std::chrono::milliseconds(1));
   auto wait = period;
-  std::unique_lock lock(mu_);
-  while (!cv_.wait_for(lock, wait, [this] { return stopping_; })) {
-    lock.unlock();
+  while (true) {
+    {
+      MutexLock lock(mu_);
+      const auto deadline = std::chrono::steady_clock::now() + wait;
+      while (!stopping_ && lock.WaitUntil(cv_, deadline)) {
+      }
+      if (stopping_) return;
+    }
     Result<uint64_t> ttl = KeepAliveLease(keepalive_client_.get(), id_);
-    lock.lock();
     if (ttl.ok()) {
       wait = period;
     } else if (ttl.status().code() == StatusCode::kNotFound) {

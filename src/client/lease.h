@@ -14,7 +14,6 @@
 #include <condition_variable>
 #include <cstdint>
 #include <memory>
-#include <mutex>
 #include <string>
 #include <thread>
 #include <vector>
@@ -22,6 +21,7 @@
 #include "client/client.h"
 #include "client/options.h"
 #include "util/status.h"
+#include "util/thread_annotations.h"
 
 namespace nds::client {
 
@@ -72,9 +72,9 @@ class Lease {
   const std::chrono::milliseconds ttl_;
   std::unique_ptr<Client> keepalive_client_;
   std::atomic<bool> lost_{false};
-  std::mutex mu_;
+  Mutex mu_;
   std::condition_variable cv_;
-  bool stopping_ = false;
+  bool stopping_ NDS_GUARDED_BY(mu_) = false;
   std::thread thread_;
 };
 

@@ -260,6 +260,7 @@ TEST(SecretBox, ConcurrentCallersEachGetTheirOwnSecret) {
   constexpr int kRoundsPerThread = 50;
   std::vector<int> failures(kThreads, 0);
   std::vector<std::thread> threads;
+  threads.reserve(kThreads);
   for (int t = 0; t < kThreads; ++t) {
     threads.emplace_back([t, &failures] {
       for (int i = 0; i < kRoundsPerThread; ++i) {

@@ -28,9 +28,11 @@ TEST(Sha256, MatchesFips180Vectors) {
 
 TEST(Sha256, RepeatedAndConcurrentCallsAgree) {
   std::vector<std::string> expected;
+  expected.reserve(200);
   for (int i = 0; i < 200; ++i) expected.push_back(Sha256("input " + std::to_string(i)));
   std::vector<int> mismatches(4, 0);
   std::vector<std::thread> threads;
+  threads.reserve(4);
   for (int t = 0; t < 4; ++t) {
     threads.emplace_back([&, t] {
       for (int round = 0; round < 5; ++round) {

@@ -6,7 +6,6 @@
 #include <algorithm>
 #include <condition_variable>
 #include <exception>
-#include <mutex>
 #include <thread>
 #include <vector>
 
@@ -27,6 +26,7 @@
 #include "loadgen/response_parser.h"
 #include "loadgen/watch_line_counter.h"
 #include "util/check.h"
+#include "util/thread_annotations.h"
 
 namespace nds::loadgen {
 namespace {
@@ -78,8 +78,12 @@ class BackgroundLoad::Impl {
   Status Launch() {
     const size_t lease_workers = bg_.leases == 0 ? 0 : bg_.lease_connections;
     lease_ids_.assign(bg_.leases, 0);
-    setup_pending_ = bg_.watchers + lease_workers;
-    running_ = setup_pending_;
+    const size_t workers = bg_.watchers + lease_workers;
+    {
+      MutexLock lock(mu_);
+      setup_pending_ = workers;
+    }
+    running_ = workers;
     const Clock::time_point begin = Clock::now();
     for (size_t i = 0; i < bg_.watchers; ++i) {
       watch_links_.push_back(std::make_unique<Link>(ioc_));
@@ -91,8 +95,11 @@ class BackgroundLoad::Impl {
     }
     asio::co_spawn(ioc_, Reap(), [](std::exception_ptr e) { NDS_CHECK(!e); });
     thread_ = std::thread([this] { ioc_.run(); });
-    std::unique_lock lock(mu_);
-    const bool done = cv_.wait_for(lock, kSetupWaitMax, [this] { return setup_pending_ == 0; });
+    MutexLock lock(mu_);
+    const Clock::time_point setup_deadline = begin + kSetupWaitMax;
+    while (setup_pending_ != 0 && lock.WaitUntil(cv_, setup_deadline)) {
+    }
+    const bool done = setup_pending_ == 0;
     counts_setup_ = Clock::now() - begin;
     if (!done) return Timeout("the background load's setup did not end within an hour");
     if (setup_failures_ > 0) return Unavailable(setup_error_);
@@ -142,7 +149,7 @@ class BackgroundLoad::Impl {
 
   // Setup of one coroutine is over (`error` empty when it succeeded). Exactly once each.
   void SetupDone(const std::string& error) {
-    std::lock_guard lock(mu_);
+    MutexLock lock(mu_);
     if (!error.empty() && setup_failures_++ == 0) setup_error_ = error;
     if (--setup_pending_ == 0) cv_.notify_all();
   }
@@ -237,11 +244,11 @@ class BackgroundLoad::Impl {
   std::optional<Clock::time_point> ready_;
   std::chrono::nanoseconds counts_setup_{0};
 
-  std::mutex mu_;
+  Mutex mu_;
   std::condition_variable cv_;
-  size_t setup_pending_ = 0;   // guarded by mu_
-  size_t setup_failures_ = 0;  // guarded by mu_
-  std::string setup_error_;    // guarded by mu_
+  size_t setup_pending_ NDS_GUARDED_BY(mu_) = 0;
+  size_t setup_failures_ NDS_GUARDED_BY(mu_) = 0;
+  std::string setup_error_ NDS_GUARDED_BY(mu_);
 };
 
 asio::awaitable<void> BackgroundLoad::Impl::Watch(size_t index) {

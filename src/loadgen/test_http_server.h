@@ -12,7 +12,6 @@
 #include <functional>
 #include <map>
 #include <memory>
-#include <mutex>
 #include <optional>
 #include <string>
 #include <thread>
@@ -22,6 +21,8 @@
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/write.hpp>
 #include <sys/socket.h>
+
+#include "util/thread_annotations.h"
 
 namespace nds::loadgen {
 
@@ -53,7 +54,7 @@ class TestHttpServer {
   std::string address() const { return "127.0.0.1:" + std::to_string(port_); }
   uint64_t requests() const { return requests_.load(); }
   std::vector<TestRequest> first_requests() const {
-    std::lock_guard lock(mu_);
+    MutexLock lock(mu_);
     return first_requests_;
   }
 
@@ -63,7 +64,7 @@ class TestHttpServer {
     accept_thread_.join();
     std::vector<std::thread> threads;
     {
-      std::lock_guard lock(mu_);
+      MutexLock lock(mu_);
       for (auto& s : sockets_) ::shutdown(s->native_handle(), SHUT_RDWR);
       threads.swap(threads_);
     }
@@ -77,7 +78,7 @@ class TestHttpServer {
       boost::system::error_code ec;
       acceptor_.accept(*socket, ec);
       if (ec) break;
-      std::lock_guard lock(mu_);
+      MutexLock lock(mu_);
       sockets_.push_back(socket);
       threads_.emplace_back([this, socket] { Serve(*socket); });
     }
@@ -104,7 +105,7 @@ class TestHttpServer {
       ++requests_;
       const std::optional<std::string> response = handler_(request);
       {
-        std::lock_guard lock(mu_);
+        MutexLock lock(mu_);
         if (first_requests_.size() < 16) first_requests_.push_back(request);
       }
       if (!response) continue;
@@ -160,10 +161,10 @@ class TestHttpServer {
   std::thread accept_thread_;
   std::atomic<bool> stopped_{false};
   std::atomic<uint64_t> requests_{0};
-  mutable std::mutex mu_;
-  std::vector<std::shared_ptr<boost::asio::ip::tcp::socket>> sockets_;  // guarded by mu_
-  std::vector<std::thread> threads_;                                    // guarded by mu_
-  std::vector<TestRequest> first_requests_;                             // guarded by mu_
+  mutable Mutex mu_;
+  std::vector<std::shared_ptr<boost::asio::ip::tcp::socket>> sockets_ NDS_GUARDED_BY(mu_);
+  std::vector<std::thread> threads_ NDS_GUARDED_BY(mu_);
+  std::vector<TestRequest> first_requests_ NDS_GUARDED_BY(mu_);
 };
 
 }  // namespace nds::loadgen

@@ -68,6 +68,7 @@ class HttpServerImpl final : public HttpServer {
     context_.handler = handler;
   }
 
+  // NOLINTNEXTLINE(bugprone-exception-escape): only a bug throws here; terminate is right.
   ~HttpServerImpl() override { Stop(std::chrono::milliseconds(0)); }
 
   Status Listen();

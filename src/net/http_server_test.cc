@@ -91,7 +91,7 @@ TEST_F(HttpServerTest, KeepAliveServesManyRequestsOnOneConnection) {
 TEST_F(HttpServerTest, PipelinedRequestsReachTheHandlerOneAtATimeInArrivalOrder) {
   std::mutex mu;
   std::vector<std::pair<std::string, Responder>> held;
-  handler_.set_behaviour([&](HttpRequest request, Responder respond) {
+  handler_.set_behaviour([&](const HttpRequest& request, Responder respond) {
     std::lock_guard<std::mutex> lock(mu);
     held.emplace_back(request.target, std::move(respond));
   });
@@ -126,7 +126,7 @@ TEST_F(HttpServerTest, ManyPipelinedRequestsAnsweredFromOtherThreadsComeInOrder)
   std::vector<std::thread> completers;
   int outstanding = 0;
   int outstanding_max = 0;
-  handler_.set_behaviour([&](HttpRequest request, Responder respond) {
+  handler_.set_behaviour([&](const HttpRequest& request, Responder respond) {
     std::lock_guard<std::mutex> lock(mu);
     outstanding_max = std::max(outstanding_max, ++outstanding);
     completers.emplace_back([&, body = request.body, respond = std::move(respond)] {
@@ -165,7 +165,7 @@ TEST_F(HttpServerTest, ManyPipelinedRequestsAnsweredFromOtherThreadsComeInOrder)
 TEST_F(HttpServerTest, PipelinedRequestsBeyondTheReadAheadLimitAreAllServedInOrder) {
   std::mutex mu;
   std::vector<std::pair<std::string, Responder>> held;
-  handler_.set_behaviour([&](HttpRequest request, Responder respond) {
+  handler_.set_behaviour([&](const HttpRequest& request, Responder respond) {
     std::lock_guard<std::mutex> lock(mu);
     held.emplace_back(request.target, std::move(respond));
   });
@@ -388,7 +388,7 @@ TEST_F(HttpServerTest, HeadSplitOverManyWritesIsStillChecked) {
 }
 
 TEST_F(HttpServerTest, HeadGetsContentLengthWithoutABody) {
-  handler_.set_behaviour([](HttpRequest, Responder respond) {
+  handler_.set_behaviour([](const HttpRequest&, const Responder& respond) {
     HttpResponse response;
     response.head_content_length = 1234;
     respond(std::move(response));
@@ -439,7 +439,7 @@ TEST_F(HttpServerTest, ConnectionCloseIsHonouredAndLaterPipelinedRequestsIgnored
 }
 
 TEST_F(HttpServerTest, HandlerHeadersWithLineBreaksAreDropped) {
-  handler_.set_behaviour([](HttpRequest, Responder respond) {
+  handler_.set_behaviour([](const HttpRequest&, const Responder& respond) {
     HttpResponse response;
     response.SetHeader("X-Evil", "a\r\nSet-Cookie: x=1");
     response.SetHeader("X-Good", "yes");

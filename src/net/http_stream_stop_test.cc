@@ -36,7 +36,7 @@ std::unique_ptr<HttpServer> StartOrDie(TestHandler* handler, HttpServerOptions o
 void AnswerWithStream(TestHandler* handler,
                       std::function<Result<bool>(int n, std::string* out)> pull,
                       uint64_t head_content_length = 0) {
-  handler->set_behaviour([pull, head_content_length](HttpRequest, Responder respond) {
+  handler->set_behaviour([pull, head_content_length](const HttpRequest&, const Responder& respond) {
     auto calls = std::make_shared<int>(0);
     HttpResponse response;
     if (head_content_length != 0) response.head_content_length = head_content_length;
@@ -61,7 +61,7 @@ TEST(HttpStream, FiftyMegabytesArriveWholeWithBoundedReadAhead) {
   std::atomic<int> pulls_after_end{0};
 
   TestHandler handler;
-  handler.set_behaviour([&](HttpRequest, Responder respond) {
+  handler.set_behaviour([&](const HttpRequest&, const Responder& respond) {
     auto pulled = std::make_shared<uint64_t>(0);
     HttpResponse response;
     response.SetHeader("Content-Type", "application/octet-stream");
@@ -169,7 +169,7 @@ TEST(HttpStream, Http10ClientGetsTheStreamUntilClose) {
 class HoldingHandler {
  public:
   explicit HoldingHandler(TestHandler* handler) {
-    handler->set_behaviour([this](HttpRequest, Responder respond) {
+    handler->set_behaviour([this](const HttpRequest&, const Responder& respond) {
       std::lock_guard<std::mutex> lock(mu_);
       held_.push_back(std::move(respond));
     });
@@ -272,6 +272,7 @@ TEST(HttpStop, FromAnotherThreadWhileClientsHammerTheServer) {
   const uint16_t port = server->port();
   std::atomic<bool> stop_clients{false};
   std::vector<std::thread> clients;
+  clients.reserve(4);
   for (int c = 0; c < 4; ++c) {
     clients.emplace_back([&, port] {
       for (int round = 0; round < 50 && !stop_clients; ++round) {

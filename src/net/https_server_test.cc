@@ -128,7 +128,7 @@ class HttpsServerTest : public ::testing::Test {
 
   void SetUp() override {
     ASSERT_NE(pki_, nullptr);
-    handler_.set_behaviour([](HttpRequest, Responder respond) {
+    handler_.set_behaviour([](const HttpRequest&, const Responder& respond) {
       HttpResponse response;
       response.body = "hello";
       respond(std::move(response));

@@ -114,6 +114,7 @@ class PeerTransportImpl final : public PeerTransport {
     context_->receiver = receiver;
   }
 
+  // NOLINTNEXTLINE(bugprone-exception-escape): only a bug throws here; terminate is right.
   ~PeerTransportImpl() override { Stop(); }
 
   Status Listen();

@@ -398,6 +398,7 @@ TEST_F(PeerTransportPair, StopWithTrafficInFlightIsSafeAndSendFailsAfterwards) {
   b_->SetPeer(1, Address(a_->port()));
   std::atomic<bool> done{false};
   std::vector<std::thread> senders;
+  senders.reserve(2);
   for (int t = 0; t < 2; ++t) {
     senders.emplace_back([&, t] {
       const std::string frame(1000, static_cast<char>('a' + t));

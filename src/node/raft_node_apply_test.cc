@@ -56,7 +56,7 @@ TEST_F(ApplyStageTest, TheLoopGoesOnWhileAnApplyIsHeldAndAnswersInLogOrderOnceAp
   std::vector<std::string> answered;
   std::vector<uint64_t> revisions;
   for (const std::string key : {"a", "b"}) {
-    node->Submit(store::PutCommand(key, "v"), [&, key](store::ApplyResult r) {
+    node->Submit(store::PutCommand(key, "v"), [&, key](const store::ApplyResult& r) {
       EXPECT_TRUE(r.status.ok()) << r.status.ToString();
       answered.push_back(key);
       revisions.push_back(r.revision);
@@ -64,7 +64,7 @@ TEST_F(ApplyStageTest, TheLoopGoesOnWhileAnApplyIsHeldAndAnswersInLogOrderOnceAp
     Step(node.get(), 3);
   }
   bool read_released = false;
-  node->WaitForReadPoint([&](Status s) {
+  node->WaitForReadPoint([&](const Status& s) {
     EXPECT_TRUE(s.ok()) << s.ToString();
     read_released = true;
   });

@@ -44,7 +44,8 @@ void RaftNode::Submit(store::Command cmd, SubmitCallback done) {
   if (!refused.ok()) {
     store::ApplyResult r;
     r.status = refused;
-    done(std::move(r));
+    // done was moved into writes_ only on the path that refused nothing.
+    done(std::move(r));  // NOLINT(bugprone-use-after-move)
     return;
   }
   wake_.notify_one();

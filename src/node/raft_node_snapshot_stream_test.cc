@@ -84,7 +84,7 @@ class SnapshotStreamTest : public TempDirTest {
     for (int i = 0; i < 20; ++i) {
       bool answered = false;
       a->Submit(store::PutCommand("k" + std::to_string(i), std::string(40, 'v')),
-                [&](store::ApplyResult r) {
+                [&](const store::ApplyResult& r) {
                   EXPECT_TRUE(r.status.ok()) << r.status.ToString();
                   answered = true;
                 });

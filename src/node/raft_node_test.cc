@@ -185,13 +185,13 @@ TEST_F(RaftClusterTest, LeaderTransferMovesLeadership) {
   uint64_t to = n2->GetStatus().id;
   std::promise<Status> p;
   auto f = p.get_future();
-  n2->TransferLeadership(to, [&p](Status s) { p.set_value(s); });
+  n2->TransferLeadership(to, [&p](const Status& s) { p.set_value(s); });
   Status s = f.get();
   ASSERT_TRUE(s.ok()) << s.ToString();
   EXPECT_TRUE(WaitFor([&] { return n2->GetStatus().role == Role::kLeader; }));
   std::promise<Status> p2;
   auto f2 = p2.get_future();
-  n1->TransferLeadership(999, [&p2](Status s) { p2.set_value(s); });
+  n1->TransferLeadership(999, [&p2](const Status& s) { p2.set_value(s); });
   EXPECT_EQ(f2.get().code(), StatusCode::kNotFound);
 }
 
@@ -208,7 +208,7 @@ TEST_F(RaftClusterTest, AForwardedWriteTheLeaderRefusesIsAnsweredAtOnce) {
   const uint64_t down = n3->GetStatus().id;
   n3.reset();
   std::promise<Status> transferred;
-  n1->TransferLeadership(down, [&](Status s) { transferred.set_value(s); });
+  n1->TransferLeadership(down, [&](const Status& s) { transferred.set_value(s); });
   std::this_thread::sleep_for(std::chrono::milliseconds(50));
   auto r = SubmitAndWait(n2.get(), store::PutCommand("during", "v"));
   EXPECT_EQ(r.status.code(), StatusCode::kUnavailable) << r.status.ToString();

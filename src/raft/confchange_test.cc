@@ -7,7 +7,7 @@
 namespace nds::raft {
 namespace {
 
-ConfState Cs(std::vector<uint64_t> voters, std::vector<uint64_t> learners = {}) {
+ConfState Cs(const std::vector<uint64_t>& voters, const std::vector<uint64_t>& learners = {}) {
   ConfState cs;
   for (uint64_t v : voters) cs.voters.push_back(NodeId(v));
   for (uint64_t l : learners) cs.learners.push_back(NodeId(l));

@@ -12,7 +12,7 @@ namespace nds::raft {
 
 namespace {
 
-Status Broken(std::string what) { return Corruption("raft invariant: " + what); }
+Status Broken(const std::string& what) { return Corruption("raft invariant: " + what); }
 
 Status CheckLog(const Raft& r) {
   const RaftLog& log = r.log();

@@ -294,15 +294,15 @@ Status Raft::StepByTerm(const Message& m, bool* handled) {
         return Status::Ok();
       }
     }
-    if (m.type == MessageType::kPreVote) {
-      // A pre-vote never changes our term.
-    } else if (m.type == MessageType::kPreVoteResponse && !m.reject) {
-      // Granted pre-votes carry the future term; the pre-candidate counts them.
-    } else if (m.type == MessageType::kAppend || m.type == MessageType::kHeartbeat ||
-               m.type == MessageType::kSnapshot) {
-      BecomeFollower(m.term, m.from);
-    } else {
-      BecomeFollower(m.term, kNoNode);
+    // A pre-vote never changes our term, and granted pre-votes carry the future term (the
+    // pre-candidate counts them): neither makes this node a follower.
+    const bool pre_vote =
+        m.type == MessageType::kPreVote || (m.type == MessageType::kPreVoteResponse && !m.reject);
+    if (!pre_vote) {
+      const bool from_leader = m.type == MessageType::kAppend ||
+                               m.type == MessageType::kHeartbeat ||
+                               m.type == MessageType::kSnapshot;
+      BecomeFollower(m.term, from_leader ? m.from : kNoNode);
     }
     return Status::Ok();
   }

@@ -26,7 +26,7 @@ void NoPreVote(Config* c) {
 }
 
 // Gives node `id` the log `entries` and term `term`, as if it had been running before.
-void SetLog(Network& net, uint64_t id, std::vector<Entry> entries, uint64_t term) {
+void SetLog(Network& net, uint64_t id, const std::vector<Entry>& entries, uint64_t term) {
   ASSERT_TRUE(net.storage(id).Append(entries).ok());
   net.storage(id).SetHardState(HardState{Term(term), kNoNode, LogIndex(0)});
   net.Restart(NodeId(id));

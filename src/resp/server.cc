@@ -206,7 +206,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
     std::weak_ptr<Connection> weak = weak_from_this();
     std::shared_ptr<Shared> shared = shared_;
     shared_->service->WaitForReadPoint(
-        [weak, shared, seqs = std::move(seqs)](Status status) mutable {
+        [weak, shared, seqs = std::move(seqs)](const Status& status) mutable {
           MutexLock lock(shared->mu);
           if (!shared->open) return;
           auto self = weak.lock();
@@ -350,6 +350,7 @@ class RespServerImpl final : public RespServer {
     shared_->options = options;
     shared_->service = service;
   }
+  // NOLINTNEXTLINE(bugprone-exception-escape): only a bug throws here; terminate is right.
   ~RespServerImpl() override { Stop(); }
 
   Status Listen() {

@@ -168,7 +168,7 @@ void RespService::Execute(Session* session, std::vector<std::string> args, Reply
 
 void RespService::Read(const Session* session, ReplyCallback& done, std::function<Reply()> then) {
   if (session->at_read_point) return done(then());
-  node_->WaitForReadPoint([done = std::move(done), then = std::move(then)](Status s) {
+  node_->WaitForReadPoint([done = std::move(done), then = std::move(then)](const Status& s) {
     done(s.ok() ? then() : StatusReply(s));
   });
 }
@@ -181,7 +181,7 @@ void RespService::Submit(const Session* session, store::Command cmd, ReplyCallba
         session->grant->name, store::TokenRecordDigest(session->grant->stored)};
   }
   node_->Submit(std::move(cmd), [done = std::move(done),
-                                 on_result = std::move(on_result)](store::ApplyResult r) {
+                                 on_result = std::move(on_result)](const store::ApplyResult& r) {
     done(r.token_refused ? ErrorReply("NOAUTH the token was revoked; AUTH with another")
                          : on_result(r));
   });

@@ -485,6 +485,7 @@ void Cluster::AdoptMembers() {
     if (nodes_.contains(NodeId(m.id))) continue;
     // What `nds start --join` is told: the member table as the leader has it.
     std::vector<store::MemberRecord> known;
+    known.reserve(members.size());
     for (const node::MemberInfo& k : members) {
       known.push_back({k.id, k.name, k.peer_address, k.api_address});
     }
@@ -499,10 +500,11 @@ void Cluster::Remove(NodeId member) {
   std::optional<NodeId> leader = Leader();
   if (!leader) return;
   Trace(fmt::format("asking leader {} to remove {}", *leader, member));
-  Submit(*leader, store::RemoveMemberCommand(member.value), [this, member](store::ApplyResult r) {
-    Trace(fmt::format("remove member {}: {}", member, r.status.ToString()));
-    if (r.status.ok()) removed_.push_back(member);
-  });
+  Submit(*leader, store::RemoveMemberCommand(member.value),
+         [this, member](const store::ApplyResult& r) {
+           Trace(fmt::format("remove member {}: {}", member, r.status.ToString()));
+           if (r.status.ok()) removed_.push_back(member);
+         });
 }
 
 std::vector<NodeId> Cluster::AllNodes() const {

@@ -29,6 +29,7 @@ int RunOne(nds::sim::SimOptions options, bool verbose) {
 
 }  // namespace
 
+// NOLINTNEXTLINE(bugprone-exception-escape): only a bug throws here; terminate is right.
 int main(int argc, char** argv) {
   CLI::App app{"nds-sim: deterministic simulation of an nds Raft cluster"};
   nds::sim::SimOptions options;

@@ -179,7 +179,7 @@ Simulation::Simulation(const SimOptions& options)
                                        [this](const std::string& line) { Trace(line); });
   for (int i = 0; i < options.clients; ++i) {
     Client c;
-    c.id = static_cast<uint64_t>(i + 1);
+    c.id = static_cast<uint64_t>(i) + 1;
     clients_.push_back(std::move(c));
   }
   result_.faults = faults_;
@@ -425,10 +425,11 @@ void Simulation::Issue(Client& c) {
       Note(Finish(c, OpOutcome::kOk, cluster_->ReadValue(node, op.key)));
     }
   } else if (op.kind == OpKind::kRead) {
-    cluster_->WaitForReadPoint(node, [this, index, h](Status s) { OnReadPoint(index, h, s); });
+    cluster_->WaitForReadPoint(node,
+                               [this, index, h](const Status& s) { OnReadPoint(index, h, s); });
   } else {
     cluster_->Submit(node, store::PutCommand(op.key, *op.value),
-                     [this, index, h](store::ApplyResult r) { OnWrite(index, h, r); });
+                     [this, index, h](const store::ApplyResult& r) { OnWrite(index, h, r); });
   }
 }
 
@@ -530,10 +531,11 @@ Status Simulation::CheckLiveness() {
         (!probe->waiting || cluster_->now_ticks() - last_try >= kProbeRetryTicks)) {
       probe->waiting = true;
       last_try = cluster_->now_ticks();
-      cluster_->Submit(*leader, store::PutCommand("probe", "live"), [probe](store::ApplyResult r) {
-        probe->waiting = false;
-        if (r.status.ok() && probe->index == 0) probe->index = r.revision;
-      });
+      cluster_->Submit(*leader, store::PutCommand("probe", "live"),
+                       [probe](const store::ApplyResult& r) {
+                         probe->waiting = false;
+                         if (r.status.ok() && probe->index == 0) probe->index = r.revision;
+                       });
     }
     NDS_RETURN_IF_ERROR(Step(false, false));
     if (probe_index == 0 || !leader || !cluster_->IsRunning(*leader)) continue;

@@ -4,12 +4,13 @@
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
-#include <mutex>
 #include <signal.h>
 #include <stdlib.h>
 #include <utility>
 
 #include <gtest/gtest.h>
+
+#include "util/thread_annotations.h"
 
 namespace nds::test {
 namespace {
@@ -24,11 +25,12 @@ launcher::NodeSpec SpecFor(std::string data_dir, std::vector<std::string> extra_
 }
 
 // The directories MakeTempDir made in this process, removed at exit when every test passed.
-std::mutex temp_dirs_mu;
-std::vector<std::string>* temp_dirs = nullptr;  // leaked: atexit handlers may still read it
+Mutex temp_dirs_mu;
+// Leaked: atexit handlers may still read it.
+std::vector<std::string>* temp_dirs NDS_GUARDED_BY(temp_dirs_mu) = nullptr;
 
 void RemoveTempDirs() {
-  std::lock_guard<std::mutex> lock(temp_dirs_mu);
+  MutexLock lock(temp_dirs_mu);
   if (temp_dirs == nullptr || temp_dirs->empty()) return;
   const bool keep =
       std::getenv("NDS_KEEP_TEST_DIRS") != nullptr || !::testing::UnitTest::GetInstance()->Passed();
@@ -50,7 +52,7 @@ std::string MakeTempDir(const std::string& tag) {
   const char* base = std::getenv("TMPDIR");
   std::string tmpl = std::string(base ? base : "/tmp") + "/nds-" + tag + "-XXXXXX";
   if (mkdtemp(tmpl.data()) == nullptr) return std::string();
-  std::lock_guard<std::mutex> lock(temp_dirs_mu);
+  MutexLock lock(temp_dirs_mu);
   if (temp_dirs == nullptr) {
     temp_dirs = new std::vector<std::string>();
     std::atexit(RemoveTempDirs);

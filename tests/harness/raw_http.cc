@@ -135,7 +135,7 @@ HttpAnswer RawHttp::Request(const std::string& method, const std::string& target
                             const std::string& body,
                             const std::vector<std::pair<std::string, std::string>>& headers) {
   std::string req = method + " " + target + " HTTP/1.1\r\nHost: 127.0.0.1\r\n";
-  for (const auto& [k, v] : headers) req += k + ": " + v + "\r\n";
+  for (const auto& [k, v] : headers) req.append(k).append(": ").append(v).append("\r\n");
   if (!body.empty() || method == "PUT" || method == "POST") {
     req += "Content-Length: " + std::to_string(body.size()) + "\r\n";
   }
