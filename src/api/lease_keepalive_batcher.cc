@@ -14,7 +14,7 @@ using Waiters = std::vector<std::vector<KeepAliveBatcher::Done>>;
 // One keepalive command for `ids` through the log; answers `waiters` (one list per id) once it
 // applied.
 void SubmitThroughLog(node::Node* node, const std::vector<uint64_t>& ids,
-                      std::shared_ptr<Waiters> waiters) {
+                      const std::shared_ptr<Waiters>& waiters) {
   node->Submit(store::LeaseKeepAliveCommand(ids), [waiters](const store::ApplyResult& r) {
     for (size_t i = 0; i < waiters->size(); ++i) {
       uint64_t ttl_ms = r.lease_ttls_ms && i < r.lease_ttls_ms->size() ? (*r.lease_ttls_ms)[i] : 0;

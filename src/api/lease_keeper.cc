@@ -87,7 +87,7 @@ void LeaseKeeper::KeepAlive(std::vector<uint64_t> ids, KeptInMemory done) {
     return done(std::vector<uint64_t>(ids.size(), 0));
   }
   node_->WaitForReadPoint([node = node_, state = state_, term = status.term, ids = std::move(ids),
-                           done = std::move(done)](Status read) {
+                           done = std::move(done)](const Status& read) {
     std::vector<uint64_t> ttls(ids.size(), 0);
     // Still the leader of the term the read point confirmed: no other node led in between.
     const node::NodeStatus now_status = node->GetStatus();

@@ -36,7 +36,8 @@ class LeaseKeeperTest : public ServiceTest {
   store::ApplyResult SubmitAndWait(store::Command cmd) {
     auto promise = std::make_shared<std::promise<store::ApplyResult>>();
     auto future = promise->get_future();
-    node_->Submit(std::move(cmd), [promise](store::ApplyResult r) { promise->set_value(r); });
+    node_->Submit(std::move(cmd),
+                  [promise](const store::ApplyResult& r) { promise->set_value(r); });
     EXPECT_EQ(future.wait_for(std::chrono::seconds(10)), std::future_status::ready);
     return future.get();
   }

@@ -1,8 +1,12 @@
 // NodeProcess: `nds start` through SpawnLogged, HTTP probes through nds::Client, bounded reaping.
 #include "launcher/node_process.h"
 
+#include <chrono>
+#include <cstdio>
 #include <optional>
 #include <signal.h>
+#include <string>
+#include <string_view>
 #include <thread>
 #include <unistd.h>
 #include <utility>
@@ -15,7 +19,25 @@
 #include "util/check.h"
 
 namespace nds::launcher {
+
 namespace {
+
+// How long Signal(SIGSTOP) waits to see the child stopped.
+constexpr std::chrono::seconds kStopSeenMax{2};
+
+// True when /proc says process `pid` is stopped (state T), or cannot say (it is gone).
+bool ProcessIsStopped(pid_t pid) {
+  std::FILE* f = std::fopen(("/proc/" + std::to_string(pid) + "/stat").c_str(), "re");
+  if (f == nullptr) return true;
+  char buf[512];
+  const size_t n = std::fread(buf, 1, sizeof buf - 1, f);
+  std::fclose(f);
+  const std::string_view text(buf, n);
+  const size_t close = text.rfind(')');  // the command name may hold spaces and parentheses
+  if (close == std::string_view::npos || close + 2 >= text.size()) return true;
+  const char state = text[close + 2];
+  return state == 'T' || state == 't' || state == 'Z' || state == 'X';
+}
 
 constexpr auto kPollInterval = std::chrono::milliseconds(20);
 // How long a SIGKILLed child may take to be reaped before we give up waiting for it.
@@ -144,7 +166,15 @@ Result<client::HttpReply> NodeProcess::Get(const std::string& target,
 void NodeProcess::Signal(int sig) {
   if (pid_ <= 0) return;
   kill(pid_, sig);
-  if (sig == SIGSTOP) paused_ = true;
+  if (sig == SIGSTOP) {
+    paused_ = true;
+    // kill() only queues the signal: wait (at most kStopSeenMax) until the child is seen stopped,
+    // so that from the return on it answers nothing (a test asserted that and failed under load).
+    const auto deadline = std::chrono::steady_clock::now() + kStopSeenMax;
+    while (!ProcessIsStopped(pid_) && std::chrono::steady_clock::now() < deadline) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    }
+  }
   if (sig == SIGCONT) paused_ = false;
 }
 

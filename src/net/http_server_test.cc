@@ -29,7 +29,7 @@ using testing::TestHandler;
 class HttpServerTest : public ::testing::Test {
  protected:
   void StartServer(HttpServerOptions options = {}) {
-    auto started = StartLoopbackServer(&handler_, options);
+    auto started = StartLoopbackServer(&handler_, std::move(options));
     ASSERT_TRUE(started.ok()) << started.status().ToString();
     server_ = std::move(started).value();
   }

@@ -26,7 +26,7 @@ using testing::Reply;
 using testing::TestHandler;
 
 std::unique_ptr<HttpServer> StartOrDie(TestHandler* handler, HttpServerOptions options = {}) {
-  auto started = testing::StartLoopbackServer(handler, options);
+  auto started = testing::StartLoopbackServer(handler, std::move(options));
   NDS_CHECK(started.ok(), "{}", started.status().ToString());
   return std::move(started).value();
 }
@@ -34,7 +34,7 @@ std::unique_ptr<HttpServer> StartOrDie(TestHandler* handler, HttpServerOptions o
 // Makes `handler` answer every request with a streamed body: `pull(n, out)` appends the n-th chunk
 // of that answer (n from 1) and says whether more follows, or fails the stream.
 void AnswerWithStream(TestHandler* handler,
-                      std::function<Result<bool>(int n, std::string* out)> pull,
+                      const std::function<Result<bool>(int n, std::string* out)>& pull,
                       uint64_t head_content_length = 0) {
   handler->set_behaviour([pull, head_content_length](const HttpRequest&, const Responder& respond) {
     auto calls = std::make_shared<int>(0);
@@ -169,7 +169,7 @@ TEST(HttpStream, Http10ClientGetsTheStreamUntilClose) {
 class HoldingHandler {
  public:
   explicit HoldingHandler(TestHandler* handler) {
-    handler->set_behaviour([this](const HttpRequest&, const Responder& respond) {
+    handler->set_behaviour([this](const HttpRequest&, Responder respond) {
       std::lock_guard<std::mutex> lock(mu_);
       held_.push_back(std::move(respond));
     });
