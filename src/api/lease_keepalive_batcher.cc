@@ -95,7 +95,7 @@ void KeepAliveBatcher::Flush(std::map<uint64_t, std::vector<Done>> batch) {
       waiters->push_back(std::move(it->second));
     }
     if (keeper_ == nullptr) {
-      SubmitThroughLog(node_, ids, std::move(waiters));
+      SubmitThroughLog(node_, ids, waiters);
       continue;
     }
     keeper_->KeepAlive(ids, [node = node_, ids, waiters](std::vector<uint64_t> ttls_ms) {
@@ -110,7 +110,7 @@ void KeepAliveBatcher::Flush(std::map<uint64_t, std::vector<Done>> batch) {
           logged_waiters->push_back(std::move((*waiters)[i]));
         }
       }
-      if (!logged.empty()) SubmitThroughLog(node, logged, std::move(logged_waiters));
+      if (!logged.empty()) SubmitThroughLog(node, logged, logged_waiters);
     });
   }
 }
