@@ -562,16 +562,6 @@ BenchResult RunPhase(const BenchOptions& o, bool preload, const ProgressCallback
 
 }  // namespace
 
-void ErrorCounts::Add(const ErrorCounts& o) {
-  connect += o.connect;
-  timeout += o.timeout;
-  closed += o.closed;
-  protocol += o.protocol;
-  http_4xx += o.http_4xx;
-  http_5xx += o.http_5xx;
-  other_status += o.other_status;
-}
-
 Result<BenchResult> RunBench(const BenchOptions& options, const ProgressCallback& on_progress,
                              std::chrono::milliseconds progress_interval) {
   NDS_RETURN_IF_ERROR(options.Validate());

@@ -36,7 +36,15 @@ struct ErrorCounts {
     return timeout + closed + protocol + http_4xx + http_5xx + other_status;
   }
   uint64_t Total() const { return connect + FailedOps(); }
-  void Add(const ErrorCounts& o);
+  void Add(const ErrorCounts& o) {
+    connect += o.connect;
+    timeout += o.timeout;
+    closed += o.closed;
+    protocol += o.protocol;
+    http_4xx += o.http_4xx;
+    http_5xx += o.http_5xx;
+    other_status += o.other_status;
+  }
 };
 
 struct BenchResult {
