@@ -31,7 +31,7 @@ std::vector<TwoGeese> FindTwoGeese(const std::vector<GooseSample>& samples) {
 }
 
 RolePoller::RolePoller(const Recorder* clock, RolePollerOptions options)
-    : clock_(clock), options_(options), start_(std::chrono::steady_clock::now()) {}
+    : clock_(clock), options_(std::move(options)), start_(std::chrono::steady_clock::now()) {}
 
 RolePoller::~RolePoller() { Stop(); }
 
@@ -68,7 +68,7 @@ std::vector<GooseSample> RolePoller::GooseSamples() const {
   return samples_;
 }
 
-void RolePoller::PollLoop(std::string address) {
+void RolePoller::PollLoop(const std::string& address) {
   client::ClientOptions options;
   Result<std::vector<client::ServerAddress>> servers = client::ParseServerList(address);
   if (!servers.ok()) return;  // addresses come from the cluster: checked before the run

@@ -70,7 +70,7 @@ class RolePoller {
   uint64_t failures() const { return failures_.load(); }  // no answer in time, or an error
 
  private:
-  void PollLoop(std::string address);
+  void PollLoop(const std::string& address);
   bool Unwatched(const std::string& address) const;
 
   const Recorder* clock_;

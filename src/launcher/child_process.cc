@@ -23,6 +23,7 @@ Result<pid_t> SpawnLogged(const std::vector<std::string>& argv, const std::strin
   NDS_CHECK(!argv.empty());
   std::vector<std::string> args = argv;  // posix_spawn takes char* const*
   std::vector<char*> c_argv;
+  c_argv.reserve(args.size() + 1);
   for (auto& a : args) c_argv.push_back(a.data());
   c_argv.push_back(nullptr);
 

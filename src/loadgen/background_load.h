@@ -60,7 +60,7 @@ class BackgroundLoad {
   // counts. Call once.
   BackgroundCounts Finish(std::optional<uint64_t> last_write_revision);
 
-  ~BackgroundLoad();
+  ~BackgroundLoad();  // NOLINT(bugprone-exception-escape): see the definition
   BackgroundLoad(const BackgroundLoad&) = delete;
   BackgroundLoad& operator=(const BackgroundLoad&) = delete;
 

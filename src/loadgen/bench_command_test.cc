@@ -22,7 +22,7 @@ std::optional<std::string> Ok(const TestRequest&) {
 }
 
 // Parses `args` like `nds ARGS...` with an nds-like app; returns only on a parse error.
-void RunNds(std::vector<std::string> args, bool global_server_flag) {
+void RunNds(const std::vector<std::string>& args, bool global_server_flag) {
   CLI::App app("nds", "nds");
   std::string servers = "localhost:7777";
   if (global_server_flag) {

@@ -13,7 +13,7 @@ namespace nds::loadgen {
 namespace {
 
 // Parses `args` (after the program name) as the bench flags, then validates.
-Result<BenchOptions> Parse(std::vector<std::string> args,
+Result<BenchOptions> Parse(const std::vector<std::string>& args,
                            std::string_view servers = "127.0.0.1:7777") {
   CLI::App app("test");
   BenchFlags flags;

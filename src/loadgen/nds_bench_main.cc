@@ -4,6 +4,7 @@
 
 #include "loadgen/bench_cli.h"
 
+// NOLINTNEXTLINE(bugprone-exception-escape): only a bug throws here; terminate is right.
 int main(int argc, char** argv) {
   CLI::App app("nds-bench: load generator and latency measurer for nds and etcd", "nds-bench");
   nds::loadgen::BenchFlags flags;

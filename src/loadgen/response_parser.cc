@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <charconv>
+#include <utility>
 
 #include <fmt/format.h>
 
@@ -43,10 +44,10 @@ std::string_view Trim(std::string_view s) {
 
 }  // namespace
 
-ResponseParser::ResponseParser(ResponseLimits limits) : limits_(limits) {}
+ResponseParser::ResponseParser(ResponseLimits limits) : limits_(std::move(limits)) {}
 
 void ResponseParser::Reset(ResponseLimits limits) {
-  limits_ = limits;
+  limits_ = std::move(limits);
   state_ = State::kHeader;
   line_.clear();
   remaining_bytes_ = 0;

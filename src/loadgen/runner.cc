@@ -113,9 +113,9 @@ class Worker {
   void Run() {
     active_ = conns_.size();
     for (auto& c : conns_) {
-      asio::co_spawn(ioc_, RunConnection(*c), [](std::exception_ptr e) { NDS_CHECK(!e); });
+      asio::co_spawn(ioc_, RunConnection(*c), [](const std::exception_ptr& e) { NDS_CHECK(!e); });
     }
-    asio::co_spawn(ioc_, Reap(), [](std::exception_ptr e) { NDS_CHECK(!e); });
+    asio::co_spawn(ioc_, Reap(), [](const std::exception_ptr& e) { NDS_CHECK(!e); });
     ioc_.run();
   }
 
@@ -516,6 +516,7 @@ BenchResult RunPhase(const BenchOptions& o, bool preload, const ProgressCallback
   std::condition_variable done_cv;
   size_t done_count = 0;  // guarded by done_mu
   std::vector<std::thread> threads;
+  threads.reserve(workers.size());
   for (auto& w : workers) {
     threads.emplace_back([&, worker = w.get()] {
       worker->Run();
