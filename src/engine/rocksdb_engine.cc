@@ -298,7 +298,7 @@ Status RocksDbEngine::BuildBatch(const Db& db, const WriteBatch& batch, LogIndex
         break;
       case WriteBatch::OpType::kDeleteRange:
         NDS_CHECK(!HasInsertHintPrefix(options_.insert_hint_prefixes, op.key),
-                  "a range deletion begins with an insert hint prefix (rocksdb_tuning.h)");
+                  "insert hint prefix");
         // An empty or inverted range removes nothing; RocksDB rejects inverted ranges.
         if (op.key < op.value) s = out->DeleteRange(db.data, ToSlice(op.key), ToSlice(op.value));
         break;
@@ -449,9 +449,7 @@ rocksdb::Options MakeOptions(const RocksDbOptions& o) {
   options.atomic_flush = true;
   options.write_buffer_size = o.write_buffer_bytes;
   options.max_write_buffer_number = 2;
-  // One writer at a time (write_mu_): memtable inserts may use hints (rocksdb_tuning.h), which
-  // RocksDB ignores for concurrent memtable writes.
-  options.allow_concurrent_memtable_write = false;
+  options.allow_concurrent_memtable_write = false;  // one writer; with it, hints are ignored
   options.memtable_insert_with_hint_prefix_extractor = NewInsertHintPrefix(o.insert_hint_prefixes);
   // All memtables together (both column families, active and flushing) stay under this.
   options.write_buffer_manager =
