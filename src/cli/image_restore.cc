@@ -8,7 +8,7 @@
 
 #include "cli/one_member_dir.h"
 #include "crypto/join_token.h"
-#include "engine/engine_factory.h"
+#include "store/engine_options.h"
 #include "store/keyspace.h"
 #include "store/membership.h"
 #include "util/file_system.h"
@@ -90,7 +90,7 @@ Result<RestoreReport> Build(store::ImageReader& reader, const RestoreOptions& o,
   meta.cluster_secret = secret;
   NDS_RETURN_IF_ERROR(wal::WriteMetaFile(fs, tmp, meta));
   {
-    NDS_ASSIGN_OR_RETURN(auto engine, engine::OpenEngine(o.engine, JoinPath(tmp, "engine")));
+    NDS_ASSIGN_OR_RETURN(auto engine, store::OpenStoreEngine(o.engine, JoinPath(tmp, "engine")));
     const LogIndex revision{report.revision};
     NDS_RETURN_IF_ERROR(Load(reader, engine.get(), revision, o.batch_bytes));
     report.totals = reader.totals();

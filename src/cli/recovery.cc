@@ -9,10 +9,10 @@
 #include <fmt/format.h>
 
 #include "cli/one_member_dir.h"
-#include "engine/engine_factory.h"
 #include "node/engine_dir.h"
 #include "node/raft_codec.h"
 #include "store/applier.h"
+#include "store/engine_options.h"
 #include "store/fence.h"
 #include "store/keyspace.h"
 #include "util/file_system.h"
@@ -32,7 +32,7 @@ Result<std::unique_ptr<engine::Engine>> OpenCurrentEngine(const std::string& dat
   NDS_ASSIGN_OR_RETURN(std::string dir, node::CurrentEngineDir(data_dir));
   std::error_code ec;
   const bool rocksdb = std::filesystem::exists(JoinPath(dir, "CURRENT"), ec);
-  NDS_ASSIGN_OR_RETURN(auto engine, engine::OpenEngine(rocksdb ? "rocksdb" : "memory", dir));
+  NDS_ASSIGN_OR_RETURN(auto engine, store::OpenStoreEngine(rocksdb ? "rocksdb" : "memory", dir));
   if (engine->AppliedIndex() >= snapshot_index) return engine;
   // Behind the log's snapshot (always so for a memory node): start from the snapshot, as a
   // starting node would (node/raft_node.h InstallSnapshot).
@@ -51,7 +51,7 @@ Result<std::unique_ptr<engine::Engine>> OpenCurrentEngine(const std::string& dat
   }
   if (ec) return IoError("cannot copy the snapshot into " + copy + ": " + ec.message());
   NDS_RETURN_IF_ERROR(wal::SyncAndListFiles(DefaultFileSystem(), copy).status());
-  NDS_ASSIGN_OR_RETURN(engine, engine::OpenEngine(rocksdb ? "rocksdb" : "memory", copy));
+  NDS_ASSIGN_OR_RETURN(engine, store::OpenStoreEngine(rocksdb ? "rocksdb" : "memory", copy));
   NDS_RETURN_IF_ERROR(node::SetCurrentEngineDir(data_dir, name));
   return engine;
 }

@@ -25,7 +25,6 @@
 #include "cli/start_reports.h"
 #include "cli/start_run.h"
 #include "cli/tls_flags.h"
-#include "engine/engine_factory.h"
 #include "launcher/stop_signals.h"
 #include "net/http.h"
 #include "net/tls_context.h"
@@ -33,6 +32,7 @@
 #include "node/raft_node.h"
 #include "resp/server.h"
 #include "resp/service.h"
+#include "store/engine_options.h"
 #include "store/membership.h"
 #include "util/host_port.h"
 #include "util/memory_trimmer.h"
@@ -146,7 +146,7 @@ int RunNode(const StartFlags& f) {
                   engine_dir.status().ToString());
     return 1;
   }
-  auto engine = engine::OpenEngine(f.engine, *engine_dir);
+  auto engine = store::OpenStoreEngine(f.engine, *engine_dir);
   if (!engine.ok()) {
     spdlog::error("cannot open the {} engine in {}: {}", f.engine, f.data,
                   engine.status().ToString());

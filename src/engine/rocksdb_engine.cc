@@ -36,6 +36,7 @@
 
 #include "engine/file_util.h"
 #include "engine/rocksdb_logger.h"
+#include "engine/rocksdb_tuning.h"
 #include "util/coding.h"
 #include "util/thread_annotations.h"
 
@@ -110,6 +111,7 @@ struct Snapshot {
 
 Result<std::optional<std::string>> GetFrom(const Db& db, const rocksdb::ReadOptions& options,
                                            std::string_view key) {
+  QuietPerfContext();
   std::string value;
   rocksdb::Status s = db.db->Get(options, db.data, ToSlice(key), &value);
   if (s.IsNotFound()) return std::optional<std::string>();
@@ -165,6 +167,7 @@ class RocksView final : public View {
     // a file and doubles up to 256 KiB, so short listings read little and long scans stream.
     options.fill_cache = false;
     options.adaptive_readahead = true;
+    QuietPerfContext();  // for the thread that creates it, which is the one that uses it
     const Db& db = *snapshot_->db;
     std::unique_ptr<rocksdb::Iterator> it(db.db->NewIterator(options, db.data));
     return std::make_unique<RocksIterator>(snapshot_, std::move(it));
@@ -294,6 +297,8 @@ Status RocksDbEngine::BuildBatch(const Db& db, const WriteBatch& batch, LogIndex
         s = out->Delete(db.data, ToSlice(op.key));
         break;
       case WriteBatch::OpType::kDeleteRange:
+        NDS_CHECK(!HasInsertHintPrefix(options_.insert_hint_prefixes, op.key),
+                  "insert hint prefix");
         // An empty or inverted range removes nothing; RocksDB rejects inverted ranges.
         if (op.key < op.value) s = out->DeleteRange(db.data, ToSlice(op.key), ToSlice(op.value));
         break;
@@ -358,6 +363,7 @@ Status RocksDbEngine::Write(const WriteBatch& batch, LogIndex applied_index, boo
   NDS_RETURN_IF_ERROR(RecoverIfNeeded());
   std::shared_ptr<Db> db = CurrentDb();
   NDS_CHECK(db != nullptr);  // RecoverIfNeeded reopened it
+  QuietPerfContext();
   // Sized up front: a batch that grew by doubling copied its big values once per growth step.
   size_t reserve = kBatchHeaderBytes;
   for (const WriteBatch::Op& op : batch.ops()) {
@@ -443,6 +449,8 @@ rocksdb::Options MakeOptions(const RocksDbOptions& o) {
   options.atomic_flush = true;
   options.write_buffer_size = o.write_buffer_bytes;
   options.max_write_buffer_number = 2;
+  options.allow_concurrent_memtable_write = false;  // one writer; with it, hints are ignored
+  options.memtable_insert_with_hint_prefix_extractor = NewInsertHintPrefix(o.insert_hint_prefixes);
   // All memtables together (both column families, active and flushing) stay under this.
   options.write_buffer_manager =
       std::make_shared<rocksdb::WriteBufferManager>(2 * o.write_buffer_bytes);

@@ -32,6 +32,7 @@
 #include <cstddef>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "engine/engine.h"
 #include "util/status.h"
@@ -50,6 +51,10 @@ struct RocksDbOptions {
   size_t log_files_max = 3;
   // SST files kept open; each costs a file descriptor and a small table reader.
   int open_files_max = 512;
+  // Key prefixes (2 bytes each) whose keys are mostly written in ascending order: their memtable
+  // inserts start where the last one of the same prefix went (engine/rocksdb_tuning.h). A range
+  // deletion must not begin with one of them.
+  std::vector<std::string> insert_hint_prefixes;
 };
 
 // Opens (creating if missing) the RocksDB engine in `dir`. Errors: kCorruption when the data is

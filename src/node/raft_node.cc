@@ -11,12 +11,12 @@
 
 #include <spdlog/spdlog.h>
 
-#include "engine/engine_factory.h"
 #include "engine/rocksdb_engine.h"
 #include "net/peer_handshake.h"
 #include "node/raft_codec.h"
 #include "node/raft_config.h"
 #include "store/command.h"
+#include "store/engine_options.h"
 #include "util/check.h"
 #include "util/log_text.h"
 
@@ -57,7 +57,7 @@ Result<std::unique_ptr<RaftNode>> RaftNode::Create(std::unique_ptr<engine::Engin
   if (env.fs == nullptr) env.fs = DefaultFileSystem();
   if (!env.open_engine) {
     env.open_engine = [](std::string_view kind, const std::string& dir) {
-      return engine::OpenEngine(kind, dir);
+      return store::OpenStoreEngine(kind, dir);
     };
   }
   if (!env.checkpoint_index) {

@@ -23,28 +23,39 @@ Result<std::optional<uint64_t>> BatchApplier::CurrentRevision(const std::string&
     if (!it->second) return std::optional<uint64_t>();
     return std::optional<uint64_t>(it->second->revision);
   }
-  NDS_ASSIGN_OR_RETURN(std::optional<std::string> bytes, CurrentRecord(data_key));
+  NDS_ASSIGN_OR_RETURN(std::optional<std::string_view> bytes, PeekRecord(data_key));
   if (!bytes) return std::optional<uint64_t>();
   NDS_ASSIGN_OR_RETURN(RecordView rec, DecodeRecord(*bytes));
   return std::optional<uint64_t>(rec.revision);
 }
 
-Result<std::optional<std::string>> BatchApplier::CurrentRecord(const std::string& data_key) const {
+Result<std::optional<std::string_view>> BatchApplier::PeekRecord(
+    const std::string& data_key) const {
   if (auto it = overlay_.find(data_key); it != overlay_.end()) {
-    if (!it->second) return std::optional<std::string>();
+    if (!it->second) return std::optional<std::string_view>();
     const engine::WriteBatch::Op& op = batch_.ops()[it->second->op];
     NDS_CHECK(op.type == engine::WriteBatch::OpType::kPut);
     NDS_CHECK(op.key == data_key);
-    return std::optional<std::string>(op.value);
+    return std::optional<std::string_view>(op.value);
   }
-  if (cleared_) return std::optional<std::string>();
+  if (cleared_) return std::optional<std::string_view>();
   // A command reads its key, then writes it, and the write reads the record it replaces for the
   // history: the second read is this one. It cannot be stale: the engine does not change during a
   // batch, and the batch's own writes are found in the overlay above.
-  if (last_read_ && last_read_->first == data_key) return last_read_->second;
-  NDS_ASSIGN_OR_RETURN(std::optional<std::string> bytes, engine_->Get(data_key));
-  last_read_.emplace(data_key, bytes);
-  return bytes;
+  if (!last_read_valid_ || last_read_key_ != data_key) {
+    last_read_valid_ = false;
+    NDS_ASSIGN_OR_RETURN(last_read_, engine_->Get(data_key));
+    last_read_key_.assign(data_key);  // reuses the buffer of the key read before
+    last_read_valid_ = true;
+  }
+  if (!last_read_) return std::optional<std::string_view>();
+  return std::optional<std::string_view>(*last_read_);
+}
+
+Result<std::optional<std::string>> BatchApplier::CurrentRecord(const std::string& data_key) const {
+  NDS_ASSIGN_OR_RETURN(std::optional<std::string_view> bytes, PeekRecord(data_key));
+  if (!bytes) return std::optional<std::string>();
+  return std::optional<std::string>(std::string(*bytes));
 }
 
 namespace {
@@ -328,6 +339,7 @@ Status BatchApplier::Commit(engine::Engine* engine, bool sync) {
   system_overlay_.clear();
   token_digests_.clear();
   lease_overlay_.clear();
+  last_read_valid_ = false;
   last_read_.reset();
   last_index_.reset();
   return s;

@@ -92,6 +92,9 @@ class BatchApplier {
   Result<std::optional<uint64_t>> CurrentRevision(const std::string& data_key) const;
   // The current encoded record of a data key as this batch sees it, or std::nullopt when absent.
   Result<std::optional<std::string>> CurrentRecord(const std::string& data_key) const;
+  // The same without a copy: a view into the batch or into the last record read from the engine,
+  // valid until the batch changes or another key is read.
+  Result<std::optional<std::string_view>> PeekRecord(const std::string& data_key) const;
   // CurrentRecord decoded: nullopt when absent; kCorruption for a damaged record.
   Result<std::optional<Record>> CurrentDecoded(const std::string& data_key) const;
   // Writes (or deletes) a data key with its history. The record names `lease_id` (0: none). When
@@ -121,8 +124,8 @@ class BatchApplier {
   // batch sees it), before the range delete. Engine read errors come back as they are.
   Status RecordClear(uint64_t revision);
   // The current record of `data_key` for the history; a read error here is fatal, as the caller
-  // has just read the same key successfully.
-  std::optional<std::string> RecordBefore(const std::string& data_key) const;
+  // has just read the same key successfully. Called just before the key is written.
+  std::optional<std::string> RecordBefore(const std::string& data_key);
   // applier_resp.cc: the RESP front's read-modify-write commands. Each runs its `modify` on the
   // decoded current record of cmd.key (nullopt when absent) through ModifyCurrent, which turns a
   // read error into the result's status and stamps the result with the entry's revision.
@@ -189,8 +192,11 @@ class BatchApplier {
   std::map<std::string, std::optional<std::string>> token_digests_;
   // Lease system keys (lease_state.h) written in this batch: their value, nullopt for deleted.
   std::map<std::string, std::optional<std::string>> lease_overlay_;
-  // The engine's record of the data key read last (CurrentRecord), nullopt inside when absent.
-  mutable std::optional<std::pair<std::string, std::optional<std::string>>> last_read_;
+  // The engine's record (nullopt: absent) of the data key read last (PeekRecord), when
+  // last_read_valid_. RecordBefore moves the record out (the key is written next) and clears it.
+  mutable std::string last_read_key_;
+  mutable std::optional<std::string> last_read_;
+  mutable bool last_read_valid_ = false;
   std::optional<LogIndex> last_index_;
   HistoryWriter history_;
 };

@@ -1,13 +1,20 @@
 // The applier's side of the change history (store/history.h): what a write replaces, and the
 // delete events of /clear.
 #include <map>
+#include <utility>
 
 #include "store/applier.h"
 #include "util/check.h"
 
 namespace nds::store {
 
-std::optional<std::string> BatchApplier::RecordBefore(const std::string& data_key) const {
+std::optional<std::string> BatchApplier::RecordBefore(const std::string& data_key) {
+  if (!cleared_ && last_read_valid_ && last_read_key_ == data_key && !overlay_.contains(data_key)) {
+    // The engine's record, read by this command: taken instead of copied, as the key is written
+    // next and from then on found in the overlay.
+    last_read_valid_ = false;
+    return std::exchange(last_read_, std::nullopt);
+  }
   Result<std::optional<std::string>> before = CurrentRecord(data_key);
   NDS_CHECK(before.ok(), "key of {} bytes read again in one command: {}", data_key.size(),
             before.status().ToString());

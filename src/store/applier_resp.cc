@@ -20,7 +20,7 @@ constexpr std::string_view kOverflow = "increment or decrement would overflow";
 }  // namespace
 
 Result<std::optional<Record>> BatchApplier::CurrentDecoded(const std::string& data_key) const {
-  NDS_ASSIGN_OR_RETURN(std::optional<std::string> bytes, CurrentRecord(data_key));
+  NDS_ASSIGN_OR_RETURN(std::optional<std::string_view> bytes, PeekRecord(data_key));
   if (!bytes) return std::optional<Record>();
   NDS_ASSIGN_OR_RETURN(RecordView rec, DecodeRecord(*bytes));
   return std::optional<Record>(

@@ -43,6 +43,16 @@ std::string UndoKeyPrefix(std::string_view user_key) {
   return k;
 }
 
+// HistoryUndoKey into `out`, reusing its buffer.
+void SetUndoKey(std::string* out, std::string_view user_key, uint64_t revision) {
+  out->clear();
+  out->push_back(kHistoryPrefix);
+  out->push_back(kUndoTag);
+  PutBigEndian32(out, static_cast<uint32_t>(user_key.size()));
+  out->append(user_key);
+  PutBigEndian64(out, revision);
+}
+
 Record CopyRecord(const RecordView& r) {
   return Record{r.revision, std::string(r.content_type), std::string(r.value)};
 }
@@ -58,6 +68,8 @@ std::string HistoryEventKey(uint64_t revision, uint32_t seq) {
   PutBigEndian32(&k, seq);
   return k;
 }
+
+std::string HistoryEventKeyPrefix() { return std::string{kHistoryPrefix, kEventTag}; }
 
 std::string HistoryUndoKey(std::string_view user_key, uint64_t revision) {
   std::string k = UndoKeyPrefix(user_key);
@@ -77,24 +89,31 @@ std::string EncodeHistoryEvent(HistoryEventType type, std::string_view user_key,
   return out;
 }
 
-Result<HistoryEvent> DecodeHistoryEvent(std::string_view engine_key, std::string_view value) {
+namespace {
+
+// An event decoded in place: views into the bytes it was decoded from.
+struct EventView {
+  uint64_t revision = 0;
+  HistoryEventType type = HistoryEventType::kPut;
+  std::string_view key;
+  RecordView record;  // puts only
+};
+
+Result<EventView> DecodeEventView(std::string_view engine_key, std::string_view value) {
   if (engine_key.size() != kEventKeyBytes || engine_key[0] != kHistoryPrefix ||
       engine_key[1] != kEventTag) {
     return Corruption("history event key of " + std::to_string(engine_key.size()) + " bytes");
   }
-  HistoryEvent e;
+  EventView e;
   e.revision = ReadBigEndian(engine_key.substr(2, 8));
   Decoder d(value);
   NDS_ASSIGN_OR_RETURN(std::string_view type, d.Bytes(1));
-  NDS_ASSIGN_OR_RETURN(std::string_view key, d.LengthPrefixed());
-  e.key = std::string(key);
+  NDS_ASSIGN_OR_RETURN(e.key, d.LengthPrefixed());
   switch (static_cast<HistoryEventType>(type[0])) {
     case HistoryEventType::kPut: {
       e.type = HistoryEventType::kPut;
       NDS_ASSIGN_OR_RETURN(std::string_view record, d.Bytes(d.remaining()));
-      NDS_ASSIGN_OR_RETURN(RecordView rec, DecodeRecord(record));
-      e.value = std::string(rec.value);
-      e.content_type = std::string(rec.content_type);
+      NDS_ASSIGN_OR_RETURN(e.record, DecodeRecord(record));
       return e;
     }
     case HistoryEventType::kDelete:
@@ -104,6 +123,21 @@ Result<HistoryEvent> DecodeHistoryEvent(std::string_view engine_key, std::string
   }
   return Corruption("history event of unknown kind " +
                     std::to_string(static_cast<uint8_t>(type[0])));
+}
+
+}  // namespace
+
+Result<HistoryEvent> DecodeHistoryEvent(std::string_view engine_key, std::string_view value) {
+  NDS_ASSIGN_OR_RETURN(EventView v, DecodeEventView(engine_key, value));
+  HistoryEvent e;
+  e.revision = v.revision;
+  e.type = v.type;
+  e.key = std::string(v.key);
+  if (v.type == HistoryEventType::kPut) {
+    e.value = std::string(v.record.value);
+    e.content_type = std::string(v.record.content_type);
+  }
+  return e;
 }
 
 std::string HistoryBytesKey() { return std::string{kHistoryPrefix, kBytesTag}; }
@@ -177,8 +211,15 @@ void HistoryWriter::Record(engine::WriteBatch* batch, uint64_t revision, std::st
   const HistoryEventType type = record.empty() ? HistoryEventType::kDelete : HistoryEventType::kPut;
   std::string event = EncodeHistoryEvent(type, user_key, record);
   pending_bytes_ += kEventKeyBytes + event.size();
-  batch->PutOwned(HistoryEventKey(revision, seq_++), std::move(event));
-  if (!undone_.emplace(user_key).second) return;
+  batch->PutOwned(HistoryEventKey(revision, seq_), std::move(event));
+  if (seq_++ == 0) {
+    // The revision's first change (for a plain put, its only one): no set to look up.
+    first_undone_.assign(user_key);
+    undone_.clear();
+  } else {
+    if (undone_.empty()) undone_.insert(first_undone_);
+    if (!undone_.emplace(user_key).second) return;
+  }
   std::string undo;
   if (before) {
     undo.reserve(1 + before->size());
@@ -214,10 +255,15 @@ Status HistoryWriter::Finish(const engine::Engine& engine, uint64_t last_index,
     size_t removed = 0;
     uint64_t last_removed = 0;
     bool exhausted = true;
+    // The undo keys met at the revision being removed (events of one revision are adjacent): the
+    // first apart, the set only once the revision has a second event.
+    uint64_t undo_revision = 0;
+    std::string first_undo;
     std::set<std::string> freed_undos;
+    std::string undo_key;
     // From `floor` itself: a slice that stopped inside a revision left some of its events.
     for (it->Seek(HistoryEventKey(floor, 0)); it->Valid() && it->key() < end; it->Next()) {
-      NDS_ASSIGN_OR_RETURN(HistoryEvent e, DecodeHistoryEvent(it->key(), it->value()));
+      NDS_ASSIGN_OR_RETURN(EventView e, DecodeEventView(it->key(), it->value()));
       // Old enough, or the history is too big (a revision once begun is removed whole).
       const bool due =
           e.revision <= target || bytes > bytes_max_ || (removed > 0 && e.revision == last_removed);
@@ -230,10 +276,19 @@ Status HistoryWriter::Finish(const engine::Engine& engine, uint64_t last_index,
         exhausted = false;
         break;
       }
-      std::string undo_key = HistoryUndoKey(e.key, e.revision);
+      SetUndoKey(&undo_key, e.key, e.revision);
       uint64_t freed = it->key().size() + it->value().size();
       // A key changed twice in one revision has one undo entry: count it once.
-      if (freed_undos.insert(undo_key).second) {
+      bool first_seen = true;
+      if (e.revision != undo_revision) {
+        undo_revision = e.revision;
+        first_undo.assign(undo_key);
+        freed_undos.clear();
+      } else {
+        if (freed_undos.empty()) freed_undos.insert(first_undo);
+        first_seen = freed_undos.insert(undo_key).second;
+      }
+      if (first_seen) {
         NDS_ASSIGN_OR_RETURN(std::optional<std::string> undo, view->Get(undo_key));
         if (undo) freed += undo_key.size() + undo->size();
       }

@@ -61,6 +61,8 @@ struct HistoryEvent {
 };
 
 std::string HistoryEventKey(uint64_t revision, uint32_t seq);
+// The first two bytes of every event key ('h' 'e').
+std::string HistoryEventKeyPrefix();
 std::string HistoryUndoKey(std::string_view user_key, uint64_t revision);
 std::string HistoryCompactKey();
 std::string HistoryBytesKey();
@@ -121,8 +123,10 @@ class HistoryWriter {
   uint64_t pending_bytes_ = 0;  // added by Record since the last Finish
   uint64_t seq_revision_ = 0;   // the revision seq_ counts events of
   uint32_t seq_ = 0;
-  // Undo entries already written in this batch at seq_revision_: a key changed twice in one
-  // revision keeps the record from before the first change.
+  // The keys whose undo entry this batch wrote at seq_revision_: a key changed twice in one
+  // revision keeps the record from before the first change. The first key is kept apart (its
+  // buffer reused), and the set is filled only once a revision changes a second key.
+  std::string first_undone_;
   std::set<std::string> undone_;
 };
 

@@ -8,10 +8,10 @@
 
 #include <gtest/gtest.h>
 
-#include "engine/engine_factory.h"
 #include "engine/engine_test_util.h"
 #include "engine/memory_engine.h"
 #include "store/applier.h"
+#include "store/engine_options.h"
 #include "store/txn.h"
 
 namespace nds::store {
@@ -27,7 +27,7 @@ class HistoryTest : public ::testing::TestWithParam<std::string> {
       return;
     }
     engine_.reset();
-    auto opened = engine::OpenEngine("rocksdb", dir_.Sub("engine"));
+    auto opened = OpenStoreEngine("rocksdb", dir_.Sub("engine"));
     ASSERT_TRUE(opened.ok()) << opened.status().ToString();
     engine_ = std::move(opened).value();
   }
@@ -238,6 +238,61 @@ TEST_P(HistoryTest, OverItsByteBoundTheOldestRevisionsAreCompacted) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Engines, HistoryTest, ::testing::Values("memory", "rocksdb"));
+
+// The applier keeps the record it last read from the engine for the write that follows and
+// hands it to the history without a copy: no later command of the batch may see it again.
+TEST_P(HistoryTest, EachCommandOfABatchSeesTheWritesBeforeIt) {
+  Apply({PutCommand("k", "a"), PutCommand("j", "x")});  // 1, 2
+  BatchApplier a(engine_.get());
+  auto apply = [&](const Command& c) { return a.Apply(c, LogIndex(++next_)); };
+  EXPECT_TRUE(apply(PutCommand("k", "b")).status.ok());                                        // 3
+  EXPECT_TRUE(apply(PutCommand("j", "y", "", Precondition::kRevisionEquals, 2)).status.ok());  // 4
+  EXPECT_TRUE(apply(PutCommand("k", "c", "", Precondition::kRevisionEquals, 3)).status.ok());  // 5
+  EXPECT_EQ(apply(PutCommand("k", "d", "", Precondition::kRevisionEquals, 1)).status.code(),
+            StatusCode::kFailedPrecondition);                                          // 6
+  EXPECT_TRUE(apply(DeleteCommand("k")).status.ok());                                  // 7
+  ApplyResult created = apply(PutCommand("k", "e", "", Precondition::kMustNotExist));  // 8
+  EXPECT_TRUE(created.status.ok());
+  EXPECT_TRUE(created.created);
+  ASSERT_TRUE(a.Commit(engine_.get(), false).ok());
+  EXPECT_EQ(Describe(Events(2)), "3 put k=b;4 put j=y;5 put k=c;7 del k;8 put k=e;");
+  EXPECT_EQ(At("k", 2), "a");
+  EXPECT_EQ(At("k", 3), "b");
+  EXPECT_EQ(At("k", 4), "b");
+  EXPECT_EQ(At("k", 6), "c");
+  EXPECT_EQ(At("k", 7), "<absent>");
+  EXPECT_EQ(At("k", 8), "e");
+  EXPECT_EQ(At("j", 3), "x");
+  EXPECT_EQ(At("j", 4), "y");
+}
+
+// A revision that changes several keys (some twice) has one undo entry per key, with what the key
+// held before the revision, and compaction counts each once.
+TEST_P(HistoryTest, ATxnOfSeveralKeysHasOneUndoEntryPerKey) {
+  Apply({PutCommand("a", "a0"), PutCommand("b", "b0")});  // 1, 2
+  Txn t;
+  t.success = {{TxnOpKind::kPut, "a", "a1", ""},
+               {TxnOpKind::kPut, "b", "b1", ""},
+               {TxnOpKind::kPut, "a", "a2", ""},
+               {TxnOpKind::kPut, "c", "c1", ""},
+               {TxnOpKind::kPut, "b", "b2", ""}};
+  Apply({TxnCommand(t), PutCommand("a", "a4")});  // 3, 4
+  EXPECT_EQ(At("a", 2), "a0");
+  EXPECT_EQ(At("b", 2), "b0");
+  EXPECT_EQ(At("c", 2), "<absent>");
+  EXPECT_EQ(At("a", 3), "a2");
+  EXPECT_EQ(At("b", 3), "b2");
+  EXPECT_EQ(At("a", 4), "a4");
+  size_t undos = 0;
+  for (const auto& [key, value] : engine::testing::ReadAll(*engine_)) {
+    if (key.size() > 1 && key[0] == kHistoryPrefix && key[1] == 'u') ++undos;
+  }
+  EXPECT_EQ(undos, 2u + 3u + 1u);
+  for (int i = 0; i < 4; ++i) Apply({PutCommand("z", std::to_string(i))}, /*keep=*/2);
+  auto bytes = ReadHistoryBytes(*engine_->NewView());
+  ASSERT_TRUE(bytes.ok());
+  EXPECT_EQ(*bytes, HistoryEntryBytes(*engine_));
+}
 
 TEST(HistoryCodec, DamagedEventsAreCorruption) {
   const std::string key = HistoryEventKey(3, 0);
