@@ -119,6 +119,8 @@ class HttpConnection : public std::enable_shared_from_this<HttpConnection> {
   void PullAndWriteChunk();
   void OnWritten(boost::system::error_code ec, size_t slots_done, bool close_after);
   void OnChunkWritten(boost::system::error_code ec, bool last);
+  // Drops the first `bytes` of write_buffers_ (written already).
+  void DropWritten(size_t bytes);
   void FinishFrontSlots(size_t count);
   void MaybeFinish();
   void PrepareHead(Slot& slot);
@@ -179,6 +181,7 @@ class HttpConnection : public std::enable_shared_from_this<HttpConnection> {
   // The shared pieces pulled (HttpResponse::stream_shared), written after stream_data_.
   std::vector<std::shared_ptr<const std::string>> stream_pieces_;
   size_t stream_empty_pulls_ = 0;  // consecutive pulls that gave no bytes
+  size_t sync_chunk_writes_ = 0;   // consecutive stream chunks written in place (not async)
   std::vector<boost::asio::const_buffer> write_buffers_;
 
   bool draining_ = false;

@@ -26,6 +26,9 @@ constexpr size_t kStreamEmptyPullsMax = 1000;
 // system call (the chunk's prefix and suffix take two), and copying a few KB of more pieces into
 // one buffer costs less than a further system call.
 constexpr size_t kGatherPiecesMax = 62;
+// Stream chunks written in place one after another at most (each one's completion pulls the
+// next), so that a long stream into a fast reader cannot recurse without bound.
+constexpr size_t kSyncChunkWritesMax = 16;
 
 bool HasStream(const HttpResponse& response) { return response.stream || response.stream_shared; }
 
@@ -158,6 +161,7 @@ void HttpConnection::PullAndWriteChunk() {
   const bool last = !*more;
   if (data_bytes == 0 && !last && slot.response.stream_wait) {
     stream_empty_pulls_ = 0;
+    sync_chunk_writes_ = 0;  // the wait ends this run of writes made in place
     slot.response.stream_wait([self = shared_from_this()] {
       asio::post(self->stream_.get_executor(), [self] {
         if (!self->closed_) self->PullAndWriteChunk();
@@ -192,10 +196,38 @@ void HttpConnection::PullAndWriteChunk() {
   if (!stream_data_.empty()) write_buffers_.push_back(asio::buffer(stream_data_));
   for (const auto& piece : stream_pieces_) write_buffers_.push_back(asio::buffer(*piece));
   write_buffers_.push_back(asio::buffer(suffix));
-  SetWriteDeadline(stream_prefix_.size() + data_bytes + suffix.size());
+  size_t bytes = stream_prefix_.size() + data_bytes + suffix.size();
+  if (!stream_.is_tls() && sync_chunk_writes_ < kSyncChunkWritesMax) {
+    // Most chunks fit in the socket's buffer: written here, they skip asio's completion queue and
+    // the strand's second turn (a watch round is one such write per watcher). What does not fit
+    // goes on asynchronously.
+    error_code ec;
+    stream_.socket().non_blocking(true, ec);
+    const size_t written = ec ? 0 : stream_.socket().write_some(write_buffers_, ec);
+    if (ec == asio::error::would_block || ec == asio::error::try_again) ec = {};
+    if (ec || written == bytes) {
+      ++sync_chunk_writes_;
+      OnChunkWritten(ec, last);
+      return;
+    }
+    DropWritten(written);
+    bytes -= written;
+  }
+  sync_chunk_writes_ = 0;
+  SetWriteDeadline(bytes);
   asio::async_write(
       stream_, write_buffers_,
       [self = shared_from_this(), last](error_code ec, size_t) { self->OnChunkWritten(ec, last); });
+}
+
+void HttpConnection::DropWritten(size_t bytes) {
+  size_t done = 0;
+  while (done < write_buffers_.size() && bytes >= write_buffers_[done].size()) {
+    bytes -= write_buffers_[done].size();
+    ++done;
+  }
+  write_buffers_.erase(write_buffers_.begin(), write_buffers_.begin() + static_cast<long>(done));
+  if (bytes > 0 && !write_buffers_.empty()) write_buffers_.front() += bytes;
 }
 
 void HttpConnection::OnChunkWritten(error_code ec, bool last) {
