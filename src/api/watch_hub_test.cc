@@ -159,6 +159,86 @@ TEST_F(WatchHubTest, ASlowWatcherIsCutOffAndTheOthersGoOn) {
   EXPECT_EQ(step.failure->error, "too_slow");
 }
 
+TEST_F(WatchHubTest, EventsQueuedWhileAWriteIsInFlightGoOutInOrderInOneStep) {
+  StartHub({});
+  auto w = Add({"", false}, std::nullopt);
+  auto probe = Add({"", false}, std::nullopt);
+  ASSERT_TRUE(NextStep(*w).progress.has_value());
+  // `w` does not wait (its stream's write is in flight) while three batches are applied.
+  Apply({store::PutCommand("a", "1")});
+  Apply({store::PutCommand("b", "2"), store::PutCommand("c", "3")});
+  Apply({store::DeleteCommand("a")});
+  EXPECT_EQ(Collect(*probe, 4), "1 put a;2 put b;3 put c;4 del a;");
+  hub_->watcher_count();  // the push of the last batch to every watcher is over
+  Watcher::Step step = w->Next(*engine_, hub_->dispatched(), hub_->options().progress_interval,
+                               hub_->options().page_bytes);
+  std::string seen;
+  for (const SharedEvent& e : step.events) seen += std::to_string(e->revision) + e->key + ";";
+  EXPECT_EQ(seen, "1a;2b;3c;4a;");
+  EXPECT_FALSE(step.progress.has_value());
+  EXPECT_FALSE(step.failure.has_value());
+}
+
+TEST_F(WatchHubTest, AnIdleWatcherIsWokenAtOnceAndABusyOneAfterTheInterval) {
+  StartHub({.coalesce = std::chrono::hours(1)});
+  auto w = Add({"", false}, std::nullopt);
+  ASSERT_TRUE(NextStep(*w).progress.has_value());
+  // Idle (no events sent yet): the first event wakes it at once despite the hour.
+  std::promise<void> first;
+  w->Wait([&first] { first.set_value(); }, hub_->options().progress_interval);
+  Apply({store::PutCommand("a", "1")});
+  ASSERT_EQ(first.get_future().wait_for(std::chrono::seconds(10)), std::future_status::ready);
+  EXPECT_EQ(Collect(*w, 1), "1 put a;");
+  // It just sent events: the next batch gathers in its buffer, and it is not woken within the
+  // hour, while a watcher that was idle is.
+  bool woken = false;
+  w->Wait([&woken] { woken = true; }, hub_->options().progress_interval);
+  for (const char* key : {"b", "c"}) {
+    auto idle = Add({"", false}, std::nullopt);
+    ASSERT_TRUE(NextStep(*idle).progress.has_value());
+    Apply({store::PutCommand(key, "2")});
+    EXPECT_EQ(Collect(*idle, 1), std::to_string(next_) + " put " + key + ";");
+    hub_->watcher_count();  // the push of this batch to every watcher is over
+    EXPECT_FALSE(woken);
+  }
+  // Both batches wait in its buffer for one write.
+  Watcher::Step step = w->Next(*engine_, hub_->dispatched(), hub_->options().progress_interval,
+                               hub_->options().page_bytes);
+  ASSERT_EQ(step.events.size(), 2u);
+  EXPECT_EQ(step.events[0]->key, "b");
+  EXPECT_EQ(step.events[1]->key, "c");
+}
+
+TEST_F(WatchHubTest, EventsHeldBackByCoalescingAreDeliveredOnceTheIntervalEnds) {
+  StartHub({.coalesce = milliseconds(300)});  // progress lines: hourly (StartHub)
+  auto w = Add({"", false}, std::nullopt);
+  ASSERT_TRUE(NextStep(*w).progress.has_value());
+  Apply({store::PutCommand("a", "1")});
+  EXPECT_EQ(Collect(*w, 1), "1 put a;");
+  // Sent events just now: the next one is held back, then delivered by the dispatcher's wake.
+  Apply({store::PutCommand("b", "2")});
+  EXPECT_EQ(Collect(*w, 1), "2 put b;");
+}
+
+TEST_F(WatchHubTest, ACoalescedSlowWatcherIsStillCutWithItsLastLine) {
+  StartHub({.buffer_bytes = 1000, .coalesce = std::chrono::hours(1)});
+  auto slow = Add({"", false}, std::nullopt);
+  ASSERT_TRUE(NextStep(*slow).progress.has_value());
+  Apply({store::PutCommand("k", "v")});
+  EXPECT_EQ(Collect(*slow, 1), "1 put k;");
+  // Waiting, but held back for an hour: the overflow still wakes it, at once, to end it.
+  std::promise<void> resumed;
+  slow->Wait([&resumed] { resumed.set_value(); }, hub_->options().progress_interval);
+  for (int i = 0; i < 40; ++i) {
+    Apply({store::PutCommand("k" + std::to_string(i), std::string(100, 'v'))});
+  }
+  ASSERT_EQ(resumed.get_future().wait_for(std::chrono::seconds(10)), std::future_status::ready);
+  Watcher::Step step = NextStep(*slow);
+  ASSERT_TRUE(step.failure.has_value());
+  EXPECT_EQ(step.failure->error, "too_slow");
+  EXPECT_TRUE(step.events.empty());
+}
+
 TEST_F(WatchHubTest, CompactedRevisionsAndTooManyWatchersAreRefused) {
   for (int i = 0; i < 10; ++i) Apply({store::PutCommand("k", std::to_string(i))}, /*keep=*/3);
   StartHub({.watchers_max = 2});
