@@ -176,6 +176,9 @@ class WarningSink : public spdlog::sinks::base_sink<std::mutex> {
   tcp::socket client(client_ioc);
   error_code ec;
   client.open(tcp::v4(), ec);
+  // Started before the descriptors run out: the sanitizers' runtime needs free descriptors (UBSan's
+  // vptr check opens a pipe), and a thread made afterwards fails that check.
+  std::thread io([&] { ioc.run(); });
   rlimit limit{};
   if (ec || getrlimit(RLIMIT_NOFILE, &limit) != 0) _exit(2);
   limit.rlim_cur = std::min<rlim_t>(limit.rlim_cur, 512);
@@ -185,7 +188,6 @@ class WarningSink : public spdlog::sinks::base_sink<std::mutex> {
     fillers.push_back(fd);
   }
   if (fillers.empty()) _exit(2);
-  std::thread io([&] { ioc.run(); });
   client.connect(tcp::endpoint(asio::ip::make_address("127.0.0.1"), acceptor.port()), ec);
   const bool failed = !ec && sink->WaitFirst();  // "accept failed: Too many open files"
   ::close(fillers.back());
