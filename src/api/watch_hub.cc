@@ -22,14 +22,12 @@ constexpr std::chrono::milliseconds kTickMax{250};
 }  // namespace
 
 Watcher::Watcher(WatchFilter filter, uint64_t delivered, uint64_t live_from,
-                 size_t buffer_bytes_max, std::chrono::milliseconds coalesce)
+                 size_t buffer_bytes_max)
     : filter_(std::move(filter)),
       buffer_bytes_max_(buffer_bytes_max),
-      coalesce_(coalesce),
       delivered_(delivered),
       live_from_(live_from),
-      last_sent_(),  // the epoch: the first Next answers at once (events or progress)
-      last_events_sent_() {}
+      last_sent_() {}  // the epoch: the first Next answers at once (events or progress)
 
 Watcher::Step Watcher::Next(const engine::Engine& engine, uint64_t dispatched,
                             std::chrono::milliseconds progress, size_t page_bytes) {
@@ -92,7 +90,6 @@ Watcher::Step Watcher::Next(const engine::Engine& engine, uint64_t dispatched,
   if (!step.events.empty()) {
     delivered_ = step.events.back()->revision;
     last_sent_ = now;
-    last_events_sent_ = now;
   } else if (now - last_sent_ >= progress) {
     step.progress = std::max(delivered_, dispatched);
     last_sent_ = now;
@@ -113,8 +110,7 @@ void Watcher::Wait(std::function<void()> resume, std::chrono::milliseconds progr
   resume();
 }
 
-std::function<void()> Watcher::Push(const std::vector<SharedEvent>& events, TimePoint now,
-                                    TimePoint* wake_at) {
+std::function<void()> Watcher::Push(const std::vector<SharedEvent>& events) {
   MutexLock lock(mu_);
   if (failure_) return {};
   for (const SharedEvent& e : events) {
@@ -133,13 +129,6 @@ std::function<void()> Watcher::Push(const std::vector<SharedEvent>& events, Time
     buffered_bytes_ += size;
     buffer_.push_back(e);
   }
-  if (!resume_) return {};
-  if (failure_) return std::exchange(resume_, nullptr);  // at once: its last line tells why
-  if (buffer_.empty()) return {};
-  if (now - last_events_sent_ < coalesce_) {
-    *wake_at = std::min(*wake_at, last_events_sent_ + coalesce_);
-    return {};
-  }
   return std::exchange(resume_, nullptr);
 }
 
@@ -152,16 +141,10 @@ std::function<void()> Watcher::Fail(Failure failure) {
   return std::exchange(resume_, nullptr);
 }
 
-std::function<void()> Watcher::Due(TimePoint now, std::chrono::milliseconds progress,
-                                   TimePoint* wake_at) {
+std::function<void()> Watcher::DueForProgress(Clock::time_point now,
+                                              std::chrono::milliseconds progress) {
   MutexLock lock(mu_);
-  if (!resume_) return {};
-  if (!buffer_.empty()) {
-    const TimePoint events_due = last_events_sent_ + coalesce_;
-    if (now >= events_due) return std::exchange(resume_, nullptr);
-    *wake_at = std::min(*wake_at, events_due);
-  }
-  if (now - last_sent_ < progress) return {};
+  if (!resume_ || now - last_sent_ < progress) return {};
   return std::exchange(resume_, nullptr);
 }
 
@@ -214,9 +197,8 @@ Result<std::shared_ptr<Watcher>> WatchHub::Add(WatchFilter filter, std::optional
     }
   }
   const uint64_t delivered = from.value_or(dispatched);
-  auto watcher =
-      std::make_shared<Watcher>(std::move(filter), delivered, std::max(delivered, dispatched),
-                                options_.buffer_bytes, options_.coalesce);
+  auto watcher = std::make_shared<Watcher>(std::move(filter), delivered,
+                                           std::max(delivered, dispatched), options_.buffer_bytes);
   watchers_.emplace(watcher.get(), watcher);
   return watcher;
 }
@@ -241,7 +223,7 @@ void WatchHub::Run() {
   while (true) {
     {
       MutexLock lock(mu_);
-      const Clock::time_point deadline = std::min(Clock::now() + tick, held_back_due_);
+      const Clock::time_point deadline = Clock::now() + tick;
       while (!applied_signal_ && !stopping_ && lock.WaitUntil(cv_, deadline)) {
       }
       if (stopping_) return;
@@ -249,8 +231,7 @@ void WatchHub::Run() {
     }
     while (DispatchNew()) {
     }
-    // Also recomputes held_back_due_ from every watcher (the dispatches above only lowered it).
-    held_back_due_ = WakeDue();
+    WakeDueForProgress();
   }
 }
 
@@ -285,7 +266,6 @@ bool WatchHub::DispatchNew() {
     events.push_back(std::make_shared<const WatchEvent>(std::move(e)));
   }
   std::vector<std::function<void()>> resumes;
-  const Clock::time_point now = Clock::now();
   {
     MutexLock lock(mu_);
     std::vector<SharedEvent> matching;
@@ -295,9 +275,7 @@ bool WatchHub::DispatchNew() {
         if (watcher->filter().Matches(e->key)) matching.push_back(e);
       }
       if (matching.empty()) continue;
-      if (auto resume = watcher->Push(matching, now, &held_back_due_)) {
-        resumes.push_back(std::move(resume));
-      }
+      if (auto resume = watcher->Push(matching)) resumes.push_back(std::move(resume));
     }
     dispatched_.store(*through, std::memory_order_release);
   }
@@ -316,20 +294,18 @@ void WatchHub::FailAll(const Watcher::Failure& failure) {
   for (auto& resume : resumes) resume();
 }
 
-Watcher::TimePoint WatchHub::WakeDue() {
+void WatchHub::WakeDueForProgress() {
   std::vector<std::function<void()>> resumes;
   const Clock::time_point now = Clock::now();
-  Watcher::TimePoint next = Watcher::TimePoint::max();
   {
     MutexLock lock(mu_);
     for (auto& [ptr, watcher] : watchers_) {
-      if (auto resume = watcher->Due(now, options_.progress_interval, &next)) {
+      if (auto resume = watcher->DueForProgress(now, options_.progress_interval)) {
         resumes.push_back(std::move(resume));
       }
     }
   }
   for (auto& resume : resumes) resume();
-  return next;
 }
 
 }  // namespace nds::api

@@ -10,12 +10,6 @@
 // watcher, so slow watchers slow neither writers nor other watchers. The apply loop only calls
 // NotifyApplied, which wakes the dispatcher.
 //
-// Coalescing: a watcher that sent events less than --watch-coalesce-ms ago is not woken for new
-// ones at once; they gather in its buffer and the dispatcher wakes it once that time has passed,
-// so under a steady stream of writes each watcher's stream makes one write per interval (or per
-// write in flight, whichever is longer) carrying every event since, instead of one per applied
-// batch. A watcher idle for longer is woken at once: on an idle cluster no event waits.
-//
 // Thread-safety: WatchHub and Watcher are thread-safe. Stop() must run before the engine dies.
 #pragma once
 
@@ -47,9 +41,6 @@ struct WatchHubOptions {
   std::chrono::milliseconds progress_interval{1000};
   // Events read from the history in one step (dispatcher page, catch-up page).
   size_t page_bytes = 256 << 10;
-  // --watch-coalesce-ms: a watcher that sent events less than this ago waits for the rest of it
-  // before it is woken for new ones (zero: woken for every applied batch).
-  std::chrono::milliseconds coalesce{5};
 };
 
 // Which keys a watcher wants: one key exactly, or every key starting with a prefix ("" = all).
@@ -81,8 +72,7 @@ class Watcher {
     std::optional<Failure> failure;
   };
 
-  Watcher(WatchFilter filter, uint64_t delivered, uint64_t live_from, size_t buffer_bytes_max,
-          std::chrono::milliseconds coalesce = {});
+  Watcher(WatchFilter filter, uint64_t delivered, uint64_t live_from, size_t buffer_bytes_max);
 
   // The next thing to send. Reads older history from `engine` when catching up (a page at most).
   Step Next(const engine::Engine& engine, uint64_t dispatched, std::chrono::milliseconds progress,
@@ -95,21 +85,16 @@ class Watcher {
 
  private:
   friend class WatchHub;
-  using TimePoint = std::chrono::steady_clock::time_point;
   // Dispatcher side: adds the matching events (all of one revision range, in order). Returns
-  // the resume function to call (outside any lock) when the watcher was waiting and its last
-  // events went out at least `coalesce_` before `now`; when it was waiting but sent events more
-  // recently, lowers `*wake_at` to when it is to be woken (by Due) instead.
-  std::function<void()> Push(const std::vector<SharedEvent>& events, TimePoint now,
-                             TimePoint* wake_at);
+  // the resume function to call (outside any lock) when the watcher was waiting.
+  std::function<void()> Push(const std::vector<SharedEvent>& events);
   std::function<void()> Fail(Failure failure);
-  // The resume function when, at `now`, a progress line is due or the events held back by
-  // coalescing are; otherwise lowers `*wake_at` to when they will be (if any are held back).
-  std::function<void()> Due(TimePoint now, std::chrono::milliseconds progress, TimePoint* wake_at);
+  // The resume function when a progress line is due at `now`.
+  std::function<void()> DueForProgress(std::chrono::steady_clock::time_point now,
+                                       std::chrono::milliseconds progress);
 
   const WatchFilter filter_;
   const size_t buffer_bytes_max_;
-  const std::chrono::milliseconds coalesce_;
   Mutex mu_;
   // Every event with revision <= delivered_ was handed out by Next.
   uint64_t delivered_ NDS_GUARDED_BY(mu_);
@@ -121,8 +106,6 @@ class Watcher {
   bool failure_sent_ NDS_GUARDED_BY(mu_) = false;
   std::function<void()> resume_ NDS_GUARDED_BY(mu_);
   std::chrono::steady_clock::time_point last_sent_ NDS_GUARDED_BY(mu_);
-  // When Next last handed out events (the epoch before the first): coalescing counts from it.
-  std::chrono::steady_clock::time_point last_events_sent_ NDS_GUARDED_BY(mu_);
 };
 
 class WatchHub {
@@ -159,9 +142,7 @@ class WatchHub {
   // Reads (dispatched_, applied] and hands it out; returns false when nothing was new.
   bool DispatchNew();
   void FailAll(const Watcher::Failure& failure);
-  // Wakes the watchers due a progress line or their held-back events; returns when the next
-  // held-back events are due (time_point::max() when none are).
-  Watcher::TimePoint WakeDue();
+  void WakeDueForProgress();
 
   const WatchHubOptions options_;
   const engine::Engine* engine_ = nullptr;
@@ -171,8 +152,6 @@ class WatchHub {
   bool applied_signal_ NDS_GUARDED_BY(mu_) = false;
   bool stopping_ NDS_GUARDED_BY(mu_) = false;
   std::unordered_map<const Watcher*, std::shared_ptr<Watcher>> watchers_ NDS_GUARDED_BY(mu_);
-  // The dispatcher thread only: when the earliest events held back by coalescing are due.
-  Watcher::TimePoint held_back_due_ = Watcher::TimePoint::max();
   std::thread thread_;
 };
 

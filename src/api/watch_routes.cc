@@ -50,32 +50,24 @@ struct WatchSession {
 
   ~WatchSession() { hub->Remove(watcher.get()); }
 
-  // Hands out the next lines: each event's line is the one every watcher of it shares (an
-  // aliasing pointer into the event, no copy); progress and error lines are this stream's own.
-  Result<bool> Pull(std::vector<std::shared_ptr<const std::string>>* out) {
+  Result<bool> Pull(std::string* out) {
     if (ended) return false;
     const WatchHubOptions& o = hub->options();
     Watcher::Step step =
         watcher->Next(*hub->engine(), hub->dispatched(), o.progress_interval, o.page_bytes);
-    out->reserve(step.events.size() + 1);
-    for (SharedEvent& e : step.events) {
-      const std::string* line = &e->Line(encoding);
-      out->emplace_back(std::move(e), line);
-    }
-    std::string own;
+    for (const SharedEvent& e : step.events) *out += e->Line(encoding);
     if (step.progress) {
       if (still_allowed && !still_allowed()) {
-        AppendFailureLine(&own, {"unauthenticated", "the token was revoked", 0});
+        AppendFailureLine(out, {"unauthenticated", "the token was revoked", 0});
         ended = true;
-      } else {
-        own = "{\"type\":\"progress\",\"revision\":" + std::to_string(*step.progress) + "}\n";
+        return true;
       }
+      *out += "{\"type\":\"progress\",\"revision\":" + std::to_string(*step.progress) + "}\n";
     }
-    if (step.failure && !ended) {
-      AppendFailureLine(&own, *step.failure);
+    if (step.failure) {
+      AppendFailureLine(out, *step.failure);
       ended = true;
     }
-    if (!own.empty()) out->push_back(std::make_shared<const std::string>(std::move(own)));
     return true;
   }
 };
@@ -148,9 +140,7 @@ void ApiService::HandleWatch(const CallPtr& call) {
   net::HttpResponse r;
   r.SetHeader("Content-Type", "application/x-ndjson");
   r.SetHeader("Cache-Control", "no-store");
-  r.stream_shared = [session](std::vector<std::shared_ptr<const std::string>>* out) {
-    return session->Pull(out);
-  };
+  r.stream = [session](std::string* out) { return session->Pull(out); };
   r.stream_wait = [session](std::function<void()> resume) {
     session->watcher->Wait(std::move(resume), session->hub->options().progress_interval);
   };

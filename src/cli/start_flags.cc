@@ -134,9 +134,6 @@ void AddLimitFlags(CLI::App* app, Limits* l) {
   bytes("--watch-buffer-bytes", &l->watch_buffer_bytes,
         "Events waiting for one watcher at most; a slower watcher is cut off");
   count("--max-watchers", &l->watchers_max, "Open watches per node; more get 503");
-  AddRaftTimingFlag(app, "--watch-coalesce-ms", &l->watch_coalesce,
-                    "A watcher that sent events less than this ago gets new ones gathered at "
-                    "its end (an idle one at once)");
   count("--max-leases", &l->leases_max, "Leases the cluster holds at most (POST /leases)");
   AddMillisFlag(app, "--min-lease-ttl-ms", &l->lease_ttl_min, "Shortest lease TTL granted",
                 kTimeoutMsMax, kTimeoutMsMaxWords);

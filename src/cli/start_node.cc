@@ -159,10 +159,8 @@ int RunNode(const StartFlags& f) {
   std::unique_ptr<node::Node> node;
   std::function<void()> stop_node;
   // Declared after `node`, so destroyed (and its dispatcher joined) before the node's engine.
-  auto watch_hub = std::make_shared<api::WatchHub>(
-      api::WatchHubOptions{.buffer_bytes = f.limits.watch_buffer_bytes,
-                           .watchers_max = f.limits.watchers_max,
-                           .coalesce = f.limits.watch_coalesce});
+  auto watch_hub = std::make_shared<api::WatchHub>(api::WatchHubOptions{
+      .buffer_bytes = f.limits.watch_buffer_bytes, .watchers_max = f.limits.watchers_max});
   std::atomic<bool> stop_progress{false};
   std::thread progress;
   auto peer_addr = SplitHostPort("--peer", f.peer);

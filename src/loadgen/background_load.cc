@@ -317,7 +317,6 @@ asio::awaitable<void> BackgroundLoad::Impl::Watch(size_t index) {
   counts_.watch_events += counter.events();
   counts_.watch_progress_lines += counter.progress();
   counts_.watch_error_lines += counter.errors();
-  counts_.watch_out_of_order += counter.out_of_order();
   --running_;
 }
 

@@ -31,7 +31,6 @@ struct BackgroundCounts {
   uint64_t watch_events = 0;          // event lines received, over all streams
   uint64_t watch_progress_lines = 0;  // progress lines received
   uint64_t watch_error_lines = 0;     // error lines (a stream cut by the node, e.g. too_slow)
-  uint64_t watch_out_of_order = 0;    // events below a revision their stream had already shown
   uint64_t watchers_ended_early = 0;  // streams that ended before the measured phase did
   uint64_t watchers_caught_up = 0;    // streams that saw the last put's revision at the end
   std::string first_watch_error;      // an error line's name or a connection error

@@ -26,11 +26,11 @@ std::string BackgroundText(const BenchOptions& o, const BackgroundCounts& c) {
   std::string out;
   if (b.watchers > 0) {
     out += fmt::format(
-        "watchers    {} on '{}' at {}: {} events ({:.1f} per watcher, {} out of order), {} "
-        "progress lines, {} cut early, {} caught up with the last write\n",
+        "watchers    {} on '{}' at {}: {} events ({:.1f} per watcher), {} progress lines, {} cut "
+        "early, {} caught up with the last write\n",
         c.watchers, b.watch_prefix, b.server->ToString(), c.watch_events,
         c.watchers > 0 ? static_cast<double>(c.watch_events) / static_cast<double>(c.watchers) : 0,
-        c.watch_out_of_order, c.watch_progress_lines, c.watchers_ended_early, c.watchers_caught_up);
+        c.watch_progress_lines, c.watchers_ended_early, c.watchers_caught_up);
     if (!c.first_watch_error.empty())
       out += fmt::format("            first: {}\n", c.first_watch_error);
   }
@@ -61,7 +61,6 @@ nlohmann::json BackgroundJson(const BenchOptions& o, const BackgroundCounts& c) 
                    {"events", c.watch_events},
                    {"progress_lines", c.watch_progress_lines},
                    {"error_lines", c.watch_error_lines},
-                   {"out_of_order", c.watch_out_of_order},
                    {"ended_early", c.watchers_ended_early},
                    {"caught_up", c.watchers_caught_up},
                    {"first_error", c.first_watch_error}};

@@ -28,12 +28,6 @@ void WatchLineCounter::Feed(std::string_view bytes) {
     const size_t line_bytes =
         newline == nullptr ? bytes.size()
                            : static_cast<size_t>(static_cast<const char*>(newline) - bytes.data());
-    if (head_.empty() && newline != nullptr) {
-      // A whole line in these bytes (the usual case): looked at where it is, not copied.
-      OnLine(bytes.substr(0, std::min(line_bytes, kHeadBytesMax)));
-      bytes.remove_prefix(line_bytes + 1);
-      continue;
-    }
     if (head_.size() < kHeadBytesMax) {
       head_.append(bytes.substr(0, std::min(line_bytes, kHeadBytesMax - head_.size())));
     }
@@ -49,7 +43,6 @@ void WatchLineCounter::OnLine(std::string_view head) {
   if (head.starts_with(kEventStart)) {
     ++events_;
     if (LeadingNumber(head.substr(kEventStart.size()), &revision)) {
-      if (revision < revision_) ++out_of_order_;
       revision_ = std::max(revision_, revision);
     }
   } else if (head.starts_with(kProgressStart)) {

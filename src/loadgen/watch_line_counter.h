@@ -1,8 +1,7 @@
 // Counts the lines of a `GET /watch` stream (docs/api.md "Watch and history") as its body bytes
 // arrive, for the watchers that `nds bench --hold-watchers` keeps open: events, progress lines and
-// error lines, the highest revision seen, and the events that came out of revision order. Only the
-// first bytes of each line are looked at (no JSON parse), and only an unfinished line's are kept,
-// so a line of any length costs a bounded amount of time and memory.
+// error lines, and the highest revision seen. Only the first bytes of each line are looked at and
+// kept, so a line of any length costs a bounded amount of memory.
 //
 // Not thread-safe: one counter per stream, fed by the stream's thread.
 #pragma once
@@ -23,9 +22,6 @@ class WatchLineCounter {
   uint64_t progress() const { return progress_; }  // {"type":"progress",...} lines
   uint64_t errors() const { return errors_; }      // {"type":"error",...} lines (a stream's last)
   uint64_t other() const { return other_; }        // lines of no known shape
-  // Event lines whose revision is below one seen before on the stream (an event or a progress
-  // line): the stream broke its revision order. Events of one revision may follow each other.
-  uint64_t out_of_order() const { return out_of_order_; }
   // Every change up to this revision has been received (the highest event or progress revision).
   uint64_t revision() const { return revision_; }
   // The error name of the last error line ("too_slow", "compacted", ...), empty when none.
@@ -42,7 +38,6 @@ class WatchLineCounter {
   uint64_t progress_ = 0;
   uint64_t errors_ = 0;
   uint64_t other_ = 0;
-  uint64_t out_of_order_ = 0;
   uint64_t revision_ = 0;
   std::string last_error_;
 };

@@ -1,6 +1,5 @@
 // Goal: the held watchers of `nds bench` count a watch stream's lines right however the bytes are
-// split, remember the highest revision and the error name, count events that break the revision
-// order, and keep a bounded part of each line.
+// split, remember the highest revision and the error name, and keep a bounded part of each line.
 // Method: feed lines shaped as api/watch_routes.cc writes them, whole, byte by byte and with a
 // long value, and compare the counts.
 #include "loadgen/watch_line_counter.h"
@@ -62,30 +61,6 @@ TEST(WatchLineCounter, LongLinesAndUnknownLinesAreCountedWithoutBeingKept) {
   EXPECT_EQ(c.events(), 1u);
   EXPECT_EQ(c.other(), 1u);
   EXPECT_EQ(c.revision(), 40u);
-}
-
-TEST(WatchLineCounter, EventsBelowARevisionSeenBeforeAreOutOfOrder) {
-  WatchLineCounter c;
-  // Two events of one revision (a /clear, a transaction) are in order; a progress line promises
-  // every change up to its revision.
-  c.Feed(R"({"revision":5,"type":"delete","key":"a"})"
-         "\n"
-         R"({"revision":5,"type":"delete","key":"b"})"
-         "\n"
-         R"({"type":"progress","revision":9})"
-         "\n");
-  EXPECT_EQ(c.out_of_order(), 0u);
-  c.Feed(R"({"revision":8,"type":"put","key":"late","value":""})"
-         "\n"
-         R"({"revision":10,"type":"put","key":"k","value":""})"
-         "\n");
-  for (const char ch : std::string(R"({"revision":7,"type":"put","key":"k","value":""})"
-                                   "\n")) {
-    c.Feed(std::string_view(&ch, 1));
-  }
-  EXPECT_EQ(c.events(), 5u);
-  EXPECT_EQ(c.out_of_order(), 2u);
-  EXPECT_EQ(c.revision(), 10u);
 }
 
 }  // namespace

@@ -50,16 +50,11 @@ struct HttpResponse {
   // chunk of bytes to `out` and returning true while more follows, false after the last bytes.
   // An error ends the connection without the final chunk, so the client sees a cut-off answer.
   std::function<Result<bool>(std::string* out)> stream;
-  // Instead of `stream`: the same, but a pull hands shared pieces (lines that many streams send
-  // alike, such as a watch event's) rather than copying bytes into `out`. The pieces of one pull
-  // go out in order as one chunk, in one gather write; the server holds them until written.
-  std::function<Result<bool>(std::vector<std::shared_ptr<const std::string>>* out)> stream_shared;
-  // For a stream (either kind) that waits on outside events (GET /watch): when set, a pull that
-  // appends nothing while saying more follows makes the server call `stream_wait(resume)` instead
-  // of pulling again at once; it pulls again once `resume` is called (at most once, from any
-  // thread; calling it after the connection closed does nothing). `resume` holds the connection
-  // alive until it is called or destroyed, so the stream's owner must call or drop it within a
-  // bounded time.
+  // For a stream that waits on outside events (GET /watch): when set, a pull that appends nothing
+  // while saying more follows makes the server call `stream_wait(resume)` instead of pulling again
+  // at once; it pulls again once `resume` is called (at most once, from any thread; calling it
+  // after the connection closed does nothing). `resume` holds the connection alive until it is
+  // called or destroyed, so the stream's owner must call or drop it within a bounded time.
   std::function<void(std::function<void()> resume)> stream_wait;
 
   void SetHeader(std::string name, std::string value) {

@@ -119,8 +119,6 @@ class HttpConnection : public std::enable_shared_from_this<HttpConnection> {
   void PullAndWriteChunk();
   void OnWritten(boost::system::error_code ec, size_t slots_done, bool close_after);
   void OnChunkWritten(boost::system::error_code ec, bool last);
-  // Drops the first `bytes` of write_buffers_ (written already).
-  void DropWritten(size_t bytes);
   void FinishFrontSlots(size_t count);
   void MaybeFinish();
   void PrepareHead(Slot& slot);
@@ -175,13 +173,10 @@ class HttpConnection : public std::enable_shared_from_this<HttpConnection> {
   std::deque<std::pair<uint64_t, HttpRequest>> undispatched_;
   bool handler_busy_ = false;  // a request is with the handler and not yet answered
   bool writing_ = false;
-  bool streaming_ = false;     // the front slot's body is being streamed
-  std::string stream_prefix_;  // the head (first chunk only) and the chunk-size line
-  std::string stream_data_;    // the chunk pulled from the stream, being written
-  // The shared pieces pulled (HttpResponse::stream_shared), written after stream_data_.
-  std::vector<std::shared_ptr<const std::string>> stream_pieces_;
+  bool streaming_ = false;         // the front slot's body is being streamed
+  std::string stream_prefix_;      // the head (first chunk only) and the chunk-size line
+  std::string stream_data_;        // the chunk pulled from the stream, being written
   size_t stream_empty_pulls_ = 0;  // consecutive pulls that gave no bytes
-  size_t sync_chunk_writes_ = 0;   // consecutive stream chunks written in place (not async)
   std::vector<boost::asio::const_buffer> write_buffers_;
 
   bool draining_ = false;

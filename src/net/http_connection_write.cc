@@ -22,19 +22,10 @@ using boost::system::error_code;
 constexpr size_t kWriteBatchSlotsMax = 64;
 // A stream that keeps returning no bytes while saying more follows is broken after this many.
 constexpr size_t kStreamEmptyPullsMax = 1000;
-// Shared pieces of one pull written as a gather write at most: asio writes at most 64 buffers per
-// system call (the chunk's prefix and suffix take two), and copying a few KB of more pieces into
-// one buffer costs less than a further system call.
-constexpr size_t kGatherPiecesMax = 62;
-// Stream chunks written in place one after another at most (each one's completion pulls the
-// next), so that a long stream into a fast reader cannot recurse without bound.
-constexpr size_t kSyncChunkWritesMax = 16;
-
-bool HasStream(const HttpResponse& response) { return response.stream || response.stream_shared; }
 
 // True when the answer in `slot`-like terms carries a streamed body.
 bool StreamsBody(const HttpResponse& response, bool is_head) {
-  return HasStream(response) && !is_head && !StatusHasNoBody(response.status);
+  return response.stream && !is_head && !StatusHasNoBody(response.status);
 }
 
 }  // namespace
@@ -46,11 +37,10 @@ void HttpConnection::PrepareHead(Slot& slot) {
   if (StatusHasNoBody(response.status)) {
     head.framing = BodyFraming::kNone;
   } else if (slot.is_head) {
-    head.framing = (HasStream(response) && !response.head_content_length)
-                       ? BodyFraming::kNone
-                       : BodyFraming::kContentLength;
+    head.framing = (response.stream && !response.head_content_length) ? BodyFraming::kNone
+                                                                      : BodyFraming::kContentLength;
     head.content_length = response.head_content_length.value_or(response.body.size());
-  } else if (HasStream(response)) {
+  } else if (response.stream) {
     // HTTP/1.0 has no chunked encoding: the body then ends with the connection.
     head.framing = slot.http10 ? BodyFraming::kUntilClose : BodyFraming::kChunked;
     if (slot.http10) slot.close_after = true;
@@ -144,24 +134,14 @@ void HttpConnection::OnWritten(error_code ec, size_t slots_done, bool close_afte
 void HttpConnection::PullAndWriteChunk() {
   Slot& slot = slots_.front();
   stream_data_.clear();
-  stream_pieces_.clear();
-  Result<bool> more = slot.response.stream_shared ? slot.response.stream_shared(&stream_pieces_)
-                                                  : slot.response.stream(&stream_data_);
+  Result<bool> more = slot.response.stream(&stream_data_);
   if (!more.ok()) {
     Close();  // the client sees a cut-off answer: no terminating chunk
     return;
   }
-  std::erase_if(stream_pieces_, [](const auto& piece) { return !piece || piece->empty(); });
-  if (stream_pieces_.size() > kGatherPiecesMax) {
-    for (const auto& piece : stream_pieces_) stream_data_ += *piece;
-    stream_pieces_.clear();
-  }
-  size_t data_bytes = stream_data_.size();
-  for (const auto& piece : stream_pieces_) data_bytes += piece->size();
   const bool last = !*more;
-  if (data_bytes == 0 && !last && slot.response.stream_wait) {
+  if (stream_data_.empty() && !last && slot.response.stream_wait) {
     stream_empty_pulls_ = 0;
-    sync_chunk_writes_ = 0;  // the wait ends this run of writes made in place
     slot.response.stream_wait([self = shared_from_this()] {
       asio::post(self->stream_.get_executor(), [self] {
         if (!self->closed_) self->PullAndWriteChunk();
@@ -169,7 +149,7 @@ void HttpConnection::PullAndWriteChunk() {
     });
     return;
   }
-  if (data_bytes == 0 && !last) {
+  if (stream_data_.empty() && !last) {
     if (++stream_empty_pulls_ > kStreamEmptyPullsMax) {
       Close();
       return;
@@ -182,8 +162,8 @@ void HttpConnection::PullAndWriteChunk() {
   stream_empty_pulls_ = 0;
   std::string_view suffix;
   if (!slot.http10) {
-    if (data_bytes != 0) AppendChunkSizeLine(data_bytes, &stream_prefix_);
-    if (data_bytes == 0) {
+    if (!stream_data_.empty()) AppendChunkSizeLine(stream_data_.size(), &stream_prefix_);
+    if (stream_data_.empty()) {
       suffix = kLastChunk;
     } else if (last) {
       suffix = "\r\n0\r\n\r\n";
@@ -191,43 +171,12 @@ void HttpConnection::PullAndWriteChunk() {
       suffix = kChunkEnd;
     }
   }
-  write_buffers_.clear();
-  write_buffers_.push_back(asio::buffer(stream_prefix_));
-  if (!stream_data_.empty()) write_buffers_.push_back(asio::buffer(stream_data_));
-  for (const auto& piece : stream_pieces_) write_buffers_.push_back(asio::buffer(*piece));
-  write_buffers_.push_back(asio::buffer(suffix));
-  size_t bytes = stream_prefix_.size() + data_bytes + suffix.size();
-  if (!stream_.is_tls() && sync_chunk_writes_ < kSyncChunkWritesMax) {
-    // Most chunks fit in the socket's buffer: written here, they skip asio's completion queue and
-    // the strand's second turn (a watch round is one such write per watcher). What does not fit
-    // goes on asynchronously.
-    error_code ec;
-    stream_.socket().non_blocking(true, ec);
-    const size_t written = ec ? 0 : stream_.socket().write_some(write_buffers_, ec);
-    if (ec == asio::error::would_block || ec == asio::error::try_again) ec = {};
-    if (ec || written == bytes) {
-      ++sync_chunk_writes_;
-      OnChunkWritten(ec, last);
-      return;
-    }
-    DropWritten(written);
-    bytes -= written;
-  }
-  sync_chunk_writes_ = 0;
-  SetWriteDeadline(bytes);
-  asio::async_write(
-      stream_, write_buffers_,
-      [self = shared_from_this(), last](error_code ec, size_t) { self->OnChunkWritten(ec, last); });
-}
-
-void HttpConnection::DropWritten(size_t bytes) {
-  size_t done = 0;
-  while (done < write_buffers_.size() && bytes >= write_buffers_[done].size()) {
-    bytes -= write_buffers_[done].size();
-    ++done;
-  }
-  write_buffers_.erase(write_buffers_.begin(), write_buffers_.begin() + static_cast<long>(done));
-  if (bytes > 0 && !write_buffers_.empty()) write_buffers_.front() += bytes;
+  std::array<asio::const_buffer, 3> buffers = {asio::buffer(stream_prefix_),
+                                               asio::buffer(stream_data_), asio::buffer(suffix)};
+  SetWriteDeadline(stream_prefix_.size() + stream_data_.size() + suffix.size());
+  asio::async_write(stream_, buffers, [self = shared_from_this(), last](error_code ec, size_t) {
+    self->OnChunkWritten(ec, last);
+  });
 }
 
 void HttpConnection::OnChunkWritten(error_code ec, bool last) {
@@ -242,7 +191,6 @@ void HttpConnection::OnChunkWritten(error_code ec, bool last) {
     return;
   }
   stream_prefix_.clear();
-  stream_pieces_.clear();  // written: the shared pieces are let go at once
   if (!last) {
     PullAndWriteChunk();
     return;
@@ -250,7 +198,6 @@ void HttpConnection::OnChunkWritten(error_code ec, bool last) {
   writing_ = false;
   streaming_ = false;
   stream_data_ = std::string();
-  stream_pieces_ = {};
   const bool close_after = slots_.front().close_after;
   FinishFrontSlots(1);
   if (close_after) {

@@ -1,12 +1,10 @@
 // Goal: streamed answers, Responder lifetimes and graceful Stop keep their contract (http.h):
 // a 50 MB stream arrives whole while the server pulls only a bounded amount ahead of what the
-// client has read; the shared pieces of one pull go out in order as one chunk; a stream error cuts
-// the answer off; a Responder called after the client left or after the server is gone does
-// nothing; Stop lets in-flight requests finish within its grace and closes the rest. Method: a real
-// server on 127.0.0.1 port 0, raw TCP clients, and handlers that hold Responders so the test
-// decides when each answer completes.
+// client has read; a stream error cuts the answer off; a Responder called after the client left
+// or after the server is gone does nothing; Stop lets in-flight requests finish within its grace
+// and closes the rest. Method: a real server on 127.0.0.1 port 0, raw TCP clients, and handlers
+// that hold Responders so the test decides when each answer completes.
 #include <atomic>
-#include <cstdio>
 #include <functional>
 #include <memory>
 #include <mutex>
@@ -125,52 +123,6 @@ TEST(HttpStream, StreamErrorCutsTheAnswerOffWithoutTheLastChunk) {
   auto ec = client.ReadStreamed(&head, [&](std::string_view data) { bytes += data.size(); });
   EXPECT_TRUE(ec) << "a complete answer arrived despite the stream's error";
   EXPECT_EQ(bytes, 2048u);
-  server->Stop(milliseconds(1000));
-}
-
-TEST(HttpStream, SharedPiecesOfOnePullGoOutInOrderAsOneChunk) {
-  // Pull 1: three small pieces (one gather write); pull 2: more pieces than one system call
-  // gathers (copied into one buffer), an empty piece and a null one among them; pull 3: the end.
-  std::vector<std::string> lines;
-  for (int i = 0; i < 100; ++i) lines.push_back("line " + std::to_string(i) + "\n");
-  TestHandler handler;
-  handler.set_behaviour([&lines](const HttpRequest&, const Responder& respond) {
-    auto calls = std::make_shared<int>(0);
-    HttpResponse response;
-    response.stream_shared =
-        [&lines, calls](std::vector<std::shared_ptr<const std::string>>* out) -> Result<bool> {
-      ++*calls;
-      if (*calls == 1) {
-        for (const char* piece : {"a\n", "bb\n", "ccc\n"}) {
-          out->push_back(std::make_shared<const std::string>(piece));
-        }
-      } else if (*calls == 2) {
-        out->push_back(std::make_shared<const std::string>());
-        out->push_back(nullptr);
-        for (const std::string& line : lines) out->push_back(std::make_shared<std::string>(line));
-      }
-      return *calls < 3;
-    };
-    respond(std::move(response));
-  });
-  auto server = StartOrDie(&handler);
-  RawClient client(server->port());
-  ASSERT_FALSE(client.Send("GET /shared HTTP/1.1\r\n\r\n"));
-  std::string head;
-  for (int i = 0; i < 4096 && !head.ends_with("\r\n\r\n"); ++i) {
-    const std::string byte = client.ReadRaw(1);
-    if (byte.empty()) break;
-    head += byte;
-  }
-  ASSERT_TRUE(head.starts_with("HTTP/1.1 200")) << head;
-  EXPECT_NE(head.find("Transfer-Encoding: chunked"), std::string::npos) << head;
-  std::string all_lines;
-  for (const std::string& line : lines) all_lines += line;
-  char size_line[32];
-  std::snprintf(size_line, sizeof(size_line), "%zx\r\n", all_lines.size());
-  const std::string body =
-      "9\r\na\nbb\nccc\n\r\n" + std::string(size_line) + all_lines + "\r\n0\r\n\r\n";
-  EXPECT_EQ(client.ReadRaw(body.size()), body);
   server->Stop(milliseconds(1000));
 }
 

@@ -120,7 +120,6 @@ Status Limits::Validate() const {
       {"--history-bytes", history_bytes, kBytes, kLimitBytesMaxWords},
       {"--watch-buffer-bytes", watch_buffer_bytes, kBytes, kLimitBytesMaxWords},
       {"--max-watchers", watchers_max, kCount, kLimitCountMaxWords},
-      {"--watch-coalesce-ms", ms(watch_coalesce), kRaft, kRaftTimingMsMaxWords},
       {"--max-leases", leases_max, kCount, kLimitCountMaxWords},
       {"--min-lease-ttl-ms", ms(lease_ttl_min), kTime, kTimeoutMsMaxWords},
       {"--max-lease-ttl-ms", ms(lease_ttl_max), kTime, kTimeoutMsMaxWords},

@@ -145,9 +145,6 @@ struct Limits {
   size_t watch_buffer_bytes = 4 << 20;
   // Open watches per node; more get 503.
   size_t watchers_max = 10'000;
-  // A watcher that sent events less than this ago gets new ones at the end of it, gathered into
-  // one write (an idle watcher gets them at once).
-  std::chrono::milliseconds watch_coalesce{5};
   // Leases (docs/api.md "Leases"): leases the cluster holds at most (the granting node's value
   // applies), the TTLs a grant may ask for, keys one lease may hold, how long a node gathers
   // keepalives before it submits them as one log entry, and how often the lease keeper looks.
