@@ -32,7 +32,7 @@ using testing::ReadAll;
 using testing::ScratchDir;
 using Pairs = std::map<std::string, std::string>;
 
-std::unique_ptr<Engine> OpenOrDie(const std::string& dir, RocksDbOptions options = {}) {
+std::unique_ptr<Engine> OpenOrDie(const std::string& dir, const RocksDbOptions& options = {}) {
   Result<std::unique_ptr<Engine>> opened = OpenRocksDbEngine(dir, options);
   EXPECT_TRUE(opened.ok()) << opened.status().ToString();
   return opened.ok() ? std::move(opened).value() : nullptr;
