@@ -197,6 +197,11 @@ class WarningSink : public spdlog::sinks::base_sink<std::mutex> {
 }
 
 TEST(AcceptorDeathTest, AFailedAcceptIsRetriedOnceADescriptorIsFree) {
+#ifdef NDS_SANITIZED
+  // UBSan's vptr check tests memory through a pipe: with every descriptor taken it reports a
+  // false "invalid vptr" in whichever thread meets a new type first. The release build runs it.
+  GTEST_SKIP() << "needs free file descriptors for the sanitizers' runtime";
+#endif
   GTEST_FLAG_SET(death_test_style, "threadsafe");
   EXPECT_EXIT(AcceptAfterRunningOutOfDescriptors(), ::testing::ExitedWithCode(0), "");
 }
