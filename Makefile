@@ -38,25 +38,25 @@ test: build
 	./scripts/install-deps --tests
 	ctest --test-dir $(BUILD) --output-on-failure -j $(JOBS)
 
-# The same tests under AddressSanitizer and UndefinedBehaviorSanitizer.
-test-asan:
-	$(MAKE) test PRESET=asan
+# The same tests under AddressSanitizer and UndefinedBehaviorSanitizer (the asan preset, g++ -O0),
+# built with --coverage too: after the tests it prints line and branch coverage per module of src/
+# (scripts/coverage-report, gcovr); the full per-file report is build/asan/coverage.txt.
+test-asan: deps
+	./scripts/install-deps --coverage
+	cmake --preset asan >/dev/null
+	cmake --build build/asan -j $(JOBS)
+	find build/asan -name '*.gcda' -delete
+	ctest --test-dir build/asan --output-on-failure -j $(JOBS)
+	./scripts/coverage-report build/asan
+
+# Coverage comes from the sanitizer run: one build and one run of the suite give both.
+coverage: test-asan
 
 # The whole tree built with clang++ -Wthread-safety (-Werror): the NDS_GUARDED_BY / NDS_REQUIRES
 # annotations checked (src/util/thread_annotations.h).
 thread-safety: deps
 	cmake --preset thread-safety >/dev/null
 	cmake --build build/thread-safety -j $(JOBS)
-
-# Every test built with --coverage (g++ -O0), then line and branch coverage per module of src/
-# (scripts/coverage-report, gcovr); the full per-file report is build/coverage/coverage.txt.
-coverage: deps
-	./scripts/install-deps --coverage
-	cmake --preset coverage >/dev/null
-	cmake --build build/coverage -j $(JOBS)
-	find build/coverage -name '*.gcda' -delete
-	ctest --test-dir build/coverage --output-on-failure -j $(JOBS)
-	./scripts/coverage-report build/coverage
 
 # Every libFuzzer target (fuzz/, docs/fuzzing.md) built with clang++ and run FUZZ_SECONDS each;
 # fails on a crash, a hang or a sanitizer report.

@@ -6,6 +6,16 @@
 # SKIPPABLE names the tests that skip (GTEST_SKIP) where they cannot run, e.g. without root: they
 # run as a ctest entry of their own, NAME_test_skippable, which ctest reports as skipped (not
 # passed) when they skip.
+# nds_test_timeout(SECONDS <tests...>): the ctest bound of each test, SECONDS in a release build
+# and twice that in a sanitizer build (NDS_SANITIZE), whose instrumented code runs several times
+# slower; a bound only stops a hung test, it measures nothing.
+function(nds_test_timeout seconds)
+  if(NDS_SANITIZE)
+    math(EXPR seconds "${seconds} * 2")
+  endif()
+  set_tests_properties(${ARGN} PROPERTIES TIMEOUT ${seconds})
+endfunction()
+
 function(nds_module name)
   cmake_parse_arguments(ARG "" "SKIPPABLE" "DEPS;TEST_DEPS" ${ARGN})
   file(GLOB srcs CONFIGURE_DEPENDS ${CMAKE_CURRENT_SOURCE_DIR}/*.cc)
@@ -27,11 +37,13 @@ function(nds_module name)
     if(ARG_SKIPPABLE)
       add_test(NAME ${name}_test COMMAND ${name}_test --gtest_filter=-${ARG_SKIPPABLE})
       nds_skippable_test(${name}_test_skippable ${name}_test ${ARG_SKIPPABLE})
-      set_tests_properties(${name}_test_skippable PROPERTIES LABELS ${name} TIMEOUT 600)
+      set_tests_properties(${name}_test_skippable PROPERTIES LABELS ${name})
+      nds_test_timeout(600 ${name}_test_skippable)
     else()
       add_test(NAME ${name}_test COMMAND ${name}_test)
     endif()
-    set_tests_properties(${name}_test PROPERTIES LABELS ${name} TIMEOUT 600)
+    set_tests_properties(${name}_test PROPERTIES LABELS ${name})
+    nds_test_timeout(600 ${name}_test)
   endif()
 endfunction()
 

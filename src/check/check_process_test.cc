@@ -37,14 +37,28 @@ std::string ReadFile(const std::string& path) {
   return std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
 }
 
-// Runs `nds check <args> --json` with a hard bound of `bound_seconds`.
+// How many times longer a run of fixed length lasts in a sanitizer build, where every start, kill
+// and restart of a node takes several times as long: the run gets time for its faults.
+#ifdef NDS_SANITIZED
+constexpr int kSlowdown = 2;
+#else
+constexpr int kSlowdown = 1;
+#endif
+
+// `--duration <seconds>s`, longer in a sanitizer build (kSlowdown).
+std::string Lasting(int seconds) {
+  return " --duration " + std::to_string(seconds * kSlowdown) + "s ";
+}
+
+// Runs `nds check <args> --json` with a hard bound of `bound_seconds` (longer in a sanitizer
+// build, like the runs it bounds).
 CheckRun RunCheck(const std::string& args, int bound_seconds) {
   // Named after the process: ctest runs other entries of this binary at the same time.
   const std::string stem = ::testing::TempDir() + "check_" + std::to_string(getpid());
   std::string out_path = stem + "_report.json";
   std::string err_path = stem + "_stderr.txt";
-  std::string command = "timeout -s KILL " + std::to_string(bound_seconds) + " " + NDS_BINARY +
-                        " check " + args + " --json > " + out_path + " 2> " + err_path;
+  std::string command = "timeout -s KILL " + std::to_string(bound_seconds * kSlowdown) + " " +
+                        NDS_BINARY + " check " + args + " --json > " + out_path + " 2> " + err_path;
   int raw = std::system(command.c_str());
   CheckRun run;
   run.exit_status = WIFEXITED(raw) ? WEXITSTATUS(raw) : -1;
@@ -54,11 +68,12 @@ CheckRun RunCheck(const std::string& args, int bound_seconds) {
   return run;
 }
 
-// At least `n` faults injected in a run of fixed length, or half as many (at least one) in a
-// sanitizer build, where every kill and restart of a node takes several times as long.
+// At least `n` faults injected in a run of fixed length, or half as many (at least one when `n` is
+// not 0) in a sanitizer build: its runs last kSlowdown times as long, but a kill and restart of an
+// instrumented node takes more than kSlowdown times as long.
 uint64_t FaultsAtLeast(uint64_t n) {
 #ifdef NDS_SANITIZED
-  return std::max<uint64_t>(1, n / 2);
+  return n == 0 ? 0 : std::max<uint64_t>(1, n / 2);
 #else
   return n;
 #endif
@@ -87,17 +102,18 @@ void ExpectCleanRun(const CheckRun& run, size_t keys, uint64_t faults_min) {
 }
 
 TEST(CheckProcess, OneLocalNodeWithKillsAndPausesHasNoAnomaly) {
-  ExpectCleanRun(
-      RunCheck("--local 1 --clients 4 --keys 3 --duration 8s --faults kill,pause,restart "
-               "--fault-interval 1500ms --request-timeout 1s --seed 7",
-               60),
-      3, 3);
+  ExpectCleanRun(RunCheck("--local 1 --clients 4 --keys 3" + Lasting(8) +
+                              "--faults kill,pause,restart "
+                              "--fault-interval 1500ms --request-timeout 1s --seed 7",
+                          60),
+                 3, 3);
 }
 
 TEST(CheckProcess, ThreeLocalNodesUnderEveryFaultKindHaveNoAnomaly) {
   // Kills, clean restarts, pauses, leader kills and a membership change, one every 1.5 s.
-  ExpectCleanRun(RunCheck("--local 3 --clients 6 --keys 4 --duration 15s --faults all "
-                          "--fault-interval 1500ms --request-timeout 1s --seed 3",
+  ExpectCleanRun(RunCheck("--local 3 --clients 6 --keys 4" + Lasting(15) +
+                              "--faults all "
+                              "--fault-interval 1500ms --request-timeout 1s --seed 3",
                           60),
                  4, 4);
 }
@@ -131,7 +147,7 @@ TEST(CheckProcess, ALocalClusterWithHttpsAndAuthPassesItsFlagsToTheNodes) {
 // its report naming the protocol.
 CheckRun ExpectCleanRunOver(const std::string& protocol, const std::string& args, size_t keys) {
   CheckRun run = RunCheck("--local 3 --protocol " + protocol + " --clients 4 --keys " +
-                              std::to_string(keys) + " --duration 8s " + args,
+                              std::to_string(keys) + Lasting(8) + args,
                           90);
   ExpectCleanRun(run, keys, 2);
   EXPECT_NE(run.report["cluster"].get<std::string>().find("over " + protocol), std::string::npos)
@@ -202,8 +218,8 @@ TEST(CheckProcess, AnUnreachableClusterIsNotAPass) {
 
 // A clean run of `workload` on three nodes with kills; returns the workload's counts.
 nlohmann::json ExpectCleanWorkload(const std::string& workload, const std::string& extra) {
-  CheckRun run = RunCheck("--local 3 --workload " + workload +
-                              " --clients 3 --duration 6s --faults kill --fault-interval 1500ms "
+  CheckRun run = RunCheck("--local 3 --workload " + workload + " --clients 3" + Lasting(6) +
+                              "--faults kill --fault-interval 1500ms "
                               "--request-timeout 1s --seed 21 " +
                               extra,
                           120);
@@ -258,10 +274,10 @@ TEST(CheckPartition, ThreeNodesWithOneCutOffAtATimeHaveNoAnomaly) {
     auto probe = nds::launcher::NetnsNetwork::Create(::testing::TempDir() + "netns-probe.log");
     if (!probe.ok()) GTEST_SKIP() << "needs network namespaces: " << probe.status().ToString();
   }
-  CheckRun run = RunCheck(
-      "--local 3 --clients 4 --keys 4 --duration 20s --faults partition --fault-interval 2s "
-      "--request-timeout 2s --seed 17",
-      180);
+  CheckRun run = RunCheck("--local 3 --clients 4 --keys 4" + Lasting(20) +
+                              "--faults partition --fault-interval 2s "
+                              "--request-timeout 2s --seed 17",
+                          180);
   ExpectCleanRun(run, 4, 5);
   if (!run.report.is_object()) return;
   for (const auto& f : run.report["faults"]) {
