@@ -46,6 +46,12 @@ constexpr auto kReadyBound = seconds(30);
 
 class ClusterTest : public FastClusterTest {};
 
+// The value of `sample` (a metric name with its labels) in a /metrics body, or -1 without one.
+double MetricValue(const std::string& body, const std::string& sample) {
+  size_t at = body.find("\n" + sample + " ");
+  return at == std::string::npos ? -1 : std::stod(body.substr(at + sample.size() + 2));
+}
+
 TEST_F(ClusterTest, AWriteOnEveryNodeIsReadOnEveryNode) {
   ASSERT_NO_FATAL_FAILURE(StartCluster(3));
   for (size_t i = 0; i < 3; ++i) {
@@ -492,18 +498,14 @@ TEST_F(ClusterTest, LeaderTransferFromTheCliIsSeenByStatusClusterAndMetrics) {
       for (const auto& peer : cluster) {
         const uint64_t id = peer["id"].get<uint64_t>();
         if (id == other) continue;
-        auto value = [](const std::string& body, const std::string& sample) -> double {
-          size_t at = body.find("\n" + sample + " ");
-          return at == std::string::npos ? -1 : std::stod(body.substr(at + sample.size() + 2));
-        };
         const std::string label = "{peer=\"" + std::to_string(id) + "\"}";
         double sent = -1;
         double rtt = -1;
         for (int tries = 0; tries < 100 && (sent <= 0 || rtt <= 0); ++tries) {
           auto scrape = cluster_->node(i).Get("/metrics");
           ASSERT_TRUE(scrape.ok());
-          sent = value(scrape->body, "nds_peer_sent_bytes_total" + label);
-          rtt = value(scrape->body, "nds_peer_round_trip_seconds" + label);
+          sent = MetricValue(scrape->body, "nds_peer_sent_bytes_total" + label);
+          rtt = MetricValue(scrape->body, "nds_peer_round_trip_seconds" + label);
           if (sent <= 0 || rtt <= 0) std::this_thread::sleep_for(milliseconds(50));
         }
         EXPECT_GT(sent, 0) << "peer " << id;
@@ -512,6 +514,29 @@ TEST_F(ClusterTest, LeaderTransferFromTheCliIsSeenByStatusClusterAndMetrics) {
       }
     }
   }
+}
+
+// `nds start --lease-reads`: the leader answers linearizable reads from its lease (counted on its
+// /metrics), a follower still takes a ReadIndex round, and every read sees the write before it.
+TEST_F(ClusterTest, WithLeaseReadsTheLeaderReadsFromItsLeaseAndSeesEveryWrite) {
+  ASSERT_NO_FATAL_FAILURE(StartCluster(3, {"--lease-reads"}));
+  const size_t goose = Goose();
+  const size_t follower = (goose + 1) % 3;
+  for (int i = 0; i < 20; ++i) {
+    const std::string v = "v" + std::to_string(i);
+    Status s = On(i % 2 == 0 ? goose : follower).Set("lease-read", v);
+    ASSERT_TRUE(s.ok()) << s.ToString() << Logs();
+    auto got = On(goose).KvGet("lease-read");
+    ASSERT_TRUE(got.ok()) << got.status().ToString();
+    EXPECT_EQ(*got, v);
+  }
+  auto lease_reads = [&](size_t i) {
+    auto metrics = cluster_->node(i).Get("/metrics");
+    return metrics.ok() ? MetricValue(metrics->body, "nds_lease_read_batches_total") : -1;
+  };
+  EXPECT_GT(lease_reads(goose), 0) << "--lease-reads did not reach the leader";
+  ASSERT_TRUE(On(follower).KvGet("lease-read").ok());
+  EXPECT_EQ(lease_reads(follower), 0);
 }
 
 TEST_F(ClusterTest, FailoverTimeOverTenLeaderKills) {

@@ -176,6 +176,7 @@ int RunNode(const StartFlags& f) {
   ropts.peer_listen_port = peer_addr->second;
   ropts.data_dir = f.data;
   ropts.limits = f.limits;
+  ropts.lease_reads = f.lease_reads;
   ropts.peer_tls = *peer_tls;
   for (const auto& [flag, value] : {std::pair{"--advertise-api", ropts.api_address},
                                     std::pair{"--advertise-peer", ropts.peer_address}}) {

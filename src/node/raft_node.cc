@@ -350,12 +350,29 @@ std::optional<uint64_t> RaftNode::LeaseReadPoint() const {
   return commit.value;
 }
 
+void RaftNode::PublishLease() {
+  const auto tick = std::max(std::chrono::milliseconds(1), options_.limits.heartbeat_interval);
+  // 0 unless this node leads, holds its lease and hands leadership to no one.
+  const uint64_t lease_ticks = raw_->LeaseTicksLeft();
+  const std::optional<uint64_t> point = LeaseReadPoint();
+  MutexLock lock(mu_);
+  // The core counts the lease in ticks from the last tick this loop ran (last_tick_); it lapses
+  // lease_ticks ticks later unless a newer round is acknowledged. Checking the wall clock again
+  // when /role asks or a read comes keeps a paused-and-resumed leader from answering goose (or
+  // reading) before this loop has caught up with the ticks it missed, and keeps a loop busy for
+  // a few ticks (a large batch, a slow fsync) from flapping to duck while its lease still holds.
+  lease_until_ =
+      lease_ticks > 0 ? last_tick_ + tick * static_cast<int64_t>(lease_ticks) : Clock::time_point{};
+  lease_read_index_ = point.value_or(0);
+}
+
 void RaftNode::HandleReady() {
   for (int rounds = 0; rounds < 64; ++rounds) {
     if (!pending_ready_) {
       if (!raw_->HasReady()) break;
       pending_ready_ = raw_->GetReady();
       pending_saved_ = false;
+      PublishLease();
     }
     raft::Ready& rd = *pending_ready_;
     if (!pending_saved_) {
@@ -473,9 +490,7 @@ void RaftNode::PublishStatus() {
   // Only committed entries are applied (a snapshot is committed by definition).
   NDS_CHECK(applied <= bs.commit.value, "applied {} beyond the commit index {}", applied,
             bs.commit.value);
-  const auto tick = std::max(std::chrono::milliseconds(1), options_.limits.heartbeat_interval);
-  const uint64_t lease_ticks = bs.role == raft::Role::kLeader ? raw_->LeaseTicksLeft() : 0;
-  const bool lease = lease_ticks > 0;
+  PublishLease();
   MutexLock lock(mu_);
   peer_traffic_view_ = peer_traffic_;
   status_.role = ToNodeRole(bs.role);
@@ -487,14 +502,7 @@ void RaftNode::PublishStatus() {
   status_.leader_id = bs.leader.value;
   status_.commit_index = bs.commit.value;
   status_.applied_index = applied;
-  // The core counts the lease in ticks from the last tick this loop ran (last_tick_); it lapses
-  // lease_ticks ticks later unless a newer round is acknowledged. Checking the wall clock again
-  // when /role asks keeps a paused-and-resumed leader from answering goose before this loop has
-  // caught up with the ticks it missed, and keeps a loop busy for a few ticks (a large batch, a
-  // slow fsync) from flapping to duck while its lease still holds.
-  lease_until_ =
-      lease ? last_tick_ + tick * static_cast<int64_t>(lease_ticks) : Clock::time_point{};
-  status_.has_lease = lease;
+  status_.has_lease = lease_until_ != Clock::time_point{};
   // A learner is still catching up: it is promoted once it has.
   // Every committed entry handed to the apply stage (bs.applied): a node applying under load is
   // ready while its stage works through the last batches.

@@ -264,6 +264,11 @@ class RaftNode final : public Node, private net::PeerReceiver {
   // With lease_reads: the commit index, when this node leads, holds its lease and has committed an
   // entry of its term; otherwise std::nullopt (the reads take a ReadIndex round).
   std::optional<uint64_t> LeaseReadPoint() const;
+  // Publishes the lease (lease_until_) and LeaseReadPoint (lease_read_index_) for the threads
+  // that read without the loop (WaitForReadPoint, GetStatus). Called before any message of a
+  // Ready leaves: a member learns of a commit, or of a transfer that ends this lease, only after
+  // the published read point and lease say so.
+  void PublishLease();
   // Proposes on the leader, forwards to a known leader, or holds while no leader is known.
   void Route(Proposal p);
   void Fail(uint64_t request_id, Status s);
@@ -443,6 +448,10 @@ class RaftNode final : public Node, private net::PeerReceiver {
   NodeStatus status_ NDS_GUARDED_BY(mu_);
   // The leader lease as of the last tick: /role answers goose only before this instant.
   Clock::time_point lease_until_ NDS_GUARDED_BY(mu_);
+  // With lease_reads, LeaseReadPoint as last published (0 for none): until lease_until_, a read
+  // on another thread takes it as its read point once applied_index has reached it, without
+  // waiting for the loop (WaitForReadPoint).
+  uint64_t lease_read_index_ NDS_GUARDED_BY(mu_) = 0;
   bool removed_published_ NDS_GUARDED_BY(mu_) = false;
   // Not ok (kNoQuorum, naming how many members are reachable) while WatchQuorum finds no quorum:
   // new writes and reads are refused with it at once, and those waiting are answered with it.

@@ -8,6 +8,7 @@
 #include "node/raft_codec.h"
 #include "node/raft_node.h"
 #include "store/fence.h"
+#include "util/check.h"
 #include "util/log_text.h"
 
 namespace nds::node {
@@ -221,6 +222,23 @@ void RaftNode::Route(Proposal p) {
 }
 
 void RaftNode::SendMessages(std::vector<raft::Message> messages) {
+  {
+    // A lease read answered off the loop (WaitForReadPoint) takes the published read point, and
+    // /role the published lease: the read point must cover every commit and read point this node
+    // tells a member of, and the lease must be dropped before a transferee is told to campaign
+    // (PublishLease runs before a Ready's messages leave).
+    MutexLock lock(mu_);
+    for (const auto& m : messages) {
+      NDS_CHECK(lease_read_index_ == 0 || (m.commit.value <= lease_read_index_ &&
+                                           (m.type != raft::MessageType::kReadIndexResponse ||
+                                            m.index.value <= lease_read_index_)),
+                "a {} tells member {} of commit {} (index {}) beyond the published read point {}",
+                raft::MessageTypeName(m.type), m.to.value, m.commit.value, m.index.value,
+                lease_read_index_);
+      NDS_CHECK(m.type != raft::MessageType::kTimeoutNow || lease_until_ == Clock::time_point{},
+                "a transfer to member {} starts while the published lease holds", m.to.value);
+    }
+  }
   for (auto& m : messages) {
     uint64_t to = m.to.value;
     if (m.type == raft::MessageType::kSnapshot) {

@@ -5,6 +5,7 @@
 #include <deque>
 #include <map>
 #include <mutex>
+#include <optional>
 #include <thread>
 #include <utility>
 #include <vector>
@@ -175,51 +176,91 @@ class Connection : public std::enable_shared_from_this<Connection> {
   // share one read point and then read on this strand, not on the node's thread. A command that
   // touches no key waits for reads started before it (an AUTH must not change what they may do).
   void StartInOrder() {
-    std::vector<uint64_t> reads;
-    const Connection* outer = std::exchange(t_executing, this);
-    for (; next_start_ < slots_.size(); ++next_start_) {
-      Slot& s = slots_[next_start_];
-      if (s.started) continue;
-      if (in_flight_ > 0 && s.kind != in_flight_kind_ &&
-          (s.kind != CommandKind::kLocal || in_flight_kind_ == CommandKind::kRead)) {
-        break;
+    for (;;) {
+      std::vector<uint64_t> reads;
+      const Connection* outer = std::exchange(t_executing, this);
+      for (; next_start_ < slots_.size(); ++next_start_) {
+        Slot& s = slots_[next_start_];
+        if (s.started) continue;
+        if (in_flight_ > 0 && s.kind != in_flight_kind_ &&
+            (s.kind != CommandKind::kLocal || in_flight_kind_ == CommandKind::kRead)) {
+          break;
+        }
+        s.started = true;
+        if (s.kind == CommandKind::kLocal) {
+          Execute(s);
+          continue;
+        }
+        in_flight_kind_ = s.kind;
+        ++in_flight_;
+        if (s.kind == CommandKind::kRead) {
+          reads.push_back(s.seq);
+        } else {
+          Execute(s);
+        }
       }
-      s.started = true;
-      if (s.kind == CommandKind::kLocal) {
-        Execute(s);
-        continue;
-      }
-      in_flight_kind_ = s.kind;
-      ++in_flight_;
-      if (s.kind == CommandKind::kRead) {
-        reads.push_back(s.seq);
-      } else {
-        Execute(s);
-      }
+      t_executing = outer;
+      if (reads.empty()) return;
+      // A read point given inside the call (a leader's lease read) runs the reads here, with no
+      // post and no wake-up of another thread; then whatever waited for them starts.
+      std::optional<ReadPointNow> now = ReadAfterReadPoint(std::move(reads));
+      if (!now) return;
+      ReadAt(now->seqs, now->status);
+      if (in_flight_ != 0) return;
     }
-    t_executing = outer;
-    if (!reads.empty()) ReadAfterReadPoint(std::move(reads));
   }
 
-  // One read point for the reads `seqs`, then each runs on the strand in order.
-  void ReadAfterReadPoint(std::vector<uint64_t> seqs) {
+  // The read point of a run of reads, when it came inside ReadAfterReadPoint.
+  struct ReadPointNow {
+    std::vector<uint64_t> seqs;
+    Status status;
+  };
+
+  // One read point for the reads `seqs`. Returns it when the node gave it inside the call; once
+  // the call has returned, it comes through a post and the reads run on the strand, in order.
+  std::optional<ReadPointNow> ReadAfterReadPoint(std::vector<uint64_t> seqs) {
+    struct Answer {
+      Mutex mu;
+      bool returned NDS_GUARDED_BY(mu) = false;
+      std::optional<Status> status NDS_GUARDED_BY(mu);
+      std::vector<uint64_t> seqs;  // the caller's until returned, then the callback's
+    };
+    auto answer = std::make_shared<Answer>();
+    answer->seqs = std::move(seqs);
     std::weak_ptr<Connection> weak = weak_from_this();
     std::shared_ptr<Shared> shared = shared_;
-    shared_->service->WaitForReadPoint(
-        [weak, shared, seqs = std::move(seqs)](const Status& status) mutable {
-          MutexLock lock(shared->mu);
-          if (!shared->open) return;
-          auto self = weak.lock();
-          if (!self) return;
-          auto executor = self->socket_.get_executor();
-          asio::post(executor, [self = std::move(self), seqs = std::move(seqs), status] {
-            self->RunReads(seqs, status);
-          });
-        });
+    shared_->service->WaitForReadPoint([weak, shared, answer](const Status& status) {
+      {
+        MutexLock lock(answer->mu);
+        if (!answer->returned) {
+          answer->status = status;
+          return;
+        }
+      }
+      MutexLock lock(shared->mu);
+      if (!shared->open) return;
+      auto self = weak.lock();
+      if (!self) return;
+      auto executor = self->socket_.get_executor();
+      asio::post(executor, [self = std::move(self), seqs = std::move(answer->seqs), status] {
+        self->RunReads(seqs, status);
+      });
+    });
+    MutexLock lock(answer->mu);
+    answer->returned = true;
+    if (!answer->status) return std::nullopt;
+    return ReadPointNow{std::move(answer->seqs), *answer->status};
   }
 
   void RunReads(const std::vector<uint64_t>& seqs, const Status& status) {
     if (closed_) return;
+    ReadAt(seqs, status);
+    if (in_flight_ == 0) StartInOrder();
+    Flush();
+  }
+
+  // Runs the reads `seqs` at their read point (or answers each with why there is none).
+  void ReadAt(const std::vector<uint64_t>& seqs, const Status& status) {
     session_.at_read_point = status.ok();
     const Connection* outer = std::exchange(t_executing, this);
     for (uint64_t seq : seqs) {
@@ -233,8 +274,6 @@ class Connection : public std::enable_shared_from_this<Connection> {
     }
     t_executing = outer;
     session_.at_read_point = false;
-    if (in_flight_ == 0) StartInOrder();
-    Flush();
   }
 
   // Runs one command; called with t_executing == this. Its reply, given before Execute returns
