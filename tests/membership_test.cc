@@ -171,6 +171,18 @@ struct BusyPort {
 TEST(JoinChecks, APortInUseABadLimitOrAnotherEngineIsRefusedBeforeJoiningAndLeavesNoMember) {
   NdsProcess a(MakeTempDir("join-checks"), {"--token", "join-checks"});
   ASSERT_TRUE(a.Start()) << a.error;
+  RawHttp http(a.port());
+  // A new cluster records its first member once it leads, a moment after /healthz answers: wait
+  // for that record (at most 10 s) before checking that no joiner adds another.
+  nlohmann::json members;
+  for (auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+       std::chrono::steady_clock::now() < deadline;
+       std::this_thread::sleep_for(std::chrono::milliseconds(20))) {
+    members = Json(http.Request("GET", "/cluster/members"));
+    if (members.is_array() && members.size() == 1) break;
+  }
+  ASSERT_TRUE(members.is_array() && members.size() == 1)
+      << "the first node does not list itself: " << members.dump();
   const std::string base = MakeTempDir("joiners");
   BusyPort busy;
   ASSERT_NE(busy.port, 0);
@@ -198,8 +210,7 @@ TEST(JoinChecks, APortInUseABadLimitOrAnotherEngineIsRefusedBeforeJoiningAndLeav
     EXPECT_EQ(j.Exit(), 2) << j.Log();
     EXPECT_NE(j.Log().find("--max-header-bytes: 10 is out of range"), std::string::npos) << j.Log();
   }
-  RawHttp http(a.port());
-  auto members = Json(http.Request("GET", "/cluster/members"));
+  members = Json(http.Request("GET", "/cluster/members"));
   ASSERT_TRUE(members.is_array()) << members.dump();
   EXPECT_EQ(members.size(), 1u) << "a refused joiner was added: " << members.dump();
   EXPECT_EQ(a.Stop(SIGTERM), 0);
