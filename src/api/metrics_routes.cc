@@ -89,7 +89,8 @@ std::string ApiService::MetricsText() const {
          "Time of one pass of the Raft loop (ticks, peer frames, log writes, sends, apply).");
   nm.loop_pass.AppendSamples(&out, "nds_raft_loop_pass_seconds", "", /*skip_empty=*/false);
   Sample(&out, "nds_lease_read_batches_total", "counter",
-         "Batches of linearizable reads served from the leader lease.", s.lease_read_batches);
+         "Linearizable reads served from the leader lease (a batch the loop served counts once).",
+         s.lease_read_batches);
   Sample(&out, "nds_peer_messages_rejected_total", "counter",
          "Peer frames dropped: their sender is not a member, or a Raft message claims another "
          "sender or receiver than its connection.",

@@ -44,7 +44,7 @@ struct NodeStatus {
   // Knows a leader and has applied what it knows to be committed (/readyz).
   bool ready = false;
   std::string engine;  // "rocksdb" or "memory"
-  // Batches of linearizable reads served from the leader lease (--lease-reads), since start.
+  // Reads served from the leader lease (--lease-reads) since start: a loop batch counts once.
   uint64_t lease_read_batches = 0;
   // Peer frames dropped because their sender is not a member or a Raft message claims another
   // sender or receiver than its authenticated connection (/metrics), since start.
