@@ -8,6 +8,7 @@ namespace nds::store {
 
 engine::RocksDbOptions StoreRocksDbOptions() {
   engine::RocksDbOptions options;
+  options.disable_wal = true;
   options.insert_hint_prefixes = {HistoryEventKeyPrefix()};
   return options;
 }
