@@ -328,12 +328,16 @@ class RaftNode final : public Node, private net::PeerReceiver {
   void NoteRemoved();
 
   // Snapshots of this node's own engine (raft_node_checkpoint.cc), loop thread: the checkpoint
-  // runs off the loop (env_.run_off_loop); its result is sealed and the log compacted here.
+  // runs off the loop (env_.run_off_loop); its result is sealed and the log compacted here; the
+  // old snapshots and log segments are removed off the loop again.
   struct CheckpointJob;
   void MaybeSnapshot();
   void StartCheckpoint();
   void FinishCheckpoint();
-  // A checkpoint ran off the loop and waits for FinishCheckpoint.
+  void FinishCleanup();
+  // Runs the job's next part off the loop (env_.run_off_loop, or a thread of the node's own).
+  void RunOffLoop(std::function<void()> work);
+  // A checkpoint or a cleanup ran off the loop and waits for FinishCheckpoint or FinishCleanup.
   bool CheckpointDone() const;
   // Snapshots sent and received (raft_node_snapshots.cc), loop thread.
   void StartSnapshotSend(raft::Message m);
@@ -417,7 +421,8 @@ class RaftNode final : public Node, private net::PeerReceiver {
   std::map<uint64_t, AddressClaim> claimed_addresses_;  // member id -> addresses from its hello
   uint64_t applied_bytes_since_snapshot_ = 0;  // entry bytes applied since the last snapshot
   ConfHistory conf_history_;  // the configuration at each applied index since the last snapshot
-  // The checkpoint running off the loop, if any; its thread (Open only) is joined when it is done.
+  // The checkpoint (or its cleanup) running off the loop, if any; its thread (Open only) is
+  // joined when it is done.
   std::shared_ptr<CheckpointJob> checkpoint_job_;
   std::thread checkpoint_thread_;
   uint64_t engine_installs_ = 0;  // snapshots installed from the leader (engines replaced)

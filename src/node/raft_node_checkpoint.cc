@@ -8,7 +8,10 @@
 // checkpoint holds (read back from the checkpoint's own meta keys), which may be past the index
 // applied when it started; its term comes from the log and its configuration from the history of
 // configurations the loop keeps (ConfHistory). Sealing it (its metadata file and a rename) and
-// compacting the log happen back on the loop, which owns the log and the snapshot store.
+// compacting the log happen back on the loop, which owns the log and the snapshot store. The
+// removal of what that made obsolete (older snapshots, the log's old segment files: tens of
+// milliseconds of unlinking on a busy disk) runs off the loop again, as the job's second part;
+// the next checkpoint starts only once it is done, so removals never overlap.
 #include <spdlog/spdlog.h>
 
 #include "engine/rocksdb_engine.h"
@@ -42,10 +45,26 @@ struct RaftNode::CheckpointJob {
   std::chrono::nanoseconds took{0};
   std::atomic<bool> done{false};
 
+  // The second part (cleaning is true), set by the loop once it sealed the snapshot and compacted
+  // the log: what to remove. Clean sets the statuses, then done again.
+  bool cleaning = false;
+  std::string snap_dir;
+  int snapshots_retained = 1;
+  std::string wal_dir;
+  std::vector<std::string> segment_files;  // oldest first
+  Status prune_status;
+  Status segments_status;
+
   void Run() {
     const auto start = std::chrono::steady_clock::now();
     status = Cut();
     took = std::chrono::steady_clock::now() - start;
+    done.store(true, std::memory_order_release);
+  }
+
+  void Clean() {
+    prune_status = wal::SnapshotStore::PruneDir(fs, snap_dir, snapshots_retained);
+    segments_status = wal::Wal::RemoveSegmentFiles(fs, wal_dir, segment_files);
     done.store(true, std::memory_order_release);
   }
 
@@ -66,7 +85,17 @@ bool RaftNode::CheckpointDone() const {
 
 void RaftNode::MaybeSnapshot() {
   if (checkpoint_job_) {
-    if (checkpoint_job_->done.load(std::memory_order_acquire)) FinishCheckpoint();
+    if (!checkpoint_job_->done.load(std::memory_order_acquire)) return;
+    if (checkpoint_job_->cleaning) {
+      FinishCleanup();
+    } else {
+      FinishCheckpoint();
+    }
+    // Run at once (a driven node by default): the cleanup too.
+    if (checkpoint_job_ && checkpoint_job_->cleaning &&
+        checkpoint_job_->done.load(std::memory_order_acquire)) {
+      FinishCleanup();
+    }
     return;
   }
   LogIndex applied = engine_->AppliedIndex();
@@ -80,6 +109,27 @@ void RaftNode::MaybeSnapshot() {
   // Run at once (a driven node by default): finish it in the same pass, as before.
   if (checkpoint_job_ && checkpoint_job_->done.load(std::memory_order_acquire)) {
     FinishCheckpoint();
+  }
+  if (checkpoint_job_ && checkpoint_job_->cleaning &&
+      checkpoint_job_->done.load(std::memory_order_acquire)) {
+    FinishCleanup();
+  }
+}
+
+void RaftNode::RunOffLoop(std::function<void()> work) {
+  if (env_.run_off_loop) {
+    env_.run_off_loop(std::move(work));
+  } else if (transport_) {
+    // Open: a thread of its own, which wakes the loop when it is done. The node joins it
+    // (FinishCheckpoint, FinishCleanup, Stop) before it goes away.
+    NDS_CHECK(!checkpoint_thread_.joinable());
+    checkpoint_thread_ = std::thread([this, work = std::move(work)] {
+      work();
+      { MutexLock lock(mu_); }
+      wake_.notify_one();
+    });
+  } else {
+    work();
   }
 }
 
@@ -99,27 +149,29 @@ void RaftNode::StartCheckpoint() {
   job->applied_bytes_at_start = applied_bytes_since_snapshot_;
   job->started = Now();
   checkpoint_job_ = job;
-  std::function<void()> work = [job] { job->Run(); };
-  if (env_.run_off_loop) {
-    env_.run_off_loop(std::move(work));
-  } else if (transport_) {
-    // Open: a thread of its own, which wakes the loop when it is done. The node joins it
-    // (FinishCheckpoint, Stop) before it goes away.
-    NDS_CHECK(!checkpoint_thread_.joinable());
-    checkpoint_thread_ = std::thread([this, work = std::move(work)] {
-      work();
-      { MutexLock lock(mu_); }
-      wake_.notify_one();
-    });
-  } else {
-    work();
+  RunOffLoop([job] { job->Run(); });
+}
+
+void RaftNode::FinishCleanup() {
+  std::shared_ptr<CheckpointJob> job = std::move(checkpoint_job_);
+  checkpoint_job_.reset();
+  NDS_CHECK(job && job->cleaning && job->done.load(std::memory_order_acquire));
+  if (checkpoint_thread_.joinable()) checkpoint_thread_.join();
+  // An old snapshot left behind is removed by the next prune; a log segment that could not be
+  // removed is a storage failure, as it was when the loop removed it.
+  if (!job->prune_status.ok()) {
+    spdlog::error("cannot remove old snapshots: {}; retrying at the next snapshot",
+                  job->prune_status.ToString());
+  }
+  if (!job->segments_status.ok()) {
+    Die("cannot remove the Raft log's compacted segments", job->segments_status);
   }
 }
 
 void RaftNode::FinishCheckpoint() {
   std::shared_ptr<CheckpointJob> job = std::move(checkpoint_job_);
   checkpoint_job_.reset();
-  NDS_CHECK(job && job->done.load(std::memory_order_acquire));
+  NDS_CHECK(job && !job->cleaning && job->done.load(std::memory_order_acquire));
   if (checkpoint_thread_.joinable()) checkpoint_thread_.join();
   const Clock::time_point loop_start = Now();
   auto discard = [&](std::chrono::seconds backoff) {
@@ -156,7 +208,6 @@ void RaftNode::FinishCheckpoint() {
   manifest.meta = meta;
   manifest.files = std::move(job->files);
   Status s = wal::SealSnapshot(env_.fs, snapshots_->dir(), job->tmp_dir, manifest);
-  if (s.ok()) s = snapshots_->Prune();
   if (!s.ok() && s.code() != StatusCode::kAlreadyExists) {
     spdlog::error("cannot snapshot at {}: {}; retrying later", index.value, s.ToString());
     discard(kSnapshotRetryDelay);
@@ -166,7 +217,8 @@ void RaftNode::FinishCheckpoint() {
     IgnoreError(RemoveRecursively(env_.fs, job->tmp_dir), "best effort: Open removes tmp dirs");
   }
   s = wal_->ApplySnapshot(meta);
-  if (s.ok()) s = wal_->Compact(index);
+  std::vector<std::string> segment_files;
+  if (s.ok()) s = wal_->Compact(index, &segment_files);
   if (s.code() == StatusCode::kNoSpace) {
     snapshot_backoff_until_ = loop_start + kSnapshotRetryDelay;
     return;
@@ -184,6 +236,15 @@ void RaftNode::FinishCheckpoint() {
       "event=snapshot_made index={} term={}",
       duration_cast<milliseconds>(job->took).count(),
       duration_cast<milliseconds>(Now() - loop_start).count(), index.value, term->value);
+  // The second part, off the loop: older snapshots pruned, the compacted segments removed.
+  job->cleaning = true;
+  job->done.store(false, std::memory_order_relaxed);
+  job->snap_dir = snapshots_->dir();
+  job->snapshots_retained = snapshots_->snapshots_retained();
+  job->wal_dir = wal_->dir();
+  job->segment_files = std::move(segment_files);
+  checkpoint_job_ = job;
+  RunOffLoop([job] { job->Clean(); });
 }
 
 }  // namespace nds::node

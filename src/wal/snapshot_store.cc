@@ -10,6 +10,7 @@
 
 #include "util/crc32c.h"
 #include "util/hex.h"
+#include "util/thread_annotations.h"
 
 namespace nds::wal {
 namespace {
@@ -226,14 +227,21 @@ Result<std::string> SnapshotStore::MakeTmpDir(std::string_view tag) {
   return tmp;
 }
 
-Status SnapshotStore::Prune() {
-  NDS_ASSIGN_OR_RETURN(auto list, ListSnapshots(fs_, snap_dir_));
+Status SnapshotStore::Prune() { return PruneDir(fs_, snap_dir_, options_.snapshots_retained); }
+
+Status SnapshotStore::PruneDir(FileSystem* fs, const std::string& snap_dir,
+                               int snapshots_retained) {
+  // A node prunes on its loop (a snapshot received) and off it (one of its own made): one at a
+  // time, so that neither finds a directory the other is removing.
+  static Mutex prune_mu;
+  MutexLock lock(prune_mu);
+  NDS_ASSIGN_OR_RETURN(auto list, ListSnapshots(fs, snap_dir));
   bool removed = false;
-  for (size_t i = static_cast<size_t>(options_.snapshots_retained); i < list.size(); ++i) {
-    NDS_RETURN_IF_ERROR(RemoveRecursively(fs_, JoinPath(snap_dir_, list[i].second)));
+  for (size_t i = static_cast<size_t>(std::max(snapshots_retained, 1)); i < list.size(); ++i) {
+    NDS_RETURN_IF_ERROR(RemoveRecursively(fs, JoinPath(snap_dir, list[i].second)));
     removed = true;
   }
-  if (removed) NDS_RETURN_IF_ERROR(fs_->SyncDir(snap_dir_));
+  if (removed) NDS_RETURN_IF_ERROR(fs->SyncDir(snap_dir));
   return Status::Ok();
 }
 

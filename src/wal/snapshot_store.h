@@ -74,6 +74,10 @@ class SnapshotStore {
 
   // Removes every complete snapshot but the newest `snapshots_retained`.
   Status Prune();
+  // The same for the store in `snap_dir`, without the store (for another thread: a snapshot's
+  // removal can take tens of milliseconds).
+  static Status PruneDir(FileSystem* fs, const std::string& snap_dir, int snapshots_retained);
+  int snapshots_retained() const { return options_.snapshots_retained; }
 
   // Creates a fresh, empty DIR/snap/tmp-<tag>-<n> and returns its path (Open() of a later run
   // removes it if it is never sealed).

@@ -270,7 +270,7 @@ Status Wal::ApplySnapshot(const raft::SnapshotMetadata& meta) {
   return Status::Ok();
 }
 
-Status Wal::Compact(LogIndex index) {
+Status Wal::Compact(LogIndex index, std::vector<std::string>* leftover) {
   NDS_RETURN_IF_ERROR(CheckUsable());
   std::vector<std::shared_ptr<Segment>> doomed;
   {
@@ -291,6 +291,14 @@ Status Wal::Compact(LogIndex index) {
       doomed.push_back(seg);
     }
   }
+  if (leftover != nullptr) {
+    MutexLock lock(mu_);
+    for (const auto& seg : doomed) {
+      leftover->push_back(seg->path);
+      segments_.erase(seg->seq);
+    }
+    return Status::Ok();
+  }
   // Oldest first, each removal made durable before the next, so a crash never leaves a hole in
   // the sequence of segments.
   for (const auto& seg : doomed) {
@@ -298,6 +306,15 @@ Status Wal::Compact(LogIndex index) {
     if (Status s = fs_->SyncDir(wal_dir_); !s.ok()) return FailHard(s);
     MutexLock lock(mu_);
     segments_.erase(seg->seq);
+  }
+  return Status::Ok();
+}
+
+Status Wal::RemoveSegmentFiles(FileSystem* fs, const std::string& wal_dir,
+                               const std::vector<std::string>& paths) {
+  for (const std::string& path : paths) {
+    NDS_RETURN_IF_ERROR(fs->Remove(path));
+    NDS_RETURN_IF_ERROR(fs->SyncDir(wal_dir));
   }
   return Status::Ok();
 }

@@ -136,7 +136,18 @@ class Wal final : public raft::Storage {
   // segment, other than the one being written, whose records are all at or below `index`.
   // Precondition checked as kInvalidArgument: FirstIndex() - 1 <= index <= min(snapshot index,
   // LastIndex()). Errors as Save.
-  Status Compact(LogIndex index);
+  //
+  // With `leftover`, the log forgets those segments at once but leaves their files on disk and
+  // appends their paths to *leftover, oldest first, for RemoveSegmentFiles to remove on another
+  // thread (a removal of a big file can take tens of milliseconds). Until then they are only
+  // files a restart skips: every record in them is at or below the snapshot.
+  Status Compact(LogIndex index, std::vector<std::string>* leftover = nullptr);
+
+  // Removes segment files `paths` of DIR/wal, oldest first, each removal made durable before the
+  // next, so that a crash never leaves a hole in the sequence. Thread-safe (it touches no Wal).
+  static Status RemoveSegmentFiles(FileSystem* fs, const std::string& wal_dir,
+                                   const std::vector<std::string>& paths);
+  const std::string& dir() const { return wal_dir_; }
 
   // True when the next segment is not reserved: a try to preallocate it (or a Save) met a full
   // disk, so a Save that needs a new segment may fail with kNoSpace. The node must then refuse new

@@ -187,6 +187,42 @@ TEST_F(WalTest, CompactDropsWholeSegmentsBelowTheSnapshot) {
   EXPECT_EQ(entries.back(), MakeEntries(300, 300, 1).front());
 }
 
+TEST_F(WalTest, CompactCanLeaveTheFilesForAnotherThreadAndARestartSkipsThem) {
+  std::vector<std::string> leftover;
+  size_t segments_before = 0;
+  {
+    auto wal = OpenOk();
+    ASSERT_TRUE(wal->Save({Term(1), NodeId(1), LogIndex(300)}, MakeEntries(1, 300, 1)).ok());
+    segments_before = wal->segment_count();
+    StoreSnapshot(250, 1);
+    ASSERT_TRUE(
+        wal->ApplySnapshot({LogIndex(250), Term(1), {{NodeId(1)}, {}, {}, {}, false}}).ok());
+    ASSERT_TRUE(wal->Compact(LogIndex(200), &leftover).ok());
+    // The log forgot the segments at once; their files are still there, oldest first.
+    EXPECT_EQ(wal->FirstIndex(), LogIndex(201));
+    EXPECT_EQ(wal->segment_count() + leftover.size(), segments_before);
+    ASSERT_GE(leftover.size(), 2u);
+    EXPECT_EQ(leftover.front(), SegmentPath(1));
+    for (const std::string& path : leftover) EXPECT_TRUE(*fs_.Exists(path)) << path;
+    wal->CheckInvariants();
+  }
+  // A crash before they are removed: the log opens with them, up to the same last entry.
+  fs_.Crash();
+  {
+    auto wal = OpenOk();
+    EXPECT_EQ(wal->LastIndex(), LogIndex(300));
+    EXPECT_EQ(wal->SnapshotMeta().index, LogIndex(250));
+    EXPECT_EQ(ReadAll(*wal).back(), MakeEntries(300, 300, 1).front());
+  }
+  // Removed, durably, they stay gone after a crash, and the log opens on what is left.
+  ASSERT_TRUE(Wal::RemoveSegmentFiles(&fs_, kDir + "/wal", leftover).ok());
+  fs_.Crash();
+  for (const std::string& path : leftover) EXPECT_FALSE(*fs_.Exists(path)) << path;
+  auto wal = OpenOk();
+  EXPECT_LE(wal->FirstIndex(), LogIndex(202));
+  EXPECT_EQ(wal->LastIndex(), LogIndex(300));
+}
+
 TEST_F(WalTest, ApplyingAConflictingSnapshotClearsTheLog) {
   {
     auto wal = OpenOk();
