@@ -240,6 +240,15 @@ bool WatchHub::DispatchNew() {
   std::unique_ptr<engine::View> view = engine_->NewView();
   const uint64_t applied = view->applied_index().value;
   if (applied <= from) return false;
+  {
+    // No watcher: nothing to read or hand out. One added later reads what it needs from the
+    // history itself, up to the dispatched revision it finds (Add, under the same lock).
+    MutexLock lock(mu_);
+    if (watchers_.empty()) {
+      dispatched_.store(applied, std::memory_order_release);
+      return false;
+    }
+  }
   Result<uint64_t> floor = store::ReadCompactRevision(*view);
   std::vector<store::HistoryEvent> page;
   Result<uint64_t> through =

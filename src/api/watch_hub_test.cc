@@ -9,6 +9,7 @@
 
 #include <algorithm>
 #include <future>
+#include <thread>
 
 #include <gtest/gtest.h>
 
@@ -139,6 +140,22 @@ TEST_F(WatchHubTest, AWatcherFromThePastCatchesUpThenFollows) {
   auto w = Add({"k", true}, 1);
   Apply({store::PutCommand("k", "4")});
   EXPECT_EQ(Collect(*w, 3), "2 put k;3 put k;4 put k;");
+}
+
+TEST_F(WatchHubTest, WithNoWatcherTheHubSkipsAheadAndLaterWatchersMissNothing) {
+  StartHub({});
+  Apply({store::PutCommand("k", "1")});
+  Apply({store::PutCommand("k", "2")});
+  // Nobody watches: the dispatcher moves past both revisions without handing anything out.
+  for (int i = 0; i < 1000 && hub_->dispatched() < 2; ++i) {
+    std::this_thread::sleep_for(milliseconds(5));
+  }
+  ASSERT_EQ(hub_->dispatched(), 2u);
+  auto past = Add({"k", true}, 0);
+  auto live = Add({"k", true}, std::nullopt);
+  Apply({store::PutCommand("k", "3")});
+  EXPECT_EQ(Collect(*past, 3), "1 put k;2 put k;3 put k;");
+  EXPECT_EQ(Collect(*live, 1), "3 put k;");
 }
 
 TEST_F(WatchHubTest, ASlowWatcherIsCutOffAndTheOthersGoOn) {
