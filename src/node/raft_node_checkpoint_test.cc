@@ -1,6 +1,8 @@
 // Goal: a node's own snapshots are cut off the Raft loop and recorded at the index (and with the
 // configuration) the checkpoint holds, however far the loop moved on while it ran; a checkpoint
-// that outlives its node harms nothing. And ConfHistory answers the configuration at an index.
+// that outlives its node harms nothing; older snapshots and compacted log segments are removed
+// off the loop, one cleanup at a time, and nothing is lost by it. And ConfHistory answers the
+// configuration at an index.
 // Method: a driven one-node cluster (RaftNode::OpenDriven) on a memory engine in a temporary
 // directory, with a fake clock and a run_off_loop that holds the checkpoint work until the test
 // runs it; the snapshot is read back from DATA/snap.
@@ -23,9 +25,14 @@ class CheckpointTest : public DrivenNodeTest {
  protected:
   CheckpointTest() : DrivenNodeTest("raft_node_checkpoint_test_") {}
 
-  std::unique_ptr<RaftNode> Open() {
+  // `segment_bytes`: the Raft log's segment size (0: the default).
+  std::unique_ptr<RaftNode> Open(size_t segment_bytes = 0) {
     RaftNodeOptions o = LoneOptions();
     o.limits.snapshot_entries = 10;
+    if (segment_bytes != 0) {
+      o.limits.wal_segment_bytes = segment_bytes;
+      o.limits.value_bytes_max = segment_bytes / 4;
+    }
     RaftNodeEnv env = FakeEnv(7);
     env.run_off_loop = [this](std::function<void()> work) { held_.push_back(std::move(work)); };
     auto node = RaftNode::OpenDriven(engine::NewMemoryEngine(), o, env, &peers_);
@@ -34,10 +41,10 @@ class CheckpointTest : public DrivenNodeTest {
   }
 
   // Submits a put and passes until it is answered (at most 100 passes).
-  void Put(RaftNode* node, const std::string& key) {
+  void Put(RaftNode* node, const std::string& key, const std::string& value = "v") {
     bool answered = false;
     store::ApplyResult result;
-    node->Submit(store::PutCommand(key, "v"), [&](store::ApplyResult r) {
+    node->Submit(store::PutCommand(key, value), [&](store::ApplyResult r) {
       answered = true;
       result = std::move(r);
     });
@@ -50,6 +57,15 @@ class CheckpointTest : public DrivenNodeTest {
     auto meta = wal::NewestSnapshotMetadata(DefaultFileSystem(), dir_ + "/snap");
     EXPECT_TRUE(meta.ok()) << meta.status().ToString();
     return meta.ok() ? *meta : raft::SnapshotMetadata{};
+  }
+
+  // Files directly in DATA/`sub` whose name ends with `suffix`.
+  size_t CountFiles(const std::string& sub, const std::string& suffix) {
+    size_t n = 0;
+    for (const auto& e : std::filesystem::directory_iterator(dir_ + "/" + sub)) {
+      if (e.path().filename().string().ends_with(suffix)) ++n;
+    }
+    return n;
   }
 
   std::vector<std::function<void()>> held_;
@@ -104,6 +120,52 @@ TEST_F(CheckpointTest, ACheckpointThatOutlivesItsNodeHarmsNothing) {
   ASSERT_TRUE(v.ok());
   EXPECT_TRUE(v->has_value()) << "a write before the checkpoint was lost";
   EXPECT_EQ(NewestSnapshot().index.value, 0u) << "an unfinished checkpoint became a snapshot";
+}
+
+TEST_F(CheckpointTest, OldSnapshotsAndLogSegmentsGoOffTheLoopOneCleanupAtATime) {
+  auto node = Open(64 << 10);
+  ASSERT_NE(node, nullptr);
+  const std::string value(8 << 10, 'x');  // about 8 entries to a 64 KiB segment
+  int put = 0;
+  // Three snapshots, each checkpoint and each cleanup run by the test, in turn.
+  for (size_t snapshot = 0; snapshot < 3; ++snapshot) {
+    for (int i = 0; i < 40 && held_.empty(); ++i) {
+      Put(node.get(), "k" + std::to_string(put++), value);
+    }
+    ASSERT_EQ(held_.size(), 1u) << "no checkpoint started";
+    auto cut = std::move(held_.front());
+    held_.clear();
+    cut();
+    Step(node.get());  // seals the snapshot, compacts the log in memory, starts the cleanup
+    ASSERT_EQ(held_.size(), 1u) << "no cleanup started after snapshot " << snapshot;
+    // While it waits, the loop goes on and starts no other checkpoint, and the older snapshot
+    // and the compacted segments are still on disk.
+    for (int i = 0; i < 15; ++i) Put(node.get(), "k" + std::to_string(put++), value);
+    EXPECT_EQ(held_.size(), 1u) << "a checkpoint started before the cleanup ended";
+    EXPECT_EQ(CountFiles("snap", ""), snapshot + 1) << "a snapshot was pruned on the loop";
+    const size_t segments = CountFiles("wal", ".wal");
+    auto clean = std::move(held_.front());
+    held_.clear();
+    clean();
+    Step(node.get());
+    // Two snapshots are kept; the cleanup pruned the older ones and removed the segments.
+    EXPECT_EQ(CountFiles("snap", ""), std::min<size_t>(snapshot + 1, 2));
+    if (snapshot > 0) {
+      EXPECT_LT(CountFiles("wal", ".wal"), segments) << "no segment was removed";
+    }
+  }
+  // Every write is still there after a restart from what the cleanups left.
+  const uint64_t applied = node->engine().AppliedIndex().value;
+  node.reset();
+  held_.clear();
+  node = Open(64 << 10);
+  ASSERT_NE(node, nullptr);
+  EXPECT_GE(node->engine().AppliedIndex().value, applied);
+  for (int i = 0; i < put; ++i) {
+    auto v = node->engine().Get(store::DataKey("k" + std::to_string(i)));
+    ASSERT_TRUE(v.ok());
+    ASSERT_TRUE(v->has_value()) << "k" << i << " was lost";
+  }
 }
 
 raft::Entry Conf(uint64_t index, raft::ConfChangeType type, uint64_t node) {
