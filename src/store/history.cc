@@ -16,6 +16,9 @@ constexpr char kCompactTag = 'c';
 constexpr char kBytesTag = 'b';
 constexpr uint8_t kUndoAbsent = 0;
 constexpr uint8_t kUndoPresent = 1;
+// Event kinds on disk: 1 and 2 (HistoryEventType) as earlier versions wrote them; 3 and 4 the same
+// with the size of the change's undo entry after the kind.
+constexpr uint8_t kSizedKindOffset = 2;
 // 'h' 'e' rev(8) seq(4).
 constexpr size_t kEventKeyBytes = 2 + 8 + 4;
 
@@ -80,10 +83,16 @@ std::string HistoryUndoKey(std::string_view user_key, uint64_t revision) {
 std::string HistoryCompactKey() { return std::string{kHistoryPrefix, kCompactTag}; }
 
 std::string EncodeHistoryEvent(HistoryEventType type, std::string_view user_key,
-                               std::string_view record) {
+                               std::string_view record, std::optional<uint64_t> undo_bytes) {
   std::string out;
-  out.reserve(1 + kVarint64BytesMax + user_key.size() + record.size());
-  out.push_back(static_cast<char>(type));
+  out.reserve(1 + 2 * kVarint64BytesMax + user_key.size() + record.size());
+  const auto kind = static_cast<uint8_t>(type);
+  if (undo_bytes) {
+    out.push_back(static_cast<char>(kind + kSizedKindOffset));
+    PutVarint64(&out, *undo_bytes);
+  } else {
+    out.push_back(static_cast<char>(kind));
+  }
   PutLengthPrefixed(&out, user_key);
   out.append(record);
   return out;
@@ -97,6 +106,8 @@ struct EventView {
   HistoryEventType type = HistoryEventType::kPut;
   std::string_view key;
   RecordView record;  // puts only
+  // Bytes of the undo entry this change wrote (0: none); unknown in events of kinds 1 and 2.
+  std::optional<uint64_t> undo_bytes;
 };
 
 Result<EventView> DecodeEventView(std::string_view engine_key, std::string_view value) {
@@ -108,8 +119,15 @@ Result<EventView> DecodeEventView(std::string_view engine_key, std::string_view 
   e.revision = ReadBigEndian(engine_key.substr(2, 8));
   Decoder d(value);
   NDS_ASSIGN_OR_RETURN(std::string_view type, d.Bytes(1));
+  auto kind = static_cast<uint8_t>(type[0]);
+  if (kind == static_cast<uint8_t>(HistoryEventType::kPut) + kSizedKindOffset ||
+      kind == static_cast<uint8_t>(HistoryEventType::kDelete) + kSizedKindOffset) {
+    kind -= kSizedKindOffset;
+    NDS_ASSIGN_OR_RETURN(uint64_t undo_bytes, d.Varint64());
+    e.undo_bytes = undo_bytes;
+  }
   NDS_ASSIGN_OR_RETURN(e.key, d.LengthPrefixed());
-  switch (static_cast<HistoryEventType>(type[0])) {
+  switch (static_cast<HistoryEventType>(kind)) {
     case HistoryEventType::kPut: {
       e.type = HistoryEventType::kPut;
       NDS_ASSIGN_OR_RETURN(std::string_view record, d.Bytes(d.remaining()));
@@ -209,28 +227,33 @@ void HistoryWriter::Record(engine::WriteBatch* batch, uint64_t revision, std::st
     undone_.clear();
   }
   const HistoryEventType type = record.empty() ? HistoryEventType::kDelete : HistoryEventType::kPut;
-  std::string event = EncodeHistoryEvent(type, user_key, record);
-  pending_bytes_ += kEventKeyBytes + event.size();
-  batch->PutOwned(HistoryEventKey(revision, seq_), std::move(event));
-  if (seq_++ == 0) {
+  // Only a key's first change in a revision writes an undo entry (what it held before it).
+  bool writes_undo = true;
+  if (seq_ == 0) {
     // The revision's first change (for a plain put, its only one): no set to look up.
     first_undone_.assign(user_key);
     undone_.clear();
   } else {
     if (undone_.empty()) undone_.insert(first_undone_);
-    if (!undone_.emplace(user_key).second) return;
+    writes_undo = undone_.emplace(user_key).second;
   }
+  std::string undo_key;
   std::string undo;
-  if (before) {
-    undo.reserve(1 + before->size());
-    undo.push_back(static_cast<char>(kUndoPresent));
-    undo.append(*before);
-  } else {
-    undo.push_back(static_cast<char>(kUndoAbsent));
+  if (writes_undo) {
+    if (before) {
+      undo.reserve(1 + before->size());
+      undo.push_back(static_cast<char>(kUndoPresent));
+      undo.append(*before);
+    } else {
+      undo.push_back(static_cast<char>(kUndoAbsent));
+    }
+    undo_key = HistoryUndoKey(user_key, revision);
   }
-  std::string undo_key = HistoryUndoKey(user_key, revision);
-  pending_bytes_ += undo_key.size() + undo.size();
-  batch->PutOwned(std::move(undo_key), std::move(undo));
+  const uint64_t undo_bytes = writes_undo ? undo_key.size() + undo.size() : 0;
+  std::string event = EncodeHistoryEvent(type, user_key, record, undo_bytes);
+  pending_bytes_ += kEventKeyBytes + event.size() + undo_bytes;
+  batch->PutOwned(HistoryEventKey(revision, seq_++), std::move(event));
+  if (writes_undo) batch->PutOwned(std::move(undo_key), std::move(undo));
 }
 
 Status HistoryWriter::Finish(const engine::Engine& engine, uint64_t last_index,
@@ -278,9 +301,13 @@ Status HistoryWriter::Finish(const engine::Engine& engine, uint64_t last_index,
       }
       SetUndoKey(&undo_key, e.key, e.revision);
       uint64_t freed = it->key().size() + it->value().size();
-      // A key changed twice in one revision has one undo entry: count it once.
-      bool first_seen = true;
-      if (e.revision != undo_revision) {
+      // An event that carries its undo entry's size (0 for a key's later changes in a revision)
+      // needs no read of it. One of an earlier version does: a key changed twice in one revision
+      // has one undo entry, counted once.
+      bool first_seen = !e.undo_bytes.has_value();
+      if (e.undo_bytes) {
+        freed += *e.undo_bytes;
+      } else if (e.revision != undo_revision) {
         undo_revision = e.revision;
         first_undo.assign(undo_key);
         freed_undos.clear();

@@ -71,9 +71,13 @@ std::string HistoryBytesKey();
 // no size entry.
 Result<uint64_t> ReadHistoryBytes(const engine::View& view);
 
-// The encoded value of an event: its kind, key, and for a put the new value record.
+// The encoded value of an event: its kind, key, and for a put the new value record. With
+// `undo_bytes` (what this change's undo entry holds, key and value; 0 when it wrote none), the
+// event carries it, so that compaction need not read the undo entry to count it (kinds 3 and 4 of
+// docs/formats/store.md); without, the kinds 1 and 2 of earlier versions.
 std::string EncodeHistoryEvent(HistoryEventType type, std::string_view user_key,
-                               std::string_view record);
+                               std::string_view record,
+                               std::optional<uint64_t> undo_bytes = std::nullopt);
 // kCorruption for a malformed event key or value.
 Result<HistoryEvent> DecodeHistoryEvent(std::string_view engine_key, std::string_view value);
 

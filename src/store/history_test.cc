@@ -1,7 +1,8 @@
 // Goal: every data write the applier makes is in the change history, in revision order, with the
 // value as of any kept revision readable, /clear recorded as a delete of each key it removed,
 // secrets kept out, compaction bounded per commit (by revisions and by bytes, the size entry
-// counting exactly what the history holds), and all of it surviving a reopen.
+// counting exactly what the history holds, also over events written by an earlier version), and
+// all of it surviving a reopen.
 // Method: BatchApplier over both engines (memory and RocksDB, parameterised), then the history
 // readers of store/history.h on fresh views.
 #include "store/history.h"
@@ -13,6 +14,7 @@
 #include "store/applier.h"
 #include "store/engine_options.h"
 #include "store/txn.h"
+#include "util/coding.h"
 
 namespace nds::store {
 namespace {
@@ -292,6 +294,55 @@ TEST_P(HistoryTest, ATxnOfSeveralKeysHasOneUndoEntryPerKey) {
   auto bytes = ReadHistoryBytes(*engine_->NewView());
   ASSERT_TRUE(bytes.ok());
   EXPECT_EQ(*bytes, HistoryEntryBytes(*engine_));
+}
+
+// A store written by an earlier version holds events of kinds 1 and 2, which do not carry their
+// undo entry's size: compaction reads the undo entries to count them, and the count stays exact,
+// keys changed twice in one revision included.
+TEST_P(HistoryTest, EventsOfAnEarlierVersionAreCompactedWithAnExactCount) {
+  Apply({PutCommand("a", "a0"), PutCommand("b", "b0")});  // 1, 2
+  Txn t;
+  t.success = {{TxnOpKind::kPut, "a", "a1", ""},
+               {TxnOpKind::kPut, "a", "a2", ""},
+               {TxnOpKind::kPut, "c", "c1", ""}};
+  Apply({TxnCommand(t)});                              // 3
+  Apply({PutCommand("a", "a4"), DeleteCommand("b")});  // 4, 5
+  // Every event rewritten as an earlier version wrote it: kind 1 or 2, no size after it.
+  engine::WriteBatch batch;
+  uint64_t dropped = 0;
+  size_t rewritten = 0;
+  for (const auto& [key, value] : engine::testing::ReadAll(*engine_)) {
+    if (key.size() < 2 || key[0] != kHistoryPrefix || key[1] != 'e') continue;
+    ASSERT_TRUE(value[0] == 3 || value[0] == 4) << "an event of kind " << int{value[0]};
+    Decoder d(std::string_view(value).substr(1));
+    ASSERT_TRUE(d.Varint64().ok());
+    const std::string legacy =
+        std::string(1, static_cast<char>(value[0] - 2)) +
+        std::string(std::string_view(value).substr(value.size() - d.remaining()));
+    dropped += value.size() - legacy.size();
+    batch.Put(key, legacy);
+    ++rewritten;
+  }
+  ASSERT_EQ(rewritten, 7u);
+  auto before = ReadHistoryBytes(*engine_->NewView());
+  ASSERT_TRUE(before.ok());
+  std::string size;
+  for (int shift = 56; shift >= 0; shift -= 8) {
+    size.push_back(static_cast<char>((*before - dropped) >> shift));
+  }
+  batch.Put(HistoryBytesKey(), size);
+  ASSERT_TRUE(engine_->Write(batch, LogIndex(next_), false).ok());
+  ASSERT_EQ(*ReadHistoryBytes(*engine_->NewView()), HistoryEntryBytes(*engine_));
+  EXPECT_EQ(Describe(Events(0)),
+            "1 put a=a0;2 put b=b0;3 put a=a1;3 put a=a2;3 put c=c1;4 put a=a4;5 del b;");
+  EXPECT_EQ(At("a", 2), "a0");
+  // New writes (events of kinds 3 and 4) compact the old ones away, and then themselves.
+  for (int i = 0; i < 6; ++i) {
+    Apply({PutCommand("z", std::to_string(i))}, /*keep=*/3);
+    ASSERT_EQ(*ReadHistoryBytes(*engine_->NewView()), HistoryEntryBytes(*engine_)) << i;
+  }
+  EXPECT_EQ(Floor(), next_ - 3);
+  EXPECT_EQ(At("z", next_ - 1), "4");
 }
 
 TEST(HistoryCodec, DamagedEventsAreCorruption) {
