@@ -335,6 +335,8 @@ class RaftNode final : public Node, private net::PeerReceiver {
   void StartCheckpoint();
   void FinishCheckpoint();
   void FinishCleanup();
+  // FinishCheckpoint and FinishCleanup for the parts of checkpoint_job_ that have run.
+  void FinishDoneParts();
   // Runs the job's next part off the loop (env_.run_off_loop, or a thread of the node's own).
   void RunOffLoop(std::function<void()> work);
   // A checkpoint or a cleanup ran off the loop and waits for FinishCheckpoint or FinishCleanup.

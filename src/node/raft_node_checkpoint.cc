@@ -85,17 +85,7 @@ bool RaftNode::CheckpointDone() const {
 
 void RaftNode::MaybeSnapshot() {
   if (checkpoint_job_) {
-    if (!checkpoint_job_->done.load(std::memory_order_acquire)) return;
-    if (checkpoint_job_->cleaning) {
-      FinishCleanup();
-    } else {
-      FinishCheckpoint();
-    }
-    // Run at once (a driven node by default): the cleanup too.
-    if (checkpoint_job_ && checkpoint_job_->cleaning &&
-        checkpoint_job_->done.load(std::memory_order_acquire)) {
-      FinishCleanup();
-    }
+    FinishDoneParts();
     return;
   }
   LogIndex applied = engine_->AppliedIndex();
@@ -107,12 +97,18 @@ void RaftNode::MaybeSnapshot() {
   if (Now() < snapshot_backoff_until_) return;
   StartCheckpoint();
   // Run at once (a driven node by default): finish it in the same pass, as before.
-  if (checkpoint_job_ && checkpoint_job_->done.load(std::memory_order_acquire)) {
-    FinishCheckpoint();
-  }
-  if (checkpoint_job_ && checkpoint_job_->cleaning &&
-      checkpoint_job_->done.load(std::memory_order_acquire)) {
-    FinishCleanup();
+  FinishDoneParts();
+}
+
+void RaftNode::FinishDoneParts() {
+  // A checkpoint whose cleanup also ran at once is finished whole; each round either ends the
+  // job or leaves a part still running.
+  while (checkpoint_job_ && checkpoint_job_->done.load(std::memory_order_acquire)) {
+    if (checkpoint_job_->cleaning) {
+      FinishCleanup();
+    } else {
+      FinishCheckpoint();
+    }
   }
 }
 
