@@ -21,6 +21,13 @@ Acceptor::Acceptor(asio::io_context& ioc, std::string name)
       acceptor_(asio::make_strand(ioc)),
       retry_timer_(acceptor_.get_executor()) {}
 
+Acceptor::Acceptor(IoContextPool& pool, std::string name)
+    : ioc_(pool.first()),
+      pool_(&pool),
+      name_(std::move(name)),
+      acceptor_(asio::make_strand(ioc_)),
+      retry_timer_(acceptor_.get_executor()) {}
+
 Status Acceptor::Listen(const std::string& address, uint16_t port, int backlog) {
   error_code ec;
   const asio::ip::address ip = asio::ip::make_address(address, ec);
@@ -61,9 +68,10 @@ void Acceptor::Start(OnAccepted on_accepted) {
 
 void Acceptor::StartAccept() {
   if (!accepting_) return;
-  acceptor_.async_accept(asio::make_strand(ioc_), [this](error_code ec, tcp::socket socket) {
-    OnAccept(ec, std::move(socket));
-  });
+  asio::io_context& socket_context = pool_ != nullptr ? pool_->Next() : ioc_;
+  acceptor_.async_accept(
+      asio::make_strand(socket_context),
+      [this](error_code ec, tcp::socket socket) { OnAccept(ec, std::move(socket)); });
 }
 
 void Acceptor::OnAccept(error_code ec, tcp::socket socket) {

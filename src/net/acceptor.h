@@ -2,10 +2,10 @@
 // (http_server.cc), the peer transport (peer_transport.cc) and the RESP server (resp/server.cc).
 //
 // Listen binds and listens synchronously; Start runs the accept loop on the acceptor's own strand
-// and hands each accepted socket, on a new strand of the io_context and with TCP_NODELAY set, to
-// the owner's callback (on the acceptor's strand). A failed accept (out of file descriptors, say)
-// is logged and the next one waits kAcceptRetryDelay rather than spin. Stop closes the listening
-// socket; once it returns, the callback is not called again.
+// and hands each accepted socket, on a new strand of the io_context (or of the pool's next one)
+// and with TCP_NODELAY set, to the owner's callback (on the acceptor's strand). A failed accept
+// (out of file descriptors, say) is logged and the next one waits kAcceptRetryDelay rather than
+// spin. Stop closes the listening socket; once it returns, the callback is not called again.
 #pragma once
 
 #include <atomic>
@@ -18,6 +18,7 @@
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/steady_timer.hpp>
 
+#include "net/io_context_pool.h"
 #include "util/status.h"
 
 namespace nds::net {
@@ -34,6 +35,8 @@ class Acceptor {
 
   // `name` says which listener this is in errors and logs ("HTTP", "peer", "RESP").
   Acceptor(boost::asio::io_context& ioc, std::string name);
+  // On the pool's first context; each accepted socket goes to the pool's next context.
+  Acceptor(IoContextPool& pool, std::string name);
   Acceptor(const Acceptor&) = delete;
   Acceptor& operator=(const Acceptor&) = delete;
 
@@ -56,6 +59,7 @@ class Acceptor {
   void CloseOnStrand();
 
   boost::asio::io_context& ioc_;
+  IoContextPool* const pool_ = nullptr;  // or every socket on ioc_
   const std::string name_;
   boost::asio::ip::tcp::acceptor acceptor_;  // acceptor strand only, once started
   boost::asio::steady_timer retry_timer_;    // acceptor strand only

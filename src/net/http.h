@@ -99,7 +99,7 @@ struct HttpServerOptions {
   std::shared_ptr<TlsServerContext> tls;
 };
 
-// Owns its io_context and threads. Thread-safe.
+// Owns its io threads, an io_context each (net/io_context_pool.h). Thread-safe.
 class HttpServer {
  public:
   virtual ~HttpServer() = default;

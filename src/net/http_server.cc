@@ -8,14 +8,13 @@
 #include <utility>
 #include <vector>
 
-#include <boost/asio/executor_work_guard.hpp>
-#include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <fmt/core.h>
 
 #include "net/acceptor.h"
 #include "net/http.h"
 #include "net/http_connection.h"
+#include "net/io_context_pool.h"
 #include "util/thread_annotations.h"
 
 namespace nds::net {
@@ -58,9 +57,7 @@ Status ValidateOptions(const HttpServerOptions& o) {
 class HttpServerImpl final : public HttpServer {
  public:
   HttpServerImpl(const HttpServerOptions& options, Handler* handler)
-      : ioc_(static_cast<int>(options.threads)),
-        work_(asio::make_work_guard(ioc_)),
-        acceptor_(ioc_, "HTTP") {
+      : pool_(options.threads), acceptor_(pool_, "HTTP") {
     context_.options = options;
     context_.upload_budget =
         options.upload_budget ? options.upload_budget : std::make_shared<UploadBudget>();
@@ -80,16 +77,14 @@ class HttpServerImpl final : public HttpServer {
  private:
   void OnAccept(tcp::socket socket);
 
-  // Declared first so that it is destroyed last: connections destroyed with the io_context's
+  // Declared first so that it is destroyed last: connections destroyed with the io_contexts'
   // pending handlers do not touch it, but it must outlive every io thread.
   ServerContext context_;
-  asio::io_context ioc_;
-  std::optional<asio::executor_work_guard<asio::io_context::executor_type>> work_;
+  IoContextPool pool_;
   Acceptor acceptor_;
 
   Mutex stop_mu_;
   bool running_ NDS_GUARDED_BY(stop_mu_) = false;  // threads started and Stop not yet called
-  std::vector<std::thread> threads_ NDS_GUARDED_BY(stop_mu_);
 };
 
 Status HttpServerImpl::Listen() {
@@ -101,9 +96,7 @@ void HttpServerImpl::Run() {
   acceptor_.Start([this](tcp::socket socket) { OnAccept(std::move(socket)); });
   MutexLock lock(stop_mu_);
   running_ = true;
-  for (size_t i = 0; i < context_.options.threads; ++i) {
-    threads_.emplace_back([this] { ioc_.run(); });
-  }
+  pool_.Run();
 }
 
 // On the acceptor's strand.
@@ -122,9 +115,7 @@ void HttpServerImpl::Stop(std::chrono::milliseconds grace) {
   MutexLock lock(stop_mu_);
   if (!running_) return;
   running_ = false;
-  for (const std::thread& t : threads_) {
-    NDS_CHECK(t.get_id() != std::this_thread::get_id(), "HttpServer::Stop called on an io thread");
-  }
+  NDS_CHECK(!pool_.OnIoThread(), "HttpServer::Stop called on an io thread");
   const Clock::time_point grace_end = Clock::now() + grace;
 
   // Close the acceptor (on its strand, waiting for it), so no connection arrives after the drain
@@ -135,12 +126,9 @@ void HttpServerImpl::Stop(std::chrono::milliseconds grace) {
   if (!context_.registry.WaitEmptyUntil(grace_end)) {
     for (const auto& connection : context_.registry.Snapshot()) connection->ForceClose();
     const bool closed = context_.registry.WaitEmptyUntil(Clock::now() + kForceCloseWait);
-    (void)closed;  // whatever is left is closed when the io_context is destroyed
+    (void)closed;  // whatever is left is closed when the io_contexts are destroyed
   }
-  work_.reset();
-  ioc_.stop();
-  for (std::thread& t : threads_) t.join();
-  threads_.clear();
+  pool_.Stop();
   // From here on, Responders do nothing; then drop the connections the registry still holds.
   context_.gate->Close();
   context_.registry.Clear();

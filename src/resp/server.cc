@@ -11,7 +11,6 @@
 #include <vector>
 
 #include <boost/asio/bind_executor.hpp>
-#include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/post.hpp>
@@ -21,6 +20,7 @@
 #include <spdlog/spdlog.h>
 
 #include "net/acceptor.h"
+#include "net/io_context_pool.h"
 #include "util/thread_annotations.h"
 
 namespace nds::resp {
@@ -382,10 +382,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
 class RespServerImpl final : public RespServer {
  public:
   RespServerImpl(const RespServerOptions& options, RespService* service)
-      : shared_(std::make_shared<Shared>()),
-        ioc_(static_cast<int>(options.threads)),
-        work_(asio::make_work_guard(ioc_)),
-        acceptor_(ioc_, "RESP") {
+      : shared_(std::make_shared<Shared>()), pool_(options.threads), acceptor_(pool_, "RESP") {
     shared_->options = options;
     shared_->service = service;
   }
@@ -398,9 +395,7 @@ class RespServerImpl final : public RespServer {
 
   void Run() {
     acceptor_.Start([this](tcp::socket socket) { Admit(std::move(socket)); });
-    for (size_t i = 0; i < shared_->options.threads; ++i) {
-      threads_.emplace_back([this] { ioc_.run(); });
-    }
+    pool_.Run();
   }
 
   uint16_t port() const override { return acceptor_.port(); }
@@ -410,9 +405,7 @@ class RespServerImpl final : public RespServer {
     if (stopped_) return;
     stopped_ = true;
     acceptor_.Stop();
-    work_.reset();
-    ioc_.stop();
-    for (auto& t : threads_) t.join();
+    pool_.Stop();
     std::map<uint64_t, std::shared_ptr<Connection>> connections;
     {
       MutexLock lock(shared_->mu);
@@ -446,10 +439,8 @@ class RespServerImpl final : public RespServer {
   }
 
   std::shared_ptr<Shared> shared_;
-  asio::io_context ioc_;
-  asio::executor_work_guard<asio::io_context::executor_type> work_;
+  net::IoContextPool pool_;
   net::Acceptor acceptor_;
-  std::vector<std::thread> threads_;
   std::mutex stop_mu_;
   bool stopped_ = false;
 };
