@@ -1,8 +1,9 @@
 // Goal: `nds bench --hold-watchers` and `--keep-leases` against a real node hold their background
 // load through the measured phase and report what it did: every held watcher of the puts' prefix
 // receives every acknowledged put exactly once, watchers of another prefix receive none, every
-// lease is granted, kept alive without failure and revoked at the end; bad background flags exit
-// 2 and an unreachable background server exits 1, naming it.
+// lease is granted, kept alive without failure (one request per lease, or per group with
+// --keepalive-batch) and revoked at the end; bad background flags exit 2 and an unreachable
+// background server exits 1, naming it.
 // Method: one `nds start` process on 127.0.0.1; the `nds` binary runs the bench with --json; the
 // report's counts are compared with its own put count. Runs are bounded by -d.
 #include <chrono>
@@ -95,6 +96,23 @@ TEST_F(BenchBackgroundTest, KeptLeasesAreGrantedKeptAliveAndRevoked) {
   EXPECT_EQ(l["keepalives_failed"], 0);
   EXPECT_EQ(l["revoked"], 20);
   EXPECT_EQ(j["background"]["watchers"]["opened"], 0);
+}
+
+TEST_F(BenchBackgroundTest, KeptLeasesAreKeptAliveInGroupsWithKeepaliveBatch) {
+  // 10 leases per connection in groups of 4, 4 and 2: each group one POST /leases/keepalive,
+  // every lease of it counted.
+  const nlohmann::json j = Bench(
+      "-w put -d 1s -c 1 --key-prefix lb/ --keep-leases 20 --lease-connections 2 "
+      "--keepalive-interval 200ms --lease-ttl 5s --keepalive-batch 4");
+  ASSERT_TRUE(j.is_object());
+  const nlohmann::json& l = j["background"]["leases"];
+  EXPECT_EQ(l["granted"], 20);
+  EXPECT_EQ(l["keepalive_batch"], 4);
+  EXPECT_GE(l["keepalives_sent"].get<uint64_t>(), 20u);  // a whole round at least
+  EXPECT_EQ(l["keepalives_ok"], l["keepalives_sent"]);
+  EXPECT_EQ(l["keepalives_failed"], 0);
+  EXPECT_EQ(l["first_error"], "");
+  EXPECT_EQ(l["revoked"], 20);
 }
 
 TEST_F(BenchBackgroundTest, BadBackgroundFlagsAreUsageErrors) {

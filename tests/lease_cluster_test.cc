@@ -3,7 +3,8 @@
 // through a follower, in the log, or through the leader, in its memory), and are gone after;
 // leases and their keys survive a restart of every node (and the snapshots taken before it); two
 // `nds lock` processes on different nodes never hold the lock at once: a counter in a file that
-// each increments while holding it never loses an increment, and fencing revisions only grow.
+// each increments while holding it never loses an increment, and fencing revisions only grow;
+// many leases are kept alive in one request through the client library and `nds lease keepalive`.
 // Method: FastClusterTest (launcher::LocalCluster) of 3 `nds start` processes on 127.0.0.1 with
 // fast Raft timing; every loop is bounded in count and time.
 #include <chrono>
@@ -160,6 +161,38 @@ TEST_F(LeaseClusterTest, TwoLockProcessesOnDifferentNodesNeverOverlap) {
   auto left = c->List("locks/counter/");
   ASSERT_TRUE(left.ok());
   EXPECT_TRUE(left->keys.empty());
+}
+
+TEST_F(LeaseClusterTest, ManyLeasesAreKeptAliveInOneRequestFromTheClientAndTheCli) {
+  auto c = ClientFor(cluster_->node(1).api_address());
+  auto a = client::GrantLease(c.get(), seconds(60));
+  auto b = client::GrantLease(c.get(), seconds(60));
+  ASSERT_TRUE(a.ok() && b.ok());
+  auto many = client::KeepAliveMany(c.get(), {*a, 424242, *b, *a});
+  ASSERT_TRUE(many.ok()) << many.status().ToString();
+  ASSERT_EQ(many->size(), 4u);
+  auto ttl = [&](size_t i) { return (*many)[i].ok() ? *(*many)[i] : uint64_t{0}; };
+  EXPECT_EQ(ttl(0), 60000u);
+  EXPECT_EQ((*many)[1].status().code(), StatusCode::kNotFound);
+  EXPECT_EQ((*many)[1].status().message(), "not_found");
+  EXPECT_EQ(ttl(2), 60000u);
+  EXPECT_EQ(ttl(3), 60000u);
+  EXPECT_EQ(client::KeepAliveMany(c.get(), {}).status().code(), StatusCode::kInvalidArgument);
+
+  const std::string nds =
+      std::string(NDS_BINARY) + " --server " + cluster_->node(2).api_address() + " ";
+  const std::string ids = std::to_string(*a) + " " + std::to_string(*b);
+  Output one = RunBounded(nds + "lease keepalive " + std::to_string(*a));
+  EXPECT_EQ(one.exit_code, 0) << one.text;
+  EXPECT_EQ(one.text, "60000\n");  // one id: printed as it always was
+  Output two = RunBounded(nds + "lease keepalive " + ids);
+  EXPECT_EQ(two.exit_code, 0) << two.text;
+  EXPECT_EQ(two.text, ids.substr(0, ids.find(' ')) + " 60000\n" + std::to_string(*b) + " 60000\n");
+  Output json = RunBounded(nds + "-o json lease keepalive " + ids + " 424242");
+  EXPECT_EQ(json.exit_code, 3) << json.text;  // a lease is gone
+  EXPECT_EQ(json.text, "{\"id\":" + std::to_string(*a) +
+                           ",\"ttl_ms\":60000}\n{\"id\":" + std::to_string(*b) +
+                           ",\"ttl_ms\":60000}\n{\"id\":424242,\"error\":\"not_found\"}\n");
 }
 
 TEST_F(LeaseClusterTest, LockExitCodeIsTheCommandsAndTheRevisionIsInItsEnvironment) {

@@ -2,6 +2,7 @@
 // Method: table tests of the Status→HTTP mapping, URI decoding, JSON text and listing parameters;
 // ApiService driven directly (Handle → captured response) over a one-node RaftNode (a Raft log
 // in a fresh temporary directory, the memory engine).
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
@@ -10,6 +11,7 @@
 #include "api/listing.h"
 #include "api/service_for_test.h"
 #include "api/uri.h"
+#include "store/lease_state.h"
 
 namespace nds::api {
 namespace {
@@ -205,6 +207,86 @@ TEST_F(ServiceTest, LeaseRoutesGrantAttachShowAndRevoke) {
   EXPECT_EQ(Call("DELETE", lease).status, 404);
   EXPECT_EQ(Call("GET", "/leases/0").status, 400);
   EXPECT_EQ(Call("PUT", lease).status, 405);
+}
+
+// The keepalive index of lease `id` as this node applied it (0 when there is no such lease).
+uint64_t KeepAliveIndex(node::RaftNode* node, uint64_t id) {
+  auto lease = store::ReadLease(*node->engine().NewView(), id);
+  EXPECT_TRUE(lease.ok());
+  return lease.ok() && *lease ? (*lease)->keepalive_index : 0;
+}
+
+TEST_F(ServiceTest, BatchKeepaliveAnswersEveryIdInOrderAndKeepsTheLiveOnes) {
+  std::vector<uint64_t> ids;
+  for (int i = 0; i < 3; ++i) {
+    auto granted = Call("POST", "/leases", R"({"ttl_ms": 60000})");
+    ASSERT_EQ(granted.status, 201) << granted.body;
+    ids.push_back(nlohmann::json::parse(granted.body)["id"].get<uint64_t>());
+  }
+  const uint64_t a = ids[0], b = ids[1], gone = ids[2];
+  ASSERT_EQ(Call("DELETE", "/leases/" + std::to_string(gone)).status, 204);
+  const uint64_t a_before = KeepAliveIndex(node_, a), b_before = KeepAliveIndex(node_, b);
+  ASSERT_NE(a_before, 0u);
+  auto kept =
+      Call("POST", "/leases/keepalive", nlohmann::json{{"ids", {a, gone, b, a, 999999}}}.dump());
+  ASSERT_EQ(kept.status, 200) << kept.body;
+  EXPECT_EQ(Header(kept, "Content-Type"), "application/json");
+  EXPECT_EQ(nlohmann::json::parse(kept.body), nlohmann::json::parse(fmt::format(
+                                                  R"({{"leases":[{{"id":{},"ttl_ms":60000}},
+                                                     {{"id":{},"error":"not_found"}},
+                                                     {{"id":{},"ttl_ms":60000}},
+                                                     {{"id":{},"ttl_ms":60000}},
+                                                     {{"id":999999,"error":"not_found"}}]}})",
+                                                  a, gone, b, a)));
+  // No keeper here: every keepalive went through the log, which moved both live leases' index.
+  EXPECT_GT(KeepAliveIndex(node_, a), a_before);
+  EXPECT_GT(KeepAliveIndex(node_, b), b_before);
+  // One id alone is answered the same way.
+  auto one = Call("POST", "/leases/keepalive", "{\"ids\": [" + std::to_string(b) + "]}");
+  ASSERT_EQ(one.status, 200) << one.body;
+  EXPECT_EQ(nlohmann::json::parse(one.body)["leases"][0]["ttl_ms"], 60000);
+}
+
+TEST_F(ServiceTest, BatchKeepaliveRefusesBadBodiesAndMethodsKeepingNothingAlive) {
+  auto granted = Call("POST", "/leases", R"({"ttl_ms": 60000})");
+  ASSERT_EQ(granted.status, 201) << granted.body;
+  const std::string id = std::to_string(nlohmann::json::parse(granted.body)["id"].get<uint64_t>());
+  std::string over = "{\"ids\": [" + id;  // one more than --max-keepalive-ids (1000)
+  for (int i = 0; i < 1000; ++i) over += "," + id;
+  over += "]}";
+  const uint64_t before = node_->GetStatus().commit_index;
+  for (const std::string& bad : {
+           std::string("not json"),
+           std::string(""),
+           std::string("[" + id + "]"),
+           std::string("{}"),
+           std::string("{\"ids\": " + id + "}"),
+           std::string("{\"ids\": [" + id + "], \"ttl_ms\": 5}"),
+           std::string("{\"id\": [" + id + "]}"),
+           std::string("{\"ids\": []}"),
+           std::string("{\"ids\": [" + id + ", 0]}"),
+           std::string("{\"ids\": [" + id + ", -1]}"),
+           std::string("{\"ids\": [" + id + ", 1.5]}"),
+           std::string("{\"ids\": [" + id + ", \"" + id + "\"]}"),
+           std::string("{\"ids\": [" + id + ", null]}"),
+           std::string("{\"ids\": [[" + id + "]]}"),
+           std::string("{\"ids\": [" + id + ", 18446744073709551616]}"),
+           over,
+       }) {
+    auto r = Call("POST", "/leases/keepalive", bad);
+    EXPECT_EQ(r.status, 400) << bad.substr(0, 80) << " -> " << r.body;
+    EXPECT_EQ(nlohmann::json::parse(r.body)["error"], "invalid_argument") << bad.substr(0, 80);
+  }
+  auto r = Call("POST", "/leases/keepalive", over);
+  EXPECT_NE(nlohmann::json::parse(r.body)["message"].get<std::string>().find("--max-keepalive-ids"),
+            std::string::npos)
+      << r.body;
+  for (const char* method : {"GET", "PUT", "DELETE"}) {
+    auto wrong = Call(method, "/leases/keepalive", "{\"ids\": [" + id + "]}");
+    EXPECT_EQ(wrong.status, 405) << method;
+    EXPECT_EQ(Header(wrong, "Allow"), "POST") << method;
+  }
+  EXPECT_EQ(node_->GetStatus().commit_index, before);  // no keepalive went to the log
 }
 
 TEST_F(ServiceTest, TxnRefusesMalformedBodiesWithoutWriting) {

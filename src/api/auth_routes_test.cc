@@ -17,6 +17,7 @@
 #include "store/auth_state.h"
 #include "store/image_format.h"
 #include "store/keyspace.h"
+#include "store/lease_state.h"
 
 namespace nds::api {
 namespace {
@@ -211,6 +212,47 @@ TEST_F(AuthTest, PrefixedTokensReachOnlyTheirKeys) {
   EXPECT_EQ(As(a, "POST", "/txn", R"({"success": [{"put": {"key": "a/t", "value": "1"}}]})").status,
             200);
   EXPECT_EQ(As(Root(), "GET", "/store/b/x").body, "vb");
+}
+
+TEST_F(AuthTest, APrefixedTokenKeepsAliveOnlyItsOwnLeasesInABatch) {
+  const std::string a = Create("a-writer", "write", "a/");
+  auto grant = [this](const std::string& token) {
+    auto r = As(token, "POST", "/leases", R"({"ttl_ms": 60000})");
+    EXPECT_EQ(r.status, 201) << r.body;
+    return r.status == 201 ? nlohmann::json::parse(r.body)["id"].get<uint64_t>() : 0;
+  };
+  const uint64_t mine = grant(a);
+  const uint64_t roots = grant(Root());  // for every key: outside a/
+  ASSERT_NE(mine, 0u);
+  ASSERT_NE(roots, 0u);
+  auto keepalive_index = [this](uint64_t id) {
+    auto lease = store::ReadLease(*node_->engine().NewView(), id);
+    EXPECT_TRUE(lease.ok() && lease->has_value());
+    return lease.ok() && lease->has_value() ? (*lease)->keepalive_index : 0;
+  };
+  const uint64_t mine_before = keepalive_index(mine), roots_before = keepalive_index(roots);
+  auto r =
+      As(a, "POST", "/leases/keepalive", nlohmann::json{{"ids", {roots, mine, 999999}}}.dump());
+  ASSERT_EQ(r.status, 200) << r.body;
+  // The lease outside the prefix is refused; one that does not exist is not found, as the single
+  // route answers (403 and 404).
+  EXPECT_EQ(nlohmann::json::parse(r.body),
+            (nlohmann::json{{"leases",
+                             {{{"id", roots}, {"error", "permission_denied"}},
+                              {{"id", mine}, {"ttl_ms", 60000}},
+                              {{"id", 999999}, {"error", "not_found"}}}}}))
+      << r.body;
+  EXPECT_EQ(As(a, "POST", "/leases/" + std::to_string(roots) + "/keepalive").status, 403);
+  EXPECT_EQ(As(a, "POST", "/leases/999999/keepalive").status, 404);
+  EXPECT_GT(keepalive_index(mine), mine_before);
+  EXPECT_EQ(keepalive_index(roots), roots_before);  // not kept alive
+  // A read token may not keep leases alive at all (the write role, as the single keepalive).
+  const uint64_t mine_after = keepalive_index(mine);
+  const std::string reader = Create("reader", "read", "");
+  EXPECT_EQ(
+      As(reader, "POST", "/leases/keepalive", "{\"ids\": [" + std::to_string(mine) + "]}").status,
+      403);
+  EXPECT_EQ(keepalive_index(mine), mine_after);
 }
 
 TEST_F(AuthTest, ConcurrentCreatesOfOneNameLetExactlyOneSucceed) {

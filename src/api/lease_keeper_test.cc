@@ -6,6 +6,8 @@
 // cluster.
 #include "api/lease_keeper.h"
 
+#include <thread>
+
 #include <nlohmann/json.hpp>
 
 #include "api/service_for_test.h"
@@ -66,6 +68,39 @@ TEST_F(LeaseKeeperTest, TheLeaderKeepsAKeepaliveInMemoryWithoutALogEntry) {
   auto left = keeper_->Remaining(id);
   ASSERT_TRUE(left);
   EXPECT_GT(left->count(), 50000);
+}
+
+TEST_F(LeaseKeeperTest, LeasesKeptAliveInOneBatchRequestOutliveOneLeftAlone) {
+  const uint64_t a = Grant(2000), b = Grant(2000), alone = Grant(2000);
+  ASSERT_NE(a, 0u);
+  ASSERT_NE(b, 0u);
+  ASSERT_NE(alone, 0u);
+  const std::string body = "{\"ids\": [" + std::to_string(a) + "," + std::to_string(b) + "]}";
+  auto exists = [this](uint64_t id) {
+    auto lease = store::ReadLease(*node_->engine().NewView(), id);
+    EXPECT_TRUE(lease.ok());
+    return lease.ok() && lease->has_value();
+  };
+  // A keepalive for a and b every 100 ms or so, until the lease left alone, granted with them, has
+  // expired (after a whole TTL of 2 s); a and b must outlive it.
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  keeper_->CheckOnce();
+  while (exists(alone) && std::chrono::steady_clock::now() < deadline) {
+    auto kept = Call("POST", "/leases/keepalive", body);
+    ASSERT_EQ(kept.status, 200) << kept.body;
+    auto j = nlohmann::json::parse(kept.body)["leases"];
+    ASSERT_EQ(j.size(), 2u) << kept.body;
+    EXPECT_EQ(j[0]["ttl_ms"], 2000) << kept.body;
+    EXPECT_EQ(j[1]["ttl_ms"], 2000) << kept.body;
+    keeper_->CheckOnce();
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  EXPECT_FALSE(exists(alone));
+  EXPECT_TRUE(exists(a));
+  EXPECT_TRUE(exists(b));
+  auto left = keeper_->Remaining(a);
+  ASSERT_TRUE(left);
+  EXPECT_GT(left->count(), 1000);
 }
 
 TEST_F(LeaseKeeperTest, AKeepaliveAfterTheRevocationIsNotFoundEvenBeforeTheNextRound) {

@@ -1,5 +1,10 @@
-// /leases (docs/api.md "Leases"): grant, keep alive (batched, lease_keepalive_batcher.h), revoke
-// and show leases; and the ?lease=ID parameter that attaches a written key to one.
+// /leases (docs/api.md "Leases"): grant, keep alive (batched, lease_keepalive_batcher.h; one lease
+// or many in one request), revoke and show leases; and the ?lease=ID parameter that attaches a
+// written key to one.
+#include <atomic>
+#include <memory>
+#include <vector>
+
 #include <nlohmann/json.hpp>
 
 #include "api/http_errors.h"
@@ -36,6 +41,97 @@ net::HttpResponse NoSuchLease(uint64_t id) {
       "no lease " + std::to_string(id) + " (it expired, was revoked, or was never granted)");
 }
 
+// Whether lease `id` exists and was granted for keys outside `prefix` (a token's, not empty): such
+// a lease is not the token's to touch. A lease that does not exist is not refused here: its
+// keepalive, show or revocation answers not found, as it would to any token.
+Result<bool> OutsidePrefix(const engine::View& view, const std::string& prefix, uint64_t id) {
+  auto lease = store::ReadLease(view, id);
+  if (!lease.ok()) return lease.status();
+  return *lease && !(*lease)->prefix.starts_with(prefix);
+}
+
+// The ids of a POST /leases/keepalive body, {"ids": [ID, ...]} with 1 to `ids_max` ids, each a
+// whole number above 0 (duplicates allowed); kInvalidArgument saying what is wrong otherwise.
+Result<std::vector<uint64_t>> ParseKeepAliveIds(std::string_view body, size_t ids_max) {
+  const Json j = Json::parse(body, nullptr, /*allow_exceptions=*/false);
+  if (j.is_discarded() || !j.is_object() || j.size() != 1 || !j.contains("ids") ||
+      !j["ids"].is_array()) {
+    return InvalidArgument("the body must be {\"ids\": [ID, ...]}, each ID a lease id");
+  }
+  const Json& ids = j["ids"];
+  if (ids.empty() || ids.size() > ids_max) {
+    return InvalidArgument("\"ids\" must hold 1 to " + std::to_string(ids_max) +
+                           " lease ids (--max-keepalive-ids), not " + std::to_string(ids.size()));
+  }
+  std::vector<uint64_t> out;
+  out.reserve(ids.size());
+  for (size_t i = 0; i < ids.size(); ++i) {
+    if (!ids[i].is_number_unsigned() || ids[i].get<uint64_t>() == 0) {
+      return InvalidArgument("ids[" + std::to_string(i) +
+                             "] is not a lease id (a whole number above 0)");
+    }
+    out.push_back(ids[i].get<uint64_t>());
+  }
+  return out;
+}
+
+// The answer to one POST /leases/keepalive: one JSON entry per id, in the order given, filled by
+// the keepalives' completions on any thread. Each entry is written once, by one completion; the
+// counter's acquire-release decrements make every entry visible to the completion that writes the
+// last one, which alone reads them all.
+class KeepAliveAnswers {
+ public:
+  explicit KeepAliveAnswers(std::vector<uint64_t> ids)
+      : ids_(std::move(ids)), entries_(ids_.size()), outstanding_(ids_.size()) {}
+
+  const std::vector<uint64_t>& ids() const { return ids_; }
+
+  // Records entry `i` (its fields after the id, or an error code); true for the last entry, whose
+  // caller then answers with Body().
+  bool SetTtl(size_t i, uint64_t ttl_ms) { return Set(i, ",\"ttl_ms\":" + std::to_string(ttl_ms)); }
+  bool SetError(size_t i, std::string_view error, std::string_view message = {}) {
+    std::string fields = ",\"error\":\"" + std::string(error) + "\"";
+    if (!message.empty()) {
+      fields += ",\"message\":";
+      AppendJsonString(&fields, message, StringEncoding::kLossyUtf8);
+    }
+    return Set(i, std::move(fields));
+  }
+  // A keepalive's outcome as its entry: the TTL, or not_found, unavailable (the node has too
+  // many keepalives waiting) or internal with the message.
+  bool SetOutcome(size_t i, const Result<uint64_t>& ttl_ms) {
+    if (ttl_ms.ok()) return SetTtl(i, *ttl_ms);
+    switch (ttl_ms.status().code()) {
+      case StatusCode::kNotFound:
+        return SetError(i, "not_found");
+      case StatusCode::kResourceExhausted:
+        return SetError(i, "unavailable");
+      default:
+        return SetError(i, "internal", ttl_ms.status().message());
+    }
+  }
+
+  std::string Body() const {
+    std::string out = "{\"leases\":[";
+    for (size_t i = 0; i < ids_.size(); ++i) {
+      if (i > 0) out += ',';
+      out += "{\"id\":" + std::to_string(ids_[i]) + entries_[i] + "}";
+    }
+    out += "]}";
+    return out;
+  }
+
+ private:
+  bool Set(size_t i, std::string fields) {
+    entries_[i] = std::move(fields);
+    return outstanding_.fetch_sub(1, std::memory_order_acq_rel) == 1;
+  }
+
+  const std::vector<uint64_t> ids_;
+  std::vector<std::string> entries_;
+  std::atomic<size_t> outstanding_;
+};
+
 }  // namespace
 
 Result<uint64_t> LeaseParam(const Target& target) {
@@ -59,6 +155,10 @@ void ApiService::HandleLeases(const CallPtr& call, std::string_view path) {
     if (m != "POST") return Finish(call, NotAllowed("POST"));
     return GrantLease(call);
   }
+  if (path == "/leases/keepalive") {  // before /leases/{id}: "keepalive" is no id
+    if (m != "POST") return Finish(call, NotAllowed("POST"));
+    return KeepAliveLeases(call);
+  }
   std::string_view rest = path.substr(std::string_view("/leases/").size());
   bool keepalive = false;
   if (rest.ends_with("/keepalive")) {
@@ -79,9 +179,9 @@ void ApiService::HandleLeases(const CallPtr& call, std::string_view path) {
   // A prefixed token may only touch leases granted for keys under its prefix.
   const std::string prefix = TokenPrefix(call);
   if (!prefix.empty()) {
-    auto lease = store::ReadLease(*node_->engine().NewView(), *id);
-    if (!lease.ok()) return Finish(call, ErrorResponse(lease.status()));
-    if (*lease && !(*lease)->prefix.starts_with(prefix)) {
+    auto outside = OutsidePrefix(*node_->engine().NewView(), prefix, *id);
+    if (!outside.ok()) return Finish(call, ErrorResponse(outside.status()));
+    if (*outside) {
       return Finish(call, ErrorResponse(403, "permission_denied",
                                         "this lease was granted for keys outside this token's "
                                         "prefix"));
@@ -143,6 +243,34 @@ void ApiService::KeepAliveLease(const CallPtr& call, uint64_t id) {
     }
     Finish(call, ErrorResponse(ttl_ms.status()));
   });
+}
+
+void ApiService::KeepAliveLeases(const CallPtr& call) {
+  auto ids = ParseKeepAliveIds(call->request.body, options_.limits.keepalive_ids_max);
+  if (!ids.ok()) return Finish(call, ErrorResponse(ids.status()));
+  // A prefixed token keeps alive only the leases of its prefix (as the single keepalive): the
+  // others are answered permission_denied, all decided before any keepalive is sent.
+  std::vector<bool> denied(ids->size(), false);
+  const std::string prefix = TokenPrefix(call);
+  if (!prefix.empty()) {
+    auto view = node_->engine().NewView();
+    for (size_t i = 0; i < ids->size(); ++i) {
+      auto outside = OutsidePrefix(*view, prefix, (*ids)[i]);
+      if (!outside.ok()) return Finish(call, ErrorResponse(outside.status()));
+      denied[i] = *outside;
+    }
+  }
+  auto answers = std::make_shared<KeepAliveAnswers>(std::move(ids).value());
+  auto answer = [this, call, answers] { Finish(call, JsonResponse(200, answers->Body())); };
+  for (size_t i = 0; i < answers->ids().size(); ++i) {
+    if (denied[i]) {
+      if (answers->SetError(i, "permission_denied")) answer();
+      continue;
+    }
+    keepalives_->KeepAlive(answers->ids()[i], [answers, answer, i](Result<uint64_t> ttl_ms) {
+      if (answers->SetOutcome(i, ttl_ms)) answer();
+    });
+  }
 }
 
 void ApiService::ShowLease(const CallPtr& call, uint64_t id) {

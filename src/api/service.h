@@ -120,10 +120,13 @@ class ApiService final : public net::Handler {
   void StoreReadAt(const CallPtr& call, std::string key, bool head, std::string_view revision);
   // txn_routes.cc: POST /txn
   void HandleTxn(const CallPtr& call);
-  // lease_routes.cc: /leases, /leases/{id}, /leases/{id}/keepalive.
+  // lease_routes.cc: /leases, /leases/{id}, /leases/{id}/keepalive, /leases/keepalive.
   void HandleLeases(const CallPtr& call, std::string_view path);
   void GrantLease(const CallPtr& call);
   void KeepAliveLease(const CallPtr& call, uint64_t id);
+  // POST /leases/keepalive {"ids": [...]}: each id through the same batcher as KeepAliveLease;
+  // answered once every id has its entry.
+  void KeepAliveLeases(const CallPtr& call);
   void ShowLease(const CallPtr& call, uint64_t id);
   // The prefix of the request's token (empty: no token, or an unprefixed one).
   std::string TokenPrefix(const CallPtr& call) const;

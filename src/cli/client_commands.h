@@ -56,6 +56,7 @@ class ClientCommands {
   void AddWatchCommands(CLI::App& app);
   // lease_commands.cc: nds lease grant|keepalive|revoke|show, nds lock NAME -- COMMAND...
   void AddLeaseCommands(CLI::App& app);
+  int RunKeepAlive(Client& client);
   int RunLock(Client& client);
   // Makes `sub` run `body` with a fresh client once parsing has succeeded.
   void OnRun(CLI::App* sub, std::function<int(Client&)> body);
@@ -103,6 +104,7 @@ class ClientCommands {
   std::optional<uint64_t> watch_from_;
   uint64_t lease_ttl_ms_ = 0;
   uint64_t lease_id_ = 0;
+  std::vector<uint64_t> lease_ids_;  // lease keepalive ID [ID...]
   std::string lock_name_;
   std::vector<std::string> lock_command_;
   uint64_t lock_ttl_ms_ = 10'000;

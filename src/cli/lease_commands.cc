@@ -1,5 +1,5 @@
-// `nds lease grant TTL_MS | keepalive ID | revoke ID | show ID` and `nds lock NAME -- COMMAND...`
-// (docs/cli.md "Leases and locks").
+// `nds lease grant TTL_MS | keepalive ID [ID...] | revoke ID | show ID` and `nds lock NAME --
+// COMMAND...` (docs/cli.md "Leases and locks").
 #include <cerrno>
 #include <csignal>
 #include <cstring>
@@ -11,6 +11,7 @@
 
 #include "cli/client_commands.h"
 #include "cli/terminal_io.h"
+#include "client/encoding.h"
 #include "client/lease.h"
 #include "util/limits.h"
 
@@ -69,15 +70,12 @@ void ClientCommands::AddLeaseCommands(CLI::App& app) {
         ->required()
         ->check(CLI::Range(uint64_t{1}, UINT64_MAX));
   };
-  auto* keepalive = lease->add_subcommand("keepalive", "Restart a lease's clock once");
-  add_id(keepalive);
-  OnRun(keepalive, [this](Client& c) {
-    Result<uint64_t> ttl = client::KeepAliveLease(&c, lease_id_);
-    if (!ttl.ok()) return ReportError("lease keepalive", ttl.status());
-    const Status s = WriteStdout(output_ == "json" ? fmt::format("{{\"ttl_ms\":{}}}\n", *ttl)
-                                                   : fmt::format("{}\n", *ttl));
-    return s.ok() ? kExitOk : ReportError("lease keepalive", s);
-  });
+  auto* keepalive = lease->add_subcommand(
+      "keepalive", "Restart the clock of one lease, or of several in one request, once");
+  keepalive->add_option("ID", lease_ids_, "The lease ids")
+      ->required()
+      ->check(CLI::Range(uint64_t{1}, UINT64_MAX));
+  OnRun(keepalive, [this](Client& c) { return RunKeepAlive(c); });
   auto* revoke = lease->add_subcommand("revoke", "Revoke a lease, deleting its keys");
   add_id(revoke);
   OnRun(revoke, [this](Client& c) {
@@ -116,6 +114,39 @@ void ClientCommands::AddLeaseCommands(CLI::App& app) {
       ->capture_default_str()
       ->check(CLI::Range(uint64_t{1}, static_cast<uint64_t>(kTimeoutMsMax)));
   OnRun(lock, [this](Client& c) { return RunLock(c); });
+}
+
+int ClientCommands::RunKeepAlive(Client& client) {
+  if (lease_ids_.size() == 1) {  // POST /leases/{id}/keepalive, printed as it always was
+    Result<uint64_t> ttl = client::KeepAliveLease(&client, lease_ids_[0]);
+    if (!ttl.ok()) return ReportError("lease keepalive", ttl.status());
+    const Status s = WriteStdout(output_ == "json" ? fmt::format("{{\"ttl_ms\":{}}}\n", *ttl)
+                                                   : fmt::format("{}\n", *ttl));
+    return s.ok() ? kExitOk : ReportError("lease keepalive", s);
+  }
+  // Several: one POST /leases/keepalive, one line per id in the order given; the exit status is
+  // that of the first id not kept alive (3 when its lease is gone).
+  Result<std::vector<Result<uint64_t>>> ttls = client::KeepAliveMany(&client, lease_ids_);
+  if (!ttls.ok()) return ReportError("lease keepalive", ttls.status());
+  std::string out;
+  int code = kExitOk;
+  for (size_t i = 0; i < lease_ids_.size(); ++i) {
+    const Result<uint64_t>& ttl = (*ttls)[i];
+    if (ttl.ok()) {
+      out += output_ == "json" ? fmt::format("{{\"id\":{},\"ttl_ms\":{}}}\n", lease_ids_[i], *ttl)
+                               : fmt::format("{} {}\n", lease_ids_[i], *ttl);
+      continue;
+    }
+    if (code == kExitOk) code = ExitStatusFor(ttl.status());
+    const std::string error = ttl.status().message();
+    out += output_ == "json"
+               ? fmt::format("{{\"id\":{},\"error\":{}}}\n", lease_ids_[i],
+                             nlohmann::json(error).dump(-1, ' ', false,
+                                                        nlohmann::json::error_handler_t::replace))
+               : fmt::format("{} {}\n", lease_ids_[i], client::EscapeForMessage(error, 512));
+  }
+  const Status s = WriteStdout(out);
+  return s.ok() ? code : ReportError("lease keepalive", s);
 }
 
 int ClientCommands::RunLock(Client& client) {

@@ -140,6 +140,8 @@ void AddLimitFlags(CLI::App* app, Limits* l) {
   AddMillisFlag(app, "--max-lease-ttl-ms", &l->lease_ttl_max, "Longest lease TTL granted",
                 kTimeoutMsMax, kTimeoutMsMaxWords);
   count("--max-lease-keys", &l->lease_keys_max, "Keys one lease may hold");
+  count("--max-keepalive-ids", &l->keepalive_ids_max,
+        "Lease ids one POST /leases/keepalive may name");
   AddRaftTimingFlag(app, "--lease-keepalive-batch-ms", &l->lease_keepalive_batch,
                     "Gather lease keepalives this long into one log entry");
   AddRaftTimingFlag(app, "--lease-check-interval-ms", &l->lease_check_interval,

@@ -41,6 +41,53 @@ Result<uint64_t> KeepAliveLease(Client* client, uint64_t id) {
   return j.value("ttl_ms", uint64_t{0});
 }
 
+Result<std::vector<Result<uint64_t>>> KeepAliveMany(Client* client,
+                                                    const std::vector<uint64_t>& ids) {
+  constexpr std::string_view kWhat = "POST /leases/keepalive";
+  Json body = {{"ids", ids}};
+  NDS_ASSIGN_OR_RETURN(HttpReply reply, client->Raw("POST", "/leases/keepalive", body.dump()));
+  if (reply.status != 200) return StatusFromReply(reply);
+  NDS_ASSIGN_OR_RETURN(Json j, JsonReply(reply, kWhat));
+  const Json leases = j.value("leases", Json());
+  if (!leases.is_array() || leases.size() != ids.size()) {
+    return IoError(std::string(kWhat) + ": the reply does not hold one entry per lease id");
+  }
+  std::vector<Result<uint64_t>> out;
+  out.reserve(ids.size());
+  // A string field of an entry, or "" (never throws on a reply of another shape).
+  auto text_of = [](const Json& e, const char* field) {
+    auto it = e.find(field);
+    return it != e.end() && it->is_string() ? it->get<std::string>() : std::string();
+  };
+  for (size_t i = 0; i < ids.size(); ++i) {
+    const Json& e = leases[i];
+    auto id = e.is_object() ? e.find("id") : e.end();
+    if (!e.is_object() || id == e.end() || !id->is_number_unsigned() ||
+        id->get<uint64_t>() != ids[i]) {
+      return IoError(std::string(kWhat) + ": entry " + std::to_string(i) + " is not lease " +
+                     std::to_string(ids[i]) + "'s");
+    }
+    if (auto ttl = e.find("ttl_ms"); ttl != e.end() && ttl->is_number_unsigned()) {
+      out.emplace_back(ttl->get<uint64_t>());
+      continue;
+    }
+    std::string error = text_of(e, "error");
+    if (error.empty()) error = "no ttl_ms and no error";
+    const std::string message = text_of(e, "message");
+    const std::string text = message.empty() ? error : error + ": " + message;
+    if (error == "not_found") {
+      out.emplace_back(NotFound(text));
+    } else if (error == "permission_denied") {
+      out.emplace_back(InvalidArgument(text));
+    } else if (error == "unavailable") {
+      out.emplace_back(Unavailable(text));
+    } else {
+      out.emplace_back(IoError(text));
+    }
+  }
+  return out;
+}
+
 Status RevokeLease(Client* client, uint64_t id) {
   NDS_ASSIGN_OR_RETURN(HttpReply reply, client->Raw("DELETE", "/leases/" + std::to_string(id)));
   if (reply.status != 204) return StatusFromReply(reply);

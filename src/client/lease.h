@@ -37,6 +37,16 @@ struct LeaseInfo {
 Result<uint64_t> GrantLease(Client* client, std::chrono::milliseconds ttl);
 // POST /leases/{id}/keepalive: the lease's TTL in ms; kNotFound once it expired or was revoked.
 Result<uint64_t> KeepAliveLease(Client* client, uint64_t id);
+// POST /leases/keepalive: keeps every lease of `ids` alive in one request (1 to the cluster's
+// --max-keepalive-ids, default 1000; duplicates are answered each). One result per id, in the
+// order given: its TTL in ms, or an error whose message is the server's error code (and its
+// message after ": " when it gave one): kNotFound "not_found" (expired or revoked),
+// kInvalidArgument "permission_denied" (granted for keys outside the token's prefix),
+// kUnavailable "unavailable" (the node had too many keepalives waiting; try again), kIoError for
+// anything else. The outer error is the request's own: refused as a whole (kInvalidArgument for a
+// 400, e.g. too many ids), no answer, or an answer that does not match `ids`.
+Result<std::vector<Result<uint64_t>>> KeepAliveMany(Client* client,
+                                                    const std::vector<uint64_t>& ids);
 // DELETE /leases/{id}: deletes every key attached; kNotFound when there is no such lease.
 Status RevokeLease(Client* client, uint64_t id);
 // GET /leases/{id}; kNotFound when there is no such lease.

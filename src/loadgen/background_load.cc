@@ -217,6 +217,9 @@ class BackgroundLoad::Impl {
 
   asio::awaitable<void> Watch(size_t index);
   asio::awaitable<void> KeepLeases(size_t worker);
+  // Keeps `ids` alive with one request (POST /leases/{id}/keepalive for one, POST
+  // /leases/keepalive for more) and counts each as ok or failed; the round trip's own status.
+  asio::awaitable<Status> KeepAlive(Link& l, const std::vector<uint64_t>& ids);
   asio::awaitable<Result<uint64_t>> Grant(Link& l);
   asio::awaitable<void> Reap();
 
@@ -336,6 +339,45 @@ asio::awaitable<Result<uint64_t>> BackgroundLoad::Impl::Grant(Link& l) {
   co_return j["id"].get<uint64_t>();
 }
 
+asio::awaitable<Status> BackgroundLoad::Impl::KeepAlive(Link& l, const std::vector<uint64_t>& ids) {
+  std::string body;
+  if (ids.size() == 1) {
+    FormatRequest(l, "POST", fmt::format("/leases/{}/keepalive", ids[0]), 0);
+  } else {
+    body = "{\"ids\":[";
+    for (size_t i = 0; i < ids.size(); ++i)
+      fmt::format_to(std::back_inserter(body), "{}{}", i > 0 ? "," : "", ids[i]);
+    body += "]}";
+    FormatRequest(l, "POST", "/leases/keepalive", body.size());
+  }
+  const Status s = co_await RoundTrip(l, body, /*keep_body=*/ids.size() > 1);
+  const int status = s.ok() ? l.parser.response().status_code : 0;
+  uint64_t ok = 0;
+  if (status == 200 && ids.size() == 1) {
+    ok = 1;
+  } else if (status == 200) {
+    // Each entry that carries its TTL was kept alive; the others (not_found, ...) failed.
+    const nlohmann::json j =
+        nlohmann::json::parse(l.parser.response().body, nullptr, /*allow_exceptions=*/false);
+    const auto it = j.is_object() ? j.find("leases") : j.end();
+    if (it != j.end() && it->is_array()) {
+      for (const nlohmann::json& e : *it) ok += e.is_object() && e.contains("ttl_ms") ? 1 : 0;
+    }
+    ok = std::min<uint64_t>(ok, ids.size());
+  }
+  counts_.keepalives_ok += ok;
+  counts_.keepalives_failed += ids.size() - ok;
+  if (status == 200) l.failures = 0;
+  if (ok < ids.size() && counts_.first_lease_error.empty()) {
+    counts_.first_lease_error = !s.ok() ? "keepalive: " + s.ToString()
+                                : status != 200
+                                    ? fmt::format("keepalive answered {}", status)
+                                    : "keepalive answered 200 with a lease not kept alive: " +
+                                          l.parser.response().body.substr(0, 200);
+  }
+  co_return s;
+}
+
 asio::awaitable<void> BackgroundLoad::Impl::KeepLeases(size_t worker) {
   Link& l = *lease_links_[worker];
   const size_t stride = lease_links_.size();
@@ -362,9 +404,18 @@ asio::awaitable<void> BackgroundLoad::Impl::KeepLeases(size_t worker) {
   // Each round waits or sends at least once (this worker holds a granted lease), so it yields.
   bool holds_one = false;
   for (size_t k = worker; k < lease_ids_.size(); k += stride) holds_one |= lease_ids_[k] != 0;
+  // Groups of --keepalive-batch consecutive leases of this worker's share, each due when its
+  // first lease is: one POST /leases/{id}/keepalive per lease with 1, one POST /leases/keepalive
+  // per group otherwise. Every count is per lease.
+  const size_t batch = bg_.keepalive_batch;
+  std::vector<uint64_t> group;
   for (uint64_t round = 0; holds_one && !stopping_; ++round) {
-    for (size_t k = worker; k < lease_ids_.size() && !stopping_; k += stride) {
-      if (lease_ids_[k] == 0) continue;
+    for (size_t k = worker; k < lease_ids_.size() && !stopping_; k += stride * batch) {
+      group.clear();
+      for (size_t g = k; g < lease_ids_.size() && group.size() < batch; g += stride) {
+        if (lease_ids_[g] != 0) group.push_back(lease_ids_[g]);
+      }
+      if (group.empty()) continue;
       const Clock::time_point due =
           keepalive_start_ + interval * static_cast<int64_t>(round) +
           std::chrono::nanoseconds(static_cast<int64_t>(static_cast<uint64_t>(interval.count()) *
@@ -374,21 +425,9 @@ asio::awaitable<void> BackgroundLoad::Impl::KeepLeases(size_t worker) {
         co_await l.timer.async_wait(kUseTuple);  // Finish cancels it
         if (stopping_) break;
       }
-      if (Clock::now() - due > interval) ++counts_.keepalives_late;
-      FormatRequest(l, "POST", fmt::format("/leases/{}/keepalive", lease_ids_[k]), 0);
-      ++counts_.keepalives_sent;
-      const Status s = co_await RoundTrip(l, {}, /*keep_body=*/false);
-      if (s.ok() && l.parser.response().status_code == 200) {
-        ++counts_.keepalives_ok;
-        l.failures = 0;
-        continue;
-      }
-      ++counts_.keepalives_failed;
-      if (counts_.first_lease_error.empty()) {
-        counts_.first_lease_error =
-            s.ok() ? fmt::format("keepalive answered {}", l.parser.response().status_code)
-                   : "keepalive: " + s.ToString();
-      }
+      if (Clock::now() - due > interval) counts_.keepalives_late += group.size();
+      counts_.keepalives_sent += group.size();
+      const Status s = co_await KeepAlive(l, group);
       if (!s.ok() && ++l.failures > o_.reconnects_max) break;
     }
     if (l.failures > o_.reconnects_max) break;

@@ -9,7 +9,9 @@
 // Leases: granted over --lease-connections connections at once; each connection then keeps its
 // share alive, lease k due at k/N of the interval into every interval, one request at a time (a
 // node runs a connection's pipelined requests one after another and a keepalive waits for its
-// batch, so requests in flight come from connections, not from pipelining).
+// batch, so requests in flight come from connections, not from pipelining). With
+// --keepalive-batch N > 1 a connection sends its share in groups of N consecutive leases, one
+// POST /leases/keepalive per group, due when the group's first lease is; counts stay per lease.
 //
 // Owns one thread with its own io_context. Start and Finish are called from one thread.
 #pragma once

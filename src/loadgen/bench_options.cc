@@ -35,6 +35,10 @@ Status ValidateBackground(const BackgroundOptions& b) {
     return InvalidArgument(fmt::format(
         "--lease-connections must be between 1 and min({}, --keep-leases)", kLeaseConnectionsMax));
   }
+  if (b.keepalive_batch == 0 || b.keepalive_batch > kKeepaliveBatchMax) {
+    return InvalidArgument(
+        fmt::format("--keepalive-batch must be between 1 and {}", kKeepaliveBatchMax));
+  }
   if (b.lease_ttl < std::chrono::seconds(1) || b.lease_ttl > std::chrono::hours(24)) {
     return InvalidArgument("--lease-ttl must be between 1s and 24h");
   }
@@ -62,6 +66,7 @@ Status BackgroundFromFlags(const BenchFlags& f, BenchOptions* o) {
     return InvalidArgument("--keepalive-interval: " + interval.status().message());
   }
   b.keepalive_interval = std::chrono::duration_cast<std::chrono::milliseconds>(*interval);
+  b.keepalive_batch = f.keepalive_batch;
   b.lease_connections =
       f.lease_connections != 0
           ? f.lease_connections
@@ -347,6 +352,12 @@ void AddBenchFlags(CLI::App* command, BenchFlags* flags) {
   command
       ->add_option("--keepalive-interval", flags->keepalive_interval,
                    "How often each kept lease is kept alive")
+      ->capture_default_str();
+  command
+      ->add_option("--keepalive-batch", flags->keepalive_batch,
+                   "Leases kept alive per request: 1 sends POST /leases/{id}/keepalive for each; "
+                   "N > 1 sends one POST /leases/keepalive per N consecutive leases of a "
+                   "connection, due when the first of them is (at most 1000)")
       ->capture_default_str();
   command->add_option("--lease-connections", flags->lease_connections,
                       "Connections that grant and keep the leases (default: one per 10 leases, "

@@ -43,6 +43,8 @@ inline constexpr size_t kLeaseConnectionsMax = 2'000;
 // kLeaseConnectionsAutoMax.
 inline constexpr size_t kLeasesPerConnectionAuto = 10;
 inline constexpr size_t kLeaseConnectionsAutoMax = 1'000;
+// Leases one --keepalive-batch request names at most (a node's default --max-keepalive-ids).
+inline constexpr size_t kKeepaliveBatchMax = 1'000;
 
 enum class Workload {
   kPut,    // writes of --value-size bytes to random keys
@@ -67,6 +69,9 @@ struct BackgroundOptions {
   std::chrono::milliseconds lease_ttl{10'000};          // --lease-ttl
   std::chrono::milliseconds keepalive_interval{1'000};  // --keepalive-interval
   size_t lease_connections = 1;                         // --lease-connections (resolved)
+  // --keepalive-batch: leases kept alive per request; 1 is one POST /leases/{id}/keepalive each,
+  // more is one POST /leases/keepalive per group of that many.
+  size_t keepalive_batch = 1;
   // --background-server; ToOptions sets the first --server when it is not given.
   std::optional<client::ServerAddress> server;
 };
@@ -147,7 +152,8 @@ struct BenchFlags {
   size_t keep_leases = 0;
   std::string lease_ttl = "10s";
   std::string keepalive_interval = "1s";
-  size_t lease_connections = 0;   // 0: one per kLeasesPerConnectionAuto leases
+  size_t lease_connections = 0;  // 0: one per kLeasesPerConnectionAuto leases
+  size_t keepalive_batch = 1;
   std::string background_server;  // empty: the first --server
 
   // Builds validated options against `servers_text` ("HOST:PORT[,HOST:PORT...]").

@@ -123,6 +123,7 @@ TEST(BenchOptions, BackgroundLoadDefaultsFollowThePutsAndTheFirstServer) {
   EXPECT_EQ(b.lease_connections, 1000u);  // one per 10 leases
   EXPECT_EQ(b.lease_ttl, std::chrono::seconds(10));
   EXPECT_EQ(b.keepalive_interval, std::chrono::seconds(1));
+  EXPECT_EQ(b.keepalive_batch, 1u);  // one request per lease
   ASSERT_TRUE(b.server.has_value());
   EXPECT_EQ(b.server->ToString(), "a:1");
 }
@@ -131,7 +132,7 @@ TEST(BenchOptions, BackgroundLoadFlagsAreTaken) {
   Result<BenchOptions> o =
       Parse({"-d", "1s", "--hold-watchers", "3", "--watch-prefix", "other/", "--keep-leases", "5",
              "--lease-connections", "2", "--lease-ttl", "3s", "--keepalive-interval", "250ms",
-             "--background-server", "b:2"},
+             "--keepalive-batch", "100", "--background-server", "b:2"},
             "a:1,b:2");
   ASSERT_TRUE(o.ok()) << o.status().ToString();
   const BackgroundOptions& b = o->background;
@@ -139,6 +140,7 @@ TEST(BenchOptions, BackgroundLoadFlagsAreTaken) {
   EXPECT_EQ(b.lease_connections, 2u);
   EXPECT_EQ(b.lease_ttl, std::chrono::seconds(3));
   EXPECT_EQ(b.keepalive_interval, std::chrono::milliseconds(250));
+  EXPECT_EQ(b.keepalive_batch, 100u);
   EXPECT_EQ(b.server->ToString(), "b:2");
   o = Parse({"-d", "1s", "--keep-leases", "3"});  // never more connections than leases
   ASSERT_TRUE(o.ok()) << o.status().ToString();
@@ -155,6 +157,8 @@ TEST(BenchOptions, BadBackgroundFlagsAreRefusedWithTheFlagNamed) {
       {{"-d", "1s", "--keep-leases", "1", "--lease-ttl", "forever"}, "--lease-ttl"},
       {{"-d", "1s", "--keep-leases", "1", "--keepalive-interval", "5ms"}, "--keepalive-interval"},
       {{"-d", "1s", "--keep-leases", "1", "--keepalive-interval", "2h"}, "--keepalive-interval"},
+      {{"-d", "1s", "--keep-leases", "1", "--keepalive-batch", "0"}, "--keepalive-batch"},
+      {{"-d", "1s", "--keep-leases", "1", "--keepalive-batch", "1001"}, "--keepalive-batch"},
       {{"-d", "1s", "--hold-watchers", "1", "--watch-prefix", std::string(513, 'w')},
        "--watch-prefix"},
       {{"-d", "1s", "--hold-watchers", "1", "--background-server", "a:1,b:2"},

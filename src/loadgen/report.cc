@@ -36,10 +36,10 @@ std::string BackgroundText(const BenchOptions& o, const BackgroundCounts& c) {
   }
   if (b.leases > 0) {
     out += fmt::format(
-        "leases      {} kept alive through {} every {} ms over {} connections: {} keepalives "
-        "({:.1f}/s), {} ok, {} failed, {} late; {} revoked after\n",
+        "leases      {} kept alive through {} every {} ms over {} connections, {} a request: {} "
+        "keepalives ({:.1f}/s), {} ok, {} failed, {} late; {} revoked after\n",
         c.leases_granted, b.server->ToString(), b.keepalive_interval.count(), b.lease_connections,
-        c.keepalives_sent, PerSecond(c.keepalives_sent, c.ran), c.keepalives_ok,
+        b.keepalive_batch, c.keepalives_sent, PerSecond(c.keepalives_sent, c.ran), c.keepalives_ok,
         c.keepalives_failed, c.keepalives_late, c.leases_revoked);
     if (!c.first_lease_error.empty())
       out += fmt::format("            first: {}\n", c.first_lease_error);
@@ -69,6 +69,7 @@ nlohmann::json BackgroundJson(const BenchOptions& o, const BackgroundCounts& c) 
                  {"ttl_ms", b.lease_ttl.count()},
                  {"keepalive_interval_ms", b.keepalive_interval.count()},
                  {"connections", b.leases > 0 ? b.lease_connections : 0},
+                 {"keepalive_batch", b.keepalive_batch},
                  {"keepalives_sent", c.keepalives_sent},
                  {"keepalives_ok", c.keepalives_ok},
                  {"keepalives_failed", c.keepalives_failed},

@@ -124,6 +124,7 @@ Status Limits::Validate() const {
       {"--min-lease-ttl-ms", ms(lease_ttl_min), kTime, kTimeoutMsMaxWords},
       {"--max-lease-ttl-ms", ms(lease_ttl_max), kTime, kTimeoutMsMaxWords},
       {"--max-lease-keys", lease_keys_max, kCount, kLimitCountMaxWords},
+      {"--max-keepalive-ids", keepalive_ids_max, kCount, kLimitCountMaxWords},
       {"--lease-keepalive-batch-ms", ms(lease_keepalive_batch), kRaft, kRaftTimingMsMaxWords},
       {"--lease-check-interval-ms", ms(lease_check_interval), kRaft, kRaftTimingMsMaxWords},
       {"--memory-trim-interval-ms", ms(memory_trim_interval), kRaft, kRaftTimingMsMaxWords},

@@ -146,12 +146,14 @@ struct Limits {
   // Open watches per node; more get 503.
   size_t watchers_max = 10'000;
   // Leases (docs/api.md "Leases"): leases the cluster holds at most (the granting node's value
-  // applies), the TTLs a grant may ask for, keys one lease may hold, how long a node gathers
-  // keepalives before it submits them as one log entry, and how often the lease keeper looks.
+  // applies), the TTLs a grant may ask for, keys one lease may hold, lease ids one
+  // POST /leases/keepalive may name, how long a node gathers keepalives before it submits them as
+  // one log entry, and how often the lease keeper looks.
   size_t leases_max = 100'000;
   std::chrono::milliseconds lease_ttl_min{1'000};
   std::chrono::milliseconds lease_ttl_max{86'400'000};
   size_t lease_keys_max = 10'000;
+  size_t keepalive_ids_max = 1'000;
   std::chrono::milliseconds lease_keepalive_batch{50};
   std::chrono::milliseconds lease_check_interval{100};
   // How often the memory trimmer looks, and the freed heap bytes it leaves alone
