@@ -1,6 +1,7 @@
 // Goal: `nds bench --hold-watchers` and `--keep-leases` against a real node hold their background
 // load through the measured phase and report what it did: every held watcher of the puts' prefix
-// receives every acknowledged put exactly once, watchers of another prefix receive none, every
+// receives every acknowledged put exactly once, watchers of one key each receive the puts of
+// their key only, watchers of another prefix receive none, every
 // lease is granted, kept alive without failure (one request per lease, or per group with
 // --keepalive-batch) and revoked at the end; bad background flags exit 2 and an unreachable
 // background server exits 1, naming it.
@@ -68,6 +69,22 @@ TEST_F(BenchBackgroundTest, HeldWatchersOfThePutPrefixReceiveEveryPutOnce) {
   EXPECT_EQ(w["ended_early"], 0);
   EXPECT_EQ(w["error_lines"], 0);
   EXPECT_EQ(j["background"]["leases"]["granted"], 0);
+}
+
+TEST_F(BenchBackgroundTest, WatchersOfOneKeyEachReceiveThePutsOfTheirKeyOnly) {
+  // Three keys, a watcher on each: every put reaches exactly one watcher.
+  const nlohmann::json j =
+      Bench("-w put -d 1s -c 2 --keys 3 --key-prefix w4/ --hold-watchers 3 --watch-each-key");
+  ASSERT_TRUE(j.is_object());
+  const uint64_t puts = j["writes_ok"].get<uint64_t>();
+  ASSERT_GT(puts, 0u);
+  const nlohmann::json& w = j["background"]["watchers"];
+  EXPECT_EQ(w["opened"], 3);
+  EXPECT_EQ(w["each_key"], true);
+  EXPECT_TRUE(w["prefix"].is_null());
+  EXPECT_EQ(w["events"].get<uint64_t>(), puts);
+  EXPECT_EQ(w["caught_up"], 3);
+  EXPECT_EQ(w["ended_early"], 0);
 }
 
 TEST_F(BenchBackgroundTest, HeldWatchersOfAnotherPrefixReceiveNoPut) {

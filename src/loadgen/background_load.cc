@@ -259,7 +259,13 @@ asio::awaitable<void> BackgroundLoad::Impl::Watch(size_t index) {
   WatchLineCounter& counter = counters_[index];
   std::string error;
   bool setup = true;  // until the stream's first line
-  FormatRequest(l, "GET", "/watch?prefix=" + PercentEncodePath(bg_.watch_prefix), 0);
+  if (bg_.watch_each_key) {
+    std::string key;
+    AssignKey(&key, o_.key_prefix, index % o_.key_count);
+    FormatRequest(l, "GET", "/watch?key=" + PercentEncodePath(key), 0);
+  } else {
+    FormatRequest(l, "GET", "/watch?prefix=" + PercentEncodePath(bg_.watch_prefix), 0);
+  }
   if (Status s = co_await Connect(l); !s.ok()) error = s.ToString();
   if (error.empty()) {
     l.io_deadline = Clock::now() + o_.request_timeout;

@@ -56,7 +56,11 @@ Status ValidateBackground(const BackgroundOptions& b) {
 Status BackgroundFromFlags(const BenchFlags& f, BenchOptions* o) {
   BackgroundOptions& b = o->background;
   b.watchers = f.hold_watchers;
+  if (f.watch_each_key && f.watch_prefix) {
+    return InvalidArgument("give --watch-prefix or --watch-each-key, not both");
+  }
   b.watch_prefix = f.watch_prefix.value_or(o->key_prefix);
+  b.watch_each_key = f.watch_each_key;
   b.leases = f.keep_leases;
   Result<std::chrono::nanoseconds> ttl = ParseDuration(f.lease_ttl);
   if (!ttl.ok()) return InvalidArgument("--lease-ttl: " + ttl.status().message());
@@ -84,6 +88,11 @@ Status BackgroundFromFlags(const BenchFlags& f, BenchOptions* o) {
 }
 
 }  // namespace
+
+void AssignKey(std::string* key, std::string_view prefix, uint64_t index) {
+  key->assign(prefix);
+  fmt::format_to(std::back_inserter(*key), "{:010}", index);
+}
 
 std::string_view WorkloadName(Workload workload) {
   switch (workload) {
@@ -344,6 +353,9 @@ void AddBenchFlags(CLI::App* command, BenchFlags* flags) {
   command->add_option("--watch-prefix", flags->watch_prefix,
                       "The prefix the held watchers watch (default: --key-prefix, so each "
                       "receives every write)");
+  command->add_flag("--watch-each-key", flags->watch_each_key,
+                    "Each held watcher watches one key of the workload (watcher i key i, modulo "
+                    "--keys) instead of a prefix");
   command->add_option("--keep-leases", flags->keep_leases,
                       "Grant this many leases before the measured phase, keep each alive every "
                       "--keepalive-interval through the background server, revoke them after");

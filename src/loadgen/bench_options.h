@@ -58,6 +58,9 @@ enum class Workload {
 // Most puts in one transaction of the txn workload (a node's default --max-txn-ops).
 inline constexpr size_t kTxnOpsMax = 128;
 
+// Sets `*key` to the workload's key `index`: the prefix, then the index in ten digits.
+void AssignKey(std::string* key, std::string_view prefix, uint64_t index);
+
 // Returns "put", "get", "mixed", "cas", "blob" or "txn".
 std::string_view WorkloadName(Workload workload);
 
@@ -65,8 +68,11 @@ std::string_view WorkloadName(Workload workload);
 struct BackgroundOptions {
   size_t watchers = 0;       // --hold-watchers: watch streams held open
   std::string watch_prefix;  // --watch-prefix (default: --key-prefix, so they see every put)
-  size_t leases = 0;         // --keep-leases: leases granted and kept alive
-  std::chrono::milliseconds lease_ttl{10'000};          // --lease-ttl
+  // --watch-each-key: watcher i watches the workload's key i (modulo --keys) alone, instead of
+  // a prefix, so that each put reaches the one or few watchers of its key.
+  bool watch_each_key = false;
+  size_t leases = 0;                            // --keep-leases: leases granted and kept alive
+  std::chrono::milliseconds lease_ttl{10'000};  // --lease-ttl
   std::chrono::milliseconds keepalive_interval{1'000};  // --keepalive-interval
   size_t lease_connections = 1;                         // --lease-connections (resolved)
   // --keepalive-batch: leases kept alive per request; 1 is one POST /leases/{id}/keepalive each,
@@ -149,6 +155,7 @@ struct BenchFlags {
   client::ClientTlsOptions tls;  // --cacert, --cert, --key (see AddClientTlsFlags)
   size_t hold_watchers = 0;
   std::optional<std::string> watch_prefix;
+  bool watch_each_key = false;
   size_t keep_leases = 0;
   std::string lease_ttl = "10s";
   std::string keepalive_interval = "1s";

@@ -142,6 +142,10 @@ TEST(BenchOptions, BackgroundLoadFlagsAreTaken) {
   EXPECT_EQ(b.keepalive_interval, std::chrono::milliseconds(250));
   EXPECT_EQ(b.keepalive_batch, 100u);
   EXPECT_EQ(b.server->ToString(), "b:2");
+  EXPECT_FALSE(b.watch_each_key);
+  o = Parse({"-d", "1s", "--hold-watchers", "3", "--watch-each-key"});
+  ASSERT_TRUE(o.ok()) << o.status().ToString();
+  EXPECT_TRUE(o->background.watch_each_key);
   o = Parse({"-d", "1s", "--keep-leases", "3"});  // never more connections than leases
   ASSERT_TRUE(o.ok()) << o.status().ToString();
   EXPECT_EQ(o->background.lease_connections, 1u);
@@ -161,6 +165,8 @@ TEST(BenchOptions, BadBackgroundFlagsAreRefusedWithTheFlagNamed) {
       {{"-d", "1s", "--keep-leases", "1", "--keepalive-batch", "1001"}, "--keepalive-batch"},
       {{"-d", "1s", "--hold-watchers", "1", "--watch-prefix", std::string(513, 'w')},
        "--watch-prefix"},
+      {{"-d", "1s", "--hold-watchers", "1", "--watch-prefix", "x/", "--watch-each-key"},
+       "--watch-each-key"},
       {{"-d", "1s", "--hold-watchers", "1", "--background-server", "a:1,b:2"},
        "--background-server"},
       {{"-d", "1s", "--hold-watchers", "1", "--background-server", "no-port"},

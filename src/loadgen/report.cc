@@ -26,9 +26,11 @@ std::string BackgroundText(const BenchOptions& o, const BackgroundCounts& c) {
   std::string out;
   if (b.watchers > 0) {
     out += fmt::format(
-        "watchers    {} on '{}' at {}: {} events ({:.1f} per watcher), {} progress lines, {} cut "
+        "watchers    {} on {} at {}: {} events ({:.1f} per watcher), {} progress lines, {} cut "
         "early, {} caught up with the last write\n",
-        c.watchers, b.watch_prefix, b.server->ToString(), c.watch_events,
+        c.watchers,
+        b.watch_each_key ? std::string("one key each") : fmt::format("'{}'", b.watch_prefix),
+        b.server->ToString(), c.watch_events,
         c.watchers > 0 ? static_cast<double>(c.watch_events) / static_cast<double>(c.watchers) : 0,
         c.watch_progress_lines, c.watchers_ended_early, c.watchers_caught_up);
     if (!c.first_watch_error.empty())
@@ -56,7 +58,8 @@ nlohmann::json BackgroundJson(const BenchOptions& o, const BackgroundCounts& c) 
   j["setup_s"] = Seconds(c.setup);
   j["ran_s"] = Seconds(c.ran);
   j["watchers"] = {{"held", b.watchers},
-                   {"prefix", b.watch_prefix},
+                   {"prefix", b.watch_each_key ? nlohmann::json() : nlohmann::json(b.watch_prefix)},
+                   {"each_key", b.watch_each_key},
                    {"opened", c.watchers},
                    {"events", c.watch_events},
                    {"progress_lines", c.watch_progress_lines},

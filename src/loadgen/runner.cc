@@ -271,8 +271,7 @@ asio::awaitable<void> Worker::RunConnection(Conn& c) {
     if (!TakeOp(intended, &op_index)) break;
     if (open_loop && intended > Clock::now()) co_await SleepFor(c, intended - Clock::now());
     const uint64_t key_index = phase_->preload ? op_index : c.rng() % o.key_count;
-    c.key.assign(o.key_prefix);
-    fmt::format_to(std::back_inserter(c.key), "{:010}", key_index);
+    AssignKey(&c.key, o.key_prefix, key_index);
     bool is_read = false;
     const Outcome outcome = co_await DoOp(c, &is_read);
     Record(outcome, is_read, Clock::now() - intended);
@@ -319,8 +318,7 @@ asio::awaitable<Outcome> Worker::DoOp(Conn& c, bool* is_read) {
     c.txn_keys.resize(o.txn_ops);
     c.txn_keys[0] = c.key;
     for (size_t i = 1; i < o.txn_ops; ++i) {
-      c.txn_keys[i].assign(o.key_prefix);
-      fmt::format_to(std::back_inserter(c.txn_keys[i]), "{:010}", c.rng() % o.key_count);
+      AssignKey(&c.txn_keys[i], o.key_prefix, c.rng() % o.key_count);
     }
     FormatTxnPuts(host, c.txn_keys, phase_->value, &c.request);
   } else {
