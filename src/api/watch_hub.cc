@@ -200,6 +200,11 @@ Result<std::shared_ptr<Watcher>> WatchHub::Add(WatchFilter filter, std::optional
   auto watcher = std::make_shared<Watcher>(std::move(filter), delivered,
                                            std::max(delivered, dispatched), options_.buffer_bytes);
   watchers_.emplace(watcher.get(), watcher);
+  if (watcher->filter().exact) {
+    by_key_.emplace(watcher->filter().key_or_prefix, watcher.get());
+  } else {
+    by_prefix_.insert(watcher.get());
+  }
   return watcher;
 }
 
@@ -210,6 +215,17 @@ void WatchHub::Remove(const Watcher* watcher) {
   if (it == watchers_.end()) return;
   removed = std::move(it->second);
   watchers_.erase(it);
+  if (removed->filter().exact) {
+    auto [lo, hi] = by_key_.equal_range(removed->filter().key_or_prefix);
+    for (auto k = lo; k != hi; ++k) {
+      if (k->second == removed.get()) {
+        by_key_.erase(k);
+        break;
+      }
+    }
+  } else {
+    by_prefix_.erase(removed.get());
+  }
 }
 
 size_t WatchHub::watcher_count() const {
@@ -220,6 +236,9 @@ size_t WatchHub::watcher_count() const {
 void WatchHub::Run() {
   const auto tick =
       std::min(kTickMax, std::max(std::chrono::milliseconds(1), options_.progress_interval / 4));
+  // The look for watchers due a progress line visits every watcher: once a tick, not after each
+  // dispatched batch (hundreds a second under load).
+  Clock::time_point next_progress_look = Clock::now();
   while (true) {
     {
       MutexLock lock(mu_);
@@ -231,7 +250,10 @@ void WatchHub::Run() {
     }
     while (DispatchNew()) {
     }
-    WakeDueForProgress();
+    if (const Clock::time_point now = Clock::now(); now >= next_progress_look) {
+      WakeDueForProgress();
+      next_progress_look = now + tick;
+    }
   }
 }
 
@@ -277,14 +299,25 @@ bool WatchHub::DispatchNew() {
   std::vector<std::function<void()>> resumes;
   {
     MutexLock lock(mu_);
+    auto push = [&resumes](Watcher* watcher, const std::vector<SharedEvent>& matching) {
+      if (auto resume = watcher->Push(matching)) resumes.push_back(std::move(resume));
+    };
+    // The watchers of one key: each event's, in revision order.
+    std::unordered_map<Watcher*, std::vector<SharedEvent>> of_key;
+    if (!by_key_.empty()) {
+      for (const SharedEvent& e : events) {
+        auto [lo, hi] = by_key_.equal_range(e->key);
+        for (auto k = lo; k != hi; ++k) of_key[k->second].push_back(e);
+      }
+    }
+    for (const auto& [watcher, matching] : of_key) push(watcher, matching);
     std::vector<SharedEvent> matching;
-    for (auto& [ptr, watcher] : watchers_) {
+    for (Watcher* watcher : by_prefix_) {
       matching.clear();
       for (const SharedEvent& e : events) {
         if (watcher->filter().Matches(e->key)) matching.push_back(e);
       }
-      if (matching.empty()) continue;
-      if (auto resume = watcher->Push(matching)) resumes.push_back(std::move(resume));
+      if (!matching.empty()) push(watcher, matching);
     }
     dispatched_.store(*through, std::memory_order_release);
   }

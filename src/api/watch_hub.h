@@ -3,8 +3,9 @@
 //
 // One dispatcher thread per node reads each newly applied revision range once from the engine and
 // hands every event to the watchers whose key or prefix it matches, into each watcher's bounded
-// buffer (events are shared, not copied, between watchers). A watcher that asked for older
-// revisions first reads them from the history itself (Watcher::Next, on the caller's thread),
+// buffer (events are shared, not copied, between watchers). The watchers of one key are found by
+// a lookup per event, so thousands of them cost little more than one. A watcher that asked for
+// older revisions first reads them from the history itself (Watcher::Next, on the caller's thread),
 // then continues from its buffer. A watcher whose buffer would exceed --watch-buffer-bytes is cut
 // off (it gets an error and may resume from its last revision); the dispatcher never waits for a
 // watcher, so slow watchers slow neither writers nor other watchers. The apply loop only calls
@@ -22,8 +23,10 @@
 #include <mutex>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <thread>
 #include <unordered_map>
+#include <unordered_set>
 #include <vector>
 
 #include "api/watch_event.h"
@@ -152,6 +155,11 @@ class WatchHub {
   bool applied_signal_ NDS_GUARDED_BY(mu_) = false;
   bool stopping_ NDS_GUARDED_BY(mu_) = false;
   std::unordered_map<const Watcher*, std::shared_ptr<Watcher>> watchers_ NDS_GUARDED_BY(mu_);
+  // The same watchers by filter, so that handing out a batch costs a lookup per event for the
+  // watchers of one key (keyed by the watcher's own filter string), and a pass per event only
+  // for the watchers of a prefix.
+  std::unordered_multimap<std::string_view, Watcher*> by_key_ NDS_GUARDED_BY(mu_);
+  std::unordered_set<Watcher*> by_prefix_ NDS_GUARDED_BY(mu_);
   std::thread thread_;
 };
 

@@ -100,6 +100,29 @@ TEST_F(WatchHubTest, LiveWatchersGetTheirMatchingEventsInOrder) {
   EXPECT_EQ(Collect(*one, 2), "1 put conf/a;4 del conf/a;");
 }
 
+TEST_F(WatchHubTest, WatchersOfOneKeyGetThatKeyOnlyAlsoAfterAnotherOfItLeaves) {
+  StartHub({});
+  auto a1 = Add({"k/a", true}, std::nullopt);
+  auto a2 = Add({"k/a", true}, std::nullopt);
+  auto b = Add({"k/b", true}, std::nullopt);
+  auto ab = Add({"k/ab", true}, std::nullopt);
+  auto prefix = Add({"k/a", false}, std::nullopt);
+  Apply({store::PutCommand("k/a", "1"), store::PutCommand("k/b", "2"),
+         store::PutCommand("k/ab", "3"), store::PutCommand("k/a", "4")});
+  EXPECT_EQ(Collect(*a1, 2), "1 put k/a;4 put k/a;");
+  EXPECT_EQ(Collect(*a2, 2), "1 put k/a;4 put k/a;");
+  EXPECT_EQ(Collect(*b, 1), "2 put k/b;");
+  EXPECT_EQ(Collect(*ab, 1), "3 put k/ab;");
+  EXPECT_EQ(Collect(*prefix, 3), "1 put k/a;3 put k/ab;4 put k/a;");
+  // The watcher is gone for good (freed): the hub must not hand it the next event.
+  hub_->Remove(a1.get());
+  a1.reset();
+  EXPECT_EQ(hub_->watcher_count(), 4u);
+  Apply({store::PutCommand("k/a", "5"), store::PutCommand("k/b", "6")});
+  EXPECT_EQ(Collect(*a2, 1), "5 put k/a;");
+  EXPECT_EQ(Collect(*b, 1), "6 put k/b;");
+}
+
 TEST_F(WatchHubTest, AWatchWithAPrefixedTokenSeesOnlyWhatItsTokenMayRead) {
   // The access policy: a read token for "app/" may watch its prefix, a longer one, or one of its
   // keys, and nothing else; a watch naming no prefix is given the token's (service.cc Authorize).
