@@ -267,7 +267,7 @@ TEST_F(ServiceTest, BatchKeepaliveRefusesBadBodiesAndMethodsKeepingNothingAlive)
            std::string("{\"ids\": [" + id + ", 0]}"),
            std::string("{\"ids\": [" + id + ", -1]}"),
            std::string("{\"ids\": [" + id + ", 1.5]}"),
-           std::string("{\"ids\": [" + id + ", \"" + id + "\"]}"),
+           fmt::format("{{\"ids\": [{0}, \"{0}\"]}}", id),
            std::string("{\"ids\": [" + id + ", null]}"),
            std::string("{\"ids\": [[" + id + "]]}"),
            std::string("{\"ids\": [" + id + ", 18446744073709551616]}"),

@@ -267,7 +267,7 @@ void ApiService::KeepAliveLeases(const CallPtr& call) {
       if (answers->SetError(i, "permission_denied")) answer();
       continue;
     }
-    keepalives_->KeepAlive(answers->ids()[i], [answers, answer, i](Result<uint64_t> ttl_ms) {
+    keepalives_->KeepAlive(answers->ids()[i], [answers, answer, i](const Result<uint64_t>& ttl_ms) {
       if (answers->SetOutcome(i, ttl_ms)) answer();
     });
   }

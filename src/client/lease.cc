@@ -74,7 +74,8 @@ Result<std::vector<Result<uint64_t>>> KeepAliveMany(Client* client,
     std::string error = text_of(e, "error");
     if (error.empty()) error = "no ttl_ms and no error";
     const std::string message = text_of(e, "message");
-    const std::string text = message.empty() ? error : error + ": " + message;
+    std::string text = error;
+    if (!message.empty()) text.append(": ").append(message);
     if (error == "not_found") {
       out.emplace_back(NotFound(text));
     } else if (error == "permission_denied") {

@@ -6,6 +6,7 @@
 #include <future>
 #include <set>
 #include <thread>
+#include <vector>
 
 #include <boost/asio/post.hpp>
 #include <gtest/gtest.h>
@@ -26,8 +27,8 @@ std::thread::id RunOn(boost::asio::io_context& context, const IoContextPool& poo
 TEST(IoContextPoolTest, EachContextInTurnRunsOnAThreadOfItsOwn) {
   IoContextPool pool(3);
   pool.Run();
-  std::vector<boost::asio::io_context*> handed;
-  for (int i = 0; i < 6; ++i) handed.push_back(&pool.Next());
+  std::vector<boost::asio::io_context*> handed(6);
+  for (auto& context : handed) context = &pool.Next();
   EXPECT_EQ(handed[0], handed[3]);
   EXPECT_EQ(handed[1], handed[4]);
   EXPECT_NE(handed[0], handed[1]);
