@@ -1,6 +1,8 @@
 // A history event's GET /watch line, encoded once (watch_event.h).
 #include "api/watch_event.h"
 
+#include <memory>
+
 namespace nds::api {
 namespace {
 
@@ -21,10 +23,21 @@ void AppendEventLine(std::string* out, const store::HistoryEvent& e, StringEncod
 
 }  // namespace
 
+WatchEvent::~WatchEvent() {
+  for (auto& line : lines_) delete line.load(std::memory_order_acquire);
+}
+
 const std::string& WatchEvent::Line(StringEncoding encoding) const {
   const size_t i = encoding == StringEncoding::kBase64 ? 1 : 0;
-  std::call_once(once_[i], [this, i, encoding] { AppendEventLine(&lines_[i], *this, encoding); });
-  return lines_[i];
+  const std::string* line = lines_[i].load(std::memory_order_acquire);
+  if (line != nullptr) return *line;
+  auto made = std::make_unique<std::string>();
+  AppendEventLine(made.get(), *this, encoding);
+  if (lines_[i].compare_exchange_strong(line, made.get(), std::memory_order_acq_rel,
+                                        std::memory_order_acquire)) {
+    return *made.release();
+  }
+  return *line;  // another stream made it first: `line` now holds that one
 }
 
 }  // namespace nds::api

@@ -7,8 +7,8 @@
 #pragma once
 
 #include <array>
+#include <atomic>
 #include <memory>
-#include <mutex>
 #include <string>
 
 #include "api/json_text.h"
@@ -19,14 +19,19 @@ namespace nds::api {
 class WatchEvent : public store::HistoryEvent {
  public:
   explicit WatchEvent(store::HistoryEvent e) : store::HistoryEvent(std::move(e)) {}
+  ~WatchEvent();
+  WatchEvent(const WatchEvent&) = delete;
+  WatchEvent& operator=(const WatchEvent&) = delete;
 
   // The event's line, newline included.
   const std::string& Line(StringEncoding encoding) const;
 
  private:
   static constexpr size_t kEncodings = 2;  // StringEncoding's values
-  mutable std::array<std::once_flag, kEncodings> once_;
-  mutable std::array<std::string, kEncodings> lines_;
+  // Each made on first use and published with a compare-and-swap: streams that race to make the
+  // same line each make one, the first wins and the others drop theirs. (std::call_once cost a
+  // futex wake per event, as glibc's pthread_once wakes waiters every time.)
+  mutable std::array<std::atomic<const std::string*>, kEncodings> lines_{};
 };
 
 using SharedEvent = std::shared_ptr<const WatchEvent>;

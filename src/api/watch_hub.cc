@@ -18,6 +18,8 @@ using Clock = std::chrono::steady_clock;
 constexpr int kCatchUpPagesPerStepMax = 16;
 // How often the dispatcher looks for watchers that are due a progress line, at the longest.
 constexpr std::chrono::milliseconds kTickMax{250};
+// One batch keeps at most this share of --watch-buffer-bytes of events in memory for the hub.
+constexpr size_t kCapturedShare = 4;
 
 }  // namespace
 
@@ -165,6 +167,8 @@ void WatchHub::Stop() {
     MutexLock lock(mu_);
     if (stopping_) return;
     stopping_ = true;
+    published_.clear();
+    published_bytes_ = 0;
   }
   cv_.notify_all();
   if (thread_.joinable()) thread_.join();
@@ -172,12 +176,25 @@ void WatchHub::Stop() {
   FailAll(Watcher::Failure{"stopping", "this node is stopping; resume on another node", 0});
 }
 
-void WatchHub::NotifyApplied() {
+void WatchHub::NotifyApplied(store::AppliedEvents* events) {
   {
     MutexLock lock(mu_);
     applied_signal_ = true;
+    if (events != nullptr && !watchers_.empty() && !stopping_) {
+      published_bytes_ += events->bytes;
+      published_.push_back(std::move(*events));
+      // Over the bound, the oldest go: the dispatcher reads their range from the engine.
+      while (published_bytes_ > options_.buffer_bytes) {
+        published_bytes_ -= published_.front().bytes;
+        published_.pop_front();
+      }
+    }
   }
   cv_.notify_one();
+}
+
+size_t WatchHub::CaptureBytes() const {
+  return has_watchers_.load(std::memory_order_acquire) ? options_.buffer_bytes / kCapturedShare : 0;
 }
 
 Result<std::shared_ptr<Watcher>> WatchHub::Add(WatchFilter filter, std::optional<uint64_t> from,
@@ -200,6 +217,7 @@ Result<std::shared_ptr<Watcher>> WatchHub::Add(WatchFilter filter, std::optional
   auto watcher = std::make_shared<Watcher>(std::move(filter), delivered,
                                            std::max(delivered, dispatched), options_.buffer_bytes);
   watchers_.emplace(watcher.get(), watcher);
+  has_watchers_.store(true, std::memory_order_release);
   if (watcher->filter().exact) {
     by_key_.emplace(watcher->filter().key_or_prefix, watcher.get());
   } else {
@@ -215,6 +233,7 @@ void WatchHub::Remove(const Watcher* watcher) {
   if (it == watchers_.end()) return;
   removed = std::move(it->second);
   watchers_.erase(it);
+  has_watchers_.store(!watchers_.empty(), std::memory_order_release);
   if (removed->filter().exact) {
     auto [lo, hi] = by_key_.equal_range(removed->filter().key_or_prefix);
     for (auto k = lo; k != hi; ++k) {
@@ -259,6 +278,24 @@ void WatchHub::Run() {
 
 bool WatchHub::DispatchNew() {
   const uint64_t from = dispatched_.load(std::memory_order_acquire);
+  std::optional<store::AppliedEvents> kept;
+  {
+    MutexLock lock(mu_);
+    while (!published_.empty() && published_.front().through <= from) {
+      published_bytes_ -= published_.front().bytes;
+      published_.pop_front();
+    }
+    if (!published_.empty() && published_.front().after == from) {
+      published_bytes_ -= published_.front().bytes;
+      kept = std::move(published_.front());
+      published_.pop_front();
+    }
+  }
+  // The next range as the apply kept it: complete from `from` on, nothing to read.
+  if (kept) {
+    HandOut(std::move(kept->events), kept->through);
+    return true;
+  }
   std::unique_ptr<engine::View> view = engine_->NewView();
   const uint64_t applied = view->applied_index().value;
   if (applied <= from) return false;
@@ -291,6 +328,11 @@ bool WatchHub::DispatchNew() {
     dispatched_.store(applied, std::memory_order_release);
     return false;
   }
+  HandOut(std::move(page), *through);
+  return *through < applied;
+}
+
+void WatchHub::HandOut(std::vector<store::HistoryEvent> page, uint64_t through) {
   std::vector<SharedEvent> events;
   events.reserve(page.size());
   for (store::HistoryEvent& e : page) {
@@ -319,10 +361,9 @@ bool WatchHub::DispatchNew() {
       }
       if (!matching.empty()) push(watcher, matching);
     }
-    dispatched_.store(*through, std::memory_order_release);
+    dispatched_.store(through, std::memory_order_release);
   }
   for (auto& resume : resumes) resume();
-  return *through < applied;
 }
 
 void WatchHub::FailAll(const Watcher::Failure& failure) {

@@ -1,9 +1,12 @@
 // The watch hub: fans the change history (store/history.h) that this node applies out to the
 // watchers of GET /watch (docs/api.md "Watch").
 //
-// One dispatcher thread per node reads each newly applied revision range once from the engine and
-// hands every event to the watchers whose key or prefix it matches, into each watcher's bounded
-// buffer (events are shared, not copied, between watchers). The watchers of one key are found by
+// One dispatcher thread per node takes each newly applied revision range once and hands every
+// event to the watchers whose key or prefix it matches, into each watcher's bounded
+// buffer (events are shared, not copied, between watchers). While there are watchers, the apply
+// keeps each batch's events in memory and hands them over with NotifyApplied (CaptureBytes says
+// how much); a range that did not come that way (too big, a snapshot, the hub's queue full) is
+// read back from the engine's history instead. The watchers of one key are found by
 // a lookup per event, so thousands of them cost little more than one. A watcher that asked for
 // older revisions first reads them from the history itself (Watcher::Next, on the caller's thread),
 // then continues from its buffer. A watcher whose buffer would exceed --watch-buffer-bytes is cut
@@ -14,6 +17,7 @@
 // Thread-safety: WatchHub and Watcher are thread-safe. Stop() must run before the engine dies.
 #pragma once
 
+#include <atomic>
 #include <chrono>
 #include <condition_variable>
 #include <cstdint>
@@ -123,8 +127,12 @@ class WatchHub {
   // Stops and joins the dispatcher; every watcher still open gets nothing more. Idempotent.
   void Stop();
 
-  // From the apply loop: something new was applied. Never blocks for long.
-  void NotifyApplied();
+  // From the apply loop: something new was applied, with its events when they were kept (else
+  // nullptr; moved from). Never blocks for long.
+  void NotifyApplied(store::AppliedEvents* events = nullptr);
+  // Asked by the apply before each batch: how many bytes of its events to keep for NotifyApplied
+  // (0 while no watcher is open: nothing would use them).
+  size_t CaptureBytes() const;
 
   // A new watcher for changes after `from` (std::nullopt: from the last applied revision).
   // kResourceExhausted beyond --max-watchers; kOutOfRange-like kFailedPrecondition is not used:
@@ -144,6 +152,9 @@ class WatchHub {
   void Run();
   // Reads (dispatched_, applied] and hands it out; returns false when nothing was new.
   bool DispatchNew();
+  // Hands `page` (every event in (dispatched_, through], in order) to the watchers it matches
+  // and moves dispatched_ to `through`.
+  void HandOut(std::vector<store::HistoryEvent> page, uint64_t through);
   void FailAll(const Watcher::Failure& failure);
   void WakeDueForProgress();
 
@@ -160,6 +171,11 @@ class WatchHub {
   // for the watchers of a prefix.
   std::unordered_multimap<std::string_view, Watcher*> by_key_ NDS_GUARDED_BY(mu_);
   std::unordered_set<Watcher*> by_prefix_ NDS_GUARDED_BY(mu_);
+  // Applied batches with their events, oldest first, handed out instead of read from the engine
+  // when the first starts where the dispatcher is; at most options_.buffer_bytes of events.
+  std::deque<store::AppliedEvents> published_ NDS_GUARDED_BY(mu_);
+  size_t published_bytes_ NDS_GUARDED_BY(mu_) = 0;
+  std::atomic<bool> has_watchers_{false};
   std::thread thread_;
 };
 

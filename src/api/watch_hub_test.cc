@@ -32,12 +32,25 @@ class WatchHubTest : public ::testing::Test {
     hub_->Start(engine_.get());
   }
 
-  // Applies `cmds` in one batch and tells the hub.
-  void Apply(const std::vector<store::Command>& cmds, uint64_t keep = 1000) {
+  // Applies `cmds` in one batch and tells the hub, handing it the batch's events as the node's
+  // apply does (when the hub asks for them and `hand_events`), else only the news.
+  void Apply(const std::vector<store::Command>& cmds, uint64_t keep = 1000,
+             bool hand_events = true) {
     store::BatchApplier a(engine_.get(), keep);
+    const size_t capture = hub_ && hand_events ? hub_->CaptureBytes() : 0;
+    if (capture != 0) a.CaptureEvents(capture);
+    const uint64_t after = next_;
     for (const store::Command& c : cmds) a.Apply(c, LogIndex(++next_)).status.ok();
     ASSERT_TRUE(a.Commit(engine_.get(), false).ok());
-    if (hub_) hub_->NotifyApplied();
+    size_t bytes = 0;
+    std::optional<std::vector<store::HistoryEvent>> events = a.TakeEvents(&bytes);
+    if (!hub_) return;
+    if (events) {
+      store::AppliedEvents kept{after, next_, std::move(*events), bytes};
+      hub_->NotifyApplied(&kept);
+    } else {
+      hub_->NotifyApplied();
+    }
   }
 
   // The next non-empty step of `w`, waiting (bounded) for the hub to resume it.
@@ -98,6 +111,50 @@ TEST_F(WatchHubTest, LiveWatchersGetTheirMatchingEventsInOrder) {
             "5 del other;");
   EXPECT_EQ(Collect(*conf, 4), "1 put conf/a;3 put conf/ab;4 del conf/a;5 del conf/ab;");
   EXPECT_EQ(Collect(*one, 2), "1 put conf/a;4 del conf/a;");
+}
+
+TEST_F(WatchHubTest, EventsHandedByTheApplyAndReadBackInterleaveWithoutLossOrRepeat) {
+  StartHub({});
+  auto all = Add({"", false}, std::nullopt);
+  auto one = Add({"b", true}, std::nullopt);
+  // Batches handed over with their events and batches the hub must read back from the engine,
+  // in turns, with a watcher of one key and one of every key.
+  Apply({store::PutCommand("a", "1"), store::PutCommand("b", "2")});
+  Apply({store::PutCommand("b", "3")}, 1000, /*hand_events=*/false);
+  Apply({store::PutCommand("c", "4"), store::DeleteCommand("b")});
+  Apply({store::PutCommand("b", "5")}, 1000, /*hand_events=*/false);
+  Apply({store::PutCommand("b", "6")}, 1000, /*hand_events=*/false);
+  Apply({store::PutCommand("a", "7")});
+  EXPECT_EQ(Collect(*all, 8), "1 put a;2 put b;3 put b;4 put c;5 del b;6 put b;7 put b;8 put a;");
+  EXPECT_EQ(Collect(*one, 5), "2 put b;3 put b;5 del b;6 put b;7 put b;");
+}
+
+TEST_F(WatchHubTest, EventsHandedByTheApplyAreSentWithoutReadingTheEngine) {
+  StartHub({});
+  auto w = Add({"k", true}, std::nullopt);
+  EXPECT_GT(hub_->CaptureBytes(), 0u);  // a watcher is open: the apply keeps events
+  // The events handed over say "memory", the engine's history "engine": the watcher gets the
+  // former, so the range was not read back. (Handed over before the engine has them, so that the
+  // dispatcher cannot have read the engine first.)
+  store::HistoryEvent e;
+  e.revision = 1;
+  e.key = "k";
+  e.value = "memory";
+  store::AppliedEvents kept{0, 1, {e}, e.ByteSize()};
+  hub_->NotifyApplied(&kept);
+  Apply({store::PutCommand("k", "engine")}, 1000, /*hand_events=*/false);
+  Watcher::Step step = NextStep(*w);
+  for (int i = 0; i < 3 && step.events.empty() && !step.failure; ++i) step = NextStep(*w);
+  ASSERT_EQ(step.events.size(), 1u);
+  EXPECT_EQ(step.events[0]->value, "memory");
+  // A batch that does not start where the hub is (one it already has) is dropped, not sent.
+  store::AppliedEvents stale{0, 1, {e}, e.ByteSize()};
+  hub_->NotifyApplied(&stale);
+  Apply({store::PutCommand("k", "next")});
+  EXPECT_EQ(Collect(*w, 1), "2 put k;");
+  // With no watcher left, nothing is kept.
+  hub_->Remove(w.get());
+  EXPECT_EQ(hub_->CaptureBytes(), 0u);
 }
 
 TEST_F(WatchHubTest, WatchersOfOneKeyGetThatKeyOnlyAlsoAfterAnotherOfItLeaves) {

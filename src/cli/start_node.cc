@@ -205,8 +205,12 @@ int RunNode(const StartFlags& f) {
     spdlog::error("cannot save the node's identity in {}: {}", f.data, s.ToString());
     return 1;
   }
-  ropts.on_applied = [hub = std::weak_ptr<api::WatchHub>(watch_hub)] {
-    if (auto h = hub.lock()) h->NotifyApplied();
+  ropts.on_applied = [hub = std::weak_ptr<api::WatchHub>(watch_hub)](store::AppliedEvents* e) {
+    if (auto h = hub.lock()) h->NotifyApplied(e);
+  };
+  ropts.capture_events_bytes = [hub = std::weak_ptr<api::WatchHub>(watch_hub)] {
+    auto h = hub.lock();
+    return h ? h->CaptureBytes() : size_t{0};
   };
   auto raft_node = node::RaftNode::Open(std::move(engine).value(), ropts);
   if (!raft_node.ok()) {

@@ -155,7 +155,8 @@ void ApplyStage::RunOne(const std::shared_ptr<Shared>& s) {
   }
   Applied applied;
   const auto start = std::chrono::steady_clock::now();
-  Status st = ApplyBatch(*s, *batch, &applied);
+  std::optional<store::AppliedEvents> events;
+  Status st = ApplyBatch(*s, *batch, &applied, &events);
   applied.took = std::chrono::steady_clock::now() - start;
   {
     MutexLock lock(s->mu);
@@ -170,15 +171,19 @@ void ApplyStage::RunOne(const std::shared_ptr<Shared>& s) {
       s->stalled = st;
     }
   }
-  if (st.ok() && s->config.on_applied) s->config.on_applied();
+  if (st.ok() && s->config.on_applied) s->config.on_applied(events ? &*events : nullptr);
   if (s->config.wake) s->config.wake();
 }
 
-Status ApplyStage::ApplyBatch(Shared& s, const std::vector<raft::Entry>& entries, Applied* out) {
+Status ApplyStage::ApplyBatch(Shared& s, const std::vector<raft::Entry>& entries, Applied* out,
+                              std::optional<store::AppliedEvents>* events) {
   const Config& c = s.config;
   store::BatchApplier applier(c.engine.get(), c.history_revisions, c.history_bytes, c.token_cache,
                               c.lease_feed);
+  const size_t capture = c.capture_events_bytes ? c.capture_events_bytes() : 0;
+  if (capture != 0) applier.CaptureEvents(capture);
   LogIndex applied = c.engine->AppliedIndex();
+  const LogIndex before = applied;
   out->first = entries.front().index;
   out->last = entries.back().index;
   for (const raft::Entry& e : entries) {
@@ -219,6 +224,10 @@ Status ApplyStage::ApplyBatch(Shared& s, const std::vector<raft::Entry>& entries
   if (!st.ok()) c.die("cannot apply committed entries", st);
   NDS_CHECK(c.engine->AppliedIndex() == out->last, "applied {} after a batch up to {}",
             c.engine->AppliedIndex(), out->last);
+  size_t bytes = 0;
+  if (auto kept = applier.TakeEvents(&bytes)) {
+    *events = store::AppliedEvents{before.value, out->last.value, std::move(*kept), bytes};
+  }
   return Status::Ok();
 }
 

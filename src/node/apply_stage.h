@@ -24,6 +24,7 @@
 #include <deque>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string_view>
 #include <thread>
 #include <vector>
@@ -49,8 +50,12 @@ class ApplyStage {
     uint64_t history_revisions = 1;
     uint64_t history_bytes = 1;
     uint64_t self_id = 0;  // the node: the writes whose envelope names it as origin are answered
-    // After each batch reached the engine, on the thread that ran it; must not block.
-    std::function<void()> on_applied;
+    // After each batch reached the engine, on the thread that ran it, with the batch's history
+    // events when they were kept (capture_events_bytes), else nullptr; must not block.
+    std::function<void(store::AppliedEvents* events)> on_applied;
+    // Asked before each batch: how many bytes of its history events to keep in memory for
+    // on_applied (0: none; a batch with more keeps none).
+    std::function<size_t()> capture_events_bytes;
     // After each batch (applied or stalled), on the thread that ran it: wakes the loop.
     std::function<void()> wake;
     // A storage failure other than kNoSpace: must not return.
@@ -106,7 +111,8 @@ class ApplyStage {
  private:
   struct Shared;
   static void RunOne(const std::shared_ptr<Shared>& s);
-  static Status ApplyBatch(Shared& s, const std::vector<raft::Entry>& entries, Applied* out);
+  static Status ApplyBatch(Shared& s, const std::vector<raft::Entry>& entries, Applied* out,
+                           std::optional<store::AppliedEvents>* events);
   void Schedule();
 
   std::shared_ptr<Shared> shared_;

@@ -80,9 +80,13 @@ struct RaftNodeOptions {
   // heartbeat round (docs/cluster.md "Reads"); safe within the lease's clock-drift bound.
   bool lease_reads = false;
   Limits limits;
-  // Called on the apply thread after each batch of entries (or a snapshot) reached the engine;
-  // must not block (the watch hub, api/watch_hub.h, only wakes its own thread).
-  std::function<void()> on_applied;
+  // Called on the apply thread after each batch of entries (or a snapshot) reached the engine,
+  // with the batch's history events when they were kept (capture_events_bytes; nullptr after a
+  // snapshot or when not kept); must not block (the watch hub, api/watch_hub.h, only queues them
+  // and wakes its own thread).
+  std::function<void(store::AppliedEvents* events)> on_applied;
+  // Asked before each batch: bytes of its history events to keep for on_applied (0: none).
+  std::function<size_t()> capture_events_bytes;
 };
 
 // What a RaftNode takes from its surroundings besides its options (docs/decisions/

@@ -17,6 +17,7 @@ void RaftNode::StartApplyStage() {
   c.history_bytes = options_.limits.history_bytes;
   c.self_id = options_.id;
   c.on_applied = options_.on_applied;
+  c.capture_events_bytes = options_.capture_events_bytes;
   c.wake = [this] {
     { MutexLock lock(mu_); }
     wake_.notify_one();

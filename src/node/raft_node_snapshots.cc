@@ -276,7 +276,7 @@ Status RaftNode::InstallSnapshot(const raft::SnapshotMetadata& meta) {
   applied_ = meta.index;
   if (conf_change_handed_ > meta.index) conf_change_handed_ = meta.index;
   if (apply_) apply_->StartAfter(meta.index);
-  if (options_.on_applied) options_.on_applied();
+  if (options_.on_applied) options_.on_applied(nullptr);
   staged_snapshot_.reset();
   applied_bytes_since_snapshot_ = 0;
   LoadMembers();

@@ -79,6 +79,14 @@ class BatchApplier {
   // when `sync`. The applier is empty afterwards. A batch with no index applied is a no-op.
   Status Commit(engine::Engine* engine, bool sync);
 
+  // Keeps the history events of what is applied in memory too (HistoryWriter::CaptureEvents), for
+  // TakeEvents after Commit.
+  void CaptureEvents(size_t bytes_max) { history_.CaptureEvents(bytes_max); }
+  // The events applied since the last call, when all were kept (HistoryWriter::TakeCaptured).
+  std::optional<std::vector<HistoryEvent>> TakeEvents(size_t* bytes) {
+    return history_.TakeCaptured(bytes);
+  }
+
   bool empty() const { return !last_index_.has_value(); }
   size_t bytes() const { return batch_.ByteSize(); }
 

@@ -250,10 +250,49 @@ void HistoryWriter::Record(engine::WriteBatch* batch, uint64_t revision, std::st
     undo_key = HistoryUndoKey(user_key, revision);
   }
   const uint64_t undo_bytes = writes_undo ? undo_key.size() + undo.size() : 0;
+  if (capture_bytes_max_ != 0 && !capture_overflowed_) Capture(revision, type, user_key, record);
   std::string event = EncodeHistoryEvent(type, user_key, record, undo_bytes);
   pending_bytes_ += kEventKeyBytes + event.size() + undo_bytes;
   batch->PutOwned(HistoryEventKey(revision, seq_++), std::move(event));
   if (writes_undo) batch->PutOwned(std::move(undo_key), std::move(undo));
+}
+
+void HistoryWriter::Capture(uint64_t revision, HistoryEventType type, std::string_view user_key,
+                            std::string_view record) {
+  HistoryEvent e;
+  e.revision = revision;
+  e.type = type;
+  RecordView rec;
+  if (type == HistoryEventType::kPut) {
+    Result<RecordView> decoded = DecodeRecord(record);
+    NDS_CHECK(decoded.ok(), "a record just encoded does not decode: {}",
+              decoded.status().ToString());
+    rec = *decoded;
+  }
+  // Sized before anything is copied: a value over the budget is never copied.
+  const size_t size = e.ByteSize() + user_key.size() + rec.value.size() + rec.content_type.size();
+  if (captured_bytes_ + size > capture_bytes_max_) {
+    capture_overflowed_ = true;
+    captured_ = {};
+    return;
+  }
+  e.key = std::string(user_key);
+  e.value = std::string(rec.value);
+  e.content_type = std::string(rec.content_type);
+  captured_bytes_ += size;
+  captured_.push_back(std::move(e));
+}
+
+std::optional<std::vector<HistoryEvent>> HistoryWriter::TakeCaptured(size_t* bytes) {
+  std::optional<std::vector<HistoryEvent>> out;
+  if (capture_bytes_max_ != 0 && !capture_overflowed_) {
+    out = std::move(captured_);
+    *bytes = captured_bytes_;
+  }
+  captured_ = {};
+  captured_bytes_ = 0;
+  capture_overflowed_ = false;
+  return out;
 }
 
 Status HistoryWriter::Finish(const engine::Engine& engine, uint64_t last_index,

@@ -100,6 +100,16 @@ Result<uint64_t> ReadHistoryEvents(const engine::View& view, uint64_t after, uin
                                    size_t bytes_max, size_t count_max,
                                    std::vector<HistoryEvent>* out);
 
+// The events of one applied batch, kept in memory for the watch hub (api/watch_hub.h), which then
+// need not read them back from the engine. Complete: every event with a revision in
+// (after, through] is in `events`, in order.
+struct AppliedEvents {
+  uint64_t after = 0;    // the engine's applied index before the batch
+  uint64_t through = 0;  // the batch's last index
+  std::vector<HistoryEvent> events;
+  size_t bytes = 0;  // the events' ByteSize() summed
+};
+
 // Records events into a batch as the applier writes data keys, and compacts. Not thread-safe:
 // owned by one BatchApplier.
 class HistoryWriter {
@@ -121,6 +131,12 @@ class HistoryWriter {
   // caller's commit must then not happen). Resets the per-batch state.
   Status Finish(const engine::Engine& engine, uint64_t last_index, engine::WriteBatch* batch);
 
+  // From now on, Record also keeps each event in memory (a copy of its key and value), up to
+  // `bytes_max` bytes of events (ByteSize) a batch; past that it keeps none for the batch.
+  void CaptureEvents(size_t bytes_max) { capture_bytes_max_ = bytes_max; }
+  // The events recorded since the last call, when every one of them was kept; else nullopt.
+  std::optional<std::vector<HistoryEvent>> TakeCaptured(size_t* bytes);
+
  private:
   uint64_t keep_revisions_;
   uint64_t bytes_max_;
@@ -132,6 +148,14 @@ class HistoryWriter {
   // buffer reused), and the set is filled only once a revision changes a second key.
   std::string first_undone_;
   std::set<std::string> undone_;
+  // Keeps one event in captured_, or gives up on the batch once over capture_bytes_max_.
+  void Capture(uint64_t revision, HistoryEventType type, std::string_view user_key,
+               std::string_view record);
+
+  size_t capture_bytes_max_ = 0;  // 0: events are not kept (CaptureEvents)
+  bool capture_overflowed_ = false;
+  size_t captured_bytes_ = 0;
+  std::vector<HistoryEvent> captured_;
 };
 
 }  // namespace nds::store

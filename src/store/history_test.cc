@@ -239,6 +239,53 @@ TEST_P(HistoryTest, OverItsByteBoundTheOldestRevisionsAreCompacted) {
   EXPECT_EQ(Floor(), floor);
 }
 
+// The events an applier keeps in memory for the watch hub are exactly those its commit wrote to
+// the history, a batch over the budget keeps none (and copies no value), and the next batch of
+// the same applier keeps its own again.
+TEST_P(HistoryTest, EventsKeptInMemoryAreThoseWrittenAndABatchOverTheBudgetKeepsNone) {
+  auto line = [](const std::vector<HistoryEvent>& events) {
+    std::string out;
+    for (const HistoryEvent& e : events) {
+      out += std::to_string(e.revision) + (e.type == HistoryEventType::kPut ? " put " : " del ") +
+             e.key + "=" + e.value + "(" + e.content_type + ");";
+    }
+    return out;
+  };
+  BatchApplier a(engine_.get(), 1000);
+  a.CaptureEvents(1000);
+  Txn t;
+  t.success = {{TxnOpKind::kPut, "t", "1", ""}, {TxnOpKind::kPut, "u", "2", ""}};
+  for (const Command& c :
+       {PutCommand("a", "x", "text/plain"), TxnCommand(t), DeleteCommand("a"), ClearCommand()}) {
+    EXPECT_TRUE(a.Apply(c, LogIndex(++next_)).status.ok());
+  }
+  ASSERT_TRUE(a.Commit(engine_.get(), false).ok());
+  size_t bytes = 0;
+  std::optional<std::vector<HistoryEvent>> kept = a.TakeEvents(&bytes);
+  ASSERT_TRUE(kept.has_value());
+  EXPECT_EQ(line(*kept), line(Events(0)));
+  EXPECT_EQ(line(*kept),
+            "1 put a=x(text/plain);2 put t=1();2 put u=2();3 del a=();4 del t=();"
+            "4 del u=();");
+  size_t sum = 0;
+  for (const HistoryEvent& e : *kept) sum += e.ByteSize();
+  EXPECT_EQ(bytes, sum);
+
+  EXPECT_TRUE(a.Apply(PutCommand("big", std::string(2000, 'v')), LogIndex(++next_)).status.ok());
+  ASSERT_TRUE(a.Commit(engine_.get(), false).ok());
+  EXPECT_FALSE(a.TakeEvents(&bytes).has_value());
+  EXPECT_TRUE(a.Apply(PutCommand("small", "s"), LogIndex(++next_)).status.ok());
+  ASSERT_TRUE(a.Commit(engine_.get(), false).ok());
+  kept = a.TakeEvents(&bytes);
+  ASSERT_TRUE(kept.has_value());
+  EXPECT_EQ(line(*kept), "6 put small=s();");
+  // Without CaptureEvents nothing is kept.
+  BatchApplier plain(engine_.get(), 1000);
+  EXPECT_TRUE(plain.Apply(PutCommand("p", "q"), LogIndex(++next_)).status.ok());
+  ASSERT_TRUE(plain.Commit(engine_.get(), false).ok());
+  EXPECT_FALSE(plain.TakeEvents(&bytes).has_value());
+}
+
 INSTANTIATE_TEST_SUITE_P(Engines, HistoryTest, ::testing::Values("memory", "rocksdb"));
 
 // The applier keeps the record it last read from the engine for the write that follows and
