@@ -221,7 +221,9 @@ Result<std::shared_ptr<Watcher>> WatchHub::Add(WatchFilter filter, std::optional
   if (watcher->filter().exact) {
     by_key_.emplace(watcher->filter().key_or_prefix, watcher.get());
   } else {
-    by_prefix_.insert(watcher.get());
+    std::vector<Watcher*>& group = by_prefix_[watcher->filter().key_or_prefix];
+    if (group.empty()) ++prefix_lengths_[watcher->filter().key_or_prefix.size()];
+    group.push_back(watcher.get());
   }
   return watcher;
 }
@@ -243,7 +245,14 @@ void WatchHub::Remove(const Watcher* watcher) {
       }
     }
   } else {
-    by_prefix_.erase(removed.get());
+    const std::string& prefix = removed->filter().key_or_prefix;
+    auto group = by_prefix_.find(prefix);
+    NDS_CHECK(group != by_prefix_.end());
+    std::erase(group->second, removed.get());
+    if (group->second.empty()) {
+      by_prefix_.erase(group);
+      if (--prefix_lengths_[prefix.size()] == 0) prefix_lengths_.erase(prefix.size());
+    }
   }
 }
 
@@ -353,13 +362,19 @@ void WatchHub::HandOut(std::vector<store::HistoryEvent> page, uint64_t through) 
       }
     }
     for (const auto& [watcher, matching] : of_key) push(watcher, matching);
-    std::vector<SharedEvent> matching;
-    for (Watcher* watcher : by_prefix_) {
-      matching.clear();
+    // The watchers of a prefix: each event's, by group, in revision order.
+    std::unordered_map<const std::vector<Watcher*>*, std::vector<SharedEvent>> of_prefix;
+    if (!by_prefix_.empty()) {
       for (const SharedEvent& e : events) {
-        if (watcher->filter().Matches(e->key)) matching.push_back(e);
+        for (const auto& [length, count] : prefix_lengths_) {
+          if (length > e->key.size()) break;
+          auto group = by_prefix_.find(std::string_view(e->key).substr(0, length));
+          if (group != by_prefix_.end()) of_prefix[&group->second].push_back(e);
+        }
       }
-      if (!matching.empty()) push(watcher, matching);
+    }
+    for (const auto& [group, matching] : of_prefix) {
+      for (Watcher* watcher : *group) push(watcher, matching);
     }
     dispatched_.store(through, std::memory_order_release);
   }

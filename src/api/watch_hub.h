@@ -23,6 +23,7 @@
 #include <cstdint>
 #include <deque>
 #include <functional>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -30,7 +31,6 @@
 #include <string_view>
 #include <thread>
 #include <unordered_map>
-#include <unordered_set>
 #include <vector>
 
 #include "api/watch_event.h"
@@ -170,7 +170,16 @@ class WatchHub {
   // watchers of one key (keyed by the watcher's own filter string), and a pass per event only
   // for the watchers of a prefix.
   std::unordered_multimap<std::string_view, Watcher*> by_key_ NDS_GUARDED_BY(mu_);
-  std::unordered_set<Watcher*> by_prefix_ NDS_GUARDED_BY(mu_);
+  // The watchers of a prefix, grouped by prefix, and how many distinct prefixes have each length:
+  // an event's watchers of a prefix are found with a lookup of its key's first L bytes for each
+  // length L, so watchers sharing a prefix cost one lookup, not one test each.
+  struct PrefixHash {
+    using is_transparent = void;
+    size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
+  };
+  std::unordered_map<std::string, std::vector<Watcher*>, PrefixHash, std::equal_to<>> by_prefix_
+      NDS_GUARDED_BY(mu_);
+  std::map<size_t, size_t> prefix_lengths_ NDS_GUARDED_BY(mu_);
   // Applied batches with their events, oldest first, handed out instead of read from the engine
   // when the first starts where the dispatcher is; at most options_.buffer_bytes of events.
   std::deque<store::AppliedEvents> published_ NDS_GUARDED_BY(mu_);

@@ -77,6 +77,7 @@ class WatchHubTest : public ::testing::Test {
     for (int steps = 0; seen < count && steps < 1000; ++steps) {
       Watcher::Step step = NextStep(w);
       if (step.failure) return out + "failure:" + step.failure->error;
+      if (step.events.empty() && !step.progress) return out + "nothing more";  // NextStep failed
       for (const SharedEvent& e : step.events) {
         out += std::to_string(e->revision) +
                (e->type == store::HistoryEventType::kPut ? " put " : " del ") + e->key + ";";
@@ -155,6 +156,35 @@ TEST_F(WatchHubTest, EventsHandedByTheApplyAreSentWithoutReadingTheEngine) {
   // With no watcher left, nothing is kept.
   hub_->Remove(w.get());
   EXPECT_EQ(hub_->CaptureBytes(), 0u);
+}
+
+TEST_F(WatchHubTest, WatchersOfPrefixesGetTheirKeysAlsoAfterOthersOfTheirPrefixLeave) {
+  StartHub({});
+  auto all = Add({"", false}, std::nullopt);
+  auto a1 = Add({"a", false}, std::nullopt);
+  auto a2 = Add({"a", false}, std::nullopt);
+  auto ab = Add({"ab", false}, std::nullopt);
+  auto b = Add({"b/", false}, std::nullopt);
+  Apply({store::PutCommand("a", "1"), store::PutCommand("ab", "2"), store::PutCommand("abc", "3"),
+         store::PutCommand("b/x", "4"), store::PutCommand("bb", "5")});
+  EXPECT_EQ(Collect(*all, 5), "1 put a;2 put ab;3 put abc;4 put b/x;5 put bb;");
+  EXPECT_EQ(Collect(*a1, 3), "1 put a;2 put ab;3 put abc;");
+  EXPECT_EQ(Collect(*a2, 3), "1 put a;2 put ab;3 put abc;");
+  EXPECT_EQ(Collect(*ab, 2), "2 put ab;3 put abc;");
+  EXPECT_EQ(Collect(*b, 1), "4 put b/x;");
+  // One of two watchers of "a" leaves (freed): the other still gets its keys.
+  hub_->Remove(a1.get());
+  a1.reset();
+  Apply({store::PutCommand("a", "6"), store::PutCommand("b/y", "7")});
+  EXPECT_EQ(Collect(*a2, 1), "6 put a;");
+  EXPECT_EQ(Collect(*b, 1), "7 put b/y;");
+  // The last one leaves: the other prefixes are still matched.
+  hub_->Remove(a2.get());
+  a2.reset();
+  Apply({store::PutCommand("ab2", "8")});
+  EXPECT_EQ(Collect(*ab, 1), "8 put ab2;");
+  EXPECT_EQ(Collect(*all, 3), "6 put a;7 put b/y;8 put ab2;");
+  EXPECT_EQ(hub_->watcher_count(), 3u);
 }
 
 TEST_F(WatchHubTest, WatchersOfOneKeyGetThatKeyOnlyAlsoAfterAnotherOfItLeaves) {
