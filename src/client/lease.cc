@@ -1,6 +1,8 @@
 // Lease calls and the self-keeping Lease (lease.h).
 #include "client/lease.h"
 
+#include <algorithm>
+
 #include <nlohmann/json.hpp>
 
 #include "client/encoding.h"
@@ -89,6 +91,10 @@ Result<std::vector<Result<uint64_t>>> KeepAliveMany(Client* client,
   return out;
 }
 
+std::chrono::milliseconds KeepAlivePeriod(std::chrono::milliseconds ttl) {
+  return std::max(ttl / 3, std::chrono::milliseconds(1));
+}
+
 Status RevokeLease(Client* client, uint64_t id) {
   NDS_ASSIGN_OR_RETURN(HttpReply reply, client->Raw("DELETE", "/leases/" + std::to_string(id)));
   if (reply.status != 204) return StatusFromReply(reply);
@@ -149,9 +155,8 @@ void Lease::Stop() {
 }
 
 void Lease::Run() {
-  // A keepalive every third of the TTL: two may fail (a leader change, a slow node) before the
-  // lease is in danger. A failed one is retried sooner.
-  const auto period = std::max(ttl_ / 3, std::chrono::milliseconds(1));
+  // A failed keepalive is retried sooner.
+  const auto period = KeepAlivePeriod(ttl_);
   auto wait = period;
   while (true) {
     {

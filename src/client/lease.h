@@ -2,7 +2,8 @@
 //
 // The lease calls are free functions on a Client. `Lease` is a lease with a thread that keeps it
 // alive (a keepalive every third of its TTL, on its own connection) until it is revoked or
-// destroyed. `Lock` is a cluster-wide mutual exclusion lock held through a Lease: each contender
+// destroyed; for many leases, LeaseKeeper (lease_keeper.h) keeps them all with one thread and one
+// connection. `Lock` is a cluster-wide mutual exclusion lock held through a Lease: each contender
 // writes `locks/<name>/<lease id>` under its lease; the one whose key has the lowest revision holds
 // the lock, the others wait for the key just before theirs to go (first come, first served). The
 // holder's key revision is the lock's fencing revision: it grows with every new holder, so a
@@ -47,6 +48,9 @@ Result<uint64_t> KeepAliveLease(Client* client, uint64_t id);
 // 400, e.g. too many ids), no answer, or an answer that does not match `ids`.
 Result<std::vector<Result<uint64_t>>> KeepAliveMany(Client* client,
                                                     const std::vector<uint64_t>& ids);
+// How often a lease of `ttl` is kept alive: every third of its TTL (at least every 1 ms), so that
+// two keepalives may fail (a leader change, a slow node) before the lease is in danger.
+std::chrono::milliseconds KeepAlivePeriod(std::chrono::milliseconds ttl);
 // DELETE /leases/{id}: deletes every key attached; kNotFound when there is no such lease.
 Status RevokeLease(Client* client, uint64_t id);
 // GET /leases/{id}; kNotFound when there is no such lease.
