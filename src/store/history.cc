@@ -167,11 +167,20 @@ Result<uint64_t> ReadHistoryBytes(const engine::View& view) {
   return ReadBigEndian(*size);
 }
 
-Result<uint64_t> ReadCompactRevision(const engine::View& view) {
-  NDS_ASSIGN_OR_RETURN(std::optional<std::string> floor, view.Get(HistoryCompactKey()));
-  if (!floor) return view.applied_index().value;
+namespace {
+
+// The floor from its stored entry (absent: the applied index).
+Result<uint64_t> DecodeFloor(const std::optional<std::string>& floor, uint64_t applied) {
+  if (!floor) return applied;
   if (floor->size() != 8) return Corruption("history floor of " + std::to_string(floor->size()));
   return ReadBigEndian(*floor);
+}
+
+}  // namespace
+
+Result<uint64_t> ReadCompactRevision(const engine::View& view) {
+  NDS_ASSIGN_OR_RETURN(std::optional<std::string> floor, view.Get(HistoryCompactKey()));
+  return DecodeFloor(floor, view.applied_index().value);
 }
 
 Result<std::optional<Record>> ReadAtRevision(const engine::View& view, std::string_view user_key,
@@ -303,15 +312,20 @@ Status HistoryWriter::Finish(const engine::Engine& engine, uint64_t last_index,
   const uint64_t added = std::exchange(pending_bytes_, 0);
   std::unique_ptr<engine::View> view = engine.NewView();
   NDS_ASSIGN_OR_RETURN(std::optional<std::string> stored, view->Get(HistoryCompactKey()));
-  NDS_ASSIGN_OR_RETURN(uint64_t floor, ReadCompactRevision(*view));
+  const uint64_t applied = view->applied_index().value;
+  NDS_ASSIGN_OR_RETURN(const uint64_t floor, DecodeFloor(stored, applied));
   NDS_ASSIGN_OR_RETURN(uint64_t bytes_before, ReadHistoryBytes(*view));
   uint64_t bytes = bytes_before + added;
-  const uint64_t applied = view->applied_index().value;
   uint64_t target = last_index > keep_revisions_ ? last_index - keep_revisions_ : 0;
   // Revisions of this very batch are not in the engine yet: never compact past what is.
   target = std::min(target, applied);
   uint64_t new_floor = floor;
-  if (target > floor || bytes > bytes_max_) {
+  // Compaction starts once the target is a slack ahead of the floor: the pass's view, iterator
+  // and seek (a read of SST blocks, the history's oldest part being on disk) are then paid once
+  // per slack of revisions instead of once per commit.
+  const uint64_t slack =
+      std::min<uint64_t>(keep_revisions_ / kCompactSlackShare, kCompactEventsPerCommitMax / 2);
+  if (target > floor + slack || bytes > bytes_max_) {
     std::unique_ptr<engine::Iterator> it = view->NewIterator();
     const std::string end = HistoryEventKey(applied + 1, 0);
     size_t removed = 0;

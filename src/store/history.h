@@ -46,6 +46,10 @@ inline constexpr uint64_t kHistoryRevisionsDefault = 100'000;
 inline constexpr uint64_t kHistoryBytesDefault = uint64_t{1} << 30;
 // Events one commit removes at most while compacting (a bounded slice per apply).
 inline constexpr size_t kCompactEventsPerCommitMax = 4096;
+// Compaction waits until its target is --history-revisions / this (at most half of
+// kCompactEventsPerCommitMax) revisions past the floor: the history keeps up to that many more
+// revisions than asked, and compacts in slices instead of a few events each commit.
+inline constexpr uint64_t kCompactSlackShare = 64;
 
 enum class HistoryEventType : uint8_t { kPut = 1, kDelete = 2 };
 

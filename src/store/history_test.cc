@@ -153,6 +153,20 @@ TEST_P(HistoryTest, CompactionKeepsTheLastRevisionsAndMovesTheFloor) {
   EXPECT_EQ(At("k", 16), "16");
 }
 
+// With --history-revisions of 640, compaction waits until 10 revisions (640 / 64) are due, then
+// removes them all in one commit; the history never holds fewer than 640 revisions.
+TEST_P(HistoryTest, CompactionWaitsForItsSlackThenRemovesEveryRevisionDue) {
+  constexpr uint64_t kKeep = 640;
+  constexpr uint64_t kSlack = kKeep / kCompactSlackShare;
+  for (uint64_t i = 0; i < kKeep + kSlack; ++i) Apply({PutCommand("k", "v")}, kKeep);
+  EXPECT_EQ(Floor(), 0u);  // kSlack revisions due: not yet
+  EXPECT_EQ(Events(0).size(), kKeep + kSlack);
+  Apply({PutCommand("k", "v")}, kKeep);
+  EXPECT_EQ(Floor(), kSlack + 1);  // one more: all kSlack + 1 go at once
+  EXPECT_EQ(Events(Floor()).size(), kKeep);
+  EXPECT_EQ(Events(0).size(), kKeep);
+}
+
 TEST_P(HistoryTest, CompactionOfAHugeBacklogGoesInBoundedSlices) {
   std::vector<Command> many;
   for (size_t i = 0; i < kCompactEventsPerCommitMax + 10; ++i) {
