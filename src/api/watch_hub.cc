@@ -21,6 +21,12 @@ constexpr std::chrono::milliseconds kTickMax{250};
 // One batch keeps at most this share of --watch-buffer-bytes of events in memory for the hub.
 constexpr size_t kCapturedShare = 4;
 
+// What a batch handed over counts against the hub's queue bound: its events, and its own
+// bookkeeping, so that batches with no events (no-ops, lease commands) are bounded too.
+size_t QueuedBytes(const store::AppliedEvents& batch) {
+  return batch.bytes + sizeof(store::AppliedEvents);
+}
+
 }  // namespace
 
 Watcher::Watcher(WatchFilter filter, uint64_t delivered, uint64_t live_from,
@@ -181,11 +187,11 @@ void WatchHub::NotifyApplied(store::AppliedEvents* events) {
     MutexLock lock(mu_);
     applied_signal_ = true;
     if (events != nullptr && !watchers_.empty() && !stopping_) {
-      published_bytes_ += events->bytes;
+      published_bytes_ += QueuedBytes(*events);
       published_.push_back(std::move(*events));
       // Over the bound, the oldest go: the dispatcher reads their range from the engine.
       while (published_bytes_ > options_.buffer_bytes) {
-        published_bytes_ -= published_.front().bytes;
+        published_bytes_ -= QueuedBytes(published_.front());
         published_.pop_front();
       }
     }
@@ -291,11 +297,11 @@ bool WatchHub::DispatchNew() {
   {
     MutexLock lock(mu_);
     while (!published_.empty() && published_.front().through <= from) {
-      published_bytes_ -= published_.front().bytes;
+      published_bytes_ -= QueuedBytes(published_.front());
       published_.pop_front();
     }
     if (!published_.empty() && published_.front().after == from) {
-      published_bytes_ -= published_.front().bytes;
+      published_bytes_ -= QueuedBytes(published_.front());
       kept = std::move(published_.front());
       published_.pop_front();
     }
