@@ -267,6 +267,11 @@ size_t WatchHub::watcher_count() const {
   return watchers_.size();
 }
 
+size_t WatchHub::queued_bytes() const {
+  MutexLock lock(mu_);
+  return published_bytes_;
+}
+
 void WatchHub::Run() {
   const auto tick =
       std::min(kTickMax, std::max(std::chrono::milliseconds(1), options_.progress_interval / 4));

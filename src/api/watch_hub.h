@@ -145,6 +145,8 @@ class WatchHub {
   // The revision up to which every applied event has been handed to the watchers.
   uint64_t dispatched() const { return dispatched_.load(std::memory_order_acquire); }
   size_t watcher_count() const;
+  // Bytes of handed-over batches waiting for the dispatcher (at most options().buffer_bytes).
+  size_t queued_bytes() const;
   const WatchHubOptions& options() const { return options_; }
   const engine::Engine* engine() const { return engine_; }
 

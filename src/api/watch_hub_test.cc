@@ -158,6 +158,29 @@ TEST_F(WatchHubTest, EventsHandedByTheApplyAreSentWithoutReadingTheEngine) {
   EXPECT_EQ(hub_->CaptureBytes(), 0u);
 }
 
+TEST_F(WatchHubTest, BatchesHandedOverAreBoundedByTheBufferBytesAndNeverReplaceTheHistory) {
+  WatchHubOptions options;
+  options.buffer_bytes = 4096;
+  StartHub(options);
+  auto w = Add({"k", true}, std::nullopt);
+  // Batches far ahead of the dispatcher (a gap before them) wait in the queue, which keeps at
+  // most --watch-buffer-bytes of them, dropping the oldest.
+  for (uint64_t i = 0; i < 200; ++i) {
+    store::HistoryEvent e;
+    e.revision = 1000 + i;
+    e.key = "k";
+    e.value = std::string(100, 'x');
+    store::AppliedEvents ahead{999 + i, 1000 + i, {e}, e.ByteSize()};
+    hub_->NotifyApplied(&ahead);
+    EXPECT_LE(hub_->queued_bytes(), options.buffer_bytes);
+  }
+  EXPECT_GT(hub_->queued_bytes(), 0u);
+  // What the engine applied still reaches the watcher, read back from the history.
+  Apply({store::PutCommand("k", "1")}, 1000, /*hand_events=*/false);
+  Apply({store::PutCommand("k", "2")}, 1000, /*hand_events=*/false);
+  EXPECT_EQ(Collect(*w, 2), "1 put k;2 put k;");
+}
+
 TEST_F(WatchHubTest, WatchersOfPrefixesGetTheirKeysAlsoAfterOthersOfTheirPrefixLeave) {
   StartHub({});
   auto all = Add({"", false}, std::nullopt);
