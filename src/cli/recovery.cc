@@ -69,7 +69,7 @@ Status ApplyLog(const wal::Wal& wal, engine::Engine* engine) {
         applier.Skip(e.index);
         continue;
       }
-      auto env = node::DecodeEnvelope(e.data);
+      auto env = node::DecodeEnvelopeView(e.data);
       auto cmd =
           env.ok() ? store::DecodeCommand(env->command) : Result<store::Command>(env.status());
       if (!cmd.ok()) {

@@ -195,7 +195,7 @@ Status ApplyStage::ApplyBatch(Shared& s, const std::vector<raft::Entry>& entries
       applier.Skip(e.index);
       continue;
     }
-    auto env = DecodeEnvelope(e.data);
+    auto env = DecodeEnvelopeView(e.data);
     Result<store::Command> cmd =
         env.ok() ? store::DecodeCommand(env->command) : Result<store::Command>(env.status());
     if (!cmd.ok()) {

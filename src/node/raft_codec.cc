@@ -67,16 +67,20 @@ std::string EncodeEnvelope(const Envelope& e) {
   return out;
 }
 
-Result<Envelope> DecodeEnvelope(std::string_view bytes) {
+Result<EnvelopeView> DecodeEnvelopeView(std::string_view bytes) {
   Decoder d(bytes);
   NDS_ASSIGN_OR_RETURN(std::string_view v, d.Bytes(1));
   if (static_cast<uint8_t>(v[0]) != kCodecVersion) return Corruption("unknown envelope version");
-  Envelope e;
+  EnvelopeView e;
   NDS_ASSIGN_OR_RETURN(e.origin, d.Varint64());
   NDS_ASSIGN_OR_RETURN(e.request_id, d.Varint64());
-  NDS_ASSIGN_OR_RETURN(std::string_view cmd, d.Bytes(d.remaining()));
-  e.command = cmd;
+  NDS_ASSIGN_OR_RETURN(e.command, d.Bytes(d.remaining()));
   return e;
+}
+
+Result<Envelope> DecodeEnvelope(std::string_view bytes) {
+  NDS_ASSIGN_OR_RETURN(EnvelopeView v, DecodeEnvelopeView(bytes));
+  return Envelope{v.origin, v.request_id, std::string(v.command)};
 }
 
 std::string EncodeRaftFrame(const raft::Message& m) {

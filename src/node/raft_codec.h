@@ -40,6 +40,15 @@ std::string EncodeEnvelope(const Envelope& e);
 std::string EnvelopeHead(uint64_t origin, uint64_t request_id, size_t command_bytes);
 // kCorruption on any malformed input.
 Result<Envelope> DecodeEnvelope(std::string_view bytes);
+// An envelope whose command points into the bytes it was decoded from (the apply reads a
+// committed entry's command where it is: a 16 MB value is not copied out first).
+struct EnvelopeView {
+  uint64_t origin = 0;
+  uint64_t request_id = 0;
+  std::string_view command;
+};
+// As DecodeEnvelope; the view is valid while `bytes` is.
+Result<EnvelopeView> DecodeEnvelopeView(std::string_view bytes);
 
 // The frame for `m`, kind byte included.
 std::string EncodeRaftFrame(const raft::Message& m);

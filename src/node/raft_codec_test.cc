@@ -88,6 +88,14 @@ TEST(RaftCodec, RandomMutationsNeverCrash) {
 TEST(RaftCodec, EnvelopesAndForwardFramesRoundTrip) {
   Envelope e{5, 77, std::string("cmd\0bytes", 9)};
   EXPECT_EQ(*DecodeEnvelope(EncodeEnvelope(e)), e);
+  const std::string encoded = EncodeEnvelope(e);
+  Result<EnvelopeView> view = DecodeEnvelopeView(encoded);
+  ASSERT_TRUE(view.ok());
+  EXPECT_EQ(view->origin, 5u);
+  EXPECT_EQ(view->request_id, 77u);
+  EXPECT_EQ(view->command, e.command);
+  // The command is read where it is, not copied.
+  EXPECT_EQ(view->command.data() + view->command.size(), encoded.data() + encoded.size());
   std::string f = EncodeForwardFrame(e);
   EXPECT_EQ(*PeekFrameKind(f), FrameKind::kForward);
   EXPECT_EQ(*DecodeForwardFrame(f), e);

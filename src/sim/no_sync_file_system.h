@@ -40,6 +40,9 @@ class NoSyncFileSystem final : public FileSystem {
     nds::Status WriteAt(uint64_t offset, std::string_view data) override {
       return f_->WriteAt(offset, data);
     }
+    nds::Status WriteAtGather(uint64_t offset, std::span<const std::string_view> pieces) override {
+      return f_->WriteAtGather(offset, pieces);
+    }
     Result<size_t> ReadAt(uint64_t offset, size_t n, char* dst) const override {
       return f_->ReadAt(offset, n, dst);
     }

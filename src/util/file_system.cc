@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <climits>
 #include <cstring>
 #include <dirent.h>
 #include <fcntl.h>
@@ -12,6 +13,7 @@
 #include <fmt/format.h>
 #include <sys/stat.h>
 #include <sys/statvfs.h>
+#include <sys/uio.h>
 
 namespace nds {
 namespace {
@@ -50,6 +52,32 @@ class PosixFile final : public File {
       p += n;
       left -= static_cast<size_t>(n);
       offset += static_cast<uint64_t>(n);
+    }
+    return Status::Ok();
+  }
+
+  Status WriteAtGather(uint64_t offset, std::span<const std::string_view> pieces) override {
+    std::vector<iovec> iov;
+    iov.reserve(pieces.size());
+    for (std::string_view p : pieces) {
+      // iovec's base is not const; pwritev only reads through it.
+      if (!p.empty()) iov.push_back({const_cast<char*>(p.data()), p.size()});  // NOLINT
+    }
+    size_t next = 0;  // the first iovec not yet written in full
+    while (next < iov.size()) {
+      const int count = static_cast<int>(std::min<size_t>(iov.size() - next, IOV_MAX));
+      ssize_t n = ::pwritev(fd_, iov.data() + next, count, static_cast<off_t>(offset));
+      if (n < 0) {
+        if (errno == EINTR) continue;
+        return ErrnoStatus(errno, fmt::format("pwritev at {}", offset), path_);
+      }
+      offset += static_cast<uint64_t>(n);
+      auto left = static_cast<size_t>(n);
+      while (next < iov.size() && left >= iov[next].iov_len) left -= iov[next++].iov_len;
+      if (left > 0) {  // a short write ended inside this piece
+        iov[next].iov_base = static_cast<char*>(iov[next].iov_base) + left;
+        iov[next].iov_len -= left;
+      }
     }
     return Status::Ok();
   }
@@ -101,6 +129,15 @@ class PosixFile final : public File {
 };
 
 }  // namespace
+
+Status File::WriteAtGather(uint64_t offset, std::span<const std::string_view> pieces) {
+  size_t bytes = 0;
+  for (std::string_view p : pieces) bytes += p.size();
+  std::string joined;
+  joined.reserve(bytes);
+  for (std::string_view p : pieces) joined.append(p);
+  return WriteAt(offset, joined);
+}
 
 Result<std::unique_ptr<File>> PosixFileSystem::Open(const std::string& path, OpenMode mode) {
   int flags = O_CLOEXEC;

@@ -13,6 +13,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -63,6 +64,11 @@ class File {
   // Writes `data` at `offset`, growing the file when needed. On error nothing is promised about
   // the range [offset, offset + data.size()) (it may hold part of `data`). kNoSpace, kIoError.
   virtual Status WriteAt(uint64_t offset, std::string_view data) = 0;
+  // Writes `pieces` back to back from `offset`, as WriteAt would write their concatenation, so a
+  // writer can put a big value on disk from where it already is instead of copying it into one
+  // buffer first. Errors as WriteAt. The default concatenates and calls WriteAt (one write, one
+  // fault check for FaultFileSystem); PosixFile writes with pwritev.
+  virtual Status WriteAtGather(uint64_t offset, std::span<const std::string_view> pieces);
   // Reads up to `n` bytes at `offset` into `dst`; returns how many were read, fewer than `n` only
   // at the end of the file. kIoError.
   virtual Result<size_t> ReadAt(uint64_t offset, size_t n, char* dst) const = 0;

@@ -7,6 +7,8 @@
 #include <memory>
 #include <stdlib.h>
 #include <string>
+#include <string_view>
+#include <vector>
 
 #include <gtest/gtest.h>
 
@@ -59,6 +61,33 @@ TYPED_TEST(FileSystemContract, WrittenBytesReadBackAtTheirOffsets) {
   EXPECT_EQ(buf.substr(0, 13), std::string("hello\0\0\0world", 13));
   EXPECT_EQ(*(*file)->ReadAt(100, 4, buf.data()), 0u);
   EXPECT_EQ((*file)->path(), this->Path("a"));
+}
+
+TYPED_TEST(FileSystemContract, AGatherWriteLaysItsPiecesBackToBack) {
+  auto file = this->fs()->Open(this->Path("g"), OpenMode::kCreateExclusive);
+  ASSERT_TRUE(file.ok()) << file.status().ToString();
+  // Empty pieces, a big one, and more pieces than one pwritev takes (IOV_MAX is 1024 on Linux).
+  const std::string big(300000, 'b');
+  std::vector<std::string> owned;
+  for (int i = 0; i < 3000; ++i) owned.push_back(std::to_string(i) + ",");
+  std::vector<std::string_view> pieces = {"head:", "", big, ""};
+  std::string expected = "head:" + big;
+  for (const std::string& p : owned) {
+    pieces.emplace_back(p);
+    expected += p;
+  }
+  ASSERT_TRUE((*file)->WriteAt(0, "0123456789").ok());
+  ASSERT_TRUE((*file)->WriteAtGather(3, pieces).ok());
+  ASSERT_TRUE((*file)->Sync().ok());
+  expected = "012" + expected;
+  EXPECT_EQ(*(*file)->Size(), expected.size());
+  std::string buf(expected.size() + 10, 'x');
+  auto n = (*file)->ReadAt(0, buf.size(), buf.data());
+  ASSERT_TRUE(n.ok());
+  ASSERT_EQ(*n, expected.size());
+  EXPECT_TRUE(buf.substr(0, *n) == expected);
+  ASSERT_TRUE((*file)->WriteAtGather(1, std::vector<std::string_view>{}).ok());  // nothing
+  EXPECT_EQ(*(*file)->Size(), expected.size());
 }
 
 TYPED_TEST(FileSystemContract, OpenModesReportMissingAndExistingFiles) {

@@ -157,7 +157,7 @@ uint64_t EncodedEntryBytes(const raft::Entry& entry) {
   return 1 + VarintBytes(entry.term.value) + VarintBytes(entry.index.value) + 1 + entry.data.size();
 }
 
-void AppendEntryRecord(std::string* dst, const raft::Entry& entry) {
+void AppendEntryRecordHead(std::string* dst, const raft::Entry& entry) {
   size_t start = dst->size();
   uint64_t payload_bytes = EncodedEntryBytes(entry);
   NDS_CHECK(payload_bytes <= kRecordPayloadBytesMax, "entry of {} bytes", payload_bytes);
@@ -166,15 +166,21 @@ void AppendEntryRecord(std::string* dst, const raft::Entry& entry) {
   PutVarint64(dst, entry.term.value);
   PutVarint64(dst, entry.index.value);
   dst->push_back(static_cast<char>(entry.type));
-  dst->append(entry.data);
-  NDS_CHECK(dst->size() - start == FramedBytes(payload_bytes));
+  const size_t prefix_bytes = dst->size() - start - kRecordHeaderBytes;
+  NDS_CHECK(prefix_bytes + entry.data.size() == payload_bytes);
   char* h = dst->data() + start;
   EncodeFixed32(h + kPayloadBytesOffset, static_cast<uint32_t>(payload_bytes));
   h[kTypeOffset] = static_cast<char>(RecordType::kEntry);
   h[kTypeOffset + 1] = h[kTypeOffset + 2] = h[kTypeOffset + 3] = 0;
-  EncodeFixed32(h + kPayloadCrcOffset, crc32c::Extend(0, h + kRecordHeaderBytes, payload_bytes));
+  uint32_t crc = crc32c::Extend(0, h + kRecordHeaderBytes, prefix_bytes);
+  EncodeFixed32(h + kPayloadCrcOffset, crc32c::Extend(crc, entry.data.data(), entry.data.size()));
   EncodeFixed32(h + kHeaderCrcOffset,
                 crc32c::Extend(0, h + kPayloadBytesOffset, kRecordHeaderBytes - 4));
+}
+
+void AppendEntryRecord(std::string* dst, const raft::Entry& entry) {
+  AppendEntryRecordHead(dst, entry);
+  dst->append(entry.data);
 }
 
 Result<raft::Entry> DecodeEntry(std::string_view payload) {

@@ -45,6 +45,10 @@ ParsedRecord ParseRecord(std::string_view in);
 std::string EncodeEntry(const raft::Entry& entry);
 // Appends the framed kEntry record of `entry` to `dst` (EncodeEntry + AppendRecord, one copy).
 void AppendEntryRecord(std::string* dst, const raft::Entry& entry);
+// The same record without its last entry.data.size() bytes (the data itself): the header, with
+// the CRC of the whole payload, and the payload's prefix. The caller writes entry.data right
+// after it (the WAL writes a big entry's data from where it is instead of copying it).
+void AppendEntryRecordHead(std::string* dst, const raft::Entry& entry);
 Result<raft::Entry> DecodeEntry(std::string_view payload);
 // Decodes only the term, index and type of an entry payload (recovery needs no data copy); the
 // same checks as DecodeEntry. The returned entry's data is empty.

@@ -76,14 +76,29 @@ Wal::Wal(FileSystem* fs, std::string dir, const WalOptions& options)
 Wal::~Wal() = default;
 
 Status Wal::FlushActive() {
-  uint64_t end = write_offset_ + buffer_.size();
-  if (buffer_.empty() && dirty_end_ <= write_offset_) return Status::Ok();
+  uint64_t end = write_offset_ + BufferedBytes();
+  if (BufferedBytes() == 0 && dirty_end_ <= write_offset_) return Status::Ok();
   size_t pad = dirty_end_ > end ? dirty_end_ - end : 0;
   buffer_.append(pad, '\0');
-  Status s = active_->file->WriteAt(write_offset_, buffer_);
+  Status s;
+  if (spliced_.empty()) {
+    s = active_->file->WriteAt(write_offset_, buffer_);
+  } else {
+    std::vector<std::string_view> pieces;
+    pieces.reserve(2 * spliced_.size() + 1);
+    std::string_view own = buffer_;
+    size_t from = 0;
+    for (const Spliced& sp : spliced_) {
+      pieces.push_back(own.substr(from, sp.after - from));
+      pieces.push_back(sp.data);
+      from = sp.after;
+    }
+    pieces.push_back(own.substr(from));
+    s = active_->file->WriteAtGather(write_offset_, pieces);
+  }
   if (!s.ok()) {
-    dirty_end_ = std::max(dirty_end_, write_offset_ + buffer_.size());
-    buffer_.clear();
+    dirty_end_ = std::max(dirty_end_, write_offset_ + BufferedBytes());
+    ClearBuffer();
     s = Fail(s);
     if (s.code() == StatusCode::kNoSpace) ScrubFailedWrite();
     return s;
@@ -91,8 +106,18 @@ Status Wal::FlushActive() {
   if (Status sync = active_->file->Sync(); !sync.ok()) return FailHard(sync);
   write_offset_ = end;
   dirty_end_ = end;
-  buffer_.clear();
+  ClearBuffer();
   return Status::Ok();
+}
+
+void Wal::ClearBuffer() {
+  if (buffer_.capacity() > kBufferKeepBytes) {
+    std::string().swap(buffer_);
+  } else {
+    buffer_.clear();
+  }
+  spliced_.clear();
+  spliced_bytes_ = 0;
 }
 
 void Wal::ScrubFailedWrite() {
@@ -203,7 +228,7 @@ Status Wal::Save(const raft::HardState& hs, const std::vector<raft::Entry>& entr
   // disk fails it here, cleanly, however many segments it spans.
   rolled_in_save_ = false;
   NDS_RETURN_IF_ERROR(ReserveForRecords(framed_bytes));
-  buffer_.clear();
+  ClearBuffer();
   std::vector<EntryLoc> new_locs;
   new_locs.reserve(entries.size());
   for (size_t i = 0; i < entries.size(); ++i) {
@@ -211,8 +236,14 @@ Status Wal::Save(const raft::HardState& hs, const std::vector<raft::Entry>& entr
     uint64_t framed = framed_bytes[i];
     NDS_RETURN_IF_ERROR(MakeRoom(framed));
     new_locs.push_back(
-        {e.term, active_->seq, write_offset_ + buffer_.size(), static_cast<uint32_t>(framed)});
-    AppendEntryRecord(&buffer_, e);
+        {e.term, active_->seq, write_offset_ + BufferedBytes(), static_cast<uint32_t>(framed)});
+    if (e.data.size() < kSpliceBytesMin) {
+      AppendEntryRecord(&buffer_, e);
+    } else {
+      AppendEntryRecordHead(&buffer_, e);
+      spliced_.push_back({buffer_.size(), e.data.view()});
+      spliced_bytes_ += e.data.size();
+    }
     active_->max_index = std::max(active_->max_index, e.index);
   }
   if (write_hs) {
@@ -252,7 +283,7 @@ Status Wal::ApplySnapshot(const raft::SnapshotMetadata& meta) {
   std::string payload = EncodeSnapshotMark({meta.index, meta.term, !keep});
   rolled_in_save_ = false;
   NDS_RETURN_IF_ERROR(ReserveForRecords({FramedBytes(payload.size())}));
-  buffer_.clear();
+  ClearBuffer();
   NDS_RETURN_IF_ERROR(MakeRoom(FramedBytes(payload.size())));
   AppendRecord(&buffer_, RecordType::kSnapshotMark, payload);
   active_->max_index = std::max(active_->max_index, meta.index);

@@ -53,6 +53,7 @@
 #include <memory>
 #include <mutex>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "raft/storage.h"
@@ -161,6 +162,11 @@ class Wal final : public raft::Storage {
   Status RetryReserve();
   // While SpaceLow(), every this-many Saves try to reserve the next segment again.
   static constexpr uint64_t kReserveRetrySaves = 16;
+  // An entry's data of at least this many bytes is written from where it is (one more piece of a
+  // gather write) instead of being copied into the write buffer; below it a copy costs less.
+  static constexpr size_t kSpliceBytesMin = 4096;
+  // A write buffer that one Save grew past this is freed after it, so that a burst does not pin it.
+  static constexpr size_t kBufferKeepBytes = size_t{4} << 20;
 
   // Checks the in-memory invariants (index contiguity, term order, segment bookkeeping) with
   // NDS_CHECK; callable from any test or simulator step, on the writer thread.
@@ -207,9 +213,12 @@ class Wal final : public raft::Storage {
   // Makes room for a record of `framed_bytes` after buffer_: when it does not fit in the active
   // segment, starts the next reserved one, flushes buffer_ and publishes it.
   Status MakeRoom(uint64_t framed_bytes);
-  // Writes buffer_ (padded with zeros over any bytes a failed write may have left) at
-  // write_offset_ and syncs the active segment.
+  // Writes buffer_ and what is spliced into it (padded with zeros over any bytes a failed write
+  // may have left) at write_offset_ and syncs the active segment.
   Status FlushActive();
+  uint64_t BufferedBytes() const { return buffer_.size() + spliced_bytes_; }
+  // Empties buffer_ and spliced_ (and frees a buffer_ grown past kBufferKeepBytes).
+  void ClearBuffer();
   // After a clean kNoSpace write: zeroes and syncs what the write may have left.
   void ScrubFailedWrite();
   // Turns a write-path error into the Wal's final state unless it is a clean kNoSpace.
@@ -247,7 +256,17 @@ class Wal final : public raft::Storage {
   uint64_t dirty_end_ = 0;
   // The current Save has sealed a segment (then even kNoSpace makes the Wal unusable).
   bool rolled_in_save_ = false;
+  // What the next FlushActive writes at write_offset_: buffer_'s bytes (record headers, small
+  // entries), with big entries' data spliced in where it is instead of copied (one copy fewer of
+  // a 16 MB value; the views are valid until the Save that made them returns, and every write
+  // path clears them first). spliced_[k].data follows buffer_'s first spliced_[k].after bytes.
+  struct Spliced {
+    size_t after = 0;
+    std::string_view data;
+  };
   std::string buffer_;
+  std::vector<Spliced> spliced_;
+  uint64_t spliced_bytes_ = 0;
   // Preallocated segment files for the next rolls, in sequence order after active_; zeros only.
   std::deque<std::shared_ptr<Segment>> spares_;
   // The active segment's file is smaller than options_.segment_bytes (see ReserveSpares).

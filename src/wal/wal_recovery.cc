@@ -92,7 +92,7 @@ Status Wal::Recover(const raft::SnapshotMetadata& snapshot) {
   }
   if (report_.cleared_onto_snapshot) {
     // Finish the snapshot install a crash interrupted: later appends must replay after it.
-    buffer_.clear();
+    ClearBuffer();
     SnapshotMark mark{snapshot.index, snapshot.term, true};
     AppendRecord(&buffer_, RecordType::kSnapshotMark, EncodeSnapshotMark(mark));
     NDS_RETURN_IF_ERROR(FlushActive());

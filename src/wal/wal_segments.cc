@@ -143,7 +143,7 @@ Status Wal::PublishSegment(std::shared_ptr<Segment> seg) {
 }
 
 Status Wal::MakeRoom(uint64_t framed_bytes) {
-  if (write_offset_ + buffer_.size() + framed_bytes <= options_.segment_bytes) return Status::Ok();
+  if (write_offset_ + BufferedBytes() + framed_bytes <= options_.segment_bytes) return Status::Ok();
   // ReserveForRecords() reserved a spare for every roll of this Save.
   NDS_CHECK(!spares_.empty(), "roll for a record of {} bytes without a reserved segment",
             framed_bytes);
