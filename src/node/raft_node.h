@@ -279,7 +279,7 @@ class RaftNode final : public Node, private net::PeerReceiver {
   void HandleReady();
   void SendMessages(std::vector<raft::Message> messages);
   // Hands `frame` to the transport for peer `to` and counts its bytes (MemberInfo::sent_bytes).
-  bool SendFrame(uint64_t to, std::string frame);
+  bool SendFrame(uint64_t to, net::PeerPayload frame);
   // Peer traffic (MemberInfo::sent_bytes, round_trip_seconds): loop-thread figures, copied for
   // Members() by PublishStatus.
   struct PeerTraffic {

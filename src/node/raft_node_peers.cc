@@ -257,7 +257,7 @@ void RaftNode::SendMessages(std::vector<raft::Message> messages) {
   }
 }
 
-bool RaftNode::SendFrame(uint64_t to, std::string frame) {
+bool RaftNode::SendFrame(uint64_t to, net::PeerPayload frame) {
   peer_traffic_[to].sent_bytes += frame.size();
   return peers_->Send(to, std::move(frame));
 }
