@@ -122,14 +122,18 @@ net::PeerPayload EncodeRaftFrame(const raft::Message& m) {
   return payload;
 }
 
-std::string EncodeForwardFrame(const Envelope& e) { return ForwardFrameOf(EncodeEnvelope(e)); }
+std::string EncodeForwardFrame(const Envelope& e) {
+  return ForwardFrameOf(EncodeEnvelope(e)).Flatten();
+}
 
-std::string ForwardFrameOf(std::string_view encoded_envelope) {
-  std::string out;
-  out.reserve(1 + encoded_envelope.size());
-  out.push_back(static_cast<char>(FrameKind::kForward));
-  out.append(encoded_envelope);
-  return out;
+net::PeerPayload ForwardFrameOf(const SharedBytes& encoded_envelope) {
+  net::PeerPayload payload(std::string(1, static_cast<char>(FrameKind::kForward)));
+  if (encoded_envelope.size() < kFrameSharedBytesMin) {
+    payload.own_bytes()->append(encoded_envelope.view());
+  } else {
+    payload.AppendShared(encoded_envelope);
+  }
+  return payload;
 }
 
 Result<FrameKind> PeekFrameKind(std::string_view frame) {

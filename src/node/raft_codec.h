@@ -9,6 +9,7 @@
 
 #include "net/peer_payload.h"
 #include "raft/messages.h"
+#include "util/shared_bytes.h"
 #include "util/status.h"
 #include "wal/snapshot_transfer.h"
 
@@ -42,8 +43,8 @@ std::string EnvelopeHead(uint64_t origin, uint64_t request_id, size_t command_by
 // kCorruption on any malformed input.
 Result<Envelope> DecodeEnvelope(std::string_view bytes);
 
-// Entry data of at least this many bytes goes into a Raft frame by reference (a shared piece of
-// net::PeerPayload); smaller data is copied into the frame. A leader sends
+// Entry data (and a forwarded envelope) of at least this many bytes goes into a frame by reference
+// (a shared piece of net::PeerPayload); smaller data is copied into the frame. A leader sends
 // every entry to each follower, and each frame waits in its link's queue until written: copying a
 // big value there held it once more per follower (issue 17, big values). Below a few KiB a copy
 // costs less than the reference count and the extra gather buffer, and a batch of small entries
@@ -55,8 +56,9 @@ inline constexpr size_t kFrameSharedBytesMin = 4 << 10;
 // immutable), so it may outlive `m`.
 net::PeerPayload EncodeRaftFrame(const raft::Message& m);
 std::string EncodeForwardFrame(const Envelope& e);
-// The forward frame around an envelope already encoded with EncodeEnvelope.
-std::string ForwardFrameOf(std::string_view encoded_envelope);
+// The forward frame around an envelope already encoded with EncodeEnvelope; it shares a big
+// envelope's bytes (kFrameSharedBytesMin).
+net::PeerPayload ForwardFrameOf(const SharedBytes& encoded_envelope);
 
 // The kind of a frame; kCorruption for an empty frame or an unknown kind.
 Result<FrameKind> PeekFrameKind(std::string_view frame);

@@ -147,6 +147,17 @@ TEST(RaftCodec, BigEntriesAreSharedAndTheBytesAreThoseOfTheFlatEncoding) {
   EXPECT_TRUE(frame.Flatten() == want);
 }
 
+TEST(RaftCodec, BigForwardedEnvelopeIsSharedWithTheSameBytes) {
+  const Envelope e{5, 77, std::string(3 * kFrameSharedBytesMin, 'c')};
+  const SharedBytes encoded(EncodeEnvelope(e));
+  const net::PeerPayload frame = ForwardFrameOf(encoded);
+  EXPECT_EQ(frame.shared_piece_count(), 1u);
+  EXPECT_EQ(frame.Flatten(), EncodeForwardFrame(e));
+  EXPECT_EQ(frame.Flatten(), '\x02' + encoded.str());  // kForward, then the envelope
+  EXPECT_EQ(*DecodeForwardFrame(frame.Flatten()), e);
+  EXPECT_EQ(ForwardFrameOf(EncodeEnvelope(Envelope{5, 78, "small"})).shared_piece_count(), 0u);
+}
+
 TEST(RaftCodec, EnvelopesAndForwardFramesRoundTrip) {
   Envelope e{5, 77, std::string("cmd\0bytes", 9)};
   EXPECT_EQ(*DecodeEnvelope(EncodeEnvelope(e)), e);

@@ -191,7 +191,8 @@ class RaftNode final : public Node, private net::PeerReceiver {
   };
   struct Proposal {
     uint64_t request_id = 0;  // 0: the node's own bookkeeping, nobody waits
-    std::string envelope;     // an encoded Envelope
+    // An encoded Envelope, shared with the log entry once proposed and with a forward frame.
+    SharedBytes envelope;
   };
   // A membership write that committed and waits for the configuration to follow.
   struct PendingMembership {

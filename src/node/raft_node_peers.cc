@@ -202,8 +202,9 @@ void RaftNode::HandleForwardRefusal(uint64_t from, std::string_view frame) {
 }
 
 void RaftNode::Route(Proposal p) {
-  std::string envelope = p.envelope;
-  Status s = raw_->Propose(std::move(envelope));
+  // The log entry shares the envelope's bytes (no copy of a big value); p keeps them for the
+  // forward and hold paths below.
+  Status s = raw_->Propose(p.envelope);
   if (s.ok()) return;
   if (s.code() == StatusCode::kNotLeader) {
     uint64_t leader = LeaderFromStatus(s);
