@@ -101,7 +101,7 @@ void WritePeer(const fs::path& dir) {
   std::string stream = net::EncodePeerFrame(node::EncodeHello(hello));
   int i = 0;
   for (const raft::Message& m : SampleMessages()) {
-    const std::string frame = node::EncodeRaftFrame(m);
+    const std::string frame = node::EncodeRaftFrame(m).Flatten();
     Write(dir, "raft_codec", "raft" + std::to_string(i++), frame);
     stream += net::EncodePeerFrame(frame);
   }

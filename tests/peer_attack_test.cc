@@ -78,7 +78,7 @@ TEST_F(PeerAttack, ForgedHelloForwardAndHighTermMessageChangeNothingOnARunningCl
     const std::vector<std::string> frames = {
         ForwardOf(store::PutCommand("forged", "x")),
         ForwardOf(store::PutSystemCommand(std::string(store::kJoinTokenHashKey), "attacker")),
-        node::EncodeRaftFrame(high)};
+        node::EncodeRaftFrame(high).Flatten()};
     const std::string hello = node::EncodeHello(node::Hello{cluster_id, claimed, "", ""});
 
     net::RawPeerClient impostor;

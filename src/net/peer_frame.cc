@@ -22,10 +22,15 @@ constexpr size_t kIdleBufferBytesMax = 4 * kPeerReadChunkBytes;
 
 PeerFrameHeaderBytes EncodePeerFrameHeader(std::string_view payload) {
   NDS_CHECK(payload.size() <= kPeerFramePayloadBytesLimit, "payload of {} bytes", payload.size());
+  return EncodePeerFrameHeader(payload.size(), crc32c::Value(payload));
+}
+
+PeerFrameHeaderBytes EncodePeerFrameHeader(size_t payload_bytes, uint32_t payload_crc) {
+  NDS_CHECK(payload_bytes <= kPeerFramePayloadBytesLimit, "payload of {} bytes", payload_bytes);
   PeerFrameHeaderBytes header;
   std::memcpy(header.data(), kPeerFrameMagic.data(), kPeerFrameMagic.size());
-  EncodeFixed32(header.data() + 4, static_cast<uint32_t>(payload.size()));
-  EncodeFixed32(header.data() + 8, crc32c::Value(payload));
+  EncodeFixed32(header.data() + 4, static_cast<uint32_t>(payload_bytes));
+  EncodeFixed32(header.data() + 8, payload_crc);
   return header;
 }
 

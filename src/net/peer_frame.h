@@ -42,6 +42,9 @@ using PeerFrameHeaderBytes = std::array<char, kPeerFrameHeaderBytes>;
 // Returns the header of a frame carrying `payload`. Precondition: payload.size() <=
 // kPeerFramePayloadBytesLimit (checked).
 PeerFrameHeaderBytes EncodePeerFrameHeader(std::string_view payload);
+// The same for a payload of `payload_bytes` bytes whose CRC32C is `payload_crc` (a payload in
+// pieces, net/peer_payload.h). Same precondition.
+PeerFrameHeaderBytes EncodePeerFrameHeader(size_t payload_bytes, uint32_t payload_crc);
 
 // Returns header + payload as one string (tests, tools; the transport writes the two parts with
 // one gather write instead of copying).

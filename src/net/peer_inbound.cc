@@ -47,8 +47,16 @@ std::weak_ptr<InboundConnection> InboundRegistry::BindPeer(uint64_t id, uint64_t
   std::weak_ptr<InboundConnection> previous;
   auto it = by_peer_.find(from);
   if (it != by_peer_.end() && it->second != id) {
-    auto old = connections_.find(it->second);
-    if (old != connections_.end()) previous = old->second;
+    auto other = connections_.find(it->second);
+    if (other != connections_.end()) {
+      // Two handshakes of one peer can finish in either order on two io threads: the connection
+      // accepted last speaks for it, whichever finished last.
+      if (it->second > id) {
+        auto self = connections_.find(id);
+        return self == connections_.end() ? std::weak_ptr<InboundConnection>() : self->second;
+      }
+      previous = other->second;
+    }
   }
   by_peer_[from] = id;
   return previous;
@@ -235,7 +243,11 @@ void InboundConnection::OnHandshakeProof(std::string_view frame) {
   // Only an authenticated connection may replace the one that speaks for its peer.
   std::weak_ptr<InboundConnection> stale = context_->inbound.BindPeer(id_, *from_);
   if (auto previous = stale.lock()) {
-    previous->CloseLater(fmt::format("peer {} connected again from {}", *from_, remote_));
+    if (previous.get() == this) {
+      CloseLater(fmt::format("peer {} has a newer connection", *from_));
+    } else {
+      previous->CloseLater(fmt::format("peer {} connected again from {}", *from_, remote_));
+    }
   }
 }
 

@@ -34,9 +34,10 @@ class InboundRegistry {
   // the limit.
   std::optional<uint64_t> TryAdd(const std::shared_ptr<InboundConnection>& connection,
                                  size_t limit);
-  // Records that connection `id` speaks for peer `from`; returns the connection that spoke for
-  // it before (to be closed: a dialer keeps one connection, so an older one is stale), or an
-  // empty pointer.
+  // Records that connection `id` speaks for peer `from`; returns the connection to close (a
+  // dialer keeps one connection, so an older one is stale), or an empty pointer. That is the one
+  // that spoke for it before, or `id` itself (left unbound) when a connection accepted after it
+  // already speaks for `from`.
   std::weak_ptr<InboundConnection> BindPeer(uint64_t id, uint64_t from);
   // The connection that speaks for peer `from` now, or an empty pointer.
   std::weak_ptr<InboundConnection> FindPeer(uint64_t from);

@@ -55,9 +55,9 @@ void OutboundLink::Open() {
   asio::post(strand_, [self = shared_from_this()] { self->Dial(); });
 }
 
-bool OutboundLink::Enqueue(std::string frame) {
+bool OutboundLink::Enqueue(PeerPayload frame) {
   const size_t bytes = frame.size();  // the accounting counts payload bytes (QueuedBytes)
-  OutFrame out{EncodePeerFrameHeader(frame), std::move(frame)};
+  OutFrame out{EncodePeerFrameHeader(bytes, frame.Crc32c()), std::move(frame)};
   bool kick = false;
   {
     MutexLock lock(mu_);
@@ -316,12 +316,11 @@ void OutboundLink::StartWrite(bool with_proof) {
     writing_.swap(queue_);  // queue_ was emptied after the last write
   }
   buffers_.clear();
-  buffers_.reserve(2 * writing_.size() + 2);
   if (with_proof) buffers_.emplace_back(proof_out_.data(), proof_out_.size());
   writing_bytes_ = 0;
   for (const OutFrame& f : writing_) {
     buffers_.emplace_back(f.header.data(), f.header.size());
-    buffers_.emplace_back(f.payload.data(), f.payload.size());
+    f.payload.AppendBuffers(&buffers_);  // big entries by reference: no copy per follower
     writing_bytes_ += f.payload.size();
   }
   write_in_flight_ = true;

@@ -23,6 +23,7 @@
 #include "net/maybe_tls_stream.h"
 #include "net/peer_frame.h"
 #include "net/peer_inbound.h"
+#include "net/peer_payload.h"
 #include "util/status.h"
 #include "util/thread_annotations.h"
 
@@ -51,7 +52,9 @@ class OutboundLink : public std::enable_shared_from_this<OutboundLink> {
   // Starts dialling (from any thread).
   void Open();
 
-  bool Enqueue(std::string frame);
+  // Queues `frame` (false when the link is closed or the queue is full). Its pieces stay
+  // referenced until its write completes or the queue is dropped.
+  bool Enqueue(PeerPayload frame);
 
   size_t QueuedBytes() const;
   bool Connected() const;
@@ -76,9 +79,11 @@ class OutboundLink : public std::enable_shared_from_this<OutboundLink> {
     MaybeTlsStream stream;
   };
 
+  // The buffers of a write point into its frames: a frame is not moved while it is written
+  // (writing_ is a deque, swapped, never reallocated).
   struct OutFrame {
     PeerFrameHeaderBytes header;
-    std::string payload;
+    PeerPayload payload;
   };
 
   void MarkClosed();

@@ -8,6 +8,8 @@
 #include <cstdint>
 #include <string>
 
+#include "net/peer_payload.h"
+
 namespace nds::net {
 
 class PeerSender {
@@ -20,8 +22,9 @@ class PeerSender {
   virtual void RemovePeer(uint64_t id) = 0;
 
   // Queues `frame` for peer `id`. False (frame dropped) when the peer is unknown, its queue is
-  // full, or the frame is too large.
-  virtual bool Send(uint64_t id, std::string frame) = 0;
+  // full, or the frame is too large. The frame's shared pieces are kept (not copied) until it is
+  // written or dropped.
+  virtual bool Send(uint64_t id, PeerPayload frame) = 0;
 
   // Closes the inbound connection on which peer `id` speaks to us (it dials again), logging
   // `reason`: for a frame that arrived intact but that the receiver cannot decode. No-op when

@@ -23,10 +23,12 @@
 
 #include "net/peer_frame.h"
 #include "net/peer_handshake.h"
+#include "net/peer_payload.h"
 #include "net/peer_transport.h"
 #include "net/raw_peer_client.h"
 #include "net/test_pki.h"
 #include "net/tls_probe.h"
+#include "util/shared_bytes.h"
 
 namespace nds::net {
 namespace {
@@ -165,6 +167,15 @@ TEST_F(PeerTlsTest, AGoodPairExchangesFramesBothWays) {
   EXPECT_TRUE(b->Send(1, "from-b"));
   EXPECT_TRUE(rb.WaitFrame("1:from-a"));
   EXPECT_TRUE(ra.WaitFrame("2:from-b"));
+  // A frame in pieces (net/peer_payload.h) goes through TLS by gather write as its flat bytes.
+  const SharedBytes big(std::string(2 << 20, 'v'));
+  PeerPayload pieces("head|");
+  pieces.AppendShared(big);
+  pieces.own_bytes()->append("|middle|");
+  pieces.AppendShared(big);
+  const std::string want = "1:" + pieces.Flatten();
+  EXPECT_TRUE(a->Send(2, std::move(pieces)));
+  EXPECT_TRUE(rb.WaitFrame(want));
   a->Stop();
   b->Stop();
 }

@@ -122,7 +122,7 @@ class PeerTransportImpl final : public PeerTransport {
 
   void SetPeer(uint64_t id, const std::string& address) override;
   void RemovePeer(uint64_t id) override;
-  bool Send(uint64_t id, std::string frame) override;
+  bool Send(uint64_t id, PeerPayload frame) override;
   void CloseInbound(uint64_t id, const std::string& reason) override;
   size_t QueuedBytes(uint64_t id) const override;
   bool Connected(uint64_t id) const override;
@@ -208,7 +208,7 @@ void PeerTransportImpl::CloseInbound(uint64_t id, const std::string& reason) {
   if (auto connection = context_->inbound.FindPeer(id).lock()) connection->CloseLater(reason);
 }
 
-bool PeerTransportImpl::Send(uint64_t id, std::string frame) {
+bool PeerTransportImpl::Send(uint64_t id, PeerPayload frame) {
   if (frame.size() > context_->options.frame_bytes_max) return false;
   std::shared_ptr<OutboundLink> link = FindLink(id);
   return link != nullptr && link->Enqueue(std::move(frame));

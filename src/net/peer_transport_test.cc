@@ -27,9 +27,11 @@
 #include "net/loopback_port.h"
 #include "net/peer_frame.h"
 #include "net/peer_handshake.h"
+#include "net/peer_payload.h"
 #include "net/peer_transport_for_test.h"
 #include "net/raw_peer_client.h"
 #include "util/coding.h"
+#include "util/shared_bytes.h"
 
 namespace nds::net {
 namespace {
@@ -107,6 +109,8 @@ TEST_F(PeerTransportPair, RejectedHelloDeliversNoFrames) {
   a_->Stop();
 }
 
+// Big frames arrive intact, flat and in pieces: a payload that shares big pieces
+// (net/peer_payload.h) is written by gather write and arrives as its flat bytes.
 TEST_F(PeerTransportPair, LargeFramesArriveIntact) {
   constexpr size_t kBig = 8 << 20;
   ASSERT_TRUE(StartPair());
@@ -114,16 +118,23 @@ TEST_F(PeerTransportPair, LargeFramesArriveIntact) {
   for (int k = 0; k < 3; ++k) {
     std::string frame(kBig, '\0');
     for (size_t i = 0; i < frame.size(); ++i) frame[i] = static_cast<char>((i * 131 + k) >> 3);
-    sent.push_back(frame);
-    ASSERT_TRUE(a_->Send(2, std::move(frame)));
+    const SharedBytes big(std::move(frame));
+    PeerPayload pieces(fmt::format("head {}|", k));
+    pieces.AppendShared(big);
+    pieces.own_bytes()->append("|middle|");
+    pieces.AppendShared(big);
+    if (k == 1) pieces.own_bytes()->append("|tail");
+    sent.insert(sent.end(), {big.str(), pieces.Flatten(), "small"});
+    ASSERT_TRUE(a_->Send(2, big.str()));
+    ASSERT_TRUE(a_->Send(2, std::move(pieces)));
     ASSERT_TRUE(a_->Send(2, "small"));
   }
-  ASSERT_TRUE(receiver_b_.WaitFrames(6));
+  ASSERT_TRUE(receiver_b_.WaitFrames(sent.size()));
   const auto got = receiver_b_.frames();
-  for (int k = 0; k < 3; ++k) {
-    EXPECT_TRUE(got[2 * k].bytes == sent[k]) << "big frame " << k << " differs";
-    EXPECT_EQ(got[2 * k + 1].bytes, "small");
+  for (size_t i = 0; i < sent.size(); ++i) {
+    EXPECT_TRUE(got[i].bytes == sent[i]) << "frame " << i << " differs";
   }
+  EXPECT_TRUE(Eventually([&] { return a_->QueuedBytes(2) == 0; }));
 }
 
 TEST(PeerTransport, SendRefusesAFrameOverTheLimitAndAnUnknownPeer) {
@@ -138,6 +149,9 @@ TEST(PeerTransport, SendRefusesAFrameOverTheLimitAndAnUnknownPeer) {
   EXPECT_FALSE(a->Send(2, "no such peer yet"));
   a->SetPeer(2, Address(b->port()));
   EXPECT_FALSE(a->Send(2, std::string(1025, 'o')));
+  PeerPayload pieces("o");  // the limit counts shared pieces too: 1 + 1024 bytes
+  pieces.AppendShared(std::string(1024, 'o'));
+  EXPECT_FALSE(a->Send(2, std::move(pieces)));
   EXPECT_TRUE(a->Send(2, std::string(1024, 'i')));
   ASSERT_TRUE(receiver_b.WaitFrames(1));
   EXPECT_EQ(receiver_b.frames()[0].bytes.size(), 1024u);
@@ -292,6 +306,12 @@ TEST(PeerTransport, FullQueueDropsWhileThePeerIsDown) {
   EXPECT_FALSE(a->Send(3, std::string(100, 'b')));
   EXPECT_TRUE(a->Send(3, std::string(50, 'b')));
   EXPECT_EQ(a->QueuedBytes(3), 250u);
+  // A frame of shared pieces counts all its payload bytes.
+  a->SetPeer(4, Address(FreePort()));
+  PeerPayload pieces(std::string(10, 'h'));
+  pieces.AppendShared(std::string(90, 's'));
+  EXPECT_TRUE(a->Send(4, std::move(pieces)));
+  EXPECT_EQ(a->QueuedBytes(4), 100u);
   EXPECT_FALSE(a->Connected(2));
   a->Stop();
 }

@@ -19,7 +19,7 @@ class NoPeers final : public net::PeerSender {
  public:
   void SetPeer(uint64_t, const std::string&) override {}
   void RemovePeer(uint64_t) override {}
-  bool Send(uint64_t, std::string) override { return false; }
+  bool Send(uint64_t, net::PeerPayload) override { return false; }
   void CloseInbound(uint64_t, const std::string&) override {}
   size_t QueuedBytes(uint64_t) const override { return 0; }
   bool Connected(uint64_t) const override { return false; }

@@ -27,11 +27,18 @@ Result<std::vector<NodeId>> GetIds(Decoder* d) {
   return ids;
 }
 
-void PutEntry(std::string* out, const raft::Entry& e) {
+// The bytes of PutLengthPrefixed(e.data) either way: big data is only referenced.
+void PutEntry(net::PeerPayload* payload, const raft::Entry& e) {
+  std::string* out = payload->own_bytes();
   PutVarint64(out, e.term.value);
   PutVarint64(out, e.index.value);
   out->push_back(static_cast<char>(e.type));
-  PutLengthPrefixed(out, e.data);
+  if (e.data.size() < kFrameSharedBytesMin) {
+    PutLengthPrefixed(out, e.data);
+    return;
+  }
+  PutVarint64(out, e.data.size());
+  payload->AppendShared(e.data);
 }
 
 Result<raft::Entry> GetEntry(Decoder* d) {
@@ -83,11 +90,14 @@ Result<Envelope> DecodeEnvelope(std::string_view bytes) {
   return Envelope{v.origin, v.request_id, std::string(v.command)};
 }
 
-std::string EncodeRaftFrame(const raft::Message& m) {
-  std::string out;
-  size_t data_bytes = 0;
-  for (const auto& e : m.entries) data_bytes += e.data.size() + 24;
-  out.reserve(64 + data_bytes + m.context.size());
+net::PeerPayload EncodeRaftFrame(const raft::Message& m) {
+  net::PeerPayload payload;
+  std::string& out = *payload.own_bytes();
+  size_t copied_bytes = 0;
+  for (const auto& e : m.entries) {
+    copied_bytes += (e.data.size() < kFrameSharedBytesMin ? e.data.size() : 0) + 24;
+  }
+  out.reserve(64 + copied_bytes + m.context.size());
   out.push_back(static_cast<char>(FrameKind::kRaft));
   out.push_back(static_cast<char>(kCodecVersion));
   out.push_back(static_cast<char>(m.type));
@@ -112,18 +122,22 @@ std::string EncodeRaftFrame(const raft::Message& m) {
   PutIds(&out, cs.learners_next);
   out.push_back(cs.auto_leave ? 1 : 0);
   PutVarint64(&out, m.entries.size());
-  for (const auto& e : m.entries) PutEntry(&out, e);
-  return out;
+  for (const auto& e : m.entries) PutEntry(&payload, e);
+  return payload;
 }
 
-std::string EncodeForwardFrame(const Envelope& e) { return ForwardFrameOf(EncodeEnvelope(e)); }
+std::string EncodeForwardFrame(const Envelope& e) {
+  return ForwardFrameOf(EncodeEnvelope(e)).Flatten();
+}
 
-std::string ForwardFrameOf(std::string_view encoded_envelope) {
-  std::string out;
-  out.reserve(1 + encoded_envelope.size());
-  out.push_back(static_cast<char>(FrameKind::kForward));
-  out.append(encoded_envelope);
-  return out;
+net::PeerPayload ForwardFrameOf(const SharedBytes& encoded_envelope) {
+  net::PeerPayload payload(std::string(1, static_cast<char>(FrameKind::kForward)));
+  if (encoded_envelope.size() < kFrameSharedBytesMin) {
+    payload.own_bytes()->append(encoded_envelope.view());
+  } else {
+    payload.AppendShared(encoded_envelope);
+  }
+  return payload;
 }
 
 Result<FrameKind> PeekFrameKind(std::string_view frame) {

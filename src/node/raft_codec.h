@@ -7,7 +7,9 @@
 #include <string>
 #include <string_view>
 
+#include "net/peer_payload.h"
 #include "raft/messages.h"
+#include "util/shared_bytes.h"
 #include "util/status.h"
 #include "wal/snapshot_transfer.h"
 
@@ -50,11 +52,22 @@ struct EnvelopeView {
 // As DecodeEnvelope; the view is valid while `bytes` is.
 Result<EnvelopeView> DecodeEnvelopeView(std::string_view bytes);
 
-// The frame for `m`, kind byte included.
-std::string EncodeRaftFrame(const raft::Message& m);
+// Entry data (and a forwarded envelope) of at least this many bytes goes into a frame by reference
+// (a shared piece of net::PeerPayload); smaller data is copied into the frame. A leader sends
+// every entry to each follower, and each frame waits in its link's queue until written: copying a
+// big value there held it once more per follower (issue 17, big values). Below a few KiB a copy
+// costs less than the reference count and the extra gather buffer, and a batch of small entries
+// stays one buffer.
+inline constexpr size_t kFrameSharedBytesMin = 4 << 10;
+
+// The frame for `m`, kind byte included. The bytes are those of docs/formats/raft_messages.md
+// however they are split into pieces; the frame shares the data of m's big entries (which are
+// immutable), so it may outlive `m`.
+net::PeerPayload EncodeRaftFrame(const raft::Message& m);
 std::string EncodeForwardFrame(const Envelope& e);
-// The forward frame around an envelope already encoded with EncodeEnvelope.
-std::string ForwardFrameOf(std::string_view encoded_envelope);
+// The forward frame around an envelope already encoded with EncodeEnvelope; it shares a big
+// envelope's bytes (kFrameSharedBytesMin).
+net::PeerPayload ForwardFrameOf(const SharedBytes& encoded_envelope);
 
 // The kind of a frame; kCorruption for an empty frame or an unknown kind.
 Result<FrameKind> PeekFrameKind(std::string_view frame);

@@ -191,7 +191,8 @@ class RaftNode final : public Node, private net::PeerReceiver {
   };
   struct Proposal {
     uint64_t request_id = 0;  // 0: the node's own bookkeeping, nobody waits
-    std::string envelope;     // an encoded Envelope
+    // An encoded Envelope, shared with the log entry once proposed and with a forward frame.
+    SharedBytes envelope;
   };
   // A membership write that committed and waits for the configuration to follow.
   struct PendingMembership {
@@ -279,7 +280,7 @@ class RaftNode final : public Node, private net::PeerReceiver {
   void HandleReady();
   void SendMessages(std::vector<raft::Message> messages);
   // Hands `frame` to the transport for peer `to` and counts its bytes (MemberInfo::sent_bytes).
-  bool SendFrame(uint64_t to, std::string frame);
+  bool SendFrame(uint64_t to, net::PeerPayload frame);
   // Peer traffic (MemberInfo::sent_bytes, round_trip_seconds): loop-thread figures, copied for
   // Members() by PublishStatus.
   struct PeerTraffic {

@@ -26,7 +26,7 @@ class RecordingPeers final : public net::PeerSender {
  public:
   void SetPeer(uint64_t id, const std::string&) override { reached.insert(id); }
   void RemovePeer(uint64_t id) override { reached.erase(id); }
-  bool Send(uint64_t, std::string) override { return false; }
+  bool Send(uint64_t, net::PeerPayload) override { return false; }
   void CloseInbound(uint64_t, const std::string&) override {}
   size_t QueuedBytes(uint64_t) const override { return 0; }
   bool Connected(uint64_t) const override { return false; }

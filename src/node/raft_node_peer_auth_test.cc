@@ -66,7 +66,7 @@ class PeerAuthTest : public RaftClusterTest {
     m.from = NodeId{from};
     m.to = NodeId{1};
     m.term = Term{term_ + 1000};
-    return EncodeRaftFrame(m);
+    return EncodeRaftFrame(m).Flatten();
   }
   // Waits until every write submitted so far has been applied on n1 (a write through the log).
   void Barrier() {

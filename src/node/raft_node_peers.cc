@@ -202,8 +202,9 @@ void RaftNode::HandleForwardRefusal(uint64_t from, std::string_view frame) {
 }
 
 void RaftNode::Route(Proposal p) {
-  std::string envelope = p.envelope;
-  Status s = raw_->Propose(std::move(envelope));
+  // The log entry shares the envelope's bytes (no copy of a big value); p keeps them for the
+  // forward and hold paths below.
+  Status s = raw_->Propose(p.envelope);
   if (s.ok()) return;
   if (s.code() == StatusCode::kNotLeader) {
     uint64_t leader = LeaderFromStatus(s);
@@ -257,7 +258,7 @@ void RaftNode::SendMessages(std::vector<raft::Message> messages) {
   }
 }
 
-bool RaftNode::SendFrame(uint64_t to, std::string frame) {
+bool RaftNode::SendFrame(uint64_t to, net::PeerPayload frame) {
   peer_traffic_[to].sent_bytes += frame.size();
   return peers_->Send(to, std::move(frame));
 }

@@ -32,8 +32,8 @@ class FrameLog final : public net::PeerSender {
  public:
   void SetPeer(uint64_t, const std::string&) override {}
   void RemovePeer(uint64_t) override {}
-  bool Send(uint64_t, std::string frame) override {
-    frames.push_back(std::move(frame));
+  bool Send(uint64_t, net::PeerPayload frame) override {
+    frames.push_back(std::move(frame).Flatten());
     return true;
   }
   void CloseInbound(uint64_t, const std::string&) override {}
@@ -155,7 +155,7 @@ TEST_F(SnapshotStreamTest, LateChunksOfAStagedOrInstalledSnapshotAskForNothing) 
   m.to = NodeId{2};
   m.term = meta_.term;
   m.snapshot = meta_;
-  b_->Deliver(1, EncodeRaftFrame(m));
+  b_->Deliver(1, EncodeRaftFrame(m).Flatten());
   for (int pass = 0; pass < 10 && b_->engine().AppliedIndex() < meta_.index; ++pass) Step(b_.get());
   ASSERT_EQ(b_->engine().AppliedIndex(), meta_.index) << "the snapshot was not installed";
 

@@ -24,6 +24,7 @@
 #include "raft/messages.h"
 #include "raft/prng.h"
 #include "raft/progress.h"
+#include "util/shared_bytes.h"
 #include "util/status.h"
 
 namespace nds::raft {
@@ -37,7 +38,7 @@ class Raft {
   void Tick();
   void Campaign() { Hup(false); }
   Status Step(const Message& m);
-  Status Propose(std::string data, EntryType type);
+  Status Propose(SharedBytes data, EntryType type);
   Status ProposeConfChange(const ConfChange& cc);
   Status ReadIndex(std::string context);
   Status TransferLeadership(NodeId to);

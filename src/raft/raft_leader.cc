@@ -65,7 +65,7 @@ bool Raft::QuorumActive() const {
 
 // ---- Proposals ----
 
-Status Raft::Propose(std::string data, EntryType type) {
+Status Raft::Propose(SharedBytes data, EntryType type) {
   if (role_ != Role::kLeader) return NotLeader(fmt::format("leader={}", leader_));
   // Empty data marks a leader's no-op entry (raft/types.h): a command is never empty.
   if (data.empty()) return InvalidArgument("proposal of 0 bytes");

@@ -24,7 +24,7 @@ Status RawNode::Bootstrap(const std::vector<NodeId>& voters) { return raft_->Boo
 void RawNode::Tick() { raft_->Tick(); }
 void RawNode::Campaign() { raft_->Campaign(); }
 Status RawNode::Step(const Message& m) { return raft_->Step(m); }
-Status RawNode::Propose(std::string data) {
+Status RawNode::Propose(SharedBytes data) {
   return raft_->Propose(std::move(data), EntryType::kNormal);
 }
 Status RawNode::ProposeConfChange(const ConfChange& cc) { return raft_->ProposeConfChange(cc); }

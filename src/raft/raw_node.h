@@ -31,6 +31,7 @@
 #include "raft/config.h"
 #include "raft/messages.h"
 #include "raft/types.h"
+#include "util/shared_bytes.h"
 #include "util/status.h"
 
 namespace nds::raft {
@@ -111,7 +112,9 @@ class RawNode {
 
   // Proposes a command. kNotLeader (message "leader=<id>", id 0 when unknown) on a non-leader;
   // kResourceExhausted over max_uncommitted_bytes; kUnavailable during a leadership transfer.
-  Status Propose(std::string data);
+  // The entry shares `data`'s bytes, so a caller that keeps a copy (to forward or retry the
+  // command when it is refused) costs a reference count, not a copy of the command.
+  Status Propose(SharedBytes data);
 
   // Proposes a membership change. As Propose, plus: kFailedPrecondition while another change is
   // pending (proposed but not yet applied), or the validation error of ValidateConfChange.

@@ -67,10 +67,12 @@ class Cluster::Peers final : public net::PeerSender {
   Peers(Cluster* cluster, NodeId self) : cluster_(cluster), self_(self) {}
   void SetPeer(uint64_t id, const std::string&) override { known_.insert(id); }
   void RemovePeer(uint64_t id) override { known_.erase(id); }
-  bool Send(uint64_t id, std::string frame) override {
+  bool Send(uint64_t id, net::PeerPayload frame) override {
     if (!known_.contains(id)) return false;
     ++cluster_->sent_this_tick_;
-    cluster_->network_->Send(Packet{self_, NodeId(id), std::move(frame)}, cluster_->now_ticks_);
+    // The simulated network carries flat bytes (it may duplicate and reorder them).
+    cluster_->network_->Send(Packet{self_, NodeId(id), std::move(frame).Flatten()},
+                             cluster_->now_ticks_);
     return true;
   }
   void CloseInbound(uint64_t id, const std::string& reason) override {
