@@ -34,7 +34,8 @@ constexpr size_t kReadChunkBytes = 16 << 10;
 // Extra room in the read buffer beyond the header limit, so one read can complete a header.
 constexpr size_t kReadBufferSlackBytes = 64 << 10;
 // After a server error, how much of the client's remaining upload is read and dropped (and for
-// how long) before closing, so that the close does not reset the connection under our answer.
+// how long) before closing, so that the close does not reset the connection under our answer. A
+// body the upload budget refused is read to its declared length, within the same time.
 constexpr uint64_t kLingerBytesMax = 1 << 20;
 constexpr milliseconds kLingerTime{1000};
 // Bytes of progress each body read is granted time for, at body_bytes_per_second_min.
@@ -373,6 +374,7 @@ void HttpConnection::OnReadError(error_code ec) {
 bool HttpConnection::ReserveUpload(uint64_t bytes) {
   if (upload_.GrowTo(bytes)) return true;
   context_->upload_budget->CountRefusal();
+  linger_body_bytes_ = bytes;
   spdlog::debug(
       "http: 503 to {}: a body of {} bytes does not fit the upload budget ({} of {} "
       "bytes held)",
@@ -480,7 +482,7 @@ void HttpConnection::ReadLinger() {
 void HttpConnection::OnLingerRead(error_code ec, size_t bytes) {
   if (closed_) return;
   linger_bytes_ += bytes;
-  if (ec || linger_bytes_ > kLingerBytesMax) {
+  if (ec || linger_bytes_ > std::max(kLingerBytesMax, linger_body_bytes_)) {
     read_state_ = ReadState::kIdle;
     Close();
     return;

@@ -163,6 +163,10 @@ class HttpConnection : public std::enable_shared_from_this<HttpConnection> {
   size_t pending_body_bytes_ = 0;
   UploadReservation upload_;  // the budget held by the request being read
   uint64_t linger_bytes_ = 0;
+  // A body refused before it was read may be read and dropped whole while lingering (still
+  // within the linger's time): a client that sent it without "Expect: 100-continue" is still
+  // writing it, and a close before it is done resets the connection under the 503.
+  uint64_t linger_body_bytes_ = 0;
 
   // Write side: `slots_` in arrival order; ids are consecutive, front first.
   std::deque<Slot> slots_;
