@@ -38,6 +38,9 @@ class WriteBatch {
   void DeleteRange(std::string_view begin, std::string_view end);
 
   const std::vector<Op>& ops() const { return ops_; }
+  // Frees op `i`'s key and value (its type stays): for an engine that consumes the batch as it
+  // copies it into its own write (Engine::WriteConsuming).
+  void ReleaseOp(size_t i);
   bool empty() const { return ops_.empty(); }
   size_t ByteSize() const { return bytes_; }
 
@@ -90,6 +93,12 @@ class Engine {
   // (nothing of the batch is applied; later writes work again once space is freed), kIoError.
   // Precondition: applied_index >= AppliedIndex().
   virtual Status Write(const WriteBatch& batch, LogIndex applied_index, bool sync) = 0;
+  // As Write, but the engine may free each op's strings once it has copied them (the batch is
+  // then left with empty ops), so that a batch of big values is not held twice at once, in the
+  // batch and in the engine's own write. The default is Write.
+  virtual Status WriteConsuming(WriteBatch* batch, LogIndex applied_index, bool sync) {
+    return Write(*batch, applied_index, sync);
+  }
 
   // The index recorded by the last Write (0 for a new engine).
   virtual LogIndex AppliedIndex() const = 0;

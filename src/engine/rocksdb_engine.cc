@@ -236,6 +236,7 @@ class RocksDbEngine final : public Engine {
   }
 
   Status Write(const WriteBatch& batch, LogIndex applied_index, bool sync) override;
+  Status WriteConsuming(WriteBatch* batch, LogIndex applied_index, bool sync) override;
 
   LogIndex AppliedIndex() const override {
     return LogIndex(applied_index_.load(std::memory_order_acquire));
@@ -262,8 +263,11 @@ class RocksDbEngine final : public Engine {
     return IoError(fmt::format(
         "rocksdb engine {}: closed after a failed reopen; the next write tries again", dir_));
   }
-  Status BuildBatch(const Db& db, const WriteBatch& batch, LogIndex applied_index,
-                    rocksdb::WriteBatch* out);
+  // Write and WriteConsuming: `consume` is null, or `batch` itself (its ops are freed as they
+  // are copied into RocksDB's batch).
+  Status WriteOps(const WriteBatch& batch, WriteBatch* consume, LogIndex applied_index, bool sync);
+  Status BuildBatch(const Db& db, const WriteBatch& batch, WriteBatch* consume,
+                    LogIndex applied_index, rocksdb::WriteBatch* out);
   // After a failed write RocksDB refuses writes until it recovers: with the WAL off, DB::Resume
   // (which flushes); with the WAL on, a reopen (RocksDB 7.8 cannot resume past a failed WAL
   // append: it keeps appending to the damaged WAL file). Tries once per call.
@@ -288,9 +292,10 @@ class RocksDbEngine final : public Engine {
   std::atomic<uint64_t> applied_index_;
 };
 
-Status RocksDbEngine::BuildBatch(const Db& db, const WriteBatch& batch, LogIndex applied_index,
-                                 rocksdb::WriteBatch* out) {
-  for (const WriteBatch::Op& op : batch.ops()) {
+Status RocksDbEngine::BuildBatch(const Db& db, const WriteBatch& batch, WriteBatch* consume,
+                                 LogIndex applied_index, rocksdb::WriteBatch* out) {
+  for (size_t i = 0; i < batch.ops().size(); ++i) {
+    const WriteBatch::Op& op = batch.ops()[i];
     rocksdb::Status s;
     switch (op.type) {
       case WriteBatch::OpType::kPut:
@@ -307,6 +312,7 @@ Status RocksDbEngine::BuildBatch(const Db& db, const WriteBatch& batch, LogIndex
         break;
     }
     if (!s.ok()) return FromRocks(s, "building a write batch");
+    if (consume != nullptr) consume->ReleaseOp(i);
   }
   std::string index;
   PutFixed64(&index, applied_index.value);
@@ -360,6 +366,15 @@ Status RocksDbEngine::Reopen() {
 }
 
 Status RocksDbEngine::Write(const WriteBatch& batch, LogIndex applied_index, bool sync) {
+  return WriteOps(batch, nullptr, applied_index, sync);
+}
+
+Status RocksDbEngine::WriteConsuming(WriteBatch* batch, LogIndex applied_index, bool sync) {
+  return WriteOps(*batch, batch, applied_index, sync);
+}
+
+Status RocksDbEngine::WriteOps(const WriteBatch& batch, WriteBatch* consume, LogIndex applied_index,
+                               bool sync) {
   MutexLock lock(write_mu_);
   NDS_CHECK(applied_index >= AppliedIndex(), "applied index {} after {}", applied_index,
             AppliedIndex());
@@ -373,7 +388,7 @@ Status RocksDbEngine::Write(const WriteBatch& batch, LogIndex applied_index, boo
     reserve += op.key.size() + op.value.size() + kBatchOpOverheadBytes;
   }
   rocksdb::WriteBatch rocks_batch(reserve);
-  NDS_RETURN_IF_ERROR(BuildBatch(*db, batch, applied_index, &rocks_batch));
+  NDS_RETURN_IF_ERROR(BuildBatch(*db, batch, consume, applied_index, &rocks_batch));
   rocksdb::WriteOptions options;
   options.disableWAL = options_.disable_wal;
   options.sync = sync && !options_.disable_wal;

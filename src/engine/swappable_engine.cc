@@ -54,6 +54,10 @@ Status SwappableEngine::Write(const WriteBatch& batch, LogIndex applied_index, b
   return Current()->Write(batch, applied_index, sync);
 }
 
+Status SwappableEngine::WriteConsuming(WriteBatch* batch, LogIndex applied_index, bool sync) {
+  return Current()->WriteConsuming(batch, applied_index, sync);
+}
+
 LogIndex SwappableEngine::AppliedIndex() const { return Current()->AppliedIndex(); }
 
 std::unique_ptr<View> SwappableEngine::NewView() const {

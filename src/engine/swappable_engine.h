@@ -26,6 +26,7 @@ class SwappableEngine final : public Engine {
 
   Result<std::optional<std::string>> Get(std::string_view key) const override;
   Status Write(const WriteBatch& batch, LogIndex applied_index, bool sync) override;
+  Status WriteConsuming(WriteBatch* batch, LogIndex applied_index, bool sync) override;
   LogIndex AppliedIndex() const override;
   std::unique_ptr<View> NewView() const override;
   Status Checkpoint(const std::string& dir) const override;

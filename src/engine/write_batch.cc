@@ -18,6 +18,11 @@ void WriteBatch::PutOwned(std::string key, std::string value) {
   ops_.push_back(Op{OpType::kPut, std::move(key), std::move(value)});
 }
 
+void WriteBatch::ReleaseOp(size_t i) {
+  std::string().swap(ops_[i].key);
+  std::string().swap(ops_[i].value);
+}
+
 void WriteBatch::Delete(std::string_view key) {
   ops_.push_back(Op{OpType::kDelete, std::string(key), std::string()});
   bytes_ += key.size();

@@ -326,7 +326,9 @@ Status BatchApplier::Commit(engine::Engine* engine, bool sync) {
   NDS_CHECK(engine == engine_);
   if (!last_index_) return Status::Ok();
   Status s = history_.Finish(*engine_, last_index_->value, &batch_);
-  if (s.ok()) s = engine->Write(batch_, *last_index_, sync);
+  // The batch is not needed after the write (it is reset below, and a failed write is applied
+  // again from the entries): the engine may free each value once copied.
+  if (s.ok()) s = engine->WriteConsuming(&batch_, *last_index_, sync);
   // After the write, so that a lookup racing with it is tagged stale (token_cache.h).
   if (tokens_written_ && tokens_ != nullptr) tokens_->Invalidate();
   tokens_written_ = false;
