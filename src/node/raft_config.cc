@@ -19,6 +19,7 @@ raft::Config RaftConfigFromLimits(const Limits& l) {
   // this node has in flight.
   cfg.max_uncommitted_bytes = l.proposal_bytes_in_flight_max;
   cfg.max_pending_reads = l.pending_reads_max;
+  cfg.max_committed_bytes_per_ready = kApplyBatchBytesMax;
   return cfg;
 }
 

@@ -12,6 +12,11 @@ namespace nds::node {
 // Appends aim at this many bytes so that many stay in flight; one entry larger than that still
 // goes alone (the frame limit, --max-message-bytes, bounds it).
 inline constexpr uint64_t kAppendTargetBytes = 1 << 20;
+// One Ready hands the apply at most this much entry data (one entry larger than that still goes
+// alone). The apply writes a batch to the engine in one RocksDB write batch, which holds each
+// value twice (its record and its history event) beside the memtable: with 64 MiB, four 16 MB
+// values applied together held 128 MB in that batch alone. Small writes never come near it.
+inline constexpr uint64_t kApplyBatchBytesMax = 16 << 20;
 
 // The timing (one tick per --heartbeat-interval-ms) and flow-control fields of raft::Config;
 // id, applied, storage and seed are left for the caller.

@@ -33,6 +33,9 @@ struct Config {
   uint64_t max_uncommitted_bytes = 64ull << 20;
   // Upper bound on the data bytes of one Ready's committed_entries (at least one entry is given).
   uint64_t max_committed_bytes_per_ready = 64ull << 20;
+  // Entry data kept in memory once persisted, until applied (RaftLog's persisted tail), so that
+  // applying and sending it does not read the log back. 0 keeps none.
+  uint64_t persisted_tail_bytes = 64ull << 20;
   // Bound on pending ReadIndex requests on a leader; beyond it ReadIndex returns
   // kResourceExhausted.
   size_t max_pending_reads = 4096;

@@ -3,10 +3,12 @@
 // catch-up when a follower needs compacted entries, ReportSnapshot, restart from storage.
 // Method: RawNodes on the in-test Network; followers cut off or messages dropped to hold
 // replication, storage compacted by hand as the node layer would.
+#include <algorithm>
 #include <functional>
 
 #include <gtest/gtest.h>
 
+#include "raft/raft.h"
 #include "raft/test_network.h"
 
 namespace nds::raft {
@@ -140,6 +142,37 @@ TEST(FlowControl, ProposalsBetweenTwoReadiesTravelInOneAppendPerFollower) {
   }
   ASSERT_TRUE(net.storage(1).Append(rd.entries).ok());
   net.node(1).Advance(rd);
+}
+
+// A Ready hands out committed entries up to max_committed_bytes_per_ready (at least one), while
+// the persisted tail keeps up to persisted_tail_bytes in memory: the two bounds are separate.
+TEST(FlowControl, CommittedEntriesPerReadyAndThePersistedTailHaveTheirOwnBounds) {
+  Network net(1, 0, [](Config* c) {
+    c->max_committed_bytes_per_ready = 150;
+    c->persisted_tail_bytes = 1 << 20;
+  });
+  net.Elect(1);
+  RawNode& node = net.node(1);
+  for (int i = 0; i < 4; ++i) ASSERT_TRUE(node.Propose(std::string(100, 'a' + i)).ok());
+  std::vector<Entry> applied;
+  uint64_t tail_max = 0;
+  for (int guard = 0; guard < 100 && node.HasReady(); ++guard) {
+    Ready rd = node.GetReady();
+    ASSERT_TRUE(net.storage(1).Append(rd.entries).ok());
+    if (rd.hard_state) net.storage(1).SetHardState(*rd.hard_state);
+    uint64_t bytes = 0;
+    for (const Entry& e : rd.committed_entries) bytes += e.data.size();
+    EXPECT_LE(rd.committed_entries.size(), 1u) << "two 100-byte entries exceed 150 bytes";
+    EXPECT_LE(bytes, 150u);
+    for (const Entry& e : rd.committed_entries) {
+      if (!e.data.empty()) applied.push_back(e);
+    }
+    node.Advance(rd);
+    tail_max = std::max(tail_max, node.raft().log().PersistedTailBytes());
+  }
+  ASSERT_EQ(applied.size(), 4u);
+  for (int i = 0; i < 4; ++i) EXPECT_EQ(applied[i].data.view(), std::string(100, 'a' + i));
+  EXPECT_GT(tail_max, 150u) << "the persisted tail was bounded by the per-Ready bound";
 }
 
 TEST(FlowControl, ProposalsOverUncommittedBytesAreRefused) {
