@@ -201,6 +201,13 @@ class RaftClusterTest : public RaftNodeTest {
     auto got = n->engine().Get(store::DataKey(key));
     return got.ok() && got->has_value();
   }
+  // The value stored under `key` on node n ("" when absent or undecodable).
+  static std::string ValueOf(RaftNode* n, const std::string& key) {
+    auto got = n->engine().Get(store::DataKey(key));
+    if (!got.ok() || !got->has_value()) return "";
+    auto record = store::DecodeRecord(**got);
+    return record.ok() ? std::string(record->value) : "";
+  }
 };
 
 }  // namespace nds::node

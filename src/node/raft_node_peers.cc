@@ -138,24 +138,37 @@ void RaftNode::HandleInbound(std::deque<Inbound> frames) {
       HandleSnapshotResume(in.from, in.frame);
       continue;
     }
-    auto e = DecodeForwardFrame(in.frame);
+    // The only kind left is kForward (checked by PeekFrameKind above): an envelope after the
+    // kind byte.
+    auto e = DecodeEnvelopeView(std::string_view(in.frame).substr(1));
     if (!e.ok()) {
       RejectFrame(in.from, "a forwarded write that does not decode: " + e.status().ToString());
       continue;
     }
+    const uint64_t origin = e->origin;
+    const uint64_t request_id = e->request_id;
     // A forwarded write is proposed here if this node leads. Otherwise leadership moved on, or
     // the leader refused it (a limit, a transfer): it goes back to its origin, never further (two
     // nodes with stale views could bounce it forever). The origin routes it again or fails it.
-    if (seen_forwards_.Contains(e->origin, e->request_id)) {
-      spdlog::debug("dropping a duplicate of write {} forwarded by {}", e->request_id, in.from);
+    if (seen_forwards_.Contains(origin, request_id)) {
+      spdlog::debug("dropping a duplicate of write {} forwarded by {}", request_id, in.from);
       continue;
     }
-    Status s = raw_->Propose(EncodeEnvelope(*e));
-    if (s.ok()) seen_forwards_.Insert(e->origin, e->request_id);
-    if (!s.ok()) {
-      spdlog::debug("handing back a write forwarded by {}: {}", in.from, s.ToString());
-      (void)SendFrame(in.from, EncodeForwardRefusalFrame(ForwardRefusal{*e, s}));
+    // The entry is the envelope as it arrived: the frame's bytes after its kind byte, moved down
+    // in place (a big value is neither decoded into a copy nor encoded again).
+    std::string envelope = std::move(in.frame);
+    envelope.erase(0, 1);
+    const SharedBytes entry(std::move(envelope));
+    Status s = raw_->Propose(entry);
+    if (s.ok()) {
+      seen_forwards_.Insert(origin, request_id);
+      continue;
     }
+    spdlog::debug("handing back a write forwarded by {}: {}", in.from, s.ToString());
+    auto refused = DecodeEnvelope(entry.view());
+    NDS_CHECK(refused.ok(), "a forwarded envelope decoded once and not again");
+    (void)SendFrame(in.from,
+                    EncodeForwardRefusalFrame(ForwardRefusal{std::move(refused).value(), s}));
   }
 }
 
