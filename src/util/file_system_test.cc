@@ -69,6 +69,7 @@ TYPED_TEST(FileSystemContract, AGatherWriteLaysItsPiecesBackToBack) {
   // Empty pieces, a big one, and more pieces than one pwritev takes (IOV_MAX is 1024 on Linux).
   const std::string big(300000, 'b');
   std::vector<std::string> owned;
+  owned.reserve(3000);
   for (int i = 0; i < 3000; ++i) owned.push_back(std::to_string(i) + ",");
   std::vector<std::string_view> pieces = {"head:", "", big, ""};
   std::string expected = "head:" + big;
