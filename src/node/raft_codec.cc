@@ -41,7 +41,9 @@ void PutEntry(net::PeerPayload* payload, const raft::Entry& e) {
   payload->AppendShared(e.data);
 }
 
-Result<raft::Entry> GetEntry(Decoder* d) {
+// `frame`: the SharedBytes the decoder reads (null: copy every entry's data). Data of
+// kFrameSliceBytesMin or more is then a slice of it instead of a copy.
+Result<raft::Entry> GetEntry(Decoder* d, const SharedBytes* frame) {
   raft::Entry e;
   NDS_ASSIGN_OR_RETURN(uint64_t term, d->Varint64());
   NDS_ASSIGN_OR_RETURN(uint64_t index, d->Varint64());
@@ -53,7 +55,12 @@ Result<raft::Entry> GetEntry(Decoder* d) {
   e.term = Term(term);
   e.index = LogIndex(index);
   e.type = static_cast<raft::EntryType>(type[0]);
-  e.data = std::string(data);
+  if (frame != nullptr && data.size() >= kFrameSliceBytesMin) {
+    e.data =
+        SharedBytes::Slice(*frame, static_cast<size_t>(data.data() - frame->data()), data.size());
+  } else {
+    e.data = std::string(data);
+  }
   return e;
 }
 
@@ -222,7 +229,9 @@ Result<std::vector<MemberHealth>> DecodeMembersViewFrame(std::string_view frame)
   return view;
 }
 
-Result<raft::Message> DecodeRaftFrame(std::string_view frame) {
+namespace {
+
+Result<raft::Message> DecodeRaftFrameOf(std::string_view frame, const SharedBytes* shared) {
   Decoder d(frame);
   NDS_ASSIGN_OR_RETURN(std::string_view head, d.Bytes(3));
   if (static_cast<uint8_t>(head[0]) != static_cast<uint8_t>(FrameKind::kRaft)) {
@@ -267,11 +276,21 @@ Result<raft::Message> DecodeRaftFrame(std::string_view frame) {
   if (n > d.remaining()) return Corruption("entry count beyond the frame");
   m.entries.reserve(n);
   for (uint64_t i = 0; i < n; ++i) {
-    NDS_ASSIGN_OR_RETURN(raft::Entry e, GetEntry(&d));
+    NDS_ASSIGN_OR_RETURN(raft::Entry e, GetEntry(&d, shared));
     m.entries.push_back(std::move(e));
   }
   if (!d.done()) return Corruption("trailing bytes after a raft message");
   return m;
+}
+
+}  // namespace
+
+Result<raft::Message> DecodeRaftFrame(std::string_view frame) {
+  return DecodeRaftFrameOf(frame, nullptr);
+}
+
+Result<raft::Message> DecodeSharedRaftFrame(const SharedBytes& frame) {
+  return DecodeRaftFrameOf(frame.view(), &frame);
 }
 
 std::string EncodeSnapshotChunkFrame(const wal::SnapshotChunk& c) {

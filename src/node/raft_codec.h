@@ -59,6 +59,11 @@ Result<EnvelopeView> DecodeEnvelopeView(std::string_view bytes);
 // costs less than the reference count and the extra gather buffer, and a batch of small entries
 // stays one buffer.
 inline constexpr size_t kFrameSharedBytesMin = 4 << 10;
+// A received entry's data of at least this size is a slice of the frame it came in
+// (DecodeSharedRaftFrame). A slice keeps its whole frame alive, so only data that is
+// most of a frame is sliced: appends aim at 1 MiB (kAppendTargetBytes), so a 64 KiB slice pins
+// at most about 16 times its size, and a bigger entry travels alone in its frame.
+inline constexpr size_t kFrameSliceBytesMin = 64 << 10;
 
 // The frame for `m`, kind byte included. The bytes are those of docs/formats/raft_messages.md
 // however they are split into pieces; the frame shares the data of m's big entries (which are
@@ -73,6 +78,9 @@ net::PeerPayload ForwardFrameOf(const SharedBytes& encoded_envelope);
 Result<FrameKind> PeekFrameKind(std::string_view frame);
 // Decodes a kRaft frame (kind byte included). kCorruption on any malformed input.
 Result<raft::Message> DecodeRaftFrame(std::string_view frame);
+// As DecodeRaftFrame, from a frame held in a SharedBytes: an entry's data of kFrameSliceBytesMin or
+// more is a slice of the frame instead of a copy (a follower's 16 MB entry is not copied again).
+Result<raft::Message> DecodeSharedRaftFrame(const SharedBytes& frame);
 Result<Envelope> DecodeForwardFrame(std::string_view frame);
 
 // A forwarded write its receiver could not propose (it does not lead, or its leader refused the

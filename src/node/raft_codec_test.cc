@@ -5,6 +5,7 @@
 // of small and big entries compared with its bytes written out by hand.
 #include "node/raft_codec.h"
 
+#include <optional>
 #include <random>
 #include <vector>
 
@@ -141,6 +142,26 @@ TEST(RaftCodec, BigEntriesAreSharedAndTheBytesAreThoseOfTheFlatEncoding) {
   auto back = DecodeRaftFrame(frame.Flatten());
   ASSERT_TRUE(back.ok()) << back.status().ToString();
   EXPECT_EQ(*back, m);
+
+  // Decoded from a shared frame, an entry of kFrameSliceBytesMin or more is a slice of it (no
+  // copy); smaller ones are copies. Either way the message is the same, and the slices outlive
+  // the frame's other holders.
+  std::optional<raft::Message> sliced;
+  const char* frame_begin = nullptr;
+  {
+    const SharedBytes shared(frame.Flatten());
+    frame_begin = shared.data();
+    auto decoded = DecodeSharedRaftFrame(shared);
+    ASSERT_TRUE(decoded.ok()) << decoded.status().ToString();
+    sliced = std::move(decoded).value();
+  }
+  EXPECT_EQ(*sliced, m);
+  const auto inside = [&](const SharedBytes& data) {
+    return data.data() >= frame_begin && data.data() < frame_begin + want.size();
+  };
+  EXPECT_TRUE(inside(sliced->entries[4].data)) << "100,000 bytes: a slice of the frame";
+  EXPECT_FALSE(inside(sliced->entries[2].data)) << "4 KiB: below kFrameSliceBytesMin, copied";
+  EXPECT_FALSE(inside(sliced->entries[0].data));
 
   // The frame keeps the shared bytes alive after the message is gone.
   m = raft::Message{};

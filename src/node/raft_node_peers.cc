@@ -90,7 +90,9 @@ void RaftNode::HandleInbound(std::deque<Inbound> frames) {
       continue;
     }
     if (*kind == FrameKind::kRaft) {
-      auto m = DecodeRaftFrame(in.frame);
+      // Big entries stay where the frame put them (slices of it), not copied out.
+      const SharedBytes frame(std::move(in.frame));
+      auto m = DecodeSharedRaftFrame(frame);
       if (!m.ok()) {
         RejectFrame(in.from, "a Raft frame that does not decode: " + m.status().ToString());
         continue;

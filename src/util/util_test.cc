@@ -11,6 +11,7 @@
 #include "util/crc32c.h"
 #include "util/limits.h"
 #include "util/log_text.h"
+#include "util/shared_bytes.h"
 #include "util/status.h"
 #include "util/strong_id.h"
 
@@ -50,6 +51,28 @@ TEST(Result, MacrosPropagateTheFirstError) {
 
 TEST(ResultDeathTest, ValueOfAnErrorCrashes) {
   EXPECT_DEATH({ (void)Half(3).value(); }, "check failed");
+}
+
+TEST(SharedBytes, SlicesShareTheBufferAndOutliveTheWhole) {
+  SharedBytes whole(std::string("0123456789"));
+  const char* buffer = whole.data();
+  SharedBytes middle = SharedBytes::Slice(whole, 2, 5);
+  SharedBytes of_slice = SharedBytes::Slice(middle, 1, 3);
+  whole = SharedBytes();  // the slices keep the buffer
+  EXPECT_EQ(middle.view(), "23456");
+  EXPECT_EQ(middle.size(), 5u);
+  EXPECT_EQ(middle.data(), buffer + 2);
+  EXPECT_EQ(of_slice.view(), "345");
+  EXPECT_EQ(of_slice.str(), "345");
+  EXPECT_EQ(of_slice, SharedBytes(std::string("345")));
+  EXPECT_TRUE(SharedBytes::Slice(middle, 5, 0).empty());
+  EXPECT_EQ(SharedBytes::Slice(middle, 0, 5).view(), middle.view());
+}
+
+TEST(SharedBytesDeathTest, ASliceBeyondTheBytesIsAProgrammingError) {
+  SharedBytes whole(std::string("abc"));
+  EXPECT_DEATH(SharedBytes::Slice(whole, 2, 2), "slice");
+  EXPECT_DEATH(SharedBytes::Slice(whole, 4, 0), "slice");
 }
 
 TEST(StrongId, OrdersAndSteps) {
