@@ -148,9 +148,8 @@ void PeerFrameDecoder::StartDirect(const PeerFrameHeader& header) {
   begin_ += kPeerFrameHeaderBytes;
   // The header was checked against payload_bytes_max_, the limit set after authentication: this
   // is the one allocation at an announced size (see the class comment).
-  DirectFrame& direct = direct_.emplace();
-  direct.payload.resize(header.payload_bytes);
-  direct.payload_crc = header.payload_crc;
+  DirectFrame& direct = direct_.emplace(DirectFrame{
+      .payload = std::string(header.payload_bytes, '\0'), .payload_crc = header.payload_crc});
   direct.filled = std::min(end_ - begin_, direct.payload.size());
   if (direct.filled > 0) std::memcpy(direct.payload.data(), buf_.get() + begin_, direct.filled);
   begin_ += direct.filled;
