@@ -121,6 +121,11 @@ void WritePeer(const fs::path& dir) {
   // Prefixed by the byte that picks the fuzzer's chunk size.
   Write(dir, "peer_frame", "seed0", std::string(1, '\x07') + stream);
   Write(dir, "peer_frame", "seed1", std::string(1, '\x3f') + net::EncodePeerFrame("x"));
+  // Bit 6 of the first byte raises the limit: the start of a frame read directly.
+  const net::PeerFrameHeaderBytes direct =
+      net::EncodePeerFrameHeader(net::kPeerFrameDirectPayloadBytesMin, 0);
+  Write(dir, "peer_frame", "seed2",
+        std::string(1, '\x47') + std::string(direct.data(), direct.size()) + "partial");
 }
 
 void WriteWal(const fs::path& dir) {

@@ -18,6 +18,12 @@ namespace {
 // the connection's lifetime.
 constexpr size_t kIdleBufferBytesMax = 4 * kPeerReadChunkBytes;
 
+Status ChecksumMismatch(size_t payload_bytes, uint32_t stored_crc, uint32_t actual_crc) {
+  return Corruption(
+      fmt::format("checksum mismatch on a frame of {} bytes (stored {:08x}, computed {:08x})",
+                  payload_bytes, stored_crc, actual_crc));
+}
+
 }  // namespace
 
 PeerFrameHeaderBytes EncodePeerFrameHeader(std::string_view payload) {
@@ -65,12 +71,12 @@ PeerFrameDecoder::PeerFrameDecoder(size_t payload_bytes_max)
     : payload_bytes_max_(payload_bytes_max) {}
 
 std::span<char> PeerFrameDecoder::WritableSpace() {
+  if (direct_.has_value() && direct_->filled < direct_->payload.size()) {
+    return {direct_->payload.data() + direct_->filled, direct_->payload.size() - direct_->filled};
+  }
   if (begin_ == end_) {
     begin_ = end_ = 0;
-    if (capacity_ > kIdleBufferBytesMax) {
-      buf_.reset();
-      capacity_ = 0;
-    }
+    ReleaseIdleBuffer();
   }
   const size_t held = end_ - begin_;
   // Room for one read chunk; for a long frame, room to double what has arrived (bounded by what
@@ -99,16 +105,27 @@ std::span<char> PeerFrameDecoder::WritableSpace() {
 }
 
 void PeerFrameDecoder::Commit(size_t bytes) {
+  if (direct_.has_value() && direct_->filled < direct_->payload.size()) {
+    const size_t missing = direct_->payload.size() - direct_->filled;
+    NDS_CHECK(bytes <= missing, "commit of {} bytes, {} missing", bytes, missing);
+    direct_->filled += bytes;
+    return;
+  }
   NDS_CHECK(bytes <= capacity_ - end_, "commit of {} bytes, {} free", bytes, capacity_ - end_);
   end_ += bytes;
 }
 
 Result<std::optional<std::string>> PeerFrameDecoder::Next() {
+  if (direct_.has_value()) return NextDirect();
   const size_t held = end_ - begin_;
   if (held < kPeerFrameHeaderBytes) return std::optional<std::string>();
   const std::string_view header(buf_.get() + begin_, kPeerFrameHeaderBytes);
   NDS_ASSIGN_OR_RETURN(const PeerFrameHeader decoded,
                        DecodePeerFrameHeader(header, payload_bytes_max_));
+  if (decoded.payload_bytes >= kPeerFrameDirectPayloadBytesMin) {
+    StartDirect(decoded);
+    return NextDirect();
+  }
   frame_bytes_ = kPeerFrameHeaderBytes + decoded.payload_bytes;
   if (held < frame_bytes_) return std::optional<std::string>();
 
@@ -116,15 +133,53 @@ Result<std::optional<std::string>> PeerFrameDecoder::Next() {
                                  decoded.payload_bytes);
   const uint32_t actual_crc = crc32c::Value(payload);
   if (actual_crc != decoded.payload_crc) {
-    return Corruption(
-        fmt::format("checksum mismatch on a frame of {} bytes (stored {:08x}, "
-                    "computed {:08x})",
-                    decoded.payload_bytes, decoded.payload_crc, actual_crc));
+    return ChecksumMismatch(decoded.payload_bytes, decoded.payload_crc, actual_crc);
   }
   std::optional<std::string> frame(std::in_place, payload);
   begin_ += frame_bytes_;
   frame_bytes_ = 0;
   return frame;
+}
+
+void PeerFrameDecoder::StartDirect(const PeerFrameHeader& header) {
+  NDS_CHECK(!direct_.has_value());
+  NDS_CHECK(header.payload_bytes <= payload_bytes_max_);
+  NDS_CHECK(end_ - begin_ >= kPeerFrameHeaderBytes);
+  begin_ += kPeerFrameHeaderBytes;
+  // The header was checked against payload_bytes_max_, the limit set after authentication: this
+  // is the one allocation at an announced size (see the class comment).
+  DirectFrame& direct = direct_.emplace(DirectFrame{
+      .payload = std::string(header.payload_bytes, '\0'), .payload_crc = header.payload_crc});
+  direct.filled = std::min(end_ - begin_, direct.payload.size());
+  if (direct.filled > 0) std::memcpy(direct.payload.data(), buf_.get() + begin_, direct.filled);
+  begin_ += direct.filled;
+  frame_bytes_ = 0;
+  // While the frame is incomplete the buffer is empty and unused; do not pin a large one.
+  if (begin_ == end_) {
+    begin_ = end_ = 0;
+    ReleaseIdleBuffer();
+  }
+}
+
+Result<std::optional<std::string>> PeerFrameDecoder::NextDirect() {
+  NDS_CHECK(direct_.has_value());
+  if (direct_->filled < direct_->payload.size()) return std::optional<std::string>();
+  const uint32_t actual_crc = crc32c::Value(direct_->payload);
+  if (actual_crc != direct_->payload_crc) {
+    return ChecksumMismatch(direct_->payload.size(), direct_->payload_crc, actual_crc);
+  }
+  std::optional<std::string> frame(std::move(direct_->payload));
+  direct_.reset();
+  return frame;
+}
+
+void PeerFrameDecoder::ReleaseIdleBuffer() {
+  NDS_CHECK(begin_ == end_);
+  if (capacity_ > kIdleBufferBytesMax) {
+    buf_.reset();
+    capacity_ = 0;
+    begin_ = end_ = 0;
+  }
 }
 
 }  // namespace nds::net
