@@ -2,6 +2,7 @@
 #include "store/history.h"
 
 #include <algorithm>
+#include <set>
 #include <utility>
 
 #include "util/check.h"
@@ -17,8 +18,10 @@ constexpr char kBytesTag = 'b';
 constexpr uint8_t kUndoAbsent = 0;
 constexpr uint8_t kUndoPresent = 1;
 // Event kinds on disk: 1 and 2 (HistoryEventType) as earlier versions wrote them; 3 and 4 the same
-// with the size of the change's undo entry after the kind.
+// with the size of the change's undo entry after the kind; 5 a put whose record the event does not
+// carry, as it is held elsewhere already (see EventRefersToRecord).
 constexpr uint8_t kSizedKindOffset = 2;
+constexpr uint8_t kPutByReferenceKind = 5;
 // 'h' 'e' rev(8) seq(4).
 constexpr size_t kEventKeyBytes = 2 + 8 + 4;
 
@@ -72,6 +75,17 @@ std::string HistoryEventKey(uint64_t revision, uint32_t seq) {
   return k;
 }
 
+// A put event without its record (kind 5): the record is the value of its key as of the event's
+// revision, which the undo entry of the key's next change holds, or else its current record.
+std::string EncodeHistoryPutReference(std::string_view user_key, uint64_t undo_bytes) {
+  std::string out;
+  out.reserve(1 + 2 * kVarint64BytesMax + user_key.size());
+  out.push_back(static_cast<char>(kPutByReferenceKind));
+  PutVarint64(&out, undo_bytes);
+  PutLengthPrefixed(&out, user_key);
+  return out;
+}
+
 std::string HistoryEventKeyPrefix() { return std::string{kHistoryPrefix, kEventTag}; }
 
 std::string HistoryUndoKey(std::string_view user_key, uint64_t revision) {
@@ -105,7 +119,9 @@ struct EventView {
   uint64_t revision = 0;
   HistoryEventType type = HistoryEventType::kPut;
   std::string_view key;
-  RecordView record;  // puts only
+  RecordView record;  // puts that carry it only
+  // A put of kind 5: `record` is not in the event (ToEvent finds it).
+  bool by_reference = false;
   // Bytes of the undo entry this change wrote (0: none); unknown in events of kinds 1 and 2.
   std::optional<uint64_t> undo_bytes;
 };
@@ -120,6 +136,14 @@ Result<EventView> DecodeEventView(std::string_view engine_key, std::string_view 
   Decoder d(value);
   NDS_ASSIGN_OR_RETURN(std::string_view type, d.Bytes(1));
   auto kind = static_cast<uint8_t>(type[0]);
+  if (kind == kPutByReferenceKind) {
+    NDS_ASSIGN_OR_RETURN(uint64_t undo_bytes, d.Varint64());
+    e.undo_bytes = undo_bytes;
+    NDS_ASSIGN_OR_RETURN(e.key, d.LengthPrefixed());
+    if (!d.done()) return Corruption("history put reference with trailing bytes");
+    e.by_reference = true;
+    return e;
+  }
   if (kind == static_cast<uint8_t>(HistoryEventType::kPut) + kSizedKindOffset ||
       kind == static_cast<uint8_t>(HistoryEventType::kDelete) + kSizedKindOffset) {
     kind -= kSizedKindOffset;
@@ -143,19 +167,74 @@ Result<EventView> DecodeEventView(std::string_view engine_key, std::string_view 
                     std::to_string(static_cast<uint8_t>(type[0])));
 }
 
-}  // namespace
+// The record `user_key` held as of `revision`, found with `undo_it` (an iterator of the view `view`
+// that this call may move): the undo entry of the key's first change after `revision`, else the
+// current record. nullopt when the key was absent then.
+Result<std::optional<std::string_view>> RecordAsOf(const engine::View& view,
+                                                   engine::Iterator* undo_it,
+                                                   std::string_view user_key, uint64_t revision,
+                                                   std::optional<std::string>* current) {
+  const std::string next = HistoryUndoKey(user_key, revision + 1);
+  undo_it->Seek(next);
+  // The undo key's prefix is all of `next` but its last 8 bytes (the revision).
+  if (undo_it->Valid() && undo_it->key().size() == next.size() &&
+      undo_it->key().starts_with(std::string_view(next).substr(0, next.size() - 8))) {
+    std::string_view undo = undo_it->value();
+    if (undo.empty()) return Corruption("empty history undo entry");
+    if (static_cast<uint8_t>(undo[0]) == kUndoAbsent) return std::optional<std::string_view>();
+    return std::optional<std::string_view>(undo.substr(1));
+  }
+  NDS_RETURN_IF_ERROR(undo_it->status());
+  NDS_ASSIGN_OR_RETURN(*current, view.Get(DataKey(user_key)));
+  if (!*current) return std::optional<std::string_view>();
+  return std::optional<std::string_view>(**current);
+}
 
-Result<HistoryEvent> DecodeHistoryEvent(std::string_view engine_key, std::string_view value) {
-  NDS_ASSIGN_OR_RETURN(EventView v, DecodeEventView(engine_key, value));
+// `v` as a HistoryEvent, its record found in `view` when the event refers to it.
+Result<HistoryEvent> ToEvent(const engine::View& view, engine::Iterator* undo_it,
+                             const EventView& v) {
   HistoryEvent e;
   e.revision = v.revision;
   e.type = v.type;
   e.key = std::string(v.key);
-  if (v.type == HistoryEventType::kPut) {
-    e.value = std::string(v.record.value);
-    e.content_type = std::string(v.record.content_type);
+  if (v.type != HistoryEventType::kPut) return e;
+  RecordView record = v.record;
+  std::optional<std::string> current;
+  if (v.by_reference) {
+    // The key's current record, when it is still the one of the event's revision (a point lookup,
+    // cheaper than the seek of RecordAsOf): the event is the key's last change in its revision.
+    NDS_ASSIGN_OR_RETURN(current, view.Get(DataKey(v.key)));
+    std::optional<std::string_view> bytes;
+    if (current) {
+      NDS_ASSIGN_OR_RETURN(record, DecodeRecord(*current));
+      if (record.revision == v.revision) bytes = *current;
+    }
+    if (!bytes) {
+      NDS_ASSIGN_OR_RETURN(bytes, RecordAsOf(view, undo_it, v.key, v.revision, &current));
+    }
+    if (!bytes) {
+      return Corruption("history put at revision " + std::to_string(v.revision) +
+                        " of a key absent as of that revision");
+    }
+    NDS_ASSIGN_OR_RETURN(record, DecodeRecord(*bytes));
+    if (record.revision != v.revision) {
+      return Corruption("history put at revision " + std::to_string(v.revision) +
+                        " refers to a record of revision " + std::to_string(record.revision));
+    }
   }
+  e.value = std::string(record.value);
+  e.content_type = std::string(record.content_type);
   return e;
+}
+
+}  // namespace
+
+Result<HistoryEvent> DecodeHistoryEvent(const engine::View& view, std::string_view engine_key,
+                                        std::string_view value) {
+  NDS_ASSIGN_OR_RETURN(EventView v, DecodeEventView(engine_key, value));
+  std::unique_ptr<engine::Iterator> undo_it;
+  if (v.by_reference) undo_it = view.NewIterator();
+  return ToEvent(view, undo_it.get(), v);
 }
 
 std::string HistoryBytesKey() { return std::string{kHistoryPrefix, kBytesTag}; }
@@ -185,19 +264,10 @@ Result<uint64_t> ReadCompactRevision(const engine::View& view) {
 
 Result<std::optional<Record>> ReadAtRevision(const engine::View& view, std::string_view user_key,
                                              uint64_t revision) {
-  const std::string prefix = UndoKeyPrefix(user_key);
   std::unique_ptr<engine::Iterator> it = view.NewIterator();
-  it->Seek(HistoryUndoKey(user_key, revision + 1));
-  if (it->Valid() && it->key().starts_with(prefix)) {
-    // The key's first change after `revision`: what it replaced is the value as of `revision`.
-    std::string_view undo = it->value();
-    if (undo.empty()) return Corruption("empty history undo entry");
-    if (static_cast<uint8_t>(undo[0]) == kUndoAbsent) return std::optional<Record>();
-    NDS_ASSIGN_OR_RETURN(RecordView rec, DecodeRecord(undo.substr(1)));
-    return std::optional<Record>(CopyRecord(rec));
-  }
-  NDS_RETURN_IF_ERROR(it->status());
-  NDS_ASSIGN_OR_RETURN(std::optional<std::string> bytes, view.Get(DataKey(user_key)));
+  std::optional<std::string> current;
+  NDS_ASSIGN_OR_RETURN(std::optional<std::string_view> bytes,
+                       RecordAsOf(view, it.get(), user_key, revision, &current));
   if (!bytes) return std::optional<Record>();
   NDS_ASSIGN_OR_RETURN(RecordView rec, DecodeRecord(*bytes));
   return std::optional<Record>(CopyRecord(rec));
@@ -208,16 +278,20 @@ Result<uint64_t> ReadHistoryEvents(const engine::View& view, uint64_t after, uin
                                    std::vector<HistoryEvent>* out) {
   if (through <= after) return through;
   std::unique_ptr<engine::Iterator> it = view.NewIterator();
+  // Finds the records that events of kind 5 refer to; made at the first of them.
+  std::unique_ptr<engine::Iterator> undo_it;
   const std::string end = HistoryEventKey(through + 1, 0);
   size_t bytes = 0;
   size_t count = 0;
   uint64_t last_revision = after;
   for (it->Seek(HistoryEventKey(after + 1, 0)); it->Valid() && it->key() < end; it->Next()) {
-    NDS_ASSIGN_OR_RETURN(HistoryEvent e, DecodeHistoryEvent(it->key(), it->value()));
+    NDS_ASSIGN_OR_RETURN(EventView v, DecodeEventView(it->key(), it->value()));
     // Stop between revisions only, so that the returned revision is complete.
-    if (e.revision != last_revision && (bytes >= bytes_max || count >= count_max)) {
+    if (v.revision != last_revision && (bytes >= bytes_max || count >= count_max)) {
       return last_revision;
     }
+    if (v.by_reference && !undo_it) undo_it = view.NewIterator();
+    NDS_ASSIGN_OR_RETURN(HistoryEvent e, ToEvent(view, undo_it.get(), v));
     last_revision = e.revision;
     bytes += e.ByteSize();
     ++count;
@@ -233,19 +307,24 @@ void HistoryWriter::Record(engine::WriteBatch* batch, uint64_t revision, std::st
     NDS_CHECK(revision > seq_revision_, "history revision {} after {}", revision, seq_revision_);
     seq_revision_ = revision;
     seq_ = 0;
-    undone_.clear();
+    changed_.clear();
   }
   const HistoryEventType type = record.empty() ? HistoryEventType::kDelete : HistoryEventType::kPut;
-  // Only a key's first change in a revision writes an undo entry (what it held before it).
-  bool writes_undo = true;
+  // The key's earlier change in this revision, if any: only a key's first change in a revision
+  // writes an undo entry (what it held before it).
+  Change* earlier = nullptr;
+  Change* slot = &first_change_;
   if (seq_ == 0) {
-    // The revision's first change (for a plain put, its only one): no set to look up.
-    first_undone_.assign(user_key);
-    undone_.clear();
+    // The revision's first change (for a plain put, its only one): no map to look up.
+    first_changed_.assign(user_key);
+    changed_.clear();
   } else {
-    if (undone_.empty()) undone_.insert(first_undone_);
-    writes_undo = undone_.emplace(user_key).second;
+    if (changed_.empty()) changed_.emplace(first_changed_, first_change_);
+    auto [it, inserted] = changed_.try_emplace(std::string(user_key));
+    if (!inserted) earlier = &it->second;
+    slot = &it->second;
   }
+  const bool writes_undo = earlier == nullptr;
   std::string undo_key;
   std::string undo;
   if (writes_undo) {
@@ -258,9 +337,24 @@ void HistoryWriter::Record(engine::WriteBatch* batch, uint64_t revision, std::st
     }
     undo_key = HistoryUndoKey(user_key, revision);
   }
+  if (earlier != nullptr && earlier->by_reference) {
+    // The earlier put's record is no longer the key's as of this revision: its event now carries
+    // it (`before`, what this change replaces), written over the reference in this batch.
+    NDS_CHECK(before.has_value(), "a key put at revision {} is absent in it", revision);
+    std::string carried =
+        EncodeHistoryEvent(HistoryEventType::kPut, user_key, *before, earlier->undo_bytes);
+    pending_bytes_ += carried.size() - earlier->event_bytes;
+    batch->PutOwned(HistoryEventKey(revision, earlier->seq), std::move(carried));
+  }
   const uint64_t undo_bytes = writes_undo ? undo_key.size() + undo.size() : 0;
   if (capture_bytes_max_ != 0 && !capture_overflowed_) Capture(revision, type, user_key, record);
-  std::string event = EncodeHistoryEvent(type, user_key, record, undo_bytes);
+  // A put's record is the key's own (its record until the next change, then that change's undo
+  // entry): a big one is referred to instead of being held a second time.
+  const bool by_reference =
+      type == HistoryEventType::kPut && record.size() >= kHistoryReferenceRecordBytesMin;
+  std::string event = by_reference ? EncodeHistoryPutReference(user_key, undo_bytes)
+                                   : EncodeHistoryEvent(type, user_key, record, undo_bytes);
+  *slot = Change{seq_, undo_bytes, event.size(), by_reference};
   pending_bytes_ += kEventKeyBytes + event.size() + undo_bytes;
   batch->PutOwned(HistoryEventKey(revision, seq_++), std::move(event));
   if (writes_undo) batch->PutOwned(std::move(undo_key), std::move(undo));
@@ -308,7 +402,7 @@ Status HistoryWriter::Finish(const engine::Engine& engine, uint64_t last_index,
                              engine::WriteBatch* batch) {
   seq_revision_ = 0;
   seq_ = 0;
-  undone_.clear();
+  changed_.clear();
   const uint64_t added = std::exchange(pending_bytes_, 0);
   std::unique_ptr<engine::View> view = engine.NewView();
   NDS_ASSIGN_OR_RETURN(std::optional<std::string> stored, view->Get(HistoryCompactKey()));

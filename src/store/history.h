@@ -1,7 +1,8 @@
 // The change history of the user key space (docs/formats/store.md "History"): every put and
 // delete the applier makes to a data key is also recorded, in the same atomic engine batch, as
 //
-//   an event    'h' 'e' rev(8, big-endian) seq(4, big-endian) -> kind, key, record (puts)
+//   an event    'h' 'e' rev(8, big-endian) seq(4, big-endian) -> kind, key (and the record of a
+//                                                                put changed again in its revision)
 //   an undo     'h' 'u' len(key)(4, big-endian) key rev(8)    -> the key's record before rev
 //   the floor   'h' 'c'                                      -> compact revision C (8)
 //   the size    'h' 'b'                                      -> bytes of events and undos (8)
@@ -9,8 +10,11 @@
 // Events in key order are the changes in revision order (seq orders the changes of one revision:
 // a transaction or a /clear). An undo entry answers "what did the key hold just before rev", so
 // the value as of R is the undo of the key's first change after R, or the current record when it
-// has not changed since. History is complete for every revision > C: a watch from R and a read
-// at R work for R >= C and are "compacted" below it.
+// has not changed since. A put event of a big record therefore refers to it rather than holding the
+// value a second time: its value is the key's as of the event's revision. A put that the same
+// revision changes again (in a transaction) carries its record in the event, as small ones do.
+// History is complete for every revision > C: a watch from R and a read at R work for R >= C and
+// are "compacted" below it.
 //
 // Compaction runs in bounded slices at each commit (HistoryWriter::Compact), so a lowered
 // --history-revisions never stalls the apply loop. Besides the revisions kept, the history is
@@ -26,9 +30,9 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <memory>
 #include <optional>
-#include <set>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -50,6 +54,12 @@ inline constexpr size_t kCompactEventsPerCommitMax = 4096;
 // kCompactEventsPerCommitMax) revisions past the floor: the history keeps up to that many more
 // revisions than asked, and compacts in slices instead of a few events each commit.
 inline constexpr uint64_t kCompactSlackShare = 64;
+
+// A put event refers to its record (kind 5 of docs/formats/store.md) when the record has at least
+// this many bytes, and carries it below. Writing the value once instead of twice pays for big
+// values; reading an event back then costs a lookup of the record (bench/store_bench BM_CatchUp),
+// which would make a watch's catch-up over small values many times slower.
+inline constexpr size_t kHistoryReferenceRecordBytesMin = 1024;
 
 enum class HistoryEventType : uint8_t { kPut = 1, kDelete = 2 };
 
@@ -82,8 +92,14 @@ Result<uint64_t> ReadHistoryBytes(const engine::View& view);
 std::string EncodeHistoryEvent(HistoryEventType type, std::string_view user_key,
                                std::string_view record,
                                std::optional<uint64_t> undo_bytes = std::nullopt);
-// kCorruption for a malformed event key or value.
-Result<HistoryEvent> DecodeHistoryEvent(std::string_view engine_key, std::string_view value);
+// The encoded value of a put event that refers to its record (kind 5): the record is the key's as
+// of the event's revision.
+std::string EncodeHistoryPutReference(std::string_view user_key, uint64_t undo_bytes);
+// The event stored under `engine_key` in `view`, its value read from `view` when the event refers
+// to its record. kCorruption for a malformed event key or value, or a record referred to that is
+// not there.
+Result<HistoryEvent> DecodeHistoryEvent(const engine::View& view, std::string_view engine_key,
+                                        std::string_view value);
 
 // The compact revision C of `view`: events and reads at revisions <= C are gone (> C complete).
 // A store that never recorded a floor (made before history existed, or restored from an image)
@@ -147,11 +163,20 @@ class HistoryWriter {
   uint64_t pending_bytes_ = 0;  // added by Record since the last Finish
   uint64_t seq_revision_ = 0;   // the revision seq_ counts events of
   uint32_t seq_ = 0;
-  // The keys whose undo entry this batch wrote at seq_revision_: a key changed twice in one
-  // revision keeps the record from before the first change. The first key is kept apart (its
-  // buffer reused), and the set is filled only once a revision changes a second key.
-  std::string first_undone_;
-  std::set<std::string> undone_;
+  // A key's latest change at seq_revision_.
+  struct Change {
+    uint32_t seq = 0;           // of its event
+    uint64_t undo_bytes = 0;    // what its event says of its undo entry
+    uint64_t event_bytes = 0;   // of its event's value
+    bool by_reference = false;  // a put whose event refers to its record
+  };
+  // The keys this batch changed at seq_revision_: a key changed twice in one revision keeps one
+  // undo entry (the record from before the first change), and its earlier put event then carries
+  // its record. The first key is kept apart (its buffer reused), and the map is filled only once
+  // a revision changes a second key.
+  std::string first_changed_;
+  Change first_change_;
+  std::map<std::string, Change, std::less<>> changed_;
   // Keeps one event in captured_, or gives up on the batch once over capture_bytes_max_.
   void Capture(uint64_t revision, HistoryEventType type, std::string_view user_key,
                std::string_view record);

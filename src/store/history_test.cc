@@ -300,6 +300,47 @@ TEST_P(HistoryTest, EventsKeptInMemoryAreThoseWrittenAndABatchOverTheBudgetKeeps
   EXPECT_FALSE(plain.TakeEvents(&bytes).has_value());
 }
 
+// A big put's event refers to the key's record instead of holding its value a second time. Read
+// back, every event has its value: from the current record, from the undo entry of the key's next
+// change, and, for a key put twice in one revision, from the event of the first put, which alone
+// carries its record. A small put's event carries its record.
+TEST_P(HistoryTest, APutEventRefersToItsRecordAndStillReadsBackItsValue) {
+  const std::string big(kHistoryReferenceRecordBytesMin, 'x');
+  Apply({PutCommand("k", big + "1"), PutCommand("k", big + "2")});  // 1, 2
+  Txn t;
+  t.success = {{TxnOpKind::kPut, "k", big + "3", ""}, {TxnOpKind::kPut, "k", big + "4", ""}};
+  Apply({TxnCommand(t), DeleteCommand("k")});  // 3, 4
+  if (GetParam() == "rocksdb") Reopen();
+  Apply({PutCommand("k", big + "5"), PutCommand("small", big.substr(100))});  // 5, 6
+  std::string seen;
+  for (const HistoryEvent& e : Events(0)) {
+    seen += std::to_string(e.revision);
+    if (e.type == HistoryEventType::kPut && e.key == "k") {
+      EXPECT_EQ(e.value.substr(0, big.size()), big);
+      seen += "=" + e.value.substr(big.size());
+    } else if (e.type == HistoryEventType::kPut) {
+      seen += " " + e.key + "=" + std::to_string(e.value.size());
+    }
+    seen += ";";
+  }
+  EXPECT_EQ(seen, "1=1;2=2;3=3;3=4;4;5=5;6 small=" + std::to_string(big.size() - 100) + ";");
+  // The values in history: the undo entries at 2, 3 and 4, the first put at 3, and the small put
+  // at 6. The events at 1, 2, 3 (the second put) and 5 hold none.
+  std::vector<std::string> holding;
+  for (const auto& [key, value] : engine::testing::ReadAll(*engine_)) {
+    if (key[0] == kHistoryPrefix && value.size() >= big.size() - 100) {
+      // The revision's low byte: the last of its 8 bytes, before the seq in an event key.
+      const char low = key[1] == 'e' ? key[9] : key.back();
+      holding.push_back(key.substr(0, 2) + std::to_string(static_cast<uint8_t>(low)));
+    }
+  }
+  EXPECT_EQ(holding, (std::vector<std::string>{"he3", "he6", "hu2", "hu3", "hu4"}));
+  auto bytes = ReadHistoryBytes(*engine_->NewView());
+  ASSERT_TRUE(bytes.ok());
+  EXPECT_EQ(*bytes, HistoryEntryBytes(*engine_));
+  EXPECT_EQ(At("k", 3), big + "4");
+}
+
 INSTANTIATE_TEST_SUITE_P(Engines, HistoryTest, ::testing::Values("memory", "rocksdb"));
 
 // The applier keeps the record it last read from the engine for the write that follows and
@@ -408,14 +449,31 @@ TEST_P(HistoryTest, EventsOfAnEarlierVersionAreCompactedWithAnExactCount) {
 
 TEST(HistoryCodec, DamagedEventsAreCorruption) {
   const std::string key = HistoryEventKey(3, 0);
-  EXPECT_EQ(DecodeHistoryEvent(key.substr(1), "").status().code(), StatusCode::kCorruption);
-  EXPECT_EQ(DecodeHistoryEvent(key, "").status().code(), StatusCode::kCorruption);
-  EXPECT_EQ(DecodeHistoryEvent(key, std::string("\x09\x01k", 3)).status().code(),
+  auto engine = engine::NewMemoryEngine();
+  auto view = engine->NewView();
+  EXPECT_EQ(DecodeHistoryEvent(*view, key.substr(1), "").status().code(), StatusCode::kCorruption);
+  EXPECT_EQ(DecodeHistoryEvent(*view, key, "").status().code(), StatusCode::kCorruption);
+  EXPECT_EQ(DecodeHistoryEvent(*view, key, std::string("\x09\x01k", 3)).status().code(),
             StatusCode::kCorruption);
-  EXPECT_EQ(DecodeHistoryEvent(key, std::string("\x02\x01kx", 4)).status().code(),
+  EXPECT_EQ(DecodeHistoryEvent(*view, key, std::string("\x02\x01kx", 4)).status().code(),
             StatusCode::kCorruption);
+  // A reference with trailing bytes, and one to a record that is not there.
+  EXPECT_EQ(DecodeHistoryEvent(*view, key, EncodeHistoryPutReference("k", 0) + "x").status().code(),
+            StatusCode::kCorruption);
+  EXPECT_EQ(DecodeHistoryEvent(*view, key, EncodeHistoryPutReference("k", 0)).status().code(),
+            StatusCode::kCorruption);
+  // A reference to a record of another revision.
+  engine::WriteBatch batch;
+  batch.Put(DataKey("k"), EncodeRecord(5, "ct", "v5"));
+  ASSERT_TRUE(engine->Write(batch, LogIndex(5), false).ok());
+  view = engine->NewView();
+  EXPECT_EQ(DecodeHistoryEvent(*view, key, EncodeHistoryPutReference("k", 0)).status().code(),
+            StatusCode::kCorruption);
+  auto five = DecodeHistoryEvent(*view, HistoryEventKey(5, 0), EncodeHistoryPutReference("k", 0));
+  ASSERT_TRUE(five.ok()) << five.status().ToString();
+  EXPECT_EQ(five->value, "v5");
   auto ok = DecodeHistoryEvent(
-      key, EncodeHistoryEvent(HistoryEventType::kPut, "k", EncodeRecord(3, "ct", "v")));
+      *view, key, EncodeHistoryEvent(HistoryEventType::kPut, "k", EncodeRecord(3, "ct", "v")));
   ASSERT_TRUE(ok.ok());
   EXPECT_EQ(ok->revision, 3u);
   EXPECT_EQ(ok->content_type, "ct");
