@@ -275,6 +275,33 @@ TEST_F(WatchHubTest, AWatcherFromThePastCatchesUpThenFollows) {
   EXPECT_EQ(Collect(*w, 3), "2 put k;3 put k;4 put k;");
 }
 
+// Events of big values refer to the key's record in the history (store/history.h): a watcher
+// catching up still gets each value as it was at its revision, also once overwritten or deleted.
+TEST_F(WatchHubTest, AWatcherFromThePastGetsEachBigValueAsItWas) {
+  const size_t big = 4 * store::kHistoryReferenceRecordBytesMin;
+  Apply({store::PutCommand("k", std::string(big, 'a')), store::PutCommand("j", "small")});
+  Apply({store::PutCommand("k", std::string(big, 'b')), store::DeleteCommand("k")});
+  Apply({store::PutCommand("k", std::string(big, 'c'))}, 1000, /*hand_events=*/false);
+  StartHub({});
+  auto w = Add({"", false}, 0);
+  std::string seen;
+  size_t events = 0;
+  for (int steps = 0; steps < 100 && events < 5; ++steps) {
+    Watcher::Step step = NextStep(*w);
+    ASSERT_FALSE(step.failure) << step.failure->error;
+    for (const SharedEvent& e : step.events) {
+      ++events;
+      seen += std::to_string(e->revision) + e->key;
+      if (e->type == store::HistoryEventType::kPut) {
+        seen += "=" + e->value.substr(0, 1) + std::to_string(e->value.size());
+      }
+      seen += ";";
+    }
+  }
+  EXPECT_EQ(seen, "1k=a" + std::to_string(big) + ";2j=s5;3k=b" + std::to_string(big) + ";4k;5k=c" +
+                      std::to_string(big) + ";");
+}
+
 TEST_F(WatchHubTest, WithNoWatcherTheHubSkipsAheadAndLaterWatchersMissNothing) {
   StartHub({});
   Apply({store::PutCommand("k", "1")});
