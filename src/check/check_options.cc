@@ -118,6 +118,12 @@ Status CheckOptions::Validate() const {
     // Partitioned nodes listen on their namespace's address, not on 127.0.0.1.
     return InvalidArgument("--faults partition: over HTTP only, without --cacert");
   }
+  if (value_bytes > kValueBytesMax) {
+    return InvalidArgument(fmt::format("--value-bytes: at most {}", kValueBytesMax));
+  }
+  if (value_bytes != 0 && workload != Workload::kWatch) {
+    return InvalidArgument("--value-bytes: only with --workload watch");
+  }
   if (workload != Workload::kRegister && !duration) {
     return InvalidArgument("--workload: watch, lease and lock runs end by --duration, not --ops");
   }
@@ -144,6 +150,7 @@ Result<CheckOptions> CheckFlags::ToOptions(std::string_view servers_text, bool u
   o.binary = std::move(binary);
   o.clients = clients;
   o.keys = keys;
+  o.value_bytes = value_bytes;
   if (!duration.empty()) {
     NDS_ASSIGN_OR_RETURN(o.duration, ParseMillis("--duration", duration));
   }

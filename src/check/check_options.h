@@ -22,6 +22,8 @@ namespace nds::check {
 // Bounds of the flags (STYLE.md §6: everything has a limit).
 inline constexpr size_t kClientsMax = 64;
 inline constexpr size_t kKeysMax = 1000;
+// --value-bytes: the watch workload's values padded to this size at most.
+inline constexpr size_t kValueBytesMax = 1 << 20;
 inline constexpr size_t kLocalNodesMax = 7;
 inline constexpr uint64_t kOpsMax = 1'000'000;  // also the history's capacity
 inline constexpr std::chrono::hours kDurationMax{1};
@@ -64,6 +66,8 @@ struct CheckOptions {
 
   size_t clients = 8;
   size_t keys = 5;
+  // The watch workload's values are padded to at least this many bytes (0: as they are).
+  size_t value_bytes = 0;
   // The run ends at whichever comes first; at least one is set.
   std::optional<std::chrono::milliseconds> duration;
   std::optional<uint64_t> ops;
@@ -86,8 +90,9 @@ struct CheckOptions {
 
   // kInvalidArgument naming the flag for: neither or both of local_nodes and servers, a count or
   // duration out of its bounds, faults without a local cluster, neither duration nor ops, RESP
-  // servers that do not match the servers one for one, the member fault over RESP, the partition
-  // fault over RESP or HTTPS (the nodes' addresses are not 127.0.0.1 then).
+  // servers that do not match the servers one for one, --value-bytes beyond its bound or without
+  // the watch workload, the member fault over RESP, the partition fault over RESP or HTTPS (the
+  // nodes' addresses are not 127.0.0.1 then).
   Status Validate() const;
 };
 
@@ -97,6 +102,7 @@ struct CheckFlags {
   std::vector<std::string> node_args;
   size_t clients = 8;
   size_t keys = 5;
+  size_t value_bytes = 0;
   std::string duration;  // "30s", "500ms", ... (loadgen::ParseDuration)
   std::optional<uint64_t> ops;
   std::string faults;

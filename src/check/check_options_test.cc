@@ -86,5 +86,22 @@ TEST(CheckFlags, WorkloadsAreNamedAndNeedADurationAndHttp) {
   EXPECT_FALSE(f.ToOptions("", false, "/bin/nds", 7).ok());
 }
 
+TEST(CheckFlags, PaddedValuesAreForTheWatchWorkloadWithinTheirBound) {
+  CheckFlags f;
+  f.local_nodes = 3;
+  f.workload = "watch";
+  f.value_bytes = 4096;
+  Result<CheckOptions> o = f.ToOptions("", false, "/bin/nds", 7);
+  ASSERT_TRUE(o.ok()) << o.status().ToString();
+  EXPECT_EQ(o->value_bytes, 4096u);
+  f.value_bytes = kValueBytesMax + 1;
+  EXPECT_NE(f.ToOptions("", false, "/bin/nds", 7).status().message().find("--value-bytes"),
+            std::string::npos);
+  f.value_bytes = 4096;
+  f.workload = "register";
+  EXPECT_NE(f.ToOptions("", false, "/bin/nds", 7).status().message().find("--value-bytes"),
+            std::string::npos);
+}
+
 }  // namespace
 }  // namespace nds::check

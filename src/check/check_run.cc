@@ -233,6 +233,7 @@ Status CheckRun::Start() {
     context.stop = &stop_;
     context.clients = options_.clients;
     context.keys = options_.keys;
+    context.value_bytes = options_.value_bytes;
     context.seed = options_.seed;
     context.request_timeout = options_.request_timeout;
     context.auth_token = options_.auth_token;

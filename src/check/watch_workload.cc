@@ -58,6 +58,8 @@ class WatchWorkload : public WorkloadRunner {
     for (uint64_t n = 0; !context_.stop->load() && writes_.fetch_add(1) < kWritesMax; ++n) {
       std::string key = fmt::format("{}k{}", keys_prefix_, rng() % context_.keys);
       std::string value = fmt::format("c{}-{}", index, n);
+      // Padded, big values are written to the history by reference (store/history.h).
+      if (value.size() < context_.value_bytes) value.resize(context_.value_bytes, '.');
       {
         MutexLock lock(mu_);
         history_.attempted_values.push_back(value);

@@ -68,7 +68,8 @@ struct WorkloadContext {
   Targets* targets = nullptr;
   const std::atomic<bool>* stop = nullptr;  // set when the run's duration or budget is spent
   size_t clients = 1;
-  size_t keys = 5;  // the watch workload's writers share this many keys
+  size_t keys = 5;         // the watch workload's writers share this many keys
+  size_t value_bytes = 0;  // the watch workload's values padded to at least this (0: not padded)
   uint64_t seed = 1;
   std::chrono::milliseconds request_timeout{3'000};
   std::string auth_token;

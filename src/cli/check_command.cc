@@ -40,6 +40,9 @@ void AddCheckFlags(CLI::App* c, check::CheckFlags* f) {
   c->add_option("--keys", f->keys, "Keys (registers) the clients share")
       ->capture_default_str()
       ->check(WholeInRange(1, check::kKeysMax));
+  c->add_option("--value-bytes", f->value_bytes,
+                "With --workload watch: values padded to at least N bytes (default 0: not padded)")
+      ->check(WholeInRange(0, check::kValueBytesMax));
   c->add_option("--duration", f->duration, "Run time (30s, 2m); default 10s without --ops");
   c->add_option("--ops", f->ops, "Operations in total (the run ends at the first bound reached)")
       ->check(WholeInRange(1, check::kOpsMax));
