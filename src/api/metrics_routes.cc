@@ -33,6 +33,15 @@ std::string ApiService::MetricsText() const {
          es.keys_estimate);
   Sample(&out, "nds_stored_bytes_estimate", "gauge",
          "Bytes the engine holds, as the engine estimates them.", es.bytes_estimate);
+  Sample(&out, "nds_engine_blob_bytes", "gauge",
+         "Bytes of values of 64 KiB or more, kept in RocksDB's blob files, garbage included.",
+         es.blob_bytes);
+  Sample(&out, "nds_engine_blob_garbage_bytes", "gauge",
+         "Bytes of blob files that hold overwritten or deleted values, not yet given back.",
+         es.blob_garbage_bytes);
+  Sample(&out, "nds_engine_blob_garbage_collection", "gauge",
+         "1 while compactions rewrite the oldest blob files to give their garbage back.",
+         es.blob_garbage_collection ? 1 : 0);
   if (options_.upload_budget) {
     const net::UploadBudget& b = *options_.upload_budget;
     Sample(&out, "nds_http_upload_bytes_in_flight", "gauge",

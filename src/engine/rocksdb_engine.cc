@@ -7,6 +7,7 @@
 
 #include <atomic>
 #include <cerrno>
+#include <chrono>
 #include <cstdint>
 #include <filesystem>
 #include <memory>
@@ -25,6 +26,7 @@
 #include <rocksdb/filter_policy.h>
 #include <rocksdb/iterator.h>
 #include <rocksdb/listener.h>
+#include <rocksdb/metadata.h>
 #include <rocksdb/options.h>
 #include <rocksdb/snapshot.h>
 #include <rocksdb/table.h>
@@ -273,6 +275,9 @@ class RocksDbEngine final : public Engine {
   // append: it keeps appending to the damaged WAL file). Tries once per call.
   Status RecoverIfNeeded() NDS_REQUIRES(write_mu_);
   Status Reopen() NDS_REQUIRES(write_mu_);
+  // At most every options_.blob_gc_check_interval: turns blob garbage collection on or off as
+  // WantBlobGarbageCollection says for the blob files now.
+  void UpdateBlobGc(const Db& db) NDS_REQUIRES(write_mu_);
   Status Failed(Status status) NDS_REQUIRES(write_mu_) {
     recovery_needed_ = true;
     last_error_message_ = status.message();
@@ -290,6 +295,10 @@ class RocksDbEngine final : public Engine {
   std::string last_error_message_ NDS_GUARDED_BY(write_mu_);
   // Written under write_mu_ after each successful write; read without it by AppliedIndex().
   std::atomic<uint64_t> applied_index_;
+  // Whether blob garbage collection is on in db_ (off in a database just opened); written under
+  // write_mu_, read by Stats().
+  std::atomic<bool> blob_gc_on_{false};
+  std::chrono::steady_clock::time_point blob_gc_checked_ NDS_GUARDED_BY(write_mu_);
 };
 
 Status RocksDbEngine::BuildBatch(const Db& db, const WriteBatch& batch, WriteBatch* consume,
@@ -362,7 +371,23 @@ Status RocksDbEngine::Reopen() {
                                opened->applied_index, AppliedIndex()));
   }
   db_ = std::move(opened->db);
+  blob_gc_on_.store(false, std::memory_order_relaxed);  // as MakeOptions opens it
   return Status::Ok();
+}
+
+void RocksDbEngine::UpdateBlobGc(const Db& db) {
+  const auto now = std::chrono::steady_clock::now();
+  if (now - blob_gc_checked_ < options_.blob_gc_check_interval) return;
+  blob_gc_checked_ = now;
+  rocksdb::ColumnFamilyMetaData meta;
+  db.db->GetColumnFamilyMetaData(db.data, &meta);
+  const bool on = blob_gc_on_.load(std::memory_order_relaxed);
+  const bool want = WantBlobGarbageCollection(meta.blob_files, on);
+  if (want == on) return;
+  rocksdb::Status s =
+      db.db->SetOptions(db.data, {{"enable_blob_garbage_collection", want ? "true" : "false"}});
+  // A failure leaves the setting as it was; the next check tries again.
+  if (s.ok()) blob_gc_on_.store(want, std::memory_order_relaxed);
 }
 
 Status RocksDbEngine::Write(const WriteBatch& batch, LogIndex applied_index, bool sync) {
@@ -397,6 +422,7 @@ Status RocksDbEngine::WriteOps(const WriteBatch& batch, WriteBatch* consume, Log
     return Failed(FromRocks(s, fmt::format("write of a batch of {} ops", batch.ops().size())));
   }
   applied_index_.store(applied_index.value, std::memory_order_release);
+  UpdateBlobGc(*db);
   if (sync && options_.disable_wal) {
     // No WAL: durability comes from flushing the memtables of both column families, atomically
     // (atomic_flush), so the applied index on disk always matches the data on disk. A failure
@@ -443,6 +469,13 @@ EngineStats RocksDbEngine::Stats() const {
   if (db->db->GetIntProperty(db->data, "rocksdb.cur-size-all-mem-tables", &value)) {
     stats.bytes_estimate += value;
   }
+  rocksdb::ColumnFamilyMetaData meta;
+  db->db->GetColumnFamilyMetaData(db->data, &meta);
+  for (const rocksdb::BlobMetaData& f : meta.blob_files) {
+    stats.blob_bytes += f.total_blob_bytes;
+    stats.blob_garbage_bytes += f.garbage_blob_bytes;
+  }
+  stats.blob_garbage_collection = blob_gc_on_.load(std::memory_order_relaxed);
   return stats;
 }
 
@@ -486,10 +519,14 @@ rocksdb::Options MakeOptions(const RocksDbOptions& o) {
   options.listeners.push_back(std::make_shared<ManualRecoveryListener>());
   // Big values (blobs) go to blob files at flush, not into SST blocks: a flush copies them once
   // instead of building and compressing blocks, and compactions move only their references.
-  // Garbage collection rewrites the oldest blob files as compactions find their values dead.
+  // Garbage collection rewrites the oldest blob files' live values so that the files can go: on
+  // only while those files hold enough garbage (engine/rocksdb_tuning.h).
   options.enable_blob_files = true;
   options.min_blob_size = kMinBlobBytes;
-  options.enable_blob_garbage_collection = true;
+  // Off until the oldest blob files hold enough garbage (RocksDbEngine::UpdateBlobGc).
+  options.enable_blob_garbage_collection = false;
+  options.blob_garbage_collection_age_cutoff = kBlobGcAgeCutoff;
+  options.blob_garbage_collection_force_threshold = kBlobGcGarbageShareOn;
 
   rocksdb::BlockBasedTableOptions table;
   table.block_cache = rocksdb::NewLRUCache(o.block_cache_bytes);

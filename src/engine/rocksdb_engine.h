@@ -29,6 +29,7 @@
 // is rotated and bounded (log_file_bytes_max x log_files_max).
 #pragma once
 
+#include <chrono>
 #include <cstddef>
 #include <memory>
 #include <string>
@@ -55,6 +56,9 @@ struct RocksDbOptions {
   // inserts start where the last one of the same prefix went (engine/rocksdb_tuning.h). A range
   // deletion must not begin with one of them.
   std::vector<std::string> insert_hint_prefixes;
+  // How often a write looks at the blob files' garbage to turn their garbage collection on or
+  // off (engine/rocksdb_tuning.h); 0: at every write.
+  std::chrono::milliseconds blob_gc_check_interval{1000};
 };
 
 // Opens (creating if missing) the RocksDB engine in `dir`. Errors: kCorruption when the data is

@@ -12,8 +12,12 @@
 #include <filesystem>
 #include <fstream>
 #include <memory>
+#include <set>
 #include <string>
+#include <thread>
 #include <unistd.h>
+#include <utility>
+#include <vector>
 
 #include <fmt/format.h>
 #include <gtest/gtest.h>
@@ -323,6 +327,70 @@ TEST(RocksDbEngine, BigValuesLiveInBlobFilesAndTravelWithCheckpoints) {
     EXPECT_EQ(e->AppliedIndex(), LogIndex(7));
     EXPECT_EQ(ReadAll(*e), (Pairs{{"big", big}, {"small", small}}));
   }
+}
+
+// Blob garbage collection (engine/rocksdb_tuning.h) stays off while big values are only added,
+// turns on once the oldest blob files are mostly garbage, and then gives their files back: the
+// oldest file, which kept two live values beside six overwritten ones, is deleted, and every key
+// reads back its latest value.
+TEST(RocksDbEngine, BlobGarbageIsCollectedOnceTheOldestBlobFilesHoldEnough) {
+  ScratchDir dir;
+  RocksDbOptions options;
+  options.disable_wal = true;  // every synced write is a flush: one blob file per batch
+  options.blob_gc_check_interval = std::chrono::milliseconds(0);
+  std::unique_ptr<Engine> e = OpenOrDie(dir.path(), options);
+  ASSERT_NE(e, nullptr);
+  auto blob_files = [&dir] {
+    std::set<std::string> names;
+    for (const auto& f : std::filesystem::directory_iterator(dir.path())) {
+      if (f.path().extension() == ".blob") names.insert(f.path().filename().string());
+    }
+    return names;
+  };
+  Pairs model;
+  uint64_t index = 0;
+  bool seen_on = false;  // garbage collection turned on after some write
+  auto write = [&](const std::vector<std::pair<std::string, std::string>>& puts) {
+    WriteBatch batch;
+    for (const auto& [k, v] : puts) {
+      batch.Put(k, v);
+      model[k] = v;
+    }
+    ASSERT_TRUE(e->Write(batch, LogIndex(++index), /*sync=*/true).ok());
+    seen_on = seen_on || e->Stats().blob_garbage_collection;
+  };
+  auto big = [](char c, int i) { return std::string(80 << 10, c) + std::to_string(i); };
+  for (int file = 0; file < 4; ++file) {
+    std::vector<std::pair<std::string, std::string>> puts;
+    puts.reserve(8);
+    for (int i = 0; i < 8; ++i) puts.emplace_back(fmt::format("k{}{}", file, i), big('a', i));
+    write(puts);
+  }
+  const std::string oldest = *blob_files().begin();
+  EngineStats stats = e->Stats();
+  EXPECT_FALSE(seen_on) << "on while values were only added";
+  EXPECT_EQ(stats.blob_garbage_bytes, 0u);
+  EXPECT_GE(stats.blob_bytes, 32u * (80 << 10));
+  // Six of the eight values of the two oldest files overwritten.
+  std::vector<std::pair<std::string, std::string>> over;
+  over.reserve(12);
+  for (int file = 0; file < 2; ++file) {
+    for (int i = 0; i < 6; ++i) over.emplace_back(fmt::format("k{}{}", file, i), big('b', i));
+  }
+  write(over);
+  // More big values, one file each: RocksDB forces the collection of the oldest files only while
+  // they are within its age cutoff (a quarter of the files).
+  for (int i = 0; i < 8; ++i) write({{fmt::format("new{}", i), big('c', i)}});
+  // Small writes (each a flush and a look at the garbage) until the oldest file is gone: bounded.
+  bool collected = false;
+  for (int i = 0; i < 200 && !collected; ++i) {
+    write({{fmt::format("small{}", i), "s"}});
+    collected = !blob_files().contains(oldest);
+    if (!collected) std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  EXPECT_TRUE(seen_on);
+  EXPECT_TRUE(collected) << oldest << " is still there";
+  EXPECT_EQ(ReadAll(*e), model);
 }
 
 }  // namespace

@@ -12,6 +12,11 @@
 // Perf context: RocksDB counts every key comparison in a thread-local perf context unless the
 // calling thread turned it off; nds reads none of those counters, so each engine call turns it
 // off for its thread first (one thread-local store).
+// Blob garbage collection: with it on, every compaction rewrites the blobs it meets in the oldest
+// quarter of the blob files (RocksDB's age cutoff), garbage or not. Always on, a store of big
+// values that are only ever added rewrote a quarter of its blobs at every compaction (and more as
+// it grew). The engine turns it on only while the oldest quarter holds enough garbage to be worth
+// rewriting (WantBlobGarbageCollection), from the blob files' own garbage counts.
 // Thread-safety: the transform is immutable; QuietPerfContext touches only the calling thread.
 #pragma once
 
@@ -21,6 +26,7 @@
 #include <string_view>
 #include <vector>
 
+#include <rocksdb/metadata.h>
 #include <rocksdb/slice_transform.h>
 
 namespace nds::engine {
@@ -37,5 +43,19 @@ bool HasInsertHintPrefix(const std::vector<std::string>& prefixes, std::string_v
 
 // Turns RocksDB's per-thread perf counters off for the calling thread.
 void QuietPerfContext();
+
+// The oldest share of the blob files that garbage collection rewrites (RocksDB's
+// blob_garbage_collection_age_cutoff), and the share of garbage in them that turns it on (also
+// RocksDB's blob_garbage_collection_force_threshold: compactions are then scheduled for them) and
+// below which it is turned off again. Rewriting files a quarter garbage costs at most three bytes
+// written per byte given back.
+inline constexpr double kBlobGcAgeCutoff = 0.25;
+inline constexpr double kBlobGcGarbageShareOn = 0.25;
+inline constexpr double kBlobGcGarbageShareOff = 0.125;
+
+// Whether blob garbage collection should be on, given the blob files of a column family and
+// whether it is on now: the garbage share of the oldest kBlobGcAgeCutoff of them (by file number;
+// none with fewer than four files, as RocksDB counts them) against the two thresholds.
+bool WantBlobGarbageCollection(const std::vector<rocksdb::BlobMetaData>& files, bool on_now);
 
 }  // namespace nds::engine

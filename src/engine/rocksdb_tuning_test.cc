@@ -124,5 +124,32 @@ TEST(RocksDbTuningDeathTest, RangeDeletionFromAHintedPrefixIsRefused) {
   EXPECT_DEATH((void)e->Write(batch, LogIndex(1), false), "insert hint prefix");
 }
 
+rocksdb::BlobMetaData BlobFile(uint64_t number, uint64_t total, uint64_t garbage) {
+  rocksdb::BlobMetaData f;
+  f.blob_file_number = number;
+  f.total_blob_bytes = total;
+  f.garbage_blob_bytes = garbage;
+  return f;
+}
+
+TEST(RocksDbTuning, BlobGarbageCollectionFollowsTheGarbageOfTheOldestQuarter) {
+  EXPECT_FALSE(WantBlobGarbageCollection({}, false));
+  // Fewer than four files: none is old enough for RocksDB's age cutoff.
+  EXPECT_FALSE(WantBlobGarbageCollection(
+      {BlobFile(1, 100, 100), BlobFile(2, 100, 100), BlobFile(3, 100, 100)}, false));
+  // Eight files listed out of order: the oldest two by number (2 and 3) decide, however much
+  // garbage the newer ones hold.
+  std::vector<rocksdb::BlobMetaData> files;
+  for (uint64_t n : {9, 3, 7, 5, 4, 8, 6, 2}) files.push_back(BlobFile(n, 100, n >= 4 ? 100 : 0));
+  EXPECT_FALSE(WantBlobGarbageCollection(files, false));
+  files[1].garbage_blob_bytes = 50;  // file 3: 50 of the oldest 200 bytes, a quarter
+  EXPECT_TRUE(WantBlobGarbageCollection(files, false));
+  files[1].garbage_blob_bytes = 30;  // 15 %: not enough to turn it on, enough to keep it on
+  EXPECT_FALSE(WantBlobGarbageCollection(files, false));
+  EXPECT_TRUE(WantBlobGarbageCollection(files, true));
+  files[1].garbage_blob_bytes = 20;  // 10 %: off again
+  EXPECT_FALSE(WantBlobGarbageCollection(files, true));
+}
+
 }  // namespace
 }  // namespace nds::engine
