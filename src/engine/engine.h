@@ -79,8 +79,8 @@ class View {
 struct EngineStats {
   uint64_t keys_estimate = 0;
   uint64_t bytes_estimate = 0;  // keys plus values, live data
-  // Big values kept in files of their own (RocksDB's blob files; 0 in other engines): their bytes,
-  // how many of those are garbage (overwritten or deleted, not yet given back), and whether
+  // Big values kept in files of their own (RocksDB's blob files; 0 in other engines): the files'
+  // bytes, how many of those are garbage (overwritten or deleted, not yet given back), and whether
   // garbage collection is on now (engine/rocksdb_tuning.h).
   uint64_t blob_bytes = 0;
   uint64_t blob_garbage_bytes = 0;

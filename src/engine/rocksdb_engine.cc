@@ -299,6 +299,9 @@ class RocksDbEngine final : public Engine {
   // write_mu_, read by Stats().
   std::atomic<bool> blob_gc_on_{false};
   std::chrono::steady_clock::time_point blob_gc_checked_ NDS_GUARDED_BY(write_mu_);
+  // The blob files' count and garbage bytes at the last look (UpdateBlobGc).
+  uint64_t blob_gc_files_ NDS_GUARDED_BY(write_mu_) = 0;
+  uint64_t blob_gc_garbage_ NDS_GUARDED_BY(write_mu_) = 0;
 };
 
 Status RocksDbEngine::BuildBatch(const Db& db, const WriteBatch& batch, WriteBatch* consume,
@@ -372,6 +375,8 @@ Status RocksDbEngine::Reopen() {
   }
   db_ = std::move(opened->db);
   blob_gc_on_.store(false, std::memory_order_relaxed);  // as MakeOptions opens it
+  blob_gc_files_ = 0;
+  blob_gc_garbage_ = 0;
   return Status::Ok();
 }
 
@@ -379,6 +384,16 @@ void RocksDbEngine::UpdateBlobGc(const Db& db) {
   const auto now = std::chrono::steady_clock::now();
   if (now - blob_gc_checked_ < options_.blob_gc_check_interval) return;
   blob_gc_checked_ = now;
+  // Two cheap properties first: the full metadata (every SST and blob file) is read only when the
+  // blob files or their garbage changed since the last look.
+  uint64_t files = 0;
+  uint64_t garbage = 0;
+  if (db.db->GetIntProperty(db.data, "rocksdb.num-blob-files", &files) &&
+      db.db->GetIntProperty(db.data, "rocksdb.live-blob-file-garbage-size", &garbage)) {
+    if (files == blob_gc_files_ && garbage == blob_gc_garbage_) return;
+    blob_gc_files_ = files;
+    blob_gc_garbage_ = garbage;
+  }
   rocksdb::ColumnFamilyMetaData meta;
   db.db->GetColumnFamilyMetaData(db.data, &meta);
   const bool on = blob_gc_on_.load(std::memory_order_relaxed);
@@ -469,11 +484,11 @@ EngineStats RocksDbEngine::Stats() const {
   if (db->db->GetIntProperty(db->data, "rocksdb.cur-size-all-mem-tables", &value)) {
     stats.bytes_estimate += value;
   }
-  rocksdb::ColumnFamilyMetaData meta;
-  db->db->GetColumnFamilyMetaData(db->data, &meta);
-  for (const rocksdb::BlobMetaData& f : meta.blob_files) {
-    stats.blob_bytes += f.total_blob_bytes;
-    stats.blob_garbage_bytes += f.garbage_blob_bytes;
+  if (db->db->GetIntProperty(db->data, "rocksdb.live-blob-file-size", &value)) {
+    stats.blob_bytes = value;
+  }
+  if (db->db->GetIntProperty(db->data, "rocksdb.live-blob-file-garbage-size", &value)) {
+    stats.blob_garbage_bytes = value;
   }
   stats.blob_garbage_collection = blob_gc_on_.load(std::memory_order_relaxed);
   return stats;
