@@ -19,7 +19,7 @@ constexpr uint8_t kUndoAbsent = 0;
 constexpr uint8_t kUndoPresent = 1;
 // Event kinds on disk: 1 and 2 (HistoryEventType) as earlier versions wrote them; 3 and 4 the same
 // with the size of the change's undo entry after the kind; 5 a put whose record the event does not
-// carry, as it is held elsewhere already (see EventRefersToRecord).
+// carry, as it is held elsewhere already (ToEvent finds it).
 constexpr uint8_t kSizedKindOffset = 2;
 constexpr uint8_t kPutByReferenceKind = 5;
 // 'h' 'e' rev(8) seq(4).
