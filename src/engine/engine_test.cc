@@ -132,6 +132,31 @@ TYPED_TEST(EngineTest, LaterOpsInABatchOverrideEarlierOnes) {
   EXPECT_EQ(ReadAll(*this->engine_), (Pairs{{"a", "2"}, {"c", "3"}}));
 }
 
+// An engine may hand a batch's ops to its store in another order (RocksDB's goes by key): the
+// result is still that of the ops in the order given, keys out of order and repeated, and with a
+// range delete between puts.
+TYPED_TEST(EngineTest, ABatchActsInTheOrderGivenWhateverTheOrderOfItsKeys) {
+  WriteBatch batch;
+  batch.Put("z", "1");
+  batch.Put("a", "1");
+  batch.Delete("z");
+  batch.Put("m", "1");
+  batch.Put("a", "2");
+  batch.Put("z", "3");
+  batch.Delete("m");
+  batch.Put("b", "1");
+  this->Write(batch, 1);
+  EXPECT_EQ(ReadAll(*this->engine_), (Pairs{{"a", "2"}, {"b", "1"}, {"z", "3"}}));
+  WriteBatch ranged;
+  ranged.Put("y", "4");
+  ranged.Put("c", "4");
+  ranged.DeleteRange("b", "d");
+  ranged.Put("b", "5");
+  ranged.Put("a", "5");
+  this->Write(ranged, 2);
+  EXPECT_EQ(ReadAll(*this->engine_), (Pairs{{"a", "5"}, {"b", "5"}, {"y", "4"}, {"z", "3"}}));
+}
+
 // WriteConsuming writes the same as Write; an engine may free the batch's strings as it goes
 // (RocksDB's does: a batch of big values is not held twice), and what it wrote stays readable.
 TYPED_TEST(EngineTest, AConsumedBatchWritesWhatItHeld) {

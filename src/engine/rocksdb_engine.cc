@@ -5,6 +5,7 @@
 // (DB::Resume with the WAL off, a reopen with it on), so writes work again once space is freed.
 #include "engine/rocksdb_engine.h"
 
+#include <algorithm>
 #include <atomic>
 #include <cerrno>
 #include <chrono>
@@ -304,9 +305,30 @@ class RocksDbEngine final : public Engine {
   uint64_t blob_gc_garbage_ NDS_GUARDED_BY(write_mu_) = 0;
 };
 
+// The order in which to hand `ops` to RocksDB: by key, ops on one key in the order given, unless
+// the batch has a range delete (whose effect on a put depends on which comes first). RocksDB
+// gives each op of a batch its own sequence number in the order added, so a later op on a key
+// still wins; only ops on different keys change places. A memtable insert starts its search
+// where the previous one went (its "splice"): in key order most inserts find their place near
+// the last one, instead of searching every level because the applier's data keys, undo entries
+// and deletes alternate (docs/benchmarks.md "A write batch in key order").
+std::vector<uint32_t> KeyOrder(const std::vector<WriteBatch::Op>& ops) {
+  std::vector<uint32_t> order(ops.size());
+  bool ranged = false;
+  for (size_t i = 0; i < ops.size(); ++i) {
+    order[i] = static_cast<uint32_t>(i);
+    ranged = ranged || ops[i].type == WriteBatch::OpType::kDeleteRange;
+  }
+  if (!ranged) {
+    std::stable_sort(order.begin(), order.end(),
+                     [&ops](uint32_t a, uint32_t b) { return ops[a].key < ops[b].key; });
+  }
+  return order;
+}
+
 Status RocksDbEngine::BuildBatch(const Db& db, const WriteBatch& batch, WriteBatch* consume,
                                  LogIndex applied_index, rocksdb::WriteBatch* out) {
-  for (size_t i = 0; i < batch.ops().size(); ++i) {
+  for (uint32_t i : KeyOrder(batch.ops())) {
     const WriteBatch::Op& op = batch.ops()[i];
     rocksdb::Status s;
     switch (op.type) {
