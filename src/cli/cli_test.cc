@@ -126,6 +126,7 @@ TEST_F(NdsBinary, NumericFlagErrorsNameTheFlagTheValueAndTheRange) {
       {"start --api bad --max-value-bytes -1",
        "--max-value-bytes: -1 is out of range; give 1 to 1099511627776 (1 TiB)"},
       {"start --api bad --io-threads 65", "--io-threads: 65 is out of range; give 1 to 64"},
+      {"start --api bad --resp-threads 0", "--resp-threads: 0 is out of range; give 1 to 64"},
       {"start --api bad --max-token-cache-names 0",
        "--max-token-cache-names: 0 is out of range; give 1 to 1000000000 (one billion)"},
       {"start --api bad --max-provisional-peers 1000000001",

@@ -73,7 +73,10 @@ void RegisterStartCommand(CLI::App& app) {
   AddLimitFlags(start, &flags->limits);
   start->add_option("--resp", flags->resp,
                     "HOST:PORT to also serve the Redis protocol (RESP2) on; off when not given. "
-                    "No authentication: bind it to a trusted network (docs/resp.md)");
+                    "Without --auth anyone who reaches it may read and write (docs/resp.md)");
+  start->add_option("--resp-threads", flags->resp_threads, "Threads serving RESP")
+      ->capture_default_str()
+      ->check(WholeInRange(1, kIoThreadsMax));
   AddRespLimitFlags(start, &flags->limits);
   start->add_option("--tls-cert", flags->tls.cert_file,
                     "PEM certificate (chain) of the API: serve HTTPS only (reloaded on SIGHUP)");

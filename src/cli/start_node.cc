@@ -63,8 +63,10 @@ Result<std::unique_ptr<resp::RespServer>> StartResp(const std::string& address, 
   o.port = host_port.second;
   o.threads = threads;
   NDS_ASSIGN_OR_RETURN(auto server, resp::RespServer::Start(o, service));
-  spdlog::info("serving RESP (Redis protocol) on {}:{}; it has no authentication: see docs/resp.md",
-               o.address, server->port());
+  spdlog::info(
+      "serving RESP (Redis protocol) on {}:{} with {} thread(s); in a cluster made with --auth "
+      "clients AUTH with a token, else anyone who reaches it may read and write (docs/resp.md)",
+      o.address, server->port(), threads);
   return server;
 }
 
@@ -292,7 +294,7 @@ int RunNode(const StartFlags& f) {
   resp::RespService resp_service(node.get(), respopts);
   std::unique_ptr<resp::RespServer> resp_server;
   if (!f.resp.empty()) {
-    auto started = StartResp(f.resp, f.io_threads, &resp_service, f.limits);
+    auto started = StartResp(f.resp, f.resp_threads, &resp_service, f.limits);
     if (!started.ok()) {
       spdlog::error("cannot serve RESP on {}: {}", f.resp, started.status().ToString());
       (*server)->Stop(std::chrono::seconds(0));

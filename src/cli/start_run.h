@@ -36,6 +36,10 @@ struct StartFlags {
   bool lease_reads = false;
   size_t io_threads = 2;
   std::string resp;  // HOST:PORT of the RESP front; empty: off
+  // Threads serving RESP. One by default: a RESP command is little work for its thread (the
+  // store's work is on the node's threads), and one thread answers more GETs than two on a small
+  // machine (docs/benchmarks.md "One RESP thread").
+  size_t resp_threads = 1;
   Limits limits;
   net::TlsServerFiles tls;            // --tls-cert, --tls-key, --tls-client-ca
   client::ClientTlsOptions join_tls;  // the global --cacert/--cert/--key, for --join
