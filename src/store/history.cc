@@ -2,8 +2,10 @@
 #include "store/history.h"
 
 #include <algorithm>
+#include <limits>
 #include <set>
 #include <utility>
+#include <vector>
 
 #include "util/check.h"
 #include "util/coding.h"
@@ -22,6 +24,8 @@ constexpr uint8_t kUndoPresent = 1;
 // carry, as it is held elsewhere already (ToEvent finds it).
 constexpr uint8_t kSizedKindOffset = 2;
 constexpr uint8_t kPutByReferenceKind = 5;
+// Kind 6: several events of one batch in one entry, under the key of the last of them.
+constexpr uint8_t kGroupKind = 6;
 // 'h' 'e' rev(8) seq(4).
 constexpr size_t kEventKeyBytes = 2 + 8 + 4;
 
@@ -126,13 +130,10 @@ struct EventView {
   std::optional<uint64_t> undo_bytes;
 };
 
-Result<EventView> DecodeEventView(std::string_view engine_key, std::string_view value) {
-  if (engine_key.size() != kEventKeyBytes || engine_key[0] != kHistoryPrefix ||
-      engine_key[1] != kEventTag) {
-    return Corruption("history event key of " + std::to_string(engine_key.size()) + " bytes");
-  }
+// One event's value (any kind but a group) at `revision`.
+Result<EventView> DecodeEventValue(uint64_t revision, std::string_view value) {
   EventView e;
-  e.revision = ReadBigEndian(engine_key.substr(2, 8));
+  e.revision = revision;
   Decoder d(value);
   NDS_ASSIGN_OR_RETURN(std::string_view type, d.Bytes(1));
   auto kind = static_cast<uint8_t>(type[0]);
@@ -165,6 +166,73 @@ Result<EventView> DecodeEventView(std::string_view engine_key, std::string_view 
   }
   return Corruption("history event of unknown kind " +
                     std::to_string(static_cast<uint8_t>(type[0])));
+}
+
+bool IsEventKey(std::string_view engine_key) {
+  return engine_key.size() >= 2 && engine_key[0] == kHistoryPrefix && engine_key[1] == kEventTag;
+}
+
+// The revision and seq of an event key.
+Result<std::pair<uint64_t, uint32_t>> DecodeEventKey(std::string_view engine_key) {
+  if (engine_key.size() != kEventKeyBytes || engine_key[0] != kHistoryPrefix ||
+      engine_key[1] != kEventTag) {
+    return Corruption("history event key of " + std::to_string(engine_key.size()) + " bytes");
+  }
+  return std::make_pair(ReadBigEndian(engine_key.substr(2, 8)),
+                        static_cast<uint32_t>(ReadBigEndian(engine_key.substr(10, 4))));
+}
+
+Result<EventView> DecodeEventView(std::string_view engine_key, std::string_view value) {
+  NDS_ASSIGN_OR_RETURN(auto revision_seq, DecodeEventKey(engine_key));
+  if (!value.empty() && static_cast<uint8_t>(value[0]) == kGroupKind) {
+    return Corruption("a group of history events where one event was expected");
+  }
+  return DecodeEventValue(revision_seq.first, value);
+}
+
+// The events of one history entry, in order, into `out` (cleared first): the entry's own event,
+// or the events of a group (kind 6):
+//   6 count:varint (revision_delta:varint seq:varint event:bytes){count}
+// where the first delta is from 0 and each later one from the event before; (revision, seq)
+// rise strictly, and the last is the entry's key.
+Status DecodeEntryEvents(std::string_view engine_key, std::string_view value,
+                         std::vector<EventView>* out) {
+  out->clear();
+  NDS_ASSIGN_OR_RETURN(auto key_revision_seq, DecodeEventKey(engine_key));
+  if (value.empty() || static_cast<uint8_t>(value[0]) != kGroupKind) {
+    NDS_ASSIGN_OR_RETURN(EventView e, DecodeEventValue(key_revision_seq.first, value));
+    out->push_back(e);
+    return Status::Ok();
+  }
+  Decoder d(value.substr(1));
+  NDS_ASSIGN_OR_RETURN(uint64_t count, d.Varint64());
+  if (count < 2 || count > value.size()) {
+    return Corruption("history group of " + std::to_string(count) + " events");
+  }
+  uint64_t revision = 0;
+  uint64_t seq = 0;
+  for (uint64_t i = 0; i < count; ++i) {
+    NDS_ASSIGN_OR_RETURN(uint64_t delta, d.Varint64());
+    NDS_ASSIGN_OR_RETURN(uint64_t next_seq, d.Varint64());
+    NDS_ASSIGN_OR_RETURN(std::string_view event, d.LengthPrefixed());
+    if (delta > std::numeric_limits<uint64_t>::max() - revision ||
+        next_seq > std::numeric_limits<uint32_t>::max() ||
+        (i > 0 && delta == 0 && next_seq <= seq)) {
+      return Corruption("history group with events out of order");
+    }
+    revision += delta;
+    seq = next_seq;
+    if (!event.empty() && static_cast<uint8_t>(event[0]) == kGroupKind) {
+      return Corruption("history group inside a group");
+    }
+    NDS_ASSIGN_OR_RETURN(EventView e, DecodeEventValue(revision, event));
+    out->push_back(e);
+  }
+  if (!d.done()) return Corruption("history group with trailing bytes");
+  if (revision != key_revision_seq.first || seq != key_revision_seq.second) {
+    return Corruption("history group whose last event is not its key");
+  }
+  return Status::Ok();
 }
 
 // The record `user_key` held as of `revision`, found with `undo_it` (an iterator of the view `view`
@@ -280,22 +348,29 @@ Result<uint64_t> ReadHistoryEvents(const engine::View& view, uint64_t after, uin
   std::unique_ptr<engine::Iterator> it = view.NewIterator();
   // Finds the records that events of kind 5 refer to; made at the first of them.
   std::unique_ptr<engine::Iterator> undo_it;
-  const std::string end = HistoryEventKey(through + 1, 0);
   size_t bytes = 0;
   size_t count = 0;
   uint64_t last_revision = after;
-  for (it->Seek(HistoryEventKey(after + 1, 0)); it->Valid() && it->key() < end; it->Next()) {
-    NDS_ASSIGN_OR_RETURN(EventView v, DecodeEventView(it->key(), it->value()));
-    // Stop between revisions only, so that the returned revision is complete.
-    if (v.revision != last_revision && (bytes >= bytes_max || count >= count_max)) {
-      return last_revision;
+  std::vector<EventView> events;
+  // An entry's key is its last event's: the first entry at or after (after + 1, 0) holds the
+  // first event wanted, and a group may begin with events before it.
+  for (it->Seek(HistoryEventKey(after + 1, 0)); it->Valid(); it->Next()) {
+    if (!IsEventKey(it->key())) break;
+    NDS_RETURN_IF_ERROR(DecodeEntryEvents(it->key(), it->value(), &events));
+    for (const EventView& v : events) {
+      if (v.revision <= after) continue;
+      if (v.revision > through) return through;
+      // Stop between revisions only, so that the returned revision is complete.
+      if (v.revision != last_revision && (bytes >= bytes_max || count >= count_max)) {
+        return last_revision;
+      }
+      if (v.by_reference && !undo_it) undo_it = view.NewIterator();
+      NDS_ASSIGN_OR_RETURN(HistoryEvent e, ToEvent(view, undo_it.get(), v));
+      last_revision = e.revision;
+      bytes += e.ByteSize();
+      ++count;
+      out->push_back(std::move(e));
     }
-    if (v.by_reference && !undo_it) undo_it = view.NewIterator();
-    NDS_ASSIGN_OR_RETURN(HistoryEvent e, ToEvent(view, undo_it.get(), v));
-    last_revision = e.revision;
-    bytes += e.ByteSize();
-    ++count;
-    out->push_back(std::move(e));
   }
   NDS_RETURN_IF_ERROR(it->status());
   return through;
@@ -307,6 +382,7 @@ void HistoryWriter::Record(engine::WriteBatch* batch, uint64_t revision, std::st
     NDS_CHECK(revision > seq_revision_, "history revision {} after {}", revision, seq_revision_);
     seq_revision_ = revision;
     seq_ = 0;
+    revision_start_ = pending_.size();
     changed_.clear();
   }
   const HistoryEventType type = record.empty() ? HistoryEventType::kDelete : HistoryEventType::kPut;
@@ -341,10 +417,10 @@ void HistoryWriter::Record(engine::WriteBatch* batch, uint64_t revision, std::st
     // The earlier put's record is no longer the key's as of this revision: its event now carries
     // it (`before`, what this change replaces), written over the reference in this batch.
     NDS_CHECK(before.has_value(), "a key put at revision {} is absent in it", revision);
-    std::string carried =
+    PendingEvent& carried = pending_[revision_start_ + earlier->seq];
+    NDS_CHECK(carried.revision == revision && carried.seq == earlier->seq);
+    carried.value =
         EncodeHistoryEvent(HistoryEventType::kPut, user_key, *before, earlier->undo_bytes);
-    pending_bytes_ += carried.size() - earlier->event_bytes;
-    batch->PutOwned(HistoryEventKey(revision, earlier->seq), std::move(carried));
   }
   const uint64_t undo_bytes = writes_undo ? undo_key.size() + undo.size() : 0;
   if (capture_bytes_max_ != 0 && !capture_overflowed_) Capture(revision, type, user_key, record);
@@ -354,9 +430,10 @@ void HistoryWriter::Record(engine::WriteBatch* batch, uint64_t revision, std::st
       type == HistoryEventType::kPut && record.size() >= kHistoryReferenceRecordBytesMin;
   std::string event = by_reference ? EncodeHistoryPutReference(user_key, undo_bytes)
                                    : EncodeHistoryEvent(type, user_key, record, undo_bytes);
-  *slot = Change{seq_, undo_bytes, event.size(), by_reference};
-  pending_bytes_ += kEventKeyBytes + event.size() + undo_bytes;
-  batch->PutOwned(HistoryEventKey(revision, seq_++), std::move(event));
+  *slot = Change{seq_, undo_bytes, by_reference};
+  // The event waits for the batch's end (WriteEvents); its bytes are counted then.
+  pending_bytes_ += undo_bytes;
+  pending_.push_back(PendingEvent{revision, seq_++, std::move(event)});
   if (writes_undo) batch->PutOwned(std::move(undo_key), std::move(undo));
 }
 
@@ -398,10 +475,49 @@ std::optional<std::vector<HistoryEvent>> HistoryWriter::TakeCaptured(size_t* byt
   return out;
 }
 
+void HistoryWriter::WriteEvents(engine::WriteBatch* batch) {
+  size_t begin = 0;
+  while (begin < pending_.size()) {
+    // The events of one entry, up to the bounds (one alone may be bigger). A revision with more
+    // events (a transaction, a /clear) spans entries, as each of its events did its own before:
+    // compaction still removes at most a slice of them per commit.
+    size_t end = begin + 1;
+    size_t bytes = pending_[begin].value.size();
+    while (end < pending_.size() && end - begin < kHistoryGroupEventsMax &&
+           bytes + pending_[end].value.size() <= kHistoryGroupBytesMax) {
+      bytes += pending_[end].value.size();
+      ++end;
+    }
+    const PendingEvent& last = pending_[end - 1];
+    std::string key = HistoryEventKey(last.revision, last.seq);
+    std::string value;
+    if (end - begin == 1) {
+      value = std::move(pending_[begin].value);
+    } else {
+      value.reserve(1 + kVarint64BytesMax + bytes + (end - begin) * 3 * kVarint64BytesMax);
+      value.push_back(static_cast<char>(kGroupKind));
+      PutVarint64(&value, end - begin);
+      uint64_t revision = 0;
+      for (size_t i = begin; i < end; ++i) {
+        PutVarint64(&value, pending_[i].revision - revision);
+        PutVarint64(&value, pending_[i].seq);
+        PutLengthPrefixed(&value, pending_[i].value);
+        revision = pending_[i].revision;
+      }
+    }
+    pending_bytes_ += key.size() + value.size();
+    batch->PutOwned(std::move(key), std::move(value));
+    begin = end;
+  }
+  pending_.clear();
+}
+
 Status HistoryWriter::Finish(const engine::Engine& engine, uint64_t last_index,
                              engine::WriteBatch* batch) {
+  WriteEvents(batch);
   seq_revision_ = 0;
   seq_ = 0;
+  revision_start_ = 0;
   changed_.clear();
   const uint64_t added = std::exchange(pending_bytes_, 0);
   std::unique_ptr<engine::View> view = engine.NewView();
@@ -421,7 +537,6 @@ Status HistoryWriter::Finish(const engine::Engine& engine, uint64_t last_index,
       std::min<uint64_t>(keep_revisions_ / kCompactSlackShare, kCompactEventsPerCommitMax / 2);
   if (target > floor + slack || bytes > bytes_max_) {
     std::unique_ptr<engine::Iterator> it = view->NewIterator();
-    const std::string end = HistoryEventKey(applied + 1, 0);
     size_t removed = 0;
     uint64_t last_removed = 0;
     bool exhausted = true;
@@ -431,46 +546,53 @@ Status HistoryWriter::Finish(const engine::Engine& engine, uint64_t last_index,
     std::string first_undo;
     std::set<std::string> freed_undos;
     std::string undo_key;
-    // From `floor` itself: a slice that stopped inside a revision left some of its events.
-    for (it->Seek(HistoryEventKey(floor, 0)); it->Valid() && it->key() < end; it->Next()) {
-      NDS_ASSIGN_OR_RETURN(EventView e, DecodeEventView(it->key(), it->value()));
+    std::vector<EventView> events;
+    // From `floor` itself: a slice that stopped inside a revision left some of its events. An
+    // entry is removed whole: one event, or a group (whose revisions no other entry shares).
+    for (it->Seek(HistoryEventKey(floor, 0)); it->Valid() && IsEventKey(it->key()); it->Next()) {
+      NDS_RETURN_IF_ERROR(DecodeEntryEvents(it->key(), it->value(), &events));
+      const uint64_t first = events.front().revision;
+      const uint64_t last = events.back().revision;
+      if (first > applied) break;
       // Old enough, or the history is too big (a revision once begun is removed whole).
       const bool due =
-          e.revision <= target || bytes > bytes_max_ || (removed > 0 && e.revision == last_removed);
-      if (!due || removed == kCompactEventsPerCommitMax) {
+          last <= target || bytes > bytes_max_ || (removed > 0 && first == last_removed);
+      if (!due || (removed > 0 && removed + events.size() > kCompactEventsPerCommitMax)) {
         // A revision partly removed counts as compacted; the next slice removes the rest.
         // Otherwise the floor moves to what was removed, not past it.
-        new_floor = last_removed == e.revision
-                        ? e.revision
-                        : std::max(floor, std::min(e.revision - 1, std::max(target, last_removed)));
+        new_floor = last_removed == first
+                        ? first
+                        : std::max(floor, std::min(first - 1, std::max(target, last_removed)));
         exhausted = false;
         break;
       }
-      SetUndoKey(&undo_key, e.key, e.revision);
       uint64_t freed = it->key().size() + it->value().size();
-      // An event that carries its undo entry's size (0 for a key's later changes in a revision)
-      // needs no read of it. One of an earlier version does: a key changed twice in one revision
-      // has one undo entry, counted once.
-      bool first_seen = !e.undo_bytes.has_value();
-      if (e.undo_bytes) {
-        freed += *e.undo_bytes;
-      } else if (e.revision != undo_revision) {
-        undo_revision = e.revision;
-        first_undo.assign(undo_key);
-        freed_undos.clear();
-      } else {
-        if (freed_undos.empty()) freed_undos.insert(first_undo);
-        first_seen = freed_undos.insert(undo_key).second;
-      }
-      if (first_seen) {
-        NDS_ASSIGN_OR_RETURN(std::optional<std::string> undo, view->Get(undo_key));
-        if (undo) freed += undo_key.size() + undo->size();
+      for (const EventView& e : events) {
+        SetUndoKey(&undo_key, e.key, e.revision);
+        // An event that carries its undo entry's size (0 for a key's later changes in a
+        // revision) needs no read of it. One of an earlier version does: a key changed twice in
+        // one revision has one undo entry, counted once.
+        bool first_seen = !e.undo_bytes.has_value();
+        if (e.undo_bytes) {
+          freed += *e.undo_bytes;
+        } else if (e.revision != undo_revision) {
+          undo_revision = e.revision;
+          first_undo.assign(undo_key);
+          freed_undos.clear();
+        } else {
+          if (freed_undos.empty()) freed_undos.insert(first_undo);
+          first_seen = freed_undos.insert(undo_key).second;
+        }
+        if (first_seen) {
+          NDS_ASSIGN_OR_RETURN(std::optional<std::string> undo, view->Get(undo_key));
+          if (undo) freed += undo_key.size() + undo->size();
+        }
+        batch->Delete(undo_key);
       }
       bytes -= std::min(bytes, freed);
       batch->Delete(it->key());
-      batch->Delete(undo_key);
-      last_removed = e.revision;
-      ++removed;
+      last_removed = last;
+      removed += events.size();
     }
     NDS_RETURN_IF_ERROR(it->status());
     if (exhausted) new_floor = std::max({floor, target, last_removed});

@@ -2,7 +2,8 @@
 // delete the applier makes to a data key is also recorded, in the same atomic engine batch, as
 //
 //   an event    'h' 'e' rev(8, big-endian) seq(4, big-endian) -> kind, key (and the record of a
-//                                                                put changed again in its revision)
+//                                                                put changed again in its rev);
+//               or a group of a batch's events, under the key of the last (kind 6)
 //   an undo     'h' 'u' len(key)(4, big-endian) key rev(8)    -> the key's record before rev
 //   the floor   'h' 'c'                                      -> compact revision C (8)
 //   the size    'h' 'b'                                      -> bytes of events and undos (8)
@@ -48,6 +49,11 @@ inline constexpr char kHistoryPrefix = 'h';
 inline constexpr uint64_t kHistoryRevisionsDefault = 100'000;
 // The default of --history-bytes (util/limits.h).
 inline constexpr uint64_t kHistoryBytesDefault = uint64_t{1} << 30;
+// A batch's events are written in entries of several events each (kind 6 of
+// docs/formats/store.md): one engine key, and one delete when compacted, for many events. An
+// entry holds at most this many events and bytes of events (one event alone may be bigger).
+inline constexpr size_t kHistoryGroupEventsMax = 256;
+inline constexpr size_t kHistoryGroupBytesMax = 64 << 10;
 // Events one commit removes at most while compacting (a bounded slice per apply).
 inline constexpr size_t kCompactEventsPerCommitMax = 4096;
 // Compaction waits until its target is --history-revisions / this (at most half of
@@ -167,9 +173,20 @@ class HistoryWriter {
   struct Change {
     uint32_t seq = 0;           // of its event
     uint64_t undo_bytes = 0;    // what its event says of its undo entry
-    uint64_t event_bytes = 0;   // of its event's value
     bool by_reference = false;  // a put whose event refers to its record
   };
+  // The batch's events, in order, until Finish writes them (WriteEvents).
+  struct PendingEvent {
+    uint64_t revision = 0;
+    uint32_t seq = 0;
+    std::string value;  // the event as one entry would hold it
+  };
+  std::vector<PendingEvent> pending_;
+  size_t revision_start_ = 0;  // index in pending_ of seq_revision_'s first event
+  // Adds pending_ to `batch`: runs of events in entries of up to kHistoryGroupEventsMax events
+  // and kHistoryGroupBytesMax bytes (one event alone is written as such), and counts their bytes
+  // in pending_bytes_.
+  void WriteEvents(engine::WriteBatch* batch);
   // The keys this batch changed at seq_revision_: a key changed twice in one revision keeps one
   // undo entry (the record from before the first change), and its earlier put event then carries
   // its record. The first key is kept apart (its buffer reused), and the map is filled only once

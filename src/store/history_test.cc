@@ -205,6 +205,32 @@ TEST_P(HistoryTest, AStoreWithoutHistoryStartsItsFloorAtItsAppliedIndex) {
   EXPECT_EQ(Describe(Events(7)), "8 put old=w;");
 }
 
+// The entries of a group's events, each under its own key (the entry itself when it is one event).
+std::vector<std::pair<std::string, std::string>> SplitGroup(const std::string& key,
+                                                            const std::string& value) {
+  if (value[0] != 6) return {{key, value}};
+  std::vector<std::pair<std::string, std::string>> out;
+  Decoder d(std::string_view(value).substr(1));
+  uint64_t count = d.Varint64().value();
+  uint64_t revision = 0;
+  for (uint64_t i = 0; i < count; ++i) {
+    revision += d.Varint64().value();
+    auto seq = static_cast<uint32_t>(d.Varint64().value());
+    out.emplace_back(HistoryEventKey(revision, seq), std::string(d.LengthPrefixed().value()));
+  }
+  EXPECT_TRUE(d.done());
+  return out;
+}
+
+// The event entries (groups or single events) of `e`.
+size_t EventEntries(const engine::Engine& e) {
+  size_t n = 0;
+  for (const auto& [key, value] : engine::testing::ReadAll(e)) {
+    n += key.size() > 1 && key[0] == kHistoryPrefix && key[1] == 'e' ? 1 : 0;
+  }
+  return n;
+}
+
 // The bytes of every history event and undo entry in the engine, counted from scratch.
 uint64_t HistoryEntryBytes(const engine::Engine& e) {
   uint64_t n = 0;
@@ -214,6 +240,31 @@ uint64_t HistoryEntryBytes(const engine::Engine& e) {
     }
   }
   return n;
+}
+
+// A /clear of 5000 keys is one revision of 5000 events, in entries of kHistoryGroupEventsMax:
+// compaction removes them a slice at a time, counting the revision as compacted once part of it
+// is gone, and the size entry stays exact throughout.
+TEST_P(HistoryTest, ARevisionSpanningEntriesIsCompactedInSlices) {
+  std::vector<Command> many;
+  many.reserve(5000);
+  for (int i = 0; i < 5000; ++i) many.push_back(PutCommand("key" + std::to_string(i), "v"));
+  Apply(many, /*keep=*/1'000'000);              // 1..5000
+  Apply({ClearCommand()}, /*keep=*/1'000'000);  // 5001
+  EXPECT_EQ(Events(5000).size(), 5000u);
+  std::vector<uint64_t> floors;
+  for (int i = 0; i < 4; ++i) {
+    Apply({PutCommand("x", std::to_string(i))}, /*keep=*/1);
+    floors.push_back(Floor());
+    ASSERT_EQ(*ReadHistoryBytes(*engine_->NewView()), HistoryEntryBytes(*engine_)) << i;
+  }
+  // 4096 of the puts' events, then the other 904 and part of the /clear, then the rest of it.
+  EXPECT_EQ(floors[0], 4096u);
+  EXPECT_EQ(floors[1], 5001u);
+  EXPECT_EQ(floors[2], 5003u);
+  EXPECT_EQ(floors[3], 5004u);
+  EXPECT_EQ(Describe(Events(floors[3])), "5005 put x=3;");
+  EXPECT_EQ(EventEntries(*engine_), 1u);
 }
 
 TEST_P(HistoryTest, TheSizeEntryCountsExactlyWhatTheHistoryHolds) {
@@ -324,8 +375,9 @@ TEST_P(HistoryTest, APutEventRefersToItsRecordAndStillReadsBackItsValue) {
     seen += ";";
   }
   EXPECT_EQ(seen, "1=1;2=2;3=3;3=4;4;5=5;6 small=" + std::to_string(big.size() - 100) + ";");
-  // The values in history: the undo entries at 2, 3 and 4, the first put at 3, and the small put
-  // at 6. The events at 1, 2, 3 (the second put) and 5 hold none.
+  // The values in history: the undo entries at 2, 3 and 4, the first put at 3 (in the entry of its
+  // batch, keyed by that batch's last event, 4), and the small put at 6 (in the entry of 5 and 6).
+  // The entry of 1 and 2 holds none, nor do the second put at 3 and the put at 5.
   std::vector<std::string> holding;
   for (const auto& [key, value] : engine::testing::ReadAll(*engine_)) {
     if (key[0] == kHistoryPrefix && value.size() >= big.size() - 100) {
@@ -334,11 +386,76 @@ TEST_P(HistoryTest, APutEventRefersToItsRecordAndStillReadsBackItsValue) {
       holding.push_back(key.substr(0, 2) + std::to_string(static_cast<uint8_t>(low)));
     }
   }
-  EXPECT_EQ(holding, (std::vector<std::string>{"he3", "he6", "hu2", "hu3", "hu4"}));
+  EXPECT_EQ(holding, (std::vector<std::string>{"he4", "he6", "hu2", "hu3", "hu4"}));
   auto bytes = ReadHistoryBytes(*engine_->NewView());
   ASSERT_TRUE(bytes.ok());
   EXPECT_EQ(*bytes, HistoryEntryBytes(*engine_));
   EXPECT_EQ(At("k", 3), big + "4");
+}
+
+// The events of one batch share entries (kind 6): one key, and one delete when compacted, for many
+// events. Readers see every event as before, from any revision, also inside an entry; an entry
+// holds at most kHistoryGroupEventsMax events, also of one revision; compaction removes whole
+// entries and never moves the floor past an event it kept.
+TEST_P(HistoryTest, EventsOfABatchShareEntriesAndReadBackFromAnyRevision) {
+  Apply({PutCommand("a", "1"), PutCommand("b", "2"), DeleteCommand("a"), PutCommand("c", "4"),
+         PutCommand("b", "5")});  // 1..5
+  EXPECT_EQ(EventEntries(*engine_), 1u);
+  EXPECT_EQ(Describe(Events(0)), "1 put a=1;2 put b=2;3 del a;4 put c=4;5 put b=5;");
+  EXPECT_EQ(Describe(Events(2)), "3 del a;4 put c=4;5 put b=5;");
+  EXPECT_EQ(Describe(Events(4)), "5 put b=5;");
+  {
+    std::vector<HistoryEvent> part;
+    auto view = engine_->NewView();
+    auto read = ReadHistoryEvents(*view, 1, 3, 1 << 30, 1 << 30, &part);
+    ASSERT_TRUE(read.ok());
+    EXPECT_EQ(*read, 3u);
+    EXPECT_EQ(Describe(part), "2 put b=2;3 del a;");
+    part.clear();
+    read = ReadHistoryEvents(*view, 0, 5, 1 << 30, /*count_max=*/2, &part);
+    ASSERT_TRUE(read.ok());
+    EXPECT_EQ(*read, 2u);
+    EXPECT_EQ(Describe(part), "1 put a=1;2 put b=2;");
+  }
+  EXPECT_EQ(At("b", 4), "2");
+  EXPECT_EQ(At("a", 2), "1");
+  EXPECT_EQ(At("a", 3), "<absent>");
+
+  // 300 puts in one batch: two entries; 300 puts in one revision (a transaction): two as well.
+  std::vector<Command> many;
+  many.reserve(300);
+  for (int i = 0; i < 300; ++i) many.push_back(PutCommand("k" + std::to_string(i), "v"));
+  Apply(many);  // 6..305
+  EXPECT_EQ(EventEntries(*engine_), 3u);
+  Txn t;
+  for (int i = 0; i < 300; ++i)
+    t.success.push_back({TxnOpKind::kPut, "t" + std::to_string(i), "w", ""});
+  Apply({TxnCommand(t)});  // 306
+  EXPECT_EQ(EventEntries(*engine_), 5u);
+  EXPECT_EQ(Events(0).size(), 5u + 300u + 300u);
+  EXPECT_EQ(Events(305).size(), 300u);
+  if (GetParam() == "rocksdb") Reopen();
+  ASSERT_EQ(*ReadHistoryBytes(*engine_->NewView()), HistoryEntryBytes(*engine_));
+
+  // Keeping 100 revisions puts the target (307 - 100 = 207) inside the entry of 6..261: that entry
+  // stays whole, and the floor stops just below it.
+  Apply({PutCommand("z", "z")}, /*keep=*/100);  // 307
+  EXPECT_EQ(Floor(), 5u);
+  EXPECT_EQ(EventEntries(*engine_), 5u);
+  EXPECT_EQ(Events(5).size(), 300u + 300u + 1u);
+  EXPECT_EQ(At("k0", 5), "<absent>");
+  EXPECT_EQ(At("k0", 6), "v");
+  ASSERT_EQ(*ReadHistoryBytes(*engine_->NewView()), HistoryEntryBytes(*engine_));
+  // Once the target passes its end, it goes whole; the next entry (262..305) holds the target and
+  // stays, and the floor stops just below it.
+  Apply({PutCommand("z", "y")}, /*keep=*/40);  // 308: target 268
+  EXPECT_EQ(Floor(), 261u);
+  EXPECT_EQ(EventEntries(*engine_), 5u);  // 262..305, 306 (two), 307, 308
+  EXPECT_EQ(Describe(Events(305)).substr(0, 10), "306 put t0");
+  EXPECT_EQ(Events(261).size(), 44u + 300u + 2u);
+  EXPECT_EQ(At("k256", 261), "<absent>");
+  EXPECT_EQ(At("k256", 262), "v");
+  ASSERT_EQ(*ReadHistoryBytes(*engine_->NewView()), HistoryEntryBytes(*engine_));
 }
 
 INSTANTIATE_TEST_SUITE_P(Engines, HistoryTest, ::testing::Values("memory", "rocksdb"));
@@ -409,28 +526,34 @@ TEST_P(HistoryTest, EventsOfAnEarlierVersionAreCompactedWithAnExactCount) {
                {TxnOpKind::kPut, "c", "c1", ""}};
   Apply({TxnCommand(t)});                              // 3
   Apply({PutCommand("a", "a4"), DeleteCommand("b")});  // 4, 5
-  // Every event rewritten as an earlier version wrote it: kind 1 or 2, no size after it.
+  // Every event rewritten as an earlier version wrote it: one entry each (no groups), of kind 1 or
+  // 2, no size after it.
   engine::WriteBatch batch;
   uint64_t dropped = 0;
+  uint64_t added = 0;
   size_t rewritten = 0;
   for (const auto& [key, value] : engine::testing::ReadAll(*engine_)) {
     if (key.size() < 2 || key[0] != kHistoryPrefix || key[1] != 'e') continue;
-    ASSERT_TRUE(value[0] == 3 || value[0] == 4) << "an event of kind " << int{value[0]};
-    Decoder d(std::string_view(value).substr(1));
-    ASSERT_TRUE(d.Varint64().ok());
-    const std::string legacy =
-        std::string(1, static_cast<char>(value[0] - 2)) +
-        std::string(std::string_view(value).substr(value.size() - d.remaining()));
-    dropped += value.size() - legacy.size();
-    batch.Put(key, legacy);
-    ++rewritten;
+    batch.Delete(key);
+    dropped += key.size() + value.size();
+    for (const auto& [event_key, event] : SplitGroup(key, value)) {
+      ASSERT_TRUE(event[0] == 3 || event[0] == 4) << "an event of kind " << int{event[0]};
+      Decoder d(std::string_view(event).substr(1));
+      ASSERT_TRUE(d.Varint64().ok());
+      const std::string legacy =
+          std::string(1, static_cast<char>(event[0] - 2)) +
+          std::string(std::string_view(event).substr(event.size() - d.remaining()));
+      added += event_key.size() + legacy.size();
+      batch.Put(event_key, legacy);
+      ++rewritten;
+    }
   }
   ASSERT_EQ(rewritten, 7u);
   auto before = ReadHistoryBytes(*engine_->NewView());
   ASSERT_TRUE(before.ok());
   std::string size;
   for (int shift = 56; shift >= 0; shift -= 8) {
-    size.push_back(static_cast<char>((*before - dropped) >> shift));
+    size.push_back(static_cast<char>((*before - dropped + added) >> shift));
   }
   batch.Put(HistoryBytesKey(), size);
   ASSERT_TRUE(engine_->Write(batch, LogIndex(next_), false).ok());
@@ -477,6 +600,65 @@ TEST(HistoryCodec, DamagedEventsAreCorruption) {
   ASSERT_TRUE(ok.ok());
   EXPECT_EQ(ok->revision, 3u);
   EXPECT_EQ(ok->content_type, "ct");
+}
+
+// A damaged group of events is corruption for every reader of the history: a group of fewer than
+// two events, events out of order, trailing bytes, a last event other than its key, a group in a
+// group.
+TEST(HistoryCodec, DamagedGroupsAreCorruption) {
+  const std::string event = EncodeHistoryEvent(HistoryEventType::kDelete, "k", "", 0);
+  auto group = [&event](const std::vector<std::pair<uint64_t, uint64_t>>& events,
+                        const std::string& tail = "") {
+    std::string out(1, '\x06');
+    PutVarint64(&out, events.size());
+    uint64_t revision = 0;
+    for (const auto& [rev, seq] : events) {
+      PutVarint64(&out, rev - revision);
+      PutVarint64(&out, seq);
+      PutLengthPrefixed(&out, event);
+      revision = rev;
+    }
+    return out + tail;
+  };
+  std::string nested(1, '\x06');
+  PutVarint64(&nested, 2);
+  PutVarint64(&nested, 3);
+  PutVarint64(&nested, 0);
+  PutLengthPrefixed(&nested, event);
+  PutVarint64(&nested, 1);
+  PutVarint64(&nested, 0);
+  PutLengthPrefixed(&nested, group({{3, 0}, {4, 0}}));
+  const std::vector<std::pair<std::string, std::string>> damaged = {
+      {"one event", group({{4, 0}})},
+      {"out of order", group({{4, 1}, {4, 0}, {4, 2}})},
+      {"a seq repeated", group({{3, 0}, {4, 0}, {4, 0}})},
+      {"trailing bytes", group({{3, 0}, {4, 0}}, "x")},
+      {"last event is not the key", group({{3, 0}, {4, 1}})},
+      {"a group in a group", nested},
+      {"truncated", group({{3, 0}, {4, 0}}).substr(0, 6)},
+  };
+  for (const auto& [what, value] : damaged) {
+    auto engine = engine::NewMemoryEngine();
+    engine::WriteBatch batch;
+    batch.Put(HistoryEventKey(4, 0), value);
+    ASSERT_TRUE(engine->Write(batch, LogIndex(4), false).ok());
+    auto view = engine->NewView();
+    std::vector<HistoryEvent> out;
+    EXPECT_EQ(ReadHistoryEvents(*view, 0, 4, 1 << 30, 1 << 30, &out).status().code(),
+              StatusCode::kCorruption)
+        << what;
+    EXPECT_EQ(DecodeHistoryEvent(*view, HistoryEventKey(4, 0), value).status().code(),
+              StatusCode::kCorruption)
+        << what;
+  }
+  // The same builder makes a group that reads back.
+  auto engine = engine::NewMemoryEngine();
+  engine::WriteBatch batch;
+  batch.Put(HistoryEventKey(4, 1), group({{3, 0}, {4, 0}, {4, 1}}));
+  ASSERT_TRUE(engine->Write(batch, LogIndex(4), false).ok());
+  std::vector<HistoryEvent> out;
+  ASSERT_TRUE(ReadHistoryEvents(*engine->NewView(), 0, 4, 1 << 30, 1 << 30, &out).ok());
+  EXPECT_EQ(Describe(out), "3 del k;4 del k;4 del k;");
 }
 
 }  // namespace
