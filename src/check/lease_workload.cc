@@ -46,6 +46,8 @@ class LeaseWorkload : public WorkloadRunner {
       Result<uint64_t> lease = client::GrantLease(client->get(), kTtl);
       if (!lease.ok()) {
         SleepUnlessStopped(kReadEvery, *context_.stop);
+        // From the nodes the run has now: membership faults replace them all in time.
+        if (auto fresh = MakeRunClient(context_, index, 3); fresh.ok()) client = std::move(fresh);
         continue;
       }
       cycle.lease = *lease;

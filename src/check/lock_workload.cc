@@ -43,6 +43,13 @@ class LockWorkload : public WorkloadRunner {
       if (!lock.ok()) {
         acquire_failures_.fetch_add(1);
         SleepUnlessStopped(std::chrono::milliseconds(50), *context_.stop);
+        // From the nodes the run has now: membership faults replace them all in time.
+        if (auto fresh = RunClientOptions(context_, index, 3); fresh.ok()) {
+          if (auto made = Client::Create(*fresh); made.ok()) {
+            options = std::move(fresh);
+            client = std::move(made);
+          }
+        }
         continue;
       }
       LockHold hold;

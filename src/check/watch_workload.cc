@@ -66,8 +66,10 @@ class WatchWorkload : public WorkloadRunner {
       }
       Result<client::PutResult> put = (*client)->Put(key, value);
       if (!put.ok()) {
-        // A node that is down or paused: try the next one after a pause.
+        // A node that is down or paused: try the next one after a pause, from the nodes the run
+        // has now (membership faults replace them all in time).
         SleepUnlessStopped(std::chrono::milliseconds(50), *context_.stop);
+        if (auto fresh = MakeRunClient(context_, index, 1); fresh.ok()) client = std::move(fresh);
         continue;
       }
       MutexLock lock(mu_);
@@ -173,10 +175,13 @@ class WatchWorkload : public WorkloadRunner {
       }
       if (status.code() == StatusCode::kInvalidArgument) return;  // refused: reported as a miss
       if (Done(log)) return;
-      // The client gave up reconnecting (the cluster was unreachable for a while): resume.
+      // The client gave up reconnecting (the cluster was unreachable for a while, or every node it
+      // knew left the cluster): resume, on the nodes the run has now.
       ++log.resumes;
       request.from = log.reached;
       std::this_thread::sleep_for(std::chrono::milliseconds(100));
+      if (auto fresh = MakeRunClient(context_, log.id + 1, 3); fresh.ok())
+        client = std::move(fresh);
     }
   }
 
