@@ -92,10 +92,17 @@ Result<std::unique_ptr<RaftNode>> RaftNode::Create(std::unique_ptr<engine::Engin
   // from the leader, or made here) without the hard state that commits it; the engine restored
   // from it is then ahead of the commit index and the core refuses to start (found by the
   // simulator, seed 58). Record the commit index the snapshot proves first.
-  if (snap.index.value > 0) {
+  // Likewise the engine: the loop applies entries its log already holds before it syncs the hard
+  // state that commits them (ApplyDurableBeforeSave), and a crash in between keeps an engine
+  // ahead of the saved commit index. What the engine applied was committed.
+  LogIndex proven = snap.index;
+  if (node->engine_->AppliedIndex() <= node->wal_->LastIndex()) {
+    proven = std::max(proven, node->engine_->AppliedIndex());
+  }
+  if (proven.value > 0) {
     NDS_ASSIGN_OR_RETURN(raft::HardState hs, node->wal_->InitialHardState());
-    if (hs.commit < snap.index) {
-      hs.commit = snap.index;
+    if (hs.commit < proven) {
+      hs.commit = proven;
       NDS_RETURN_IF_ERROR(node->wal_->SaveHardState(hs));
     }
   }
@@ -372,6 +379,7 @@ void RaftNode::HandleReady() {
       if (!raw_->HasReady()) break;
       pending_ready_ = raw_->GetReady();
       pending_saved_ = false;
+      early_applied_ = 0;
       PublishLease();
     }
     raft::Ready& rd = *pending_ready_;
@@ -393,6 +401,7 @@ void RaftNode::HandleReady() {
         if (!s.ok()) Die("cannot install the snapshot from the leader", s);
       }
       if (!rd.entries.empty() || rd.hard_state) {
+        ApplyDurableBeforeSave(rd);
         const Clock::time_point save_start = Now();
         Status s = wal_->Save(rd.hard_state.value_or(raft::HardState{}), rd.entries);
         metrics_.wal_fsync.Observe(Now() - save_start);
@@ -419,7 +428,8 @@ void RaftNode::HandleReady() {
       // for it, and the core hands out nothing more meanwhile.
       break;
     }
-    for (const auto& e : rd.committed_entries) {
+    for (size_t i = early_applied_; i < rd.committed_entries.size(); ++i) {
+      const raft::Entry& e = rd.committed_entries[i];
       conf_history_.Apply(e);
       if (e.type == raft::EntryType::kConfChange) {
         conf_change_handed_ = e.index;
@@ -443,6 +453,11 @@ void RaftNode::HandleReady() {
                   conf_history_.Latest() == raw_->GetConfState(),
               "the configuration history at {} differs from the core's",
               conf_history_.last_index());
+    // What ApplyDurableBeforeSave applied is the core's too now (Advance), not the stage's again.
+    rd.committed_entries.erase(
+        rd.committed_entries.begin(),
+        rd.committed_entries.begin() + static_cast<ptrdiff_t>(early_applied_));
+    early_applied_ = 0;
     uint64_t batch_bytes = 0;
     for (const auto& e : rd.committed_entries) batch_bytes += e.data.size();
     // (Not when a test or the simulator holds the applies through env_.run_apply.)
@@ -469,6 +484,35 @@ void RaftNode::HandleReady() {
     for (auto& r : reads_ready_.front().second) r.done(Status::Ok());
     reads_ready_.pop_front();
   }
+  RunCompletions();
+}
+
+void RaftNode::ApplyDurableBeforeSave(raft::Ready& rd) {
+  // (Not when a test or the simulator holds the applies through env_.run_apply.)
+  if (early_applied_ > 0 || env_.run_apply || rd.snapshot || apply_->backlog_entries() > 0 ||
+      !apply_->Stalled().ok()) {
+    return;
+  }
+  const LogIndex durable = wal_->LastIndex();
+  size_t n = 0;
+  uint64_t bytes = 0;
+  for (const raft::Entry& e : rd.committed_entries) {
+    if (e.index > durable || e.type == raft::EntryType::kConfChange ||
+        bytes + e.data.size() > kInlineApplyBytesMax) {
+      break;
+    }
+    bytes += e.data.size();
+    ++n;
+  }
+  if (n == 0) return;
+  // A copy: the core's Advance needs the entries as they were (their sizes).
+  std::vector<raft::Entry> durable_entries(
+      rd.committed_entries.begin(), rd.committed_entries.begin() + static_cast<ptrdiff_t>(n));
+  for (const raft::Entry& e : durable_entries) conf_history_.Apply(e);
+  early_applied_ = n;
+  apply_->Push(std::move(durable_entries));
+  IgnoreError(apply_->Drain(), "a full disk stalls the stage; seen after the save");
+  CollectApplied();
   RunCompletions();
 }
 
@@ -505,9 +549,11 @@ void RaftNode::PublishStatus() {
   status_.has_lease = lease_until_ != Clock::time_point{};
   // A learner is still catching up: it is promoted once it has.
   // Every committed entry handed to the apply stage (bs.applied): a node applying under load is
-  // ready while its stage works through the last batches.
-  status_.ready = !removed_ && bs.leader.value != 0 && bs.applied >= bs.commit &&
-                  apply_->Stalled().ok() && status_.role != Role::kLearner;
+  // ready while its stage works through the last batches. Or applied already (applied_), by
+  // ApplyDurableBeforeSave before the core hears of it.
+  status_.ready = !removed_ && bs.leader.value != 0 &&
+                  std::max(bs.applied, applied_) >= bs.commit && apply_->Stalled().ok() &&
+                  status_.role != Role::kLearner;
   removed_published_ = removed_;
 }
 

@@ -278,6 +278,12 @@ class RaftNode final : public Node, private net::PeerReceiver {
   void Route(Proposal p);
   void Fail(uint64_t request_id, Status s);
   void HandleReady();
+  // Applies, on the loop, the committed entries at the front of `rd` that the log already holds
+  // durably (saved in an earlier pass), and answers their writes, before `rd` is saved: their
+  // answers need not wait for the fsync of rd's new entries or hard state. Only when the loop
+  // would apply them inline anyway (nothing queued, at most kInlineApplyBytesMax, no membership
+  // change). Sets early_applied_.
+  void ApplyDurableBeforeSave(raft::Ready& rd);
   void SendMessages(std::vector<raft::Message> messages);
   // Hands `frame` to the transport for peer `to` and counts its bytes (MemberInfo::sent_bytes).
   bool SendFrame(uint64_t to, net::PeerPayload frame);
@@ -407,6 +413,8 @@ class RaftNode final : public Node, private net::PeerReceiver {
   // saved) or when applying its committed entries (saved and sent). Retried every pass.
   std::optional<raft::Ready> pending_ready_;
   bool pending_saved_ = false;
+  // How many of pending_ready_'s committed entries ApplyDurableBeforeSave applied already.
+  size_t early_applied_ = 0;
   bool disk_full_ = false;
   bool members_dirty_ = true;
   SeenForwards seen_forwards_;  // forwarded writes proposed here (duplicates are dropped)

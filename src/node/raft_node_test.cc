@@ -24,6 +24,8 @@
 #include "node/raft_node_for_test.h"
 #include "store/keyspace.h"
 #include "store/membership.h"
+#include "util/file_system.h"
+#include "wal/wal.h"
 
 namespace nds::node {
 namespace {
@@ -66,21 +68,35 @@ TEST_F(RaftNodeTest, StatusReportsALeaderWithLeaseOnceAWriteCommitted) {
   EXPECT_TRUE(st.ready);
 }
 
-TEST_F(RaftNodeTest, RestartFromTheDataDirectoryKeepsEveryAcknowledgedWrite) {
+// Restarts of a one-node cluster from its directory.
+class RaftNodeRestartTest : public RaftNodeTest {
+ protected:
+  // Writes key0..key<count-1> on a node opened in the fixture's directory, then closes it; the
+  // last revision.
+  uint64_t WriteKeysAndClose(int count);
+  // Opens the node again: key0..key<count-1> are there, and a new write comes after
+  // `last_revision`.
+  void ExpectKeysAndAWriteAfter(int count, uint64_t last_revision);
+};
+
+uint64_t RaftNodeRestartTest::WriteKeysAndClose(int count) {
   uint64_t last_revision = 0;
-  {
-    auto node = OpenNode("rocksdb");
-    ASSERT_NE(node, nullptr);
-    for (int i = 0; i < 20; ++i) {
-      auto r = SubmitAndWait(node.get(), store::PutCommand("key" + std::to_string(i), "v"));
-      ASSERT_TRUE(r.status.ok());
-      last_revision = r.revision;
-    }
+  auto node = OpenNode("rocksdb");
+  EXPECT_NE(node, nullptr);
+  if (node == nullptr) return 0;
+  for (int i = 0; i < count; ++i) {
+    auto r = SubmitAndWait(node.get(), store::PutCommand("key" + std::to_string(i), "v"));
+    EXPECT_TRUE(r.status.ok());
+    last_revision = r.revision;
   }
+  return last_revision;
+}
+
+void RaftNodeRestartTest::ExpectKeysAndAWriteAfter(int count, uint64_t last_revision) {
   auto node = OpenNode("rocksdb");
   ASSERT_NE(node, nullptr);
   ASSERT_TRUE(ReadPoint(node.get()).ok());
-  for (int i = 0; i < 20; ++i) {
+  for (int i = 0; i < count; ++i) {
     auto got = node->engine().Get(store::DataKey("key" + std::to_string(i)));
     ASSERT_TRUE(got.ok());
     EXPECT_TRUE(got->has_value()) << i;
@@ -88,6 +104,28 @@ TEST_F(RaftNodeTest, RestartFromTheDataDirectoryKeepsEveryAcknowledgedWrite) {
   auto r = SubmitAndWait(node.get(), store::PutCommand("after", "restart"));
   ASSERT_TRUE(r.status.ok());
   EXPECT_GT(r.revision, last_revision);
+}
+
+TEST_F(RaftNodeRestartTest, FromTheDataDirectoryKeepsEveryAcknowledgedWrite) {
+  const uint64_t last_revision = WriteKeysAndClose(20);
+  ExpectKeysAndAWriteAfter(20, last_revision);
+}
+
+// The loop applies entries its log already holds before it syncs the hard state that commits
+// them (RaftNode::ApplyDurableBeforeSave): a crash in between leaves an engine ahead of the saved
+// commit index. The node opens all the same, taking what the engine applied as committed.
+TEST_F(RaftNodeRestartTest, WithTheEngineAheadOfTheSavedCommitIndexOpens) {
+  const uint64_t last_revision = WriteKeysAndClose(5);
+  {
+    auto wal = wal::Wal::Open(DefaultFileSystem(), dir_, wal::WalOptions{});
+    ASSERT_TRUE(wal.ok()) << wal.status().ToString();
+    auto hs = (*wal)->InitialHardState();
+    ASSERT_TRUE(hs.ok());
+    ASSERT_GE(hs->commit.value, last_revision);
+    hs->commit = LogIndex(last_revision - 3);
+    ASSERT_TRUE((*wal)->SaveHardState(*hs).ok());
+  }
+  ExpectKeysAndAWriteAfter(5, last_revision);
 }
 
 TEST_F(RaftNodeTest, StopAnswersLaterWritesUnavailable) {
