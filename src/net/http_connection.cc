@@ -355,6 +355,10 @@ void HttpConnection::OnReadError(error_code ec) {
     QueueError(431, "header_too_large",
                fmt::format("the request header exceeds {} bytes", options_.header_bytes_max));
   } else if (ec == http::error::body_limit) {
+    // The client may still be sending the body it announced: read and drop it while lingering
+    // (bounded by kLingerTime), so that closing with unread bytes does not reset the connection
+    // before the client has read this answer.
+    if (parser_) linger_body_bytes_ = parser_->content_length().value_or(0);
     QueueError(413, "body_too_large",
                fmt::format("the request body exceeds {} bytes", options_.body_bytes_max));
   } else if (ec == http::error::end_of_stream || ec == http::error::partial_message ||
