@@ -493,7 +493,11 @@ void RaftNode::ApplyDurableBeforeSave(raft::Ready& rd) {
       !apply_->Stalled().ok()) {
     return;
   }
-  const LogIndex durable = wal_->LastIndex();
+  // Durable and the same entries as the core's: what the log held before this Ready. The Ready's
+  // own entries may replace a conflicting suffix of the log, from their first index on: an entry
+  // the log holds there is not the committed one.
+  LogIndex durable = wal_->LastIndex();
+  if (!rd.entries.empty()) durable = std::min(durable, rd.entries.front().index.Prev());
   size_t n = 0;
   uint64_t bytes = 0;
   for (const raft::Entry& e : rd.committed_entries) {
