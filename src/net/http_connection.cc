@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <array>
+#include <charconv>
 #include <limits>
 #include <string_view>
 #include <utility>
@@ -358,7 +359,7 @@ void HttpConnection::OnReadError(error_code ec) {
     // The client may still be sending the body it announced: read and drop it while lingering
     // (bounded by kLingerTime), so that closing with unread bytes does not reset the connection
     // before the client has read this answer.
-    if (parser_) linger_body_bytes_ = parser_->content_length().value_or(0);
+    linger_body_bytes_ = AnnouncedBodyBytes();
     QueueError(413, "body_too_large",
                fmt::format("the request body exceeds {} bytes", options_.body_bytes_max));
   } else if (ec == http::error::end_of_stream || ec == http::error::partial_message ||
@@ -373,6 +374,19 @@ void HttpConnection::OnReadError(error_code ec) {
   } else {
     Close();  // reset, aborted by a timeout, or another socket error
   }
+}
+
+uint64_t HttpConnection::AnnouncedBodyBytes() const {
+  // Read from the field: the parser refuses a Content-Length over the limit while it finishes the
+  // header, before it counts the header as done (and content_length() may be asked).
+  if (!parser_) return 0;
+  const auto& fields = parser_->get();
+  auto it = fields.find(http::field::content_length);
+  if (it == fields.end()) return 0;
+  uint64_t bytes = 0;
+  std::string_view text(it->value().data(), it->value().size());
+  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), bytes);
+  return ec == std::errc() && end == text.data() + text.size() ? bytes : 0;
 }
 
 bool HttpConnection::ReserveUpload(uint64_t bytes) {

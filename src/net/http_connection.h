@@ -111,6 +111,8 @@ class HttpConnection : public std::enable_shared_from_this<HttpConnection> {
   // Reserves `bytes` of the server's upload budget for the request being read; false (and the
   // request answered 503, the connection closing) when the budget has no room.
   bool ReserveUpload(uint64_t bytes);
+  // The request's Content-Length as far as it was read (0 when absent or not a number).
+  uint64_t AnnouncedBodyBytes() const;
   Responder MakeResponder(uint64_t slot_id);
   void OnResponse(uint64_t slot_id, HttpResponse response);
 
