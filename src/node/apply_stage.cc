@@ -20,11 +20,9 @@ struct ApplyStage::Shared {
   // Held while a batch is applied: one batch at a time, the oldest first.
   Mutex run_mu;
   Mutex mu;
-  std::condition_variable work;  // the stage's own thread waits on it
   std::deque<std::vector<raft::Entry>> queue NDS_GUARDED_BY(mu);
   std::deque<Applied> applied NDS_GUARDED_BY(mu);
   Status stalled NDS_GUARDED_BY(mu);
-  bool retry NDS_GUARDED_BY(mu) = false;  // the thread tries a stalled head again
   bool closed NDS_GUARDED_BY(mu) = false;
   std::atomic<uint64_t> backlog_entries{0};
   std::atomic<uint64_t> backlog_bytes{0};
@@ -33,22 +31,9 @@ struct ApplyStage::Shared {
 
 ApplyStage::ApplyStage(Config config)
     : shared_(std::make_shared<Shared>(std::move(config))),
-      pushed_(shared_->config.engine->AppliedIndex()) {
+      pushed_(shared_->config.engine->AppliedIndex()),
+      runner_(shared_->config.run, shared_->config.threaded, [s = shared_] { RunOne(s); }) {
   NDS_CHECK(shared_->config.die != nullptr);
-  if (!shared_->config.threaded || shared_->config.run) return;
-  thread_ = std::thread([s = shared_] {
-    for (;;) {
-      {
-        MutexLock lock(s->mu);
-        while (!s->closed && (s->queue.empty() || (!s->stalled.ok() && !s->retry))) {
-          lock.Wait(s->work);
-        }
-        if (s->closed) return;
-        s->retry = false;
-      }
-      RunOne(s);
-    }
-  });
 }
 
 ApplyStage::~ApplyStage() { Close(); }
@@ -78,18 +63,7 @@ void ApplyStage::Push(std::vector<raft::Entry> entries) {
     shared_->backlog_entries.fetch_add(shared_->queue.back().size(), std::memory_order_acq_rel);
     shared_->backlog_bytes.fetch_add(bytes, std::memory_order_acq_rel);
   }
-  Schedule();
-}
-
-void ApplyStage::Schedule() {
-  const Config& c = shared_->config;
-  if (c.run) {
-    c.run([s = shared_] { RunOne(s); });
-  } else if (thread_.joinable()) {
-    shared_->work.notify_one();
-  } else {
-    RunOne(shared_);
-  }
+  runner_.Schedule();
 }
 
 std::deque<ApplyStage::Applied> ApplyStage::TakeApplied() {
@@ -130,9 +104,8 @@ void ApplyStage::Retry() {
   {
     MutexLock lock(shared_->mu);
     if (shared_->stalled.ok() || shared_->queue.empty()) return;
-    shared_->retry = true;
   }
-  Schedule();
+  runner_.Schedule();
 }
 
 void ApplyStage::Close() {
@@ -141,8 +114,7 @@ void ApplyStage::Close() {
     MutexLock lock(shared_->mu);
     shared_->closed = true;
   }
-  shared_->work.notify_all();
-  if (thread_.joinable()) thread_.join();
+  runner_.Stop();
 }
 
 void ApplyStage::RunOne(const std::shared_ptr<Shared>& s) {

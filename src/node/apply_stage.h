@@ -30,6 +30,7 @@
 #include <vector>
 
 #include "engine/engine.h"
+#include "node/off_loop_runner.h"
 #include "raft/types.h"
 #include "store/applier.h"
 #include "store/lease_feed.h"
@@ -113,11 +114,10 @@ class ApplyStage {
   static void RunOne(const std::shared_ptr<Shared>& s);
   static Status ApplyBatch(Shared& s, const std::vector<raft::Entry>& entries, Applied* out,
                            std::optional<store::AppliedEvents>* events);
-  void Schedule();
 
   std::shared_ptr<Shared> shared_;
   LogIndex pushed_;  // the last index pushed (loop)
-  std::thread thread_;
+  OffLoopRunner runner_;
 };
 
 }  // namespace nds::node

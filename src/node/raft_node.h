@@ -36,6 +36,7 @@
 #include "node/node.h"
 #include "node/raft_codec.h"
 #include "node/seen_forwards.h"
+#include "node/wal_writer.h"
 #include "raft/raw_node.h"
 #include "store/membership.h"
 #include "util/file_system.h"
@@ -124,6 +125,9 @@ struct RaftNodeEnv {
   // thread of the node's own for a node made by Open, and at once, inside the call, for a node
   // made by OpenDriven (deterministic; the simulator).
   std::function<void(std::function<void()> work)> run_apply;
+  // The same for the Raft log's writes (saving the oldest job waiting, node/wal_writer.h): the
+  // simulator holds them to make a write slow; a write never run is lost as in a crash.
+  std::function<void(std::function<void()> work)> run_wal_write;
 };
 
 // The exit code of a node that stopped on a storage failure it cannot retry.
@@ -278,6 +282,12 @@ class RaftNode final : public Node, private net::PeerReceiver {
   void Route(Proposal p);
   void Fail(uint64_t request_id, Status s);
   void HandleReady();
+  // The Raft log's writer (node/wal_writer.h): whether a Ready may be saved off the loop, the
+  // writes it finished (durable entries to the core, their messages sent), and waiting for it
+  // before the loop saves a Ready itself.
+  bool MayWriteOffLoop(const raft::Ready& rd) const;
+  void CollectWrites();
+  void WaitForWrites();
   // Applies, on the loop, the committed entries at the front of `rd` that the log already holds
   // durably (saved in an earlier pass), and answers their writes, before `rd` is saved: their
   // answers need not wait for the fsync of rd's new entries or hard state. Only when the loop
@@ -382,6 +392,7 @@ class RaftNode final : public Node, private net::PeerReceiver {
 
   // Applies the committed entries off the loop (from Begin on).
   std::unique_ptr<ApplyStage> apply_;
+  std::unique_ptr<WalWriter> wal_writer_;  // none while Begin runs: saves on the loop then
 
   // Loop-thread state.
   // The last index the loop collected from apply_ (the engine may be further): reads, /status
@@ -413,6 +424,8 @@ class RaftNode final : public Node, private net::PeerReceiver {
   // saved) or when applying its committed entries (saved and sent). Retried every pass.
   std::optional<raft::Ready> pending_ready_;
   bool pending_saved_ = false;
+  bool pending_written_off_loop_ = false;  // pending_ready_ was handed to wal_writer_
+  bool rewrite_unwritten_ = false;         // a write failed: the core hands its entries out again
   // How many of pending_ready_'s committed entries ApplyDurableBeforeSave applied already.
   size_t early_applied_ = 0;
   bool disk_full_ = false;

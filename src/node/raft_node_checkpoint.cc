@@ -212,6 +212,7 @@ void RaftNode::FinishCheckpoint() {
   if (s.code() == StatusCode::kAlreadyExists) {
     IgnoreError(RemoveRecursively(env_.fs, job->tmp_dir), "best effort: Open removes tmp dirs");
   }
+  if (wal_writer_) wal_writer_->WaitIdle();  // the Wal has one writer at a time
   s = wal_->ApplySnapshot(meta);
   std::vector<std::string> segment_files;
   if (s.ok()) s = wal_->Compact(index, &segment_files);

@@ -4,6 +4,7 @@
 // call's completion is awaited through a std::future (no sleeping).
 #include "node/raft_node.h"
 
+#include <algorithm>
 #include <chrono>
 #include <filesystem>
 #include <future>

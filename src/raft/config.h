@@ -41,6 +41,10 @@ struct Config {
   size_t max_pending_reads = 4096;
   bool pre_vote = true;
   bool check_quorum = true;
+  // The driver persists entries after Advance (RawNode::AdvanceAsync, then OnAppendDurable when
+  // they are durable). Committed entries are then handed out to apply only once this node's own
+  // log holds them durably (docs/raft.md "Asynchronous log writes").
+  bool async_storage_writes = false;
   // The index the state machine has applied (restart); committed entries after it are re-emitted.
   LogIndex applied;
   const Storage* storage = nullptr;  // not owned; must outlive the RawNode

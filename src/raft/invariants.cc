@@ -18,6 +18,15 @@ Status CheckLog(const Raft& r) {
   const RaftLog& log = r.log();
   if (log.applied() > log.applying()) return Broken("applied > applying");
   if (log.applying() > log.committed()) return Broken("applying > committed");
+  if (log.InProgressIndex() > log.LastIndex() ||
+      (log.StableLastIndex().value != 0 && log.InProgressIndex() < log.StableLastIndex())) {
+    return Broken(fmt::format("entries in flight up to {} outside [{}, {}]", log.InProgressIndex(),
+                              log.StableLastIndex(), log.LastIndex()));
+  }
+  if (r.config().async_storage_writes && log.applying() > log.StableLastIndex() &&
+      log.applying() > log.FirstIndex().Prev()) {
+    return Broken("entries handed out to apply that this node's log does not hold durably");
+  }
   if (log.committed() > log.LastIndex()) {
     return Broken(fmt::format("commit {} > last index {}", log.committed(), log.LastIndex()));
   }

@@ -15,10 +15,13 @@ bool IsCompacted(const Status& s) { return s.code() == StatusCode::kNotFound; }
 
 }  // namespace
 
-RaftLog::RaftLog(const Storage* storage, uint64_t persisted_tail_bytes)
-    : storage_(storage), persisted_tail_bytes_max_(persisted_tail_bytes) {
+RaftLog::RaftLog(const Storage* storage, uint64_t persisted_tail_bytes, bool apply_only_stable)
+    : storage_(storage),
+      persisted_tail_bytes_max_(persisted_tail_bytes),
+      apply_only_stable_(apply_only_stable) {
   NDS_CHECK(storage_ != nullptr);
   unstable_offset_ = storage_->LastIndex().Next();
+  in_progress_ = unstable_offset_.Prev();
   committed_ = storage_->FirstIndex().Prev();
   applying_ = committed_;
   applied_ = committed_;
@@ -118,6 +121,9 @@ LogIndex RaftLog::Append(const std::vector<Entry>& entries) {
     unstable_entries_.resize(after.value - unstable_offset_.value);
     unstable_entries_.insert(unstable_entries_.end(), entries.begin(), entries.end());
   }
+  // Entries in flight from `after` on were replaced: the new ones are handed out again. (A write
+  // of the old ones still completing is ignored by StableTo: their terms differ.)
+  in_progress_ = std::min(in_progress_, after.Prev());
   return LastIndex();
 }
 
@@ -204,16 +210,39 @@ void RaftLog::SetAppliedAtStart(LogIndex i) {
   applying_ = i;
 }
 
+LogIndex RaftLog::ApplyLimit() const {
+  return apply_only_stable_ ? std::min(committed_, StableLastIndex()) : committed_;
+}
+
 bool RaftLog::HasNextCommittedEntries() const {
-  return std::max(applying_.Next(), FirstIndex()) <= committed_;
+  return std::max(applying_.Next(), FirstIndex()) <= ApplyLimit();
 }
 
 std::vector<Entry> RaftLog::NextCommittedEntries(uint64_t bytes_max) const {
   const LogIndex lo = std::max(applying_.Next(), FirstIndex());
-  if (lo > committed_) return {};
-  Result<std::vector<Entry>> out = Slice(lo, committed_.Next(), bytes_max);
-  NDS_CHECK(out.ok(), "committed entries [{}, {}]: {}", lo, committed_, out.status().ToString());
+  const LogIndex hi = ApplyLimit();
+  if (lo > hi) return {};
+  Result<std::vector<Entry>> out = Slice(lo, hi.Next(), bytes_max);
+  NDS_CHECK(out.ok(), "committed entries [{}, {}]: {}", lo, hi, out.status().ToString());
   return std::move(out).value();
+}
+
+std::vector<Entry> RaftLog::UnstableEntries() const {
+  if (!HasUnstableEntriesToWrite()) return {};
+  return std::vector<Entry>(
+      unstable_entries_.begin() +
+          static_cast<std::ptrdiff_t>(in_progress_.value + 1 - unstable_offset_.value),
+      unstable_entries_.end());
+}
+
+bool RaftLog::HasUnstableEntriesToWrite() const {
+  return !unstable_entries_.empty() && in_progress_ < unstable_entries_.back().index;
+}
+
+void RaftLog::MarkInProgress(LogIndex i, Term t) {
+  std::optional<Term> got = UnstableTerm(i);
+  if (!got || *got != t) return;
+  in_progress_ = std::max(in_progress_, i);
 }
 
 void RaftLog::StableTo(LogIndex i, Term t) {
@@ -229,6 +258,7 @@ void RaftLog::StableTo(LogIndex i, Term t) {
   }
   unstable_entries_.erase(unstable_entries_.begin(), end);
   unstable_offset_ = i.Next();
+  in_progress_ = std::max(in_progress_, i);
   TrimPersistedTail();
 }
 
@@ -266,6 +296,7 @@ void RaftLog::Restore(const SnapshotMetadata& meta) {
   persisted_tail_.clear();
   persisted_tail_bytes_ = 0;
   unstable_offset_ = meta.index.Next();
+  in_progress_ = meta.index;
   committed_ = meta.index;
   applying_ = meta.index;
   applied_ = meta.index;

@@ -33,7 +33,11 @@ class RaftLog {
   // `storage` is not owned and must outlive the log. The log starts with committed = applied =
   // storage's snapshot index. At most `persisted_tail_bytes` of entry data is kept in memory after
   // it was persisted (0: none).
-  explicit RaftLog(const Storage* storage, uint64_t persisted_tail_bytes = 0);
+  // With `apply_only_stable`, committed entries are handed out only up to StableLastIndex(): a
+  // driver that persists entries after Advance (AdvanceAsync) must not apply what its own log
+  // does not hold yet.
+  explicit RaftLog(const Storage* storage, uint64_t persisted_tail_bytes = 0,
+                   bool apply_only_stable = false);
 
   LogIndex FirstIndex() const;
   LogIndex LastIndex() const;
@@ -84,8 +88,17 @@ class RaftLog {
   bool HasNextCommittedEntries() const;
   std::vector<Entry> NextCommittedEntries(uint64_t bytes_max) const;
 
-  // The unstable tail the driver must persist; and the restored snapshot it must record.
-  const std::vector<Entry>& UnstableEntries() const { return unstable_entries_; }
+  // The unstable tail the driver must persist and was not handed yet (entries after the ones
+  // MarkInProgress recorded); and the restored snapshot it must record.
+  std::vector<Entry> UnstableEntries() const;
+  bool HasUnstableEntriesToWrite() const;
+  // The driver took the unstable entries up to (i, t) to persist them later (StableTo when it
+  // has); ignored when the entry at i has since been replaced (its term differs).
+  void MarkInProgress(LogIndex i, Term t);
+  // The entries in flight were not persisted after all: hand them out again.
+  void ForgetInProgress() { in_progress_ = unstable_offset_.Prev(); }
+  // Entries handed to the driver and not yet reported persisted (for tests and invariants).
+  LogIndex InProgressIndex() const { return in_progress_; }
   const std::optional<SnapshotMetadata>& UnstableSnapshot() const { return unstable_snapshot_; }
   // The driver persisted entries up to (i, t); ignored when the unstable entry at i has since been
   // replaced (its term differs).
@@ -103,6 +116,8 @@ class RaftLog {
 
  private:
   std::optional<Term> UnstableTerm(LogIndex i) const;
+  // The last committed index that may be handed out to apply.
+  LogIndex ApplyLimit() const;
   // Drops entries of the persisted tail that are applied, then the oldest while over the bound.
   void TrimPersistedTail();
   // Drops entries of the persisted tail at and after `from` (a suffix replaced in storage).
@@ -118,6 +133,10 @@ class RaftLog {
   const uint64_t persisted_tail_bytes_max_;
   // Index of unstable_entries_[0] (or where it would be). Invariant: <= storage LastIndex()+1.
   LogIndex unstable_offset_;
+  // The last unstable entry handed to the driver to persist (MarkInProgress); at least
+  // unstable_offset_-1 (nothing in flight), at most LastIndex().
+  LogIndex in_progress_;
+  const bool apply_only_stable_;
   LogIndex committed_;  // invariant: applied_ <= applying_ <= committed_ <= LastIndex()
   LogIndex applying_;
   LogIndex applied_;

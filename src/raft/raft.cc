@@ -22,7 +22,9 @@ MessageType ResponseTypeFor(MessageType t) {
 }  // namespace
 
 Raft::Raft(const Config& config)
-    : config_(config), log_(config.storage, config.persisted_tail_bytes), rng_(config.seed) {}
+    : config_(config),
+      log_(config.storage, config.persisted_tail_bytes, config.async_storage_writes),
+      rng_(config.seed) {}
 
 Result<std::unique_ptr<Raft>> Raft::Create(const Config& config) {
   NDS_RETURN_IF_ERROR(config.Validate());

@@ -62,6 +62,9 @@ class Raft {
   // The driver persisted entries up to (index, term): on a leader this is when its own match
   // moves and may commit (STYLE.md §7).
   void OnEntriesPersisted(LogIndex index, Term term);
+  // The driver took the unstable entries up to (index, term) to persist them (AdvanceAsync).
+  void MarkInProgress(LogIndex index, Term term) { log_.MarkInProgress(index, term); }
+  void ForgetInProgress() { log_.ForgetInProgress(); }
   void OnSnapshotPersisted(LogIndex index);
   // The driver applied `entries` (the committed entries of a Ready): applies membership changes.
   void OnApplied(const std::vector<Entry>& entries);

@@ -41,7 +41,7 @@ Term RawNode::CurrentTerm() const { return raft_->term(); }
 bool RawNode::HasReady() const {
   const Raft& r = *raft_;
   return r.soft_state() != prev_soft_ || r.hard_state() != prev_hard_ ||
-         !r.log().UnstableEntries().empty() || r.log().UnstableSnapshot().has_value() ||
+         r.log().HasUnstableEntriesToWrite() || r.log().UnstableSnapshot().has_value() ||
          r.log().HasNextCommittedEntries() || r.HasMessagesOrReads() || r.ReadRoundWanted() ||
          r.AppendsWanted();
 }
@@ -77,6 +77,17 @@ void RawNode::Advance(const Ready& rd) {
   }
   raft_->OnApplied(rd.committed_entries);
 }
+
+void RawNode::AdvanceAsync(const Ready& rd) {
+  NDS_CHECK(!rd.snapshot, "a Ready with a snapshot is advanced synchronously");
+  NDS_CHECK(raft_->config().async_storage_writes, "AdvanceAsync without async_storage_writes");
+  if (!rd.entries.empty()) raft_->MarkInProgress(rd.entries.back().index, rd.entries.back().term);
+  raft_->OnApplied(rd.committed_entries);
+}
+
+void RawNode::OnAppendDurable(LogIndex index, Term term) { raft_->OnEntriesPersisted(index, term); }
+
+void RawNode::RewriteUnwritten() { raft_->ForgetInProgress(); }
 
 BasicStatus RawNode::GetStatus() const {
   const Raft& r = *raft_;

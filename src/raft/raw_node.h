@@ -142,6 +142,18 @@ class RawNode {
   // Tick/Step/Propose between GetReady and Advance are allowed; GetReady again before Advance is
   // not.
   void Advance(const Ready& rd);
+  // For a driver with Config::async_storage_writes: as Advance, except that rd.entries were only
+  // handed to a writer, not persisted: later Readies do not hand them out again, and they count
+  // as this node's durable copy once OnAppendDurable reports them. Precondition: no rd.snapshot.
+  // The driver sends the messages of rd that need durable state only after rd's write is durable,
+  // and every write in the order of the Readies.
+  void AdvanceAsync(const Ready& rd);
+  // The writer made this node's log durable up to (index, term) (the last entry of a Ready given
+  // to AdvanceAsync). Ignored when that entry has since been replaced.
+  void OnAppendDurable(LogIndex index, Term term);
+  // The writes handed over and not yet reported durable failed (nothing of them reached the
+  // log): the next Ready hands their entries out again.
+  void RewriteUnwritten();
 
   BasicStatus GetStatus() const;
   // Cheap accessors for the proposal path: after an ok Propose, LastIndex() and CurrentTerm()

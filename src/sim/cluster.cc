@@ -52,7 +52,9 @@ struct Cluster::Node {
   uint64_t incarnation = 0;
   std::set<uint64_t> hellos_from;  // peers whose hello this incarnation accepted (its links)
   std::vector<std::function<void()>> held_applies;  // batches not yet applied (apply lag)
+  std::vector<std::function<void()>> held_writes;   // Raft log writes not yet run (same lag)
   uint64_t apply_held_until = 0;                    // tick: the end of the node's lag episode
+  uint64_t write_held_until = 0;                    // ... and of its log writes' own episode
   node::Role role = node::Role::kFollower;
   uint64_t leader = 0;
   // Metrics of earlier incarnations.
@@ -175,9 +177,16 @@ nds::Status Cluster::StartNode(Node* n) {
   };
   env.seed = rng_.Next() | 1;
   n->held_applies.clear();
+  n->held_writes.clear();
   n->apply_held_until = 0;
+  n->write_held_until = 0;
   if (options_.apply_lag_per_million > 0) {
     env.run_apply = [n](std::function<void()> work) { n->held_applies.push_back(std::move(work)); };
+    // The node's Raft log writes lag too, in episodes of their own: the loop runs ahead of its
+    // own log (a write held when the node crashes is lost, as an unsynced one is).
+    env.run_wal_write = [n](std::function<void()> work) {
+      n->held_writes.push_back(std::move(work));
+    };
   }
   n->clock_skip_per_million = rng_.Below(options_.clock_skip_per_million + 1);
   ++n->incarnation;
@@ -259,6 +268,7 @@ void Cluster::NodeDown(Node* n, const std::string& why) {
   auto dying = std::move(n->node);
   dying.reset();            // answers every waiting request kUnavailable
   n->held_applies.clear();  // no-ops once the node is gone
+  n->held_writes.clear();
   n->disk->Crash();
   n->disk_full_until = 0;
   Trace(fmt::format("node {} {}", n->id, why));
@@ -309,10 +319,20 @@ nds::Status Cluster::Tick() {
         if (n->apply_held_until <= now_ticks_ && rng_.Chance(options_.apply_lag_per_million)) {
           n->apply_held_until = now_ticks_ + 1 + rng_.Below(kApplyLagTicksMax);
         }
+        if (n->write_held_until <= now_ticks_ && rng_.Chance(options_.apply_lag_per_million)) {
+          n->write_held_until = now_ticks_ + 1 + rng_.Below(kApplyLagTicksMax);
+        }
+        // Each runs the oldest batch (or write) waiting, whatever the order: run them all.
+        if (n->write_held_until > now_ticks_) {
+          if (!n->held_writes.empty()) ++counters_.write_lag_ticks;
+        } else {
+          std::vector<std::function<void()>> works;
+          works.swap(n->held_writes);
+          for (auto& w : works) w();
+        }
         if (n->apply_held_until > now_ticks_) {
           if (!n->held_applies.empty()) ++counters_.apply_lag_ticks;
         } else {
-          // Each runs the oldest batch waiting, whatever the order: run them all.
           std::vector<std::function<void()>> works;
           works.swap(n->held_applies);
           for (auto& w : works) w();

@@ -86,6 +86,8 @@ struct ClusterCounters {
   // With apply_lag_per_million: node ticks on which batches stayed unapplied, and snapshots
   // installed while committed entries still waited for the apply stage.
   uint64_t apply_lag_ticks = 0;
+  // ... and node ticks on which Raft log writes stayed unwritten (node/wal_writer.h).
+  uint64_t write_lag_ticks = 0;
   uint64_t snapshots_installed_over_backlog = 0;
   uint64_t lease_read_batches = 0;
 };

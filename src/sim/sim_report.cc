@@ -55,14 +55,14 @@ std::string SimResult::Summary() const {
       "lease_reads={} crashes={} restarts={} storage_deaths={} disk_full={} partitions={} "
       "swizzles={} joins={} removals={} leader_changes={} transfers={} forwarded_writes={} "
       "snapshots_made={} snapshots_sent={} snapshots_installed={} snapshots_resumed={} "
-      "apply_lag_ticks={} installs_over_backlog={} max_term={} msgs={} "
+      "apply_lag_ticks={} write_lag_ticks={} installs_over_backlog={} max_term={} msgs={} "
       "dropped={} lin={} check_steps={}",
       ok ? "ok" : "FAILED", ticks, ops, ops_ok, reads_ok, ops_failed, ops_indeterminate,
       lease_held_ticks, counters.lease_read_batches, counters.crashes, counters.restarts,
       counters.storage_deaths, counters.disk_full, partitions, swizzles, counters.joins,
       counters.removals, counters.leader_changes, counters.transfers, forwarded_writes,
       counters.snapshots_made, counters.snapshots_sent, counters.snapshots_installed,
-      counters.snapshots_resumed, counters.apply_lag_ticks,
+      counters.snapshots_resumed, counters.apply_lag_ticks, counters.write_lag_ticks,
       counters.snapshots_installed_over_backlog, terms, messages_sent, messages_dropped,
       VerdictName(linearizability), check_steps);
 }

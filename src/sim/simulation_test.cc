@@ -69,19 +69,21 @@ TEST(Simulation, SingleNodeClusterWorks) {
   EXPECT_EQ(RunSeeds(options, 30'001, 20), 0);
 }
 
-// Half the seeds hold each node's applies for a few ticks at random (ClusterOptions::
-// apply_lag_per_million): the Raft loop runs ahead of the engine. Those seeds must meet the cases
-// the ordering rules are for, snapshots installed over a backlog among them, and stay correct.
+// Half the seeds hold each node's applies and Raft log writes for a few ticks at random
+// (ClusterOptions::apply_lag_per_million): the Raft loop runs ahead of the engine and of its own
+// log. Those seeds must meet the cases the ordering rules are for, snapshots installed over a
+// backlog among them, and stay correct.
 TEST(Simulation, SeedsWithTheEngineBehindTheLoopCoverSnapshotInstallsOverABacklog) {
   SimOptions options = SweepOptions();
   options.snapshot_chunk_bytes = 4096;
-  uint64_t lag_ticks = 0, installs_over_backlog = 0;
+  uint64_t lag_ticks = 0, write_lag_ticks = 0, installs_over_backlog = 0;
   int failures = 0;
   for (uint64_t seed = 40'002; seed < 40'002 + 4 * 30 / kSeedShare; seed += 4) {
     for (uint64_t s : {seed, seed + 1}) {  // seed / 2 odd: lag on, with and without lease reads
       options.seed = s;
       SimResult r = RunSimulation(options);
       lag_ticks += r.counters.apply_lag_ticks;
+      write_lag_ticks += r.counters.write_lag_ticks;
       installs_over_backlog += r.counters.snapshots_installed_over_backlog;
       if (!r.ok) {
         ++failures;
@@ -92,6 +94,7 @@ TEST(Simulation, SeedsWithTheEngineBehindTheLoopCoverSnapshotInstallsOverABacklo
   }
   EXPECT_EQ(failures, 0);
   EXPECT_GT(lag_ticks, 0u) << "no apply was held";
+  EXPECT_GT(write_lag_ticks, 0u) << "no Raft log write was held";
   EXPECT_GT(installs_over_backlog, 0u) << "no snapshot was installed over a backlog";
 }
 

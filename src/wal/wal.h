@@ -47,6 +47,7 @@
 // another thread (the Raft strand) and see each Save only once it is durable.
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 #include <deque>
 #include <map>
@@ -272,7 +273,8 @@ class Wal final : public raft::Storage {
   // The active segment's file is smaller than options_.segment_bytes (see ReserveSpares).
   bool active_short_ = false;
   // The last try to reserve failed with kNoSpace, or a Save did (see SpaceLow()).
-  bool space_low_ = false;
+  // Written by the writer, read by any thread (the loop asks while a write runs off it).
+  std::atomic<bool> space_low_{false};
   // Saves since the last reserve try while space_low_.
   uint64_t saves_since_reserve_try_ = 0;
 };
