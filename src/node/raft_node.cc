@@ -373,7 +373,7 @@ std::optional<uint64_t> RaftNode::LeaseReadPoint() const {
   LogIndex commit = raw_->GetStatus().commit;
   // The core's log, not the Wal: a leader's commit index may be ahead of its own durable log
   // (two followers made an entry durable before the leader's writer did).
-  auto term = raw_->raft().log().TermAt(commit);
+  auto term = raw_->TermAt(commit);
   if (!term.ok() || *term != raw_->CurrentTerm()) return std::nullopt;
   return commit.value;
 }
@@ -691,7 +691,7 @@ void RaftNode::PublishStatus() {
   // ready while its stage works through the last batches. Or applied already (applied_), by
   // ApplyDurableBeforeSave before the core hears of it. Committed entries its own log does not
   // hold durably yet (a leader's writer still at work) are not behind either.
-  const LogIndex stable = raw_->raft().log().StableLastIndex();  // 0: a snapshot being installed
+  const LogIndex stable = raw_->StableLastIndex();  // 0: a snapshot being installed
   const LogIndex due = stable.value == 0 ? bs.commit : std::min(bs.commit, stable);
   status_.ready = !removed_ && bs.leader.value != 0 && std::max(bs.applied, applied_) >= due &&
                   apply_->Stalled().ok() && status_.role != Role::kLearner;

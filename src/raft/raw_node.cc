@@ -37,6 +37,8 @@ uint64_t RawNode::LeaseTicksLeft() const { return raft_->LeaseTicksLeft(); }
 const ConfState& RawNode::GetConfState() const { return raft_->conf_state(); }
 LogIndex RawNode::LastIndex() const { return raft_->log().LastIndex(); }
 Term RawNode::CurrentTerm() const { return raft_->term(); }
+Result<Term> RawNode::TermAt(LogIndex i) const { return raft_->log().TermAt(i); }
+LogIndex RawNode::StableLastIndex() const { return raft_->log().StableLastIndex(); }
 
 bool RawNode::HasReady() const {
   const Raft& r = *raft_;

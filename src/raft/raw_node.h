@@ -160,6 +160,10 @@ class RawNode {
   // name the new entry; the driver matches the committed entry (index and term) to its waiter.
   LogIndex LastIndex() const;
   Term CurrentTerm() const;
+  // The term of entry i in the core's log (entries not yet durable included; see RaftLog::TermAt).
+  Result<Term> TermAt(LogIndex i) const;
+  // The last index this node's log holds durably (0 while a snapshot is being installed).
+  LogIndex StableLastIndex() const;
   // True only on a leader that heard from a majority within lease_ticks of sending the heartbeat
   // round they acknowledged (docs/raft.md "Leader lease"). Decides /role "goose".
   bool HasLeaderLease() const;
