@@ -566,7 +566,7 @@ bool RaftNode::MayWriteOffLoop(const raft::Ready& rd) const {
   // Only a leader's: its loop also takes the proposals, sends the appends and heartbeats, and
   // confirms reads, and its followers' fsyncs then overlap its own. A follower's acknowledgement
   // waits for its fsync anyway, and its loop blocked in that fsync gathers the appends that
-  // arrive meanwhile into one save; handing each to a writer cost 11 % more CPU per write on
+  // arrive meanwhile into one save; handing each to a writer cost 12 % more CPU per write on
   // three nodes sharing two cores (docs/benchmarks.md "The Raft log written off the loop").
   if (rd.soft_state ? rd.soft_state->role != raft::Role::kLeader
                     : raw_->GetStatus().role != raft::Role::kLeader) {
