@@ -257,7 +257,9 @@ void RaftNode::Stop() {
   } else {
     FailAll(Unavailable("the node is shutting down"));  // driven: the caller's thread is the loop
   }
-  // Writes still waiting are dropped: nothing that depends on them was acknowledged.
+  // A node stopping on its own (not a driven one, whose end the simulator treats as a crash)
+  // saves what its writer still holds, the last commit index among it. Then nothing runs after.
+  if (wal_writer_ && transport_) wal_writer_->WaitIdle();
   if (wal_writer_) wal_writer_->Close();
   // Batches still waiting are not applied: their entries are in the log, and the next Open
   // applies every committed entry after the engine's applied index again.
@@ -571,6 +573,13 @@ bool RaftNode::MayWriteOffLoop(const raft::Ready& rd) const {
   if (rd.soft_state ? rd.soft_state->role != raft::Role::kLeader
                     : raw_->GetStatus().role != raft::Role::kLeader) {
     return false;
+  }
+  // A configuration change takes effect when applied; the commit index that covers it is saved
+  // first, on the loop. Otherwise a crash could restart this node with a configuration its own
+  // saved state does not reach (a lone founding voter that then elects itself: the simulator's
+  // seed 18).
+  for (const raft::Entry& e : rd.committed_entries) {
+    if (e.type == raft::EntryType::kConfChange) return false;
   }
   if (!rd.hard_state) return true;
   // A new term or vote is saved on the loop, after every write before it: nothing the core does
