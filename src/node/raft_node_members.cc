@@ -341,7 +341,11 @@ void RaftNode::PublishMembers() {
       for (const raft::PeerProgress& p : bs.progress) {
         if (p.id.value != id) continue;
         m.reachable = id == options_.id || p.heard_lately;
-        m.behind = bs.last_index.value > p.match.value ? bs.last_index.value - p.match.value : 0;
+        // The leader itself is never behind: its own match lags only by the writes its log
+        // writer has not finished (docs/cluster.md).
+        m.behind = id == options_.id || bs.last_index.value <= p.match.value
+                       ? 0
+                       : bs.last_index.value - p.match.value;
       }
     } else {
       FillFromLeaderView(bs, now, &m);
