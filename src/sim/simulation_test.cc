@@ -132,7 +132,8 @@ TEST(Simulation, ReadsWithoutReadIndexAreCaughtAsStale) {
   SimOptions options;
   options.break_read_index = true;
   int caught = 0;
-  for (uint64_t seed = 1; seed <= 20; ++seed) {
+  // Up to 20 seeds, stopping once enough were caught (a failing run's check is the slow part).
+  for (uint64_t seed = 1; seed <= 20 && caught < 5; ++seed) {
     options.seed = seed;
     SimResult r = RunSimulation(options);
     if (!r.ok && r.failure.find("not linearizable") != std::string::npos) ++caught;
@@ -144,7 +145,8 @@ TEST(Simulation, NodesThatNeverFsyncAreCaught) {
   SimOptions options;
   options.break_fsync = true;
   int caught = 0;
-  for (uint64_t seed = 1; seed <= 20; ++seed) {
+  // Up to 20 seeds, stopping once enough were caught (a failing run's check is the slow part).
+  for (uint64_t seed = 1; seed <= 20 && caught < 3; ++seed) {
     options.seed = seed;
     caught += RunSimulation(options).ok ? 0 : 1;
   }
