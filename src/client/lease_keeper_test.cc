@@ -472,8 +472,9 @@ TEST(LeaseKeeper, OptionsAreValidatedAndTheNumberOfLeasesIsBounded) {
   EXPECT_EQ(keeper->Grant(std::chrono::hours(1)).status().code(), StatusCode::kResourceExhausted);
   EXPECT_EQ(cluster.grants(), grants) << "a lease was granted that the keeper cannot hold";
   keeper->Forget(1);
+  // Room again. (Not size(): the keeper's thread may already have found lease 4 unknown to this
+  // cluster and dropped it, as it did 1 to 3; seen under ASan on a loaded machine.)
   EXPECT_TRUE(keeper->Keep(4, std::chrono::hours(1)).ok());
-  EXPECT_EQ(keeper->size(), 1u);
 }
 
 }  // namespace
