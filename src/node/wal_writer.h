@@ -2,11 +2,10 @@
 // the Raft loop", item 4; docs/raft.md "Asynchronous log writes").
 //
 // The loop hands each Ready's entries and hard state to Push, with the messages that may leave
-// only once they are durable, and goes on with the next pass; the writer saves the jobs in the
-// order pushed, one Wal::Save (one fdatasync) per job, and keeps what each produced for the loop to
-// take with TakeDone: the last entry now durable (for RawNode::OnAppendDurable) and the messages
-// to send. While one job is being saved, the next ones queue; jobs that queued together are still
-// saved one by one, so each keeps its own messages and report.
+// only once they are durable, and goes on with the next pass. The writer saves the jobs in the
+// order pushed: every job waiting when it starts goes into one Wal::Save (one fdatasync), and each
+// job still gets its own report for the loop to take with TakeDone: its last entry, now durable
+// (for RawNode::OnAppendDurable), and its messages to send.
 //
 // Who runs the jobs: a thread of the writer's own (Config::run empty and threaded), at once inside
 // Push (not threaded: a driven node, deterministic), or the closures handed to Config::run (the
