@@ -593,6 +593,7 @@ void RaftNode::CollectWrites() {
   std::deque<WalWriter::Done> done = wal_writer_->TakeDone();
   Status failed;
   for (WalWriter::Done& d : done) {
+    if (d.snapshot) FinishRecord(d);
     if (!d.status.ok()) {
       // Not durable: its messages must not leave (the leader sends the entries again).
       if (failed.ok()) failed = d.status;
@@ -610,6 +611,7 @@ void RaftNode::CollectWrites() {
   // Ready saved on the loop does).
   wal_writer_->WaitIdle();
   for (WalWriter::Done& d : wal_writer_->TakeDone()) {
+    if (d.snapshot) FinishRecord(d);
     if (d.status.ok()) {
       if (d.index.value != 0) raw_->OnAppendDurable(d.index, d.term);
       SendMessages(std::move(d.after));

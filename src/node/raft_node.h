@@ -349,18 +349,23 @@ class RaftNode final : public Node, private net::PeerReceiver {
   void NoteRemoved();
 
   // Snapshots of this node's own engine (raft_node_checkpoint.cc), loop thread: the checkpoint
-  // runs off the loop (env_.run_off_loop); its result is sealed and the log compacted here; the
-  // old snapshots and log segments are removed off the loop again.
+  // and its seal run off the loop (env_.run_off_loop), the log's writer records it and compacts
+  // the log, and the old snapshots and log segments are removed off the loop again.
   struct CheckpointJob;
   void MaybeSnapshot();
   void StartCheckpoint();
   void FinishCheckpoint();
+  void FinishSeal();
+  // The writer's report on the snapshot FinishSeal handed it (CollectWrites).
+  void FinishRecord(WalWriter::Done& d);
   void FinishCleanup();
-  // FinishCheckpoint and FinishCleanup for the parts of checkpoint_job_ that have run.
+  // The job ends here: its tmp dir removed, the next checkpoint not before `backoff`.
+  void DiscardCheckpoint(const CheckpointJob& job, std::chrono::seconds backoff);
+  // The Finish... of each part of checkpoint_job_ that has run.
   void FinishDoneParts();
   // Runs the job's next part off the loop (env_.run_off_loop, or a thread of the node's own).
   void RunOffLoop(std::function<void()> work);
-  // A checkpoint or a cleanup ran off the loop and waits for FinishCheckpoint or FinishCleanup.
+  // A part of the checkpoint ran off the loop and waits for the loop to finish it.
   bool CheckpointDone() const;
   // Snapshots sent and received (raft_node_snapshots.cc), loop thread.
   void StartSnapshotSend(raft::Message m);

@@ -2,16 +2,21 @@
 // applied entries (or --snapshot-bytes) a node checkpoints its engine into DATA/snap and drops its
 // Raft log up to there.
 //
-// The checkpoint (a RocksDB flush and hard links, or a memory engine's file) and the CRCs of its
-// files take tens to hundreds of milliseconds, so they run off the Raft loop (env_.run_off_loop)
-// while the loop goes on writing, sending and applying. The snapshot is then at the index the
-// checkpoint holds (read back from the checkpoint's own meta keys), which may be past the index
-// applied when it started; its term comes from the log and its configuration from the history of
-// configurations the loop keeps (ConfHistory). Sealing it (its metadata file and a rename) and
-// compacting the log happen back on the loop, which owns the log and the snapshot store. The
-// removal of what that made obsolete (older snapshots, the log's old segment files: tens of
-// milliseconds of unlinking on a busy disk) runs off the loop again, as the job's second part;
-// the next checkpoint starts only once it is done, so removals never overlap.
+// A snapshot is made in four parts, each started by the loop once the one before is done, and
+// none of the slow ones on the loop:
+//   1. The checkpoint (a RocksDB flush and hard links, or a memory engine's file) and the CRCs of
+//      its files, off the loop (env_.run_off_loop): tens to hundreds of milliseconds while the
+//      loop goes on writing, sending and applying. The snapshot is at the index the checkpoint
+//      holds (read back from the checkpoint's own meta keys), which may be past the index applied
+//      when it started; its term comes from the log and its configuration from the history of
+//      configurations the loop keeps (ConfHistory), both read on the loop, in memory.
+//   2. Its seal (its metadata file, a rename and their fsyncs), off the loop again.
+//   3. Its record in the Raft log and the log's compaction up to it, by the log's writer
+//      (node/wal_writer.h), after the writes handed to it before: the loop neither writes nor
+//      waits for the writes in flight.
+//   4. The removal of what that made obsolete (older snapshots, the log's old segment files: tens
+//      of milliseconds of unlinking on a busy disk), off the loop.
+// The next checkpoint starts only once all four are done, so they never overlap.
 #include <spdlog/spdlog.h>
 
 #include "engine/rocksdb_engine.h"
@@ -29,6 +34,9 @@ constexpr std::chrono::seconds kSnapshotRetryDelay{10};
 // What runs off the loop, and what it found. Holds no reference to the node: with a driver's
 // run_off_loop it may run after the node is gone.
 struct RaftNode::CheckpointJob {
+  enum class Part { kCut, kSeal, kRecord, kClean };
+  Part part = Part::kCut;  // the part running, or the last one run (see the file's comment)
+
   // Set by the loop before the work starts.
   std::shared_ptr<engine::Engine> engine;
   FileSystem* fs = nullptr;
@@ -45,10 +53,14 @@ struct RaftNode::CheckpointJob {
   std::chrono::nanoseconds took{0};
   std::atomic<bool> done{false};
 
-  // The second part (cleaning is true), set by the loop once it sealed the snapshot and compacted
-  // the log: what to remove. Clean sets the statuses, then done again.
-  bool cleaning = false;
+  // The seal: set by the loop (the manifest's metadata from the log and its configurations).
+  wal::SnapshotManifest manifest;
   std::string snap_dir;
+  Status seal_status;                     // set by Seal
+  std::chrono::nanoseconds loop_time{0};  // spent on the loop by the parts so far
+
+  // The cleanup, set by the loop once the writer recorded the snapshot and compacted the log:
+  // what to remove. Clean sets the statuses, then done again.
   int snapshots_retained = 1;
   std::string wal_dir;
   std::vector<std::string> segment_files;  // oldest first
@@ -59,6 +71,11 @@ struct RaftNode::CheckpointJob {
     const auto start = std::chrono::steady_clock::now();
     status = Cut();
     took = std::chrono::steady_clock::now() - start;
+    done.store(true, std::memory_order_release);
+  }
+
+  void Seal() {
+    seal_status = wal::SealSnapshot(fs, snap_dir, tmp_dir, manifest);
     done.store(true, std::memory_order_release);
   }
 
@@ -104,10 +121,19 @@ void RaftNode::FinishDoneParts() {
   // A checkpoint whose cleanup also ran at once is finished whole; each round either ends the
   // job or leaves a part still running.
   while (checkpoint_job_ && checkpoint_job_->done.load(std::memory_order_acquire)) {
-    if (checkpoint_job_->cleaning) {
-      FinishCleanup();
-    } else {
-      FinishCheckpoint();
+    switch (checkpoint_job_->part) {
+      case CheckpointJob::Part::kCut:
+        FinishCheckpoint();
+        break;
+      case CheckpointJob::Part::kSeal:
+        FinishSeal();
+        break;
+      case CheckpointJob::Part::kRecord:  // not done: its end comes from the writer
+        NDS_CHECK(false, "a snapshot the writer records marked done");
+        return;
+      case CheckpointJob::Part::kClean:
+        FinishCleanup();
+        break;
     }
   }
 }
@@ -151,7 +177,8 @@ void RaftNode::StartCheckpoint() {
 void RaftNode::FinishCleanup() {
   std::shared_ptr<CheckpointJob> job = std::move(checkpoint_job_);
   checkpoint_job_.reset();
-  NDS_CHECK(job && job->cleaning && job->done.load(std::memory_order_acquire));
+  NDS_CHECK(job && job->part == CheckpointJob::Part::kClean &&
+            job->done.load(std::memory_order_acquire));
   if (checkpoint_thread_.joinable()) checkpoint_thread_.join();
   // An old snapshot left behind is removed by the next prune; a log segment that could not be
   // removed is a storage failure, as it was when the loop removed it.
@@ -167,22 +194,19 @@ void RaftNode::FinishCleanup() {
 void RaftNode::FinishCheckpoint() {
   std::shared_ptr<CheckpointJob> job = std::move(checkpoint_job_);
   checkpoint_job_.reset();
-  NDS_CHECK(job && !job->cleaning && job->done.load(std::memory_order_acquire));
+  NDS_CHECK(job && job->part == CheckpointJob::Part::kCut &&
+            job->done.load(std::memory_order_acquire));
   if (checkpoint_thread_.joinable()) checkpoint_thread_.join();
   const Clock::time_point loop_start = Now();
-  auto discard = [&](std::chrono::seconds backoff) {
-    IgnoreError(RemoveRecursively(env_.fs, job->tmp_dir), "best effort: Open removes tmp dirs");
-    snapshot_backoff_until_ = loop_start + backoff;
-  };
   if (!job->status.ok()) {
     spdlog::error("cannot snapshot: {}; retrying later", job->status.ToString());
-    discard(kSnapshotRetryDelay);
+    DiscardCheckpoint(*job, kSnapshotRetryDelay);
     return;
   }
   const LogIndex index = job->index;
   if (job->engine_installs != engine_installs_ || index <= wal_->SnapshotMeta().index) {
     // A snapshot from the leader replaced the engine meanwhile, or this one holds nothing new.
-    discard(std::chrono::seconds(0));
+    DiscardCheckpoint(*job, std::chrono::seconds(0));
     return;
   }
   // The checkpoint was cut from the engine the loop applies to, after the job started.
@@ -193,34 +217,78 @@ void RaftNode::FinishCheckpoint() {
   if (!term.ok() || !conf) {
     spdlog::warn("no snapshot at {}: {}", index.value,
                  term.ok() ? "no configuration known there" : term.status().ToString());
-    discard(kSnapshotRetryDelay);
+    DiscardCheckpoint(*job, kSnapshotRetryDelay);
     return;
   }
-  raft::SnapshotMetadata meta;
-  meta.index = index;
-  meta.term = *term;
-  meta.conf_state = *conf;
-  wal::SnapshotManifest manifest;
-  manifest.meta = meta;
-  manifest.files = std::move(job->files);
-  Status s = wal::SealSnapshot(env_.fs, snapshots_->dir(), job->tmp_dir, manifest);
+  job->manifest.meta.index = index;
+  job->manifest.meta.term = *term;
+  job->manifest.meta.conf_state = *conf;
+  job->manifest.files = std::move(job->files);
+  job->snap_dir = snapshots_->dir();
+  job->part = CheckpointJob::Part::kSeal;
+  job->done.store(false, std::memory_order_relaxed);
+  job->loop_time += Now() - loop_start;
+  checkpoint_job_ = job;
+  RunOffLoop([job] { job->Seal(); });
+}
+
+void RaftNode::DiscardCheckpoint(const CheckpointJob& job, std::chrono::seconds backoff) {
+  IgnoreError(RemoveRecursively(env_.fs, job.tmp_dir), "best effort: Open removes tmp dirs");
+  snapshot_backoff_until_ = Now() + backoff;
+}
+
+void RaftNode::FinishSeal() {
+  std::shared_ptr<CheckpointJob> job = std::move(checkpoint_job_);
+  checkpoint_job_.reset();
+  NDS_CHECK(job && job->part == CheckpointJob::Part::kSeal &&
+            job->done.load(std::memory_order_acquire));
+  if (checkpoint_thread_.joinable()) checkpoint_thread_.join();
+  const Clock::time_point loop_start = Now();
+  const raft::SnapshotMetadata& meta = job->manifest.meta;
+  const Status& s = job->seal_status;
   if (!s.ok() && s.code() != StatusCode::kAlreadyExists) {
-    spdlog::error("cannot snapshot at {}: {}; retrying later", index.value, s.ToString());
-    discard(kSnapshotRetryDelay);
+    spdlog::error("cannot snapshot at {}: {}; retrying later", meta.index.value, s.ToString());
+    DiscardCheckpoint(*job, kSnapshotRetryDelay);
     return;
   }
   if (s.code() == StatusCode::kAlreadyExists) {
     IgnoreError(RemoveRecursively(env_.fs, job->tmp_dir), "best effort: Open removes tmp dirs");
   }
-  if (wal_writer_) wal_writer_->WaitIdle();  // the Wal has one writer at a time
-  s = wal_->ApplySnapshot(meta);
-  std::vector<std::string> segment_files;
-  if (s.ok()) s = wal_->Compact(index, &segment_files);
-  if (s.code() == StatusCode::kNoSpace) {
+  if (job->engine_installs != engine_installs_ || meta.index <= wal_->SnapshotMeta().index) {
+    // A snapshot from the leader replaced the engine while this one was sealed: the log already
+    // records a newer one. (What was sealed is pruned with the older snapshots.)
+    snapshot_backoff_until_ = loop_start;
+    return;
+  }
+  // The log's writer records it after the writes handed to it before, all of which hold entries
+  // up to its index or past it (that index was applied, so it is durable and committed: no later
+  // write replaces it). Every write of the loop's own waits for the writer first.
+  NDS_CHECK(wal_writer_ != nullptr);  // made at the end of Begin
+  job->part = CheckpointJob::Part::kRecord;
+  job->done.store(false, std::memory_order_relaxed);
+  job->loop_time += Now() - loop_start;
+  checkpoint_job_ = job;
+  WalWriter::Job record;
+  record.snapshot = meta;
+  wal_writer_->Push(std::move(record));
+}
+
+void RaftNode::FinishRecord(WalWriter::Done& d) {
+  std::shared_ptr<CheckpointJob> job = std::move(checkpoint_job_);
+  checkpoint_job_.reset();
+  NDS_CHECK(job && job->part == CheckpointJob::Part::kRecord && d.snapshot &&
+                d.snapshot->index == job->manifest.meta.index,
+            "the log's writer recorded a snapshot the loop did not hand it");
+  const Clock::time_point loop_start = Now();
+  const LogIndex index = d.snapshot->index;
+  if (d.status.code() == StatusCode::kNoSpace) {
+    // The disk is full (the writer's other writes fail with it: CollectWrites). The snapshot is
+    // sealed but the log does not record it; the next one, once there is room, will.
     snapshot_backoff_until_ = loop_start + kSnapshotRetryDelay;
     return;
   }
-  if (!s.ok()) Die("cannot compact the Raft log at " + std::to_string(index.value), s);
+  if (!d.status.ok())
+    Die("cannot compact the Raft log at " + std::to_string(index.value), d.status);
   conf_history_.DropBefore(index);
   // What was applied while the checkpoint ran is not in it: it counts towards the next one.
   applied_bytes_since_snapshot_ -=
@@ -228,18 +296,18 @@ void RaftNode::FinishCheckpoint() {
   metrics_.snapshots_made.fetch_add(1, std::memory_order_relaxed);
   using std::chrono::duration_cast;
   using std::chrono::milliseconds;
+  job->loop_time += Now() - loop_start;
   spdlog::info(
       "snapshot made in {} ms off the Raft loop and {} ms on it; Raft log compacted up to it "
       "event=snapshot_made index={} term={}",
       duration_cast<milliseconds>(job->took).count(),
-      duration_cast<milliseconds>(Now() - loop_start).count(), index.value, term->value);
-  // The second part, off the loop: older snapshots pruned, the compacted segments removed.
-  job->cleaning = true;
+      duration_cast<milliseconds>(job->loop_time).count(), index.value, d.snapshot->term.value);
+  // The last part, off the loop: older snapshots pruned, the compacted segments removed.
+  job->part = CheckpointJob::Part::kClean;
   job->done.store(false, std::memory_order_relaxed);
-  job->snap_dir = snapshots_->dir();
   job->snapshots_retained = snapshots_->snapshots_retained();
   job->wal_dir = wal_->dir();
-  job->segment_files = std::move(segment_files);
+  job->segment_files = std::move(d.segment_files);
   checkpoint_job_ = job;
   RunOffLoop([job] { job->Clean(); });
 }

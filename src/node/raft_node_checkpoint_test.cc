@@ -68,6 +68,22 @@ class CheckpointTest : public DrivenNodeTest {
     return n;
   }
 
+  // Passes until the node hands the next part of its snapshot off the loop (at most 3 passes:
+  // the one that finishes the part before, and the writer's report on the record).
+  void StepUntilHeld(RaftNode* node) {
+    for (int i = 0; i < 3 && held_.empty(); ++i) Step(node);
+  }
+
+  // Runs the held seal: the snapshot is in DATA/snap; the loop then has the writer record it in
+  // the log and compact the log (driven: at once), and starts the cleanup.
+  void RunSeal(RaftNode* node) {
+    ASSERT_EQ(held_.size(), 1u) << "no seal started";
+    auto seal = std::move(held_.front());
+    held_.clear();
+    seal();
+    StepUntilHeld(node);
+  }
+
   std::vector<std::function<void()>> held_;
 };
 
@@ -85,7 +101,11 @@ TEST_F(CheckpointTest, TheSnapshotIsAtTheIndexTheCheckpointHoldsNotWhereItStarte
   ASSERT_GT(cut_at, started_at);
   held_[0]();
   held_.clear();
-  Step(node.get());
+  StepUntilHeld(node.get());
+  // The seal runs off the loop too: nothing in DATA/snap until it ran.
+  EXPECT_EQ(NewestSnapshot().index.value, 0u) << "sealed on the loop";
+  Put(node.get(), "while-sealing");
+  RunSeal(node.get());
   const raft::SnapshotMetadata meta = NewestSnapshot();
   EXPECT_EQ(meta.index.value, cut_at);
   EXPECT_EQ(meta.conf_state.voters, std::vector<NodeId>{NodeId{1}});
@@ -136,7 +156,8 @@ TEST_F(CheckpointTest, OldSnapshotsAndLogSegmentsGoOffTheLoopOneCleanupAtATime) 
     auto cut = std::move(held_.front());
     held_.clear();
     cut();
-    Step(node.get());  // seals the snapshot, compacts the log in memory, starts the cleanup
+    StepUntilHeld(node.get());
+    RunSeal(node.get());  // the writer compacts the log in memory; the cleanup starts
     ASSERT_EQ(held_.size(), 1u) << "no cleanup started after snapshot " << snapshot;
     // While it waits, the loop goes on and starts no other checkpoint, and the older snapshot
     // and the compacted segments are still on disk.

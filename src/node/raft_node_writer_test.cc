@@ -1,7 +1,9 @@
 // Goal: a leader's Raft log written off its loop (node/wal_writer.h): while its write is held the
 // loop goes on and nothing of the write is answered or applied (a lone voter's own copy is its
 // majority); once the write runs, the entry commits, applies and is answered; a write held when
-// the node stops is not acknowledged and not in the log the next Open reads.
+// the node stops is not acknowledged and not in the log the next Open reads; a snapshot of the
+// node's own is recorded in the log by the writer, after the writes before it, without the loop
+// waiting for it.
 // Method: a driven one-node cluster (RaftNode::OpenDriven) on a memory engine in a temporary
 // directory, with a fake clock and a run_wal_write that holds each write until the test runs it.
 #include <functional>
@@ -23,10 +25,13 @@ class LeaderWriterTest : public DrivenNodeTest {
  protected:
   LeaderWriterTest() : DrivenNodeTest("raft_node_writer_test_") {}
 
-  std::unique_ptr<RaftNode> Open() {
+  // `snapshot_entries`: a snapshot every this many applied entries (0: the default).
+  std::unique_ptr<RaftNode> Open(uint64_t snapshot_entries = 0) {
     RaftNodeEnv env = FakeEnv(17);
     env.run_wal_write = [this](std::function<void()> work) { held_.push_back(std::move(work)); };
-    auto node = RaftNode::OpenDriven(engine::NewMemoryEngine(), LoneOptions(), env, &peers_);
+    RaftNodeOptions o = LoneOptions();
+    if (snapshot_entries != 0) o.limits.snapshot_entries = snapshot_entries;
+    auto node = RaftNode::OpenDriven(engine::NewMemoryEngine(), o, env, &peers_);
     EXPECT_TRUE(node.ok()) << node.status().ToString();
     return node.ok() ? std::move(node).value() : nullptr;
   }
@@ -111,6 +116,55 @@ TEST_F(LeaderWriterTest, AWriteHeldWhenTheNodeStopsIsNeitherAcknowledgedNorInThe
   Settle(node.get());
   EXPECT_TRUE(Has(*node, "kept")) << "an acknowledged write was lost";
   EXPECT_FALSE(Has(*node, "lost")) << "a write never saved came back from the log";
+}
+
+TEST_F(LeaderWriterTest, ASnapshotIsRecordedInTheLogByTheWriterAfterTheWritesBeforeIt) {
+  auto node = Open(/*snapshot_entries=*/10);  // checkpoint and seal run at once (driven)
+  ASSERT_NE(node, nullptr);
+  Settle(node.get());
+  // Writes, each run to the end, until a snapshot is due: its record then waits in the writer.
+  int put = 0;
+  for (; put < 20 && node->metrics().snapshots_made.load() == 0; ++put) {
+    node->Submit(store::PutCommand("k" + std::to_string(put), "v"),
+                 [](const store::ApplyResult&) {});
+    Step(node.get());
+    if (!held_.empty() && node->metrics().snapshots_made.load() == 0 &&
+        node->engine().AppliedIndex().value >= 10) {
+      break;  // the write of this put, or the snapshot's record, waits
+    }
+    RunHeld();
+    Step(node.get(), 2);
+  }
+  // Hold whatever waits now, and pass: the snapshot is sealed but not recorded, and the loop
+  // does not wait for it.
+  const uint64_t passes_before = node->metrics().loop_pass.Count();
+  bool answered = false;
+  node->Submit(store::PutCommand("after", "v"),
+               [&](const store::ApplyResult& r) { answered = r.status.ok(); });
+  Step(node.get(), 4);
+  EXPECT_EQ(node->metrics().loop_pass.Count(), passes_before + 4);
+  EXPECT_EQ(node->metrics().snapshots_made.load(), 0u) << "recorded before the writer ran";
+  EXPECT_FALSE(answered);
+  // The writer runs what waits in order: the writes before the record, the record (and the
+  // compaction), the write after it.
+  for (int i = 0; i < 6 && !answered; ++i) {
+    RunHeld();
+    Step(node.get());
+  }
+  EXPECT_TRUE(answered);
+  EXPECT_EQ(node->metrics().snapshots_made.load(), 1u);
+  EXPECT_TRUE(Has(*node, "after"));
+  // Restarted from its log alone (a new, empty memory engine): the snapshot on disk and the log
+  // after it give back every write.
+  const uint64_t applied = node->engine().AppliedIndex().value;
+  node.reset();
+  RunHeld();
+  node = Open(10);
+  ASSERT_NE(node, nullptr);
+  Settle(node.get());
+  EXPECT_GE(node->engine().AppliedIndex().value, applied);
+  EXPECT_TRUE(Has(*node, "k0")) << "a write in the snapshot was lost";
+  EXPECT_TRUE(Has(*node, "after")) << "a write after the snapshot was lost";
 }
 
 }  // namespace

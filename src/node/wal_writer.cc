@@ -17,8 +17,10 @@ constexpr uint64_t kGroupBytesMax = 16ull << 20;
 // The jobs' entries and last hard state in one Wal::Save (one fdatasync). A later job's entries
 // replace, from their first index on, what an earlier one held there (a leader of the same term
 // overwrote entries still in flight); a job that does not follow on from the ones gathered so
-// far (never expected) gets a save of its own after them.
-Status SaveJobs(wal::Wal& wal, const std::vector<WalWriter::Job>& jobs) {
+// far (never expected) gets a save of its own after them. A job's snapshot is recorded once what
+// came before it is saved, and the log compacted up to it (`segment_files` gets what that left).
+Status SaveJobs(wal::Wal& wal, const std::vector<WalWriter::Job>& jobs,
+                std::vector<std::string>* segment_files) {
   raft::HardState hard_state;
   std::vector<raft::Entry> entries;
   for (const WalWriter::Job& job : jobs) {
@@ -32,6 +34,16 @@ Status SaveJobs(wal::Wal& wal, const std::vector<WalWriter::Job>& jobs) {
       entries.insert(entries.end(), job.entries.begin(), job.entries.end());
     }
     if (!job.hard_state.IsEmpty()) hard_state = job.hard_state;
+    if (job.snapshot) {
+      if (!entries.empty() || !hard_state.IsEmpty()) {
+        NDS_RETURN_IF_ERROR(wal.Save(hard_state, entries));
+        entries.clear();
+        hard_state = raft::HardState{};
+      }
+      NDS_RETURN_IF_ERROR(wal.ApplySnapshot(*job.snapshot));
+      NDS_RETURN_IF_ERROR(wal.Compact(job.snapshot->index, segment_files));
+      if (&job == &jobs.back()) return Status::Ok();  // nothing after it to save
+    }
   }
   return wal.Save(hard_state, entries);
 }
@@ -92,9 +104,10 @@ void WalWriter::RunOne(const std::shared_ptr<Shared>& s) {
   }
   Status status = failed;
   std::optional<std::chrono::nanoseconds> took;
+  std::vector<std::string> segment_files;
   if (status.ok()) {
     const Clock::time_point start = s->config.now();
-    status = SaveJobs(*s->config.wal, jobs);
+    status = SaveJobs(*s->config.wal, jobs, &segment_files);
     took = s->config.now() - start;
     if (!status.ok() && status.code() != StatusCode::kNoSpace) {
       s->config.die("cannot save the Raft log", status);
@@ -109,6 +122,10 @@ void WalWriter::RunOne(const std::shared_ptr<Shared>& s) {
     }
     for (const raft::Entry& e : job.entries) d.entry_bytes += e.data.size();
     d.after = std::move(job.after);
+    if (job.snapshot) {
+      d.snapshot = job.snapshot;
+      d.segment_files.swap(segment_files);  // one snapshot at a time (the loop's)
+    }
     d.status = status;
     d.took = took;
     took.reset();  // counted once, with the first job of the save

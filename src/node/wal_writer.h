@@ -13,6 +13,12 @@
 // one lock, so the order holds whoever runs them and when. WaitIdle saves what waits on the
 // caller's thread (the loop, before it touches the Wal itself).
 //
+// A job may also carry a snapshot made at an index the log already holds durably: after its
+// entries, the writer records it in the log (Wal::ApplySnapshot, one more fdatasync) and compacts
+// the log up to it (Wal::Compact); the segment files that made obsolete come back in its Done for
+// the loop to have removed. The loop's own snapshots are recorded there, so neither their write
+// nor the wait for the writes before it holds up a pass.
+//
 // An I/O error stops the node (Config::die) on the thread that met it. A job failed with kNoSpace
 // (a full disk) fails every job after it without
 // touching the Wal, so the log never has a hole: the loop takes the failures, calls Reset once
@@ -28,6 +34,7 @@
 #include <functional>
 #include <memory>
 #include <optional>
+#include <string>
 #include <string_view>
 #include <vector>
 
@@ -58,6 +65,8 @@ class WalWriter {
     raft::HardState hard_state;  // empty: none to save
     std::vector<raft::Entry> entries;
     std::vector<raft::Message> after;  // to send once the job is durable
+    // Recorded after the entries, and the log compacted up to it (see above).
+    std::optional<raft::SnapshotMetadata> snapshot = std::nullopt;
   };
   struct Done {
     LogIndex index;  // the job's last entry (0 when it had none)
@@ -67,6 +76,8 @@ class WalWriter {
     uint64_t entry_bytes = 0;
     // The save (its writes and its fdatasync), on the first job of those saved together only.
     std::optional<std::chrono::nanoseconds> took;
+    std::optional<raft::SnapshotMetadata> snapshot;  // the job's: recorded when status is ok
+    std::vector<std::string> segment_files;  // ... and what its compaction left, oldest first
   };
 
   explicit WalWriter(Config config);

@@ -1,11 +1,14 @@
 // Goal: the Raft log's writer (node/wal_writer.h): jobs saved in the order pushed, those waiting
 // together in one save, a later job's entries replacing an earlier one's, messages handed back
 // in order, a full disk failing every job after the first failure until Reset (the log never gets
-// a hole), an I/O error stopping the node, and WaitIdle with a thread of its own.
+// a hole), an I/O error stopping the node, WaitIdle with a thread of its own, and a snapshot
+// recorded (and the log compacted) after the entries pushed before it, its obsolete segment files
+// reported back.
 // Method: a Wal on the in-memory FaultFileSystem; the jobs run by hand (Config::run holds them)
 // or on the writer's own thread.
 #include "node/wal_writer.h"
 
+#include <algorithm>
 #include <memory>
 #include <string>
 #include <vector>
@@ -130,6 +133,42 @@ TEST_F(WalWriterTest, AFullDiskFailsTheJobAndEveryOneAfterItUntilReset) {
   held_[2]();
   EXPECT_TRUE(writer->TakeDone()[0].status.ok());
   EXPECT_EQ(ReadAll(*wal_), MakeEntries(1, 4, 1));
+}
+
+TEST_F(WalWriterTest, ASnapshotIsRecordedAfterTheEntriesBeforeItAndTheLogCompactedUpToIt) {
+  auto writer = Make(/*held=*/true);
+  // 1.5 KiB entries in 4 KiB segments: a few segments fill up before the snapshot's index.
+  writer->Push({{}, MakeEntries(1, 8, 1, 1500), {Msg(2)}});
+  raft::SnapshotMetadata meta;
+  meta.index = LogIndex(6);
+  meta.term = Term(1);
+  meta.conf_state.voters = {NodeId(1)};
+  WalWriter::Job record;
+  record.snapshot = meta;
+  writer->Push(std::move(record));
+  writer->Push({{}, MakeEntries(9, 10, 1, 1500), {Msg(3)}});
+  EXPECT_EQ(wal_->SnapshotMeta().index, LogIndex(0));  // nothing before the jobs run
+  held_[0]();                                          // all three together, in their order
+  EXPECT_EQ(wal_->SnapshotMeta().index, LogIndex(6));
+  EXPECT_EQ(wal_->FirstIndex(), LogIndex(7));
+  EXPECT_EQ(ReadAll(*wal_), MakeEntries(7, 10, 1, 1500));
+  std::deque<WalWriter::Done> done = writer->TakeDone();
+  ASSERT_EQ(done.size(), 3u);
+  EXPECT_FALSE(done[0].snapshot.has_value());
+  ASSERT_TRUE(done[1].snapshot.has_value());
+  EXPECT_EQ(done[1].snapshot->index, LogIndex(6));
+  EXPECT_EQ(done[1].index, LogIndex(0));  // no entries of its own
+  // The compaction left whole segments below index 6 for the caller to remove, oldest first.
+  EXPECT_FALSE(done[1].segment_files.empty());
+  EXPECT_TRUE(std::is_sorted(done[1].segment_files.begin(), done[1].segment_files.end()));
+  EXPECT_TRUE(done[2].segment_files.empty());
+  EXPECT_EQ(done[2].index, LogIndex(10));
+  for (const auto& d : done) EXPECT_TRUE(d.status.ok()) << d.status.ToString();
+  // The log reopened from what is on disk holds every entry (the segments left are still there).
+  wal_.reset();
+  auto reopened = wal::Wal::Open(&fs_, "/data", {4096});
+  ASSERT_TRUE(reopened.ok()) << reopened.status().ToString();
+  EXPECT_EQ((*reopened)->LastIndex(), LogIndex(10));
 }
 
 TEST_F(WalWriterTest, AnIoErrorStopsTheNode) {
