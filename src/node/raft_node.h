@@ -352,6 +352,8 @@ class RaftNode final : public Node, private net::PeerReceiver {
   // and its seal run off the loop (env_.run_off_loop), the log's writer records it and compacts
   // the log, and the old snapshots and log segments are removed off the loop again.
   struct CheckpointJob;
+  // The parts of a snapshot, in order (raft_node_checkpoint.cc says what each does).
+  enum class CheckpointPart { kCut, kSeal, kRecord, kClean };
   void MaybeSnapshot();
   void StartCheckpoint();
   void FinishCheckpoint();
@@ -359,6 +361,8 @@ class RaftNode final : public Node, private net::PeerReceiver {
   // The writer's report on the snapshot FinishSeal handed it (CollectWrites).
   void FinishRecord(WalWriter::Done& d);
   void FinishCleanup();
+  // checkpoint_job_, whose part `part` is done, taken off the node and its thread joined.
+  std::shared_ptr<CheckpointJob> TakeFinishedPart(CheckpointPart part);
   // The job ends here: its tmp dir removed, the next checkpoint not before `backoff`.
   void DiscardCheckpoint(const CheckpointJob& job, std::chrono::seconds backoff);
   // The Finish... of each part of checkpoint_job_ that has run.

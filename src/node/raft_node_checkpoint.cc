@@ -34,8 +34,7 @@ constexpr std::chrono::seconds kSnapshotRetryDelay{10};
 // What runs off the loop, and what it found. Holds no reference to the node: with a driver's
 // run_off_loop it may run after the node is gone.
 struct RaftNode::CheckpointJob {
-  enum class Part { kCut, kSeal, kRecord, kClean };
-  Part part = Part::kCut;  // the part running, or the last one run (see the file's comment)
+  CheckpointPart part = CheckpointPart::kCut;  // the part running, or the last one run
 
   // Set by the loop before the work starts.
   std::shared_ptr<engine::Engine> engine;
@@ -122,16 +121,16 @@ void RaftNode::FinishDoneParts() {
   // job or leaves a part still running.
   while (checkpoint_job_ && checkpoint_job_->done.load(std::memory_order_acquire)) {
     switch (checkpoint_job_->part) {
-      case CheckpointJob::Part::kCut:
+      case CheckpointPart::kCut:
         FinishCheckpoint();
         break;
-      case CheckpointJob::Part::kSeal:
+      case CheckpointPart::kSeal:
         FinishSeal();
         break;
-      case CheckpointJob::Part::kRecord:  // not done: its end comes from the writer
+      case CheckpointPart::kRecord:  // not done: its end comes from the writer
         NDS_CHECK(false, "a snapshot the writer records marked done");
         return;
-      case CheckpointJob::Part::kClean:
+      case CheckpointPart::kClean:
         FinishCleanup();
         break;
     }
@@ -174,12 +173,16 @@ void RaftNode::StartCheckpoint() {
   RunOffLoop([job] { job->Run(); });
 }
 
-void RaftNode::FinishCleanup() {
+std::shared_ptr<RaftNode::CheckpointJob> RaftNode::TakeFinishedPart(CheckpointPart part) {
   std::shared_ptr<CheckpointJob> job = std::move(checkpoint_job_);
   checkpoint_job_.reset();
-  NDS_CHECK(job && job->part == CheckpointJob::Part::kClean &&
-            job->done.load(std::memory_order_acquire));
+  NDS_CHECK(job && job->part == part && job->done.load(std::memory_order_acquire));
   if (checkpoint_thread_.joinable()) checkpoint_thread_.join();
+  return job;
+}
+
+void RaftNode::FinishCleanup() {
+  std::shared_ptr<CheckpointJob> job = TakeFinishedPart(CheckpointPart::kClean);
   // An old snapshot left behind is removed by the next prune; a log segment that could not be
   // removed is a storage failure, as it was when the loop removed it.
   if (!job->prune_status.ok()) {
@@ -192,11 +195,7 @@ void RaftNode::FinishCleanup() {
 }
 
 void RaftNode::FinishCheckpoint() {
-  std::shared_ptr<CheckpointJob> job = std::move(checkpoint_job_);
-  checkpoint_job_.reset();
-  NDS_CHECK(job && job->part == CheckpointJob::Part::kCut &&
-            job->done.load(std::memory_order_acquire));
-  if (checkpoint_thread_.joinable()) checkpoint_thread_.join();
+  std::shared_ptr<CheckpointJob> job = TakeFinishedPart(CheckpointPart::kCut);
   const Clock::time_point loop_start = Now();
   if (!job->status.ok()) {
     spdlog::error("cannot snapshot: {}; retrying later", job->status.ToString());
@@ -225,7 +224,7 @@ void RaftNode::FinishCheckpoint() {
   job->manifest.meta.conf_state = *conf;
   job->manifest.files = std::move(job->files);
   job->snap_dir = snapshots_->dir();
-  job->part = CheckpointJob::Part::kSeal;
+  job->part = CheckpointPart::kSeal;
   job->done.store(false, std::memory_order_relaxed);
   job->loop_time += Now() - loop_start;
   checkpoint_job_ = job;
@@ -238,11 +237,7 @@ void RaftNode::DiscardCheckpoint(const CheckpointJob& job, std::chrono::seconds 
 }
 
 void RaftNode::FinishSeal() {
-  std::shared_ptr<CheckpointJob> job = std::move(checkpoint_job_);
-  checkpoint_job_.reset();
-  NDS_CHECK(job && job->part == CheckpointJob::Part::kSeal &&
-            job->done.load(std::memory_order_acquire));
-  if (checkpoint_thread_.joinable()) checkpoint_thread_.join();
+  std::shared_ptr<CheckpointJob> job = TakeFinishedPart(CheckpointPart::kSeal);
   const Clock::time_point loop_start = Now();
   const raft::SnapshotMetadata& meta = job->manifest.meta;
   const Status& s = job->seal_status;
@@ -264,7 +259,7 @@ void RaftNode::FinishSeal() {
   // up to its index or past it (that index was applied, so it is durable and committed: no later
   // write replaces it). Every write of the loop's own waits for the writer first.
   NDS_CHECK(wal_writer_ != nullptr);  // made at the end of Begin
-  job->part = CheckpointJob::Part::kRecord;
+  job->part = CheckpointPart::kRecord;
   job->done.store(false, std::memory_order_relaxed);
   job->loop_time += Now() - loop_start;
   checkpoint_job_ = job;
@@ -276,7 +271,7 @@ void RaftNode::FinishSeal() {
 void RaftNode::FinishRecord(WalWriter::Done& d) {
   std::shared_ptr<CheckpointJob> job = std::move(checkpoint_job_);
   checkpoint_job_.reset();
-  NDS_CHECK(job && job->part == CheckpointJob::Part::kRecord && d.snapshot &&
+  NDS_CHECK(job && job->part == CheckpointPart::kRecord && d.snapshot &&
                 d.snapshot->index == job->manifest.meta.index,
             "the log's writer recorded a snapshot the loop did not hand it");
   const Clock::time_point loop_start = Now();
@@ -303,7 +298,7 @@ void RaftNode::FinishRecord(WalWriter::Done& d) {
       duration_cast<milliseconds>(job->took).count(),
       duration_cast<milliseconds>(job->loop_time).count(), index.value, d.snapshot->term.value);
   // The last part, off the loop: older snapshots pruned, the compacted segments removed.
-  job->part = CheckpointJob::Part::kClean;
+  job->part = CheckpointPart::kClean;
   job->done.store(false, std::memory_order_relaxed);
   job->snapshots_retained = snapshots_->snapshots_retained();
   job->wal_dir = wal_->dir();
