@@ -497,6 +497,13 @@ void RaftNode::HandleReady() {
       const raft::Entry& e = rd.committed_entries[i];
       conf_history_.Apply(e);
       if (e.type == raft::EntryType::kConfChange) {
+        // It takes effect at Advance below: the commit index that covers it must be saved by
+        // now, or a crash could restart this node below a configuration it acted on (a lone
+        // founding voter that then elects itself; see MayWriteOffLoop).
+        Result<raft::HardState> saved = wal_->InitialHardState();
+        NDS_CHECK(saved.ok() && saved->commit >= e.index,
+                  "configuration change at {} taken with the saved commit index at {}", e.index,
+                  saved.ok() ? saved->commit : LogIndex(0));
         conf_change_handed_ = e.index;
         // The core's configuration changes at Advance below, before the stage applies the entry:
         // the member view is published again this pass, before a membership wait is answered.
