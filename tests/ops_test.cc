@@ -1,13 +1,15 @@
 // Goal: what an operator sees of one node, as docs/operations.md and docs/cli.md say: JSON log
 // lines (each one an object with ts, level and msg; the leader change carries its term and
 // index), /metrics with # HELP and # TYPE for every family and counters that move under load,
-// every `-o json` output of the CLI parseable, and GET / answering a pointer.
+// every `-o json` output of the CLI parseable, GET / answering a pointer, and the node's threads
+// named as the "Threads" table says.
 // Method: one real `nds start --log-format json` child on 127.0.0.1; its log file read back and
 // parsed line by line; /metrics scraped over a raw socket before and after a load of writes; the
 // built `nds` binary run against it through the shell, its stdout parsed as JSON.
 #include <cctype>
 #include <csignal>
 #include <cstdlib>
+#include <filesystem>
 #include <fstream>
 #include <map>
 #include <set>
@@ -72,7 +74,8 @@ class OpsTest : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
     dir_ = MakeTempDir("ops");
-    node_ = new NdsProcess(dir_, {"--log-format", "json", "--log-level", "info"});
+    node_ = new NdsProcess(dir_, {"--log-format", "json", "--log-level", "info", "--resp",
+                                  "127.0.0.1:" + std::to_string(FreePort())});
     ASSERT_TRUE(node_->Start()) << node_->error;
   }
   static void TearDownTestSuite() {
@@ -220,6 +223,33 @@ TEST_F(OpsTest, TheRootAnswersAPointerNotA404) {
   const HttpAnswer a = http.Request("GET", "/");
   EXPECT_EQ(a.status, 200);
   EXPECT_NE(a.body.find("docs/api.md"), std::string::npos) << a.body;
+}
+
+}  // namespace
+}  // namespace nds::test
+
+namespace nds::test {
+namespace {
+
+TEST_F(OpsTest, EveryLongLivedThreadOfTheNodeIsNamed) {
+  ASSERT_GT(node_->pid(), 0);
+  // A write first: every part of the write path has run at least once.
+  RawHttp http(node_->port());
+  HttpAnswer put = http.Request("PUT", "/store/threads", "v");
+  ASSERT_EQ(put.status / 100, 2) << put.body;
+  std::multiset<std::string> names;
+  const std::string tasks = fmt::format("/proc/{}/task", node_->pid());
+  for (const auto& task : std::filesystem::directory_iterator(tasks)) {
+    std::string name = ReadFile(task.path().string() + "/comm");
+    while (!name.empty() && name.back() == '\n') name.pop_back();
+    names.insert(name);
+  }
+  std::string all;
+  for (const std::string& n : names) all += n + " ";
+  for (const char* want : {"nds-raft", "nds-log-writer", "nds-apply", "nds-http-io", "nds-resp-io",
+                           "nds-peer-io", "nds-watch", "nds-leases", "nds-trim"}) {
+    EXPECT_TRUE(names.contains(want)) << "no thread named " << want << " among: " << all;
+  }
 }
 
 }  // namespace

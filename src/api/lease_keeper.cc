@@ -4,6 +4,7 @@
 #include <spdlog/spdlog.h>
 
 #include "store/lease_state.h"
+#include "util/thread_name.h"
 
 namespace nds::api {
 
@@ -24,7 +25,10 @@ void LeaseKeeper::Stop() {
 }
 
 void LeaseKeeper::Start() {
-  thread_ = std::thread([this] { Run(); });
+  thread_ = std::thread([this] {
+    NameThisThread("nds-leases");
+    Run();
+  });
 }
 
 void LeaseKeeper::Run() {

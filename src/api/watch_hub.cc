@@ -7,6 +7,7 @@
 #include <spdlog/spdlog.h>
 
 #include "util/check.h"
+#include "util/thread_name.h"
 
 namespace nds::api {
 namespace {
@@ -165,7 +166,10 @@ void WatchHub::Start(const engine::Engine* engine) {
   NDS_CHECK(!thread_.joinable());
   engine_ = engine;
   dispatched_.store(engine->AppliedIndex().value, std::memory_order_release);
-  thread_ = std::thread([this] { Run(); });
+  thread_ = std::thread([this] {
+    NameThisThread("nds-watch");
+    Run();
+  });
 }
 
 void WatchHub::Stop() {

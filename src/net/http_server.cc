@@ -57,7 +57,7 @@ Status ValidateOptions(const HttpServerOptions& o) {
 class HttpServerImpl final : public HttpServer {
  public:
   HttpServerImpl(const HttpServerOptions& options, Handler* handler)
-      : pool_(options.threads), acceptor_(pool_, "HTTP") {
+      : pool_(options.threads, "nds-http-io"), acceptor_(pool_, "HTTP") {
     context_.options = options;
     context_.upload_budget =
         options.upload_budget ? options.upload_budget : std::make_shared<UploadBudget>();

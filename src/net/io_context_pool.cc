@@ -2,10 +2,12 @@
 #include "net/io_context_pool.h"
 
 #include "util/check.h"
+#include "util/thread_name.h"
 
 namespace nds::net {
 
-IoContextPool::IoContextPool(size_t threads) {
+IoContextPool::IoContextPool(size_t threads, std::string thread_name)
+    : thread_name_(std::move(thread_name)) {
   NDS_CHECK(threads >= 1);
   for (size_t i = 0; i < threads; ++i) {
     // A hint of 1: this context is run by one thread only, which lets asio skip waking another
@@ -24,7 +26,10 @@ boost::asio::io_context& IoContextPool::Next() {
 void IoContextPool::Run() {
   NDS_CHECK(threads_.empty());
   for (auto& context : contexts_) {
-    threads_.emplace_back([c = context.get()] { c->run(); });
+    threads_.emplace_back([c = context.get(), name = thread_name_] {
+      NameThisThread(name);
+      c->run();
+    });
   }
 }
 

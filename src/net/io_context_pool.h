@@ -15,6 +15,7 @@
 #include <cstddef>
 #include <memory>
 #include <optional>
+#include <string>
 #include <thread>
 #include <vector>
 
@@ -25,8 +26,9 @@ namespace nds::net {
 
 class IoContextPool {
  public:
-  // `threads` >= 1 (the servers check their option before).
-  explicit IoContextPool(size_t threads);
+  // `threads` >= 1 (the servers check their option before); `thread_name` names each thread
+  // (util/thread_name.h).
+  IoContextPool(size_t threads, std::string thread_name);
   ~IoContextPool();
   IoContextPool(const IoContextPool&) = delete;
   IoContextPool& operator=(const IoContextPool&) = delete;
@@ -49,6 +51,7 @@ class IoContextPool {
   using WorkGuard = boost::asio::executor_work_guard<boost::asio::io_context::executor_type>;
   std::vector<std::unique_ptr<boost::asio::io_context>> contexts_;
   std::vector<std::optional<WorkGuard>> work_;
+  const std::string thread_name_;
   std::vector<std::thread> threads_;
   std::atomic<size_t> next_{0};
 };

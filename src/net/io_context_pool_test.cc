@@ -25,7 +25,7 @@ std::thread::id RunOn(boost::asio::io_context& context, const IoContextPool& poo
 }
 
 TEST(IoContextPoolTest, EachContextInTurnRunsOnAThreadOfItsOwn) {
-  IoContextPool pool(3);
+  IoContextPool pool(3, "test-io");
   pool.Run();
   std::vector<boost::asio::io_context*> handed(6);
   for (auto& context : handed) context = &pool.Next();
@@ -50,7 +50,7 @@ TEST(IoContextPoolTest, EachContextInTurnRunsOnAThreadOfItsOwn) {
 }
 
 TEST(IoContextPoolTest, TheFirstContextIsAlsoHandedOutToConnections) {
-  IoContextPool pool(2);
+  IoContextPool pool(2, "test-io");
   boost::asio::io_context* first = &pool.first();
   EXPECT_EQ(&pool.Next(), first);
   EXPECT_NE(&pool.Next(), first);

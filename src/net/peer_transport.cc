@@ -53,6 +53,7 @@
 #include "net/peer_outbound.h"
 #include "util/check.h"
 #include "util/thread_annotations.h"
+#include "util/thread_name.h"
 
 namespace nds::net {
 namespace {
@@ -155,7 +156,10 @@ void PeerTransportImpl::Run() {
   MutexLock lock(mu_);
   running_ = true;
   for (size_t i = 0; i < context_->options.threads; ++i) {
-    threads_.emplace_back([this] { ioc_.run(); });
+    threads_.emplace_back([this] {
+      NameThisThread("nds-peer-io");
+      ioc_.run();
+    });
   }
 }
 

@@ -32,7 +32,8 @@ struct ApplyStage::Shared {
 ApplyStage::ApplyStage(Config config)
     : shared_(std::make_shared<Shared>(std::move(config))),
       pushed_(shared_->config.engine->AppliedIndex()),
-      runner_(shared_->config.run, shared_->config.threaded, [s = shared_] { RunOne(s); }) {
+      runner_("nds-apply", shared_->config.run, shared_->config.threaded,
+              [s = shared_] { RunOne(s); }) {
   NDS_CHECK(shared_->config.die != nullptr);
 }
 

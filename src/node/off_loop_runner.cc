@@ -3,12 +3,16 @@
 
 #include <utility>
 
+#include "util/thread_name.h"
+
 namespace nds::node {
 
-OffLoopRunner::OffLoopRunner(std::function<void(Work)> hook, bool threaded, Work run_one)
+OffLoopRunner::OffLoopRunner(std::string thread_name, std::function<void(Work)> hook, bool threaded,
+                             Work run_one)
     : hook_(std::move(hook)), run_one_(std::move(run_one)), own_thread_(!hook_ && threaded) {
   if (!own_thread_) return;
-  thread_ = std::thread([this] {
+  thread_ = std::thread([this, name = std::move(thread_name)] {
+    NameThisThread(name);
     for (;;) {
       {
         MutexLock lock(mu_);

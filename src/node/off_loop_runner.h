@@ -11,6 +11,7 @@
 #include <condition_variable>
 #include <cstdint>
 #include <functional>
+#include <string>
 #include <thread>
 
 #include "util/thread_annotations.h"
@@ -20,7 +21,9 @@ namespace nds::node {
 class OffLoopRunner {
  public:
   using Work = std::function<void()>;
-  OffLoopRunner(std::function<void(Work)> hook, bool threaded, Work run_one);
+  // `thread_name`: the own thread's (util/thread_name.h).
+  OffLoopRunner(std::string thread_name, std::function<void(Work)> hook, bool threaded,
+                Work run_one);
   ~OffLoopRunner();
   OffLoopRunner(const OffLoopRunner&) = delete;
   OffLoopRunner& operator=(const OffLoopRunner&) = delete;

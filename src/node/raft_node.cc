@@ -19,6 +19,7 @@
 #include "store/engine_options.h"
 #include "util/check.h"
 #include "util/log_text.h"
+#include "util/thread_name.h"
 
 namespace nds::node {
 namespace {
@@ -192,7 +193,10 @@ Result<std::unique_ptr<RaftNode>> RaftNode::Open(std::unique_ptr<engine::Engine>
   NDS_ASSIGN_OR_RETURN(node->transport_, net::PeerTransport::Start(topts, node.get()));
   node->peers_ = node->transport_.get();
   node->Begin();
-  node->loop_thread_ = std::thread([n = node.get()] { n->Loop(); });
+  node->loop_thread_ = std::thread([n = node.get()] {
+    NameThisThread("nds-raft");
+    n->Loop();
+  });
   return node;
 }
 

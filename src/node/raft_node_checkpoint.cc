@@ -22,6 +22,7 @@
 #include "engine/rocksdb_engine.h"
 #include "node/raft_node.h"
 #include "util/check.h"
+#include "util/thread_name.h"
 
 namespace nds::node {
 namespace {
@@ -145,6 +146,7 @@ void RaftNode::RunOffLoop(std::function<void()> work) {
     // (FinishCheckpoint, FinishCleanup, Stop) before it goes away.
     NDS_CHECK(!checkpoint_thread_.joinable());
     checkpoint_thread_ = std::thread([this, work = std::move(work)] {
+      NameThisThread("nds-snapshot");
       work();
       { MutexLock lock(mu_); }
       wake_.notify_one();

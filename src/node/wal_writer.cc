@@ -66,7 +66,8 @@ struct WalWriter::Shared {
 
 WalWriter::WalWriter(Config config)
     : shared_(std::make_shared<Shared>(std::move(config))),
-      runner_(shared_->config.run, shared_->config.threaded, [s = shared_] { RunOne(s); }) {
+      runner_("nds-log-writer", shared_->config.run, shared_->config.threaded,
+              [s = shared_] { RunOne(s); }) {
   NDS_CHECK(shared_->config.wal != nullptr && shared_->config.now != nullptr &&
             shared_->config.die != nullptr);
 }

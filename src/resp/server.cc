@@ -382,7 +382,9 @@ class Connection : public std::enable_shared_from_this<Connection> {
 class RespServerImpl final : public RespServer {
  public:
   RespServerImpl(const RespServerOptions& options, RespService* service)
-      : shared_(std::make_shared<Shared>()), pool_(options.threads), acceptor_(pool_, "RESP") {
+      : shared_(std::make_shared<Shared>()),
+        pool_(options.threads, "nds-resp-io"),
+        acceptor_(pool_, "RESP") {
     shared_->options = options;
     shared_->service = service;
   }

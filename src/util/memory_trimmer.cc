@@ -5,6 +5,8 @@
 #include <malloc.h>
 #include <utility>
 
+#include "util/thread_name.h"
+
 namespace nds {
 namespace {
 
@@ -30,7 +32,10 @@ MemoryTrimmer::MemoryTrimmer(MemoryTrimmerOptions options, MemoryTrimmerHooks ho
 MemoryTrimmer::~MemoryTrimmer() { Stop(); }
 
 void MemoryTrimmer::Start() {
-  thread_ = std::thread([this] { Run(); });
+  thread_ = std::thread([this] {
+    NameThisThread("nds-trim");
+    Run();
+  });
 }
 
 void MemoryTrimmer::Stop() {

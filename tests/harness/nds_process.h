@@ -37,6 +37,7 @@ class NdsProcess {
   void Signal(int sig) { process_.Signal(sig); }
 
   bool running() { return process_.Running(); }
+  pid_t pid() const { return process_.pid(); }  // -1 when not running
   uint16_t port() const { return process_.spec().api_port; }
   const std::string& data_dir() const { return process_.spec().data_dir; }
   std::string address() const { return process_.api_address(); }
